@@ -1,0 +1,74 @@
+"""Load handlers from the template (CodeUri + Handler) and invoke them like Lambda would."""
+
+from __future__ import annotations
+
+import importlib
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from devstack.template import function_timeout, resources_of_type
+
+Handler = Callable[[dict[str, Any], Any], Any]
+
+
+@dataclass
+class LambdaContext:
+    function_name: str
+    memory_limit_in_mb: int
+    timeout_seconds: int
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    function_version: str = "$LATEST"
+    log_group_name: str = ""
+    log_stream_name: str = "local"
+    _deadline: float = 0.0
+
+    def __post_init__(self) -> None:
+        self.invoked_function_arn = f"arn:aws:lambda:us-east-1:123456789012:function:{self.function_name}"
+        self.log_group_name = f"/aws/lambda/{self.function_name}"
+        self._deadline = time.monotonic() + self.timeout_seconds
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+@dataclass
+class LocalFunction:
+    """One function = one execution environment: invocations are serialized, like Lambda's."""
+
+    logical_id: str
+    module: str
+    handler_name: str
+    timeout: int
+    memory: int
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _handler: Handler | None = None
+
+    def handler(self) -> Handler:
+        if self._handler is None:
+            self._handler = getattr(importlib.import_module(self.module), self.handler_name)
+        return self._handler
+
+    def invoke(self, event: dict[str, Any]) -> Any:
+        with self._lock:
+            context = LambdaContext(self.logical_id, self.memory, self.timeout)
+            return self.handler()(event, context)
+
+
+def load_functions(template: dict[str, Any]) -> dict[str, LocalFunction]:
+    globals_fn = template.get("Globals", {}).get("Function", {})
+    functions: dict[str, LocalFunction] = {}
+    for logical, res in resources_of_type(template, "AWS::Serverless::Function").items():
+        props = res["Properties"]
+        code_dir = str(props["CodeUri"]).strip("/").replace("/", ".")
+        module_name, handler_name = str(props["Handler"]).rsplit(".", 1)
+        functions[logical] = LocalFunction(
+            logical_id=logical,
+            module=f"{code_dir}.{module_name}",
+            handler_name=handler_name,
+            timeout=function_timeout(template, logical),
+            memory=int(props.get("MemorySize", globals_fn.get("MemorySize", 128))),
+        )
+    return functions

@@ -1,0 +1,99 @@
+"""Assemble and run the local stack."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+from moto.server import ThreadedMotoServer
+
+from devstack.http_front import load_routes, make_server
+from devstack.provision import REGION, Provisioned, provision
+from devstack.runtime import LocalFunction, load_functions
+from devstack.sqs_poller import QueuePoller
+from devstack.template import resources_of_type
+
+log = logging.getLogger("devstack")
+
+# Process-wide settings every handler sees locally (never set in AWS).
+LOCAL_ENV = {
+    "AWS_DEFAULT_REGION": REGION,
+    "AWS_REGION": REGION,
+    "AWS_ACCESS_KEY_ID": "local",
+    "AWS_SECRET_ACCESS_KEY": "local",
+    "POWERTOOLS_TRACE_DISABLED": "true",
+    "POWERTOOLS_METRICS_DISABLED": "true",
+}
+
+
+@dataclass
+class LocalStack:
+    host: str = "127.0.0.1"
+    port: int = 3000
+    visibility_timeout_override: int | None = None
+    stop_event: threading.Event = field(default_factory=threading.Event)
+    provisioned: Provisioned | None = None
+    functions: dict[str, LocalFunction] = field(default_factory=dict)
+    pollers: list[QueuePoller] = field(default_factory=list)
+    aws_endpoint: str = ""
+    _moto: ThreadedMotoServer | None = None
+    _http: Any = None
+    _ready: bool = False
+
+    def start(self) -> None:
+        self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        self._moto.start()
+        moto_host, moto_port = self._moto.get_host_and_port()
+        self.aws_endpoint = f"http://{moto_host}:{moto_port}"
+        os.environ.update(LOCAL_ENV)
+        os.environ["AWS_ENDPOINT_URL"] = self.aws_endpoint
+        self.provisioned = provision(self.aws_endpoint, visibility_timeout_override=self.visibility_timeout_override)
+        os.environ.update(self.provisioned.environment)
+
+        from whatrack import bootstrap  # after the environment is set: settings are read on first use
+
+        bootstrap.reset()
+        template = self.provisioned.template
+        self.functions = load_functions(template)
+        for function in self.functions.values():
+            function.handler()  # import now: fail fast, and keep first requests fast
+        self._start_pollers(template)
+        self._http = make_server(self.host, self.port, load_routes(template, self.functions), lambda: self._ready)
+        self.port = self._http.server_address[1]
+        threading.Thread(target=self._http.serve_forever, name="http-front", daemon=True).start()
+        self._ready = True
+        log.info("local stack ready on http://%s:%d (AWS emulation at %s)", self.host, self.port, self.aws_endpoint)
+
+    def _start_pollers(self, template: dict[str, Any]) -> None:
+        assert self.provisioned is not None
+        sqs = boto3.client("sqs", endpoint_url=self.aws_endpoint, region_name=REGION)
+        for logical, res in resources_of_type(template, "AWS::Serverless::Function").items():
+            for event in res["Properties"].get("Events", {}).values():
+                if event["Type"] != "SQS":
+                    continue
+                props = event["Properties"]
+                arn = self.provisioned.resolver.resolve(props["Queue"])
+                poller = QueuePoller(sqs, self.provisioned.queue_url_for_arn(arn), arn, self.functions[logical],
+                                     int(props.get("BatchSize", 10)), self.stop_event)
+                poller.start()
+                self.pollers.append(poller)
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def stop(self) -> None:
+        self._ready = False
+        self.stop_event.set()
+        if self._http is not None:
+            self._http.shutdown()
+            self._http.server_close()
+        for poller in self.pollers:
+            poller.join(timeout=5)
+        if self._moto is not None:
+            self._moto.stop()
+        log.info("local stack stopped")

@@ -1,0 +1,437 @@
+"""DynamoDB repositories (PynamoDB). Repositories own every conditional write.
+
+Tables (see ``docs/data-model.md``): ``AccountsTable`` (organizations, API-key index,
+connections, phone-number guards, WABA links), ``InboxTable`` (leads, conversations, messages,
+tickets) and ``LogTable`` (webhook and audit log). Physical names come from settings at runtime:
+:func:`bind` points the item models at them, once per execution environment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any, ClassVar, TypeVar
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+)
+from pynamodb.connection import Connection as PynamoConnection
+from pynamodb.exceptions import DoesNotExist, PynamoDBException, TransactWriteError, UpdateError
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
+
+from whatrack.config import TablesMixin
+from whatrack.connections import (
+    Connection,
+    ConnectionMode,
+    ConnectionStatus,
+    ConnectionTarget,
+    HistorySyncState,
+    HistorySyncStatus,
+    digits_only,
+)
+from whatrack.errors import ConflictError, TransientError
+from whatrack.organizations import Organization
+from whatrack.timeutil import iso
+from whatrack.webhook_log import LogStatus, WebhookLogEntry
+
+CONDITIONAL_FAILED = "ConditionalCheckFailedException"
+
+
+def _cause(exc: PynamoDBException) -> str | None:
+    return exc.cause_response_code
+
+
+@contextmanager
+def storage(action: str) -> Iterator[None]:
+    """Translate any unexpected PynamoDB failure into :class:`TransientError` (retryable)."""
+    try:
+        yield
+    except PynamoDBException as exc:
+        raise TransientError(f"{action} failed ({_cause(exc) or type(exc).__name__})") from exc
+
+
+_M = TypeVar("_M", bound=Model)
+
+
+def get_or_none(model: type[_M], key: tuple[str, str], *, consistent_read: bool = False) -> _M | None:
+    try:
+        return model.get(key[0], key[1], consistent_read=consistent_read)
+    except DoesNotExist:
+        return None
+
+
+# --------------------------------------------------------------------------- item models
+class _AccountsTableItem(Model):
+    class Meta:
+        table_name = "unbound-accounts"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+
+
+class OrganizationItem(_AccountsTableItem):
+    KIND: ClassVar[str] = "ORG"
+    id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    api_key_hash = UnicodeAttribute()
+
+
+class ApiKeyItem(_AccountsTableItem):
+    organization_id = UnicodeAttribute()
+
+
+class _ConnectionsByOrganization(GlobalSecondaryIndex["ConnectionItem"]):
+    class Meta:
+        index_name = "gsi1"
+        projection = AllProjection()
+
+    gsi1pk = UnicodeAttribute(hash_key=True)
+    gsi1sk = UnicodeAttribute(range_key=True)
+
+
+class ConnectionItem(_AccountsTableItem):
+    by_organization = _ConnectionsByOrganization()
+    gsi1pk = UnicodeAttribute()
+    gsi1sk = UnicodeAttribute()
+    id = UnicodeAttribute()
+    organization_id = UnicodeAttribute()
+    phone_number_id = UnicodeAttribute()
+    waba_id = UnicodeAttribute()
+    display_phone_number = UnicodeAttribute(null=True)
+    display_name = UnicodeAttribute(null=True)
+    mode = UnicodeAttribute()
+    sync_history = BooleanAttribute()
+    connection_status = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    access_token_secret_id = UnicodeAttribute(null=True)
+    # history-sync state (updated atomically by the history consumer)
+    hs_status = UnicodeAttribute()
+    hs_phase = NumberAttribute(null=True)
+    hs_chunk_order = NumberAttribute(null=True)
+    hs_progress = NumberAttribute(null=True)
+    hs_started_at = UTCDateTimeAttribute(null=True)
+    hs_completed_at = UTCDateTimeAttribute(null=True)
+    hs_last_payload_at = UTCDateTimeAttribute(null=True)
+    hs_error_code = UnicodeAttribute(null=True)
+    hs_error_message = UnicodeAttribute(null=True)
+    hs_alert_code = UnicodeAttribute(null=True)
+    hs_alert_since = UTCDateTimeAttribute(null=True)
+    messages_imported = NumberAttribute(default=0)
+    contacts_imported = NumberAttribute(default=0)
+    threads_imported = NumberAttribute(default=0)
+    media_pending = NumberAttribute(default=0)
+
+
+class PhoneGuardItem(_AccountsTableItem):
+    """One per connected ``phone_number_id``: enforces uniqueness and serves ingest's lookup."""
+
+    connection_id = UnicodeAttribute()
+    organization_id = UnicodeAttribute()
+
+
+class WabaLinkItem(_AccountsTableItem):
+    """``WABA#<waba id>`` / ``CONN#<id>``: matches ``account_update`` changes (keyed by WABA)."""
+
+    connection_id = UnicodeAttribute()
+    organization_id = UnicodeAttribute()
+    display_phone_number = UnicodeAttribute(null=True)
+
+
+class _LogTableItem(Model):
+    class Meta:
+        table_name = "unbound-log"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+
+
+class WebhookLogItem(_LogTableItem):
+    gsi1pk = UnicodeAttribute(null=True)
+    gsi1sk = UnicodeAttribute(null=True)
+    gsi2pk = UnicodeAttribute(null=True)
+    gsi2sk = UnicodeAttribute(null=True)
+    kind = UnicodeAttribute()
+    id = UnicodeAttribute()
+    at = UnicodeAttribute()
+    last_at = UnicodeAttribute()
+    status = UnicodeAttribute()
+    rank = NumberAttribute()
+    field = UnicodeAttribute(null=True)
+    event = UnicodeAttribute(null=True)
+    error = UnicodeAttribute(null=True)
+    archive_key = UnicodeAttribute()
+    entry_index = NumberAttribute()
+    change_index = NumberAttribute()
+    connection_id = UnicodeAttribute(null=True)
+    organization_id = UnicodeAttribute(null=True)
+    phone_number_id = UnicodeAttribute(null=True)
+    waba_id = UnicodeAttribute(null=True)
+
+
+ACCOUNTS_MODELS: tuple[type[Model], ...] = (
+    _AccountsTableItem,
+    OrganizationItem,
+    ApiKeyItem,
+    ConnectionItem,
+    PhoneGuardItem,
+    WabaLinkItem,
+)
+LOG_MODELS: tuple[type[Model], ...] = (_LogTableItem, WebhookLogItem)
+
+
+def bind(settings: TablesMixin) -> None:
+    """Point every item model at the physical tables of ``settings`` (and drop old connections)."""
+    for models, name in (
+        (ACCOUNTS_MODELS, settings.accounts_table_name),
+        (LOG_MODELS, settings.log_table_name),
+    ):
+        for model in models:
+            model.Meta.table_name = name
+            model._connection = None
+
+
+# --------------------------------------------------------------------------- keys
+def org_key(organization_id: str) -> tuple[str, str]:
+    return f"ORG#{organization_id}", "ORG"
+
+
+def api_key_key(api_key_hash: str) -> tuple[str, str]:
+    return f"APIKEY#{api_key_hash}", "APIKEY"
+
+
+def connection_key(connection_id: str) -> tuple[str, str]:
+    return f"CONN#{connection_id}", "CONN"
+
+
+def phone_guard_key(phone_number_id: str) -> tuple[str, str]:
+    return f"PNID#{phone_number_id}", "PNID"
+
+
+def waba_link_key(waba_id: str, connection_id: str) -> tuple[str, str]:
+    return f"WABA#{waba_id}", f"CONN#{connection_id}"
+
+
+def log_key(log_id: str) -> tuple[str, str]:
+    return f"LOG#{log_id}", "LOG"
+
+
+# --------------------------------------------------------------------------- organizations
+class DynamoOrganizationRepository:
+    def create(self, organization: Organization, api_key_hash: str) -> None:
+        org_pk, org_sk = org_key(organization.id)
+        key_pk, key_sk = api_key_key(api_key_hash)
+        org = OrganizationItem(
+            org_pk,
+            org_sk,
+            id=organization.id,
+            name=organization.name,
+            created_at=organization.created_at,
+            api_key_hash=api_key_hash,
+        )
+        key = ApiKeyItem(key_pk, key_sk, organization_id=organization.id)
+        with storage("organization create"), TransactWrite(connection=PynamoConnection()) as tx:
+            tx.save(org, condition=OrganizationItem.pk.does_not_exist())
+            tx.save(key, condition=ApiKeyItem.pk.does_not_exist())
+
+    def find_by_api_key_hash(self, api_key_hash: str) -> Organization | None:
+        with storage("api key lookup"):
+            key = get_or_none(ApiKeyItem, api_key_key(api_key_hash))
+            if key is None:
+                return None
+            org = get_or_none(OrganizationItem, org_key(key.organization_id))
+        if org is None:
+            return None
+        return Organization(id=org.id, name=org.name, created_at=org.created_at)
+
+
+# --------------------------------------------------------------------------- connections
+def _history_state(item: ConnectionItem) -> HistorySyncState:
+    def _int(value: float | None) -> int | None:
+        return None if value is None else int(value)
+
+    return HistorySyncState(
+        status=HistorySyncStatus(item.hs_status),
+        phase=_int(item.hs_phase),
+        chunk_order=_int(item.hs_chunk_order),
+        progress=_int(item.hs_progress),
+        started_at=item.hs_started_at,
+        completed_at=item.hs_completed_at,
+        last_payload_at=item.hs_last_payload_at,
+        error_code=item.hs_error_code,
+        error_message=item.hs_error_message,
+        alert_code=item.hs_alert_code,
+        alert_since=item.hs_alert_since,
+        messages_imported=int(item.messages_imported or 0),
+        contacts_imported=int(item.contacts_imported or 0),
+        threads_imported=int(item.threads_imported or 0),
+        media_pending=int(item.media_pending or 0),
+    )
+
+
+def _to_connection(item: ConnectionItem) -> Connection:
+    return Connection(
+        id=item.id,
+        organization_id=item.organization_id,
+        phone_number_id=item.phone_number_id,
+        waba_id=item.waba_id,
+        display_phone_number=item.display_phone_number,
+        display_name=item.display_name,
+        mode=ConnectionMode(item.mode),
+        sync_history=item.sync_history,
+        connection_status=ConnectionStatus(item.connection_status),
+        created_at=item.created_at,
+        access_token_secret_id=item.access_token_secret_id,
+        history=_history_state(item),
+    )
+
+
+def _connection_gsi1(organization_id: str, created_at: datetime, connection_id: str) -> tuple[str, str]:
+    return f"ORG#{organization_id}#CONN", f"{iso(created_at)}#{connection_id}"
+
+
+class DynamoConnectionRepository:
+    def create(self, connection: Connection) -> None:
+        """Insert connection, phone guard and WABA link in one transaction.
+
+        The guard's ``attribute_not_exists`` condition is what makes a ``phone_number_id``
+        connect at most once, across organizations and concurrent requests.
+        """
+        gsi1pk, gsi1sk = _connection_gsi1(connection.organization_id, connection.created_at, connection.id)
+        item = ConnectionItem(
+            *connection_key(connection.id),
+            gsi1pk=gsi1pk,
+            gsi1sk=gsi1sk,
+            id=connection.id,
+            organization_id=connection.organization_id,
+            phone_number_id=connection.phone_number_id,
+            waba_id=connection.waba_id,
+            display_phone_number=connection.display_phone_number,
+            display_name=connection.display_name,
+            mode=connection.mode.value,
+            sync_history=connection.sync_history,
+            connection_status=connection.connection_status.value,
+            created_at=connection.created_at,
+            access_token_secret_id=connection.access_token_secret_id,
+            hs_status=connection.history.status.value,
+        )
+        guard = PhoneGuardItem(
+            *phone_guard_key(connection.phone_number_id),
+            connection_id=connection.id,
+            organization_id=connection.organization_id,
+        )
+        link = WabaLinkItem(
+            *waba_link_key(connection.waba_id, connection.id),
+            connection_id=connection.id,
+            organization_id=connection.organization_id,
+            display_phone_number=connection.display_phone_number,
+        )
+        try:
+            with TransactWrite(connection=PynamoConnection()) as tx:
+                tx.save(guard, condition=PhoneGuardItem.pk.does_not_exist())
+                tx.save(item, condition=ConnectionItem.pk.does_not_exist())
+                tx.save(link)
+        except TransactWriteError as exc:
+            reasons = [r.code if r else None for r in (exc.cancellation_reasons or [])]
+            if reasons and reasons[0] == "ConditionalCheckFailed":
+                raise ConflictError(
+                    f"phone number id {connection.phone_number_id} is already connected",
+                    code="phone_number_already_connected",
+                ) from exc
+            raise TransientError(f"connection create failed ({_cause(exc) or reasons})") from exc
+
+    def get(self, connection_id: str) -> Connection | None:
+        with storage("connection get"):
+            item = get_or_none(ConnectionItem, connection_key(connection_id), consistent_read=True)
+        return None if item is None else _to_connection(item)
+
+    def list_for_organization(self, organization_id: str) -> list[Connection]:
+        with storage("connection list"):
+            items = ConnectionItem.by_organization.query(f"ORG#{organization_id}#CONN", scan_index_forward=False)
+            return [_to_connection(i) for i in items]
+
+
+class DynamoConnectionDirectory:
+    """Ingest's read side: which connection(s) does a change belong to."""
+
+    def targets_for_phone_number_id(self, phone_number_id: str) -> list[ConnectionTarget]:
+        with storage("connection lookup"):
+            guard = get_or_none(PhoneGuardItem, phone_guard_key(phone_number_id))
+        if guard is None:
+            return []
+        return [ConnectionTarget(guard.connection_id, guard.organization_id)]
+
+    def targets_for_waba(self, waba_id: str, display_phone_number: str | None) -> list[ConnectionTarget]:
+        with storage("connection lookup"):
+            links = list(WabaLinkItem.query(f"WABA#{waba_id}", WabaLinkItem.sk.startswith("CONN#")))
+        wanted = digits_only(display_phone_number)
+        if wanted is not None:
+            links = [link for link in links if digits_only(link.display_phone_number) == wanted] or [
+                link for link in links if link.display_phone_number is None
+            ]
+        return [ConnectionTarget(link.connection_id, link.organization_id) for link in links]
+
+
+# --------------------------------------------------------------------------- webhook log
+def _log_gsi1pk(entry: WebhookLogEntry) -> str:
+    if entry.connection_id is not None:
+        return f"CONN#{entry.connection_id}"
+    return f"NOCONN#{entry.at.date().isoformat()}"
+
+
+class DynamoWebhookLog:
+    def record(self, entries: Sequence[WebhookLogEntry]) -> None:
+        for entry in entries:
+            self._record_one(entry)
+
+    def _record_one(self, entry: WebhookLogEntry) -> None:
+        at = iso(entry.at)
+        assert at is not None
+        item = WebhookLogItem(*log_key(entry.id))
+        actions: list[Any] = [
+            WebhookLogItem.kind.set("webhook"),
+            WebhookLogItem.id.set(entry.id),
+            WebhookLogItem.at.set(WebhookLogItem.at | at),
+            WebhookLogItem.last_at.set(at),
+            WebhookLogItem.status.set(entry.status.value),
+            WebhookLogItem.rank.set(entry.rank),
+            WebhookLogItem.archive_key.set(entry.archive_key),
+            WebhookLogItem.entry_index.set(entry.entry_index),
+            WebhookLogItem.change_index.set(entry.change_index),
+            WebhookLogItem.gsi1pk.set(_log_gsi1pk(entry)),
+            WebhookLogItem.gsi1sk.set(WebhookLogItem.gsi1sk | f"{at}#{entry.id}"),
+        ]
+        optional = (
+            (WebhookLogItem.field, entry.field),
+            (WebhookLogItem.event, entry.event),
+            (WebhookLogItem.error, entry.error),
+            (WebhookLogItem.connection_id, entry.connection_id),
+            (WebhookLogItem.organization_id, entry.organization_id),
+            (WebhookLogItem.phone_number_id, entry.phone_number_id),
+            (WebhookLogItem.waba_id, entry.waba_id),
+        )
+        for attribute, value in optional:
+            actions.append(attribute.set(value) if value is not None else attribute.remove())
+        if entry.status is LogStatus.UNMATCHED and entry.phone_number_id is not None:
+            actions.append(WebhookLogItem.gsi2pk.set(f"UNMATCHED#{entry.phone_number_id}"))
+            actions.append(WebhookLogItem.gsi2sk.set(WebhookLogItem.gsi2sk | f"{at}#{entry.id}"))
+        else:
+            actions.append(WebhookLogItem.gsi2pk.remove())
+            actions.append(WebhookLogItem.gsi2sk.remove())
+        condition = WebhookLogItem.rank.does_not_exist() | (WebhookLogItem.rank <= entry.rank)
+        try:
+            item.update(actions=actions, condition=condition)
+        except UpdateError as exc:
+            if _cause(exc) == CONDITIONAL_FAILED:
+                return  # the entry is already further along (e.g. processed): keep it
+            raise TransientError(f"webhook log write failed ({_cause(exc)})") from exc
+
+    def get(self, log_id: str) -> WebhookLogItem | None:
+        with storage("webhook log get"):
+            return get_or_none(WebhookLogItem, log_key(log_id), consistent_read=True)

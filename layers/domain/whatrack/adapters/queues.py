@@ -1,0 +1,63 @@
+"""SQS publisher of routed changes."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from whatrack.adapters.aws import AWS_ERRORS, client, transient
+from whatrack.errors import TransientError
+from whatrack.queue_messages import ChangeMessage
+from whatrack.webhooks.fields import QUEUE_FOR_FIELD, QueueName
+
+MAX_BATCH_ENTRIES = 10
+MAX_BATCH_BYTES = 240_000
+
+
+class SqsChangePublisher:
+    def __init__(self, queue_urls: Mapping[QueueName, str], sqs: Any | None = None) -> None:
+        self._queue_urls = dict(queue_urls)
+        self._sqs = sqs
+
+    @property
+    def sqs(self) -> Any:
+        return self._sqs or client("sqs")
+
+    def publish(self, messages: Sequence[ChangeMessage]) -> None:
+        by_queue: dict[QueueName, list[ChangeMessage]] = defaultdict(list)
+        for message in messages:
+            by_queue[QUEUE_FOR_FIELD[message.field]].append(message)
+        for queue, items in by_queue.items():
+            self._send(self._queue_urls[queue], items)
+
+    def _send(self, url: str, items: list[ChangeMessage]) -> None:
+        batch: list[dict[str, Any]] = []
+        size = 0
+        for index, message in enumerate(items):
+            body = message.model_dump_json()
+            entry = {
+                "Id": str(index),
+                "MessageBody": body,
+                "MessageAttributes": {
+                    "field": {"DataType": "String", "StringValue": message.field.value},
+                    "connectionId": {"DataType": "String", "StringValue": message.connection_id},
+                },
+            }
+            if batch and (len(batch) == MAX_BATCH_ENTRIES or size + len(body) > MAX_BATCH_BYTES):
+                self._flush(url, batch)
+                batch, size = [], 0
+            batch.append(entry)
+            size += len(body)
+        if batch:
+            self._flush(url, batch)
+
+    def _flush(self, url: str, batch: list[dict[str, Any]]) -> None:
+        try:
+            response = self.sqs.send_message_batch(QueueUrl=url, Entries=batch)
+        except AWS_ERRORS as exc:
+            raise transient("queue send", exc) from exc
+        failed = response.get("Failed") or []
+        if failed:
+            codes = ", ".join(sorted({str(f.get("Code")) for f in failed}))
+            raise TransientError(f"queue send failed for {len(failed)} message(s) ({codes})")

@@ -1,0 +1,1 @@
+"""Status-API wire models (camelCase JSON) and the views that build them from domain objects."""

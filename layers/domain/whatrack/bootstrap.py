@@ -1,0 +1,98 @@
+"""Composition root: builds each function's dependencies lazily, once per execution environment.
+
+Handlers call these getters; tests reset them with :func:`reset` (autouse fixture) or call the
+services directly with fakes.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+from whatrack.adapters import aws, dynamo
+from whatrack.adapters.archive import S3ArchiveStore
+from whatrack.adapters.queues import SqsChangePublisher
+from whatrack.adapters.secrets import (
+    SecretsManagerAdminCredentials,
+    SecretsManagerTokenVault,
+    SecretsManagerWebhookSecrets,
+)
+from whatrack.config import ConsumerSettings, IngestSettings, StatusApiSettings
+from whatrack.connections import ConnectionService
+from whatrack import pipeline
+from whatrack.consumer import ChangeConsumer
+from whatrack.ingest import IngestService
+from whatrack.organizations import OrganizationService
+from whatrack.webhooks.fields import QueueName
+
+
+@functools.cache
+def ingest_settings() -> IngestSettings:
+    return IngestSettings.from_env()
+
+
+@functools.cache
+def status_api_settings() -> StatusApiSettings:
+    return StatusApiSettings.from_env()
+
+
+@functools.cache
+def consumer_settings() -> ConsumerSettings:
+    return ConsumerSettings.from_env()
+
+
+@functools.cache
+def ingest_service() -> IngestService:
+    settings = ingest_settings()
+    dynamo.bind(settings)
+    return IngestService(
+        archive=S3ArchiveStore(settings.archive_bucket_name),
+        publisher=SqsChangePublisher(
+            {
+                QueueName.HISTORY: settings.history_queue_url,
+                QueueName.CONTACTS: settings.contacts_queue_url,
+                QueueName.ECHOES: settings.echoes_queue_url,
+                QueueName.LIVE_MESSAGES: settings.live_messages_queue_url,
+                QueueName.ACCOUNT_UPDATES: settings.account_updates_queue_url,
+            }
+        ),
+        directory=dynamo.DynamoConnectionDirectory(),
+        webhook_log=dynamo.DynamoWebhookLog(),
+        secrets=SecretsManagerWebhookSecrets(settings.meta_secret_arn),
+        max_body_bytes=settings.max_body_bytes,
+        inline_change_limit_bytes=settings.inline_change_limit_bytes,
+    )
+
+
+@dataclass(frozen=True)
+class StatusApi:
+    organizations: OrganizationService
+    connections: ConnectionService
+
+
+@functools.cache
+def status_api() -> StatusApi:
+    settings = status_api_settings()
+    dynamo.bind(settings)
+    return StatusApi(
+        organizations=OrganizationService(
+            dynamo.DynamoOrganizationRepository(), SecretsManagerAdminCredentials(settings.admin_secret_arn)
+        ),
+        connections=ConnectionService(
+            dynamo.DynamoConnectionRepository(), SecretsManagerTokenVault(settings.access_token_secret_prefix)
+        ),
+    )
+
+
+@functools.cache
+def change_consumer() -> ChangeConsumer:
+    settings = consumer_settings()
+    dynamo.bind(settings)
+    return ChangeConsumer(S3ArchiveStore(settings.archive_bucket_name), pipeline.PROCESSORS)
+
+
+def reset() -> None:
+    """Forget settings, services and AWS clients (tests; local stack restarts)."""
+    for getter in (ingest_settings, status_api_settings, consumer_settings, ingest_service, status_api, change_consumer):
+        getter.cache_clear()
+    aws.reset()

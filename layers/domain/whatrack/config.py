@@ -1,0 +1,83 @@
+"""Typed settings, one model per function, composed from small mixins.
+
+Settings are read from the environment once per execution environment by
+:mod:`whatrack.bootstrap` (never at import time) and passed to the code that needs them.
+A template test asserts that every required field below is set in the function's
+``Environment`` in ``template.yaml``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Annotated, Self
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from whatrack.errors import ConfigurationError
+
+NonEmpty = Annotated[str, Field(min_length=1)]
+
+MAX_WEBHOOK_BODY_BYTES = 10 * 1024 * 1024
+
+
+class _Settings(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Self:
+        """Build the settings from environment variables named like the fields, upper-cased."""
+        env = os.environ if environ is None else environ
+        data = {name: env[name.upper()] for name in cls.model_fields if name.upper() in env}
+        try:
+            return cls.model_validate(data)
+        except ValidationError as exc:
+            missing = ", ".join(str(e["loc"][0]).upper() for e in exc.errors())
+            raise ConfigurationError(f"{cls.__name__}: invalid or missing {missing}") from exc
+
+    @classmethod
+    def required_env(cls) -> set[str]:
+        """Names of the environment variables that must be set (no default)."""
+        return {name.upper() for name, f in cls.model_fields.items() if f.is_required()}
+
+
+class TablesMixin(_Settings):
+    accounts_table_name: NonEmpty
+    inbox_table_name: NonEmpty
+    log_table_name: NonEmpty
+
+
+class ArchiveMixin(_Settings):
+    archive_bucket_name: NonEmpty
+
+
+class QueuesMixin(_Settings):
+    history_queue_url: NonEmpty
+    contacts_queue_url: NonEmpty
+    echoes_queue_url: NonEmpty
+    live_messages_queue_url: NonEmpty
+    account_updates_queue_url: NonEmpty
+
+
+class IngestSettings(TablesMixin, ArchiveMixin, QueuesMixin):
+    """``webhook_ingest``."""
+
+    meta_secret_arn: NonEmpty
+    max_body_bytes: int = Field(default=MAX_WEBHOOK_BODY_BYTES, gt=0)
+    # Changes whose queue message would exceed this travel by reference to the archived body.
+    # SQS accepts 256 KiB (1 MiB since 2025); we keep headroom for attributes and envelope.
+    inline_change_limit_bytes: int = Field(default=200_000, gt=1024, le=250_000)
+
+
+class StatusApiSettings(TablesMixin):
+    """``status_api``."""
+
+    admin_secret_arn: NonEmpty
+    access_token_secret_prefix: NonEmpty
+    graph_api_base_url: NonEmpty = "https://graph.facebook.com"
+    graph_api_version: Annotated[str, Field(pattern=r"^v\d+\.0$")] = "v24.0"
+    history_stall_after_seconds: int = Field(default=1800, gt=0)
+
+
+class ConsumerSettings(TablesMixin, ArchiveMixin):
+    """The SQS consumers: ``history_chunk``, ``state_sync``, ``echo``, ``live_message``."""

@@ -1,0 +1,200 @@
+"""Connections: a connected WhatsApp number (the dashboard's "InstanceCard")."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING, Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from whatrack.errors import ConflictError, NotFoundError
+from whatrack.ids import new_id
+from whatrack.timeutil import utcnow
+
+if TYPE_CHECKING:
+    from whatrack.ports import ConnectionRepository, TokenVault
+
+
+class ConnectionMode(StrEnum):
+    COEXISTENCE = "coexistence"
+    CLOUD_API = "cloud_api"
+
+
+class ConnectionStatus(StrEnum):
+    ACTIVE = "active"
+    DISCONNECTED = "disconnected"
+
+
+class HistorySyncStatus(StrEnum):
+    NOT_SUPPORTED = "not_supported"
+    NOT_REQUESTED = "not_requested"
+    PENDING_CONSENT = "pending_consent"
+    SYNCING = "syncing"
+    COMPLETED = "completed"
+    DECLINED = "declined"
+    FAILED = "failed"
+
+
+STATUS_LABELS: dict[HistorySyncStatus, str] = {
+    HistorySyncStatus.NOT_SUPPORTED: "Não suportado",
+    HistorySyncStatus.NOT_REQUESTED: "Não solicitado",
+    HistorySyncStatus.PENDING_CONSENT: "Aguardando consentimento",
+    HistorySyncStatus.SYNCING: "Sincronizando histórico",
+    HistorySyncStatus.COMPLETED: "Concluído",
+    HistorySyncStatus.DECLINED: "Recusado pelo negócio",
+    HistorySyncStatus.FAILED: "Falhou (ver detalhes)",
+}
+
+BADGE_TOOLTIP = "Histórico depende de aprovação no WhatsApp Business App"
+
+
+class HistorySyncState(BaseModel):
+    """The history-sync state of one connection (kept on the connection item)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    status: HistorySyncStatus
+    phase: int | None = None
+    chunk_order: int | None = None
+    progress: int | None = None
+    started_at: datetime | None = None
+    completed_at: datetime | None = None
+    last_payload_at: datetime | None = None
+    error_code: str | None = None
+    error_message: str | None = None
+    alert_code: str | None = None
+    alert_since: datetime | None = None
+    messages_imported: int = 0
+    contacts_imported: int = 0
+    threads_imported: int = 0
+    media_pending: int = 0
+
+    @property
+    def label(self) -> str:
+        return STATUS_LABELS[self.status]
+
+    @property
+    def duration_seconds(self) -> int | None:
+        """From the first chunk to completion (or to the latest chunk while still syncing)."""
+        if self.started_at is None:
+            return None
+        end = self.completed_at or self.last_payload_at
+        if end is None:
+            return None
+        return max(0, int((end - self.started_at).total_seconds()))
+
+    def badge_label(self) -> str:
+        if self.status is HistorySyncStatus.DECLINED:
+            return "Histórico: Recusado"
+        if self.status is HistorySyncStatus.FAILED:
+            return "Histórico: Falhou"
+        if self.status in (HistorySyncStatus.NOT_SUPPORTED, HistorySyncStatus.NOT_REQUESTED):
+            return f"Histórico: {self.label}"
+        if self.status is HistorySyncStatus.COMPLETED:
+            return "Histórico: 100%"
+        return f"Histórico: {self.progress or 0}%"
+
+
+def initial_history_status(mode: ConnectionMode, sync_history: bool) -> HistorySyncStatus:
+    if mode is ConnectionMode.CLOUD_API:
+        return HistorySyncStatus.NOT_SUPPORTED
+    return HistorySyncStatus.PENDING_CONSENT if sync_history else HistorySyncStatus.NOT_REQUESTED
+
+
+class Connection(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    organization_id: str
+    phone_number_id: str
+    waba_id: str
+    display_phone_number: str | None
+    display_name: str | None
+    mode: ConnectionMode
+    sync_history: bool
+    connection_status: ConnectionStatus
+    created_at: datetime
+    access_token_secret_id: str | None = None
+    history: HistorySyncState
+
+
+@dataclass(frozen=True)
+class ConnectionTarget:
+    """What ingest needs to route a change to a connection."""
+
+    connection_id: str
+    organization_id: str
+
+
+Digits = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\d{3,32}$")]
+
+
+def digits_only(value: str | None) -> str | None:
+    if value is None:
+        return None
+    digits = "".join(ch for ch in value if ch.isdigit())
+    return digits or None
+
+
+class NewConnection(BaseModel):
+    """Validated input of ``POST /connections`` (camelCase on the wire)."""
+
+    model_config = ConfigDict(populate_by_name=True, extra="ignore", str_strip_whitespace=True)
+
+    phone_number_id: Digits = Field(alias="phoneNumberId")
+    waba_id: Digits = Field(alias="wabaId")
+    display_phone_number: Annotated[str, StringConstraints(max_length=32, pattern=r"^\+?[\d\s().-]{3,32}$")] | None = Field(
+        default=None, alias="displayPhoneNumber"
+    )
+    mode: ConnectionMode
+    sync_history: bool = Field(default=False, alias="syncHistory")
+    display_name: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = Field(
+        default=None, alias="displayName"
+    )
+    access_token: Annotated[str, StringConstraints(min_length=1, max_length=4096)] | None = Field(
+        default=None, alias="accessToken", repr=False
+    )
+
+
+class ConnectionService:
+    def __init__(self, repository: ConnectionRepository, vault: TokenVault) -> None:
+        self._repository = repository
+        self._vault = vault
+
+    def create(self, organization_id: str, request: NewConnection) -> Connection:
+        connection_id = new_id()
+        secret_id = self._vault.store(connection_id, request.access_token) if request.access_token else None
+        connection = Connection(
+            id=connection_id,
+            organization_id=organization_id,
+            phone_number_id=request.phone_number_id,
+            waba_id=request.waba_id,
+            display_phone_number=digits_only(request.display_phone_number),
+            display_name=request.display_name,
+            mode=request.mode,
+            sync_history=request.sync_history,
+            connection_status=ConnectionStatus.ACTIVE,
+            created_at=utcnow(),
+            access_token_secret_id=secret_id,
+            history=HistorySyncState(status=initial_history_status(request.mode, request.sync_history)),
+        )
+        try:
+            self._repository.create(connection)
+        except ConflictError:
+            if secret_id is not None:
+                self._vault.delete(secret_id)
+            raise
+        return connection
+
+    def get(self, organization_id: str, connection_id: str) -> Connection:
+        """A connection of this organization; another organization's is answered as missing."""
+        connection = self._repository.get(connection_id)
+        if connection is None or connection.organization_id != organization_id:
+            raise NotFoundError(f"connection {connection_id} not found")
+        return connection
+
+    def list(self, organization_id: str) -> list[Connection]:
+        """Newest first."""
+        return self._repository.list_for_organization(organization_id)

@@ -1,0 +1,106 @@
+"""HTTP error mapping, in one place, for every API Gateway function.
+
+Every error body is ``{"error": {"code": "<snake_case>", "message": "<human text>"}}``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+
+from whatrack.errors import (
+    ConfigurationError,
+    ConflictError,
+    DomainError,
+    ForbiddenError,
+    InvalidInputError,
+    NotFoundError,
+    PayloadTooLargeError,
+    RuleViolationError,
+    TransientError,
+    UnauthorizedError,
+)
+
+logger = Logger(child=True)
+
+HTTP_STATUS: dict[type[DomainError], int] = {
+    InvalidInputError: 400,
+    UnauthorizedError: 401,
+    ForbiddenError: 403,
+    NotFoundError: 404,
+    ConflictError: 409,
+    PayloadTooLargeError: 413,
+    RuleViolationError: 422,
+    ConfigurationError: 500,
+    TransientError: 503,
+}
+
+
+def status_for(error: DomainError) -> int:
+    for cls in type(error).__mro__:
+        if cls in HTTP_STATUS:
+            return HTTP_STATUS[cls]  # type: ignore[index]
+    return 500
+
+
+def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> Response:
+    return Response(
+        status_code=status,
+        content_type=content_types.APPLICATION_JSON,
+        body=json.dumps({"error": {"code": code, "message": message}}, ensure_ascii=False),
+        headers=headers,
+    )
+
+
+def _validation_message(errors: Any) -> str:
+    parts = []
+    for error in errors or []:
+        location = ".".join(str(p) for p in error.get("loc", ()) if p not in ("body", "query", "path"))
+        parts.append(f"{location or 'body'}: {error.get('msg', 'invalid')}")
+    return "; ".join(parts) or "invalid request"
+
+
+def register_error_handlers(app: APIGatewayHttpResolver, *, method_routes: dict[str, set[str]] | None = None) -> None:
+    """Map domain errors, validation errors, unknown routes and crashes to the contract's JSON."""
+
+    @app.exception_handler(DomainError)
+    def _domain(error: DomainError) -> Response:
+        status = status_for(error)
+        if status >= 500:
+            logger.error("request failed", extra={"code": error.code, "error": error.message})
+        return error_response(status, error.code, error.message)
+
+    @app.exception_handler(RequestValidationError)
+    def _invalid(error: RequestValidationError) -> Response:
+        return error_response(400, "invalid_input", _validation_message(error.errors()))
+
+    @app.not_found
+    def _not_found(_: Exception) -> Response:
+        path = app.current_event.path
+        method = app.current_event.http_method.upper()
+        allowed = sorted(_allowed_methods(method_routes or {}, path))
+        if allowed and method not in allowed:
+            return error_response(
+                405, "method_not_allowed", f"{method} is not allowed on {path}", headers={"Allow": ", ".join(allowed)}
+            )
+        return error_response(404, "not_found", f"no route for {method} {path}")
+
+    @app.exception_handler(Exception)
+    def _crash(error: Exception) -> Response:
+        logger.exception("unhandled error")
+        return error_response(500, "internal_error", "internal error; safe to retry")
+
+
+def _allowed_methods(method_routes: dict[str, set[str]], path: str) -> set[str]:
+    """Methods registered for a route template matching ``path`` (``/a/{id}`` style)."""
+    parts = [p for p in path.split("/") if p]
+    allowed: set[str] = set()
+    for template, methods in method_routes.items():
+        tparts = [p for p in template.split("/") if p]
+        if len(tparts) == len(parts) and all(t.startswith("{") or t == p for t, p in zip(tparts, parts, strict=True)):
+            allowed |= methods
+    return allowed

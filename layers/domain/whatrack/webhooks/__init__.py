@@ -1,0 +1,1 @@
+"""Meta webhook envelope: signature, parsing, classification of each change."""

@@ -1,0 +1,226 @@
+"""Parse a signed webhook body into classified changes.
+
+Tolerant on purpose: the raw body is archived verbatim before this runs, so parsing never loses
+data. Each change is judged on its own, so one malformed change does not reject its neighbours:
+
+- ``route``: a known field with the identifiers we need to match a connection;
+- ``ignored``: a well-formed body we do not handle (unknown ``object`` or ``field``);
+- ``rejected``: not JSON, not an object, wrong shape or types.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from dataclasses import field as dc_field
+from enum import StrEnum
+from typing import Any
+
+from whatrack.webhooks.fields import WHATSAPP_OBJECT, WebhookField
+
+
+class Disposition(StrEnum):
+    ROUTE = "route"
+    IGNORED = "ignored"
+    REJECTED = "rejected"
+
+
+BODY_LEVEL = -1
+"""Entry/change index used when the whole body is judged (not JSON, no envelope...)."""
+
+
+@dataclass(frozen=True)
+class ClassifiedChange:
+    """One change of a webhook body and what to do with it."""
+
+    entry_index: int
+    change_index: int
+    disposition: Disposition
+    field: str | None = None
+    value: dict[str, Any] = dc_field(default_factory=dict)
+    waba_id: str | None = None
+    phone_number_id: str | None = None
+    display_phone_number: str | None = None
+    event: str | None = None
+    error: str | None = None
+
+    @property
+    def webhook_field(self) -> WebhookField:
+        return WebhookField(self.field)
+
+
+def _rejected(entry: int, change: int, error: str, **kw: Any) -> ClassifiedChange:
+    return ClassifiedChange(entry, change, Disposition.REJECTED, error=error, **kw)
+
+
+def _id_string(value: Any) -> str | None:
+    """Meta ids are strings of digits; accept ints too (never floats, bools or objects)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str) and value.strip():
+        return value.strip()
+    return None
+
+
+def describe_event(field_name: WebhookField, value: dict[str, Any]) -> str:
+    """A short label for the log: what kind of payload this change carries."""
+    if field_name is WebhookField.HISTORY:
+        items = value.get("history")
+        if isinstance(items, list) and items:
+            first = items[0] if isinstance(items[0], dict) else {}
+            if first.get("errors"):
+                return "history_error"
+            meta = first.get("metadata") if isinstance(first.get("metadata"), dict) else {}
+            if meta:
+                return (
+                    f"history_chunk phase={meta.get('phase')} "
+                    f"chunk={meta.get('chunk_order')} progress={meta.get('progress')}"
+                )
+            return "history_chunk"
+        if value.get("messages") or value.get("message_echoes"):
+            return "history_media"
+        return "history"
+    if field_name is WebhookField.MESSAGES:
+        kinds = [k for k in ("messages", "statuses", "errors") if value.get(k)]
+        return "+".join(kinds) or "messages"
+    if field_name is WebhookField.ACCOUNT_UPDATE:
+        event = value.get("event")
+        return str(event) if isinstance(event, str) else "account_update"
+    if field_name is WebhookField.STATE_SYNC:
+        return "state_sync"
+    return "echo"
+
+
+def _classify_change(entry_index: int, change_index: int, waba_id: str | None, change: Any) -> ClassifiedChange:
+    if not isinstance(change, dict):
+        return _rejected(entry_index, change_index, "change is not an object", waba_id=waba_id)
+    field_name = change.get("field")
+    if not isinstance(field_name, str) or not field_name:
+        return _rejected(entry_index, change_index, "change.field is missing or not a string", waba_id=waba_id)
+    value = change.get("value")
+    if field_name not in WebhookField._value2member_map_:
+        return ClassifiedChange(
+            entry_index,
+            change_index,
+            Disposition.IGNORED,
+            field=field_name,
+            waba_id=waba_id,
+            error=f"unknown field {field_name!r}",
+        )
+    known = WebhookField(field_name)
+    if not isinstance(value, dict):
+        return _rejected(entry_index, change_index, "change.value is missing or not an object", field=field_name, waba_id=waba_id)
+    return classify_value(entry_index, change_index, known, value, waba_id)
+
+
+def classify_value(
+    entry_index: int, change_index: int, known: WebhookField, value: dict[str, Any], waba_id: str | None
+) -> ClassifiedChange:
+    """Check the identifiers a routed change needs and build its classification."""
+    event = describe_event(known, value)
+    common: dict[str, Any] = {"field": known.value, "waba_id": waba_id, "event": event}
+    if known is WebhookField.ACCOUNT_UPDATE:
+        if waba_id is None:
+            return _rejected(entry_index, change_index, "entry.id (WABA id) is missing", **common)
+        display = value.get("phone_number")
+        if display is not None and _id_string(display) is None:
+            return _rejected(entry_index, change_index, "value.phone_number is not a string", **common)
+        return ClassifiedChange(
+            entry_index,
+            change_index,
+            Disposition.ROUTE,
+            value=value,
+            display_phone_number=_id_string(display),
+            **common,
+        )
+    metadata = value.get("metadata")
+    if not isinstance(metadata, dict):
+        return _rejected(entry_index, change_index, "value.metadata is missing or not an object", **common)
+    phone_number_id = _id_string(metadata.get("phone_number_id"))
+    if phone_number_id is None:
+        return _rejected(
+            entry_index, change_index, "value.metadata.phone_number_id is missing or not a string", **common
+        )
+    display = metadata.get("display_phone_number")
+    return ClassifiedChange(
+        entry_index,
+        change_index,
+        Disposition.ROUTE,
+        value=value,
+        phone_number_id=phone_number_id,
+        display_phone_number=_id_string(display),
+        **common,
+    )
+
+
+def _is_bare_history_value(body: dict[str, Any]) -> bool:
+    """Meta documents the declined-history payload as a bare ``value`` (no envelope)."""
+    return "object" not in body and "entry" not in body and "history" in body and "metadata" in body
+
+
+def classify_document(body: Any) -> list[ClassifiedChange]:
+    """Classify every change of an already-parsed JSON document."""
+    if not isinstance(body, dict):
+        return [_rejected(BODY_LEVEL, BODY_LEVEL, f"body must be a JSON object, got {type(body).__name__}")]
+    if _is_bare_history_value(body):
+        return [classify_value(0, 0, WebhookField.HISTORY, body, None)]
+    obj = body.get("object")
+    if not isinstance(obj, str):
+        return [_rejected(BODY_LEVEL, BODY_LEVEL, "body.object is missing or not a string")]
+    if obj != WHATSAPP_OBJECT:
+        return [
+            ClassifiedChange(BODY_LEVEL, BODY_LEVEL, Disposition.IGNORED, error=f"unknown object {obj!r}")
+        ]
+    entries = body.get("entry")
+    if not isinstance(entries, list):
+        return [_rejected(BODY_LEVEL, BODY_LEVEL, "body.entry is missing or not an array")]
+    results: list[ClassifiedChange] = []
+    for entry_index, entry in enumerate(entries):
+        if not isinstance(entry, dict):
+            results.append(_rejected(entry_index, BODY_LEVEL, "entry is not an object"))
+            continue
+        waba_id = _id_string(entry.get("id"))
+        changes = entry.get("changes")
+        if not isinstance(changes, list):
+            results.append(_rejected(entry_index, BODY_LEVEL, "entry.changes is missing or not an array", waba_id=waba_id))
+            continue
+        for change_index, change in enumerate(changes):
+            results.append(_classify_change(entry_index, change_index, waba_id, change))
+    if not results:
+        results.append(ClassifiedChange(BODY_LEVEL, BODY_LEVEL, Disposition.IGNORED, error="body has no changes"))
+    return results
+
+
+def parse_document(raw: bytes) -> tuple[Any, str | None]:
+    """``(document, None)`` or ``(None, error)`` for a body that is not JSON."""
+    try:
+        return json.loads(raw.decode("utf-8")), None
+    except UnicodeDecodeError:
+        return None, "body is not valid UTF-8"
+    except RecursionError:
+        return None, "body is nested too deeply"
+    except ValueError as exc:
+        return None, f"body is not JSON: {exc}"
+
+
+def classify_body(raw: bytes) -> list[ClassifiedChange]:
+    """Classify every change of a raw webhook body."""
+    if not raw.strip():
+        return [_rejected(BODY_LEVEL, BODY_LEVEL, "body is empty")]
+    document, error = parse_document(raw)
+    if error is not None:
+        return [_rejected(BODY_LEVEL, BODY_LEVEL, error)]
+    return classify_document(document)
+
+
+def locate_value(document: Any, entry_index: int, change_index: int) -> dict[str, Any] | None:
+    """Find the ``value`` of change ``(entry_index, change_index)`` in a parsed body."""
+    if isinstance(document, dict) and _is_bare_history_value(document):
+        return document if (entry_index, change_index) == (0, 0) else None
+    try:
+        value = document["entry"][entry_index]["changes"][change_index]["value"]
+    except (KeyError, IndexError, TypeError):
+        return None
+    return value if isinstance(value, dict) else None
