@@ -12,14 +12,18 @@ from devstack.server import LocalStack
 
 
 def main() -> int:
-    logging.basicConfig(level=os.environ.get("DEVSTACK_LOG_LEVEL", "INFO"),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    logging.basicConfig(
+        level=os.environ.get("DEVSTACK_LOG_LEVEL", "INFO"),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
     for noisy in ("werkzeug", "pynamodb", "botocore"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
     visibility = os.environ.get("LOCAL_QUEUE_VISIBILITY_TIMEOUT")
-    stack = LocalStack(port=int(os.environ.get("PORT", "3000")),
-                       visibility_timeout_override=int(visibility) if visibility else None)
+    stack = LocalStack(
+        port=int(os.environ.get("PORT", "3000")), visibility_timeout_override=int(visibility) if visibility else None
+    )
     stopped = threading.Event()
 
     def _stop(signum: int, _frame: object) -> None:

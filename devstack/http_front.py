@@ -7,10 +7,11 @@ import json
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from devstack.runtime import LocalFunction
@@ -19,8 +20,13 @@ from devstack.template import resources_of_type
 log = logging.getLogger("devstack.http")
 
 MAX_REQUEST_BYTES = 11 * 1024 * 1024  # API Gateway's own cap is 10 MB; the handler answers 413 first
-TEXT_TYPES = ("text/", "application/json", "application/xml", "application/javascript",
-              "application/x-www-form-urlencoded")
+TEXT_TYPES = (
+    "text/",
+    "application/json",
+    "application/xml",
+    "application/javascript",
+    "application/x-www-form-urlencoded",
+)
 
 
 @dataclass(frozen=True)
@@ -70,8 +76,9 @@ def is_text(content_type: str) -> bool:
     return any(ct.startswith(t) for t in TEXT_TYPES) or ct.endswith("+json")
 
 
-def build_event(method: str, target: str, headers: dict[str, str], body: bytes, route: Route,
-                params: dict[str, str], source_ip: str) -> dict[str, Any]:
+def build_event(
+    method: str, target: str, headers: dict[str, str], body: bytes, route: Route, params: dict[str, str], source_ip: str
+) -> dict[str, Any]:
     split = urlsplit(target)
     query: dict[str, str] = {}
     for key, value in parse_qsl(split.query, keep_blank_values=True):
@@ -98,8 +105,13 @@ def build_event(method: str, target: str, headers: dict[str, str], body: bytes, 
             "apiId": "local",
             "domainName": headers.get("host", "127.0.0.1"),
             "domainPrefix": "local",
-            "http": {"method": method, "path": split.path, "protocol": "HTTP/1.1", "sourceIp": source_ip,
-                     "userAgent": headers.get("user-agent", "")},
+            "http": {
+                "method": method,
+                "path": split.path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": source_ip,
+                "userAgent": headers.get("user-agent", ""),
+            },
             "requestId": str(uuid.uuid4()),
             "routeKey": route_key,
             "stage": "$default",
@@ -112,84 +124,96 @@ def build_event(method: str, target: str, headers: dict[str, str], body: bytes, 
     }
 
 
+class FrontHandler(BaseHTTPRequestHandler):
+    """One request: health, or route to a function as an HTTP API event."""
+
+    routes: list[Route] = []
+    ready: Callable[[], bool] = staticmethod(lambda: False)
+
+    protocol_version = "HTTP/1.1"
+    server_version = "whatrack-devstack"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def _send(self, status: int, body: bytes, headers: dict[str, str]) -> None:
+        self.send_response(status)
+        for key, value in headers.items():
+            if key.lower() not in ("content-length", "connection", "transfer-encoding"):
+                self.send_header(key, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def _json(self, status: int, payload: Any) -> None:
+        self._send(status, json.dumps(payload).encode(), {"Content-Type": "application/json"})
+
+    def _handle(self) -> None:
+        started = time.perf_counter()
+        status = 500
+        try:
+            status = self._dispatch()
+        finally:
+            log.info(
+                "%s %s -> %s (%.1f ms)",
+                self.command,
+                self.path.split("?")[0],
+                status,
+                (time.perf_counter() - started) * 1000,
+            )
+
+    def _dispatch(self) -> int:
+        path = urlsplit(self.path).path
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > MAX_REQUEST_BYTES:
+            self.close_connection = True
+            self._json(413, {"message": "Request Entity Too Large"})
+            return 413
+        body = self.rfile.read(length) if length else b""
+        if path == "/health" and self.command == "GET":
+            ok = self.ready()
+            self._json(200 if ok else 503, {"status": "ok" if ok else "starting"})
+            return 200 if ok else 503
+        for route in self.routes:
+            params = route.match(self.command, path)
+            if params is not None:
+                break
+        else:
+            self._json(404, {"message": "Not Found"})
+            return 404
+        headers: dict[str, str] = {}
+        for key, value in self.headers.items():
+            lower = key.lower()
+            headers[lower] = f"{headers[lower]},{value}" if lower in headers else value
+        event = build_event(self.command, self.path, headers, body, route, params, self.client_address[0])
+        try:
+            result = route.function.invoke(event)
+        except Exception:  # a crashed handler is API Gateway's 500, never a dropped connection
+            log.exception("handler %s crashed", route.function.logical_id)
+            self._json(500, {"message": "Internal Server Error"})
+            return 500
+        return self._respond(result)
+
+    def _respond(self, result: Any) -> int:
+        if not isinstance(result, dict) or "statusCode" not in result:
+            payload = json.dumps(result).encode()
+            self._send(200, payload, {"Content-Type": "application/json"})
+            return 200
+        raw = result.get("body") or ""
+        body = base64.b64decode(raw) if result.get("isBase64Encoded") else str(raw).encode("utf-8")
+        headers = {str(k): str(v) for k, v in (result.get("headers") or {}).items()}
+        for key, values in (result.get("multiValueHeaders") or {}).items():
+            headers[str(key)] = ", ".join(str(v) for v in values)
+        status = int(result["statusCode"])
+        self._send(status, body, headers)
+        return status
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _handle
+
+
 def make_server(host: str, port: int, routes: list[Route], ready: Callable[[], bool]) -> ThreadingHTTPServer:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        server_version = "whatrack-devstack"
-
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
-            pass
-
-        def _send(self, status: int, body: bytes, headers: dict[str, str]) -> None:
-            self.send_response(status)
-            for key, value in headers.items():
-                if key.lower() not in ("content-length", "connection", "transfer-encoding"):
-                    self.send_header(key, value)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            if self.command != "HEAD":
-                self.wfile.write(body)
-
-        def _json(self, status: int, payload: Any) -> None:
-            self._send(status, json.dumps(payload).encode(), {"Content-Type": "application/json"})
-
-        def _handle(self) -> None:
-            started = time.perf_counter()
-            status = 500
-            try:
-                status = self._dispatch()
-            finally:
-                log.info("%s %s -> %s (%.1f ms)", self.command, self.path.split("?")[0], status,
-                         (time.perf_counter() - started) * 1000)
-
-        def _dispatch(self) -> int:
-            path = urlsplit(self.path).path
-            length = int(self.headers.get("Content-Length") or 0)
-            if length > MAX_REQUEST_BYTES:
-                self.close_connection = True
-                self._json(413, {"message": "Request Entity Too Large"})
-                return 413
-            body = self.rfile.read(length) if length else b""
-            if path == "/health" and self.command == "GET":
-                ok = ready()
-                self._json(200 if ok else 503, {"status": "ok" if ok else "starting"})
-                return 200 if ok else 503
-            for route in routes:
-                params = route.match(self.command, path)
-                if params is not None:
-                    break
-            else:
-                self._json(404, {"message": "Not Found"})
-                return 404
-            headers: dict[str, str] = {}
-            for key, value in self.headers.items():
-                lower = key.lower()
-                headers[lower] = f"{headers[lower]},{value}" if lower in headers else value
-            event = build_event(self.command, self.path, headers, body, route, params, self.client_address[0])
-            try:
-                result = route.function.invoke(event)
-            except Exception:  # a crashed handler is API Gateway's 500, never a dropped connection
-                log.exception("handler %s crashed", route.function.logical_id)
-                self._json(500, {"message": "Internal Server Error"})
-                return 500
-            return self._respond(result)
-
-        def _respond(self, result: Any) -> int:
-            if not isinstance(result, dict) or "statusCode" not in result:
-                payload = json.dumps(result).encode()
-                self._send(200, payload, {"Content-Type": "application/json"})
-                return 200
-            raw = result.get("body") or ""
-            body = base64.b64decode(raw) if result.get("isBase64Encoded") else str(raw).encode("utf-8")
-            headers = {str(k): str(v) for k, v in (result.get("headers") or {}).items()}
-            for key, values in (result.get("multiValueHeaders") or {}).items():
-                headers[str(key)] = ", ".join(str(v) for v in values)
-            status = int(result["statusCode"])
-            self._send(status, body, headers)
-            return status
-
-        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _handle
-
-    server = ThreadingHTTPServer((host, port), Handler)
+    handler = type("BoundFrontHandler", (FrontHandler,), {"routes": routes, "ready": staticmethod(ready)})
+    server = ThreadingHTTPServer((host, port), handler)
     server.daemon_threads = True
     return server

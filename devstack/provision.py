@@ -51,10 +51,31 @@ class Provisioned:
         raise KeyError(arn)
 
 
-def _clients(endpoint: str) -> dict[str, Any]:
-    kwargs = {"endpoint_url": endpoint, "region_name": REGION,
-              "aws_access_key_id": "local", "aws_secret_access_key": "local"}
-    return {name: boto3.client(name, **kwargs) for name in ("dynamodb", "sqs", "s3", "secretsmanager")}  # type: ignore[call-overload]
+SERVICES = ("dynamodb", "sqs", "s3", "secretsmanager")
+
+
+def _clients(endpoint: str | None) -> dict[str, Any]:
+    if endpoint is None:  # inside moto's mock_aws: default endpoints are intercepted
+        return {
+            name: boto3.client(
+                name,  # type: ignore[call-overload]
+                region_name=REGION,
+            )
+            for name in SERVICES
+        }
+    kwargs = {
+        "endpoint_url": endpoint,
+        "region_name": REGION,
+        "aws_access_key_id": "local",
+        "aws_secret_access_key": "local",
+    }
+    return {
+        name: boto3.client(
+            name,  # type: ignore[call-overload]
+            **kwargs,
+        )
+        for name in SERVICES
+    }
 
 
 def _table_spec(props: dict[str, Any]) -> dict[str, Any]:
@@ -68,9 +89,14 @@ def _table_spec(props: dict[str, Any]) -> dict[str, Any]:
     return spec
 
 
-def provision(endpoint: str, *, stack_name: str = "whatrack-local",
-              visibility_timeout_override: int | None = None,
-              environ: dict[str, str] | None = None) -> Provisioned:
+def provision(
+    endpoint: str | None,
+    *,
+    stack_name: str = "whatrack-local",
+    visibility_timeout_override: int | None = None,
+    environ: dict[str, str] | None = None,
+) -> Provisioned:
+    """Create every table, bucket, queue and secret of the template; ``endpoint=None`` under moto's mock."""
     env = dict(os.environ if environ is None else environ)
     template = load_template()
     clients = _clients(endpoint)
@@ -80,33 +106,48 @@ def provision(endpoint: str, *, stack_name: str = "whatrack-local",
     }
     resolver = Resolver(
         refs=dict(parameters),
-        pseudo={"AWS::StackName": stack_name, "AWS::Region": REGION, "AWS::AccountId": ACCOUNT_ID,
-                "AWS::Partition": "aws", "AWS::URLSuffix": "amazonaws.com"},
+        pseudo={
+            "AWS::StackName": stack_name,
+            "AWS::Region": REGION,
+            "AWS::AccountId": ACCOUNT_ID,
+            "AWS::Partition": "aws",
+            "AWS::URLSuffix": "amazonaws.com",
+        },
     )
     out = Provisioned(template=template, resolver=resolver)
+    _tables(out, clients["dynamodb"], stack_name)
+    _buckets(out, clients["s3"], stack_name)
+    _queues(out, clients["sqs"], stack_name, visibility_timeout_override)
+    _secrets(out, clients["secretsmanager"], stack_name, env)
+    _environment(out, stack_name)
+    return out
 
-    for logical, res in resources_of_type(template, "AWS::DynamoDB::Table").items():
+
+def _tables(out: Provisioned, dynamodb: Any, stack_name: str) -> None:
+    for logical, res in resources_of_type(out.template, "AWS::DynamoDB::Table").items():
         name = f"{stack_name}-{logical}"
-        clients["dynamodb"].create_table(TableName=name, **_table_spec(res["Properties"]))
-        arn = f"arn:aws:dynamodb:{REGION}:{ACCOUNT_ID}:table/{name}"
-        resolver.refs[logical] = name
-        resolver.attrs[(logical, "Arn")] = arn
+        dynamodb.create_table(TableName=name, **_table_spec(res["Properties"]))
+        out.resolver.refs[logical] = name
+        out.resolver.attrs[(logical, "Arn")] = f"arn:aws:dynamodb:{REGION}:{ACCOUNT_ID}:table/{name}"
         out.tables[logical] = name
 
-    for logical, res in resources_of_type(template, "AWS::S3::Bucket").items():
+
+def _buckets(out: Provisioned, s3: Any, stack_name: str) -> None:
+    for logical, res in resources_of_type(out.template, "AWS::S3::Bucket").items():
         name = f"{stack_name}-{logical}".lower()
-        clients["s3"].create_bucket(Bucket=name)
-        props = res["Properties"]
-        if props.get("VersioningConfiguration"):
-            clients["s3"].put_bucket_versioning(Bucket=name, VersioningConfiguration=props["VersioningConfiguration"])
-        resolver.refs[logical] = name
-        resolver.attrs[(logical, "Arn")] = f"arn:aws:s3:::{name}"
+        s3.create_bucket(Bucket=name)
+        versioning = res["Properties"].get("VersioningConfiguration")
+        if versioning:
+            s3.put_bucket_versioning(Bucket=name, VersioningConfiguration=versioning)
+        out.resolver.refs[logical] = name
+        out.resolver.attrs[(logical, "Arn")] = f"arn:aws:s3:::{name}"
         out.buckets[logical] = name
 
-    queues = resources_of_type(template, "AWS::SQS::Queue")
+
+def _queues(out: Provisioned, sqs: Any, stack_name: str, visibility_timeout_override: int | None) -> None:
+    queues = resources_of_type(out.template, "AWS::SQS::Queue")
     # dead-letter queues first: the others' redrive policies point at them
-    ordered = sorted(queues, key=lambda q: "RedrivePolicy" in queues[q].get("Properties", {}))
-    for logical in ordered:
+    for logical in sorted(queues, key=lambda q: "RedrivePolicy" in queues[q].get("Properties", {})):
         props = queues[logical].get("Properties", {})
         attributes: dict[str, str] = {}
         if "VisibilityTimeout" in props:
@@ -114,33 +155,39 @@ def provision(endpoint: str, *, stack_name: str = "whatrack-local",
         if "MessageRetentionPeriod" in props:
             attributes["MessageRetentionPeriod"] = str(props["MessageRetentionPeriod"])
         if "RedrivePolicy" in props:
-            attributes["RedrivePolicy"] = json.dumps(resolver.resolve(props["RedrivePolicy"]))
-        url = clients["sqs"].create_queue(QueueName=f"{stack_name}-{logical}", Attributes=attributes)["QueueUrl"]
-        arn = clients["sqs"].get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        resolver.refs[logical] = url
-        resolver.attrs[(logical, "Arn")] = arn
-        resolver.attrs[(logical, "QueueUrl")] = url
-        resolver.attrs[(logical, "QueueName")] = f"{stack_name}-{logical}"
+            attributes["RedrivePolicy"] = json.dumps(out.resolver.resolve(props["RedrivePolicy"]))
+        name = f"{stack_name}-{logical}"
+        url = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        out.resolver.refs[logical] = url
+        out.resolver.attrs[(logical, "Arn")] = arn
+        out.resolver.attrs[(logical, "QueueUrl")] = url
+        out.resolver.attrs[(logical, "QueueName")] = name
         out.queues[logical] = url
         out.queue_arns[logical] = arn
 
-    for logical, res in resources_of_type(template, "AWS::SecretsManager::Secret").items():
+
+def _secrets(out: Provisioned, secretsmanager: Any, stack_name: str, env: dict[str, str]) -> None:
+    for logical, res in resources_of_type(out.template, "AWS::SecretsManager::Secret").items():
         generate = res["Properties"].get("GenerateSecretString", {})
         value = json.loads(generate.get("SecretStringTemplate", "{}"))
         keys = set(value) | ({generate["GenerateStringKey"]} if "GenerateStringKey" in generate else set())
         for key in keys:
             env_name, default = SECRET_VALUES[key]
             value[key] = env.get(env_name, default)
-        arn = clients["secretsmanager"].create_secret(Name=f"{stack_name}/{logical}", SecretString=json.dumps(value))["ARN"]
-        resolver.refs[logical] = arn
+        arn = secretsmanager.create_secret(Name=f"{stack_name}/{logical}", SecretString=json.dumps(value))["ARN"]
+        out.resolver.refs[logical] = arn
         out.secrets[logical] = arn
 
-    for logical in resources_of_type(template, "AWS::Serverless::Function"):
-        resolver.refs[logical] = f"{stack_name}-{logical}"
-        for name, raw in function_environment(template, logical).items():
-            value = str(resolver.resolve(raw))
+
+def _environment(out: Provisioned, stack_name: str) -> None:
+    for logical in resources_of_type(out.template, "AWS::Serverless::Function"):
+        out.resolver.refs[logical] = f"{stack_name}-{logical}"
+        for name, raw in function_environment(out.template, logical).items():
+            value = str(out.resolver.resolve(raw))
             if out.environment.get(name, value) != value:
-                raise ValueError(f"environment variable {name} differs between functions; the local stack "
-                                 "runs all handlers in one process and needs one value per name")
+                raise ValueError(
+                    f"environment variable {name} differs between functions; the local stack "
+                    "runs all handlers in one process and needs one value per name"
+                )
             out.environment[name] = value
-    return out

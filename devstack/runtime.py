@@ -6,8 +6,9 @@ import importlib
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from devstack.template import function_timeout, resources_of_type
 

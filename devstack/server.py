@@ -77,8 +77,14 @@ class LocalStack:
                     continue
                 props = event["Properties"]
                 arn = self.provisioned.resolver.resolve(props["Queue"])
-                poller = QueuePoller(sqs, self.provisioned.queue_url_for_arn(arn), arn, self.functions[logical],
-                                     int(props.get("BatchSize", 10)), self.stop_event)
+                poller = QueuePoller(
+                    sqs,
+                    self.provisioned.queue_url_for_arn(arn),
+                    arn,
+                    self.functions[logical],
+                    int(props.get("BatchSize", 10)),
+                    self.stop_event,
+                )
                 poller.start()
                 self.pollers.append(poller)
 

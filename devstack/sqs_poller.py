@@ -19,8 +19,16 @@ log = logging.getLogger("devstack.sqs")
 
 
 class QueuePoller(threading.Thread):
-    def __init__(self, sqs: Any, queue_url: str, queue_arn: str, function: LocalFunction, batch_size: int,
-                 stop: threading.Event, region: str = "us-east-1") -> None:
+    def __init__(
+        self,
+        sqs: Any,
+        queue_url: str,
+        queue_arn: str,
+        function: LocalFunction,
+        batch_size: int,
+        stop: threading.Event,
+        region: str = "us-east-1",
+    ) -> None:
         super().__init__(name=f"poller-{function.logical_id}-{queue_arn.rsplit(':', 1)[-1]}", daemon=True)
         self._sqs = sqs
         self._url = queue_url
@@ -58,12 +66,18 @@ class QueuePoller(threading.Thread):
 
     def _record(self, message: dict[str, Any]) -> dict[str, Any]:
         attributes = {
-            k: v for k, v in (message.get("Attributes") or {}).items()
+            k: v
+            for k, v in (message.get("Attributes") or {}).items()
             if k in ("ApproximateReceiveCount", "SentTimestamp", "SenderId", "ApproximateFirstReceiveTimestamp")
         }
         message_attributes = {
-            name: {"stringValue": value.get("StringValue"), "binaryValue": value.get("BinaryValue"),
-                   "stringListValues": [], "binaryListValues": [], "dataType": value.get("DataType", "String")}
+            name: {
+                "stringValue": value.get("StringValue"),
+                "binaryValue": value.get("BinaryValue"),
+                "stringListValues": [],
+                "binaryListValues": [],
+                "dataType": value.get("DataType", "String"),
+            }
             for name, value in (message.get("MessageAttributes") or {}).items()
         }
         return {
@@ -91,12 +105,18 @@ class QueuePoller(threading.Thread):
             failed_ids = {m["MessageId"] for m in messages}
         done = [m for m in messages if m["MessageId"] not in failed_ids]
         for start in range(0, len(done), 10):
-            chunk = done[start:start + 10]
+            chunk = done[start : start + 10]
             self._sqs.delete_message_batch(
                 QueueUrl=self._url,
                 Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(chunk)],
             )
         self.batches += 1
-        log.info("%s <- %s: %d record(s), %d ok, %d failed (%.1f ms)", self._function.logical_id,
-                 self._arn.rsplit(":", 1)[-1], len(messages), len(done), len(failed_ids),
-                 (time.perf_counter() - started) * 1000)
+        log.info(
+            "%s <- %s: %d record(s), %d ok, %d failed (%.1f ms)",
+            self._function.logical_id,
+            self._arn.rsplit(":", 1)[-1],
+            len(messages),
+            len(done),
+            len(failed_ids),
+            (time.perf_counter() - started) * 1000,
+        )

@@ -12,8 +12,25 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE_PATH = ROOT / "template.yaml"
 
-_TAGS = ("Ref", "GetAtt", "Sub", "Join", "Select", "Split", "If", "Equals", "Not", "And", "Or",
-         "FindInMap", "ImportValue", "GetAZs", "Base64", "Condition", "Cidr")
+_TAGS = (
+    "Ref",
+    "GetAtt",
+    "Sub",
+    "Join",
+    "Select",
+    "Split",
+    "If",
+    "Equals",
+    "Not",
+    "And",
+    "Or",
+    "FindInMap",
+    "ImportValue",
+    "GetAZs",
+    "Base64",
+    "Condition",
+    "Cidr",
+)
 
 
 class CfnLoader(yaml.SafeLoader):
@@ -55,7 +72,7 @@ class Resolver:
 
     def resolve(self, value: Any) -> Any:
         if isinstance(value, dict) and len(value) == 1:
-            (key, arg), = value.items()
+            ((key, arg),) = value.items()
             if key == "Ref":
                 return self._ref(arg)
             if key == "Fn::GetAtt":

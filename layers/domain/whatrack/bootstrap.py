@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
+from whatrack import pipeline
 from whatrack.adapters import aws, dynamo
 from whatrack.adapters.archive import S3ArchiveStore
 from whatrack.adapters.queues import SqsChangePublisher
@@ -19,7 +20,6 @@ from whatrack.adapters.secrets import (
 )
 from whatrack.config import ConsumerSettings, IngestSettings, StatusApiSettings
 from whatrack.connections import ConnectionService
-from whatrack import pipeline
 from whatrack.consumer import ChangeConsumer
 from whatrack.ingest import IngestService
 from whatrack.organizations import OrganizationService
@@ -93,6 +93,13 @@ def change_consumer() -> ChangeConsumer:
 
 def reset() -> None:
     """Forget settings, services and AWS clients (tests; local stack restarts)."""
-    for getter in (ingest_settings, status_api_settings, consumer_settings, ingest_service, status_api, change_consumer):
+    for getter in (
+        ingest_settings,
+        status_api_settings,
+        consumer_settings,
+        ingest_service,
+        status_api,
+        change_consumer,
+    ):
         getter.cache_clear()
     aws.reset()

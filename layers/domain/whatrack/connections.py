@@ -145,8 +145,8 @@ class NewConnection(BaseModel):
 
     phone_number_id: Digits = Field(alias="phoneNumberId")
     waba_id: Digits = Field(alias="wabaId")
-    display_phone_number: Annotated[str, StringConstraints(max_length=32, pattern=r"^\+?[\d\s().-]{3,32}$")] | None = Field(
-        default=None, alias="displayPhoneNumber"
+    display_phone_number: Annotated[str, StringConstraints(max_length=32, pattern=r"^\+?[\d\s().-]{3,32}$")] | None = (
+        Field(default=None, alias="displayPhoneNumber")
     )
     mode: ConnectionMode
     sync_history: bool = Field(default=False, alias="syncHistory")

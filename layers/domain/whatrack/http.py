@@ -43,7 +43,7 @@ HTTP_STATUS: dict[type[DomainError], int] = {
 def status_for(error: DomainError) -> int:
     for cls in type(error).__mro__:
         if cls in HTTP_STATUS:
-            return HTTP_STATUS[cls]  # type: ignore[index]
+            return HTTP_STATUS[cls]
     return 500
 
 
@@ -67,14 +67,14 @@ def _validation_message(errors: Any) -> str:
 def register_error_handlers(app: APIGatewayHttpResolver, *, method_routes: dict[str, set[str]] | None = None) -> None:
     """Map domain errors, validation errors, unknown routes and crashes to the contract's JSON."""
 
-    @app.exception_handler(DomainError)
+    @app.exception_handler(DomainError)  # type: ignore[untyped-decorator]
     def _domain(error: DomainError) -> Response:
         status = status_for(error)
         if status >= 500:
             logger.error("request failed", extra={"code": error.code, "error": error.message})
         return error_response(status, error.code, error.message)
 
-    @app.exception_handler(RequestValidationError)
+    @app.exception_handler(RequestValidationError)  # type: ignore[untyped-decorator]
     def _invalid(error: RequestValidationError) -> Response:
         return error_response(400, "invalid_input", _validation_message(error.errors()))
 
@@ -89,7 +89,7 @@ def register_error_handlers(app: APIGatewayHttpResolver, *, method_routes: dict[
             )
         return error_response(404, "not_found", f"no route for {method} {path}")
 
-    @app.exception_handler(Exception)
+    @app.exception_handler(Exception)  # type: ignore[untyped-decorator]
     def _crash(error: Exception) -> Response:
         logger.exception("unhandled error")
         return error_response(500, "internal_error", "internal error; safe to retry")

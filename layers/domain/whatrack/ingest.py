@@ -128,13 +128,13 @@ class IngestService:
         assert change.phone_number_id is not None
         return self._directory.targets_for_phone_number_id(change.phone_number_id)
 
-    def _route(
-        self, change: ClassifiedChange, archive_key: str, received_at: datetime, report: IngestReport
-    ) -> None:
+    def _route(self, change: ClassifiedChange, archive_key: str, received_at: datetime, report: IngestReport) -> None:
         targets = self._targets(change)
         if not targets:
             report.entries.append(
-                self._entry(change, archive_key, received_at, LogStatus.UNMATCHED, error="no connection for this number")
+                self._entry(
+                    change, archive_key, received_at, LogStatus.UNMATCHED, error="no connection for this number"
+                )
             )
             return
         inline = len(json.dumps(change.value, ensure_ascii=False).encode()) <= self._inline_limit

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import Json
-
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
 from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
+from pydantic import Json
 
 from whatrack.queue_messages import ChangeMessage
 
@@ -13,7 +12,7 @@ from whatrack.queue_messages import ChangeMessage
 class ChangeRecord(SqsRecordModel):
     """An SQS record whose body is a :class:`ChangeMessage`; parsing failures fail the record."""
 
-    body: Json[ChangeMessage]  # type: ignore[assignment]
+    body: Json[ChangeMessage]
 
 
 def change_batch_processor() -> BatchProcessor:

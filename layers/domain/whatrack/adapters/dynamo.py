@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar
 
 from pynamodb.attributes import (
     BooleanAttribute,
@@ -56,10 +56,7 @@ def storage(action: str) -> Iterator[None]:
         raise TransientError(f"{action} failed ({_cause(exc) or type(exc).__name__})") from exc
 
 
-_M = TypeVar("_M", bound=Model)
-
-
-def get_or_none(model: type[_M], key: tuple[str, str], *, consistent_read: bool = False) -> _M | None:
+def get_or_none[M: Model](model: type[M], key: tuple[str, str], *, consistent_read: bool = False) -> M | None:
     try:
         return model.get(key[0], key[1], consistent_read=consistent_read)
     except DoesNotExist:
@@ -87,7 +84,7 @@ class ApiKeyItem(_AccountsTableItem):
     organization_id = UnicodeAttribute()
 
 
-class _ConnectionsByOrganization(GlobalSecondaryIndex["ConnectionItem"]):
+class _ConnectionsByOrganization(GlobalSecondaryIndex["ConnectionItem"]):  # type: ignore[no-untyped-call]
     class Meta:
         index_name = "gsi1"
         projection = AllProjection()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import cast
-
 from whatrack.api.models import (
     Badge,
     ConnectionOut,
@@ -22,12 +20,10 @@ def organization_out(organization: Organization) -> OrganizationOut:
 
 def history_sync_out(state: HistorySyncState) -> HistorySyncOut:
     error = (
-        SyncError(code=state.error_code, message=state.error_message or "")
-        if state.error_code is not None
-        else None
+        SyncError(code=state.error_code, message=state.error_message or "") if state.error_code is not None else None
     )
     alert = (
-        SyncAlert(code=cast("object", state.alert_code), since=state.alert_since)  # type: ignore[arg-type]
+        SyncAlert.model_validate({"code": state.alert_code, "since": state.alert_since})
         if state.alert_code is not None and state.alert_since is not None
         else None
     )

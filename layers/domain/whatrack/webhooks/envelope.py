@@ -46,7 +46,7 @@ class ClassifiedChange:
 
     @property
     def webhook_field(self) -> WebhookField:
-        return WebhookField(self.field)
+        return WebhookField(str(self.field))
 
 
 def _rejected(entry: int, change: int, error: str, **kw: Any) -> ClassifiedChange:
@@ -111,7 +111,9 @@ def _classify_change(entry_index: int, change_index: int, waba_id: str | None, c
         )
     known = WebhookField(field_name)
     if not isinstance(value, dict):
-        return _rejected(entry_index, change_index, "change.value is missing or not an object", field=field_name, waba_id=waba_id)
+        return _rejected(
+            entry_index, change_index, "change.value is missing or not an object", field=field_name, waba_id=waba_id
+        )
     return classify_value(entry_index, change_index, known, value, waba_id)
 
 
@@ -170,9 +172,7 @@ def classify_document(body: Any) -> list[ClassifiedChange]:
     if not isinstance(obj, str):
         return [_rejected(BODY_LEVEL, BODY_LEVEL, "body.object is missing or not a string")]
     if obj != WHATSAPP_OBJECT:
-        return [
-            ClassifiedChange(BODY_LEVEL, BODY_LEVEL, Disposition.IGNORED, error=f"unknown object {obj!r}")
-        ]
+        return [ClassifiedChange(BODY_LEVEL, BODY_LEVEL, Disposition.IGNORED, error=f"unknown object {obj!r}")]
     entries = body.get("entry")
     if not isinstance(entries, list):
         return [_rejected(BODY_LEVEL, BODY_LEVEL, "body.entry is missing or not an array")]
@@ -184,7 +184,9 @@ def classify_document(body: Any) -> list[ClassifiedChange]:
         waba_id = _id_string(entry.get("id"))
         changes = entry.get("changes")
         if not isinstance(changes, list):
-            results.append(_rejected(entry_index, BODY_LEVEL, "entry.changes is missing or not an array", waba_id=waba_id))
+            results.append(
+                _rejected(entry_index, BODY_LEVEL, "entry.changes is missing or not an array", waba_id=waba_id)
+            )
             continue
         for change_index, change in enumerate(changes):
             results.append(_classify_change(entry_index, change_index, waba_id, change))

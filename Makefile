@@ -1,0 +1,82 @@
+# WhaTrack Coexistence Sync — `make run` and `make test` work on a fresh machine.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+# The Lambda runtime is python3.12: use it locally too (pyenv first, then PATH).
+PY312 ?= $(shell PYENV_VERSION=3.12.1 pyenv which python3.12 2>/dev/null || command -v python3.12 2>/dev/null || command -v python3)
+VENV := .venv
+SAM_VENV := .venv-sam
+PY := $(VENV)/bin/python
+SAM := $(SAM_VENV)/bin/sam
+PIP_QUIET := --quiet --disable-pip-version-check
+export PYTHONPATH := $(CURDIR):$(CURDIR)/layers/domain
+export SAM_CLI_TELEMETRY := 0
+export AWS_DEFAULT_REGION ?= us-east-1
+
+.PHONY: help dev run test lint format typecheck unit integration e2e infra build bench demo deploy clean
+
+help:
+	@echo "make run    - start the local stack on 127.0.0.1:\$${PORT:-3000} (installs what it needs)"
+	@echo "make test   - lint, type check, unit, integration, local-stack e2e and infra checks"
+	@echo "make build  - sam build;  make deploy - sam deploy (samconfig.toml, ENV=dev|prod)"
+
+$(VENV)/.installed: requirements/dev.txt layers/domain/requirements.txt
+	@echo "==> creating $(VENV) with $(PY312)"
+	@$(PY312) -m venv $(VENV)
+	@$(VENV)/bin/pip install $(PIP_QUIET) --upgrade pip 2>&1 | { grep -v '^WARNING: Location' || true; }
+	@$(VENV)/bin/pip install $(PIP_QUIET) -r requirements/dev.txt 2>&1 | { grep -v '^WARNING: Location' || true; }
+	@touch $@
+
+$(SAM_VENV)/.installed: requirements/sam.txt
+	@echo "==> creating $(SAM_VENV) (aws-sam-cli pins its own boto3/pydantic)"
+	@$(PY312) -m venv $(SAM_VENV)
+	@$(SAM_VENV)/bin/pip install $(PIP_QUIET) --upgrade pip 2>&1 | { grep -v '^WARNING: Location' || true; }
+	@$(SAM_VENV)/bin/pip install $(PIP_QUIET) -r requirements/sam.txt 2>&1 | { grep -v '^WARNING: Location' || true; }
+	@touch $@
+
+dev: $(VENV)/.installed $(SAM_VENV)/.installed
+
+run: $(VENV)/.installed
+	@$(PY) -m devstack
+
+test: lint typecheck unit integration e2e infra
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(VENV)/.installed
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+typecheck: $(VENV)/.installed
+	$(VENV)/bin/mypy
+
+unit: $(VENV)/.installed
+	$(PY) -m pytest tests/unit -q
+
+integration: $(VENV)/.installed
+	$(PY) -m pytest tests/integration -q
+
+e2e: $(VENV)/.installed
+	$(PY) -m pytest tests/e2e -q
+
+infra: $(VENV)/.installed $(SAM_VENV)/.installed
+	$(SAM) validate --lint
+	$(SAM_VENV)/bin/cfn-lint template.yaml
+	PATH="$(CURDIR)/$(SAM_VENV)/bin:$$PATH" $(SAM) build --parallel --cached
+	test -d .aws-sam/build/DomainLayer/python/whatrack
+	$(PY) -m pytest tests/infra -q
+
+build: $(SAM_VENV)/.installed
+	PATH="$(CURDIR)/$(SAM_VENV)/bin:$$PATH" $(SAM) build --parallel
+
+deploy: build
+	$(SAM) deploy --config-env $${ENV:-dev}
+
+bench: $(VENV)/.installed
+	$(PY) -m benchmarks
+
+clean:
+	rm -rf $(VENV) $(SAM_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache
