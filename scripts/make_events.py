@@ -1,0 +1,455 @@
+"""Generate ``events/``: raw Meta payload samples and ready-to-invoke events for every function.
+
+``python scripts/make_events.py`` rewrites the files; a test checks they are current. Ingest
+events carry bodies signed with the documented local app secret (``local-app-secret``), so
+``sam local invoke WebhookIngestFunction -e events/webhook_ingest/post_history_chunk.json`` works
+against a stack configured with that secret.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+from typing import Any
+
+from whatrack.webhooks.signature import sign
+
+ROOT = Path(__file__).resolve().parent.parent
+EVENTS = ROOT / "events"
+LOCAL_APP_SECRET = "local-app-secret"
+WABA = "401122334455667"
+PNID = "209988776655443"
+BIZ = "5491155550100"
+META = {"display_phone_number": BIZ, "phone_number_id": PNID}
+CUSTOMER = "5491166660001"
+BSUID = "AR.88120034455667788"
+W_IN = "wamid.HBgNNTQ5MTE2NjY2MDAwMRUCABIYFkFBQkJDQ0RERUVGRjAwMTEyMjMzNDQA"
+W_MEDIA = "wamid.HBgNNTQ5MTE1NTU1MDEwMBUCABEYEjk5ODhBQUJCQ0NEREVFRkYA"
+
+
+def envelope(field: str, value: dict[str, Any], **entry: Any) -> dict[str, Any]:
+    return {
+        "object": "whatsapp_business_account",
+        "entry": [{"id": WABA, **entry, "changes": [{"field": field, "value": value}]}],
+    }
+
+
+def history(*items: dict[str, Any]) -> dict[str, Any]:
+    return envelope("history", {"messaging_product": "whatsapp", "metadata": META, "history": list(items)})
+
+
+DECLINED_VALUE = {
+    "messaging_product": "whatsapp",
+    "metadata": META,
+    "history": [
+        {
+            "errors": [
+                {
+                    "code": 2593109,
+                    "title": "History sync is turned off by the business from the WhatsApp Business App",
+                    "message": "History sync is turned off by the business from the WhatsApp Business App",
+                    "error_data": {"details": "History sharing is turned off by the business"},
+                }
+            ]
+        }
+    ],
+}
+
+SAMPLES: dict[str, Any] = {
+    # 1a: a chunk of past chats (upper-case statuses, text + media placeholder)
+    "history_chunk": history(
+        {
+            "metadata": {"phase": 1, "chunk_order": 3, "progress": 40},
+            "threads": [
+                {
+                    "id": CUSTOMER,
+                    "context": {"wa_id": CUSTOMER, "user_id": BSUID},
+                    "messages": [
+                        {
+                            "from": CUSTOMER,
+                            "from_user_id": BSUID,
+                            "id": W_IN,
+                            "timestamp": "1751400000",
+                            "type": "text",
+                            "text": {"body": "Hola, ¿tienen stock del modelo azul? 😀"},
+                            "history_context": {"status": "READ"},
+                        },
+                        {
+                            "from": BIZ,
+                            "id": W_MEDIA,
+                            "timestamp": "1751400120",
+                            "type": "media_placeholder",
+                            "history_context": {"status": "DELIVERED"},
+                        },
+                    ],
+                }
+            ],
+        }
+    ),
+    # Gupshup-style real sample: lower-case statuses, descending order, from_me, completion in phase 0
+    "history_chunk_lowercase_complete": history(
+        {
+            "metadata": {"phase": 0, "chunk_order": 1, "progress": 100},
+            "threads": [
+                {
+                    "id": "5511966660001",
+                    "messages": [
+                        {
+                            "from": "5511955550100",
+                            "id": "wamid.LOWER2",
+                            "timestamp": "1751400300",
+                            "type": "text",
+                            "text": {"body": "Obrigado!"},
+                            "history_context": {"status": "delivered", "from_me": True},
+                        },
+                        {
+                            "from": "5511966660001",
+                            "id": "wamid.LOWER1",
+                            "timestamp": "1751400200",
+                            "type": "text",
+                            "text": {"body": "Oi, tudo bem?"},
+                            "history_context": {"status": "read"},
+                        },
+                    ],
+                }
+            ],
+        }
+    ),
+    # 1g: username user, phone hidden: no thread id, no from
+    "history_chunk_bsuid_only": history(
+        {
+            "metadata": {"phase": 2, "chunk_order": 1, "progress": 90},
+            "threads": [
+                {
+                    "context": {"user_id": "BR.77001122334455", "username": "maria.loja"},
+                    "messages": [
+                        {
+                            "from_user_id": "BR.77001122334455",
+                            "id": "wamid.BSUID1",
+                            "timestamp": "1751300000",
+                            "type": "text",
+                            "text": {"body": "Bom dia"},
+                            "history_context": {"status": "READ"},
+                        }
+                    ],
+                }
+            ],
+        }
+    ),
+    # 1f: an empty chunk (progress only)
+    "history_chunk_empty": history({"metadata": {"phase": 1, "chunk_order": 4, "progress": 60}, "threads": []}),
+    # 1b: media follow-up, customer -> business (messages[])
+    "history_media_followup_messages": envelope(
+        "history",
+        {
+            "messaging_product": "whatsapp",
+            "metadata": META,
+            "contacts": [{"wa_id": CUSTOMER, "user_id": BSUID, "profile": {"name": "Lucía"}}],
+            "messages": [
+                {
+                    "from": CUSTOMER,
+                    "id": "wamid.MEDIAIN1",
+                    "timestamp": "1751400500",
+                    "type": "image",
+                    "image": {"mime_type": "image/jpeg", "sha256": "ab12", "id": "771234500998800"},
+                }
+            ],
+        },
+    ),
+    # 1b: media follow-up, business -> customer (message_echoes[])
+    "history_media_followup_echoes": envelope(
+        "history",
+        {
+            "messaging_product": "whatsapp",
+            "metadata": META,
+            "contacts": [{"wa_id": CUSTOMER, "user_id": BSUID}],
+            "message_echoes": [
+                {
+                    "from": BIZ,
+                    "to": CUSTOMER,
+                    "to_user_id": BSUID,
+                    "id": W_MEDIA,
+                    "timestamp": "1751400120",
+                    "type": "image",
+                    "image": {
+                        "mime_type": "image/jpeg",
+                        "sha256": "9c1ef0",
+                        "id": "771234500998877",
+                        "caption": "Catálogo julio",
+                    },
+                }
+            ],
+        },
+    ),
+    # 1c: declined, in the normal envelope ...
+    "history_declined": envelope("history", DECLINED_VALUE),
+    # ... and as Meta documents it: the bare value, no envelope
+    "history_declined_bare": DECLINED_VALUE,
+    # 2: contacts add + remove
+    "state_sync": envelope(
+        "smb_app_state_sync",
+        {
+            "messaging_product": "whatsapp",
+            "metadata": META,
+            "state_sync": [
+                {
+                    "type": "contact",
+                    "contact": {
+                        "full_name": "Lucía Fernández",
+                        "first_name": "Lucía",
+                        "phone_number": CUSTOMER,
+                        "user_id": BSUID,
+                    },
+                    "action": "add",
+                    "metadata": {"timestamp": "1751401000"},
+                },
+                {
+                    "type": "contact",
+                    "contact": {"phone_number": "5491177770002"},
+                    "action": "remove",
+                    "metadata": {"timestamp": "1751401005"},
+                },
+            ],
+        },
+    ),
+    # 3: an App echo (text) and a revoke
+    "echo_text": envelope(
+        "smb_message_echoes",
+        {
+            "messaging_product": "whatsapp",
+            "metadata": META,
+            "contacts": [{"wa_id": CUSTOMER, "user_id": BSUID}],
+            "message_echoes": [
+                {
+                    "from": BIZ,
+                    "to": CUSTOMER,
+                    "to_user_id": BSUID,
+                    "id": "wamid.ECHO1",
+                    "timestamp": "1751402000",
+                    "type": "text",
+                    "text": {"body": "Sí, te lo reservo hasta el viernes."},
+                }
+            ],
+        },
+    ),
+    "echo_revoke": envelope(
+        "smb_message_echoes",
+        {
+            "messaging_product": "whatsapp",
+            "metadata": META,
+            "message_echoes": [
+                {
+                    "from": BIZ,
+                    "to": CUSTOMER,
+                    "id": "wamid.ECHO2",
+                    "timestamp": "1751402100",
+                    "type": "revoke",
+                    "revoke": {"original_message_id": "wamid.ECHO1"},
+                }
+            ],
+        },
+    ),
+    # 4: live inbound text, an unsupported 131060, a failed status, out-of-band errors
+    "messages_text": envelope(
+        "messages",
+        {
+            "messaging_product": "whatsapp",
+            "metadata": META,
+            "contacts": [{"profile": {"name": "Lucía F."}, "wa_id": CUSTOMER, "user_id": BSUID}],
+            "messages": [
+                {
+                    "from": CUSTOMER,
+                    "from_user_id": BSUID,
+                    "id": "wamid.LIVE1",
+                    "timestamp": "1751403000",
+                    "type": "text",
+                    "text": {"body": "¿Hacen envíos?"},
+                    "context": {"from": BIZ, "id": "wamid.PRIOR"},
+                }
+            ],
+        },
+    ),
+    "messages_unsupported": envelope(
+        "messages",
+        {
+            "messaging_product": "whatsapp",
+            "metadata": META,
+            "contacts": [{"profile": {"name": "New"}, "wa_id": "5511977770003"}],
+            "messages": [
+                {
+                    "from": "5511977770003",
+                    "id": "wamid.UNSUP1",
+                    "timestamp": "1751403100",
+                    "type": "unsupported",
+                    "errors": [
+                        {
+                            "code": 131060,
+                            "title": "Message type is currently not supported",
+                            "message": "Message type is currently not supported",
+                            "error_data": {"details": "Message type is currently not supported"},
+                        }
+                    ],
+                }
+            ],
+        },
+    ),
+    "messages_status_failed": envelope(
+        "messages",
+        {
+            "messaging_product": "whatsapp",
+            "metadata": META,
+            "statuses": [
+                {
+                    "id": "wamid.OUT1",
+                    "status": "failed",
+                    "timestamp": "1751403600",
+                    "recipient_id": CUSTOMER,
+                    "recipient_user_id": BSUID,
+                    "errors": [
+                        {
+                            "code": 131049,
+                            "title": "This message was not delivered to maintain healthy ecosystem engagement.",
+                            "message": "This message was not delivered to maintain healthy ecosystem engagement.",
+                            "error_data": {"details": "Message failed to be delivered."},
+                        }
+                    ],
+                }
+            ],
+        },
+    ),
+    "messages_errors": envelope(
+        "messages",
+        {
+            "messaging_product": "whatsapp",
+            "metadata": META,
+            "errors": [{"code": 131000, "title": "Something went wrong", "message": "Something went wrong"}],
+        },
+    ),
+    # 6: account updates
+    "account_update_partner_removed": envelope(
+        "account_update",
+        {
+            "phone_number": BIZ,
+            "event": "PARTNER_REMOVED",
+            "disconnection_info": {"reason": "PRIMARY_INACTIVITY", "initiated_by": "SYSTEM"},
+        },
+        time=1751404000,
+    ),
+    "account_update_offboarded": envelope("account_update", {"event": "ACCOUNT_OFFBOARDED"}, time=1751404100),
+    "account_update_reconnected": envelope("account_update", {"event": "ACCOUNT_RECONNECTED"}, time=1751404200),
+}
+
+
+def meta_bytes(sample: Any) -> bytes:
+    """Bytes as Meta sends them: compact JSON with non-ASCII escaped as \\uXXXX."""
+    return json.dumps(sample, ensure_ascii=True, separators=(",", ":")).encode()
+
+
+def http_event(method: str, path: str, *, body: bytes | None = None, headers: dict[str, str] | None = None,
+               query: str = "", base64_body: bool = False) -> dict[str, Any]:
+    params = dict(p.split("=", 1) for p in query.split("&")) if query else None
+    text = None if body is None else (base64.b64encode(body).decode() if base64_body else body.decode())
+    route_key = f"{method} {path}" if path == "/webhook" else "ANY /{proxy+}"
+    return {
+        "version": "2.0",
+        "routeKey": route_key,
+        "rawPath": path,
+        "rawQueryString": query,
+        "headers": {"content-type": "application/json", "host": "localhost:3000", **(headers or {})},
+        "queryStringParameters": params,
+        "pathParameters": None if path == "/webhook" else {"proxy": path.lstrip("/")},
+        "requestContext": {
+            "accountId": "123456789012",
+            "apiId": "local",
+            "domainName": "localhost",
+            "domainPrefix": "localhost",
+            "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1",
+                     "userAgent": "facebookexternalua"},
+            "requestId": "event-request",
+            "routeKey": route_key,
+            "stage": "$default",
+            "time": "25/Nov/2026:12:00:00 +0000",
+            "timeEpoch": 1795780800000,
+        },
+        "body": text,
+        "isBase64Encoded": base64_body,
+    }
+
+
+def signed_post(sample: Any, *, base64_body: bool = False) -> dict[str, Any]:
+    raw = meta_bytes(sample)
+    return http_event("POST", "/webhook", body=raw, base64_body=base64_body,
+                      headers={"x-hub-signature-256": sign(raw, LOCAL_APP_SECRET)})
+
+
+def sqs_event(field: str, sample: Any, queue: str) -> dict[str, Any]:
+    value = sample["entry"][0]["changes"][0]["value"]
+    body = {
+        "version": 1,
+        "field": field,
+        "log_id": "0" * 32,
+        "connection_id": "01EVENTCONNECTION000000000",
+        "organization_id": "01EVENTORGANIZATION0000000",
+        "archive_key": "webhooks/sha256/00/" + "0" * 64,
+        "entry_index": 0,
+        "change_index": 0,
+        "waba_id": WABA,
+        "received_at": "2026-11-25T12:00:00Z",
+        "value": value,
+    }
+    return {
+        "Records": [
+            {
+                "messageId": "11111111-2222-3333-4444-555555555555",
+                "receiptHandle": "event-receipt-handle",
+                "body": json.dumps(body, ensure_ascii=False),
+                "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "1795780800000",
+                               "SenderId": "AIDAEXAMPLE", "ApproximateFirstReceiveTimestamp": "1795780800001"},
+                "messageAttributes": {},
+                "md5OfBody": "0" * 32,
+                "eventSource": "aws:sqs",
+                "eventSourceARN": f"arn:aws:sqs:us-east-1:123456789012:{queue}",
+                "awsRegion": "us-east-1",
+            }
+        ]
+    }
+
+
+def build() -> dict[str, Any]:
+    files: dict[str, Any] = {f"meta/{name}.json": sample for name, sample in SAMPLES.items()}
+    files["webhook_ingest/verify.json"] = http_event(
+        "GET", "/webhook", query="hub.mode=subscribe&hub.verify_token=local-verify-token&hub.challenge=1158201444")
+    for name in ("history_chunk", "history_declined_bare", "state_sync", "echo_text", "messages_text",
+                 "account_update_partner_removed"):
+        files[f"webhook_ingest/post_{name}.json"] = signed_post(SAMPLES[name])
+    files["webhook_ingest/post_base64_history_chunk.json"] = signed_post(SAMPLES["history_chunk"], base64_body=True)
+    files["webhook_ingest/post_unsigned.json"] = http_event("POST", "/webhook", body=meta_bytes(SAMPLES["messages_text"]))
+    admin = {"authorization": "Bearer local-admin-key"}
+    files["status_api/create_organization.json"] = http_event(
+        "POST", "/admin/organizations", body=b'{"name": "Acme"}', headers=admin)
+    files["status_api/list_connections_unauthorized.json"] = http_event("GET", "/connections")
+    files["status_api/openapi.json"] = http_event("GET", "/openapi.json")
+    files["history_chunk/sqs_history_chunk.json"] = sqs_event("history", SAMPLES["history_chunk"], "HistoryQueue")
+    files["state_sync/sqs_state_sync.json"] = sqs_event("smb_app_state_sync", SAMPLES["state_sync"], "ContactsQueue")
+    files["state_sync/sqs_account_update.json"] = sqs_event(
+        "account_update", SAMPLES["account_update_partner_removed"], "AccountUpdatesQueue")
+    files["echo/sqs_echo_text.json"] = sqs_event("smb_message_echoes", SAMPLES["echo_text"], "EchoesQueue")
+    files["live_message/sqs_messages_text.json"] = sqs_event("messages", SAMPLES["messages_text"], "LiveMessagesQueue")
+    return files
+
+
+def render(content: Any) -> str:
+    return json.dumps(content, indent=2, ensure_ascii=False) + "\n"
+
+
+def main() -> None:
+    for relative, content in build().items():
+        path = EVENTS / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(render(content), encoding="utf-8")
+    print(f"wrote {len(build())} files under {EVENTS}")
+
+
+if __name__ == "__main__":
+    main()

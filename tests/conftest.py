@@ -1,0 +1,41 @@
+"""Fixtures shared by every tier."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from devstack.runtime import LambdaContext
+from whatrack import bootstrap
+
+ROOT = Path(__file__).resolve().parent.parent
+EVENTS = ROOT / "events"
+
+
+def load_event(relative: str) -> dict[str, Any]:
+    return json.loads((EVENTS / relative).read_text(encoding="utf-8"))
+
+
+@pytest.fixture(autouse=True)
+def _fresh_dependencies(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Every test starts with no cached settings, services or AWS clients."""
+    for name in ("AWS_ENDPOINT_URL",):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
+    monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "WhaTrackTest")
+    bootstrap.reset()
+    yield
+    bootstrap.reset()
+
+
+@pytest.fixture
+def lambda_context() -> LambdaContext:
+    return LambdaContext(function_name="test-function", memory_limit_in_mb=512, timeout_seconds=30)
