@@ -346,8 +346,15 @@ def meta_bytes(sample: Any) -> bytes:
     return json.dumps(sample, ensure_ascii=True, separators=(",", ":")).encode()
 
 
-def http_event(method: str, path: str, *, body: bytes | None = None, headers: dict[str, str] | None = None,
-               query: str = "", base64_body: bool = False) -> dict[str, Any]:
+def http_event(
+    method: str,
+    path: str,
+    *,
+    body: bytes | None = None,
+    headers: dict[str, str] | None = None,
+    query: str = "",
+    base64_body: bool = False,
+) -> dict[str, Any]:
     params = dict(p.split("=", 1) for p in query.split("&")) if query else None
     text = None if body is None else (base64.b64encode(body).decode() if base64_body else body.decode())
     route_key = f"{method} {path}" if path == "/webhook" else "ANY /{proxy+}"
@@ -364,8 +371,13 @@ def http_event(method: str, path: str, *, body: bytes | None = None, headers: di
             "apiId": "local",
             "domainName": "localhost",
             "domainPrefix": "localhost",
-            "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1",
-                     "userAgent": "facebookexternalua"},
+            "http": {
+                "method": method,
+                "path": path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": "127.0.0.1",
+                "userAgent": "facebookexternalua",
+            },
             "requestId": "event-request",
             "routeKey": route_key,
             "stage": "$default",
@@ -379,8 +391,13 @@ def http_event(method: str, path: str, *, body: bytes | None = None, headers: di
 
 def signed_post(sample: Any, *, base64_body: bool = False) -> dict[str, Any]:
     raw = meta_bytes(sample)
-    return http_event("POST", "/webhook", body=raw, base64_body=base64_body,
-                      headers={"x-hub-signature-256": sign(raw, LOCAL_APP_SECRET)})
+    return http_event(
+        "POST",
+        "/webhook",
+        body=raw,
+        base64_body=base64_body,
+        headers={"x-hub-signature-256": sign(raw, LOCAL_APP_SECRET)},
+    )
 
 
 def sqs_event(field: str, sample: Any, queue: str) -> dict[str, Any]:
@@ -404,8 +421,12 @@ def sqs_event(field: str, sample: Any, queue: str) -> dict[str, Any]:
                 "messageId": "11111111-2222-3333-4444-555555555555",
                 "receiptHandle": "event-receipt-handle",
                 "body": json.dumps(body, ensure_ascii=False),
-                "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "1795780800000",
-                               "SenderId": "AIDAEXAMPLE", "ApproximateFirstReceiveTimestamp": "1795780800001"},
+                "attributes": {
+                    "ApproximateReceiveCount": "1",
+                    "SentTimestamp": "1795780800000",
+                    "SenderId": "AIDAEXAMPLE",
+                    "ApproximateFirstReceiveTimestamp": "1795780800001",
+                },
                 "messageAttributes": {},
                 "md5OfBody": "0" * 32,
                 "eventSource": "aws:sqs",
@@ -419,21 +440,32 @@ def sqs_event(field: str, sample: Any, queue: str) -> dict[str, Any]:
 def build() -> dict[str, Any]:
     files: dict[str, Any] = {f"meta/{name}.json": sample for name, sample in SAMPLES.items()}
     files["webhook_ingest/verify.json"] = http_event(
-        "GET", "/webhook", query="hub.mode=subscribe&hub.verify_token=local-verify-token&hub.challenge=1158201444")
-    for name in ("history_chunk", "history_declined_bare", "state_sync", "echo_text", "messages_text",
-                 "account_update_partner_removed"):
+        "GET", "/webhook", query="hub.mode=subscribe&hub.verify_token=local-verify-token&hub.challenge=1158201444"
+    )
+    for name in (
+        "history_chunk",
+        "history_declined_bare",
+        "state_sync",
+        "echo_text",
+        "messages_text",
+        "account_update_partner_removed",
+    ):
         files[f"webhook_ingest/post_{name}.json"] = signed_post(SAMPLES[name])
     files["webhook_ingest/post_base64_history_chunk.json"] = signed_post(SAMPLES["history_chunk"], base64_body=True)
-    files["webhook_ingest/post_unsigned.json"] = http_event("POST", "/webhook", body=meta_bytes(SAMPLES["messages_text"]))
+    files["webhook_ingest/post_unsigned.json"] = http_event(
+        "POST", "/webhook", body=meta_bytes(SAMPLES["messages_text"])
+    )
     admin = {"authorization": "Bearer local-admin-key"}
     files["status_api/create_organization.json"] = http_event(
-        "POST", "/admin/organizations", body=b'{"name": "Acme"}', headers=admin)
+        "POST", "/admin/organizations", body=b'{"name": "Acme"}', headers=admin
+    )
     files["status_api/list_connections_unauthorized.json"] = http_event("GET", "/connections")
     files["status_api/openapi.json"] = http_event("GET", "/openapi.json")
     files["history_chunk/sqs_history_chunk.json"] = sqs_event("history", SAMPLES["history_chunk"], "HistoryQueue")
     files["state_sync/sqs_state_sync.json"] = sqs_event("smb_app_state_sync", SAMPLES["state_sync"], "ContactsQueue")
     files["state_sync/sqs_account_update.json"] = sqs_event(
-        "account_update", SAMPLES["account_update_partner_removed"], "AccountUpdatesQueue")
+        "account_update", SAMPLES["account_update_partner_removed"], "AccountUpdatesQueue"
+    )
     files["echo/sqs_echo_text.json"] = sqs_event("smb_message_echoes", SAMPLES["echo_text"], "EchoesQueue")
     files["live_message/sqs_messages_text.json"] = sqs_event("messages", SAMPLES["messages_text"], "LiveMessagesQueue")
     return files

@@ -117,7 +117,8 @@ def test_connection_conflict_removes_the_stored_token_and_other_orgs_see_404() -
 
 def test_domain_package_has_no_sys_path_hacks() -> None:
     for path in list((ROOT / "tests").rglob("*.py")) + list((ROOT / "functions").rglob("*.py")):
-        assert "sys.path" not in path.read_text(), path
+        if path != Path(__file__):
+            assert "sys" + ".path" not in path.read_text(), path
 
 
 def test_functions_are_thin() -> None:

@@ -60,7 +60,9 @@ def test_handshake_echoes_challenge_for_matching_token(h: Harness) -> None:
     assert h.service.verify_subscription("subscribe", "tok", "12345") == "12345"
 
 
-@pytest.mark.parametrize(("mode", "token"), [("subscribe", "wrong"), ("unsubscribe", "tok"), (None, "tok"), ("subscribe", None)])
+@pytest.mark.parametrize(
+    ("mode", "token"), [("subscribe", "wrong"), ("unsubscribe", "tok"), (None, "tok"), ("subscribe", None)]
+)
 def test_handshake_refuses_wrong_mode_or_token(h: Harness, mode: str | None, token: str | None) -> None:
     with pytest.raises(ForbiddenError):
         h.service.verify_subscription(mode, token, "12345")
@@ -148,8 +150,15 @@ def test_unknown_object_is_ignored(h: Harness) -> None:
 
 def test_unknown_field_is_ignored_but_neighbours_are_routed(h: Harness) -> None:
     doc = SAMPLES["messages_text"]
-    doc = {**doc, "entry": [{**doc["entry"][0], "changes": [{"field": "message_template_status_update", "value": {}},
-                                                              *doc["entry"][0]["changes"]]}]}
+    doc = {
+        **doc,
+        "entry": [
+            {
+                **doc["entry"][0],
+                "changes": [{"field": "message_template_status_update", "value": {}}, *doc["entry"][0]["changes"]],
+            }
+        ],
+    }
     h.post(meta_bytes(doc))
     assert h.statuses() == [LogStatus.IGNORED, LogStatus.ROUTED]
     assert [m.field for m in h.publisher.sent] == [WebhookField.MESSAGES]
