@@ -1,0 +1,177 @@
+"""Drive ``make run``'s stack over HTTP like Meta, the dashboard and a developer would."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.request
+from typing import Any
+
+import boto3
+import pytest
+
+from devstack.server import LocalStack
+from scripts.make_events import SAMPLES, meta_bytes
+from whatrack.webhooks.signature import sign
+
+pytestmark = pytest.mark.e2e
+
+
+def request(
+    stack: LocalStack, method: str, path: str, body: bytes | None = None, headers: dict[str, str] | None = None
+) -> tuple[int, bytes, dict[str, str]]:
+    req = urllib.request.Request(stack.url + path, data=body, method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(req, timeout=30) as response:
+            return response.status, response.read(), dict(response.headers)
+    except urllib.error.HTTPError as error:
+        return error.code, error.read(), dict(error.headers)
+
+
+def api(stack: LocalStack, method: str, path: str, payload: Any = None, key: str | None = None) -> tuple[int, Any]:
+    headers = {"content-type": "application/json"}
+    if key:
+        headers["authorization"] = f"Bearer {key}"
+    status, body, _ = request(stack, method, path, None if payload is None else json.dumps(payload).encode(), headers)
+    return status, json.loads(body)
+
+
+def post_webhook(stack: LocalStack, raw: bytes, secret: str = "local-app-secret") -> int:
+    status, _, _ = request(
+        stack, "POST", "/webhook", raw, {"content-type": "application/json", "x-hub-signature-256": sign(raw, secret)}
+    )
+    return status
+
+
+def queue_depth(stack: LocalStack, logical: str) -> int:
+    assert stack.provisioned is not None
+    sqs = boto3.client("sqs", endpoint_url=stack.aws_endpoint)
+    attrs = sqs.get_queue_attributes(QueueUrl=stack.provisioned.queues[logical], AttributeNames=["All"])["Attributes"]
+    return int(attrs["ApproximateNumberOfMessages"]) + int(attrs["ApproximateNumberOfMessagesNotVisible"])
+
+
+def wait_for(condition: Any, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.2)
+    raise AssertionError("condition not met in time")
+
+
+@pytest.fixture(scope="module")
+def tenant(stack: LocalStack) -> dict[str, Any]:
+    status, created = api(stack, "POST", "/admin/organizations", {"name": "Loja Centro"}, "local-admin-key")
+    assert status == 201
+    status, body = api(
+        stack,
+        "POST",
+        "/connections",
+        {
+            "phoneNumberId": "209988776655443",
+            "wabaId": "401122334455667",
+            "displayPhoneNumber": "5491155550100",
+            "mode": "coexistence",
+            "syncHistory": True,
+            "displayName": "Loja Centro",
+        },
+        created["apiKey"],
+    )
+    assert status == 201
+    return {"key": created["apiKey"], "connection": body["connection"]}
+
+
+def test_health_and_handshake(stack: LocalStack) -> None:
+    status, body, _ = request(stack, "GET", "/health")
+    assert (status, json.loads(body)) == (200, {"status": "ok"})
+    status, body, headers = request(
+        stack, "GET", "/webhook?hub.mode=subscribe&hub.verify_token=local-verify-token&hub.challenge=987654"
+    )
+    assert (status, body) == (200, b"987654") and headers["Content-Type"].startswith("text/plain")
+    status, _, _ = request(stack, "GET", "/webhook?hub.mode=subscribe&hub.verify_token=x&hub.challenge=1")
+    assert status == 403
+
+
+def test_openapi_is_served(stack: LocalStack) -> None:
+    status, body, _ = request(stack, "GET", "/openapi.json")
+    assert status == 200 and "/connections" in json.loads(body)["paths"]
+
+
+def test_signed_webhooks_reach_their_consumers(stack: LocalStack, tenant: dict[str, Any]) -> None:
+    cases = {
+        "history_chunk": "HistoryQueue",
+        "state_sync": "ContactsQueue",
+        "echo_text": "EchoesQueue",
+        "messages_text": "LiveMessagesQueue",
+        "account_update_partner_removed": "AccountUpdatesQueue",
+    }
+    before = {p.name: p.batches for p in stack.pollers}
+    for sample in cases:
+        assert post_webhook(stack, meta_bytes(SAMPLES[sample])) == 200
+    # every queue drains: each change was delivered to its consumer and acknowledged
+    wait_for(lambda: all(queue_depth(stack, q) == 0 for q in cases.values()))
+    consumed = {p.name for p in stack.pollers if p.batches > before[p.name]}
+    assert len(consumed) == len(cases)
+
+
+def test_bad_signatures_are_refused(stack: LocalStack, tenant: dict[str, Any]) -> None:
+    raw = meta_bytes(SAMPLES["messages_text"])
+    assert post_webhook(stack, raw, secret="wrong") == 401
+    status, body, _ = request(stack, "POST", "/webhook", raw, {"content-type": "application/json"})
+    assert status == 401 and json.loads(body)["error"]["code"] == "unauthorized"
+
+
+def test_binary_content_type_is_base64_encoded_by_the_front_and_still_verifies(
+    stack: LocalStack, tenant: dict[str, Any]
+) -> None:
+    raw = meta_bytes(SAMPLES["state_sync"])
+    status, _, _ = request(
+        stack,
+        "POST",
+        "/webhook",
+        raw,
+        {"content-type": "application/octet-stream", "x-hub-signature-256": sign(raw, "local-app-secret")},
+    )
+    assert status == 200
+
+
+def test_signed_garbage_is_acknowledged(stack: LocalStack) -> None:
+    assert post_webhook(stack, b"definitely not json") == 200
+    assert post_webhook(stack, b'{"object": "page", "entry": []}') == 200
+
+
+def test_too_large_body_is_413(stack: LocalStack) -> None:
+    raw = b" " * (10 * 1024 * 1024 + 1)
+    assert post_webhook(stack, raw) == 413
+
+
+def test_connection_api_over_http(stack: LocalStack, tenant: dict[str, Any]) -> None:
+    connection_id = tenant["connection"]["id"]
+    status, body = api(stack, "GET", f"/connections/{connection_id}", key=tenant["key"])
+    assert status == 200 and body["connection"]["historySync"]["status"] == "pending_consent"
+    assert api(stack, "GET", "/connections")[0] == 401
+    status, other = api(stack, "POST", "/admin/organizations", {"name": "Other"}, "local-admin-key")
+    assert api(stack, "GET", f"/connections/{connection_id}", key=other["apiKey"])[0] == 404
+    status, conflict = api(
+        stack,
+        "POST",
+        "/connections",
+        {"phoneNumberId": "209988776655443", "wabaId": "401", "mode": "cloud_api"},
+        other["apiKey"],
+    )
+    assert status == 409 and conflict["error"]["code"] == "phone_number_already_connected"
+
+
+def test_poison_message_is_redriven_to_the_dlq(stack: LocalStack) -> None:
+    assert stack.provisioned is not None
+    sqs = boto3.client("sqs", endpoint_url=stack.aws_endpoint)
+    sqs.send_message(QueueUrl=stack.provisioned.queues["EchoesQueue"], MessageBody='{"poison": true}')
+    dlq = stack.provisioned.queues["EchoesDeadLetterQueue"]
+
+    def in_dlq() -> bool:
+        attrs = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["ApproximateNumberOfMessages"])["Attributes"]
+        return int(attrs["ApproximateNumberOfMessages"]) == 1
+
+    wait_for(in_dlq, timeout=30)
+    assert queue_depth(stack, "EchoesQueue") == 0

@@ -1,0 +1,108 @@
+"""Template invariants (sam validate --lint and cfn-lint run in `make infra`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from devstack.template import function_environment, function_timeout, load_template, resources_of_type
+from whatrack.config import ConsumerSettings, IngestSettings, StatusApiSettings
+
+TEMPLATE = load_template()
+FUNCTIONS = resources_of_type(TEMPLATE, "AWS::Serverless::Function")
+QUEUES = resources_of_type(TEMPLATE, "AWS::SQS::Queue")
+SETTINGS = {
+    "WebhookIngestFunction": IngestSettings,
+    "StatusApiFunction": StatusApiSettings,
+    "HistoryChunkFunction": ConsumerSettings,
+    "StateSyncFunction": ConsumerSettings,
+    "EchoFunction": ConsumerSettings,
+    "LiveMessageFunction": ConsumerSettings,
+}
+
+
+def _sqs_events() -> list[tuple[str, dict[str, Any]]]:
+    return [
+        (logical, event["Properties"])
+        for logical, res in FUNCTIONS.items()
+        for event in res["Properties"].get("Events", {}).values()
+        if event["Type"] == "SQS"
+    ]
+
+
+def test_the_six_functions_share_one_runtime_and_the_domain_layer() -> None:
+    assert set(FUNCTIONS) == set(SETTINGS)
+    function_globals = TEMPLATE["Globals"]["Function"]
+    assert function_globals["Runtime"] == "python3.12"
+    assert function_globals["Layers"] == [{"Ref": "DomainLayer"}]
+    assert all("Runtime" not in res["Properties"] for res in FUNCTIONS.values())
+    layer = TEMPLATE["Resources"]["DomainLayer"]
+    assert layer["Metadata"]["BuildMethod"] == "python3.12"
+
+
+@pytest.mark.parametrize("logical", sorted(SETTINGS))
+def test_every_required_setting_is_in_the_function_environment(logical: str) -> None:
+    assert SETTINGS[logical].required_env() <= set(function_environment(TEMPLATE, logical))
+
+
+def test_every_sqs_event_source_reports_batch_item_failures_and_has_a_chosen_batch_size() -> None:
+    events = _sqs_events()
+    assert len(events) == 5
+    for _, props in events:
+        assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+        assert 1 <= props["BatchSize"] <= 10
+
+
+def test_every_routed_queue_has_a_dlq_and_six_times_the_consumer_timeout() -> None:
+    for logical, props in _sqs_events():
+        queue = QUEUES[props["Queue"]["Fn::GetAtt"][0]]["Properties"]
+        redrive = queue["RedrivePolicy"]
+        assert redrive["deadLetterTargetArn"]["Fn::GetAtt"][0] in QUEUES
+        assert 1 <= redrive["maxReceiveCount"] <= 10
+        assert queue["VisibilityTimeout"] >= 6 * function_timeout(TEMPLATE, logical)
+
+
+def test_tables_are_on_demand_with_point_in_time_recovery() -> None:
+    for res in resources_of_type(TEMPLATE, "AWS::DynamoDB::Table").values():
+        props = res["Properties"]
+        assert props["BillingMode"] == "PAY_PER_REQUEST"
+        assert props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+
+
+def test_archive_bucket_is_private_encrypted_tls_only_and_tiered() -> None:
+    props = TEMPLATE["Resources"]["ArchiveBucket"]["Properties"]
+    assert all(props["PublicAccessBlockConfiguration"].values())
+    assert props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert props["LifecycleConfiguration"]["Rules"][0]["Transitions"]
+    [statement] = TEMPLATE["Resources"]["ArchiveBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert statement["Effect"] == "Deny" and statement["Condition"]["Bool"]["aws:SecureTransport"] == "false"
+
+
+def test_no_hard_coded_physical_names() -> None:
+    names = ("TableName", "QueueName", "BucketName", "FunctionName", "Name")
+    for logical, res in TEMPLATE["Resources"].items():
+        for key in names:
+            assert key not in res.get("Properties", {}), f"{logical}.{key}"
+
+
+def test_secrets_are_not_plain_parameters() -> None:
+    for name in TEMPLATE.get("Parameters", {}):
+        assert "secret" not in name.lower() and "token" not in name.lower()
+    assert {"MetaWebhookSecret", "AdminApiKeySecret"} <= set(resources_of_type(TEMPLATE, "AWS::SecretsManager::Secret"))
+
+
+def test_policies_are_per_function_and_never_wildcard_actions() -> None:
+    for logical, res in FUNCTIONS.items():
+        for policy in res["Properties"]["Policies"]:
+            for statement in policy["Statement"]:
+                actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+                assert all("*" not in action for action in actions), logical
+
+
+def test_outputs_name_every_queue_table_and_the_bucket() -> None:
+    outputs = TEMPLATE["Outputs"]
+    refs = {o["Value"]["Ref"] for o in outputs.values() if isinstance(o["Value"], dict) and "Ref" in o["Value"]}
+    expected = set(QUEUES) | set(resources_of_type(TEMPLATE, "AWS::DynamoDB::Table")) | {"ArchiveBucket"}
+    assert expected <= refs
+    assert "ApiUrl" in outputs and "WebhookUrl" in outputs
