@@ -102,7 +102,7 @@ class IngestService:
 
         for change in classify_body(raw):
             if change.disposition is Disposition.ROUTE:
-                self._route(change, archive_key, received_at, report)
+                self._route(change, archive_key, received_at, report, body_size=len(raw))
             else:
                 report.entries.append(self._entry(change, archive_key, received_at, LogStatus(change.disposition)))
 
@@ -128,7 +128,9 @@ class IngestService:
         assert change.phone_number_id is not None
         return self._directory.targets_for_phone_number_id(change.phone_number_id)
 
-    def _route(self, change: ClassifiedChange, archive_key: str, received_at: datetime, report: IngestReport) -> None:
+    def _route(
+        self, change: ClassifiedChange, archive_key: str, received_at: datetime, report: IngestReport, *, body_size: int
+    ) -> None:
         targets = self._targets(change)
         if not targets:
             report.entries.append(
@@ -137,7 +139,10 @@ class IngestService:
                 )
             )
             return
-        inline = len(json.dumps(change.value, ensure_ascii=False).encode()) <= self._inline_limit
+        # A change is never larger than its body: only serialize to measure when the body is large.
+        inline = body_size <= self._inline_limit or (
+            len(json.dumps(change.value, ensure_ascii=False).encode()) <= self._inline_limit
+        )
         for target in targets:
             entry = self._entry(change, archive_key, received_at, LogStatus.ROUTED, target=target)
             report.entries.append(entry)

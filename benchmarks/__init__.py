@@ -1,0 +1,1 @@
+"""Benchmarks (`make bench`). Figures go to docs/benchmarks.md; tests never assert timings."""
