@@ -57,7 +57,7 @@ unit: $(VENV)/.installed
 	$(PY) -m pytest tests/unit -q
 
 integration: $(VENV)/.installed
-	$(PY) -m pytest tests/integration -q
+	$(PY) -m pytest tests/integration -q -n 2
 
 e2e: $(VENV)/.installed
 	$(PY) -m pytest tests/e2e -q

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
+from collections.abc import Callable
+from typing import Any
+
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
+from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import Json
 
 from whatrack.queue_messages import ChangeMessage
+from whatrack.webhooks.fields import WebhookField
 
 
 class ChangeRecord(SqsRecordModel):
@@ -17,3 +23,29 @@ class ChangeRecord(SqsRecordModel):
 
 def change_batch_processor() -> BatchProcessor:
     return BatchProcessor(event_type=EventType.SQS, model=ChangeRecord)
+
+
+def consumer_handler(handles: frozenset[WebhookField]) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
+    """The Lambda handler of a queue consumer: partial batch response, one record = one change.
+
+    A record that fails (unparseable body, a field this function does not handle, a transient
+    AWS error) is reported in ``batchItemFailures``; SQS retries it and, after
+    ``maxReceiveCount``, moves it to the queue's DLQ.
+    """
+    logger = Logger()
+    tracer = Tracer()
+    processor = change_batch_processor()
+
+    def record_handler(record: ChangeRecord) -> None:
+        from whatrack import bootstrap
+
+        bootstrap.change_consumer().consume(record.body, expected=handles)
+
+    @logger.inject_lambda_context
+    @tracer.capture_lambda_handler
+    def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        return dict(
+            process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
+        )
+
+    return lambda_handler
