@@ -14,7 +14,7 @@ export PYTHONPATH := $(CURDIR):$(CURDIR)/layers/domain
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: help dev run test lint format typecheck unit integration e2e infra build bench demo deploy clean
+.PHONY: help dev run test lint format typecheck unit integration e2e infra build bench deploy clean
 
 help:
 	@echo "make run    - start the local stack on 127.0.0.1:\$${PORT:-3000} (installs what it needs)"
