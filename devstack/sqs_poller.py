@@ -38,7 +38,6 @@ class QueuePoller(threading.Thread):
         self._halt = stop
         self._region = region
         self.batches = 0
-        self.idle = threading.Event()
 
     def run(self) -> None:
         while not self._halt.is_set():
@@ -58,9 +57,7 @@ class QueuePoller(threading.Thread):
         )
         messages = response.get("Messages") or []
         if not messages:
-            self.idle.set()
             return 0
-        self.idle.clear()
         self._deliver(messages)
         return len(messages)
 

@@ -23,8 +23,7 @@ def load_event(relative: str) -> dict[str, Any]:
 @pytest.fixture(autouse=True)
 def _fresh_dependencies(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Every test starts with no cached settings, services or AWS clients."""
-    for name in ("AWS_ENDPOINT_URL",):
-        monkeypatch.delenv(name, raising=False)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")

@@ -25,13 +25,7 @@ from whatrack.organizations import Organization
 logger = Logger()
 tracer = Tracer()
 app = APIGatewayHttpResolver(enable_validation=True)
-ROUTES: dict[str, set[str]] = {
-    "/admin/organizations": {"POST"},
-    "/connections": {"GET", "POST"},
-    "/connections/{connection_id}": {"GET"},
-    "/openapi.json": {"GET"},
-}
-register_error_handlers(app, method_routes=ROUTES)
+register_error_handlers(app)
 
 
 def _json(model: Any, status: int = 200) -> Response[Any]:
@@ -71,7 +65,7 @@ def get_connection(connection_id: Annotated[str, Path(min_length=1, max_length=6
     return _json(ConnectionEnvelope(connection=connection_out(connection)))
 
 
-@app.get("/openapi.json", include_in_schema=False)
+@app.get("/openapi.json")
 def openapi() -> Response[Any]:
     return Response(
         status_code=200,

@@ -21,7 +21,7 @@ logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
 app = APIGatewayHttpResolver()
-register_error_handlers(app, method_routes={"/webhook": {"GET", "POST"}})
+register_error_handlers(app)
 
 
 def raw_body(event: dict[str, Any]) -> bytes:
@@ -36,7 +36,7 @@ def raw_body(event: dict[str, Any]) -> bytes:
 
 
 @app.get("/webhook")
-def verify() -> Response:
+def verify() -> Response[str]:
     params = app.current_event.query_string_parameters or {}
     challenge = bootstrap.ingest_service().verify_subscription(
         params.get("hub.mode"), params.get("hub.verify_token"), params.get("hub.challenge")
@@ -45,7 +45,7 @@ def verify() -> Response:
 
 
 @app.post("/webhook")
-def receive() -> Response:
+def receive() -> Response[str]:
     report = bootstrap.ingest_service().receive(
         raw_body(app.current_event.raw_event), app.current_event.headers.get("x-hub-signature-256")
     )

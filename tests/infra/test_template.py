@@ -106,3 +106,40 @@ def test_outputs_name_every_queue_table_and_the_bucket() -> None:
     expected = set(QUEUES) | set(resources_of_type(TEMPLATE, "AWS::DynamoDB::Table")) | {"ArchiveBucket"}
     assert expected <= refs
     assert "ApiUrl" in outputs and "WebhookUrl" in outputs
+
+
+# What each function's code path calls (adapters/*.py); a missing action is an AccessDenied in AWS only.
+REQUIRED_ACTIONS = {
+    "WebhookIngestFunction": {
+        "s3:PutObject",
+        "sqs:SendMessage",
+        "dynamodb:GetItem",
+        "dynamodb:Query",
+        "dynamodb:UpdateItem",
+        "secretsmanager:GetSecretValue",
+    },
+    "StatusApiFunction": {
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:Query",
+        "dynamodb:ConditionCheckItem",
+        "secretsmanager:GetSecretValue",
+        "secretsmanager:CreateSecret",
+        "secretsmanager:DeleteSecret",
+        "secretsmanager:TagResource",
+    },
+    **{
+        name: {"s3:GetObject"}
+        for name in ("HistoryChunkFunction", "StateSyncFunction", "EchoFunction", "LiveMessageFunction")
+    },
+}
+
+
+@pytest.mark.parametrize("logical", sorted(REQUIRED_ACTIONS))
+def test_each_function_is_allowed_what_its_adapters_call(logical: str) -> None:
+    granted: set[str] = set()
+    for policy in FUNCTIONS[logical]["Properties"]["Policies"]:
+        for statement in policy["Statement"]:
+            actions = statement["Action"]
+            granted |= set(actions if isinstance(actions, list) else [actions])
+    assert REQUIRED_ACTIONS[logical] <= granted

@@ -64,6 +64,8 @@ def test_handshake_event(aws: Provisioned, lambda_context: LambdaContext) -> Non
     assert result["headers"]["Content-Type"].startswith("text/plain")
     bad = http_event("GET", "/webhook", query="hub.mode=subscribe&hub.verify_token=nope&hub.challenge=1")
     assert ingest_app.lambda_handler(bad, lambda_context)["statusCode"] == 403
+    put = ingest_app.lambda_handler(http_event("PUT", "/webhook", body=b"{}"), lambda_context)
+    assert put["statusCode"] == 405 and put["headers"]["Allow"] == "GET, POST"
 
 
 def test_unsigned_event_is_401_and_nothing_is_archived(aws: Provisioned, lambda_context: LambdaContext) -> None:
@@ -204,6 +206,7 @@ def test_connections_api(aws: Provisioned) -> None:
     key, connection = connect()
     auth = {"authorization": f"Bearer {key}"}
     assert connection["historySync"]["status"] == "pending_consent"
+    assert connection["createdAt"].endswith("Z") and connection["historySync"]["startedAt"] is None
     assert connection["historySync"]["statusLabel"] == "Aguardando consentimento"
     assert "accessToken" not in json.dumps(connection)
     secret = boto3.client("secretsmanager").get_secret_value(SecretId=f"whatrack-local/connections/{connection['id']}")

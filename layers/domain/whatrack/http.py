@@ -5,13 +5,14 @@ Every error body is ``{"error": {"code": "<snake_case>", "message": "<human text
 
 from __future__ import annotations
 
-import json
+import functools
 from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
+from whatrack.api.models import ErrorBody, ErrorDetail
 from whatrack.errors import (
     ConfigurationError,
     ConflictError,
@@ -26,6 +27,8 @@ from whatrack.errors import (
 )
 
 logger = Logger(child=True)
+
+HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch")
 
 HTTP_STATUS: dict[type[DomainError], int] = {
     InvalidInputError: 400,
@@ -48,10 +51,11 @@ def status_for(error: DomainError) -> int:
 
 
 def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> Response:
+    body = ErrorBody(error=ErrorDetail(code=code, message=message))
     return Response(
         status_code=status,
         content_type=content_types.APPLICATION_JSON,
-        body=json.dumps({"error": {"code": code, "message": message}}, ensure_ascii=False),
+        body=body.model_dump_json(),
         headers=headers,
     )
 
@@ -64,8 +68,17 @@ def _validation_message(errors: Any) -> str:
     return "; ".join(parts) or "invalid request"
 
 
-def register_error_handlers(app: APIGatewayHttpResolver, *, method_routes: dict[str, set[str]] | None = None) -> None:
+def register_error_handlers(app: APIGatewayHttpResolver) -> None:
     """Map domain errors, validation errors, unknown routes and crashes to the contract's JSON."""
+
+    @functools.cache
+    def method_routes() -> dict[str, set[str]]:
+        """Path template -> methods, derived once from the resolver's own routes (its OpenAPI schema)."""
+        paths = app.get_openapi_schema().paths or {}
+        return {
+            template: {method.upper() for method in HTTP_METHODS if getattr(item, method, None) is not None}
+            for template, item in paths.items()
+        }
 
     @app.exception_handler(DomainError)  # type: ignore[untyped-decorator]
     def _domain(error: DomainError) -> Response:
@@ -82,7 +95,7 @@ def register_error_handlers(app: APIGatewayHttpResolver, *, method_routes: dict[
     def _not_found(_: Exception) -> Response:
         path = app.current_event.path
         method = app.current_event.http_method.upper()
-        allowed = sorted(_allowed_methods(method_routes or {}, path))
+        allowed = sorted(_allowed_methods(method_routes(), path))
         if allowed and method not in allowed:
             return error_response(
                 405, "method_not_allowed", f"{method} is not allowed on {path}", headers={"Allow": ", ".join(allowed)}

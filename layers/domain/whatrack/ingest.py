@@ -38,6 +38,9 @@ if TYPE_CHECKING:
 
 logger = Logger(child=True)
 
+_Lookups = dict[tuple[str, str | None], list["ConnectionTarget"]]
+"""Directory answers memoized for one body (key: number or WABA, display number)."""
+
 
 @dataclass
 class IngestReport:
@@ -99,10 +102,11 @@ class IngestService:
         received_at = self._clock()
         archive_key = self._archive.put_raw(raw, received_at=received_at)
         report = IngestReport(archive_key=archive_key)
+        lookups: _Lookups = {}
 
         for change in classify_body(raw):
             if change.disposition is Disposition.ROUTE:
-                self._route(change, archive_key, received_at, report, body_size=len(raw))
+                self._route(change, archive_key, received_at, report, body_size=len(raw), lookups=lookups)
             else:
                 report.entries.append(self._entry(change, archive_key, received_at, LogStatus(change.disposition)))
 
@@ -121,17 +125,31 @@ class IngestService:
         )
         return report
 
-    def _targets(self, change: ClassifiedChange) -> list[ConnectionTarget]:
+    def _targets(self, change: ClassifiedChange, lookups: _Lookups) -> list[ConnectionTarget]:
+        """Connections of a change; one directory read per distinct number per body."""
         if change.webhook_field is WebhookField.ACCOUNT_UPDATE:
             assert change.waba_id is not None
-            return self._directory.targets_for_waba(change.waba_id, change.display_phone_number)
-        assert change.phone_number_id is not None
-        return self._directory.targets_for_phone_number_id(change.phone_number_id)
+            key = (f"WABA#{change.waba_id}", change.display_phone_number)
+            if key not in lookups:
+                lookups[key] = self._directory.targets_for_waba(change.waba_id, change.display_phone_number)
+        else:
+            assert change.phone_number_id is not None
+            key = (change.phone_number_id, None)
+            if key not in lookups:
+                lookups[key] = self._directory.targets_for_phone_number_id(change.phone_number_id)
+        return lookups[key]
 
     def _route(
-        self, change: ClassifiedChange, archive_key: str, received_at: datetime, report: IngestReport, *, body_size: int
+        self,
+        change: ClassifiedChange,
+        archive_key: str,
+        received_at: datetime,
+        report: IngestReport,
+        *,
+        body_size: int,
+        lookups: _Lookups,
     ) -> None:
-        targets = self._targets(change)
+        targets = self._targets(change, lookups)
         if not targets:
             report.entries.append(
                 self._entry(

@@ -9,9 +9,10 @@ tickets) and ``LogTable`` (webhook and audit log). Physical names come from sett
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any
 
 from pynamodb.attributes import (
     BooleanAttribute,
@@ -73,7 +74,6 @@ class _AccountsTableItem(Model):
 
 
 class OrganizationItem(_AccountsTableItem):
-    KIND: ClassVar[str] = "ORG"
     id = UnicodeAttribute()
     name = UnicodeAttribute()
     created_at = UTCDateTimeAttribute()
@@ -383,9 +383,17 @@ def _log_gsi1pk(entry: WebhookLogEntry) -> str:
 
 
 class DynamoWebhookLog:
+    MAX_PARALLEL_WRITES = 8
+
     def record(self, entries: Sequence[WebhookLogEntry]) -> None:
-        for entry in entries:
-            self._record_one(entry)
+        """One conditional UpdateItem per entry; a body with many changes writes them in parallel."""
+        if len(entries) <= 1:
+            for entry in entries:
+                self._record_one(entry)
+            return
+        with ThreadPoolExecutor(max_workers=min(self.MAX_PARALLEL_WRITES, len(entries))) as pool:
+            for future in [pool.submit(self._record_one, entry) for entry in entries]:
+                future.result()  # re-raises the first TransientError
 
     def _record_one(self, entry: WebhookLogEntry) -> None:
         at = iso(entry.at)
