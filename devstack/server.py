@@ -14,8 +14,7 @@ from moto.server import ThreadedMotoServer
 from devstack.http_front import load_routes, make_server
 from devstack.provision import REGION, Provisioned, provision
 from devstack.runtime import LocalFunction, load_functions
-from devstack.sqs_poller import QueuePoller
-from devstack.template import resources_of_type
+from devstack.sqs_poller import QueuePoller, build_pollers
 
 log = logging.getLogger("devstack")
 
@@ -71,22 +70,9 @@ class LocalStack:
     def _start_pollers(self, template: dict[str, Any]) -> None:
         assert self.provisioned is not None
         sqs = boto3.client("sqs", endpoint_url=self.aws_endpoint, region_name=REGION)
-        for logical, res in resources_of_type(template, "AWS::Serverless::Function").items():
-            for event in res["Properties"].get("Events", {}).values():
-                if event["Type"] != "SQS":
-                    continue
-                props = event["Properties"]
-                arn = self.provisioned.resolver.resolve(props["Queue"])
-                poller = QueuePoller(
-                    sqs,
-                    self.provisioned.queue_url_for_arn(arn),
-                    arn,
-                    self.functions[logical],
-                    int(props.get("BatchSize", 10)),
-                    self.stop_event,
-                )
-                poller.start()
-                self.pollers.append(poller)
+        self.pollers = build_pollers(template, self.provisioned, self.functions, sqs, self.stop_event)
+        for poller in self.pollers:
+            poller.start()
 
     @property
     def url(self) -> str:

@@ -117,3 +117,29 @@ class QueuePoller(threading.Thread):
             len(failed_ids),
             (time.perf_counter() - started) * 1000,
         )
+
+
+def build_pollers(
+    template: dict[str, Any], provisioned: Any, functions: dict[str, LocalFunction], sqs: Any, stop: threading.Event
+) -> list[QueuePoller]:
+    """One poller per SQS event source of the template (queue → function, with its batch size)."""
+    from devstack.template import resources_of_type
+
+    pollers = []
+    for logical, res in resources_of_type(template, "AWS::Serverless::Function").items():
+        for event in res["Properties"].get("Events", {}).values():
+            if event["Type"] != "SQS":
+                continue
+            props = event["Properties"]
+            arn = provisioned.resolver.resolve(props["Queue"])
+            pollers.append(
+                QueuePoller(
+                    sqs,
+                    provisioned.queue_url_for_arn(arn),
+                    arn,
+                    functions[logical],
+                    int(props.get("BatchSize", 10)),
+                    stop,
+                )
+            )
+    return pollers

@@ -48,15 +48,25 @@ def test_every_required_setting_is_in_the_function_environment(logical: str) -> 
 
 def test_every_sqs_event_source_reports_batch_item_failures_and_has_a_chosen_batch_size() -> None:
     events = _sqs_events()
-    assert len(events) == 5
+    assert len(events) == 6
     for _, props in events:
         assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
         assert 1 <= props["BatchSize"] <= 10
 
 
 def test_every_routed_queue_has_a_dlq_and_six_times_the_consumer_timeout() -> None:
+    dead_letter_queues = {
+        q["Properties"]["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]
+        for q in QUEUES.values()
+        if "RedrivePolicy" in q["Properties"]
+    }
+    assert len(dead_letter_queues) == 5
     for logical, props in _sqs_events():
-        queue = QUEUES[props["Queue"]["Fn::GetAtt"][0]]["Properties"]
+        name = props["Queue"]["Fn::GetAtt"][0]
+        queue = QUEUES[name]["Properties"]
+        assert queue["VisibilityTimeout"] >= 6 * function_timeout(TEMPLATE, logical)
+        if name in dead_letter_queues:
+            continue
         redrive = queue["RedrivePolicy"]
         assert redrive["deadLetterTargetArn"]["Fn::GetAtt"][0] in QUEUES
         assert 1 <= redrive["maxReceiveCount"] <= 10

@@ -167,6 +167,33 @@ def test_large_change_goes_by_reference_and_the_consumer_reads_it_back(
     assert len(value["history"][0]["threads"][0]["messages"]) == 1500
 
 
+@pytest.fixture
+def event_connection(aws: Provisioned) -> None:
+    """The connection the consumer events of events/ name (ids fixed by scripts/make_events.py)."""
+    from whatrack import bootstrap
+    from whatrack.adapters.dynamo import DynamoConnectionRepository
+    from whatrack.connections import Connection, ConnectionMode, ConnectionStatus, HistorySyncState, HistorySyncStatus
+    from whatrack.timeutil import utcnow
+
+    bootstrap.status_api()  # binds the tables
+    DynamoConnectionRepository().create(
+        Connection(
+            id="01EVENTCONNECTION000000000",
+            organization_id="01EVENTORGANIZATION0000000",
+            phone_number_id="209988776655443",
+            waba_id="401122334455667",
+            display_phone_number="5491155550100",
+            display_name=None,
+            mode=ConnectionMode.COEXISTENCE,
+            sync_history=True,
+            connection_status=ConnectionStatus.ACTIVE,
+            created_at=utcnow(),
+            history=HistorySyncState(status=HistorySyncStatus.PENDING_CONSENT),
+        )
+    )
+
+
+@pytest.mark.usefixtures("event_connection")
 @pytest.mark.parametrize(
     ("module", "event"),
     [
@@ -181,6 +208,7 @@ def test_consumer_events_are_accepted(aws: Provisioned, lambda_context: LambdaCo
     assert module.lambda_handler(load_event(event), lambda_context) == {"batchItemFailures": []}
 
 
+@pytest.mark.usefixtures("event_connection")
 def test_consumer_reports_only_the_bad_record(aws: Provisioned, lambda_context: LambdaContext) -> None:
     event = load_event("live_message/sqs_messages_text.json")
     good = event["Records"][0]

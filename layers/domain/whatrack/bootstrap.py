@@ -9,9 +9,9 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-from whatrack import pipeline
 from whatrack.adapters import aws, dynamo
 from whatrack.adapters.archive import S3ArchiveStore
+from whatrack.adapters.inbox_dynamo import DynamoInbox, bind_inbox
 from whatrack.adapters.queues import SqsChangePublisher
 from whatrack.adapters.secrets import (
     SecretsManagerAdminCredentials,
@@ -23,7 +23,8 @@ from whatrack.connections import ConnectionService
 from whatrack.consumer import ChangeConsumer
 from whatrack.ingest import IngestService
 from whatrack.organizations import OrganizationService
-from whatrack.webhooks.fields import QueueName
+from whatrack.pipeline import ChangePipeline
+from whatrack.webhooks.fields import QueueName, WebhookField
 
 
 @functools.cache
@@ -88,7 +89,16 @@ def status_api() -> StatusApi:
 def change_consumer() -> ChangeConsumer:
     settings = consumer_settings()
     dynamo.bind(settings)
-    return ChangeConsumer(S3ArchiveStore(settings.archive_bucket_name), pipeline.PROCESSORS)
+    bind_inbox(settings)
+    changes = ChangePipeline(
+        inbox=DynamoInbox(), sync=dynamo.DynamoHistorySync(), connections=dynamo.DynamoConnectionRepository()
+    )
+    return ChangeConsumer(
+        S3ArchiveStore(settings.archive_bucket_name),
+        changes.processors(),
+        dynamo.DynamoWebhookLog(),
+        dead_letter_hooks={WebhookField.HISTORY: changes.history_dead_letter},
+    )
 
 
 def reset() -> None:

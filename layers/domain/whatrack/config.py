@@ -81,3 +81,6 @@ class StatusApiSettings(TablesMixin):
 
 class ConsumerSettings(TablesMixin, ArchiveMixin):
     """The SQS consumers: ``history_chunk``, ``state_sync``, ``echo``, ``live_message``."""
+
+    # records from this queue are dead letters: recorded as failed, never re-processed here
+    history_dlq_arn: str | None = None

@@ -118,6 +118,8 @@ class Connection(BaseModel):
     created_at: datetime
     access_token_secret_id: str | None = None
     history: HistorySyncState
+    history_lead_tickets: int = 0
+    """Tickets opened by history leads (``historyLeadsWithNewMessages``)."""
 
 
 @dataclass(frozen=True)

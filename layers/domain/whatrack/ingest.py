@@ -17,7 +17,7 @@ from __future__ import annotations
 import hmac
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -110,6 +110,10 @@ class IngestService:
             else:
                 report.entries.append(self._entry(change, archive_key, received_at, LogStatus(change.disposition)))
 
+        # "received" first: a consumer may finish before we write "routed", and its outcome must win
+        self._log.record(
+            [replace(e, status=LogStatus.RECEIVED) for e in report.entries if e.status is LogStatus.ROUTED]
+        )
         self._publisher.publish(report.messages)
         self._log.record(report.entries)
         logger.info(

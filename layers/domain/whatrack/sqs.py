@@ -39,7 +39,11 @@ def consumer_handler(handles: frozenset[WebhookField]) -> Callable[[dict[str, An
     def record_handler(record: ChangeRecord) -> None:
         from whatrack import bootstrap
 
-        bootstrap.change_consumer().consume(record.body, expected=handles)
+        consumer = bootstrap.change_consumer()
+        if record.eventSourceARN and record.eventSourceARN == bootstrap.consumer_settings().history_dlq_arn:
+            consumer.consume_dead_letter(record.body)
+        else:
+            consumer.consume(record.body, expected=handles)
 
     @logger.inject_lambda_context
     @tracer.capture_lambda_handler

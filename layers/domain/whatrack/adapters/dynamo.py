@@ -39,7 +39,7 @@ from whatrack.connections import (
 from whatrack.errors import ConflictError, TransientError
 from whatrack.organizations import Organization
 from whatrack.timeutil import iso
-from whatrack.webhook_log import LogStatus, WebhookLogEntry
+from whatrack.webhook_log import STATUS_RANK, LogStatus, WebhookLogEntry
 
 CONDITIONAL_FAILED = "ConditionalCheckFailedException"
 
@@ -124,6 +124,7 @@ class ConnectionItem(_AccountsTableItem):
     contacts_imported = NumberAttribute(default=0)
     threads_imported = NumberAttribute(default=0)
     media_pending = NumberAttribute(default=0)
+    history_lead_tickets = NumberAttribute(default=0)
 
 
 class PhoneGuardItem(_AccountsTableItem):
@@ -172,6 +173,20 @@ class WebhookLogItem(_LogTableItem):
     waba_id = UnicodeAttribute(null=True)
 
 
+class ChunkItem(_AccountsTableItem):
+    """``CONN#<id>`` / ``CHUNK#<phase>#<chunk order>``: one per chunk, for the gap view."""
+
+    phase = NumberAttribute()
+    chunk_order = NumberAttribute()
+    progress = NumberAttribute()
+    threads = NumberAttribute(default=0)
+    messages = NumberAttribute(default=0)
+    received_at = UTCDateTimeAttribute()
+    status = UnicodeAttribute()
+    error = UnicodeAttribute(null=True)
+    log_id = UnicodeAttribute(null=True)
+
+
 ACCOUNTS_MODELS: tuple[type[Model], ...] = (
     _AccountsTableItem,
     OrganizationItem,
@@ -179,6 +194,7 @@ ACCOUNTS_MODELS: tuple[type[Model], ...] = (
     ConnectionItem,
     PhoneGuardItem,
     WabaLinkItem,
+    ChunkItem,
 )
 LOG_MODELS: tuple[type[Model], ...] = (_LogTableItem, WebhookLogItem)
 
@@ -286,6 +302,7 @@ def _to_connection(item: ConnectionItem) -> Connection:
         created_at=item.created_at,
         access_token_secret_id=item.access_token_secret_id,
         history=_history_state(item),
+        history_lead_tickets=int(item.history_lead_tickets or 0),
     )
 
 
@@ -437,6 +454,138 @@ class DynamoWebhookLog:
                 return  # the entry is already further along (e.g. processed): keep it
             raise TransientError(f"webhook log write failed ({_cause(exc)})") from exc
 
+    def set_status(self, log_id: str, status: LogStatus, at: datetime, error: str | None = None) -> bool:
+        """A consumer's outcome for an existing entry (never moves it back); True when applied."""
+        stamp = iso(at) or ""
+        actions: list[Any] = [
+            WebhookLogItem.status.set(status.value),
+            WebhookLogItem.rank.set(STATUS_RANK[status]),
+            WebhookLogItem.last_at.set(stamp),
+            WebhookLogItem.error.set(error) if error else WebhookLogItem.error.remove(),
+        ]
+        if status is not LogStatus.UNMATCHED:
+            actions += [WebhookLogItem.gsi2pk.remove(), WebhookLogItem.gsi2sk.remove()]
+        return _conditional_update(
+            WebhookLogItem(*log_key(log_id)),
+            actions,
+            WebhookLogItem.pk.exists() & (WebhookLogItem.rank <= STATUS_RANK[status]),
+        )
+
     def get(self, log_id: str) -> WebhookLogItem | None:
         with storage("webhook log get"):
             return get_or_none(WebhookLogItem, log_key(log_id), consistent_read=True)
+
+
+# --------------------------------------------------------------------------- history sync state
+
+
+def chunk_key(connection_id: str, phase: int, chunk_order: int) -> tuple[str, str]:
+    return f"CONN#{connection_id}", f"CHUNK#{phase:03d}#{chunk_order:06d}"
+
+
+_PRE_SYNC = (HistorySyncStatus.PENDING_CONSENT.value, HistorySyncStatus.NOT_REQUESTED.value)
+
+
+def _conditional_update(item: Model, actions: list[Any], condition: Any) -> bool:
+    """True when the update applied; False when its condition said no (an expected outcome)."""
+    try:
+        item.update(actions=actions, condition=condition)
+    except UpdateError as exc:
+        if _cause(exc) == CONDITIONAL_FAILED:
+            return False
+        raise TransientError(f"update failed ({_cause(exc)})") from exc
+    return True
+
+
+class DynamoHistorySync:
+    """Atomic, order-independent updates of a connection's history-sync state (CONTRACT §8.5)."""
+
+    def chunk_arrived(self, connection_id: str, phase: int, chunk_order: int, progress: int, at: datetime) -> bool:
+        """Record arrival; True when this chunk started the sync (first chunk → ``syncing``)."""
+        item = ConnectionItem(*connection_key(connection_id))
+        with storage("sync state update"):
+            item.update(
+                actions=[
+                    ConnectionItem.hs_last_payload_at.set(at),
+                    ConnectionItem.hs_started_at.set(ConnectionItem.hs_started_at | at),
+                ]
+            )
+        # progress/phase/chunk shown are those of the highest progress seen, never going back
+        _conditional_update(
+            item,
+            [
+                ConnectionItem.hs_progress.set(progress),
+                ConnectionItem.hs_phase.set(phase),
+                ConnectionItem.hs_chunk_order.set(chunk_order),
+            ],
+            ConnectionItem.hs_progress.does_not_exist() | (ConnectionItem.hs_progress < progress),
+        )
+        return _conditional_update(
+            item,
+            [ConnectionItem.hs_status.set(HistorySyncStatus.SYNCING.value)],
+            ConnectionItem.hs_status.is_in(*_PRE_SYNC),
+        )
+
+    def complete(self, connection_id: str, at: datetime) -> bool:
+        """``progress`` 100 in any phase → ``completed``; True on the transition."""
+        return _conditional_update(
+            ConnectionItem(*connection_key(connection_id)),
+            [
+                ConnectionItem.hs_status.set(HistorySyncStatus.COMPLETED.value),
+                ConnectionItem.hs_completed_at.set(ConnectionItem.hs_completed_at | at),
+            ],
+            ConnectionItem.hs_status != HistorySyncStatus.COMPLETED.value,
+        )
+
+    def stop(self, connection_id: str, status: HistorySyncStatus, code: str, message: str, at: datetime) -> bool:
+        """``declined`` (2593109) or ``failed`` with its error; True on the transition."""
+        return _conditional_update(
+            ConnectionItem(*connection_key(connection_id)),
+            [
+                ConnectionItem.hs_status.set(status.value),
+                ConnectionItem.hs_error_code.set(code),
+                ConnectionItem.hs_error_message.set(message),
+                ConnectionItem.hs_last_payload_at.set(at),
+            ],
+            ConnectionItem.hs_status != status.value,
+        )
+
+    def record_chunk(
+        self,
+        connection_id: str,
+        phase: int,
+        chunk_order: int,
+        progress: int,
+        *,
+        threads: int,
+        messages: int,
+        status: str,
+        at: datetime,
+        log_id: str | None,
+        error: str | None = None,
+    ) -> None:
+        item = ChunkItem(
+            *chunk_key(connection_id, phase, chunk_order),
+            phase=phase,
+            chunk_order=chunk_order,
+            progress=progress,
+            threads=threads,
+            messages=messages,
+            received_at=at,
+            status=status,
+            error=error,
+            log_id=log_id,
+        )
+        with storage("chunk record"):
+            item.save()
+
+    def set_connection_status(self, connection_id: str, status: ConnectionStatus) -> bool:
+        return _conditional_update(
+            ConnectionItem(*connection_key(connection_id)),
+            [ConnectionItem.connection_status.set(status.value)],
+            ConnectionItem.connection_status != status.value,
+        )
+
+    def chunks(self, connection_id: str) -> list[ChunkItem]:
+        with storage("chunk list"):
+            return list(ChunkItem.query(f"CONN#{connection_id}", ChunkItem.sk.startswith("CHUNK#")))

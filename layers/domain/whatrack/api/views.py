@@ -46,7 +46,7 @@ def history_sync_out(state: HistorySyncState) -> HistorySyncOut:
     )
 
 
-def connection_out(connection: Connection, history_leads_with_new_messages: int = 0) -> ConnectionOut:
+def connection_out(connection: Connection) -> ConnectionOut:
     return ConnectionOut(
         id=connection.id,
         organization_id=connection.organization_id,
@@ -60,5 +60,5 @@ def connection_out(connection: Connection, history_leads_with_new_messages: int 
         created_at=connection.created_at,
         history_sync=history_sync_out(connection.history),
         badge=Badge(label=connection.history.badge_label(), tooltip=BADGE_TOOLTIP),
-        history_leads_with_new_messages=history_leads_with_new_messages,
+        history_leads_with_new_messages=connection.history_lead_tickets,
     )
