@@ -114,6 +114,7 @@ def test_signed_webhooks_reach_their_consumers(stack: LocalStack, tenant: dict[s
     consumed = {p.name for p in stack.pollers if p.batches > before[p.name]}
     assert len(consumed) == len(cases)
     status, body = api(stack, "GET", f"/connections/{tenant['connection']['id']}", key=tenant["key"])
+    assert status == 200
     sync = body["connection"]["historySync"]
     assert (sync["status"], sync["progress"], sync["messagesImported"], sync["mediaPending"]) == ("syncing", 40, 2, 1)
 

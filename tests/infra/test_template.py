@@ -137,6 +137,7 @@ REQUIRED_ACTIONS = {
         "secretsmanager:CreateSecret",
         "secretsmanager:DeleteSecret",
         "secretsmanager:TagResource",
+        "sqs:SendMessage",
     },
     **{
         name: {"s3:GetObject"}

@@ -342,3 +342,20 @@ def test_account_update_disconnects_and_reconnects(ob: Onboarding) -> None:
 def test_every_change_ends_processed_in_the_log(ob: Onboarding) -> None:
     ob.deliver(b.contacts(("add", CUSTOMER, "Maria")), b.live("wamid.P", CUSTOMER, T0))
     assert {e["status"] for e in ob.log_entries() if e["kind"] == "webhook"} == {"processed"}
+
+
+# ---------------------------------------------------------------- unmatched changes
+def test_unmatched_changes_are_applied_when_the_connection_is_created(aws: Provisioned) -> None:
+    ob = Onboarding(aws)
+    assert ob.post(b.contacts(("add", CUSTOMER, "Maria"))) == 200
+    assert ob.post(b.chunk(0, 1, 100, b.thread(CUSTOMER, b.text("wamid.EARLY", CUSTOMER, T0)))) == 200
+    ob.pump()
+    assert sorted(e["status"] for e in ob.log_entries()) == ["unmatched", "unmatched"]
+    connection = ob.connect()
+    ob.pump()
+    assert list(ob.messages()) == ["wamid.EARLY"]
+    state = ob.state()["historySync"]
+    assert (state["status"], state["contactsImported"]) == ("completed", 1)
+    entries = [e for e in ob.log_entries() if e["kind"] == "webhook"]
+    assert {(e["status"], e["connection_id"]) for e in entries} == {("processed", connection["id"])}
+    assert all("gsi2pk" not in e for e in entries)

@@ -18,12 +18,13 @@ from whatrack.adapters.secrets import (
     SecretsManagerTokenVault,
     SecretsManagerWebhookSecrets,
 )
-from whatrack.config import ConsumerSettings, IngestSettings, StatusApiSettings
+from whatrack.config import ConsumerSettings, IngestSettings, QueuesMixin, StatusApiSettings
 from whatrack.connections import ConnectionService
 from whatrack.consumer import ChangeConsumer
 from whatrack.ingest import IngestService
 from whatrack.organizations import OrganizationService
 from whatrack.pipeline import ChangePipeline
+from whatrack.replay import UnmatchedReplayer
 from whatrack.webhooks.fields import QueueName, WebhookField
 
 
@@ -42,21 +43,25 @@ def consumer_settings() -> ConsumerSettings:
     return ConsumerSettings.from_env()
 
 
+def _publisher(settings: QueuesMixin) -> SqsChangePublisher:
+    return SqsChangePublisher(
+        {
+            QueueName.HISTORY: settings.history_queue_url,
+            QueueName.CONTACTS: settings.contacts_queue_url,
+            QueueName.ECHOES: settings.echoes_queue_url,
+            QueueName.LIVE_MESSAGES: settings.live_messages_queue_url,
+            QueueName.ACCOUNT_UPDATES: settings.account_updates_queue_url,
+        }
+    )
+
+
 @functools.cache
 def ingest_service() -> IngestService:
     settings = ingest_settings()
     dynamo.bind(settings)
     return IngestService(
         archive=S3ArchiveStore(settings.archive_bucket_name),
-        publisher=SqsChangePublisher(
-            {
-                QueueName.HISTORY: settings.history_queue_url,
-                QueueName.CONTACTS: settings.contacts_queue_url,
-                QueueName.ECHOES: settings.echoes_queue_url,
-                QueueName.LIVE_MESSAGES: settings.live_messages_queue_url,
-                QueueName.ACCOUNT_UPDATES: settings.account_updates_queue_url,
-            }
-        ),
+        publisher=_publisher(settings),
         directory=dynamo.DynamoConnectionDirectory(),
         webhook_log=dynamo.DynamoWebhookLog(),
         secrets=SecretsManagerWebhookSecrets(settings.meta_secret_arn),
@@ -80,7 +85,9 @@ def status_api() -> StatusApi:
             dynamo.DynamoOrganizationRepository(), SecretsManagerAdminCredentials(settings.admin_secret_arn)
         ),
         connections=ConnectionService(
-            dynamo.DynamoConnectionRepository(), SecretsManagerTokenVault(settings.access_token_secret_prefix)
+            dynamo.DynamoConnectionRepository(),
+            SecretsManagerTokenVault(settings.access_token_secret_prefix),
+            UnmatchedReplayer(dynamo.DynamoWebhookLog(), _publisher(settings)),
         ),
     )
 

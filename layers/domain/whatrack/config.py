@@ -69,7 +69,7 @@ class IngestSettings(TablesMixin, ArchiveMixin, QueuesMixin):
     inline_change_limit_bytes: int = Field(default=200_000, gt=1024, le=250_000)
 
 
-class StatusApiSettings(TablesMixin):
+class StatusApiSettings(TablesMixin, QueuesMixin):
     """``status_api``."""
 
     admin_secret_arn: NonEmpty

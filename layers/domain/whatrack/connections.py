@@ -7,14 +7,18 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated
 
+from aws_lambda_powertools import Logger
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from whatrack.errors import ConflictError, NotFoundError
+from whatrack.errors import ConflictError, NotFoundError, TransientError
 from whatrack.ids import new_id
 from whatrack.timeutil import utcnow
 
 if TYPE_CHECKING:
     from whatrack.ports import ConnectionRepository, TokenVault
+    from whatrack.replay import UnmatchedReplayer
+
+logger = Logger(child=True)
 
 
 class ConnectionMode(StrEnum):
@@ -161,9 +165,12 @@ class NewConnection(BaseModel):
 
 
 class ConnectionService:
-    def __init__(self, repository: ConnectionRepository, vault: TokenVault) -> None:
+    def __init__(
+        self, repository: ConnectionRepository, vault: TokenVault, replayer: UnmatchedReplayer | None = None
+    ) -> None:
         self._repository = repository
         self._vault = vault
+        self._replayer = replayer
 
     def create(self, organization_id: str, request: NewConnection) -> Connection:
         connection_id = new_id()
@@ -188,6 +195,12 @@ class ConnectionService:
             if secret_id is not None:
                 self._vault.delete(secret_id)
             raise
+        if self._replayer is not None:
+            try:
+                self._replayer.replay(connection)
+            except TransientError:
+                # the connection exists; its kept changes stay "unmatched" and are replayed by the retry endpoint
+                logger.exception("replaying unmatched changes failed", extra={"connection_id": connection.id})
         return connection
 
     def get(self, organization_id: str, connection_id: str) -> Connection:

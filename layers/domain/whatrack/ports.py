@@ -41,6 +41,12 @@ class WebhookLogStatus(Protocol):
         """A consumer's outcome for an existing entry (never moves it back)."""
 
 
+class UnmatchedLog(Protocol):
+    def unmatched(self, phone_number_id: str) -> list[WebhookLogEntry]: ...
+
+    def attach(self, log_id: str, target: ConnectionTarget) -> bool: ...
+
+
 class WebhookSecrets(Protocol):
     def app_secret(self) -> str: ...
 

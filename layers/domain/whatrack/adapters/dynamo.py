@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from pynamodb.attributes import (
@@ -38,7 +38,7 @@ from whatrack.connections import (
 )
 from whatrack.errors import ConflictError, TransientError
 from whatrack.organizations import Organization
-from whatrack.timeutil import iso
+from whatrack.timeutil import iso, parse_iso
 from whatrack.webhook_log import STATUS_RANK, LogStatus, WebhookLogEntry
 
 CONDITIONAL_FAILED = "ConditionalCheckFailedException"
@@ -150,7 +150,17 @@ class _LogTableItem(Model):
     sk = UnicodeAttribute(range_key=True)
 
 
+class _UnmatchedByNumber(GlobalSecondaryIndex["WebhookLogItem"]):  # type: ignore[no-untyped-call]
+    class Meta:
+        index_name = "gsi2"
+        projection = AllProjection()
+
+    gsi2pk = UnicodeAttribute(hash_key=True)
+    gsi2sk = UnicodeAttribute(range_key=True)
+
+
 class WebhookLogItem(_LogTableItem):
+    unmatched_by_number = _UnmatchedByNumber()
     gsi1pk = UnicodeAttribute(null=True)
     gsi1sk = UnicodeAttribute(null=True)
     gsi2pk = UnicodeAttribute(null=True)
@@ -469,6 +479,44 @@ class DynamoWebhookLog:
             WebhookLogItem(*log_key(log_id)),
             actions,
             WebhookLogItem.pk.exists() & (WebhookLogItem.rank <= STATUS_RANK[status]),
+        )
+
+    def unmatched(self, phone_number_id: str) -> list[WebhookLogEntry]:
+        """Changes kept for a number that had no connection yet, oldest first."""
+        with storage("unmatched query"):
+            items = list(WebhookLogItem.unmatched_by_number.query(f"UNMATCHED#{phone_number_id}"))
+        return [
+            WebhookLogEntry(
+                id=i.id,
+                at=parse_iso(i.at) or datetime.now(UTC),
+                status=LogStatus(i.status),
+                archive_key=i.archive_key,
+                entry_index=int(i.entry_index),
+                change_index=int(i.change_index),
+                field=i.field,
+                event=i.event,
+                phone_number_id=i.phone_number_id,
+                waba_id=i.waba_id,
+            )
+            for i in items
+        ]
+
+    def attach(self, log_id: str, target: ConnectionTarget) -> bool:
+        """An unmatched entry now belongs to ``target`` and is routed (it leaves the unmatched index)."""
+        item = WebhookLogItem(*log_key(log_id))
+        return _conditional_update(
+            item,
+            [
+                WebhookLogItem.connection_id.set(target.connection_id),
+                WebhookLogItem.organization_id.set(target.organization_id),
+                WebhookLogItem.gsi1pk.set(f"CONN#{target.connection_id}"),
+                WebhookLogItem.status.set(LogStatus.ROUTED.value),
+                WebhookLogItem.rank.set(STATUS_RANK[LogStatus.ROUTED]),
+                WebhookLogItem.error.remove(),
+                WebhookLogItem.gsi2pk.remove(),
+                WebhookLogItem.gsi2sk.remove(),
+            ],
+            WebhookLogItem.status == LogStatus.UNMATCHED.value,
         )
 
     def get(self, log_id: str) -> WebhookLogItem | None:
