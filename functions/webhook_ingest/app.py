@@ -19,7 +19,7 @@ from whatrack.webhook_log import LogStatus
 
 logger = Logger()
 tracer = Tracer()
-metrics = Metrics()
+metrics = Metrics(namespace="WhaTrack")
 app = APIGatewayHttpResolver()
 register_error_handlers(app)
 

@@ -10,6 +10,8 @@ from typing import Any
 from whatrack.identity import same_number
 
 TICKET_WINDOW = timedelta(hours=24)
+REVOKED_TYPE = "revoked"
+"""Type of a tombstone kept for a message revoked before it arrived."""
 
 
 class LeadSource(StrEnum):

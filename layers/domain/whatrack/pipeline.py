@@ -18,6 +18,7 @@ from whatrack.connections import Connection, ConnectionStatus, HistorySyncStatus
 from whatrack.errors import TransientError
 from whatrack.identity import ContactIdentity
 from whatrack.inbox import (
+    REVOKED_TYPE,
     TICKET_WINDOW,
     Direction,
     LeadSource,
@@ -185,7 +186,7 @@ class ChangePipeline:
         """§8.8: fill the placeholder with the same wamid; if it has not arrived yet, import the message."""
         for item in items:
             media = item.media
-            if media is not None and self._inbox.fill_media(connection.id, item.id, item.type, media):
+            if media is not None and self._inbox.fill_media(connection.id, item.id, item.type, media, item.body):
                 continue
             direction = direction_of(item.from_, business)
             wa_id, user_id = (
@@ -258,6 +259,7 @@ class ChangePipeline:
                 meta_confirmed_at=now,
             )
             if not self._inbox.insert_message(connection.organization_id, connection.id, conversation_id, new):
+                self._inbox.restore_revoked(connection.id, new)
                 self._inbox.confirm_echo(connection.id, item.id, now)
 
     def _revoke(self, connection: Connection, conversation_id: str, item: MessageItem, business: str | None) -> None:
@@ -272,7 +274,7 @@ class ChangePipeline:
             wamid=original,
             direction=Direction.OUTBOUND,
             source=MessageSource.APP_ECHO,
-            type="revoked",
+            type=REVOKED_TYPE,
             timestamp=from_unix(item.timestamp),
             deleted=True,
         )

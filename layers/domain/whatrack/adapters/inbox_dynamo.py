@@ -30,7 +30,6 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     UTCDateTimeAttribute,
 )
-from pynamodb.connection import Connection as PynamoConnection
 from pynamodb.exceptions import PynamoDBException, TransactWriteError, UpdateError
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
@@ -39,15 +38,18 @@ from whatrack.adapters.dynamo import (
     CONDITIONAL_FAILED,
     ConnectionItem,
     _LogTableItem,
+    bind_models,
     connection_key,
     get_or_none,
     storage,
+    transaction_connection,
 )
 from whatrack.config import TablesMixin
 from whatrack.errors import TransientError
 from whatrack.identity import ContactIdentity
 from whatrack.ids import new_id, stable_id
 from whatrack.inbox import (
+    REVOKED_TYPE,
     STATUS_RANK,
     HistoryImportResult,
     Lead,
@@ -177,11 +179,9 @@ INBOX_MODELS: tuple[type[Model], ...] = (
 
 
 def bind_inbox(settings: TablesMixin) -> None:
-    for model in INBOX_MODELS:
-        model.Meta.table_name = settings.inbox_table_name
-        model._connection = None
-    AuditLogItem.Meta.table_name = settings.log_table_name
-    AuditLogItem._connection = None
+    """Like :func:`whatrack.adapters.dynamo.bind`, for the inbox models (call after it)."""
+    bind_models(INBOX_MODELS, settings.inbox_table_name)
+    bind_models((AuditLogItem,), settings.log_table_name)
 
 
 # --------------------------------------------------------------------------- keys
@@ -285,7 +285,7 @@ def _write_batch(batch: list[CountedInsert]) -> set[tuple[str, str]]:
             for model, key, attribute, amount in insert.increments:
                 totals[(model, key)][attribute] += amount
         try:
-            with TransactWrite(connection=PynamoConnection()) as tx:
+            with TransactWrite(connection=transaction_connection()) as tx:
                 for insert in batch:
                     tx.save(insert.item, condition=type(insert.item).pk.does_not_exist())  # type: ignore[attr-defined]
                 for (model, key), amounts in totals.items():
@@ -349,7 +349,7 @@ class DynamoInbox:
                 tickets_opened=0,
             )
             try:
-                with TransactWrite(connection=PynamoConnection()) as tx:
+                with TransactWrite(connection=transaction_connection()) as tx:
                     tx.save(item, condition=LeadItem.pk.does_not_exist())
                     for key in self._guard_keys(organization_id, identity):
                         tx.save(GuardItem(*key, lead_id=lead_id), condition=GuardItem.pk.does_not_exist())
@@ -541,16 +541,17 @@ class DynamoInbox:
         with storage("message get"):
             return get_or_none(MessageItem, message_key(connection_id, wamid), consistent_read=True)
 
-    def fill_media(self, connection_id: str, wamid: str, media_type: str, media: dict[str, Any]) -> bool:
+    def fill_media(
+        self, connection_id: str, wamid: str, media_type: str, media: dict[str, Any], body: str | None
+    ) -> bool:
         """§8.8: fill a placeholder's media and type, exactly once (and count it as no longer pending)."""
         item = MessageItem(*message_key(connection_id, wamid))
+        actions: list[Any] = [MessageItem.type.set(media_type), MessageItem.media.set(media)]
+        if body:
+            actions.append(MessageItem.body.set(body))
         try:
-            with TransactWrite(connection=PynamoConnection()) as tx:
-                tx.update(
-                    item,
-                    actions=[MessageItem.type.set(media_type), MessageItem.media.set(media)],
-                    condition=MessageItem.type == "media_placeholder",
-                )
+            with TransactWrite(connection=transaction_connection()) as tx:
+                tx.update(item, actions=actions, condition=MessageItem.type == "media_placeholder")
                 tx.update(
                     ConnectionItem(*connection_key(connection_id)), actions=[ConnectionItem.media_pending.add(-1)]
                 )
@@ -571,6 +572,20 @@ class DynamoInbox:
                 ]
             )
         self.apply_status(connection_id, wamid, "sent", None, must_exist=True)
+
+    def restore_revoked(self, connection_id: str, message: NewMessage) -> bool:
+        """The original of an earlier revoke arrived: keep it deleted, but with its content."""
+        item = MessageItem(*message_key(connection_id, message.wamid))
+        actions: list[Any] = [MessageItem.type.set(message.type), MessageItem.timestamp.set(message.timestamp)]
+        if message.body is not None:
+            actions.append(MessageItem.body.set(message.body))
+        if message.content is not None:
+            actions.append(MessageItem.content.set(message.content))
+        if message.media is not None:
+            actions.append(MessageItem.media.set(message.media))
+        if message.status is not None:
+            actions.append(MessageItem.status.set(message.status))
+        return _conditional_update_inbox(item, actions, MessageItem.type == REVOKED_TYPE)
 
     def mark_deleted(self, connection_id: str, wamid: str) -> bool:
         item = MessageItem(*message_key(connection_id, wamid))
@@ -641,7 +656,7 @@ class DynamoInbox:
             opened_by=wamid,
         )
         try:
-            with TransactWrite(connection=PynamoConnection()) as tx:
+            with TransactWrite(connection=transaction_connection()) as tx:
                 tx.save(
                     GuardItem(*open_ticket_guard(conversation_id), ticket_id=ticket_id),
                     condition=GuardItem.pk.does_not_exist(),
@@ -713,6 +728,16 @@ class DynamoInbox:
         except PynamoDBException as exc:
             if exc.cause_response_code != CONDITIONAL_FAILED:
                 raise TransientError(f"audit write failed ({exc.cause_response_code})") from exc
+
+
+def _conditional_update_inbox(item: Model, actions: list[Any], condition: Any) -> bool:
+    try:
+        item.update(actions=actions, condition=condition)
+    except UpdateError as exc:
+        if exc.cause_response_code == CONDITIONAL_FAILED:
+            return False
+        raise TransientError(f"update failed ({exc.cause_response_code})") from exc
+    return True
 
 
 def _set_if_later(item: Model, attribute: Any, value: datetime) -> None:
