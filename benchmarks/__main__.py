@@ -72,3 +72,7 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+    print()
+    from benchmarks import chunk_import
+
+    chunk_import.main()

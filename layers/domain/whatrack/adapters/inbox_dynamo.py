@@ -436,6 +436,11 @@ class DynamoInbox:
     def ensure_conversation(
         self, organization_id: str, lead_id: str, connection_id: str, now: datetime, last_message_at: datetime | None
     ) -> str:
+        """Upsert the (lead, connection) conversation and move ``last_message_at`` forward: one request.
+
+        With a message time the upsert is conditional on being newer (or new); when the condition
+        fails the conversation exists already with a later message, so nothing is left to do.
+        """
         conversation_id = conversation_id_for(lead_id, connection_id)
         item = ConversationItem(*conversation_key(conversation_id))
         actions: list[Any] = [
@@ -448,10 +453,18 @@ class DynamoInbox:
             ConversationItem.created_at.set(ConversationItem.created_at | now),
             ConversationItem.message_count.set(ConversationItem.message_count | 0),
         ]
-        with storage("conversation upsert"):
-            item.update(actions=actions)
-        if last_message_at is not None:
-            _set_if_later(item, ConversationItem.last_message_at, last_message_at)
+        if last_message_at is None:
+            with storage("conversation upsert"):
+                item.update(actions=actions)
+            return conversation_id
+        actions.append(ConversationItem.last_message_at.set(last_message_at))
+        _conditional_update_inbox(
+            item,
+            actions,
+            ConversationItem.pk.does_not_exist()
+            | ConversationItem.last_message_at.does_not_exist()
+            | (ConversationItem.last_message_at < last_message_at),
+        )
         return conversation_id
 
     # ------------------------------------------------------------------ messages
