@@ -96,7 +96,7 @@ SAMPLES: dict[str, Any] = {
                     "id": "5511966660001",
                     "messages": [
                         {
-                            "from": "5511955550100",
+                            "from": BIZ,
                             "id": "wamid.LOWER2",
                             "timestamp": "1751400300",
                             "type": "text",
