@@ -6,11 +6,12 @@ Unknown keys are kept (``extra="allow"``): message content lives under a key nam
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-from whatrack.identity import ContactIdentity
+from whatrack.identity import ContactIdentity, same_number
 
 
 def _blank_to_none(value: Any) -> Any:
@@ -88,8 +89,6 @@ class MessageItem(_Tolerant):
 
     def raw_content(self) -> str | None:
         """Content of types we do not model (location, contacts, interactive, ...), kept as JSON."""
-        import json
-
         content = (self.model_extra or {}).get(self.type)
         return None if content is None else json.dumps(content, ensure_ascii=False, sort_keys=True)
 
@@ -107,8 +106,6 @@ class Thread(_Tolerant):
 
     def counterpart(self, business_number: str | None) -> ContactIdentity:
         """The customer of this 1:1 thread (thread id/context, else the customer's own messages)."""
-        from whatrack.identity import same_number
-
         context = self.context or ThreadContext()
         wa_id = self.id or context.wa_id
         user_id = context.user_id

@@ -39,6 +39,7 @@ from whatrack.payloads import (
     MessageItem,
     MessagesValue,
     StateSyncValue,
+    Thread,
 )
 from whatrack.timeutil import from_unix, utcnow
 from whatrack.webhooks.fields import WebhookField
@@ -158,7 +159,9 @@ class ChangePipeline:
             if meta.progress >= 100 and self._sync.complete(connection.id, now):
                 self._inbox.audit(connection.id, "sync_completed", now, key="sync_completed")
 
-    def _thread(self, connection: Connection, business: str | None, thread: Any, now: datetime) -> ThreadImport | None:
+    def _thread(
+        self, connection: Connection, business: str | None, thread: Thread, now: datetime
+    ) -> ThreadImport | None:
         identity = thread.counterpart(business)
         if not identity.known or not thread.messages:
             if thread.messages:
