@@ -12,6 +12,7 @@ import base64
 import json
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl
 
 from whatrack.webhooks.signature import sign
 
@@ -355,7 +356,7 @@ def http_event(
     query: str = "",
     base64_body: bool = False,
 ) -> dict[str, Any]:
-    params = dict(p.split("=", 1) for p in query.split("&")) if query else None
+    params = dict(parse_qsl(query, keep_blank_values=True)) if query else None
     text = None if body is None else (base64.b64encode(body).decode() if base64_body else body.decode())
     route_key = f"{method} {path}" if path == "/webhook" else "ANY /{proxy+}"
     return {

@@ -2,30 +2,47 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
-from aws_lambda_powertools.event_handler.openapi.params import Body, Path
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from whatrack import bootstrap
+from whatrack.adapters.read_dynamo import lead_out, ticket_out
 from whatrack.api.models import (
     ConnectionEnvelope,
     ConnectionList,
     CreatedOrganization,
+    HistorySyncDetail,
+    LeadDetail,
+    LeadList,
+    LogList,
+    MessageList,
     NewOrganization,
+    TicketDetail,
+    TicketDetailOut,
+    TicketEnvelope,
+    TicketList,
+    TicketPatch,
 )
-from whatrack.api.views import connection_out, organization_out
+from whatrack.api.views import connection_out, history_report, history_sync_out, organization_out
 from whatrack.connections import NewConnection
+from whatrack.errors import NotFoundError
 from whatrack.http import register_error_handlers
+from whatrack.inbox import LeadSource
 from whatrack.organizations import Organization
 
 logger = Logger()
 tracer = Tracer()
 app = APIGatewayHttpResolver(enable_validation=True)
 register_error_handlers(app)
+
+Limit = Annotated[int, Query(ge=1, le=500, description="page size (1-500)")]
+Cursor = Annotated[str | None, Query(min_length=1, max_length=2048, description="nextCursor of the previous page")]
+Id = Annotated[str, Path(min_length=1, max_length=64)]
 
 
 def _json(model: Any, status: int = 200) -> Response[Any]:
@@ -59,10 +76,122 @@ def list_connections() -> Response[ConnectionList]:
 
 
 @app.get("/connections/<connection_id>")
-def get_connection(connection_id: Annotated[str, Path(min_length=1, max_length=64)]) -> Response[ConnectionEnvelope]:
+def get_connection(connection_id: Id) -> Response[ConnectionEnvelope]:
     caller = _caller()
     connection = bootstrap.status_api().connections.get(caller.id, connection_id)
     return _json(ConnectionEnvelope(connection=connection_out(connection)))
+
+
+@app.get("/connections/<connection_id>/history-sync")
+def get_history_sync(connection_id: Id) -> Response[HistorySyncDetail]:
+    api = bootstrap.status_api()
+    connection = api.connections.get(_caller().id, connection_id)
+    chunks = sorted(api.reader.chunks(connection.id), key=lambda c: (c.phase, c.chunk_order))
+    detail = HistorySyncDetail(
+        history_sync=history_sync_out(connection.history), chunks=chunks, report=history_report(connection, chunks)
+    )
+    return _json(detail)
+
+
+@app.get("/connections/<connection_id>/logs")
+def get_logs(connection_id: Id, limit: Limit = 50, cursor: Cursor = None) -> Response[LogList]:
+    api = bootstrap.status_api()
+    connection = api.connections.get(_caller().id, connection_id)
+    page = api.reader.logs(connection.id, limit=limit, cursor=cursor)
+    return _json(LogList(logs=page.items, next_cursor=page.next_cursor))
+
+
+@app.get("/leads")
+def list_leads(
+    limit: Limit = 50,
+    cursor: Cursor = None,
+    connection_id: Annotated[str | None, Query(alias="connectionId", min_length=1, max_length=64)] = None,
+    source: Annotated[LeadSource | None, Query()] = None,
+    phone_number: Annotated[str | None, Query(alias="phoneNumber", min_length=1, max_length=40)] = None,
+) -> Response[LeadList]:
+    api = bootstrap.status_api()
+    caller = _caller()
+    if connection_id is not None:
+        api.connections.get(caller.id, connection_id)
+    page = api.reader.leads(
+        caller.id,
+        limit=limit,
+        cursor=cursor,
+        source=source.value if source else None,
+        connection_id=connection_id,
+        phone_number=phone_number,
+    )
+    return _json(LeadList(leads=page.items, next_cursor=page.next_cursor))
+
+
+def _lead_of(organization_id: str, lead_id: str) -> Any:
+    lead = bootstrap.status_api().reader.lead(lead_id)
+    if lead is None or lead.organization_id != organization_id:
+        raise NotFoundError(f"lead {lead_id} not found")
+    return lead
+
+
+@app.get("/leads/<lead_id>")
+def get_lead(lead_id: Id) -> Response[LeadDetail]:
+    lead = _lead_of(_caller().id, lead_id)
+    conversations = bootstrap.status_api().reader.conversations_of(lead.id)
+    return _json(LeadDetail(lead=lead_out(lead), conversations=conversations))
+
+
+@app.get("/conversations/<conversation_id>/messages")
+def list_messages(conversation_id: Id, limit: Limit = 50, cursor: Cursor = None) -> Response[MessageList]:
+    reader = bootstrap.status_api().reader
+    conversation = reader.conversation(conversation_id)
+    if conversation is None or conversation.organization_id != _caller().id:
+        raise NotFoundError(f"conversation {conversation_id} not found")
+    page = reader.messages(conversation_id, limit=limit, cursor=cursor)
+    return _json(MessageList(messages=page.items, next_cursor=page.next_cursor))
+
+
+@app.get("/tickets")
+def list_tickets(
+    limit: Limit = 50,
+    cursor: Cursor = None,
+    connection_id: Annotated[str | None, Query(alias="connectionId", min_length=1, max_length=64)] = None,
+    status: Annotated[Literal["open", "closed"] | None, Query()] = None,
+) -> Response[TicketList]:
+    api = bootstrap.status_api()
+    caller = _caller()
+    if connection_id is not None:
+        api.connections.get(caller.id, connection_id)
+    page = api.reader.tickets(caller.id, limit=limit, cursor=cursor, connection_id=connection_id, status=status)
+    return _json(TicketList(tickets=page.items, next_cursor=page.next_cursor))
+
+
+def _ticket_of(organization_id: str, ticket_id: str) -> Any:
+    ticket = bootstrap.status_api().reader.ticket(ticket_id)
+    if ticket is None or ticket.organization_id != organization_id:
+        raise NotFoundError(f"ticket {ticket_id} not found")
+    return ticket
+
+
+@app.get("/tickets/<ticket_id>")
+def get_ticket(ticket_id: Id) -> Response[TicketDetail]:
+    reader = bootstrap.status_api().reader
+    ticket = _ticket_of(_caller().id, ticket_id)
+    lead = reader.lead(ticket.lead_id)
+    if lead is None:
+        raise NotFoundError(f"lead of ticket {ticket_id} not found")
+    detail = TicketDetailOut(
+        **ticket_out(ticket).model_dump(), lead=lead_out(lead), messages=reader.all_messages(ticket.conversation_id)
+    )
+    return _json(TicketDetail(ticket=detail))
+
+
+@app.patch("/tickets/<ticket_id>")
+def patch_ticket(ticket_id: Id, body: Annotated[TicketPatch, Body()]) -> Response[TicketEnvelope]:
+    reader = bootstrap.status_api().reader
+    caller = _caller()
+    ticket = _ticket_of(caller.id, ticket_id)
+    if body.status == "closed" and ticket.status == "open":
+        reader.close_ticket(ticket.id, ticket.conversation_id)
+        ticket = _ticket_of(caller.id, ticket_id)
+    return _json(TicketEnvelope(ticket=ticket_out(ticket)))
 
 
 @app.get("/openapi.json")

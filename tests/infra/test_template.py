@@ -138,6 +138,9 @@ REQUIRED_ACTIONS = {
         "secretsmanager:DeleteSecret",
         "secretsmanager:TagResource",
         "sqs:SendMessage",
+        "dynamodb:BatchGetItem",
+        "dynamodb:DeleteItem",
+        "dynamodb:UpdateItem",
     },
     **{
         name: {"s3:GetObject"}

@@ -13,6 +13,7 @@ from whatrack.adapters import aws, dynamo
 from whatrack.adapters.archive import S3ArchiveStore
 from whatrack.adapters.inbox_dynamo import DynamoInbox, bind_inbox
 from whatrack.adapters.queues import SqsChangePublisher
+from whatrack.adapters.read_dynamo import DynamoReader, bind_views
 from whatrack.adapters.secrets import (
     SecretsManagerAdminCredentials,
     SecretsManagerTokenVault,
@@ -74,12 +75,15 @@ def ingest_service() -> IngestService:
 class StatusApi:
     organizations: OrganizationService
     connections: ConnectionService
+    reader: DynamoReader
 
 
 @functools.cache
 def status_api() -> StatusApi:
     settings = status_api_settings()
     dynamo.bind(settings)
+    bind_inbox(settings)
+    bind_views(settings)
     return StatusApi(
         organizations=OrganizationService(
             dynamo.DynamoOrganizationRepository(), SecretsManagerAdminCredentials(settings.admin_secret_arn)
@@ -89,6 +93,7 @@ def status_api() -> StatusApi:
             SecretsManagerTokenVault(settings.access_token_secret_prefix),
             UnmatchedReplayer(dynamo.DynamoWebhookLog(), _publisher(settings)),
         ),
+        reader=DynamoReader(),
     )
 
 

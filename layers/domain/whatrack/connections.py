@@ -124,6 +124,10 @@ class Connection(BaseModel):
     history: HistorySyncState
     history_lead_tickets: int = 0
     """Tickets opened by history leads (``historyLeadsWithNewMessages``)."""
+    history_inbound: int = 0
+    history_outbound: int = 0
+    media_placeholders: int = 0
+    media_received: int = 0
 
 
 @dataclass(frozen=True)

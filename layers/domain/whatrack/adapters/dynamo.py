@@ -126,6 +126,11 @@ class ConnectionItem(_AccountsTableItem):
     threads_imported = NumberAttribute(default=0)
     media_pending = NumberAttribute(default=0)
     history_lead_tickets = NumberAttribute(default=0)
+    # completion report
+    history_inbound = NumberAttribute(default=0)
+    history_outbound = NumberAttribute(default=0)
+    media_placeholders = NumberAttribute(default=0)
+    media_received = NumberAttribute(default=0)
 
 
 class PhoneGuardItem(_AccountsTableItem):
@@ -331,6 +336,10 @@ def _to_connection(item: ConnectionItem) -> Connection:
         access_token_secret_id=item.access_token_secret_id,
         history=_history_state(item),
         history_lead_tickets=int(item.history_lead_tickets or 0),
+        history_inbound=int(item.history_inbound or 0),
+        history_outbound=int(item.history_outbound or 0),
+        media_placeholders=int(item.media_placeholders or 0),
+        media_received=int(item.media_received or 0),
     )
 
 

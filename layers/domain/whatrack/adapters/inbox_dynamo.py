@@ -51,6 +51,7 @@ from whatrack.ids import new_id, stable_id
 from whatrack.inbox import (
     REVOKED_TYPE,
     STATUS_RANK,
+    Direction,
     HistoryImportResult,
     Lead,
     LeadSource,
@@ -104,6 +105,8 @@ class MarkerItem(_InboxTableItem):
 class ConversationItem(_InboxTableItem):
     gsi1pk = UnicodeAttribute()
     gsi1sk = UnicodeAttribute()
+    gsi2pk = UnicodeAttribute(null=True)
+    gsi2sk = UnicodeAttribute(null=True)
     id = UnicodeAttribute()
     organization_id = UnicodeAttribute()
     lead_id = UnicodeAttribute()
@@ -450,6 +453,8 @@ class DynamoInbox:
             ConversationItem.connection_id.set(connection_id),
             ConversationItem.gsi1pk.set(f"LEAD#{lead_id}#CONVS"),
             ConversationItem.gsi1sk.set(connection_id),
+            ConversationItem.gsi2pk.set(f"CONN#{connection_id}#CONVS"),
+            ConversationItem.gsi2sk.set(lead_id),
             ConversationItem.created_at.set(ConversationItem.created_at | now),
             ConversationItem.message_count.set(ConversationItem.message_count | 0),
         ]
@@ -501,9 +506,16 @@ class DynamoInbox:
             (ConversationItem, conversation_key(conversation_id), "message_count", 1)
         ]
         if history:
-            increments.append((ConnectionItem, connection_key(connection_id), "messages_imported", 1))
+            key = connection_key(connection_id)
+            direction = "history_inbound" if message.direction is Direction.INBOUND else "history_outbound"
+            increments += [(ConnectionItem, key, "messages_imported", 1), (ConnectionItem, key, direction, 1)]
             if message.type == "media_placeholder":
-                increments.append((ConnectionItem, connection_key(connection_id), "media_pending", 1))
+                increments += [
+                    (ConnectionItem, key, "media_pending", 1),
+                    (ConnectionItem, key, "media_placeholders", 1),
+                ]
+            elif message.media is not None and message.media.get("id"):
+                increments.append((ConnectionItem, key, "media_received", 1))
         item = self._message_item(organization_id, connection_id, conversation_id, message)
         return CountedInsert(item, increments)
 
@@ -566,7 +578,8 @@ class DynamoInbox:
             with TransactWrite(connection=transaction_connection()) as tx:
                 tx.update(item, actions=actions, condition=MessageItem.type == "media_placeholder")
                 tx.update(
-                    ConnectionItem(*connection_key(connection_id)), actions=[ConnectionItem.media_pending.add(-1)]
+                    ConnectionItem(*connection_key(connection_id)),
+                    actions=[ConnectionItem.media_pending.add(-1), ConnectionItem.media_received.add(1)],
                 )
         except TransactWriteError as exc:
             if "ConditionalCheckFailed" in _reason_codes(exc):

@@ -98,3 +98,144 @@ class ConnectionEnvelope(WireModel):
 
 class ConnectionList(WireModel):
     connections: list[ConnectionOut]
+
+
+class ChunkOut(WireModel):
+    phase: int
+    chunk_order: int
+    progress: int
+    threads: int
+    messages: int
+    received_at: IsoTime
+    status: Literal["processed", "failed", "pending"]
+
+
+class ReportOut(WireModel):
+    messages_by_phase: dict[str, int]
+    messages_by_direction: dict[str, int]
+    threads: int
+    contacts: int
+    media_placeholders: int
+    media_received: int
+    chunk_gaps: list[tuple[int, int]]
+    duration_seconds: int | None
+
+
+class HistorySyncDetail(WireModel):
+    history_sync: HistorySyncOut
+    chunks: list[ChunkOut]
+    report: ReportOut | None
+
+
+class LogEntryOut(WireModel):
+    id: str
+    at: IsoTime
+    kind: Literal["webhook", "audit"]
+    field: str | None
+    event: str | None
+    status: str | None
+    error: str | None
+    archive_key: str | None
+
+
+class LogList(WireModel):
+    logs: list[LogEntryOut]
+    next_cursor: str | None
+
+
+class LeadOut(WireModel):
+    id: str
+    organization_id: str
+    phone_number: str | None
+    wa_id: str | None
+    user_id: str | None
+    push_name: str | None
+    source: Literal["direct_creation", "live_message", "history_sync", "state_sync"]
+    is_active: bool
+    has_history: bool
+    created_at: IsoTime
+    last_message_at: IsoTime | None
+    last_synced_at: IsoTime | None
+    deleted_at: IsoTime | None
+
+
+class LeadList(WireModel):
+    leads: list[LeadOut]
+    next_cursor: str | None
+
+
+class ConversationSummary(WireModel):
+    id: str
+    connection_id: str
+    last_message_at: IsoTime | None
+    message_count: int
+
+
+class LeadDetail(WireModel):
+    lead: LeadOut
+    conversations: list[ConversationSummary]
+
+
+class MediaOut(WireModel):
+    id: str | None
+    mime_type: str | None
+    caption: str | None
+
+
+class MessageOut(WireModel):
+    id: str
+    conversation_id: str
+    direction: Literal["INBOUND", "OUTBOUND"]
+    source: Literal["live", "history", "app_echo"]
+    type: str
+    body: str | None
+    timestamp: IsoTime
+    status: str | None
+    history_status: str | None
+    media: MediaOut | None
+    meta_confirmed_at: IsoTime | None
+    deleted: bool
+
+
+class MessageList(WireModel):
+    messages: list[MessageOut]
+    next_cursor: str | None
+
+
+class TicketOut(WireModel):
+    id: str
+    organization_id: str
+    connection_id: str
+    lead_id: str
+    conversation_id: str
+    source: Literal["incoming_message", "api", "manual"]
+    originated_from: Literal["new_contact", "history_lead", "existing"]
+    stage: str
+    status: Literal["open", "closed"]
+    message_window_expires_at: IsoTime | None
+    created_at: IsoTime
+    last_message_at: IsoTime
+
+
+class TicketList(WireModel):
+    tickets: list[TicketOut]
+    next_cursor: str | None
+
+
+class TicketDetailOut(TicketOut):
+    lead: LeadOut
+    messages: list[MessageOut]
+
+
+class TicketDetail(WireModel):
+    ticket: TicketDetailOut
+
+
+class TicketEnvelope(WireModel):
+    ticket: TicketOut
+
+
+class TicketPatch(WireModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+
+    status: Literal["closed"]

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from whatrack.api.models import (
     Badge,
+    ChunkOut,
     ConnectionOut,
     HistorySyncOut,
     OrganizationOut,
+    ReportOut,
     SyncAlert,
     SyncError,
 )
-from whatrack.connections import BADGE_TOOLTIP, Connection, HistorySyncState
+from whatrack.connections import BADGE_TOOLTIP, Connection, HistorySyncState, HistorySyncStatus
 from whatrack.organizations import Organization
 
 
@@ -62,3 +64,34 @@ def connection_out(connection: Connection) -> ConnectionOut:
         badge=Badge(label=connection.history.badge_label(), tooltip=BADGE_TOOLTIP),
         history_leads_with_new_messages=connection.history_lead_tickets,
     )
+
+
+def history_report(connection: Connection, chunks: list[ChunkOut]) -> ReportOut | None:
+    """Completion report: present once the sync completed, kept current by late chunks."""
+    state = connection.history
+    if state.status is not HistorySyncStatus.COMPLETED:
+        return None
+    by_phase: dict[str, int] = {}
+    for chunk in chunks:
+        if chunk.status == "processed":
+            by_phase[str(chunk.phase)] = by_phase.get(str(chunk.phase), 0) + chunk.messages
+    return ReportOut(
+        messages_by_phase=by_phase,
+        messages_by_direction={"INBOUND": connection.history_inbound, "OUTBOUND": connection.history_outbound},
+        threads=state.threads_imported,
+        contacts=state.contacts_imported,
+        media_placeholders=connection.media_placeholders,
+        media_received=connection.media_received,
+        chunk_gaps=chunk_gaps(chunks),
+        duration_seconds=state.duration_seconds,
+    )
+
+
+def chunk_gaps(chunks: list[ChunkOut]) -> list[tuple[int, int]]:
+    """Chunk orders missing inside each phase (between 1 and the highest order seen)."""
+    seen: dict[int, set[int]] = {}
+    for chunk in chunks:
+        seen.setdefault(chunk.phase, set()).add(chunk.chunk_order)
+    return [
+        (phase, order) for phase in sorted(seen) for order in range(1, max(seen[phase]) + 1) if order not in seen[phase]
+    ]
