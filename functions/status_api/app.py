@@ -1,4 +1,4 @@
-"""Status API for the dashboard: organizations, connections and (later) sync state, leads, tickets."""
+"""Status API for the dashboard: organizations, connections, sync state, logs, leads, messages, tickets."""
 
 from __future__ import annotations
 
@@ -30,7 +30,6 @@ from whatrack.api.models import (
 )
 from whatrack.api.views import connection_out, history_report, history_sync_out, organization_out
 from whatrack.connections import NewConnection
-from whatrack.errors import NotFoundError
 from whatrack.http import register_error_handlers
 from whatrack.inbox import LeadSource
 from whatrack.organizations import Organization
@@ -124,27 +123,19 @@ def list_leads(
     return _json(LeadList(leads=page.items, next_cursor=page.next_cursor))
 
 
-def _lead_of(organization_id: str, lead_id: str) -> Any:
-    lead = bootstrap.status_api().reader.lead(lead_id)
-    if lead is None or lead.organization_id != organization_id:
-        raise NotFoundError(f"lead {lead_id} not found")
-    return lead
-
-
 @app.get("/leads/<lead_id>")
 def get_lead(lead_id: Id) -> Response[LeadDetail]:
-    lead = _lead_of(_caller().id, lead_id)
-    conversations = bootstrap.status_api().reader.conversations_of(lead.id)
+    queries = bootstrap.status_api().queries
+    lead = queries.lead(_caller().id, lead_id)
+    conversations = queries.reader.conversations_of(lead.id)
     return _json(LeadDetail(lead=lead_out(lead), conversations=conversations))
 
 
 @app.get("/conversations/<conversation_id>/messages")
 def list_messages(conversation_id: Id, limit: Limit = 50, cursor: Cursor = None) -> Response[MessageList]:
-    reader = bootstrap.status_api().reader
-    conversation = reader.conversation(conversation_id)
-    if conversation is None or conversation.organization_id != _caller().id:
-        raise NotFoundError(f"conversation {conversation_id} not found")
-    page = reader.messages(conversation_id, limit=limit, cursor=cursor)
+    queries = bootstrap.status_api().queries
+    conversation = queries.conversation(_caller().id, conversation_id)
+    page = queries.reader.messages(conversation.id, limit=limit, cursor=cursor)
     return _json(MessageList(messages=page.items, next_cursor=page.next_cursor))
 
 
@@ -163,34 +154,20 @@ def list_tickets(
     return _json(TicketList(tickets=page.items, next_cursor=page.next_cursor))
 
 
-def _ticket_of(organization_id: str, ticket_id: str) -> Any:
-    ticket = bootstrap.status_api().reader.ticket(ticket_id)
-    if ticket is None or ticket.organization_id != organization_id:
-        raise NotFoundError(f"ticket {ticket_id} not found")
-    return ticket
-
-
 @app.get("/tickets/<ticket_id>")
 def get_ticket(ticket_id: Id) -> Response[TicketDetail]:
-    reader = bootstrap.status_api().reader
-    ticket = _ticket_of(_caller().id, ticket_id)
-    lead = reader.lead(ticket.lead_id)
-    if lead is None:
-        raise NotFoundError(f"lead of ticket {ticket_id} not found")
+    queries = bootstrap.status_api().queries
+    ticket = queries.ticket(_caller().id, ticket_id)
+    messages = queries.reader.all_messages(ticket.conversation_id)
     detail = TicketDetailOut(
-        **ticket_out(ticket).model_dump(), lead=lead_out(lead), messages=reader.all_messages(ticket.conversation_id)
+        **ticket_out(ticket).model_dump(), lead=lead_out(queries.ticket_lead(ticket)), messages=messages
     )
     return _json(TicketDetail(ticket=detail))
 
 
 @app.patch("/tickets/<ticket_id>")
 def patch_ticket(ticket_id: Id, body: Annotated[TicketPatch, Body()]) -> Response[TicketEnvelope]:
-    reader = bootstrap.status_api().reader
-    caller = _caller()
-    ticket = _ticket_of(caller.id, ticket_id)
-    if body.status == "closed" and ticket.status == "open":
-        reader.close_ticket(ticket.id, ticket.conversation_id)
-        ticket = _ticket_of(caller.id, ticket_id)
+    ticket = bootstrap.status_api().queries.close_ticket(_caller().id, ticket_id)
     return _json(TicketEnvelope(ticket=ticket_out(ticket)))
 
 

@@ -25,6 +25,7 @@ from whatrack.consumer import ChangeConsumer
 from whatrack.ingest import IngestService
 from whatrack.organizations import OrganizationService
 from whatrack.pipeline import ChangePipeline
+from whatrack.queries import InboxQueries
 from whatrack.replay import UnmatchedReplayer
 from whatrack.webhooks.fields import QueueName, WebhookField
 
@@ -76,6 +77,7 @@ class StatusApi:
     organizations: OrganizationService
     connections: ConnectionService
     reader: DynamoReader
+    queries: InboxQueries
 
 
 @functools.cache
@@ -84,6 +86,7 @@ def status_api() -> StatusApi:
     dynamo.bind(settings)
     bind_inbox(settings)
     bind_views(settings)
+    reader = DynamoReader()
     return StatusApi(
         organizations=OrganizationService(
             dynamo.DynamoOrganizationRepository(), SecretsManagerAdminCredentials(settings.admin_secret_arn)
@@ -93,7 +96,8 @@ def status_api() -> StatusApi:
             SecretsManagerTokenVault(settings.access_token_secret_prefix),
             UnmatchedReplayer(dynamo.DynamoWebhookLog(), _publisher(settings)),
         ),
-        reader=DynamoReader(),
+        reader=reader,
+        queries=InboxQueries(reader),
     )
 
 
