@@ -1,0 +1,174 @@
+"""Status API read endpoints (CONTRACT §6-7): happy paths, filters, pagination, auth, isolation."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+
+from devstack.provision import Provisioned
+from devstack.runtime import LambdaContext
+from functions.status_api import app as status_app
+from scripts.make_events import http_event
+from tests import builders as b
+from tests.integration.harness import Onboarding
+from tests.integration.test_concurrency_and_properties import CUSTOMERS, onboarding_events
+
+
+def get(key: str | None, path: str, query: str = "") -> tuple[int, Any]:
+    headers = {"authorization": f"Bearer {key}"} if key else {}
+    result = status_app.lambda_handler(
+        http_event("GET", path, query=query, headers=headers), LambdaContext("s", 512, 20)
+    )
+    return result["statusCode"], json.loads(result["body"])
+
+
+@pytest.fixture
+def world(aws: Provisioned) -> Iterator[dict[str, Any]]:
+    ob = Onboarding(aws)
+    connection = ob.connect()
+    for event in onboarding_events():
+        ob.deliver(event)
+    for index in range(7):  # more leads, for pagination
+        ob.deliver(b.live(f"wamid.page{index}", f"551197777{index:04d}", 1751500000 + index))
+    other = Onboarding(aws)
+    other.connect(phone_number_id="999888777")
+    yield {"ob": ob, "key": ob.api_key, "connection": connection, "other_key": other.api_key}
+
+
+def test_history_sync_detail_and_report(world: dict[str, Any]) -> None:
+    status, body = get(world["key"], f"/connections/{world['connection']['id']}/history-sync")
+    assert status == 200
+    assert [(c["phase"], c["chunkOrder"]) for c in body["chunks"]] == [(0, 1), (1, 1), (2, 1)]
+    report = body["report"]
+    assert report["messagesByPhase"] == {"0": 2, "1": 2, "2": 1}
+    assert report["messagesByDirection"] == {"INBOUND": 3, "OUTBOUND": 2}
+    assert (report["threads"], report["contacts"], report["mediaPlaceholders"], report["mediaReceived"]) == (3, 2, 1, 1)
+    assert report["chunkGaps"] == [] and body["historySync"]["status"] == "completed"
+
+
+def test_logs_newest_first_with_disjoint_pages(world: dict[str, Any]) -> None:
+    path = f"/connections/{world['connection']['id']}/logs"
+    seen: list[str] = []
+    cursor = None
+    while True:
+        status, page = get(world["key"], path, "limit=5" + (f"&cursor={cursor}" if cursor else ""))
+        assert status == 200
+        seen += [entry["id"] for entry in page["logs"]]
+        cursor = page["nextCursor"]
+        if cursor is None:
+            break
+    assert len(seen) == len(set(seen)) >= 18
+    _, everything = get(world["key"], path, "limit=500")
+    assert [e["id"] for e in everything["logs"]] == seen
+    times = [e["at"] for e in everything["logs"]]
+    assert times == sorted(times, reverse=True)
+    kinds = {e["kind"] for e in everything["logs"]}
+    assert kinds == {"webhook", "audit"}
+
+
+def test_leads_filters_and_pages(world: dict[str, Any]) -> None:
+    key = world["key"]
+    _, first = get(key, "/leads", "limit=4")
+    _, second = get(key, "/leads", f"limit=4&cursor={first['nextCursor']}")
+    ids = [lead["id"] for lead in first["leads"] + second["leads"]]
+    assert len(first["leads"]) == 4 and len(set(ids)) == len(ids)
+    _, everything = get(key, "/leads", "limit=500")
+    assert [lead["id"] for lead in everything["leads"]][:8] == ids
+    assert len(everything["leads"]) == 10 and everything["nextCursor"] is None
+    created = [lead["createdAt"] for lead in everything["leads"]]
+    assert created == sorted(created, reverse=True)
+    _, history = get(key, "/leads", "source=history_sync")
+    assert {lead["source"] for lead in history["leads"]} == {"history_sync"} and history["leads"]
+    for notation in ("+54 9 11 6666-0001", "5491166660001", "(+54) 91166660001"):
+        _, found = get(key, "/leads", "phoneNumber=" + quote(notation))
+        assert [lead["phoneNumber"] for lead in found["leads"]] == ["+5491166660001"], notation
+    _, by_connection = get(key, "/leads", f"connectionId={world['connection']['id']}&limit=500")
+    assert len(by_connection["leads"]) == 10
+    status, detail = get(key, f"/leads/{history['leads'][0]['id']}")
+    assert status == 200 and detail["conversations"][0]["connectionId"] == world["connection"]["id"]
+
+
+def test_messages_oldest_first_and_tickets(world: dict[str, Any]) -> None:
+    key = world["key"]
+    _, tickets = get(key, "/tickets", "limit=500")
+    assert len(tickets["tickets"]) == 9
+    history_ticket = next(t for t in tickets["tickets"] if t["originatedFrom"] == "history_lead")
+    _, open_only = get(key, "/tickets", f"status=open&connectionId={world['connection']['id']}&limit=500")
+    assert len(open_only["tickets"]) == 9
+    status, detail = get(key, f"/tickets/{history_ticket['id']}")
+    assert status == 200
+    sources = [m["source"] for m in detail["ticket"]["messages"]]
+    assert "history" in sources and "live" in sources
+    stamps = [m["timestamp"] for m in detail["ticket"]["messages"]]
+    assert stamps == sorted(stamps) and detail["ticket"]["lead"]["id"] == history_ticket["leadId"]
+    conversation = history_ticket["conversationId"]
+    _, page1 = get(key, f"/conversations/{conversation}/messages", "limit=1")
+    _, page2 = get(key, f"/conversations/{conversation}/messages", f"limit=1&cursor={page1['nextCursor']}")
+    assert [m["id"] for m in page1["messages"] + page2["messages"]] == [m["id"] for m in detail["ticket"]["messages"]][
+        :2
+    ]
+    # close: the ticket closes, the conversation can open a new one
+    ob: Onboarding = world["ob"]
+    status, closed = ob.api("PATCH", f"/tickets/{history_ticket['id']}", {"status": "closed"})
+    assert status == 200 and closed["ticket"]["status"] == "closed"
+    assert ob.api("PATCH", f"/tickets/{history_ticket['id']}", {"status": "closed"})[0] == 200
+    assert ob.api("PATCH", f"/tickets/{history_ticket['id']}", {"status": "open"})[0] == 400
+    _, closed_list = get(key, "/tickets", "status=closed")
+    assert [t["id"] for t in closed_list["tickets"]] == [history_ticket["id"]]
+    phone = CUSTOMERS[2]
+    ob.deliver(b.live("wamid.after-close", phone, 1751600000))
+    _, reopened = get(key, "/tickets", "status=open&limit=500")
+    assert len(reopened["tickets"]) == 9
+
+
+def test_every_route_with_an_id_is_401_without_key_and_404_for_another_organization(world: dict[str, Any]) -> None:
+    key, other = world["key"], world["other_key"]
+    _, tickets = get(key, "/tickets")
+    ticket = tickets["tickets"][0]
+    _, leads = get(key, "/leads")
+    routes = [
+        f"/connections/{world['connection']['id']}",
+        f"/connections/{world['connection']['id']}/history-sync",
+        f"/connections/{world['connection']['id']}/logs",
+        f"/leads/{leads['leads'][0]['id']}",
+        f"/conversations/{ticket['conversationId']}/messages",
+        f"/tickets/{ticket['id']}",
+    ]
+    for path in routes:
+        assert get(key, path)[0] == 200, path
+        assert get(None, path)[0] == 401, path
+        assert get("wtk_unknown", path)[0] == 401, path
+        status, body = get(other, path)
+        assert (status, body["error"]["code"]) == (404, "not_found"), path
+    assert get(other, "/tickets", f"connectionId={world['connection']['id']}")[0] == 404
+    assert get(other, "/leads", "limit=500")[1]["leads"] == []
+    ob: Onboarding = world["ob"]
+    ob.api_key = other
+    assert ob.api("PATCH", f"/tickets/{ticket['id']}", {"status": "closed"})[0] == 404
+
+
+@pytest.mark.parametrize(
+    ("path", "query"),
+    [
+        ("/leads", "limit=0"),
+        ("/leads", "limit=10000"),
+        ("/leads", "limit=abc"),
+        ("/leads", "cursor=garbage!!"),
+        ("/tickets", "cursor=eyJub3QiOiAiYSBrZXkifQ"),
+        ("/tickets", "status=pending"),
+        ("/leads", "source=unknown"),
+    ],
+)
+def test_bad_query_values_are_400(world: dict[str, Any], path: str, query: str) -> None:
+    status, body = get(world["key"], path, query)
+    assert status == 400 and body["error"]["code"] in ("invalid_input", "invalid_cursor")
+
+
+def test_a_cursor_from_another_list_is_refused(world: dict[str, Any]) -> None:
+    _, page = get(world["key"], "/leads", "limit=2")
+    _, other = get(world["other_key"], "/leads", f"cursor={page['nextCursor']}")
+    assert other["error"]["code"] == "invalid_cursor"
