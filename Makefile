@@ -14,7 +14,7 @@ export PYTHONPATH := $(CURDIR):$(CURDIR)/layers/domain
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: help dev run test lint format typecheck unit integration e2e infra build bench deploy clean
+.PHONY: help dev run test lint format typecheck unit integration e2e infra build bench deploy clean openapi demo
 
 help:
 	@echo "make run    - start the local stack on 127.0.0.1:\$${PORT:-3000} (installs what it needs)"
@@ -74,6 +74,9 @@ build: $(SAM_VENV)/.installed
 
 deploy: build
 	$(SAM) deploy --config-env $${ENV:-dev}
+
+openapi: $(VENV)/.installed
+	$(PY) scripts/export_openapi.py
 
 bench: $(VENV)/.installed
 	$(PY) -m benchmarks

@@ -6,6 +6,7 @@ from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -30,7 +31,7 @@ from whatrack.api.models import (
 )
 from whatrack.api.views import connection_out, history_report, history_sync_out, organization_out
 from whatrack.connections import NewConnection
-from whatrack.http import register_error_handlers
+from whatrack.http import document_contract_errors, register_error_handlers
 from whatrack.inbox import LeadSource
 from whatrack.organizations import Organization
 
@@ -52,7 +53,10 @@ def _caller() -> Organization:
     return bootstrap.status_api().organizations.authenticate(app.current_event.headers.get("authorization"))
 
 
-@app.post("/admin/organizations", responses={201: {"description": "Created"}})
+@app.post(
+    "/admin/organizations",
+    responses={201: {"description": "Created", "content": {"application/json": {"model": CreatedOrganization}}}},
+)
 def create_organization(body: Annotated[NewOrganization, Body()]) -> Response[CreatedOrganization]:
     organizations = bootstrap.status_api().organizations
     organizations.require_admin(app.current_event.headers.get("authorization"))
@@ -60,7 +64,10 @@ def create_organization(body: Annotated[NewOrganization, Body()]) -> Response[Cr
     return _json(CreatedOrganization(organization=organization_out(organization), api_key=api_key), 201)
 
 
-@app.post("/connections", responses={201: {"description": "Created"}})
+@app.post(
+    "/connections",
+    responses={201: {"description": "Created", "content": {"application/json": {"model": ConnectionEnvelope}}}},
+)
 def create_connection(body: Annotated[NewConnection, Body()]) -> Response[ConnectionEnvelope]:
     caller = _caller()
     connection = bootstrap.status_api().connections.create(caller.id, body)
@@ -171,13 +178,21 @@ def patch_ticket(ticket_id: Id, body: Annotated[TicketPatch, Body()]) -> Respons
     return _json(TicketEnvelope(ticket=ticket_out(ticket)))
 
 
+def openapi_document() -> str:
+    """The status API's OpenAPI document, generated from the routes and their models."""
+    document = app.get_openapi_json_schema(
+        title="WhaTrack Coexistence Sync - Status API",
+        version="1.0.0",
+        description="Instance cards, history-sync state, logs, leads, conversations and tickets (CONTRACT §5-7).",
+        security_schemes={"bearerAuth": HTTPBearer(description="organization API key (admin key for /admin)")},
+        security=[{"bearerAuth": []}],
+    )
+    return document_contract_errors(document)
+
+
 @app.get("/openapi.json")
 def openapi() -> Response[Any]:
-    return Response(
-        status_code=200,
-        content_type=content_types.APPLICATION_JSON,
-        body=app.get_openapi_json_schema(title="WhaTrack Coexistence Sync - Status API", version="1.0.0"),
-    )
+    return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=openapi_document())
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

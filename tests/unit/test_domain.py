@@ -128,3 +128,14 @@ def test_handlers_are_thin() -> None:
             if isinstance(node, ast.FunctionDef):
                 body_lines = node.body[-1].end_lineno - node.body[0].lineno + 1  # type: ignore[operator]
                 assert body_lines <= 15, f"{path.parent.name}.{node.name} has {body_lines} lines"
+
+
+def test_committed_openapi_document_matches_the_code() -> None:
+    """docs/openapi.json is generated (`make openapi`); this fails when code and document drift."""
+    from openapi_spec_validator import validate
+
+    from scripts.export_openapi import TARGET, rendered
+
+    current = rendered()
+    assert TARGET.read_text(encoding="utf-8") == current, "run `make openapi` and commit docs/openapi.json"
+    validate(json.loads(current))

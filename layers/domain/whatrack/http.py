@@ -6,6 +6,7 @@ Every error body is ``{"error": {"code": "<snake_case>", "message": "<human text
 from __future__ import annotations
 
 import functools
+import json
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -117,3 +118,38 @@ def _allowed_methods(method_routes: dict[str, set[str]], path: str) -> set[str]:
         if len(tparts) == len(parts) and all(t.startswith("{") or t == p for t, p in zip(tparts, parts, strict=True)):
             allowed |= methods
     return allowed
+
+
+ERROR_RESPONSES = {
+    "400": "invalid input (body, path or query)",
+    "401": "missing or unknown API key",
+    "404": "not found (or another organization's)",
+    "405": "method not allowed",
+    "409": "conflict",
+    "422": "valid shape, refused by a rule",
+    "500": "our fault; safe to retry",
+    "503": "a dependency is unavailable; safe to retry",
+}
+
+
+def document_contract_errors(document: str) -> str:
+    """Describe the contract's error answers on every operation (Powertools documents its own 422)."""
+    spec = json.loads(document)
+    schemas = spec.setdefault("components", {}).setdefault("schemas", {})
+    schemas["ErrorBody"] = ErrorBody.model_json_schema(by_alias=True, ref_template="#/components/schemas/{model}")
+    schemas.update(schemas["ErrorBody"].pop("$defs", {}))
+    for path_item in spec.get("paths", {}).values():
+        for operation in path_item.values():
+            responses = operation.setdefault("responses", {})
+            responses.pop("422", None)
+            for status, description in ERROR_RESPONSES.items():
+                responses.setdefault(
+                    status,
+                    {
+                        "description": description,
+                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}},
+                    },
+                )
+    for name in ("HTTPValidationError", "ValidationError", "ResponseValidationError"):
+        schemas.pop(name, None)
+    return json.dumps(spec)
