@@ -211,6 +211,12 @@ class FrontHandler(BaseHTTPRequestHandler):
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _handle
 
+    def __getattr__(self, name: str) -> Any:
+        """Any other method (TRACE, QUERY, ...) goes to the routes too: the API answers 405, not 501."""
+        if name.startswith("do_"):
+            return self._handle
+        raise AttributeError(name)
+
 
 def make_server(host: str, port: int, routes: list[Route], ready: Callable[[], bool]) -> ThreadingHTTPServer:
     handler = type("BoundFrontHandler", (FrontHandler,), {"routes": routes, "ready": staticmethod(ready)})

@@ -31,7 +31,7 @@ from whatrack.api.models import (
 )
 from whatrack.api.views import connection_out, history_report, history_sync_out, organization_out
 from whatrack.connections import NewConnection
-from whatrack.http import document_contract_errors, register_error_handlers
+from whatrack.http import document_contract_errors, register_error_handlers, reject_non_json_body
 from whatrack.inbox import LeadSource
 from whatrack.organizations import Organization
 
@@ -41,8 +41,12 @@ app = APIGatewayHttpResolver(enable_validation=True)
 register_error_handlers(app)
 
 Limit = Annotated[int, Query(ge=1, le=500, description="page size (1-500)")]
-Cursor = Annotated[str | None, Query(min_length=1, max_length=2048, description="nextCursor of the previous page")]
-Id = Annotated[str, Path(min_length=1, max_length=64)]
+Cursor = Annotated[
+    str | None,
+    Query(min_length=1, max_length=2048, pattern=r"^[A-Za-z0-9_-]+$", description="nextCursor of the previous page"),
+]
+# no maximum here: API Gateway hands over ids still percent-encoded; too-long ids are simply unknown (404)
+Id = Annotated[str, Path(min_length=1)]
 
 
 def _json(model: Any, status: int = 200) -> Response[Any]:
@@ -198,4 +202,4 @@ def openapi() -> Response[Any]:
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)
+    return reject_non_json_body(event) or app.resolve(event, context)

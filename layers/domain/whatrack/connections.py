@@ -8,7 +8,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated
 
 from aws_lambda_powertools import Logger
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints
 
 from whatrack.errors import ConflictError, NotFoundError, TransientError
 from whatrack.ids import new_id
@@ -159,13 +159,21 @@ class NewConnection(BaseModel):
         Field(default=None, alias="displayPhoneNumber")
     )
     mode: ConnectionMode
-    sync_history: bool = Field(default=False, alias="syncHistory")
+    sync_history: StrictBool = Field(default=False, alias="syncHistory")
     display_name: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = Field(
         default=None, alias="displayName"
     )
     access_token: Annotated[str, StringConstraints(min_length=1, max_length=4096)] | None = Field(
         default=None, alias="accessToken", repr=False
     )
+
+
+MAX_ID_LENGTH = 128
+
+
+def plausible_id(value: str) -> bool:
+    """Ids we issue are short; anything longer cannot exist (and must not reach a storage key)."""
+    return 0 < len(value) <= MAX_ID_LENGTH
 
 
 class ConnectionService:
@@ -209,7 +217,7 @@ class ConnectionService:
 
     def get(self, organization_id: str, connection_id: str) -> Connection:
         """A connection of this organization; another organization's is answered as missing."""
-        connection = self._repository.get(connection_id)
+        connection = self._repository.get(connection_id) if plausible_id(connection_id) else None
         if connection is None or connection.organization_id != organization_id:
             raise NotFoundError(f"connection {connection_id} not found")
         return connection

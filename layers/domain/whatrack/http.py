@@ -5,13 +5,18 @@ Every error body is ``{"error": {"code": "<snake_case>", "message": "<human text
 
 from __future__ import annotations
 
+import base64
+import binascii
 import functools
 import json
 from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 
 from whatrack.api.models import ErrorBody, ErrorDetail
 from whatrack.errors import (
@@ -92,6 +97,10 @@ def register_error_handlers(app: APIGatewayHttpResolver) -> None:
     def _invalid(error: RequestValidationError) -> Response:
         return error_response(400, "invalid_input", _validation_message(error.errors()))
 
+    @app.exception_handler(RequestUnsupportedContentType)  # type: ignore[untyped-decorator]
+    def _content_type(error: RequestUnsupportedContentType) -> Response:
+        return error_response(400, "invalid_input", JSON_ONLY)
+
     @app.not_found
     def _not_found(_: Exception) -> Response:
         path = app.current_event.path
@@ -153,3 +162,34 @@ def document_contract_errors(document: str) -> str:
     for name in ("HTTPValidationError", "ValidationError", "ResponseValidationError"):
         schemas.pop(name, None)
     return json.dumps(spec)
+
+
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+JSON_ONLY = "the request body must be JSON (Content-Type: application/json)"
+
+
+def _utf8_body(event: dict[str, Any]) -> bool:
+    if not event.get("isBase64Encoded"):
+        return True
+    try:
+        base64.b64decode(str(event.get("body") or ""), validate=True).decode("utf-8")
+    except (binascii.Error, ValueError):
+        return False
+    return True
+
+
+def reject_non_json_body(event: dict[str, Any]) -> dict[str, Any] | None:
+    """The status API takes JSON bodies only; any other declared content type is answered 400 here,
+    before the resolver would try to parse it as a form."""
+    method = str(event.get("requestContext", {}).get("http", {}).get("method", "")).upper()
+    headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
+    content_type = headers.get("content-type", "").split(";")[0].strip().lower()
+    is_json = content_type == "application/json" or content_type.endswith("+json")
+    if method not in BODY_METHODS or ((not content_type or is_json) and _utf8_body(event)):
+        return None
+    return {
+        "statusCode": 400,
+        "headers": {"Content-Type": "application/json"},
+        "body": ErrorBody(error=ErrorDetail(code="invalid_input", message=JSON_ONLY)).model_dump_json(),
+        "isBase64Encoded": False,
+    }

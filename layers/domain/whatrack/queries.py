@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from whatrack.connections import plausible_id
 from whatrack.errors import NotFoundError
 
 if TYPE_CHECKING:
@@ -18,19 +19,19 @@ class InboxQueries:
         self.reader = reader
 
     def lead(self, organization_id: str, lead_id: str) -> Any:
-        lead = self.reader.lead(lead_id)
+        lead = self.reader.lead(lead_id) if plausible_id(lead_id) else None
         if lead is None or lead.organization_id != organization_id:
             raise NotFoundError(f"lead {lead_id} not found")
         return lead
 
     def conversation(self, organization_id: str, conversation_id: str) -> Any:
-        conversation = self.reader.conversation(conversation_id)
+        conversation = self.reader.conversation(conversation_id) if plausible_id(conversation_id) else None
         if conversation is None or conversation.organization_id != organization_id:
             raise NotFoundError(f"conversation {conversation_id} not found")
         return conversation
 
     def ticket(self, organization_id: str, ticket_id: str) -> Any:
-        ticket = self.reader.ticket(ticket_id)
+        ticket = self.reader.ticket(ticket_id) if plausible_id(ticket_id) else None
         if ticket is None or ticket.organization_id != organization_id:
             raise NotFoundError(f"ticket {ticket_id} not found")
         return ticket
