@@ -19,6 +19,7 @@ export AWS_DEFAULT_REGION ?= us-east-1
 help:
 	@echo "make run    - start the local stack on 127.0.0.1:\$${PORT:-3000} (installs what it needs)"
 	@echo "make test   - lint, type check, unit, integration, local-stack e2e and infra checks"
+	@echo "make demo   - a whole onboarding replayed against the local stack, printed in the terminal"
 	@echo "make build  - sam build;  make deploy - sam deploy (samconfig.toml, ENV=dev|prod)"
 
 $(VENV)/.installed: requirements/dev.txt layers/domain/requirements.txt
@@ -74,6 +75,9 @@ build: $(SAM_VENV)/.installed
 
 deploy: build
 	$(SAM) deploy --config-env $${ENV:-dev}
+
+demo: $(VENV)/.installed
+	@POWERTOOLS_LOG_LEVEL=$${POWERTOOLS_LOG_LEVEL:-WARNING} $(PY) scripts/demo.py
 
 openapi: $(VENV)/.installed
 	$(PY) scripts/export_openapi.py

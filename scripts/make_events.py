@@ -342,6 +342,202 @@ SAMPLES: dict[str, Any] = {
 }
 
 
+def demo_onboarding() -> list[tuple[str, Any]]:
+    """A realistic coexistence onboarding, in the order Meta might deliver it (chunks shuffled)."""
+    ana, bruno, carla, novo = "5511966660001", "551177770002", "5511988880003", "5511999990004"
+    biz = "5511955550100"
+    meta = {"display_phone_number": biz, "phone_number_id": PNID}
+
+    def wrap(field: str, value: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "object": "whatsapp_business_account",
+            "entry": [
+                {
+                    "id": WABA,
+                    "changes": [
+                        {"field": field, "value": {"messaging_product": "whatsapp", "metadata": meta, **value}}
+                    ],
+                }
+            ],
+        }
+
+    def msg(wamid: str, sender: str, ts: int, body: str, status: str = "READ") -> dict[str, Any]:
+        return {
+            "from": sender,
+            "id": wamid,
+            "timestamp": str(ts),
+            "type": "text",
+            "text": {"body": body},
+            "history_context": {"status": status},
+        }
+
+    def chunk(phase: int, order: int, progress: int, threads: list[dict[str, Any]]) -> dict[str, Any]:
+        return wrap(
+            "history",
+            {
+                "history": [
+                    {"metadata": {"phase": phase, "chunk_order": order, "progress": progress}, "threads": threads}
+                ]
+            },
+        )
+
+    day = 86400
+    t0 = 1764000000
+    contacts = wrap(
+        "smb_app_state_sync",
+        {
+            "state_sync": [
+                {
+                    "type": "contact",
+                    "contact": {"full_name": "Ana Souza", "first_name": "Ana", "phone_number": ana},
+                    "action": "add",
+                    "metadata": {"timestamp": str(t0)},
+                },
+                {
+                    "type": "contact",
+                    "contact": {"full_name": "Bruno Lima", "first_name": "Bruno", "phone_number": "55119" + bruno[4:]},
+                    "action": "add",
+                    "metadata": {"timestamp": str(t0)},
+                },
+            ]
+        },
+    )
+    phase0 = chunk(
+        0,
+        1,
+        35,
+        [
+            {
+                "id": ana,
+                "context": {"wa_id": ana},
+                "messages": [
+                    msg("wamid.DEMO.a3", ana, t0 - 3600, "Vocês entregam amanhã?"),
+                    msg("wamid.DEMO.a4", biz, t0 - 3500, "Entregamos sim! 🚚", "DELIVERED"),
+                ],
+            }
+        ],
+    )
+    phase1 = chunk(
+        1,
+        1,
+        70,
+        [
+            {
+                "id": ana,
+                "messages": [
+                    msg("wamid.DEMO.a1", ana, t0 - 20 * day, "Oi, tudo bem? Qual o preço do modelo azul?"),
+                    msg("wamid.DEMO.a2", biz, t0 - 20 * day + 300, "Oi Ana! R$ 129,90."),
+                ],
+            },
+            {
+                "id": bruno,
+                "messages": [
+                    msg("wamid.DEMO.b1", bruno, t0 - 10 * day, "Bom dia, chegou meu pedido."),
+                    {
+                        "from": biz,
+                        "id": "wamid.DEMO.b2",
+                        "timestamp": str(t0 - 10 * day + 60),
+                        "type": "media_placeholder",
+                        "history_context": {"status": "READ"},
+                    },
+                ],
+            },
+        ],
+    )
+    phase2 = chunk(
+        2,
+        1,
+        100,
+        [
+            {
+                "id": carla,
+                "messages": [
+                    msg("wamid.DEMO.c1", carla, t0 - 120 * day, "Vocês abrem no feriado?"),
+                    msg("wamid.DEMO.c2", biz, t0 - 120 * day + 900, "Abrimos das 9h às 14h."),
+                ],
+            }
+        ],
+    )
+    followup = wrap(
+        "history",
+        {
+            "contacts": [{"wa_id": bruno}],
+            "message_echoes": [
+                {
+                    "from": biz,
+                    "to": bruno,
+                    "id": "wamid.DEMO.b2",
+                    "timestamp": str(t0 - 10 * day + 60),
+                    "type": "image",
+                    "image": {
+                        "mime_type": "image/jpeg",
+                        "sha256": "d3m0",
+                        "id": "880011223344",
+                        "caption": "Nota fiscal",
+                    },
+                }
+            ],
+        },
+    )
+    live_ana = wrap(
+        "messages",
+        {
+            "contacts": [{"profile": {"name": "Ana S."}, "wa_id": ana}],
+            "messages": [
+                {
+                    "from": ana,
+                    "id": "wamid.DEMO.live1",
+                    "timestamp": str(t0 + day),
+                    "type": "text",
+                    "text": {"body": "Voltei! Ainda tem o azul?"},
+                }
+            ],
+        },
+    )
+    live_new = wrap(
+        "messages",
+        {
+            "contacts": [{"profile": {"name": "Diego"}, "wa_id": novo}],
+            "messages": [
+                {
+                    "from": novo,
+                    "id": "wamid.DEMO.live2",
+                    "timestamp": str(t0 + day + 60),
+                    "type": "text",
+                    "text": {"body": "Olá! Vi o anúncio de vocês."},
+                }
+            ],
+        },
+    )
+    echo = wrap(
+        "smb_message_echoes",
+        {
+            "contacts": [{"wa_id": ana}],
+            "message_echoes": [
+                {
+                    "from": biz,
+                    "to": ana,
+                    "id": "wamid.DEMO.echo1",
+                    "timestamp": str(t0 + day + 120),
+                    "type": "text",
+                    "text": {"body": "Tem sim, Ana! Separo um para você?"},
+                }
+            ],
+        },
+    )
+    return [
+        ("01_contacts", contacts),
+        ("02_history_phase2", phase2),
+        ("03_history_phase0", phase0),
+        ("04_history_phase1", phase1),
+        ("05_history_phase0_again", phase0),
+        ("06_media_followup", followup),
+        ("07_live_history_lead", live_ana),
+        ("08_live_new_contact", live_new),
+        ("09_app_echo", echo),
+    ]
+
+
 def meta_bytes(sample: Any) -> bytes:
     """Bytes as Meta sends them: compact JSON with non-ASCII escaped as \\uXXXX."""
     return json.dumps(sample, ensure_ascii=True, separators=(",", ":")).encode()
@@ -462,6 +658,8 @@ def build() -> dict[str, Any]:
     )
     files["status_api/list_connections_unauthorized.json"] = http_event("GET", "/connections")
     files["status_api/openapi.json"] = http_event("GET", "/openapi.json")
+    for name, document in demo_onboarding():
+        files[f"demo/{name}.json"] = document
     files["history_chunk/sqs_history_chunk.json"] = sqs_event("history", SAMPLES["history_chunk"], "HistoryQueue")
     files["state_sync/sqs_state_sync.json"] = sqs_event("smb_app_state_sync", SAMPLES["state_sync"], "ContactsQueue")
     files["state_sync/sqs_account_update.json"] = sqs_event(

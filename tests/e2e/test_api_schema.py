@@ -38,6 +38,4 @@ schema = schemathesis.pytest.from_fixture("api_schema")
 def test_api_conforms_to_its_schema(case: Any, org_key: str) -> None:
     # positive_data_acceptance is left out on purpose: a cursor must be one we issued, so a
     # well-formed but invented cursor is (correctly) refused with 400
-    case.call_and_validate(
-        headers={"Authorization": f"Bearer {org_key}"}, excluded_checks=[positive_data_acceptance]
-    )
+    case.call_and_validate(headers={"Authorization": f"Bearer {org_key}"}, excluded_checks=[positive_data_acceptance])
