@@ -41,7 +41,7 @@ class Client:
         all_headers = {"content-type": "application/json", **(headers or {})}
         if key:
             all_headers["authorization"] = f"Bearer {key}"
-        request = urllib.request.Request(self.base + path, data=data, method=method, headers=all_headers)
+        request = urllib.request.Request(self.base + path, data=data, method=method, headers=all_headers)  # noqa: S310
         try:
             with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - loopback only
                 text = response.read().decode()
