@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools import Logger, Tracer
@@ -16,6 +17,7 @@ from whatrack.adapters.read_dynamo import lead_out, ticket_out
 from whatrack.api.models import (
     ConnectionEnvelope,
     ConnectionList,
+    ConnectionOut,
     CreatedOrganization,
     HistorySyncDetail,
     LeadDetail,
@@ -29,11 +31,12 @@ from whatrack.api.models import (
     TicketList,
     TicketPatch,
 )
-from whatrack.api.views import connection_out, history_report, history_sync_out, organization_out
-from whatrack.connections import NewConnection
+from whatrack.api.views import connection_out, history_report, organization_out
+from whatrack.connections import Connection, NewConnection, sync_alert
 from whatrack.http import document_contract_errors, register_error_handlers, reject_non_json_body
 from whatrack.inbox import LeadSource
 from whatrack.organizations import Organization
+from whatrack.timeutil import utcnow
 
 logger = Logger()
 tracer = Tracer()
@@ -51,6 +54,11 @@ Id = Annotated[str, Path(min_length=1)]
 
 def _json(model: Any, status: int = 200) -> Response[Any]:
     return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=model)
+
+
+def _card(connection: Connection) -> ConnectionOut:
+    stall = timedelta(seconds=bootstrap.status_api_settings().history_stall_after_seconds)
+    return connection_out(connection, sync_alert(connection, utcnow(), stall))
 
 
 def _caller() -> Organization:
@@ -75,21 +83,21 @@ def create_organization(body: Annotated[NewOrganization, Body()]) -> Response[Cr
 def create_connection(body: Annotated[NewConnection, Body()]) -> Response[ConnectionEnvelope]:
     caller = _caller()
     connection = bootstrap.status_api().connections.create(caller.id, body)
-    return _json(ConnectionEnvelope(connection=connection_out(connection)), 201)
+    return _json(ConnectionEnvelope(connection=_card(connection)), 201)
 
 
 @app.get("/connections")
 def list_connections() -> Response[ConnectionList]:
     caller = _caller()
     connections = bootstrap.status_api().connections.list(caller.id)
-    return _json(ConnectionList(connections=[connection_out(c) for c in connections]))
+    return _json(ConnectionList(connections=[_card(c) for c in connections]))
 
 
 @app.get("/connections/<connection_id>")
 def get_connection(connection_id: Id) -> Response[ConnectionEnvelope]:
     caller = _caller()
     connection = bootstrap.status_api().connections.get(caller.id, connection_id)
-    return _json(ConnectionEnvelope(connection=connection_out(connection)))
+    return _json(ConnectionEnvelope(connection=_card(connection)))
 
 
 @app.get("/connections/<connection_id>/history-sync")
@@ -98,7 +106,7 @@ def get_history_sync(connection_id: Id) -> Response[HistorySyncDetail]:
     connection = api.connections.get(_caller().id, connection_id)
     chunks = sorted(api.reader.chunks(connection.id), key=lambda c: (c.phase, c.chunk_order))
     detail = HistorySyncDetail(
-        history_sync=history_sync_out(connection.history), chunks=chunks, report=history_report(connection, chunks)
+        history_sync=_card(connection).history_sync, chunks=chunks, report=history_report(connection, chunks)
     )
     return _json(detail)
 

@@ -139,3 +139,35 @@ def test_committed_openapi_document_matches_the_code() -> None:
     current = rendered()
     assert TARGET.read_text(encoding="utf-8") == current, "run `make openapi` and commit docs/openapi.json"
     validate(json.loads(current))
+
+
+def test_sync_alerts_no_history_and_stalled() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from whatrack.connections import Connection, ConnectionStatus, HistorySyncState, sync_alert
+
+    created = datetime(2026, 11, 25, 12, tzinfo=UTC)
+    stall = timedelta(minutes=30)
+
+    def connection(status: HistorySyncStatus, last: datetime | None = None) -> Connection:
+        return Connection(
+            id="c",
+            organization_id="o",
+            phone_number_id="1",
+            waba_id="2",
+            display_phone_number=None,
+            display_name=None,
+            mode=ConnectionMode.COEXISTENCE,
+            sync_history=True,
+            connection_status=ConnectionStatus.ACTIVE,
+            created_at=created,
+            history=HistorySyncState(status=status, started_at=last, last_payload_at=last),
+        )
+
+    waiting = connection(HistorySyncStatus.PENDING_CONSENT)
+    assert sync_alert(waiting, created + timedelta(minutes=29), stall) is None
+    assert sync_alert(waiting, created + timedelta(hours=2), stall) == ("no_history_received", created + stall)
+    syncing = connection(HistorySyncStatus.SYNCING, last=created + timedelta(hours=1))
+    assert sync_alert(syncing, created + timedelta(hours=1, minutes=10), stall) is None
+    assert sync_alert(syncing, created + timedelta(hours=3), stall) == ("stalled", created + timedelta(hours=1) + stall)
+    assert sync_alert(connection(HistorySyncStatus.COMPLETED, last=created), created + timedelta(days=1), stall) is None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated
 
@@ -68,8 +68,6 @@ class HistorySyncState(BaseModel):
     last_payload_at: datetime | None = None
     error_code: str | None = None
     error_message: str | None = None
-    alert_code: str | None = None
-    alert_since: datetime | None = None
     messages_imported: int = 0
     contacts_imported: int = 0
     threads_imported: int = 0
@@ -225,3 +223,16 @@ class ConnectionService:
     def list(self, organization_id: str) -> list[Connection]:
         """Newest first."""
         return self._repository.list_for_organization(organization_id)
+
+
+def sync_alert(connection: Connection, now: datetime, stall_after: timedelta) -> tuple[str, datetime] | None:
+    """``no_history_received`` when waiting for consent/history longer than ``stall_after``;
+    ``stalled`` when syncing with no new chunk for that long (``since`` = when it became so)."""
+    state = connection.history
+    if state.status is HistorySyncStatus.PENDING_CONSENT and now - connection.created_at > stall_after:
+        return "no_history_received", connection.created_at + stall_after
+    if state.status is HistorySyncStatus.SYNCING:
+        last = state.last_payload_at or state.started_at or connection.created_at
+        if now - last > stall_after:
+            return "stalled", last + stall_after
+    return None

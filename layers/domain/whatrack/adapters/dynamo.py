@@ -119,8 +119,6 @@ class ConnectionItem(_AccountsTableItem):
     hs_last_payload_at = UTCDateTimeAttribute(null=True)
     hs_error_code = UnicodeAttribute(null=True)
     hs_error_message = UnicodeAttribute(null=True)
-    hs_alert_code = UnicodeAttribute(null=True)
-    hs_alert_since = UTCDateTimeAttribute(null=True)
     messages_imported = NumberAttribute(default=0)
     contacts_imported = NumberAttribute(default=0)
     threads_imported = NumberAttribute(default=0)
@@ -312,8 +310,6 @@ def _history_state(item: ConnectionItem) -> HistorySyncState:
         last_payload_at=item.hs_last_payload_at,
         error_code=item.hs_error_code,
         error_message=item.hs_error_message,
-        alert_code=item.hs_alert_code,
-        alert_since=item.hs_alert_since,
         messages_imported=int(item.messages_imported or 0),
         contacts_imported=int(item.contacts_imported or 0),
         threads_imported=int(item.threads_imported or 0),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from whatrack.api.models import (
     Badge,
     ChunkOut,
@@ -20,14 +22,9 @@ def organization_out(organization: Organization) -> OrganizationOut:
     return OrganizationOut(id=organization.id, name=organization.name, created_at=organization.created_at)
 
 
-def history_sync_out(state: HistorySyncState) -> HistorySyncOut:
+def history_sync_out(state: HistorySyncState, alert: tuple[str, datetime] | None = None) -> HistorySyncOut:
     error = (
         SyncError(code=state.error_code, message=state.error_message or "") if state.error_code is not None else None
-    )
-    alert = (
-        SyncAlert.model_validate({"code": state.alert_code, "since": state.alert_since})
-        if state.alert_code is not None and state.alert_since is not None
-        else None
     )
     return HistorySyncOut(
         status=state.status.value,
@@ -39,7 +36,7 @@ def history_sync_out(state: HistorySyncState) -> HistorySyncOut:
         completed_at=state.completed_at,
         last_payload_at=state.last_payload_at,
         error=error,
-        alert=alert,
+        alert=SyncAlert.model_validate({"code": alert[0], "since": alert[1]}) if alert else None,
         messages_imported=state.messages_imported,
         contacts_imported=state.contacts_imported,
         threads_imported=state.threads_imported,
@@ -48,7 +45,7 @@ def history_sync_out(state: HistorySyncState) -> HistorySyncOut:
     )
 
 
-def connection_out(connection: Connection) -> ConnectionOut:
+def connection_out(connection: Connection, alert: tuple[str, datetime] | None = None) -> ConnectionOut:
     return ConnectionOut(
         id=connection.id,
         organization_id=connection.organization_id,
@@ -60,7 +57,7 @@ def connection_out(connection: Connection) -> ConnectionOut:
         sync_history=connection.sync_history,
         connection_status=connection.connection_status.value,
         created_at=connection.created_at,
-        history_sync=history_sync_out(connection.history),
+        history_sync=history_sync_out(connection.history, alert),
         badge=Badge(label=connection.history.badge_label(), tooltip=BADGE_TOOLTIP),
         history_leads_with_new_messages=connection.history_lead_tickets,
     )
