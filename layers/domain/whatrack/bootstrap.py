@@ -97,7 +97,7 @@ def status_api() -> StatusApi:
             UnmatchedReplayer(dynamo.DynamoWebhookLog(), _publisher(settings)),
         ),
         reader=reader,
-        queries=InboxQueries(reader),
+        queries=InboxQueries(reader, DynamoInbox()),
     )
 
 

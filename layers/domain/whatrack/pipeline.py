@@ -145,19 +145,28 @@ class ChangePipeline:
         threads = [t for t in (self._thread(connection, business, thread, now) for thread in item.threads) if t]
         self._inbox.import_history(connection.organization_id, connection.id, threads)
         if meta is not None:
-            self._sync.record_chunk(
-                connection.id,
-                meta.phase,
-                meta.chunk_order,
-                meta.progress,
-                threads=len(item.threads),
-                messages=sum(len(t.messages) for t in item.threads),
-                status="processed",
-                at=now,
-                log_id=message.log_id,
-            )
+            self._record_chunk(message, item, "processed", now)
             if meta.progress >= 100 and self._sync.complete(connection.id, now):
                 self._inbox.audit(connection.id, "sync_completed", now, key="sync_completed")
+
+    def _record_chunk(
+        self, message: ChangeMessage, item: HistoryItem, status: str, now: datetime, error: str | None = None
+    ) -> None:
+        meta = item.metadata
+        if meta is None:
+            return
+        self._sync.record_chunk(
+            message.connection_id,
+            meta.phase,
+            meta.chunk_order,
+            meta.progress,
+            threads=len(item.threads),
+            messages=sum(len(t.messages) for t in item.threads),
+            status=status,
+            at=now,
+            log_id=message.log_id,
+            error=error,
+        )
 
     def _thread(
         self, connection: Connection, business: str | None, thread: Thread, now: datetime
@@ -375,20 +384,8 @@ class ChangePipeline:
                 item = next((h for h in parsed.history if h.metadata is not None), None)
             except ValueError:
                 item = None
-        if item is not None and item.metadata is not None:
-            meta = item.metadata
-            self._sync.record_chunk(
-                message.connection_id,
-                meta.phase,
-                meta.chunk_order,
-                meta.progress,
-                threads=len(item.threads),
-                messages=sum(len(t.messages) for t in item.threads),
-                status="failed",
-                at=now,
-                log_id=message.log_id,
-                error=error,
-            )
+        if item is not None:
+            self._record_chunk(message, item, "failed", now, error)
         text = f"a history change kept failing ({error}); retry it from the archive"
         if self._sync.stop(message.connection_id, HistorySyncStatus.FAILED, "chunk_failed", text, now):
             self._inbox.audit(message.connection_id, "sync_failed", now, key=f"dlq:{message.log_id}", error=text)

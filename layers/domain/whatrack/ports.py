@@ -158,6 +158,8 @@ class InboxStore(Protocol):
 
     def touch_ticket(self, ticket_id: str, message_at: datetime, window: datetime) -> None: ...
 
+    def close_ticket(self, ticket_id: str, conversation_id: str) -> None: ...
+
     def audit(
         self,
         connection_id: str,

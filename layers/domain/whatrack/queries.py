@@ -12,11 +12,13 @@ from whatrack.errors import NotFoundError
 
 if TYPE_CHECKING:
     from whatrack.adapters.read_dynamo import DynamoReader
+    from whatrack.ports import InboxStore
 
 
 class InboxQueries:
-    def __init__(self, reader: DynamoReader) -> None:
+    def __init__(self, reader: DynamoReader, inbox: InboxStore) -> None:
         self.reader = reader
+        self._inbox = inbox
 
     def lead(self, organization_id: str, lead_id: str) -> Any:
         lead = self.reader.lead(lead_id) if plausible_id(lead_id) else None
@@ -46,6 +48,6 @@ class InboxQueries:
         """Close an open ticket (idempotent: closing a closed ticket returns it unchanged)."""
         ticket = self.ticket(organization_id, ticket_id)
         if ticket.status == "open":
-            self.reader.close_ticket(ticket.id, ticket.conversation_id)
+            self._inbox.close_ticket(ticket.id, ticket.conversation_id)
             ticket = self.ticket(organization_id, ticket_id)
         return ticket

@@ -708,6 +708,20 @@ class DynamoInbox:
             guard = get_or_none(GuardItem, open_ticket_guard(conversation_id), consistent_read=True)
         return guard.ticket_id if guard else None
 
+    def close_ticket(self, ticket_id: str, conversation_id: str) -> None:
+        """Close an open ticket and free its conversation for the next one (one transaction)."""
+        try:
+            with TransactWrite(connection=transaction_connection()) as tx:
+                tx.update(
+                    TicketItem(*ticket_key(ticket_id)),
+                    actions=[TicketItem.status.set("closed")],
+                    condition=TicketItem.status == "open",
+                )
+                tx.delete(GuardItem(*open_ticket_guard(conversation_id)), condition=GuardItem.ticket_id == ticket_id)
+        except TransactWriteError as exc:
+            if "ConditionalCheckFailed" not in _reason_codes(exc):
+                raise TransientError(f"ticket close failed ({_reason_codes(exc)})") from exc
+
     def touch_ticket(self, ticket_id: str, message_at: datetime, window: datetime) -> None:
         """A live message on an open ticket: a non-null window moves forward to message time + 24 h."""
         item = TicketItem(*ticket_key(ticket_id))

@@ -24,7 +24,6 @@ from whatrack.adapters.dynamo import (
     bind_models,
     get_or_none,
     storage,
-    transaction_connection,
 )
 from whatrack.adapters.inbox_dynamo import (
     ConversationItem,
@@ -35,7 +34,6 @@ from whatrack.adapters.inbox_dynamo import (
     conversation_id_for,
     conversation_key,
     lead_key,
-    open_ticket_guard,
     phone_guard,
     ticket_key,
 )
@@ -49,7 +47,7 @@ from whatrack.api.models import (
     TicketOut,
 )
 from whatrack.config import TablesMixin
-from whatrack.errors import InvalidInputError, TransientError
+from whatrack.errors import InvalidInputError
 from whatrack.identity import canonical_phone
 from whatrack.timeutil import parse_iso
 
@@ -138,6 +136,28 @@ def _page[T](results: Any, convert: Callable[[Any], T]) -> Page[T]:
     with storage("list query"):
         items = [convert(item) for item in results]
         return Page(items, encode_cursor(results.last_evaluated_key))
+
+
+def _paged[T](
+    index: Any,
+    partition: str,
+    convert: Callable[[Any], T],
+    *,
+    limit: int,
+    cursor: str | None,
+    newest_first: bool = True,
+    condition: Any = None,
+) -> Page[T]:
+    """One page of one index partition (the cursor must come from the same partition)."""
+    partition_attribute = index.Meta.index_name + "pk"
+    results = index.query(
+        partition,
+        scan_index_forward=not newest_first,
+        limit=limit,
+        filter_condition=condition,
+        last_evaluated_key=decode_cursor(cursor, partition_attribute, partition),
+    )
+    return _page(results, convert)
 
 
 # --------------------------------------------------------------------------- mapping
@@ -249,15 +269,14 @@ class DynamoReader:
         if connection_id is not None:
             return self._leads_of_connection(organization_id, connection_id, limit, cursor, source)
         condition = LeadView.source == source if source else None
-        partition = f"ORG#{organization_id}#LEADS"
-        results = LeadView.by_organization.query(
-            partition,
-            scan_index_forward=False,
+        return _paged(
+            LeadView.by_organization,
+            f"ORG#{organization_id}#LEADS",
+            lead_out,
             limit=limit,
-            filter_condition=condition,
-            last_evaluated_key=decode_cursor(cursor, "gsi1pk", partition),
+            cursor=cursor,
+            condition=condition,
         )
-        return _page(results, lead_out)
 
     def _leads_by_phone(
         self, organization_id: str, phone: str, source: str | None, connection_id: str | None
@@ -318,14 +337,14 @@ class DynamoReader:
             return get_or_none(ConversationView, conversation_key(conversation_id))
 
     def messages(self, conversation_id: str, *, limit: int, cursor: str | None) -> Page[MessageOut]:
-        partition = f"CONV#{conversation_id}#MSGS"
-        results = MessageView.by_conversation.query(
-            partition,
-            scan_index_forward=True,
+        return _paged(
+            MessageView.by_conversation,
+            f"CONV#{conversation_id}#MSGS",
+            message_out,
             limit=limit,
-            last_evaluated_key=decode_cursor(cursor, "gsi1pk", partition),
+            cursor=cursor,
+            newest_first=False,
         )
-        return _page(results, message_out)
 
     def all_messages(self, conversation_id: str) -> list[MessageOut]:
         with storage("messages query"):
@@ -340,59 +359,28 @@ class DynamoReader:
         self, organization_id: str, *, limit: int, cursor: str | None, connection_id: str | None, status: str | None
     ) -> Page[TicketOut]:
         condition = TicketView.status == status if status else None
-        if connection_id is not None:
-            partition = f"CONN#{connection_id}#TICKETS"
-            condition = (
-                (TicketView.organization_id == organization_id) & condition
-                if condition is not None
-                else (TicketView.organization_id == organization_id)
-            )
-            results = TicketView.by_connection.query(
-                partition,
-                scan_index_forward=False,
+        if connection_id is None:
+            return _paged(
+                TicketView.by_organization,
+                f"ORG#{organization_id}#TICKETS",
+                ticket_out,
                 limit=limit,
-                filter_condition=condition,
-                last_evaluated_key=decode_cursor(cursor, "gsi2pk", partition),
+                cursor=cursor,
+                condition=condition,
             )
-        else:
-            partition = f"ORG#{organization_id}#TICKETS"
-            results = TicketView.by_organization.query(
-                partition,
-                scan_index_forward=False,
-                limit=limit,
-                filter_condition=condition,
-                last_evaluated_key=decode_cursor(cursor, "gsi1pk", partition),
-            )
-        return _page(results, ticket_out)
-
-    def close_ticket(self, ticket_id: str, conversation_id: str) -> None:
-        """Close an open ticket and free its conversation for the next one (one transaction)."""
-        from pynamodb.exceptions import TransactWriteError
-        from pynamodb.transactions import TransactWrite
-
-        try:
-            with TransactWrite(connection=transaction_connection()) as tx:
-                tx.update(
-                    TicketView(*ticket_key(ticket_id)),
-                    actions=[TicketView.status.set("closed")],
-                    condition=TicketView.status == "open",
-                )
-                tx.delete(GuardItem(*open_ticket_guard(conversation_id)), condition=GuardItem.ticket_id == ticket_id)
-        except TransactWriteError as exc:
-            reasons = [r.code if r else None for r in (exc.cancellation_reasons or [])]
-            if "ConditionalCheckFailed" not in reasons:
-                raise TransientError(f"ticket close failed ({reasons})") from exc
+        in_organization = TicketView.organization_id == organization_id
+        return _paged(
+            TicketView.by_connection,
+            f"CONN#{connection_id}#TICKETS",
+            ticket_out,
+            limit=limit,
+            cursor=cursor,
+            condition=in_organization if condition is None else in_organization & condition,
+        )
 
     # logs and history sync
     def logs(self, connection_id: str, *, limit: int, cursor: str | None) -> Page[LogEntryOut]:
-        partition = f"CONN#{connection_id}"
-        results = LogView.by_connection.query(
-            partition,
-            scan_index_forward=False,
-            limit=limit,
-            last_evaluated_key=decode_cursor(cursor, "gsi1pk", partition),
-        )
-        return _page(results, log_out)
+        return _paged(LogView.by_connection, f"CONN#{connection_id}", log_out, limit=limit, cursor=cursor)
 
     def chunks(self, connection_id: str) -> list[ChunkOut]:
         return [chunk_out(c) for c in self._sync.chunks(connection_id)]
