@@ -12,10 +12,11 @@ import time
 import tracemalloc
 from collections.abc import Callable
 
-from scripts.make_events import SAMPLES, meta_bytes
-from tests.unit.fakes import InMemoryArchive, InMemoryDirectory, InMemoryWebhookLog, RecordingPublisher, StaticSecrets
-from whatrack.connections import ConnectionTarget
-from whatrack.ingest import IngestService
+from tests.builders.events import meta_bytes
+from tests.builders.samples import SAMPLES
+from tests.fakes import InMemoryArchive, InMemoryDirectory, InMemoryWebhookLog, RecordingPublisher, StaticSecrets
+from whatrack.domain.connections import ConnectionTarget
+from whatrack.services.ingest import IngestService
 from whatrack.webhooks.envelope import classify_body
 from whatrack.webhooks.signature import sign, verify
 

@@ -18,11 +18,10 @@ from botocore.client import BaseClient
 from moto import mock_aws
 
 from devstack.provision import provision
-from tests import builders as b
+from tests.builders import payloads as b
 from tests.integration.harness import Onboarding
 from whatrack import bootstrap
-from whatrack.queue_messages import ChangeMessage
-from whatrack.webhooks.fields import WebhookField
+from whatrack.domain.changes import ChangeMessage, WebhookField
 
 THREADS, MESSAGES = 20, 25
 

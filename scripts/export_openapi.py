@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from functions.status_api.app import openapi_document
+from whatrack.api.openapi import pretty
 
 TARGET = Path(__file__).resolve().parent.parent / "docs" / "openapi.json"
 
 
-def rendered() -> str:
-    return json.dumps(json.loads(openapi_document()), indent=2, ensure_ascii=False, sort_keys=True) + "\n"
-
-
 if __name__ == "__main__":
-    TARGET.write_text(rendered(), encoding="utf-8")
+    TARGET.write_text(pretty(openapi_document()), encoding="utf-8")
     print(f"wrote {TARGET}")

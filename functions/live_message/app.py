@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from whatrack.sqs import consumer_handler
-from whatrack.webhooks.fields import WebhookField
+from whatrack.domain.changes import WebhookField
+from whatrack.entrypoints.sqs import consumer_handler
 
 lambda_handler = consumer_handler(frozenset({WebhookField.MESSAGES}))

@@ -13,9 +13,9 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from whatrack import bootstrap
-from whatrack.errors import InvalidInputError
-from whatrack.http import register_error_handlers
-from whatrack.webhook_log import LogStatus
+from whatrack.domain.errors import InvalidInputError
+from whatrack.domain.log import LogStatus
+from whatrack.entrypoints.http import register_error_handlers
 
 logger = Logger()
 tracer = Tracer()

@@ -12,7 +12,8 @@ import boto3
 import pytest
 
 from devstack.server import LocalStack
-from scripts.make_events import SAMPLES, meta_bytes
+from tests.builders.events import meta_bytes
+from tests.builders.samples import SAMPLES
 from whatrack.webhooks.signature import sign
 
 pytestmark = pytest.mark.e2e

@@ -10,8 +10,8 @@ import pytest
 from boto3.dynamodb.conditions import Attr
 
 from devstack.server import LocalStack
-from scripts.make_events import meta_bytes
-from tests import builders as b
+from tests.builders import payloads as b
+from tests.builders.events import meta_bytes
 from tests.e2e.test_local_stack import api, post_webhook, queue_depth, wait_for
 
 pytestmark = pytest.mark.e2e

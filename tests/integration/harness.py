@@ -14,7 +14,7 @@ from devstack.runtime import LambdaContext, load_functions
 from devstack.sqs_poller import QueuePoller, build_pollers
 from functions.status_api import app as status_app
 from functions.webhook_ingest import app as ingest_app
-from scripts.make_events import http_event, meta_bytes, signed_post
+from tests.builders.events import http_event, meta_bytes, signed_post
 
 PNID = "209988776655443"
 BIZ = "5491155550100"

@@ -17,11 +17,10 @@ from moto import mock_aws
 from moto.dynamodb.models import DynamoDBBackend
 
 from devstack.provision import Provisioned, provision
-from tests import builders as b
+from tests.builders import payloads as b
 from tests.integration.harness import Onboarding
 from whatrack import bootstrap
-from whatrack.queue_messages import ChangeMessage
-from whatrack.webhooks.fields import WebhookField
+from whatrack.domain.changes import ChangeMessage, WebhookField
 
 T0 = 1751400000
 _ATOMIC = threading.RLock()

@@ -16,9 +16,10 @@ from functions.live_message import app as live_app
 from functions.state_sync import app as state_app
 from functions.status_api import app as status_app
 from functions.webhook_ingest import app as ingest_app
-from scripts.make_events import SAMPLES, http_event, meta_bytes, signed_post
+from tests.builders.events import http_event, meta_bytes, signed_post
+from tests.builders.samples import SAMPLES
 from tests.conftest import EVENTS, load_event
-from whatrack.adapters.dynamo import DynamoWebhookLog
+from whatrack.adapters.dynamo.webhook_log import DynamoWebhookLog
 
 ADMIN = {"authorization": "Bearer local-admin-key"}
 
@@ -161,7 +162,7 @@ def test_large_change_goes_by_reference_and_the_consumer_reads_it_back(
     body = json.loads(message["Body"])
     assert body["value"] is None
     from whatrack import bootstrap
-    from whatrack.queue_messages import ChangeMessage
+    from whatrack.domain.changes import ChangeMessage
 
     value = bootstrap.change_consumer().load_value(ChangeMessage.model_validate(body))
     assert len(value["history"][0]["threads"][0]["messages"]) == 1500
@@ -171,9 +172,15 @@ def test_large_change_goes_by_reference_and_the_consumer_reads_it_back(
 def event_connection(aws: Provisioned) -> None:
     """The connection the consumer events of events/ name (ids fixed by scripts/make_events.py)."""
     from whatrack import bootstrap
-    from whatrack.adapters.dynamo import DynamoConnectionRepository
-    from whatrack.connections import Connection, ConnectionMode, ConnectionStatus, HistorySyncState, HistorySyncStatus
-    from whatrack.timeutil import utcnow
+    from whatrack.adapters.dynamo.connections import DynamoConnectionRepository
+    from whatrack.domain.clock import utcnow
+    from whatrack.domain.connections import (
+        Connection,
+        ConnectionMode,
+        ConnectionStatus,
+        HistorySyncState,
+        HistorySyncStatus,
+    )
 
     bootstrap.status_api()  # binds the tables
     DynamoConnectionRepository().create(

@@ -10,7 +10,7 @@ import boto3
 import pytest
 
 from devstack.provision import Provisioned
-from tests import builders as b
+from tests.builders import payloads as b
 from tests.integration.harness import Onboarding
 
 CUSTOMER = "5491166660001"
@@ -365,7 +365,7 @@ def test_unmatched_changes_are_applied_when_the_connection_is_created(aws: Provi
 
 # ---------------------------------------------------------------- every reference shape through the pipeline
 def test_every_reference_payload_shape_is_processed(ob: Onboarding) -> None:
-    from scripts.make_events import SAMPLES
+    from tests.builders.samples import SAMPLES
 
     for name in sorted(SAMPLES):
         ob.deliver(SAMPLES[name])

@@ -12,8 +12,8 @@ import pytest
 from devstack.provision import Provisioned
 from devstack.runtime import LambdaContext
 from functions.status_api import app as status_app
-from scripts.make_events import http_event
-from tests import builders as b
+from tests.builders import payloads as b
+from tests.builders.events import http_event
 from tests.integration.harness import Onboarding
 from tests.integration.test_concurrency_and_properties import CUSTOMERS, onboarding_events
 

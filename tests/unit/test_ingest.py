@@ -7,19 +7,20 @@ from typing import Any
 
 import pytest
 
-from scripts.make_events import SAMPLES, meta_bytes
-from tests.unit.fakes import (
+from tests.builders.events import meta_bytes
+from tests.builders.samples import SAMPLES
+from tests.fakes import (
     InMemoryArchive,
     InMemoryDirectory,
     InMemoryWebhookLog,
     RecordingPublisher,
     StaticSecrets,
 )
-from whatrack.connections import ConnectionTarget
-from whatrack.errors import ForbiddenError, PayloadTooLargeError, TransientError, UnauthorizedError
-from whatrack.ingest import IngestService
-from whatrack.webhook_log import LogStatus
-from whatrack.webhooks.fields import WebhookField
+from whatrack.domain.changes import WebhookField
+from whatrack.domain.connections import ConnectionTarget
+from whatrack.domain.errors import ForbiddenError, PayloadTooLargeError, TransientError, UnauthorizedError
+from whatrack.domain.log import LogStatus
+from whatrack.services.ingest import IngestService
 from whatrack.webhooks.signature import sign
 
 SECRET = "test-secret"

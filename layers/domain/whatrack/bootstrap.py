@@ -9,40 +9,57 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-from whatrack.adapters import aws, dynamo
+from whatrack.adapters import aws
 from whatrack.adapters.archive import S3ArchiveStore
-from whatrack.adapters.inbox_dynamo import DynamoInbox, bind_inbox
+from whatrack.adapters.dynamo import client as dynamo_client
+from whatrack.adapters.dynamo.audit import DynamoAuditLog
+from whatrack.adapters.dynamo.connections import DynamoConnectionDirectory, DynamoConnectionRepository
+from whatrack.adapters.dynamo.conversations import DynamoConversationRepository
+from whatrack.adapters.dynamo.history_sync import DynamoHistorySync
+from whatrack.adapters.dynamo.leads import DynamoLeadRepository
+from whatrack.adapters.dynamo.messages import DynamoMessageRepository
+from whatrack.adapters.dynamo.organizations import DynamoOrganizationRepository
+from whatrack.adapters.dynamo.reader import DynamoReader
+from whatrack.adapters.dynamo.tables import bind_tables
+from whatrack.adapters.dynamo.tickets import DynamoTicketRepository
+from whatrack.adapters.dynamo.webhook_log import DynamoWebhookLog
 from whatrack.adapters.queues import SqsChangePublisher
-from whatrack.adapters.read_dynamo import DynamoReader, bind_views
 from whatrack.adapters.secrets import (
     SecretsManagerAdminCredentials,
     SecretsManagerTokenVault,
     SecretsManagerWebhookSecrets,
 )
-from whatrack.config import ConsumerSettings, IngestSettings, QueuesMixin, StatusApiSettings
-from whatrack.connections import ConnectionService
-from whatrack.consumer import ChangeConsumer
-from whatrack.ingest import IngestService
-from whatrack.organizations import OrganizationService
-from whatrack.pipeline import ChangePipeline
-from whatrack.queries import InboxQueries
-from whatrack.replay import UnmatchedReplayer
-from whatrack.webhooks.fields import QueueName, WebhookField
+from whatrack.config import ConsumerSettings, IngestSettings, QueuesMixin, StatusApiSettings, TablesMixin
+from whatrack.domain.changes import QueueName
+from whatrack.services.connections import ConnectionService
+from whatrack.services.consumer import ChangeConsumer
+from whatrack.services.ingest import IngestService
+from whatrack.services.organizations import OrganizationService
+from whatrack.services.processors.base import InboxPorts
+from whatrack.services.processors.registry import build_registry
+from whatrack.services.queries import InboxQueries
+from whatrack.services.replay import UnmatchedReplayer
 
 
 @functools.cache
 def ingest_settings() -> IngestSettings:
-    return IngestSettings.from_env()
+    return IngestSettings.load()
 
 
 @functools.cache
 def status_api_settings() -> StatusApiSettings:
-    return StatusApiSettings.from_env()
+    return StatusApiSettings.load()
 
 
 @functools.cache
 def consumer_settings() -> ConsumerSettings:
-    return ConsumerSettings.from_env()
+    return ConsumerSettings.load()
+
+
+def _bind(settings: TablesMixin) -> None:
+    """Point every item model at this deployment's tables (fresh shared client)."""
+    dynamo_client.reset()
+    bind_tables(accounts=settings.accounts_table_name, inbox=settings.inbox_table_name, log=settings.log_table_name)
 
 
 def _publisher(settings: QueuesMixin) -> SqsChangePublisher:
@@ -60,12 +77,12 @@ def _publisher(settings: QueuesMixin) -> SqsChangePublisher:
 @functools.cache
 def ingest_service() -> IngestService:
     settings = ingest_settings()
-    dynamo.bind(settings)
+    _bind(settings)
     return IngestService(
         archive=S3ArchiveStore(settings.archive_bucket_name),
         publisher=_publisher(settings),
-        directory=dynamo.DynamoConnectionDirectory(),
-        webhook_log=dynamo.DynamoWebhookLog(),
+        directory=DynamoConnectionDirectory(),
+        webhook_log=DynamoWebhookLog(),
         secrets=SecretsManagerWebhookSecrets(settings.meta_secret_arn),
         max_body_bytes=settings.max_body_bytes,
         inline_change_limit_bytes=settings.inline_change_limit_bytes,
@@ -76,44 +93,50 @@ def ingest_service() -> IngestService:
 class StatusApi:
     organizations: OrganizationService
     connections: ConnectionService
-    reader: DynamoReader
     queries: InboxQueries
 
 
 @functools.cache
 def status_api() -> StatusApi:
     settings = status_api_settings()
-    dynamo.bind(settings)
-    bind_inbox(settings)
-    bind_views(settings)
-    reader = DynamoReader()
+    _bind(settings)
+    connections = DynamoConnectionRepository()
     return StatusApi(
         organizations=OrganizationService(
-            dynamo.DynamoOrganizationRepository(), SecretsManagerAdminCredentials(settings.admin_secret_arn)
+            DynamoOrganizationRepository(), SecretsManagerAdminCredentials(settings.admin_secret_arn)
         ),
         connections=ConnectionService(
-            dynamo.DynamoConnectionRepository(),
+            connections,
             SecretsManagerTokenVault(settings.access_token_secret_prefix),
-            UnmatchedReplayer(dynamo.DynamoWebhookLog(), _publisher(settings)),
+            UnmatchedReplayer(DynamoWebhookLog(), _publisher(settings)),
         ),
-        reader=reader,
-        queries=InboxQueries(reader, DynamoInbox()),
+        queries=InboxQueries(DynamoReader(), connections, DynamoTicketRepository()),
+    )
+
+
+def inbox_ports() -> InboxPorts:
+    """The consumers' storage ports on DynamoDB (tables bound by the caller)."""
+    return InboxPorts(
+        connections=DynamoConnectionRepository(),
+        sync=DynamoHistorySync(),
+        leads=DynamoLeadRepository(),
+        conversations=DynamoConversationRepository(),
+        messages=DynamoMessageRepository(),
+        tickets=DynamoTicketRepository(),
+        audit=DynamoAuditLog(),
     )
 
 
 @functools.cache
 def change_consumer() -> ChangeConsumer:
     settings = consumer_settings()
-    dynamo.bind(settings)
-    bind_inbox(settings)
-    changes = ChangePipeline(
-        inbox=DynamoInbox(), sync=dynamo.DynamoHistorySync(), connections=dynamo.DynamoConnectionRepository()
-    )
+    _bind(settings)
+    registry = build_registry(inbox_ports())
     return ChangeConsumer(
         S3ArchiveStore(settings.archive_bucket_name),
-        changes.processors(),
-        dynamo.DynamoWebhookLog(),
-        dead_letter_hooks={WebhookField.HISTORY: changes.history_dead_letter},
+        registry.processors,
+        DynamoWebhookLog(),
+        dead_letter_hooks=registry.dead_letter_hooks,
     )
 
 
@@ -128,4 +151,5 @@ def reset() -> None:
         change_consumer,
     ):
         getter.cache_clear()
+    dynamo_client.reset()
     aws.reset()

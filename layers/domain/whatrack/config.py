@@ -1,39 +1,37 @@
-"""Typed settings, one model per function, composed from small mixins.
+"""Typed settings, one model per function, composed from small mixins (pydantic-settings).
 
-Settings are read from the environment once per execution environment by
-:mod:`whatrack.bootstrap` (never at import time) and passed to the code that needs them.
-A template test asserts that every required field below is set in the function's
-``Environment`` in ``template.yaml``.
+Each field is read from the environment variable of the same name, upper-cased. Settings are
+loaded once per execution environment by :mod:`whatrack.bootstrap` (never at import time) and
+passed as plain values to the code that needs them: services and adapters never read them. A
+template test asserts that every required field below is set in the function's ``Environment``
+in ``template.yaml``.
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Mapping
 from typing import Annotated, Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from whatrack.errors import ConfigurationError
+from whatrack.domain.errors import ConfigurationError
 
 NonEmpty = Annotated[str, Field(min_length=1)]
 
 MAX_WEBHOOK_BODY_BYTES = 10 * 1024 * 1024
 
 
-class _Settings(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore")
+class _Settings(BaseSettings):
+    model_config = SettingsConfigDict(frozen=True, extra="ignore", case_sensitive=False)
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> Self:
-        """Build the settings from environment variables named like the fields, upper-cased."""
-        env = os.environ if environ is None else environ
-        data = {name: env[name.upper()] for name in cls.model_fields if name.upper() in env}
+    def load(cls) -> Self:
+        """Read the settings from the environment; a missing or invalid variable is a configuration error."""
         try:
-            return cls.model_validate(data)
+            return cls()
         except ValidationError as exc:
-            missing = ", ".join(str(e["loc"][0]).upper() for e in exc.errors())
-            raise ConfigurationError(f"{cls.__name__}: invalid or missing {missing}") from exc
+            names = ", ".join(sorted({str(e["loc"][0]).upper() for e in exc.errors()}))
+            raise ConfigurationError(f"{cls.__name__}: invalid or missing {names}") from exc
 
     @classmethod
     def required_env(cls) -> set[str]:

@@ -1,7 +1,11 @@
-"""Ports: what the services need from the outside world, as Protocols.
+"""Ports: what the services need from the outside world, as Protocols (they import the domain only).
 
-Adapters in :mod:`whatrack.adapters` implement them for AWS; tests use in-memory fakes.
-Every adapter raises :class:`whatrack.errors.TransientError` when its backend is unavailable.
+Adapters in :mod:`whatrack.adapters` implement them for AWS; the unit tier uses in-memory fakes,
+and one contract suite runs against both so their conditional semantics cannot drift. Every
+adapter raises :class:`whatrack.domain.errors.TransientError` when its backend is unavailable.
+
+Writes are conditional and idempotent: methods returning ``bool`` answer whether this call
+changed anything (``False`` = already applied, or refused by the rule it encodes).
 """
 
 from __future__ import annotations
@@ -10,14 +14,18 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
-from whatrack.connections import Connection, ConnectionStatus, ConnectionTarget, HistorySyncStatus
-from whatrack.identity import ContactIdentity
-from whatrack.inbox import HistoryImportResult, Lead, LeadSource, NewMessage, ResolvedLead, ThreadImport, TicketOrigin
-from whatrack.organizations import Organization
-from whatrack.queue_messages import ChangeMessage
-from whatrack.webhook_log import LogStatus, WebhookLogEntry
+from whatrack.domain.changes import ChangeMessage
+from whatrack.domain.connections import Connection, ConnectionStatus, ConnectionTarget, HistorySyncStatus
+from whatrack.domain.history import ChunkRecord, ChunkStatus, HistoryImportResult, ThreadImport
+from whatrack.domain.identity import ContactIdentity
+from whatrack.domain.inbox import Conversation, Lead, LeadSource, ResolvedLead, Ticket, TicketOrigin
+from whatrack.domain.log import LogRecord, LogStatus, WebhookLogEntry
+from whatrack.domain.messages import Message, NewMessage
+from whatrack.domain.organizations import Organization
+from whatrack.domain.paging import Page
 
 
+# --------------------------------------------------------------------------- webhook path
 class ArchiveStore(Protocol):
     def put_raw(self, raw: bytes, *, received_at: datetime) -> str:
         """Store ``raw`` under a content-addressed key and return the key (idempotent)."""
@@ -31,22 +39,6 @@ class ChangePublisher(Protocol):
         """Send each message to its field's queue; raise if any could not be sent."""
 
 
-class WebhookLog(Protocol):
-    def record(self, entries: Sequence[WebhookLogEntry]) -> None:
-        """Write entries; an entry never moves back to an earlier status."""
-
-
-class WebhookLogStatus(Protocol):
-    def set_status(self, log_id: str, status: LogStatus, at: datetime, error: str | None = None) -> bool:
-        """A consumer's outcome for an existing entry (never moves it back)."""
-
-
-class UnmatchedLog(Protocol):
-    def unmatched(self, phone_number_id: str) -> list[WebhookLogEntry]: ...
-
-    def attach(self, log_id: str, target: ConnectionTarget) -> bool: ...
-
-
 class WebhookSecrets(Protocol):
     def app_secret(self) -> str: ...
 
@@ -54,24 +46,36 @@ class WebhookSecrets(Protocol):
 
 
 class ConnectionDirectory(Protocol):
+    """Ingest's read side: which connection(s) a change belongs to."""
+
     def targets_for_phone_number_id(self, phone_number_id: str) -> list[ConnectionTarget]: ...
 
     def targets_for_waba(self, waba_id: str, display_phone_number: str | None) -> list[ConnectionTarget]: ...
 
 
-class ConnectionRepository(Protocol):
-    def create(self, connection: Connection) -> None:
-        """Insert; :class:`ConflictError` when the phone number id is already connected."""
+class WebhookLog(Protocol):
+    def record(self, entries: Sequence[WebhookLogEntry]) -> None:
+        """Write entries; an entry never moves back to an earlier status."""
 
-    def get(self, connection_id: str) -> Connection | None: ...
+    def set_status(self, log_id: str, status: LogStatus, at: datetime, error: str | None = None) -> bool:
+        """A consumer's outcome for an existing entry (never moves it back)."""
 
-    def list_for_organization(self, organization_id: str) -> list[Connection]: ...
+    def unmatched(self, phone_number_id: str) -> list[WebhookLogEntry]:
+        """Changes kept for a number that had no connection yet, oldest first."""
+
+    def attach(self, log_id: str, target: ConnectionTarget) -> bool:
+        """An unmatched entry now belongs to ``target`` and is ``routed``."""
 
 
+# --------------------------------------------------------------------------- accounts
 class OrganizationRepository(Protocol):
     def create(self, organization: Organization, api_key_hash: str) -> None: ...
 
     def find_by_api_key_hash(self, api_key_hash: str) -> Organization | None: ...
+
+
+class AdminCredentials(Protocol):
+    def admin_api_key(self) -> str: ...
 
 
 class TokenVault(Protocol):
@@ -83,101 +87,29 @@ class TokenVault(Protocol):
     def read(self, secret_id: str) -> str: ...
 
 
-class AdminCredentials(Protocol):
-    def admin_api_key(self) -> str: ...
+class ConnectionRepository(Protocol):
+    def create(self, connection: Connection) -> None:
+        """Insert; :class:`ConflictError` when the phone number id is already connected."""
 
+    def get(self, connection_id: str) -> Connection | None: ...
 
-class InboxStore(Protocol):
-    """Leads, conversations, messages, tickets and audit entries; every write conditional."""
+    def list_for_organization(self, organization_id: str) -> list[Connection]:
+        """Newest first."""
 
-    def resolve_lead(
-        self, organization_id: str, identity: ContactIdentity, source: LeadSource, now: datetime
-    ) -> ResolvedLead: ...
-
-    def find_lead(self, organization_id: str, identity: ContactIdentity) -> Lead | None: ...
-
-    def update_lead(
-        self,
-        lead_id: str,
-        *,
-        has_history: bool = False,
-        message_at: datetime | None = None,
-        push_name: str | None = None,
-        overwrite_name: bool = False,
-        synced_at: datetime | None = None,
-        active: bool | None = None,
-    ) -> None: ...
-
-    def ensure_conversation(
-        self, organization_id: str, lead_id: str, connection_id: str, now: datetime, last_message_at: datetime | None
-    ) -> str: ...
-
-    def import_history(
-        self, organization_id: str, connection_id: str, threads: Sequence[ThreadImport]
-    ) -> HistoryImportResult: ...
-
-    def insert_message(
-        self,
-        organization_id: str,
-        connection_id: str,
-        conversation_id: str,
-        message: NewMessage,
-        *,
-        history: bool = False,
-    ) -> bool: ...
-
-    def count_contact(self, connection_id: str, lead_id: str) -> bool: ...
-
-    def fill_media(
-        self, connection_id: str, wamid: str, media_type: str, media: dict[str, Any], body: str | None
-    ) -> bool: ...
-
-    def restore_revoked(self, connection_id: str, message: NewMessage) -> bool: ...
-
-    def confirm_echo(self, connection_id: str, wamid: str, confirmed_at: datetime) -> None: ...
-
-    def mark_deleted(self, connection_id: str, wamid: str) -> bool: ...
-
-    def apply_status(
-        self, connection_id: str, wamid: str, status: str, error: str | None, *, must_exist: bool = True
-    ) -> bool: ...
-
-    def open_ticket(
-        self,
-        *,
-        lead: ResolvedLead,
-        connection_id: str,
-        conversation_id: str,
-        wamid: str,
-        origin: TicketOrigin,
-        window: datetime | None,
-        message_at: datetime,
-    ) -> str | None: ...
-
-    def open_ticket_id(self, conversation_id: str) -> str | None: ...
-
-    def touch_ticket(self, ticket_id: str, message_at: datetime, window: datetime) -> None: ...
-
-    def close_ticket(self, ticket_id: str, conversation_id: str) -> None: ...
-
-    def audit(
-        self,
-        connection_id: str,
-        event: str,
-        at: datetime,
-        *,
-        key: str,
-        status: str | None = None,
-        error: str | None = None,
-    ) -> None: ...
+    def set_status(self, connection_id: str, status: ConnectionStatus) -> bool: ...
 
 
 class HistorySyncStore(Protocol):
-    def chunk_arrived(self, connection_id: str, phase: int, chunk_order: int, progress: int, at: datetime) -> bool: ...
+    """A connection's history-sync state and counters: order-independent transitions (§8.5)."""
 
-    def complete(self, connection_id: str, at: datetime) -> bool: ...
+    def chunk_arrived(self, connection_id: str, phase: int, chunk_order: int, progress: int, at: datetime) -> bool:
+        """Record arrival; True when this chunk started the sync (first chunk → ``syncing``)."""
 
-    def stop(self, connection_id: str, status: HistorySyncStatus, code: str, message: str, at: datetime) -> bool: ...
+    def complete(self, connection_id: str, at: datetime) -> bool:
+        """``completed``; True on the transition."""
+
+    def stop(self, connection_id: str, status: HistorySyncStatus, code: str, message: str, at: datetime) -> bool:
+        """``declined`` or ``failed`` with its error; True on the transition."""
 
     def record_chunk(
         self,
@@ -188,10 +120,156 @@ class HistorySyncStore(Protocol):
         *,
         threads: int,
         messages: int,
-        status: str,
+        status: ChunkStatus,
         at: datetime,
         log_id: str | None,
         error: str | None = None,
     ) -> None: ...
 
-    def set_connection_status(self, connection_id: str, status: ConnectionStatus) -> bool: ...
+    def count_contact(self, connection_id: str, lead_id: str) -> bool:
+        """``contactsImported`` +1 the first time this connection's contact sync adds this lead."""
+
+
+# --------------------------------------------------------------------------- inbox
+class LeadRepository(Protocol):
+    def resolve(
+        self, organization_id: str, identity: ContactIdentity, source: LeadSource, now: datetime
+    ) -> ResolvedLead:
+        """The one lead of this person in this organization, created if new."""
+
+    def find(self, organization_id: str, identity: ContactIdentity) -> Lead | None: ...
+
+    def update(
+        self,
+        lead_id: str,
+        *,
+        has_history: bool = False,
+        message_at: datetime | None = None,
+        push_name: str | None = None,
+        overwrite_name: bool = False,
+        synced_at: datetime | None = None,
+        active: bool | None = None,
+    ) -> None:
+        """Set what is given; ``message_at`` only moves ``lastMessageAt`` forward."""
+
+
+class ConversationRepository(Protocol):
+    def ensure(
+        self, organization_id: str, lead_id: str, connection_id: str, now: datetime, last_message_at: datetime | None
+    ) -> str:
+        """Upsert the (lead, connection) conversation, ``lastMessageAt`` only forward; its id."""
+
+
+class MessageRepository(Protocol):
+    def import_history(
+        self, organization_id: str, connection_id: str, threads: Sequence[ThreadImport]
+    ) -> HistoryImportResult:
+        """Insert a chunk's new messages and threads with their counters."""
+
+    def insert(
+        self,
+        organization_id: str,
+        connection_id: str,
+        conversation_id: str,
+        message: NewMessage,
+        *,
+        history: bool = False,
+    ) -> bool:
+        """Insert one message if its (connection, wamid) is new; True when inserted."""
+
+    def fill_media(
+        self, connection_id: str, wamid: str, media_type: str, media: dict[str, Any], body: str | None
+    ) -> bool:
+        """§8.8: fill a placeholder's media, once."""
+
+    def restore_revoked(self, connection_id: str, message: NewMessage) -> bool:
+        """The original of an earlier revoke arrived: keep it deleted, with its content."""
+
+    def confirm_echo(self, connection_id: str, wamid: str, confirmed_at: datetime) -> None:
+        """§8.7 known wamid: ``app_echo``, ``metaConfirmedAt``, status at least ``sent``."""
+
+    def mark_deleted(self, connection_id: str, wamid: str) -> bool:
+        """Mark a stored message deleted; False when it is not stored."""
+
+    def apply_status(
+        self, connection_id: str, wamid: str, status: str, error: str | None, *, must_exist: bool = True
+    ) -> bool:
+        """§8.9: statuses only move forward; False when not applied."""
+
+
+class TicketRepository(Protocol):
+    def open(
+        self,
+        *,
+        lead: ResolvedLead,
+        connection_id: str,
+        conversation_id: str,
+        wamid: str,
+        origin: TicketOrigin,
+        window: datetime | None,
+        message_at: datetime,
+    ) -> str | None:
+        """The conversation's one open ticket; ``None`` when one is open (or this message opened one)."""
+
+    def open_ticket_id(self, conversation_id: str) -> str | None: ...
+
+    def touch(self, ticket_id: str, message_at: datetime, window: datetime) -> None:
+        """A live message on an open ticket: a non-null window only moves forward."""
+
+    def close(self, ticket_id: str, conversation_id: str) -> None:
+        """Close an open ticket and free its conversation for the next one."""
+
+
+class AuditLog(Protocol):
+    def record(
+        self,
+        connection_id: str,
+        event: str,
+        at: datetime,
+        *,
+        key: str,
+        status: str | None = None,
+        error: str | None = None,
+    ) -> None:
+        """One audit entry per (connection, key): replays do not repeat it."""
+
+
+# --------------------------------------------------------------------------- reads
+class InboxReader(Protocol):
+    """The status API's read side: read models only, every list one index query (no scans)."""
+
+    def lead(self, lead_id: str) -> Lead | None: ...
+
+    def leads(
+        self,
+        organization_id: str,
+        *,
+        limit: int,
+        cursor: str | None,
+        source: LeadSource | None = None,
+        connection_id: str | None = None,
+        phone_number: str | None = None,
+    ) -> Page[Lead]:
+        """Newest first."""
+
+    def conversations_of(self, lead_id: str) -> list[Conversation]: ...
+
+    def conversation(self, conversation_id: str) -> Conversation | None: ...
+
+    def messages(self, conversation_id: str, *, limit: int, cursor: str | None) -> Page[Message]:
+        """Oldest first."""
+
+    def all_messages(self, conversation_id: str) -> list[Message]: ...
+
+    def ticket(self, ticket_id: str) -> Ticket | None: ...
+
+    def tickets(
+        self, organization_id: str, *, limit: int, cursor: str | None, connection_id: str | None, status: str | None
+    ) -> Page[Ticket]:
+        """Newest first."""
+
+    def logs(self, connection_id: str, *, limit: int, cursor: str | None) -> Page[LogRecord]:
+        """Newest first."""
+
+    def chunks(self, connection_id: str) -> list[ChunkRecord]:
+        """Sorted by (phase, chunk order)."""

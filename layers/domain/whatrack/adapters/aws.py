@@ -13,7 +13,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from whatrack.errors import TransientError
+from whatrack.domain.errors import TransientError
 
 _CONFIG = Config(
     retries={"max_attempts": 3, "mode": "standard"},

@@ -7,9 +7,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from whatrack.adapters.aws import AWS_ERRORS, client, transient
-from whatrack.errors import TransientError
-from whatrack.queue_messages import ChangeMessage
-from whatrack.webhooks.fields import QUEUE_FOR_FIELD, QueueName
+from whatrack.domain.changes import QUEUE_FOR_FIELD, ChangeMessage, QueueName
+from whatrack.domain.errors import TransientError
 
 MAX_BATCH_ENTRIES = 10
 MAX_BATCH_BYTES = 240_000

@@ -1,72 +1,83 @@
-"""Secrets Manager adapters: webhook secrets, admin key, per-connection access tokens."""
+"""Secrets Manager adapters: webhook secrets, admin key, per-connection access tokens.
+
+Reads go through Powertools' ``SecretsProvider`` (cached for ``CACHE_SECONDS`` so a rotation is
+picked up, JSON-decoded where the secret holds several values); the provider and its client are
+built on first use, after moto or the local stack is up.
+"""
 
 from __future__ import annotations
 
-import json
-import threading
-import time
+import functools
 from typing import Any
 
+from aws_lambda_powertools.utilities.parameters import SecretsProvider
+from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError, TransformParameterError
+
 from whatrack.adapters.aws import AWS_ERRORS, client, error_code, transient
-from whatrack.errors import ConfigurationError
+from whatrack.domain.errors import ConfigurationError, TransientError
 
-CACHE_SECONDS = 300.0
+CACHE_SECONDS = 300
+TOKEN_CACHE_SECONDS = 60
 
 
-class _CachedSecret:
-    """Reads a secret at most once per ``CACHE_SECONDS`` (so rotation is picked up)."""
+class _SecretReader:
+    """Cached reads of secrets through one lazily built ``SecretsProvider``."""
 
-    def __init__(self, secret_id: str, sm: Any | None = None, ttl: float = CACHE_SECONDS) -> None:
-        self._secret_id = secret_id
+    def __init__(self, sm: Any | None = None) -> None:
         self._sm = sm
-        self._ttl = ttl
-        self._value: str | None = None
-        self._read_at = 0.0
-        self._lock = threading.Lock()
 
-    def value(self) -> str:
-        with self._lock:
-            if self._value is None or time.monotonic() - self._read_at > self._ttl:
-                try:
-                    response = (self._sm or client("secretsmanager")).get_secret_value(SecretId=self._secret_id)
-                except AWS_ERRORS as exc:
-                    raise transient("secret read", exc) from exc
-                self._value = str(response["SecretString"])
-                self._read_at = time.monotonic()
-            return self._value
+    @functools.cached_property
+    def _provider(self) -> SecretsProvider:
+        return SecretsProvider(boto3_client=self._sm or client("secretsmanager"))
 
-    def json_field(self, name: str) -> str:
+    def text(self, secret_id: str, *, max_age: int) -> str:
         try:
-            data = json.loads(self.value())
-        except ValueError as exc:
-            raise ConfigurationError(f"secret {self._secret_id} is not JSON") from exc
+            return str(self._provider.get(secret_id, max_age=max_age))
+        except GetParameterError as exc:
+            raise TransientError(f"secret read failed ({_cause(exc)})") from exc
+
+    def json_field(self, secret_id: str, name: str) -> str:
+        try:
+            data = self._provider.get(secret_id, max_age=CACHE_SECONDS, transform="json")
+        except TransformParameterError as exc:
+            raise ConfigurationError(f"secret {secret_id} is not JSON") from exc
+        except GetParameterError as exc:
+            raise TransientError(f"secret read failed ({_cause(exc)})") from exc
         value = data.get(name) if isinstance(data, dict) else None
         if not isinstance(value, str) or not value:
-            raise ConfigurationError(f"secret {self._secret_id} has no {name!r}; set it (see README, Deployment)")
+            raise ConfigurationError(f"secret {secret_id} has no {name!r}; set it (see README, Deployment)")
         return value
+
+
+def _cause(exc: BaseException) -> str:
+    """The AWS error code behind Powertools' ``GetParameterError`` (it wraps without ``from``)."""
+    inner = exc.__cause__ or exc.__context__
+    return (error_code(inner) if inner is not None else None) or type(inner or exc).__name__
 
 
 class SecretsManagerWebhookSecrets:
     """``{"appSecret": ..., "verifyToken": ...}`` in one secret."""
 
     def __init__(self, secret_id: str, sm: Any | None = None) -> None:
-        self._secret = _CachedSecret(secret_id, sm)
+        self._secret_id = secret_id
+        self._reader = _SecretReader(sm)
 
     def app_secret(self) -> str:
-        return self._secret.json_field("appSecret")
+        return self._reader.json_field(self._secret_id, "appSecret")
 
     def verify_token(self) -> str:
-        return self._secret.json_field("verifyToken")
+        return self._reader.json_field(self._secret_id, "verifyToken")
 
 
 class SecretsManagerAdminCredentials:
     """``{"adminApiKey": ...}``."""
 
     def __init__(self, secret_id: str, sm: Any | None = None) -> None:
-        self._secret = _CachedSecret(secret_id, sm)
+        self._secret_id = secret_id
+        self._reader = _SecretReader(sm)
 
     def admin_api_key(self) -> str:
-        return self._secret.json_field("adminApiKey")
+        return self._reader.json_field(self._secret_id, "adminApiKey")
 
 
 class SecretsManagerTokenVault:
@@ -75,6 +86,7 @@ class SecretsManagerTokenVault:
     def __init__(self, prefix: str, sm: Any | None = None) -> None:
         self._prefix = prefix
         self._sm = sm
+        self._reader = _SecretReader(sm)
 
     @property
     def sm(self) -> Any:
@@ -100,7 +112,4 @@ class SecretsManagerTokenVault:
                 raise transient("token delete", exc) from exc
 
     def read(self, secret_id: str) -> str:
-        try:
-            return str(self.sm.get_secret_value(SecretId=secret_id)["SecretString"])
-        except AWS_ERRORS as exc:
-            raise transient("token read", exc) from exc
+        return self._reader.text(secret_id, max_age=TOKEN_CACHE_SECONDS)

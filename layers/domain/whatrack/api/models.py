@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, StrictBool, StringConstraints
 from pydantic.alias_generators import to_camel
 
-from whatrack.timeutil import iso
+from whatrack.domain.clock import iso
+from whatrack.domain.connections import ConnectionMode, ConnectionRequest
 
 IsoTime = Annotated[datetime, PlainSerializer(iso, return_type=str)]
 
@@ -41,6 +42,40 @@ class OrganizationOut(WireModel):
 class CreatedOrganization(WireModel):
     organization: OrganizationOut
     api_key: str
+
+
+Digits = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\d{3,32}$")]
+
+
+class NewConnection(BaseModel):
+    """Validated input of ``POST /connections`` (camelCase on the wire)."""
+
+    model_config = ConfigDict(populate_by_name=True, extra="ignore", str_strip_whitespace=True)
+
+    phone_number_id: Digits = Field(alias="phoneNumberId")
+    waba_id: Digits = Field(alias="wabaId")
+    display_phone_number: Annotated[str, StringConstraints(max_length=32, pattern=r"^\+?[\d\s().-]{3,32}$")] | None = (
+        Field(default=None, alias="displayPhoneNumber")
+    )
+    mode: ConnectionMode
+    sync_history: StrictBool = Field(default=False, alias="syncHistory")
+    display_name: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = Field(
+        default=None, alias="displayName"
+    )
+    access_token: Annotated[str, StringConstraints(min_length=1, max_length=4096)] | None = Field(
+        default=None, alias="accessToken", repr=False
+    )
+
+    def to_request(self) -> ConnectionRequest:
+        return ConnectionRequest(
+            phone_number_id=self.phone_number_id,
+            waba_id=self.waba_id,
+            mode=self.mode,
+            sync_history=self.sync_history,
+            display_phone_number=self.display_phone_number,
+            display_name=self.display_name,
+            access_token=self.access_token,
+        )
 
 
 class SyncError(WireModel):

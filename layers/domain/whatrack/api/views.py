@@ -1,4 +1,4 @@
-"""Domain objects → wire models."""
+"""Domain objects and read models → wire models, with the dashboard's Portuguese labels and badges."""
 
 from __future__ import annotations
 
@@ -8,14 +8,48 @@ from whatrack.api.models import (
     Badge,
     ChunkOut,
     ConnectionOut,
+    ConversationSummary,
     HistorySyncOut,
+    LeadOut,
+    LogEntryOut,
+    MediaOut,
+    MessageOut,
     OrganizationOut,
     ReportOut,
     SyncAlert,
     SyncError,
+    TicketOut,
 )
-from whatrack.connections import BADGE_TOOLTIP, Connection, HistorySyncState, HistorySyncStatus
-from whatrack.organizations import Organization
+from whatrack.domain.connections import Connection, HistorySyncState, HistorySyncStatus
+from whatrack.domain.history import ChunkRecord, chunk_gaps, messages_by_phase
+from whatrack.domain.inbox import Conversation, Lead, Ticket
+from whatrack.domain.log import LogRecord
+from whatrack.domain.messages import Message
+from whatrack.domain.organizations import Organization
+
+STATUS_LABELS: dict[HistorySyncStatus, str] = {
+    HistorySyncStatus.NOT_SUPPORTED: "Não suportado",
+    HistorySyncStatus.NOT_REQUESTED: "Não solicitado",
+    HistorySyncStatus.PENDING_CONSENT: "Aguardando consentimento",
+    HistorySyncStatus.SYNCING: "Sincronizando histórico",
+    HistorySyncStatus.COMPLETED: "Concluído",
+    HistorySyncStatus.DECLINED: "Recusado pelo negócio",
+    HistorySyncStatus.FAILED: "Falhou (ver detalhes)",
+}
+
+BADGE_TOOLTIP = "Histórico depende de aprovação no WhatsApp Business App"
+
+
+def badge_label(state: HistorySyncState) -> str:
+    if state.status is HistorySyncStatus.DECLINED:
+        return "Histórico: Recusado"
+    if state.status is HistorySyncStatus.FAILED:
+        return "Histórico: Falhou"
+    if state.status in (HistorySyncStatus.NOT_SUPPORTED, HistorySyncStatus.NOT_REQUESTED):
+        return f"Histórico: {STATUS_LABELS[state.status]}"
+    if state.status is HistorySyncStatus.COMPLETED:
+        return "Histórico: 100%"
+    return f"Histórico: {state.progress or 0}%"
 
 
 def organization_out(organization: Organization) -> OrganizationOut:
@@ -28,7 +62,7 @@ def history_sync_out(state: HistorySyncState, alert: tuple[str, datetime] | None
     )
     return HistorySyncOut(
         status=state.status.value,
-        status_label=state.label,
+        status_label=STATUS_LABELS[state.status],
         phase=state.phase,
         chunk_order=state.chunk_order,
         progress=state.progress,
@@ -58,22 +92,30 @@ def connection_out(connection: Connection, alert: tuple[str, datetime] | None = 
         connection_status=connection.connection_status.value,
         created_at=connection.created_at,
         history_sync=history_sync_out(connection.history, alert),
-        badge=Badge(label=connection.history.badge_label(), tooltip=BADGE_TOOLTIP),
+        badge=Badge(label=badge_label(connection.history), tooltip=BADGE_TOOLTIP),
         history_leads_with_new_messages=connection.history_lead_tickets,
     )
 
 
-def history_report(connection: Connection, chunks: list[ChunkOut]) -> ReportOut | None:
+def chunk_out(chunk: ChunkRecord) -> ChunkOut:
+    return ChunkOut(
+        phase=chunk.phase,
+        chunk_order=chunk.chunk_order,
+        progress=chunk.progress,
+        threads=chunk.threads,
+        messages=chunk.messages,
+        received_at=chunk.received_at,
+        status=chunk.status.value,
+    )
+
+
+def history_report(connection: Connection, chunks: list[ChunkRecord]) -> ReportOut | None:
     """Completion report: present once the sync completed, kept current by late chunks."""
     state = connection.history
     if state.status is not HistorySyncStatus.COMPLETED:
         return None
-    by_phase: dict[str, int] = {}
-    for chunk in chunks:
-        if chunk.status == "processed":
-            by_phase[str(chunk.phase)] = by_phase.get(str(chunk.phase), 0) + chunk.messages
     return ReportOut(
-        messages_by_phase=by_phase,
+        messages_by_phase=messages_by_phase(chunks),
         messages_by_direction={"INBOUND": connection.history_inbound, "OUTBOUND": connection.history_outbound},
         threads=state.threads_imported,
         contacts=state.contacts_imported,
@@ -84,11 +126,76 @@ def history_report(connection: Connection, chunks: list[ChunkOut]) -> ReportOut 
     )
 
 
-def chunk_gaps(chunks: list[ChunkOut]) -> list[tuple[int, int]]:
-    """Chunk orders missing inside each phase (between 1 and the highest order seen)."""
-    seen: dict[int, set[int]] = {}
-    for chunk in chunks:
-        seen.setdefault(chunk.phase, set()).add(chunk.chunk_order)
-    return [
-        (phase, order) for phase in sorted(seen) for order in range(1, max(seen[phase]) + 1) if order not in seen[phase]
-    ]
+def log_out(record: LogRecord) -> LogEntryOut:
+    return LogEntryOut(
+        id=record.id,
+        at=record.at,
+        kind=record.kind.value,
+        field=record.field,
+        event=record.event,
+        status=record.status,
+        error=record.error,
+        archive_key=record.archive_key,
+    )
+
+
+def lead_out(lead: Lead) -> LeadOut:
+    return LeadOut(
+        id=lead.id,
+        organization_id=lead.organization_id,
+        phone_number=lead.phone_number,
+        wa_id=lead.wa_id,
+        user_id=lead.user_id,
+        push_name=lead.push_name,
+        source=lead.source.value,
+        is_active=lead.is_active,
+        has_history=lead.has_history,
+        created_at=lead.created_at,
+        last_message_at=lead.last_message_at,
+        last_synced_at=lead.last_synced_at,
+        deleted_at=lead.deleted_at,
+    )
+
+
+def conversation_summary(conversation: Conversation) -> ConversationSummary:
+    return ConversationSummary(
+        id=conversation.id,
+        connection_id=conversation.connection_id,
+        last_message_at=conversation.last_message_at,
+        message_count=conversation.message_count,
+    )
+
+
+def message_out(message: Message) -> MessageOut:
+    media = message.media
+    return MessageOut(
+        id=message.id,
+        conversation_id=message.conversation_id,
+        direction=message.direction.value,
+        source=message.source.value,
+        type=message.type,
+        body=message.body,
+        timestamp=message.timestamp,
+        status=message.status,
+        history_status=message.history_status,
+        media=MediaOut(id=media.id, mime_type=media.mime_type, caption=media.caption) if media else None,
+        meta_confirmed_at=message.meta_confirmed_at,
+        deleted=message.deleted,
+    )
+
+
+def ticket_out(ticket: Ticket) -> TicketOut:
+    return TicketOut(
+        id=ticket.id,
+        organization_id=ticket.organization_id,
+        connection_id=ticket.connection_id,
+        lead_id=ticket.lead_id,
+        conversation_id=ticket.conversation_id,
+        source=ticket.source,
+        originated_from=ticket.originated_from.value,
+        stage=ticket.stage,
+        status=ticket.status.value,
+        message_window_expires_at=ticket.message_window_expires_at,
+        created_at=ticket.created_at,
+        last_message_at=ticket.last_message_at,
+    )

@@ -1,1 +1,1 @@
-"""Meta webhook envelope: signature, parsing, classification of each change."""
+"""Meta's wire format: the signed envelope, its classification per change, and tolerant payload models."""

@@ -16,7 +16,9 @@ from dataclasses import field as dc_field
 from enum import StrEnum
 from typing import Any
 
-from whatrack.webhooks.fields import WHATSAPP_OBJECT, WebhookField
+from whatrack.domain.changes import WebhookField, known_field
+
+WHATSAPP_OBJECT = "whatsapp_business_account"
 
 
 class Disposition(StrEnum):
@@ -100,7 +102,8 @@ def _classify_change(entry_index: int, change_index: int, waba_id: str | None, c
     if not isinstance(field_name, str) or not field_name:
         return _rejected(entry_index, change_index, "change.field is missing or not a string", waba_id=waba_id)
     value = change.get("value")
-    if field_name not in WebhookField._value2member_map_:
+    known = known_field(field_name)
+    if known is None:
         return ClassifiedChange(
             entry_index,
             change_index,
@@ -109,7 +112,6 @@ def _classify_change(entry_index: int, change_index: int, waba_id: str | None, c
             waba_id=waba_id,
             error=f"unknown field {field_name!r}",
         )
-    known = WebhookField(field_name)
     if not isinstance(value, dict):
         return _rejected(
             entry_index, change_index, "change.value is missing or not an object", field=field_name, waba_id=waba_id

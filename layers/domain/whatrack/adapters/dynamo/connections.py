@@ -1,0 +1,215 @@
+"""Connections, the phone-number guard and WABA links (AccountsTable); ingest's directory on them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.transactions import TransactWrite
+
+from whatrack.adapters.dynamo.tables import (
+    AccountsTableItem,
+    Gsi1,
+    connection_key,
+    phone_number_guard_key,
+    waba_link_key,
+)
+from whatrack.adapters.dynamo.writes import get_or_none, storage, transact, update_if
+from whatrack.domain.clock import iso
+from whatrack.domain.connections import (
+    Connection,
+    ConnectionMode,
+    ConnectionStatus,
+    ConnectionTarget,
+    HistorySyncState,
+    HistorySyncStatus,
+    digits_only,
+)
+from whatrack.domain.errors import ConflictError
+
+
+class ConnectionItem(AccountsTableItem):
+    by_organization = Gsi1()
+    gsi1pk = UnicodeAttribute()
+    gsi1sk = UnicodeAttribute()
+    id = UnicodeAttribute()
+    organization_id = UnicodeAttribute()
+    phone_number_id = UnicodeAttribute()
+    waba_id = UnicodeAttribute()
+    display_phone_number = UnicodeAttribute(null=True)
+    display_name = UnicodeAttribute(null=True)
+    mode = UnicodeAttribute()
+    sync_history = BooleanAttribute()
+    connection_status = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    access_token_secret_id = UnicodeAttribute(null=True)
+    # history-sync state (updated atomically by the history consumer)
+    hs_status = UnicodeAttribute()
+    hs_phase = NumberAttribute(null=True)
+    hs_chunk_order = NumberAttribute(null=True)
+    hs_progress = NumberAttribute(null=True)
+    hs_started_at = UTCDateTimeAttribute(null=True)
+    hs_completed_at = UTCDateTimeAttribute(null=True)
+    hs_last_payload_at = UTCDateTimeAttribute(null=True)
+    hs_error_code = UnicodeAttribute(null=True)
+    hs_error_message = UnicodeAttribute(null=True)
+    messages_imported = NumberAttribute(default=0)
+    contacts_imported = NumberAttribute(default=0)
+    threads_imported = NumberAttribute(default=0)
+    media_pending = NumberAttribute(default=0)
+    history_lead_tickets = NumberAttribute(default=0)
+    # completion report
+    history_inbound = NumberAttribute(default=0)
+    history_outbound = NumberAttribute(default=0)
+    media_placeholders = NumberAttribute(default=0)
+    media_received = NumberAttribute(default=0)
+
+
+class PhoneNumberGuardItem(AccountsTableItem):
+    """One per connected ``phone_number_id``: enforces uniqueness and serves ingest's lookup."""
+
+    connection_id = UnicodeAttribute()
+    organization_id = UnicodeAttribute()
+
+
+class WabaLinkItem(AccountsTableItem):
+    """``WABA#<waba id>`` / ``CONN#<id>``: matches ``account_update`` changes (keyed by WABA)."""
+
+    connection_id = UnicodeAttribute()
+    organization_id = UnicodeAttribute()
+    display_phone_number = UnicodeAttribute(null=True)
+
+
+def _int(value: float | None) -> int | None:
+    return None if value is None else int(value)
+
+
+def _history_state(item: ConnectionItem) -> HistorySyncState:
+    return HistorySyncState(
+        status=HistorySyncStatus(item.hs_status),
+        phase=_int(item.hs_phase),
+        chunk_order=_int(item.hs_chunk_order),
+        progress=_int(item.hs_progress),
+        started_at=item.hs_started_at,
+        completed_at=item.hs_completed_at,
+        last_payload_at=item.hs_last_payload_at,
+        error_code=item.hs_error_code,
+        error_message=item.hs_error_message,
+        messages_imported=int(item.messages_imported or 0),
+        contacts_imported=int(item.contacts_imported or 0),
+        threads_imported=int(item.threads_imported or 0),
+        media_pending=int(item.media_pending or 0),
+    )
+
+
+def _to_connection(item: ConnectionItem) -> Connection:
+    return Connection(
+        id=item.id,
+        organization_id=item.organization_id,
+        phone_number_id=item.phone_number_id,
+        waba_id=item.waba_id,
+        display_phone_number=item.display_phone_number,
+        display_name=item.display_name,
+        mode=ConnectionMode(item.mode),
+        sync_history=item.sync_history,
+        connection_status=ConnectionStatus(item.connection_status),
+        created_at=item.created_at,
+        access_token_secret_id=item.access_token_secret_id,
+        history=_history_state(item),
+        history_lead_tickets=int(item.history_lead_tickets or 0),
+        history_inbound=int(item.history_inbound or 0),
+        history_outbound=int(item.history_outbound or 0),
+        media_placeholders=int(item.media_placeholders or 0),
+        media_received=int(item.media_received or 0),
+    )
+
+
+def _by_organization_key(organization_id: str, created_at: datetime, connection_id: str) -> tuple[str, str]:
+    return f"ORG#{organization_id}#CONN", f"{iso(created_at)}#{connection_id}"
+
+
+class DynamoConnectionRepository:
+    def create(self, connection: Connection) -> None:
+        """Insert connection, phone-number guard and WABA link in one transaction.
+
+        The guard's ``attribute_not_exists`` condition is what makes a ``phone_number_id``
+        connect at most once, across organizations and concurrent requests.
+        """
+        gsi1pk, gsi1sk = _by_organization_key(connection.organization_id, connection.created_at, connection.id)
+        item = ConnectionItem(
+            *connection_key(connection.id),
+            gsi1pk=gsi1pk,
+            gsi1sk=gsi1sk,
+            id=connection.id,
+            organization_id=connection.organization_id,
+            phone_number_id=connection.phone_number_id,
+            waba_id=connection.waba_id,
+            display_phone_number=connection.display_phone_number,
+            display_name=connection.display_name,
+            mode=connection.mode.value,
+            sync_history=connection.sync_history,
+            connection_status=connection.connection_status.value,
+            created_at=connection.created_at,
+            access_token_secret_id=connection.access_token_secret_id,
+            hs_status=connection.history.status.value,
+        )
+        guard = PhoneNumberGuardItem(
+            *phone_number_guard_key(connection.phone_number_id),
+            connection_id=connection.id,
+            organization_id=connection.organization_id,
+        )
+        link = WabaLinkItem(
+            *waba_link_key(connection.waba_id, connection.id),
+            connection_id=connection.id,
+            organization_id=connection.organization_id,
+            display_phone_number=connection.display_phone_number,
+        )
+
+        def write(tx: TransactWrite) -> None:
+            tx.save(guard, condition=PhoneNumberGuardItem.pk.does_not_exist())
+            tx.save(item, condition=ConnectionItem.pk.does_not_exist())
+            tx.save(link)
+
+        if not transact("connection create", write):
+            raise ConflictError(
+                f"phone number id {connection.phone_number_id} is already connected",
+                code="phone_number_already_connected",
+            )
+
+    def get(self, connection_id: str) -> Connection | None:
+        item = get_or_none(ConnectionItem, connection_key(connection_id), consistent_read=True)
+        return None if item is None else _to_connection(item)
+
+    def list_for_organization(self, organization_id: str) -> list[Connection]:
+        """Newest first."""
+        with storage("connection list"):
+            items = ConnectionItem.by_organization.query(f"ORG#{organization_id}#CONN", scan_index_forward=False)
+            return [_to_connection(i) for i in items]
+
+    def set_status(self, connection_id: str, status: ConnectionStatus) -> bool:
+        return update_if(
+            ConnectionItem(*connection_key(connection_id)),
+            [ConnectionItem.connection_status.set(status.value)],
+            ConnectionItem.connection_status != status.value,
+            "connection status",
+        )
+
+
+class DynamoConnectionDirectory:
+    """Ingest's read side: which connection(s) does a change belong to."""
+
+    def targets_for_phone_number_id(self, phone_number_id: str) -> list[ConnectionTarget]:
+        guard = get_or_none(PhoneNumberGuardItem, phone_number_guard_key(phone_number_id))
+        if guard is None:
+            return []
+        return [ConnectionTarget(guard.connection_id, guard.organization_id)]
+
+    def targets_for_waba(self, waba_id: str, display_phone_number: str | None) -> list[ConnectionTarget]:
+        with storage("connection lookup"):
+            links = list(WabaLinkItem.query(f"WABA#{waba_id}", WabaLinkItem.sk.startswith("CONN#")))
+        wanted = digits_only(display_phone_number)
+        if wanted is not None:
+            links = [link for link in links if digits_only(link.display_phone_number) == wanted] or [
+                link for link in links if link.display_phone_number is None
+            ]
+        return [ConnectionTarget(link.connection_id, link.organization_id) for link in links]

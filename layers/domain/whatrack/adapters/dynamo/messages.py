@@ -1,0 +1,251 @@
+"""Messages (InboxTable): unique per (connection, wamid), counted in the transaction that inserts them.
+
+``MSG#<connection>#<wamid>`` is put with ``attribute_not_exists``; the counters it moves (the
+conversation's ``messageCount``, the connection's ``messagesImported``, ``mediaPending``...) are
+updated in the same transaction, so a redelivery, a crash between two writes or a parallel
+consumer can never make them drift.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    JSONAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+)
+from pynamodb.transactions import TransactWrite
+
+from whatrack.adapters.dynamo.connections import ConnectionItem
+from whatrack.adapters.dynamo.conversations import ConversationItem
+from whatrack.adapters.dynamo.tables import (
+    Gsi1,
+    InboxTableItem,
+    MarkerItem,
+    connection_key,
+    conversation_key,
+    marker_key,
+    message_key,
+)
+from whatrack.adapters.dynamo.writes import CountedInsert, Increment, storage, transact, update_if, write_counted
+from whatrack.domain.clock import iso
+from whatrack.domain.history import HistoryImportResult, ThreadImport
+from whatrack.domain.messages import (
+    MEDIA_PLACEHOLDER_TYPE,
+    REVOKED_TYPE,
+    STATUS_RANK,
+    Direction,
+    Media,
+    Message,
+    MessageSource,
+    NewMessage,
+)
+
+
+class MessageItem(InboxTableItem):
+    by_conversation = Gsi1()
+    gsi1pk = UnicodeAttribute()
+    gsi1sk = UnicodeAttribute()
+    id = UnicodeAttribute()
+    connection_id = UnicodeAttribute()
+    conversation_id = UnicodeAttribute()
+    organization_id = UnicodeAttribute()
+    direction = UnicodeAttribute()
+    source = UnicodeAttribute()
+    type = UnicodeAttribute()
+    body = UnicodeAttribute(null=True)
+    content = UnicodeAttribute(null=True)
+    timestamp = UTCDateTimeAttribute()
+    status = UnicodeAttribute(null=True)
+    status_rank = NumberAttribute(default=-1)
+    history_status = UnicodeAttribute(null=True)
+    media = JSONAttribute(null=True)
+    meta_confirmed_at = UTCDateTimeAttribute(null=True)
+    deleted = BooleanAttribute(default=False)
+    error = UnicodeAttribute(null=True)
+
+
+def to_message(item: MessageItem) -> Message:
+    media = item.media if isinstance(item.media, dict) else None
+    return Message(
+        id=item.id,
+        conversation_id=item.conversation_id,
+        direction=Direction(item.direction),
+        source=MessageSource(item.source),
+        type=item.type,
+        body=item.body,
+        timestamp=item.timestamp,
+        status=item.status,
+        history_status=item.history_status,
+        media=Media(id=media.get("id"), mime_type=media.get("mimeType"), caption=media.get("caption"))
+        if media
+        else None,
+        meta_confirmed_at=item.meta_confirmed_at,
+        deleted=bool(item.deleted),
+        error=item.error,
+        content=item.content,
+    )
+
+
+def _message_item(organization_id: str, connection_id: str, conversation_id: str, message: NewMessage) -> MessageItem:
+    return MessageItem(
+        *message_key(connection_id, message.wamid),
+        gsi1pk=f"CONV#{conversation_id}#MSGS",
+        gsi1sk=f"{iso(message.timestamp)}#{message.wamid}",
+        id=message.wamid,
+        connection_id=connection_id,
+        conversation_id=conversation_id,
+        organization_id=organization_id,
+        direction=message.direction.value,
+        source=message.source.value,
+        type=message.type,
+        body=message.body,
+        content=message.content,
+        timestamp=message.timestamp,
+        status=message.status,
+        status_rank=STATUS_RANK.get(message.status or "", -1),
+        history_status=message.history_status,
+        media=message.media,
+        meta_confirmed_at=message.meta_confirmed_at,
+        deleted=message.deleted,
+        error=message.error,
+    )
+
+
+def _counted_message(
+    organization_id: str, connection_id: str, conversation_id: str, message: NewMessage, *, history: bool
+) -> CountedInsert:
+    increments: list[Increment] = [(ConversationItem, conversation_key(conversation_id), "message_count", 1)]
+    if history:
+        key = connection_key(connection_id)
+        direction = "history_inbound" if message.direction is Direction.INBOUND else "history_outbound"
+        increments += [(ConnectionItem, key, "messages_imported", 1), (ConnectionItem, key, direction, 1)]
+        if message.type == MEDIA_PLACEHOLDER_TYPE:
+            increments += [
+                (ConnectionItem, key, "media_pending", 1),
+                (ConnectionItem, key, "media_placeholders", 1),
+            ]
+        elif message.media is not None and message.media.get("id"):
+            increments.append((ConnectionItem, key, "media_received", 1))
+    return CountedInsert(_message_item(organization_id, connection_id, conversation_id, message), increments)
+
+
+class DynamoMessageRepository:
+    def import_history(
+        self, organization_id: str, connection_id: str, threads: Sequence[ThreadImport]
+    ) -> HistoryImportResult:
+        """Insert a chunk's messages and thread markers with their counters (no read per message)."""
+        inserts: list[CountedInsert] = []
+        for thread in threads:
+            inserts.append(
+                CountedInsert(
+                    MarkerItem(*marker_key("HTHREAD", connection_id, thread.conversation_id)),
+                    [(ConnectionItem, connection_key(connection_id), "threads_imported", 1)],
+                )
+            )
+            inserts += [
+                _counted_message(organization_id, connection_id, thread.conversation_id, m, history=True)
+                for m in thread.messages
+            ]
+        inserted = write_counted(inserts)
+        return HistoryImportResult(
+            new_messages=sum(1 for i in inserts if isinstance(i.item, MessageItem) and i.key in inserted),
+            new_threads=sum(1 for i in inserts if isinstance(i.item, MarkerItem) and i.key in inserted),
+        )
+
+    def insert(
+        self,
+        organization_id: str,
+        connection_id: str,
+        conversation_id: str,
+        message: NewMessage,
+        *,
+        history: bool = False,
+    ) -> bool:
+        """Insert one message if its wamid is new for the connection; True when inserted."""
+        insert = _counted_message(organization_id, connection_id, conversation_id, message, history=history)
+        return bool(write_counted([insert]))
+
+    def fill_media(
+        self, connection_id: str, wamid: str, media_type: str, media: dict[str, Any], body: str | None
+    ) -> bool:
+        """§8.8: fill a placeholder's media and type, exactly once (and count it as no longer pending)."""
+        actions: list[Any] = [MessageItem.type.set(media_type), MessageItem.media.set(media)]
+        if body:
+            actions.append(MessageItem.body.set(body))
+
+        def write(tx: TransactWrite) -> None:
+            tx.update(
+                MessageItem(*message_key(connection_id, wamid)),
+                actions=actions,
+                condition=MessageItem.type == MEDIA_PLACEHOLDER_TYPE,
+            )
+            tx.update(
+                ConnectionItem(*connection_key(connection_id)),
+                actions=[ConnectionItem.media_pending.add(-1), ConnectionItem.media_received.add(1)],
+            )
+
+        return transact("media fill", write)
+
+    def confirm_echo(self, connection_id: str, wamid: str, confirmed_at: datetime) -> None:
+        """§8.7 known wamid: ``source: app_echo``, ``metaConfirmedAt`` set, status at least ``sent``."""
+        item = MessageItem(*message_key(connection_id, wamid))
+        with storage("echo confirm"):
+            item.update(
+                actions=[
+                    MessageItem.source.set(MessageSource.APP_ECHO.value),
+                    MessageItem.meta_confirmed_at.set(MessageItem.meta_confirmed_at | confirmed_at),
+                ]
+            )
+        self.apply_status(connection_id, wamid, "sent", None, must_exist=True)
+
+    def restore_revoked(self, connection_id: str, message: NewMessage) -> bool:
+        """The original of an earlier revoke arrived: keep it deleted, but with its content."""
+        actions: list[Any] = [MessageItem.type.set(message.type), MessageItem.timestamp.set(message.timestamp)]
+        if message.body is not None:
+            actions.append(MessageItem.body.set(message.body))
+        if message.content is not None:
+            actions.append(MessageItem.content.set(message.content))
+        if message.media is not None:
+            actions.append(MessageItem.media.set(message.media))
+        if message.status is not None:
+            actions.append(MessageItem.status.set(message.status))
+        return update_if(
+            MessageItem(*message_key(connection_id, message.wamid)),
+            actions,
+            MessageItem.type == REVOKED_TYPE,
+            "revoked restore",
+        )
+
+    def mark_deleted(self, connection_id: str, wamid: str) -> bool:
+        return update_if(
+            MessageItem(*message_key(connection_id, wamid)),
+            [MessageItem.deleted.set(True)],
+            MessageItem.pk.exists(),
+            "revoke",
+        )
+
+    def apply_status(
+        self, connection_id: str, wamid: str, status: str, error: str | None, *, must_exist: bool = True
+    ) -> bool:
+        """§8.9: statuses only move forward; ``failed`` records the error. False when not applied."""
+        rank = STATUS_RANK.get(status)
+        if rank is None:
+            return False
+        actions: list[Any] = [MessageItem.status.set(status), MessageItem.status_rank.set(rank)]
+        if error:
+            actions.append(MessageItem.error.set(error))
+        condition = MessageItem.pk.exists() & (
+            MessageItem.status_rank.does_not_exist() | (MessageItem.status_rank < rank)
+        )
+        return update_if(
+            MessageItem(*message_key(connection_id, wamid)),
+            actions,
+            condition if must_exist else None,
+            "status update",
+        )

@@ -1,0 +1,261 @@
+"""The status API's read side: paginated index queries mapped to read models (no scans).
+
+Cursors are the index's ``LastEvaluatedKey``, base64url-encoded; a cursor is accepted only for
+the same partition it came from, so one organization's cursor can never read another's data.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from pynamodb.attributes import UnicodeAttribute
+
+from whatrack.adapters.dynamo.conversations import ConversationItem, to_conversation
+from whatrack.adapters.dynamo.history_sync import ChunkItem
+from whatrack.adapters.dynamo.leads import GuardItem, LeadItem, to_lead
+from whatrack.adapters.dynamo.messages import MessageItem, to_message
+from whatrack.adapters.dynamo.tables import (
+    Gsi1,
+    LogTableItem,
+    conversation_key,
+    lead_key,
+    phone_guard_key,
+    ticket_key,
+)
+from whatrack.adapters.dynamo.tickets import TicketItem, to_ticket
+from whatrack.adapters.dynamo.writes import get_or_none, storage
+from whatrack.domain.clock import parse_iso
+from whatrack.domain.errors import InvalidInputError
+from whatrack.domain.history import ChunkRecord, ChunkStatus
+from whatrack.domain.identity import canonical_phone
+from whatrack.domain.inbox import Conversation, Lead, LeadSource, Ticket, conversation_id_for
+from whatrack.domain.log import LogKind, LogRecord
+from whatrack.domain.messages import Message
+from whatrack.domain.paging import Page
+
+
+class LogEntryItem(LogTableItem):
+    """Webhook and audit entries share ``gsi1`` (per connection): what both have, all optional."""
+
+    by_connection = Gsi1()
+    gsi1pk = UnicodeAttribute(null=True)
+    gsi1sk = UnicodeAttribute(null=True)
+    kind = UnicodeAttribute(null=True)
+    id = UnicodeAttribute(null=True)
+    at = UnicodeAttribute(null=True)
+    field = UnicodeAttribute(null=True)
+    event = UnicodeAttribute(null=True)
+    status = UnicodeAttribute(null=True)
+    error = UnicodeAttribute(null=True)
+    archive_key = UnicodeAttribute(null=True)
+
+
+def to_log_record(item: LogEntryItem) -> LogRecord:
+    return LogRecord(
+        id=item.id or item.pk,
+        at=parse_iso(item.at) or datetime.min,
+        kind=LogKind.AUDIT if item.kind == LogKind.AUDIT.value else LogKind.WEBHOOK,
+        field=item.field,
+        event=item.event,
+        status=item.status,
+        error=item.error,
+        archive_key=item.archive_key,
+    )
+
+
+def to_chunk_record(item: ChunkItem) -> ChunkRecord:
+    return ChunkRecord(
+        phase=int(item.phase),
+        chunk_order=int(item.chunk_order),
+        progress=int(item.progress),
+        threads=int(item.threads or 0),
+        messages=int(item.messages or 0),
+        received_at=item.received_at,
+        status=ChunkStatus(item.status) if item.status in ChunkStatus._value2member_map_ else ChunkStatus.PENDING,
+    )
+
+
+# --------------------------------------------------------------------------- cursors
+def encode_cursor(key: dict[str, Any] | None) -> str | None:
+    if not key:
+        return None
+    return base64.urlsafe_b64encode(json.dumps(key, sort_keys=True).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None, partition_attribute: str, partition: str) -> dict[str, Any] | None:
+    if cursor is None:
+        return None
+    try:
+        key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (binascii.Error, ValueError) as exc:
+        raise InvalidInputError("cursor is not valid", code="invalid_cursor") from exc
+    valid = (
+        isinstance(key, dict)
+        and all(isinstance(v, dict) and len(v) == 1 and isinstance(next(iter(v.values())), str) for v in key.values())
+        and key.get(partition_attribute, {}).get("S") == partition
+    )
+    if not valid:
+        raise InvalidInputError("cursor does not belong to this list", code="invalid_cursor")
+    return dict(key)
+
+
+def _paged[T](
+    index: Any,
+    partition: str,
+    convert: Callable[[Any], T],
+    *,
+    limit: int,
+    cursor: str | None,
+    newest_first: bool = True,
+    condition: Any = None,
+) -> Page[T]:
+    """One page of one index partition (the cursor must come from the same partition)."""
+    partition_attribute = index.Meta.index_name + "pk"
+    results = index.query(
+        partition,
+        scan_index_forward=not newest_first,
+        limit=limit,
+        filter_condition=condition,
+        last_evaluated_key=decode_cursor(cursor, partition_attribute, partition),
+    )
+    with storage("list query"):
+        items = [convert(item) for item in results]
+        return Page(items, encode_cursor(results.last_evaluated_key))
+
+
+# --------------------------------------------------------------------------- reader
+class DynamoReader:
+    """Every list is one index query (plus point reads); none scans a table."""
+
+    # leads
+    def lead(self, lead_id: str) -> Lead | None:
+        item = get_or_none(LeadItem, lead_key(lead_id))
+        return None if item is None else to_lead(item)
+
+    def leads(
+        self,
+        organization_id: str,
+        *,
+        limit: int,
+        cursor: str | None,
+        source: LeadSource | None = None,
+        connection_id: str | None = None,
+        phone_number: str | None = None,
+    ) -> Page[Lead]:
+        if phone_number is not None:
+            return Page(self._leads_by_phone(organization_id, phone_number, source, connection_id), None)
+        if connection_id is not None:
+            return self._leads_of_connection(organization_id, connection_id, limit, cursor, source)
+        return _paged(
+            LeadItem.by_organization,
+            f"ORG#{organization_id}#LEADS",
+            to_lead,
+            limit=limit,
+            cursor=cursor,
+            condition=LeadItem.source == source.value if source else None,
+        )
+
+    def _leads_by_phone(
+        self, organization_id: str, phone: str, source: LeadSource | None, connection_id: str | None
+    ) -> list[Lead]:
+        canonical = canonical_phone(phone)
+        if canonical is None:
+            return []
+        guard = get_or_none(GuardItem, phone_guard_key(organization_id, canonical))
+        lead = self.lead(guard.lead_id) if guard and guard.lead_id else None
+        if lead is None or (source and lead.source is not source):
+            return []
+        if connection_id is not None and self.conversation(conversation_id_for(lead.id, connection_id)) is None:
+            return []
+        return [lead]
+
+    def _leads_of_connection(
+        self, organization_id: str, connection_id: str, limit: int, cursor: str | None, source: LeadSource | None
+    ) -> Page[Lead]:
+        """Leads with a conversation on this connection, newest lead first (lead ids are time-ordered)."""
+        partition = f"CONN#{connection_id}#CONVS"
+        results = ConversationItem.by_connection.query(
+            partition,
+            scan_index_forward=False,
+            limit=limit,
+            last_evaluated_key=decode_cursor(cursor, "gsi2pk", partition),
+        )
+        with storage("leads of connection"):
+            conversations = list(results)
+            next_key = results.last_evaluated_key
+            leads = {lead.id: lead for lead in LeadItem.batch_get([lead_key(c.lead_id) for c in conversations])}
+        found = [
+            to_lead(leads[c.lead_id])
+            for c in conversations
+            if c.lead_id in leads
+            and leads[c.lead_id].organization_id == organization_id
+            and (source is None or leads[c.lead_id].source == source.value)
+        ]
+        return Page(found, encode_cursor(next_key))
+
+    def conversations_of(self, lead_id: str) -> list[Conversation]:
+        with storage("conversations query"):
+            return [to_conversation(c) for c in ConversationItem.by_lead.query(f"LEAD#{lead_id}#CONVS")]
+
+    # conversations and messages
+    def conversation(self, conversation_id: str) -> Conversation | None:
+        item = get_or_none(ConversationItem, conversation_key(conversation_id))
+        return None if item is None else to_conversation(item)
+
+    def messages(self, conversation_id: str, *, limit: int, cursor: str | None) -> Page[Message]:
+        return _paged(
+            MessageItem.by_conversation,
+            f"CONV#{conversation_id}#MSGS",
+            to_message,
+            limit=limit,
+            cursor=cursor,
+            newest_first=False,
+        )
+
+    def all_messages(self, conversation_id: str) -> list[Message]:
+        with storage("messages query"):
+            return [to_message(m) for m in MessageItem.by_conversation.query(f"CONV#{conversation_id}#MSGS")]
+
+    # tickets
+    def ticket(self, ticket_id: str) -> Ticket | None:
+        item = get_or_none(TicketItem, ticket_key(ticket_id), consistent_read=True)
+        return None if item is None else to_ticket(item)
+
+    def tickets(
+        self, organization_id: str, *, limit: int, cursor: str | None, connection_id: str | None, status: str | None
+    ) -> Page[Ticket]:
+        condition = TicketItem.status == status if status else None
+        if connection_id is None:
+            return _paged(
+                TicketItem.by_organization,
+                f"ORG#{organization_id}#TICKETS",
+                to_ticket,
+                limit=limit,
+                cursor=cursor,
+                condition=condition,
+            )
+        in_organization = TicketItem.organization_id == organization_id
+        return _paged(
+            TicketItem.by_connection,
+            f"CONN#{connection_id}#TICKETS",
+            to_ticket,
+            limit=limit,
+            cursor=cursor,
+            condition=in_organization if condition is None else in_organization & condition,
+        )
+
+    # logs and history sync
+    def logs(self, connection_id: str, *, limit: int, cursor: str | None) -> Page[LogRecord]:
+        return _paged(LogEntryItem.by_connection, f"CONN#{connection_id}", to_log_record, limit=limit, cursor=cursor)
+
+    def chunks(self, connection_id: str) -> list[ChunkRecord]:
+        """Sorted by (phase, chunk order): the sort key is ``CHUNK#<phase:03>#<order:06>``."""
+        with storage("chunk list"):
+            return [
+                to_chunk_record(c) for c in ChunkItem.query(f"CONN#{connection_id}", ChunkItem.sk.startswith("CHUNK#"))
+            ]

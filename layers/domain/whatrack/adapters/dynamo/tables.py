@@ -1,0 +1,149 @@
+"""The three tables: their base items, their global secondary indexes, and every key.
+
+``AccountsTable`` holds organizations, API keys, connections, phone-number guards, WABA links and
+history chunks; ``InboxTable`` leads, identity guards, conversations, messages, tickets and
+counting markers; ``LogTable`` the webhook and audit log. ``docs/data-model.md`` draws them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pynamodb.attributes import UnicodeAttribute
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+from whatrack.adapters.dynamo.client import bind_models
+
+Key = tuple[str, str]
+
+
+class AccountsTableItem(Model):
+    class Meta:
+        table_name = "unbound-accounts"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+
+
+class InboxTableItem(Model):
+    class Meta:
+        table_name = "unbound-inbox"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+
+
+class LogTableItem(Model):
+    class Meta:
+        table_name = "unbound-log"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+
+
+class MarkerItem(InboxTableItem):
+    """Existence-only item: "this thread / contact / message was counted once" (see :func:`marker_key`)."""
+
+
+class Gsi1(GlobalSecondaryIndex[Any]):  # type: ignore[no-untyped-call]
+    """``gsi1pk`` / ``gsi1sk`` (PynamoDB copies an index onto each model that declares it)."""
+
+    class Meta:
+        index_name = "gsi1"
+        projection = AllProjection()
+
+    gsi1pk = UnicodeAttribute(hash_key=True)
+    gsi1sk = UnicodeAttribute(range_key=True)
+
+
+class Gsi2(GlobalSecondaryIndex[Any]):  # type: ignore[no-untyped-call]
+    """``gsi2pk`` / ``gsi2sk``."""
+
+    class Meta:
+        index_name = "gsi2"
+        projection = AllProjection()
+
+    gsi2pk = UnicodeAttribute(hash_key=True)
+    gsi2sk = UnicodeAttribute(range_key=True)
+
+
+def bind_tables(*, accounts: str, inbox: str, log: str) -> None:
+    """Point every item model at the physical tables (names come from settings, at runtime)."""
+    for base, table in ((AccountsTableItem, accounts), (InboxTableItem, inbox), (LogTableItem, log)):
+        bind_models([base, *_descendants(base)], table)
+
+
+def _descendants(model: type[Model]) -> list[type[Model]]:
+    found: list[type[Model]] = []
+    for sub in model.__subclasses__():
+        found += [sub, *_descendants(sub)]
+    return found
+
+
+# --------------------------------------------------------------------------- AccountsTable keys
+def org_key(organization_id: str) -> Key:
+    return f"ORG#{organization_id}", "ORG"
+
+
+def api_key_key(api_key_hash: str) -> Key:
+    return f"APIKEY#{api_key_hash}", "APIKEY"
+
+
+def connection_key(connection_id: str) -> Key:
+    return f"CONN#{connection_id}", "CONN"
+
+
+def phone_number_guard_key(phone_number_id: str) -> Key:
+    return f"PNID#{phone_number_id}", "PNID"
+
+
+def waba_link_key(waba_id: str, connection_id: str) -> Key:
+    return f"WABA#{waba_id}", f"CONN#{connection_id}"
+
+
+def chunk_key(connection_id: str, phase: int, chunk_order: int) -> Key:
+    return f"CONN#{connection_id}", f"CHUNK#{phase:03d}#{chunk_order:06d}"
+
+
+# --------------------------------------------------------------------------- InboxTable keys
+def lead_key(lead_id: str) -> Key:
+    return f"LEAD#{lead_id}", "LEAD"
+
+
+def phone_guard_key(organization_id: str, phone: str) -> Key:
+    return f"ORG#{organization_id}#PHONE#{phone}", "GUARD"
+
+
+def user_guard_key(organization_id: str, user_id: str) -> Key:
+    return f"ORG#{organization_id}#USER#{user_id}", "GUARD"
+
+
+def conversation_key(conversation_id: str) -> Key:
+    return f"CONV#{conversation_id}", "CONV"
+
+
+def message_key(connection_id: str, wamid: str) -> Key:
+    return f"MSG#{connection_id}#{wamid}", "MSG"
+
+
+def open_ticket_guard_key(conversation_id: str) -> Key:
+    return f"OPEN#{conversation_id}", "GUARD"
+
+
+def ticket_key(ticket_id: str) -> Key:
+    return f"TICKET#{ticket_id}", "TICKET"
+
+
+def marker_key(*parts: str) -> Key:
+    """Existence-only items: "this thread / contact / ticket-opening message was counted once"."""
+    return "MARK#" + "#".join(parts), "MARK"
+
+
+# --------------------------------------------------------------------------- LogTable keys
+def log_key(log_id: str) -> Key:
+    return f"LOG#{log_id}", "LOG"
+
+
+def audit_key(audit_id: str) -> Key:
+    return f"AUDIT#{audit_id}", "AUDIT"

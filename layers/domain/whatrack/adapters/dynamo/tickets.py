@@ -1,0 +1,152 @@
+"""Tickets (InboxTable): at most one open per conversation, through the guard ``OPEN#<conversation>``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pynamodb.attributes import UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.transactions import TransactWrite
+
+from whatrack.adapters.dynamo.connections import ConnectionItem
+from whatrack.adapters.dynamo.leads import GuardItem, LeadItem
+from whatrack.adapters.dynamo.tables import (
+    Gsi1,
+    Gsi2,
+    InboxTableItem,
+    MarkerItem,
+    connection_key,
+    lead_key,
+    marker_key,
+    open_ticket_guard_key,
+    ticket_key,
+)
+from whatrack.adapters.dynamo.writes import get_or_none, set_if_later, transact, update_if
+from whatrack.domain.clock import iso
+from whatrack.domain.ids import new_id
+from whatrack.domain.inbox import ResolvedLead, Ticket, TicketOrigin, TicketStatus
+
+TICKET_SOURCE = "incoming_message"
+FIRST_STAGE = "new"
+
+
+class TicketItem(InboxTableItem):
+    by_organization = Gsi1()
+    by_connection = Gsi2()
+    gsi1pk = UnicodeAttribute()
+    gsi1sk = UnicodeAttribute()
+    gsi2pk = UnicodeAttribute()
+    gsi2sk = UnicodeAttribute()
+    id = UnicodeAttribute()
+    organization_id = UnicodeAttribute()
+    connection_id = UnicodeAttribute()
+    lead_id = UnicodeAttribute()
+    conversation_id = UnicodeAttribute()
+    source = UnicodeAttribute()
+    originated_from = UnicodeAttribute()
+    stage = UnicodeAttribute()
+    status = UnicodeAttribute()
+    message_window_expires_at = UTCDateTimeAttribute(null=True)
+    created_at = UTCDateTimeAttribute()
+    last_message_at = UTCDateTimeAttribute()
+    opened_by = UnicodeAttribute()
+
+
+def to_ticket(item: TicketItem) -> Ticket:
+    return Ticket(
+        id=item.id,
+        organization_id=item.organization_id,
+        connection_id=item.connection_id,
+        lead_id=item.lead_id,
+        conversation_id=item.conversation_id,
+        source=item.source,
+        originated_from=TicketOrigin(item.originated_from),
+        stage=item.stage,
+        status=TicketStatus(item.status),
+        message_window_expires_at=item.message_window_expires_at,
+        created_at=item.created_at,
+        last_message_at=item.last_message_at,
+    )
+
+
+class DynamoTicketRepository:
+    def open(
+        self,
+        *,
+        lead: ResolvedLead,
+        connection_id: str,
+        conversation_id: str,
+        wamid: str,
+        origin: TicketOrigin,
+        window: datetime | None,
+        message_at: datetime,
+    ) -> str | None:
+        """Create the conversation's one open ticket; ``None`` when one is already open (or this
+        message already opened one)."""
+        ticket_id = new_id()
+        org = lead.lead.organization_id
+        item = TicketItem(
+            *ticket_key(ticket_id),
+            gsi1pk=f"ORG#{org}#TICKETS",
+            gsi1sk=f"{iso(message_at)}#{ticket_id}",
+            gsi2pk=f"CONN#{connection_id}#TICKETS",
+            gsi2sk=f"{iso(message_at)}#{ticket_id}",
+            id=ticket_id,
+            organization_id=org,
+            connection_id=connection_id,
+            lead_id=lead.lead.id,
+            conversation_id=conversation_id,
+            source=TICKET_SOURCE,
+            originated_from=origin.value,
+            stage=FIRST_STAGE,
+            status=TicketStatus.OPEN.value,
+            message_window_expires_at=window,
+            created_at=message_at,
+            last_message_at=message_at,
+            opened_by=wamid,
+        )
+
+        def write(tx: TransactWrite) -> None:
+            tx.save(
+                GuardItem(*open_ticket_guard_key(conversation_id), ticket_id=ticket_id),
+                condition=GuardItem.pk.does_not_exist(),
+            )
+            tx.save(MarkerItem(*marker_key("TICKETBY", connection_id, wamid)), condition=MarkerItem.pk.does_not_exist())
+            tx.save(item, condition=TicketItem.pk.does_not_exist())
+            tx.update(LeadItem(*lead_key(lead.lead.id)), actions=[LeadItem.tickets_opened.add(1)])
+            if origin is TicketOrigin.HISTORY_LEAD:
+                tx.update(
+                    ConnectionItem(*connection_key(connection_id)),
+                    actions=[ConnectionItem.history_lead_tickets.add(1)],
+                )
+
+        return ticket_id if transact("ticket create", write) else None
+
+    def open_ticket_id(self, conversation_id: str) -> str | None:
+        guard = get_or_none(GuardItem, open_ticket_guard_key(conversation_id), consistent_read=True)
+        return guard.ticket_id if guard else None
+
+    def close(self, ticket_id: str, conversation_id: str) -> None:
+        """Close an open ticket and free its conversation for the next one (one transaction)."""
+
+        def write(tx: TransactWrite) -> None:
+            tx.update(
+                TicketItem(*ticket_key(ticket_id)),
+                actions=[TicketItem.status.set(TicketStatus.CLOSED.value)],
+                condition=TicketItem.status == TicketStatus.OPEN.value,
+            )
+            tx.delete(GuardItem(*open_ticket_guard_key(conversation_id)), condition=GuardItem.ticket_id == ticket_id)
+
+        transact("ticket close", write)  # False: already closed, nothing to do
+
+    def touch(self, ticket_id: str, message_at: datetime, window: datetime) -> None:
+        """A live message on an open ticket: a non-null window moves forward to message time + 24 h."""
+        item = TicketItem(*ticket_key(ticket_id))
+        update_if(
+            item,
+            [TicketItem.message_window_expires_at.set(window)],
+            TicketItem.message_window_expires_at.exists()
+            & (TicketItem.message_window_expires_at < window)
+            & (TicketItem.status == TicketStatus.OPEN.value),
+            "ticket window",
+        )
+        set_if_later(item, TicketItem.last_message_at, message_at, "ticket last message")

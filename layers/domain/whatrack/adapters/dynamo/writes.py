@@ -1,0 +1,184 @@
+"""The conditional-write helpers every repository uses, and the one place storage errors are translated.
+
+A condition that says no is an expected outcome (a replay, an out-of-order delivery, a rule): the
+helpers answer ``False``. Anything else PynamoDB raises becomes :class:`TransientError` (retryable).
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from pynamodb.exceptions import DoesNotExist, PynamoDBException, TransactWriteError
+from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
+
+from whatrack.adapters.dynamo.client import transaction_connection
+from whatrack.domain.errors import TransientError
+
+Key = tuple[str, str]
+CONDITIONAL_FAILED = "ConditionalCheckFailedException"
+TRANSACTION_CONDITION_FAILED = "ConditionalCheckFailed"
+MAX_TRANSACTION_ITEMS = 100
+TRANSACTION_ATTEMPTS = 8
+
+
+def _failure(action: str, exc: PynamoDBException) -> TransientError:
+    detail = reason_codes(exc) if isinstance(exc, TransactWriteError) and exc.cancellation_reasons else None
+    return TransientError(f"{action} failed ({detail or exc.cause_response_code or type(exc).__name__})")
+
+
+@contextmanager
+def storage(action: str) -> Iterator[None]:
+    """Translate any PynamoDB failure inside the block into :class:`TransientError`."""
+    try:
+        yield
+    except PynamoDBException as exc:
+        raise _failure(action, exc) from exc
+
+
+def get_or_none[M: Model](model: type[M], key: Key, *, consistent_read: bool = False) -> M | None:
+    with storage(f"{model.__name__} get"):
+        try:
+            return model.get(key[0], key[1], consistent_read=consistent_read)
+        except DoesNotExist:
+            return None
+
+
+def reason_codes(exc: TransactWriteError) -> list[str | None]:
+    return [r.code if r else None for r in (exc.cancellation_reasons or [])]
+
+
+def _said_no(exc: PynamoDBException) -> bool:
+    if isinstance(exc, TransactWriteError):
+        return TRANSACTION_CONDITION_FAILED in reason_codes(exc)
+    return exc.cause_response_code == CONDITIONAL_FAILED
+
+
+def put_if_absent(item: Model, action: str) -> bool:
+    """Insert ``item`` unless its key exists; True when inserted."""
+    try:
+        item.save(condition=type(item).pk.does_not_exist())  # type: ignore[attr-defined]
+    except PynamoDBException as exc:
+        if _said_no(exc):
+            return False
+        raise _failure(action, exc) from exc
+    return True
+
+
+def update_if(item: Model, actions: Sequence[Any], condition: Any, action: str) -> bool:
+    """``UpdateItem`` under ``condition``; True when it applied, False when the condition said no."""
+    try:
+        item.update(actions=list(actions), condition=condition)
+    except PynamoDBException as exc:
+        if _said_no(exc):
+            return False
+        raise _failure(action, exc) from exc
+    return True
+
+
+def set_if_later(item: Model, attribute: Any, value: datetime, action: str) -> bool:
+    """``SET attribute = value`` only if it moves the time forward (a conditional max)."""
+    return update_if(item, [attribute.set(value)], attribute.does_not_exist() | (attribute < value), action)
+
+
+def transact(action: str, build: Callable[[TransactWrite], None]) -> bool:
+    """One transaction written by ``build``; True when it applied, False when a condition said no."""
+    try:
+        with TransactWrite(connection=transaction_connection()) as tx:
+            build(tx)
+    except PynamoDBException as exc:
+        if _said_no(exc):
+            return False
+        raise _failure(action, exc) from exc
+    return True
+
+
+# --------------------------------------------------------------------------- transact-and-drop-existing
+Increment = tuple[type[Model], Key, str, int]
+"""``(model, key, attribute, amount)``: a counter that moves with an insert."""
+
+
+@dataclass
+class CountedInsert:
+    """Put ``item`` if its key is absent; apply ``increments`` only if it was inserted."""
+
+    item: Model
+    increments: list[Increment] = field(default_factory=list)
+
+    @property
+    def key(self) -> Key:
+        return (self.item.pk, self.item.sk)  # type: ignore[attr-defined]
+
+
+def write_counted(inserts: Sequence[CountedInsert]) -> set[Key]:
+    """Insert what is new, with its counters, in transactions of up to 100 items.
+
+    Returns the keys actually inserted. Items that already exist are dropped from the
+    transaction (and so are their increments); conflicts with concurrent transactions back off
+    and retry. No read precedes the writes, so counters can never drift from what was inserted.
+    """
+    inserted: set[Key] = set()
+    pending = _dedupe(inserts)
+    while pending:
+        batch, pending = _take_batch(pending)
+        inserted |= _write_batch(batch)
+    return inserted
+
+
+def _dedupe(inserts: Iterable[CountedInsert]) -> list[CountedInsert]:
+    seen: set[Key] = set()
+    out = []
+    for insert in inserts:
+        if insert.key not in seen:
+            seen.add(insert.key)
+            out.append(insert)
+    return out
+
+
+def _targets(batch: Sequence[CountedInsert]) -> set[tuple[str, Key]]:
+    return {(model.__name__, key) for i in batch for model, key, _, _ in i.increments}
+
+
+def _take_batch(pending: list[CountedInsert]) -> tuple[list[CountedInsert], list[CountedInsert]]:
+    batch: list[CountedInsert] = []
+    for index, insert in enumerate(pending):
+        if len(batch) + 1 + len(_targets([*batch, insert])) > MAX_TRANSACTION_ITEMS:
+            return batch, pending[index:]
+        batch.append(insert)
+    return batch, []
+
+
+def _write_batch(batch: list[CountedInsert]) -> set[Key]:
+    for attempt in range(TRANSACTION_ATTEMPTS):
+        if not batch:
+            return set()
+        totals: dict[tuple[type[Model], Key], dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        for insert in batch:
+            for model, key, attribute, amount in insert.increments:
+                totals[(model, key)][attribute] += amount
+        try:
+            with TransactWrite(connection=transaction_connection()) as tx:
+                for insert in batch:
+                    tx.save(insert.item, condition=type(insert.item).pk.does_not_exist())  # type: ignore[attr-defined]
+                for (model, key), amounts in totals.items():
+                    target = model(key[0], key[1])
+                    tx.update(target, actions=[getattr(model, a).add(n) for a, n in amounts.items() if n])
+        except TransactWriteError as exc:
+            codes = reason_codes(exc)
+            existing = {i for i, code in enumerate(codes[: len(batch)]) if code == TRANSACTION_CONDITION_FAILED}
+            if existing:
+                batch = [insert for i, insert in enumerate(batch) if i not in existing]
+                continue
+            if attempt + 1 == TRANSACTION_ATTEMPTS:
+                raise TransientError(f"transaction failed ({codes or exc.cause_response_code})") from exc
+            time.sleep(min(2.0, 0.05 * 2**attempt) * (0.5 + random.random()))  # noqa: S311 - jitter
+            continue
+        return {insert.key for insert in batch}
+    raise TransientError("transaction kept conflicting")

@@ -1,0 +1,51 @@
+"""``/leads`` and a conversation's ``/messages`` (CONTRACT §7)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Query
+
+from whatrack import bootstrap
+from whatrack.api.auth import AUTHENTICATED, caller
+from whatrack.api.models import LeadDetail, LeadList, MessageList
+from whatrack.api.routers.responses import ConnectionFilter, Cursor, Id, Limit, json_response
+from whatrack.api.views import conversation_summary, lead_out, message_out
+from whatrack.domain.inbox import LeadSource
+
+router = Router()  # type: ignore[no-untyped-call]
+
+
+@router.get("/leads", middlewares=AUTHENTICATED)
+def list_leads(
+    limit: Limit = 50,
+    cursor: Cursor = None,
+    connection_id: ConnectionFilter = None,
+    source: Annotated[LeadSource | None, Query()] = None,
+    phone_number: Annotated[str | None, Query(alias="phoneNumber", min_length=1, max_length=40)] = None,
+) -> Response[LeadList]:
+    page = bootstrap.status_api().queries.leads(
+        caller(router).id,
+        limit=limit,
+        cursor=cursor,
+        source=source,
+        connection_id=connection_id,
+        phone_number=phone_number,
+    )
+    return json_response(LeadList(leads=[lead_out(lead) for lead in page.items], next_cursor=page.next_cursor))
+
+
+@router.get("/leads/<lead_id>", middlewares=AUTHENTICATED)
+def get_lead(lead_id: Id) -> Response[LeadDetail]:
+    detail = bootstrap.status_api().queries.lead(caller(router).id, lead_id)
+    return json_response(
+        LeadDetail(lead=lead_out(detail.lead), conversations=[conversation_summary(c) for c in detail.conversations])
+    )
+
+
+@router.get("/conversations/<conversation_id>/messages", middlewares=AUTHENTICATED)
+def list_messages(conversation_id: Id, limit: Limit = 50, cursor: Cursor = None) -> Response[MessageList]:
+    page = bootstrap.status_api().queries.messages(caller(router).id, conversation_id, limit=limit, cursor=cursor)
+    return json_response(MessageList(messages=[message_out(m) for m in page.items], next_cursor=page.next_cursor))

@@ -1,0 +1,47 @@
+"""``/tickets``: tickets of live traffic, one with its lead and whole timeline, closing (CONTRACT §7)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Body, Query
+
+from whatrack import bootstrap
+from whatrack.api.auth import AUTHENTICATED, caller
+from whatrack.api.models import TicketDetail, TicketDetailOut, TicketEnvelope, TicketList, TicketPatch
+from whatrack.api.routers.responses import ConnectionFilter, Cursor, Id, Limit, json_response
+from whatrack.api.views import lead_out, message_out, ticket_out
+
+router = Router()  # type: ignore[no-untyped-call]
+
+
+@router.get("/tickets", middlewares=AUTHENTICATED)
+def list_tickets(
+    limit: Limit = 50,
+    cursor: Cursor = None,
+    connection_id: ConnectionFilter = None,
+    status: Annotated[Literal["open", "closed"] | None, Query()] = None,
+) -> Response[TicketList]:
+    page = bootstrap.status_api().queries.tickets(
+        caller(router).id, limit=limit, cursor=cursor, connection_id=connection_id, status=status
+    )
+    return json_response(TicketList(tickets=[ticket_out(t) for t in page.items], next_cursor=page.next_cursor))
+
+
+@router.get("/tickets/<ticket_id>", middlewares=AUTHENTICATED)
+def get_ticket(ticket_id: Id) -> Response[TicketDetail]:
+    detail = bootstrap.status_api().queries.ticket(caller(router).id, ticket_id)
+    ticket = TicketDetailOut(
+        **ticket_out(detail.ticket).model_dump(),
+        lead=lead_out(detail.lead),
+        messages=[message_out(m) for m in detail.messages],
+    )
+    return json_response(TicketDetail(ticket=ticket))
+
+
+@router.patch("/tickets/<ticket_id>", middlewares=AUTHENTICATED)
+def patch_ticket(ticket_id: Id, body: Annotated[TicketPatch, Body()]) -> Response[TicketEnvelope]:
+    ticket = bootstrap.status_api().queries.close_ticket(caller(router).id, ticket_id)
+    return json_response(TicketEnvelope(ticket=ticket_out(ticket)))

@@ -1,0 +1,66 @@
+"""Routed changes: the webhook fields we handle, their queues, and the message a queue carries."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+
+class WebhookField(StrEnum):
+    HISTORY = "history"
+    STATE_SYNC = "smb_app_state_sync"
+    ECHOES = "smb_message_echoes"
+    MESSAGES = "messages"
+    ACCOUNT_UPDATE = "account_update"
+
+
+class QueueName(StrEnum):
+    HISTORY = "history"
+    CONTACTS = "contacts"
+    ECHOES = "echoes"
+    LIVE_MESSAGES = "live_messages"
+    ACCOUNT_UPDATES = "account_updates"
+
+
+QUEUE_FOR_FIELD: dict[WebhookField, QueueName] = {
+    WebhookField.HISTORY: QueueName.HISTORY,
+    WebhookField.STATE_SYNC: QueueName.CONTACTS,
+    WebhookField.ECHOES: QueueName.ECHOES,
+    WebhookField.MESSAGES: QueueName.LIVE_MESSAGES,
+    WebhookField.ACCOUNT_UPDATE: QueueName.ACCOUNT_UPDATES,
+}
+
+
+def known_field(name: str | None) -> WebhookField | None:
+    """The field named ``name``, or ``None`` for a field we do not route."""
+    return WebhookField(name) if name is not None and name in WebhookField._value2member_map_ else None
+
+
+class ChangeMessage(BaseModel):
+    """One routed change for one connection: what ``webhook_ingest`` puts on a field's queue.
+
+    Our own contract, strict and frozen. ``value`` is ``None`` when the change was too large for
+    a queue message: the consumer then reads it from the archived raw body (claim check) at
+    ``archive_key`` / ``entry_index`` / ``change_index``.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    version: Literal[1] = 1
+    field: WebhookField
+    log_id: str
+    connection_id: str
+    organization_id: str
+    archive_key: str
+    entry_index: int
+    change_index: int
+    waba_id: str | None = None
+    received_at: datetime
+    value: dict[str, Any] | None = None
+
+    @property
+    def by_reference(self) -> bool:
+        return self.value is None

@@ -1,0 +1,108 @@
+"""Leads, conversations and tickets, and the ticket rules of CONTRACT §8.3 (decision D2)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from whatrack.domain.ids import stable_id
+
+TICKET_WINDOW = timedelta(hours=24)
+
+
+class LeadSource(StrEnum):
+    DIRECT_CREATION = "direct_creation"
+    LIVE_MESSAGE = "live_message"
+    HISTORY_SYNC = "history_sync"
+    STATE_SYNC = "state_sync"
+
+
+class TicketOrigin(StrEnum):
+    NEW_CONTACT = "new_contact"
+    HISTORY_LEAD = "history_lead"
+    EXISTING = "existing"
+
+
+class TicketStatus(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+@dataclass(frozen=True)
+class Lead:
+    """One person of one organization (unique by E.164 phone and by user id)."""
+
+    id: str
+    organization_id: str
+    source: LeadSource
+    created_at: datetime
+    has_history: bool = False
+    phone_number: str | None = None
+    wa_id: str | None = None
+    user_id: str | None = None
+    push_name: str | None = None
+    is_active: bool = True
+    last_message_at: datetime | None = None
+    last_synced_at: datetime | None = None
+    deleted_at: datetime | None = None
+
+    @property
+    def is_history_lead(self) -> bool:
+        """§8.3: created by history sync, or holding imported history (contacts usually come first)."""
+        return self.source is LeadSource.HISTORY_SYNC or self.has_history
+
+
+@dataclass(frozen=True)
+class ResolvedLead:
+    lead: Lead
+    created: bool
+    tickets_opened: int = 0
+
+
+@dataclass(frozen=True)
+class Conversation:
+    """The one conversation of a lead on a connection."""
+
+    id: str
+    organization_id: str
+    lead_id: str
+    connection_id: str
+    created_at: datetime
+    last_message_at: datetime | None = None
+    message_count: int = 0
+
+
+def conversation_id_for(lead_id: str, connection_id: str) -> str:
+    """Deterministic: a lead has exactly one conversation per connection."""
+    return stable_id("conversation", lead_id, connection_id)
+
+
+@dataclass(frozen=True)
+class Ticket:
+    id: str
+    organization_id: str
+    connection_id: str
+    lead_id: str
+    conversation_id: str
+    source: str
+    originated_from: TicketOrigin
+    stage: str
+    status: TicketStatus
+    message_window_expires_at: datetime | None
+    created_at: datetime
+    last_message_at: datetime
+
+
+def ticket_origin(lead: Lead, *, lead_created_by_live_traffic: bool) -> TicketOrigin:
+    """§8.3 decision for a ticket opened by a live inbound message."""
+    if lead.is_history_lead:
+        return TicketOrigin.HISTORY_LEAD
+    if lead_created_by_live_traffic:
+        return TicketOrigin.NEW_CONTACT
+    return TicketOrigin.EXISTING
+
+
+def initial_window(origin: TicketOrigin, message_time: datetime) -> datetime | None:
+    """History leads get no 24 h window (product rule D2); everyone else gets message time + 24 h."""
+    return None if origin is TicketOrigin.HISTORY_LEAD else message_time + TICKET_WINDOW

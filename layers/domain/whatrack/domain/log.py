@@ -1,0 +1,70 @@
+"""The webhook and audit log: one webhook entry per change (and connection) of every signed body."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+
+class LogStatus(StrEnum):
+    RECEIVED = "received"
+    ROUTED = "routed"
+    PROCESSED = "processed"
+    FAILED = "failed"
+    REJECTED = "rejected"
+    IGNORED = "ignored"
+    UNMATCHED = "unmatched"
+
+
+STATUS_RANK: dict[LogStatus, int] = {
+    LogStatus.RECEIVED: 0,
+    LogStatus.ROUTED: 1,
+    LogStatus.UNMATCHED: 1,
+    LogStatus.IGNORED: 1,
+    LogStatus.REJECTED: 1,
+    LogStatus.PROCESSED: 2,
+    LogStatus.FAILED: 2,
+}
+"""An entry only moves to a status of equal or higher rank: a redelivery that is routed again
+never hides that the consumer already processed (or failed) the change."""
+
+
+@dataclass(frozen=True)
+class WebhookLogEntry:
+    id: str
+    at: datetime
+    status: LogStatus
+    archive_key: str
+    entry_index: int
+    change_index: int
+    field: str | None = None
+    event: str | None = None
+    error: str | None = None
+    connection_id: str | None = None
+    organization_id: str | None = None
+    phone_number_id: str | None = None
+    waba_id: str | None = None
+
+    @property
+    def rank(self) -> int:
+        return STATUS_RANK[self.status]
+
+
+class LogKind(StrEnum):
+    WEBHOOK = "webhook"
+    AUDIT = "audit"
+
+
+@dataclass(frozen=True)
+class LogRecord:
+    """A webhook or audit entry of one connection, as the logs view shows it."""
+
+    id: str
+    at: datetime
+    kind: LogKind
+    field: str | None = None
+    event: str | None = None
+    status: str | None = None
+    error: str | None = None
+    archive_key: str | None = None

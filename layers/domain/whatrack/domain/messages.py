@@ -1,0 +1,94 @@
+"""Messages: direction, source, delivery status (§8.4, §8.9) and the shapes we store and show."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from whatrack.domain.identity import same_number
+
+REVOKED_TYPE = "revoked"
+"""Type of a tombstone kept for a message revoked before it arrived."""
+MEDIA_PLACEHOLDER_TYPE = "media_placeholder"
+MODELLED_TYPES = frozenset({"text", MEDIA_PLACEHOLDER_TYPE, "image", "video", "audio", "document", "sticker"})
+"""Types whose content we map to ``body``/``media``; any other type keeps its raw content."""
+
+
+class MessageSource(StrEnum):
+    LIVE = "live"
+    HISTORY = "history"
+    APP_ECHO = "app_echo"
+
+
+class Direction(StrEnum):
+    INBOUND = "INBOUND"
+    OUTBOUND = "OUTBOUND"
+
+
+# Delivery states only move forward (§8.9); "failed" is terminal and records its error.
+STATUS_RANK: dict[str, int] = {"pending": 0, "sent": 1, "delivered": 2, "read": 3, "played": 4, "failed": 5}
+
+
+def status_rank(status: str | None) -> int:
+    return STATUS_RANK.get((status or "").lower(), -1)
+
+
+def status_from_history(history_status: str | None) -> str | None:
+    """``history_context.status`` (any case) → our message status."""
+    if not history_status:
+        return None
+    lowered = history_status.lower()
+    return "failed" if lowered == "error" else lowered if lowered in STATUS_RANK else None
+
+
+def direction_of(sender: str | None, business_number: str | None) -> Direction:
+    """§8.4: OUTBOUND when ``from`` is the business number, else INBOUND (a missing ``from`` is a customer)."""
+    return Direction.OUTBOUND if sender is not None and same_number(sender, business_number) else Direction.INBOUND
+
+
+@dataclass(frozen=True)
+class NewMessage:
+    """A message to insert if its (connection, wamid) is not stored yet."""
+
+    wamid: str
+    direction: Direction
+    source: MessageSource
+    type: str
+    timestamp: datetime
+    body: str | None = None
+    status: str | None = None
+    history_status: str | None = None
+    media: dict[str, Any] | None = None
+    meta_confirmed_at: datetime | None = None
+    deleted: bool = False
+    error: str | None = None
+    content: str | None = None
+
+
+@dataclass(frozen=True)
+class Media:
+    id: str | None
+    mime_type: str | None
+    caption: str | None
+
+
+@dataclass(frozen=True)
+class Message:
+    """A stored message, as the inbox shows it."""
+
+    id: str
+    conversation_id: str
+    direction: Direction
+    source: MessageSource
+    type: str
+    timestamp: datetime
+    body: str | None = None
+    status: str | None = None
+    history_status: str | None = None
+    media: Media | None = None
+    meta_confirmed_at: datetime | None = None
+    deleted: bool = False
+    error: str | None = None
+    content: str | None = None

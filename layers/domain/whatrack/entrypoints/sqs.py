@@ -1,0 +1,53 @@
+"""SQS batch plumbing shared by the consumer functions (Powertools partial batch responses)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import Json
+
+from whatrack import bootstrap
+from whatrack.domain.changes import ChangeMessage, WebhookField
+
+
+class ChangeRecord(SqsRecordModel):
+    """An SQS record whose body is a :class:`ChangeMessage`; parsing failures fail the record."""
+
+    body: Json[ChangeMessage]
+
+
+def change_batch_processor() -> BatchProcessor:
+    return BatchProcessor(event_type=EventType.SQS, model=ChangeRecord)
+
+
+def consumer_handler(handles: frozenset[WebhookField]) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
+    """The Lambda handler of a queue consumer: partial batch response, one record = one change.
+
+    A record that fails (unparseable body, a field this function does not handle, a transient
+    AWS error) is reported in ``batchItemFailures``; SQS retries it and, after
+    ``maxReceiveCount``, moves it to the queue's DLQ.
+    """
+    logger = Logger()
+    tracer = Tracer()
+    processor = change_batch_processor()
+
+    def record_handler(record: ChangeRecord) -> None:
+        consumer = bootstrap.change_consumer()
+        if record.eventSourceARN and record.eventSourceARN == bootstrap.consumer_settings().history_dlq_arn:
+            consumer.consume_dead_letter(record.body)
+        else:
+            consumer.consume(record.body, expected=handles)
+
+    @logger.inject_lambda_context
+    @tracer.capture_lambda_handler
+    def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        return dict(
+            process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
+        )
+
+    return lambda_handler

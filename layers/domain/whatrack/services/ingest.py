@@ -1,0 +1,207 @@
+"""Webhook ingest: verify, archive, classify, route, log.
+
+Order of operations (each step is what makes the next safe):
+
+1. size check (413) and signature over the raw bytes (401): nothing is stored for these;
+2. archive the raw body under a content-addressed key: from here on nothing is lost;
+3. classify every change (route / ignored / rejected) and match it to connections;
+4. send routed changes to their field's queue (by reference when too large);
+5. write one webhook-log entry per change and connection.
+
+A failure in 2, 4 or 5 raises :class:`TransientError` (HTTP 5xx), so Meta retries; every step
+is idempotent, so the retry is harmless.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from aws_lambda_powertools import Logger
+
+from whatrack.domain.changes import ChangeMessage, WebhookField
+from whatrack.domain.clock import utcnow
+from whatrack.domain.connections import ConnectionTarget
+from whatrack.domain.errors import ForbiddenError, PayloadTooLargeError, UnauthorizedError
+from whatrack.domain.ids import stable_id
+from whatrack.domain.log import LogStatus, WebhookLogEntry
+from whatrack.ports import ArchiveStore, ChangePublisher, ConnectionDirectory, WebhookLog, WebhookSecrets
+from whatrack.webhooks import signature
+from whatrack.webhooks.envelope import ClassifiedChange, Disposition, classify_body
+
+logger = Logger(child=True)
+
+_Lookups = dict[tuple[str, str | None], list[ConnectionTarget]]
+"""Directory answers memoized for one body (key: number or WABA, display number)."""
+
+
+@dataclass
+class IngestReport:
+    archive_key: str
+    entries: list[WebhookLogEntry] = field(default_factory=list)
+    messages: list[ChangeMessage] = field(default_factory=list)
+
+    def count(self, status: LogStatus) -> int:
+        return sum(1 for e in self.entries if e.status is status)
+
+
+def log_id_for(archive_key: str, entry_index: int, change_index: int, connection_id: str | None) -> str:
+    """Deterministic: a redelivered body updates the same log entries instead of adding new ones."""
+    return stable_id(archive_key, entry_index, change_index, connection_id or "")
+
+
+class IngestService:
+    def __init__(
+        self,
+        *,
+        archive: ArchiveStore,
+        publisher: ChangePublisher,
+        directory: ConnectionDirectory,
+        webhook_log: WebhookLog,
+        secrets: WebhookSecrets,
+        max_body_bytes: int,
+        inline_change_limit_bytes: int,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self._archive = archive
+        self._publisher = publisher
+        self._directory = directory
+        self._log = webhook_log
+        self._secrets = secrets
+        self._max_body_bytes = max_body_bytes
+        self._inline_limit = inline_change_limit_bytes
+        self._clock = clock
+
+    # ------------------------------------------------------------------ handshake
+    def verify_subscription(self, mode: str | None, token: str | None, challenge: str | None) -> str:
+        """Meta's GET handshake: echo ``challenge`` when mode and token match."""
+        expected = self._secrets.verify_token()
+        if (
+            mode != "subscribe"
+            or token is None
+            or challenge is None
+            or not hmac.compare_digest(token.encode(), expected.encode())
+        ):
+            raise ForbiddenError("verification token mismatch")
+        return challenge
+
+    # ------------------------------------------------------------------ delivery
+    def receive(self, raw: bytes, signature_header: str | None) -> IngestReport:
+        if len(raw) > self._max_body_bytes:
+            raise PayloadTooLargeError(f"body is larger than {self._max_body_bytes} bytes")
+        if not signature.verify(raw, signature_header, self._secrets.app_secret()):
+            raise UnauthorizedError("missing or invalid X-Hub-Signature-256")
+
+        received_at = self._clock()
+        archive_key = self._archive.put_raw(raw, received_at=received_at)
+        report = IngestReport(archive_key=archive_key)
+        lookups: _Lookups = {}
+
+        for change in classify_body(raw):
+            if change.disposition is Disposition.ROUTE:
+                self._route(change, archive_key, received_at, report, body_size=len(raw), lookups=lookups)
+            else:
+                report.entries.append(self._entry(change, archive_key, received_at, LogStatus(change.disposition)))
+
+        # "received" first: a consumer may finish before we write "routed", and its outcome must win
+        self._log.record(
+            [replace(e, status=LogStatus.RECEIVED) for e in report.entries if e.status is LogStatus.ROUTED]
+        )
+        self._publisher.publish(report.messages)
+        self._log.record(report.entries)
+        logger.info(
+            "webhook ingested",
+            extra={
+                "archive_key": archive_key,
+                "bytes": len(raw),
+                "routed": report.count(LogStatus.ROUTED),
+                "unmatched": report.count(LogStatus.UNMATCHED),
+                "ignored": report.count(LogStatus.IGNORED),
+                "rejected": report.count(LogStatus.REJECTED),
+            },
+        )
+        return report
+
+    def _targets(self, change: ClassifiedChange, lookups: _Lookups) -> list[ConnectionTarget]:
+        """Connections of a change; one directory read per distinct number per body."""
+        if change.webhook_field is WebhookField.ACCOUNT_UPDATE:
+            assert change.waba_id is not None
+            key = (f"WABA#{change.waba_id}", change.display_phone_number)
+            if key not in lookups:
+                lookups[key] = self._directory.targets_for_waba(change.waba_id, change.display_phone_number)
+        else:
+            assert change.phone_number_id is not None
+            key = (change.phone_number_id, None)
+            if key not in lookups:
+                lookups[key] = self._directory.targets_for_phone_number_id(change.phone_number_id)
+        return lookups[key]
+
+    def _route(
+        self,
+        change: ClassifiedChange,
+        archive_key: str,
+        received_at: datetime,
+        report: IngestReport,
+        *,
+        body_size: int,
+        lookups: _Lookups,
+    ) -> None:
+        targets = self._targets(change, lookups)
+        if not targets:
+            report.entries.append(
+                self._entry(
+                    change, archive_key, received_at, LogStatus.UNMATCHED, error="no connection for this number"
+                )
+            )
+            return
+        # A change is never larger than its body: only serialize to measure when the body is large.
+        inline = body_size <= self._inline_limit or (
+            len(json.dumps(change.value, ensure_ascii=False).encode()) <= self._inline_limit
+        )
+        for target in targets:
+            entry = self._entry(change, archive_key, received_at, LogStatus.ROUTED, target=target)
+            report.entries.append(entry)
+            report.messages.append(
+                ChangeMessage(
+                    field=change.webhook_field,
+                    log_id=entry.id,
+                    connection_id=target.connection_id,
+                    organization_id=target.organization_id,
+                    archive_key=archive_key,
+                    entry_index=change.entry_index,
+                    change_index=change.change_index,
+                    waba_id=change.waba_id,
+                    received_at=received_at,
+                    value=change.value if inline else None,
+                )
+            )
+
+    @staticmethod
+    def _entry(
+        change: ClassifiedChange,
+        archive_key: str,
+        received_at: datetime,
+        status: LogStatus,
+        *,
+        target: ConnectionTarget | None = None,
+        error: str | None = None,
+    ) -> WebhookLogEntry:
+        connection_id = target.connection_id if target else None
+        return WebhookLogEntry(
+            id=log_id_for(archive_key, change.entry_index, change.change_index, connection_id),
+            at=received_at,
+            status=status,
+            archive_key=archive_key,
+            entry_index=change.entry_index,
+            change_index=change.change_index,
+            field=change.field,
+            event=change.event,
+            error=error or change.error,
+            connection_id=connection_id,
+            organization_id=target.organization_id if target else None,
+            phone_number_id=change.phone_number_id,
+            waba_id=change.waba_id,
+        )

@@ -1,0 +1,88 @@
+"""What every processor shares: the ports it writes through, and the mapping of Meta's messages."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from whatrack.domain.changes import ChangeMessage
+from whatrack.domain.clock import from_unix, utcnow
+from whatrack.domain.connections import Connection
+from whatrack.domain.errors import TransientError
+from whatrack.domain.identity import ContactIdentity
+from whatrack.domain.messages import (
+    MODELLED_TYPES,
+    Direction,
+    MessageSource,
+    NewMessage,
+    direction_of,
+    status_from_history,
+)
+from whatrack.ports import (
+    AuditLog,
+    ConnectionRepository,
+    ConversationRepository,
+    HistorySyncStore,
+    LeadRepository,
+    MessageRepository,
+    TicketRepository,
+)
+from whatrack.webhooks.payloads import ContactBlock, MessageItem
+
+ChangeProcessor = Callable[[ChangeMessage, dict[str, Any]], None]
+"""Applies one routed change (its ``value``); raises ``ValidationError`` for a change it can never apply."""
+DeadLetterHook = Callable[[ChangeMessage, dict[str, Any] | None, str], None]
+"""Reacts to a change of its field that kept failing (the value, when it could still be read, and why)."""
+
+
+@dataclass(frozen=True)
+class InboxPorts:
+    """The storage ports the processors write through."""
+
+    connections: ConnectionRepository
+    sync: HistorySyncStore
+    leads: LeadRepository
+    conversations: ConversationRepository
+    messages: MessageRepository
+    tickets: TicketRepository
+    audit: AuditLog
+    clock: Callable[[], datetime] = utcnow
+
+    def connection(self, message: ChangeMessage) -> Connection:
+        """The change's connection (routed to it, so it exists: a miss is a read lagging behind)."""
+        connection = self.connections.get(message.connection_id)
+        if connection is None:
+            raise TransientError(f"connection {message.connection_id} not found")
+        return connection
+
+
+def identity_from_contacts(contacts: list[ContactBlock], wa_id: str | None, user_id: str | None) -> ContactIdentity:
+    """Match the ``contacts[]`` block of a counterpart (by wa_id or user id) for its name and ids."""
+    for contact in contacts:
+        if (wa_id and contact.wa_id == wa_id) or (user_id and contact.user_id == user_id) or len(contacts) == 1:
+            name = contact.profile.name if contact.profile else None
+            return ContactIdentity.of(wa_id=wa_id or contact.wa_id, user_id=user_id or contact.user_id, name=name)
+    return ContactIdentity.of(wa_id=wa_id, user_id=user_id)
+
+
+def new_message(
+    item: MessageItem, business: str | None, source: MessageSource, *, direction: Direction | None = None, **extra: Any
+) -> NewMessage:
+    """Meta's message → the message we insert (``extra`` overrides status, confirmation...)."""
+    history_status = item.history_context.status if item.history_context else None
+    return NewMessage(
+        wamid=item.id,
+        direction=direction or direction_of(item.from_, business),
+        source=source,
+        type=item.type,
+        timestamp=from_unix(item.timestamp),
+        body=item.body,
+        status=extra.pop("status", status_from_history(history_status)),
+        history_status=history_status.upper() if history_status else None,
+        media=item.media,
+        content=None if item.type in MODELLED_TYPES else item.raw_content(),
+        error="; ".join(e.text for e in item.errors) or None,
+        **extra,
+    )

@@ -1,0 +1,86 @@
+"""``messages``: live traffic. The only path that opens tickets (§8.3); statuses only forward (§8.9)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from aws_lambda_powertools import Logger
+
+from whatrack.domain.changes import ChangeMessage
+from whatrack.domain.clock import from_unix
+from whatrack.domain.connections import Connection
+from whatrack.domain.inbox import TICKET_WINDOW, LeadSource, initial_window, ticket_origin
+from whatrack.domain.messages import Direction, MessageSource
+from whatrack.services.processors.base import InboxPorts, identity_from_contacts, new_message
+from whatrack.webhooks.payloads import ContactBlock, MessageItem, MessagesValue
+
+logger = Logger(child=True)
+
+
+class MessagesProcessor:
+    def __init__(self, ports: InboxPorts) -> None:
+        self._ports = ports
+
+    def __call__(self, message: ChangeMessage, value: dict[str, Any]) -> None:
+        parsed = MessagesValue.model_validate(value)
+        ports = self._ports
+        connection = ports.connection(message)
+        business = parsed.metadata.display_phone_number or connection.display_phone_number
+        now = ports.clock()
+        for item in parsed.messages:
+            self._live_message(connection, business, parsed.contacts, item, now)
+        for status in parsed.statuses:
+            status_error = "; ".join(e.text for e in status.errors) or None
+            if not ports.messages.apply_status(connection.id, status.id, status.status.lower(), status_error):
+                logger.info("status not applied (unknown message or not newer)", extra={"wamid": status.id})
+        for error in parsed.errors:
+            logger.warning("messages error", extra={"code": error.code, "error": error.text})
+            ports.audit.record(
+                connection.id,
+                "messages_error",
+                now,
+                key=f"error:{message.log_id}:{error.code}",
+                error=f"{error.code}: {error.text}",
+            )
+
+    def _live_message(
+        self,
+        connection: Connection,
+        business: str | None,
+        contacts: list[ContactBlock],
+        item: MessageItem,
+        now: datetime,
+    ) -> None:
+        ports = self._ports
+        identity = identity_from_contacts(contacts, item.from_, item.from_user_id)
+        if not identity.known:
+            logger.warning("live message without a sender skipped", extra={"wamid": item.id})
+            return
+        at = from_unix(item.timestamp)
+        resolved = ports.leads.resolve(connection.organization_id, identity, LeadSource.LIVE_MESSAGE, now)
+        ports.leads.update(resolved.lead.id, message_at=at, push_name=identity.name, overwrite_name=True)
+        conversation_id = ports.conversations.ensure(
+            connection.organization_id, resolved.lead.id, connection.id, now, at
+        )
+        new = new_message(item, business, MessageSource.LIVE, direction=Direction.INBOUND, status=None)
+        ports.messages.insert(connection.organization_id, connection.id, conversation_id, new)
+        # §8.3: the only path that opens tickets; idempotent per message and per conversation
+        origin = ticket_origin(
+            resolved.lead,
+            lead_created_by_live_traffic=resolved.lead.source is LeadSource.LIVE_MESSAGE
+            and resolved.tickets_opened == 0,
+        )
+        opened = ports.tickets.open(
+            lead=resolved,
+            connection_id=connection.id,
+            conversation_id=conversation_id,
+            wamid=item.id,
+            origin=origin,
+            window=initial_window(origin, at),
+            message_at=at,
+        )
+        if opened is None:
+            open_id = ports.tickets.open_ticket_id(conversation_id)
+            if open_id is not None:
+                ports.tickets.touch(open_id, at, at + TICKET_WINDOW)

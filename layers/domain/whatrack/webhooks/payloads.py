@@ -1,0 +1,204 @@
+"""Tolerant models of the routed change values (``meta-webhooks.md`` shapes, odd ones included).
+
+Unknown keys are kept (``extra="allow"``): message content lives under a key named like its
+``type``. Empty strings where Meta may omit a value (BSUID rules) are read as missing.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+from whatrack.domain.identity import ContactIdentity, same_number
+
+
+def _blank_to_none(value: Any) -> Any:
+    if isinstance(value, str) and not value.strip():
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+OptStr = Annotated[str | None, BeforeValidator(_blank_to_none)]
+IdStr = Annotated[str, BeforeValidator(_blank_to_none), Field(min_length=1)]
+UnixTime = Annotated[int, BeforeValidator(lambda v: int(float(v)) if isinstance(v, str | int | float) else v)]
+
+MEDIA_TYPES = frozenset({"image", "video", "audio", "document", "sticker"})
+
+
+class _Tolerant(BaseModel):
+    model_config = ConfigDict(extra="allow", populate_by_name=True, frozen=True)
+
+
+class ErrorItem(_Tolerant):
+    code: int | str
+    title: OptStr = None
+    message: OptStr = None
+    error_data: dict[str, Any] | None = None
+
+    @property
+    def text(self) -> str:
+        details = (self.error_data or {}).get("details")
+        return str(self.message or self.title or details or f"error {self.code}")
+
+
+class HistoryContext(_Tolerant):
+    status: OptStr = None
+
+
+class MessageItem(_Tolerant):
+    """A message in a history thread, a media follow-up, a live ``messages[]`` or an echo."""
+
+    id: IdStr
+    from_: OptStr = Field(default=None, alias="from")
+    from_user_id: OptStr = None
+    to: OptStr = None
+    to_user_id: OptStr = None
+    timestamp: UnixTime
+    type: str = "unknown"
+    history_context: HistoryContext | None = None
+    errors: list[ErrorItem] = []
+
+    def content(self) -> dict[str, Any] | None:
+        value = (self.model_extra or {}).get(self.type)
+        return value if isinstance(value, dict) else None
+
+    @property
+    def body(self) -> str | None:
+        content = self.content() or {}
+        if self.type == "text":
+            return _blank_to_none(content.get("body"))
+        return _blank_to_none(content.get("caption"))
+
+    @property
+    def media(self) -> dict[str, Any] | None:
+        """``{"id", "mimeType", "caption"}`` for media types and placeholders, else ``None``."""
+        if self.type == "media_placeholder":
+            return {"id": None, "mimeType": None, "caption": None}
+        if self.type not in MEDIA_TYPES:
+            return None
+        content = self.content() or {}
+        return {
+            "id": _blank_to_none(content.get("id")),
+            "mimeType": _blank_to_none(content.get("mime_type")),
+            "caption": _blank_to_none(content.get("caption")),
+        }
+
+    def raw_content(self) -> str | None:
+        """Content of types we do not model (location, contacts, interactive, ...), kept as JSON."""
+        content = (self.model_extra or {}).get(self.type)
+        return None if content is None else json.dumps(content, ensure_ascii=False, sort_keys=True)
+
+
+class ThreadContext(_Tolerant):
+    wa_id: OptStr = None
+    user_id: OptStr = None
+    username: OptStr = None
+
+
+class Thread(_Tolerant):
+    id: OptStr = None
+    context: ThreadContext | None = None
+    messages: list[MessageItem] = []
+
+    def counterpart(self, business_number: str | None) -> ContactIdentity:
+        """The customer of this 1:1 thread (thread id/context, else the customer's own messages)."""
+        context = self.context or ThreadContext()
+        wa_id = self.id or context.wa_id
+        user_id = context.user_id
+        for message in self.messages:
+            if message.from_ and not same_number(message.from_, business_number):
+                wa_id = wa_id or message.from_
+                user_id = user_id or message.from_user_id
+            elif message.from_ is None and message.from_user_id:
+                user_id = user_id or message.from_user_id
+        return ContactIdentity.of(wa_id=wa_id, user_id=user_id)
+
+
+class ChunkMetadata(_Tolerant):
+    phase: int = Field(ge=0)
+    chunk_order: int = Field(ge=0)
+    progress: int = Field(ge=0, le=100)
+
+
+class HistoryItem(_Tolerant):
+    metadata: ChunkMetadata | None = None
+    threads: list[Thread] = []
+    errors: list[ErrorItem] = []
+
+
+class Metadata(_Tolerant):
+    display_phone_number: OptStr = None
+    phone_number_id: IdStr
+
+
+class Profile(_Tolerant):
+    name: OptStr = None
+    username: OptStr = None
+
+
+class ContactBlock(_Tolerant):
+    wa_id: OptStr = None
+    user_id: OptStr = None
+    profile: Profile | None = None
+
+
+class HistoryValue(_Tolerant):
+    metadata: Metadata
+    history: list[HistoryItem] = []
+    # media follow-ups: shaped like live traffic, no chunk metadata
+    messages: list[MessageItem] = []
+    message_echoes: list[MessageItem] = []
+    contacts: list[ContactBlock] = []
+
+
+class StateContact(_Tolerant):
+    full_name: OptStr = None
+    first_name: OptStr = None
+    phone_number: OptStr = None
+    user_id: OptStr = None
+    username: OptStr = None
+
+
+class StateSyncItem(_Tolerant):
+    type: str = "contact"
+    contact: StateContact = StateContact()
+    action: str
+    metadata: dict[str, Any] | None = None
+
+
+class StateSyncValue(_Tolerant):
+    metadata: Metadata
+    state_sync: list[StateSyncItem] = []
+
+
+class EchoesValue(_Tolerant):
+    metadata: Metadata
+    message_echoes: list[MessageItem] = []
+    contacts: list[ContactBlock] = []
+
+
+class StatusItem(_Tolerant):
+    id: IdStr
+    status: str
+    timestamp: UnixTime
+    recipient_id: OptStr = None
+    recipient_user_id: OptStr = None
+    errors: list[ErrorItem] = []
+
+
+class MessagesValue(_Tolerant):
+    metadata: Metadata
+    contacts: list[ContactBlock] = []
+    messages: list[MessageItem] = []
+    statuses: list[StatusItem] = []
+    errors: list[ErrorItem] = []
+
+
+class AccountUpdateValue(_Tolerant):
+    event: str
+    phone_number: OptStr = None
+    disconnection_info: dict[str, Any] | None = None

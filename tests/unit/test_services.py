@@ -1,0 +1,55 @@
+"""Services with in-memory fakes: organizations and their keys, connecting numbers."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.fakes import InMemoryConnections, InMemoryOrganizations, InMemoryVault, StaticSecrets
+from whatrack.api.models import NewConnection
+from whatrack.domain.connections import ConnectionMode, HistorySyncStatus
+from whatrack.domain.errors import ConflictError, NotFoundError, UnauthorizedError
+from whatrack.domain.organizations import hash_api_key
+from whatrack.services.connections import ConnectionService
+from whatrack.services.organizations import OrganizationService
+
+
+def test_organization_keys_are_stored_only_as_hashes() -> None:
+    repo = InMemoryOrganizations()
+    service = OrganizationService(repo, StaticSecrets())
+    organization, api_key = service.create("Acme")
+    assert api_key not in repo.by_hash and hash_api_key(api_key) in repo.by_hash
+    assert service.authenticate(f"Bearer {api_key}") == organization
+    for header in (None, "", "Bearer", "Basic abc", "Bearer wrong"):
+        with pytest.raises(UnauthorizedError):
+            service.authenticate(header)
+    with pytest.raises(UnauthorizedError):
+        service.require_admin("Bearer not-admin")
+    service.require_admin("Bearer admin-key")
+
+
+@pytest.mark.parametrize(
+    ("mode", "sync", "status"),
+    [
+        ("cloud_api", True, HistorySyncStatus.NOT_SUPPORTED),
+        ("coexistence", True, HistorySyncStatus.PENDING_CONSENT),
+        ("coexistence", False, HistorySyncStatus.NOT_REQUESTED),
+    ],
+)
+def test_initial_history_status(mode: str, sync: bool, status: HistorySyncStatus) -> None:
+    service = ConnectionService(InMemoryConnections(), InMemoryVault())
+    request = NewConnection.model_validate({"phoneNumberId": "123", "wabaId": "456", "mode": mode, "syncHistory": sync})
+    assert service.create("org", request.to_request()).history.status is status
+
+
+def test_connection_conflict_removes_the_stored_token_and_other_orgs_see_404() -> None:
+    vault = InMemoryVault()
+    service = ConnectionService(InMemoryConnections(), vault)
+    body = {"phoneNumberId": "123", "wabaId": "456", "mode": ConnectionMode.COEXISTENCE, "accessToken": "t1"}
+    first = service.create("org-a", NewConnection.model_validate(body).to_request())
+    assert vault.read(str(first.access_token_secret_id)) == "t1"
+    with pytest.raises(ConflictError):
+        service.create("org-b", NewConnection.model_validate({**body, "accessToken": "t2"}).to_request())
+    assert list(vault.secrets.values()) == ["t1"]
+    with pytest.raises(NotFoundError):
+        service.get("org-b", first.id)
+    assert service.get("org-a", first.id) == first

@@ -1,0 +1,90 @@
+"""Meta's wire format: every reference shape routes, signatures, tolerant payload models."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from pydantic import ValidationError
+
+from tests.builders.events import meta_bytes
+from tests.builders.samples import SAMPLES
+from whatrack.webhooks.envelope import Disposition, classify_body, locate_value
+from whatrack.webhooks.payloads import HistoryValue, MessageItem, Thread
+from whatrack.webhooks.signature import sign, verify
+
+
+@pytest.mark.parametrize("name", sorted(SAMPLES))
+def test_every_reference_shape_is_routable(name: str) -> None:
+    [change] = classify_body(meta_bytes(SAMPLES[name]))
+    assert change.disposition is Disposition.ROUTE, change.error
+    assert locate_value(json.loads(meta_bytes(SAMPLES[name])), change.entry_index, change.change_index) == change.value
+
+
+def test_signature_rejects_malformed_headers() -> None:
+    raw = b"{}"
+    good = sign(raw, "s")
+    assert verify(raw, good, "s")
+    for bad in ("", "sha1=" + good[7:], good[:-1], "sha256=", good + "00"):
+        assert not verify(raw, bad, "s")
+    assert not verify(raw, good, "")
+
+
+def test_payload_models_tolerate_the_odd_shapes() -> None:
+    value = HistoryValue.model_validate(
+        {
+            "metadata": {"phone_number_id": 209988776655443},
+            "history": [
+                {
+                    "metadata": {"phase": 0, "chunk_order": 1, "progress": 100},
+                    "threads": [
+                        {
+                            "id": "",
+                            "context": {"user_id": "BR.9"},
+                            "messages": [
+                                {
+                                    "from": "",
+                                    "from_user_id": "BR.9",
+                                    "id": "wamid.1",
+                                    "timestamp": 1751400000,
+                                    "type": "text",
+                                    "text": {"body": "oi"},
+                                    "history_context": {"status": "read", "from_me": False},
+                                    "new_key": 1,
+                                }
+                            ],
+                        }
+                    ],
+                },
+                {"metadata": {"phase": 1, "chunk_order": 2, "progress": 50}},  # empty chunk
+            ],
+        }
+    )
+    [message] = value.history[0].threads[0].messages
+    assert (message.from_, message.body, message.timestamp) == (None, "oi", 1751400000)
+    identity = value.history[0].threads[0].counterpart("5491155550100")
+    assert (identity.phone, identity.user_id) == (None, "BR.9")
+    assert value.history[1].threads == []
+
+
+def test_payload_models_reject_what_cannot_be_imported() -> None:
+    with pytest.raises(ValidationError):
+        MessageItem.model_validate({"id": "", "timestamp": "1"})
+    with pytest.raises(ValidationError):
+        HistoryValue.model_validate(
+            {
+                "metadata": {"phone_number_id": "1"},
+                "history": [{"metadata": {"phase": 0, "chunk_order": 1, "progress": 101}}],
+            }
+        )
+
+
+def test_media_of_placeholder_and_followup() -> None:
+    placeholder = MessageItem.model_validate({"id": "w", "timestamp": "1", "type": "media_placeholder"})
+    assert placeholder.media == {"id": None, "mimeType": None, "caption": None}
+    image = MessageItem.model_validate(
+        {"id": "w", "timestamp": "1", "type": "image", "image": {"id": "m1", "mime_type": "image/jpeg", "caption": "c"}}
+    )
+    assert image.media == {"id": "m1", "mimeType": "image/jpeg", "caption": "c"} and image.body == "c"
+    thread = Thread.model_validate({"messages": [{"from": "5491155550100", "id": "w", "timestamp": "1"}]})
+    assert not thread.counterpart("5491155550100").known
