@@ -14,7 +14,7 @@ export PYTHONPATH := $(CURDIR):$(CURDIR)/layers/domain
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: help dev run test lint format typecheck unit integration e2e infra build bench deploy clean openapi demo
+.PHONY: help dev run test lint format typecheck unit integration e2e infra build bench deploy clean openapi events demo
 
 help:
 	@echo "make run    - start the local stack on 127.0.0.1:\$${PORT:-3000} (installs what it needs)"
@@ -46,6 +46,7 @@ test: lint typecheck unit integration e2e infra
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-logo
 
 format: $(VENV)/.installed
 	$(VENV)/bin/ruff check --fix .
@@ -82,8 +83,11 @@ demo: $(VENV)/.installed
 openapi: $(VENV)/.installed
 	$(PY) scripts/export_openapi.py
 
+events: $(VENV)/.installed
+	$(PY) scripts/make_events.py
+
 bench: $(VENV)/.installed
 	$(PY) -m benchmarks
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(SAM_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache .import_linter_cache

@@ -14,6 +14,14 @@ from whatrack import bootstrap
 
 ROOT = Path(__file__).resolve().parent.parent
 EVENTS = ROOT / "events"
+TEST_ENVIRONMENT = {
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "POWERTOOLS_TRACE_DISABLED": "true",
+    "POWERTOOLS_METRICS_DISABLED": "true",
+    "POWERTOOLS_METRICS_NAMESPACE": "WhaTrackTest",
+}
 
 
 def load_event(relative: str) -> dict[str, Any]:
@@ -24,12 +32,8 @@ def load_event(relative: str) -> dict[str, Any]:
 def _fresh_dependencies(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Every test starts with no cached settings, services or AWS clients."""
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
-    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
-    monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "WhaTrackTest")
+    for name, value in TEST_ENVIRONMENT.items():
+        monkeypatch.setenv(name, value)
     bootstrap.reset()
     yield
     bootstrap.reset()

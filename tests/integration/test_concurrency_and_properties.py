@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from moto import mock_aws
-from moto.dynamodb.models import DynamoDBBackend
+from moto.dynamodb.responses import DynamoHandler
 
 from devstack.provision import Provisioned, provision
 from tests.builders import payloads as b
@@ -29,15 +29,18 @@ _ATOMIC = threading.RLock()
 @pytest.fixture
 def atomic_dynamodb(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """DynamoDB applies each request atomically; moto's in-memory backend does not lock, so the
-    emulation is made to (per request, as the real service) before racing threads against it."""
-    for name in ("put_item", "update_item", "delete_item", "transact_write_items", "get_item"):
-        original: Callable[..., Any] = getattr(DynamoDBBackend, name)
+    emulation is made to (per request, as the real service) before racing threads against it.
 
-        def locked(*args: Any, __original: Callable[..., Any] = original, **kwargs: Any) -> Any:
-            with _ATOMIC:
-                return __original(*args, **kwargs)
+    The lock covers the whole request, response included: moto serializes a read's item after
+    the backend call returns, so locking only the backend let a concurrent update change the
+    item while it was being serialized ("dictionary changed size during iteration")."""
+    original: Callable[..., Any] = DynamoHandler.call_action
 
-        monkeypatch.setattr(DynamoDBBackend, name, wraps(original)(locked))
+    def locked(*args: Any, **kwargs: Any) -> Any:
+        with _ATOMIC:
+            return original(*args, **kwargs)
+
+    monkeypatch.setattr(DynamoHandler, "call_action", wraps(original)(locked))
     yield
 
 

@@ -8,14 +8,17 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
+from moto import mock_aws
 
-from devstack.provision import Provisioned
+from devstack.provision import Provisioned, provision
 from devstack.runtime import LambdaContext
 from functions.status_api import app as status_app
 from tests.builders import payloads as b
 from tests.builders.events import http_event
+from tests.conftest import TEST_ENVIRONMENT
 from tests.integration.harness import Onboarding
 from tests.integration.test_concurrency_and_properties import CUSTOMERS, onboarding_events
+from whatrack import bootstrap
 
 
 def get(key: str | None, path: str, query: str = "") -> tuple[int, Any]:
@@ -26,17 +29,37 @@ def get(key: str | None, path: str, query: str = "") -> tuple[int, Any]:
     return result["statusCode"], json.loads(result["body"])
 
 
+@pytest.fixture(scope="module")
+def shared_world() -> Iterator[tuple[Provisioned, dict[str, Any]]]:
+    """One onboarded organization (and another one) for the whole module: built once per worker,
+    read by every test (only ``test_messages_oldest_first_and_tickets`` writes, and it ends where
+    it started: nine open tickets)."""
+    with pytest.MonkeyPatch.context() as patch, mock_aws():
+        for name, value in TEST_ENVIRONMENT.items():
+            patch.setenv(name, value)
+        patch.delenv("AWS_ENDPOINT_URL", raising=False)
+        stack = provision(None, environ={})
+        for name, value in stack.environment.items():
+            patch.setenv(name, value)
+        bootstrap.reset()
+        ob = Onboarding(stack)
+        connection = ob.connect()
+        for event in onboarding_events():
+            ob.deliver(event)
+        for index in range(7):  # more leads, for pagination
+            ob.deliver(b.live(f"wamid.page{index}", f"551197777{index:04d}", 1751500000 + index))
+        other = Onboarding(stack)
+        other.connect(phone_number_id="999888777")
+        yield stack, {"ob": ob, "key": ob.api_key, "connection": connection, "other_key": other.api_key}
+
+
 @pytest.fixture
-def world(aws: Provisioned) -> Iterator[dict[str, Any]]:
-    ob = Onboarding(aws)
-    connection = ob.connect()
-    for event in onboarding_events():
-        ob.deliver(event)
-    for index in range(7):  # more leads, for pagination
-        ob.deliver(b.live(f"wamid.page{index}", f"551197777{index:04d}", 1751500000 + index))
-    other = Onboarding(aws)
-    other.connect(phone_number_id="999888777")
-    yield {"ob": ob, "key": ob.api_key, "connection": connection, "other_key": other.api_key}
+def world(shared_world: tuple[Provisioned, dict[str, Any]], monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    stack, data = shared_world
+    for name, value in stack.environment.items():
+        monkeypatch.setenv(name, value)
+    bootstrap.reset()
+    return data
 
 
 def test_history_sync_detail_and_report(world: dict[str, Any]) -> None:
@@ -146,9 +169,9 @@ def test_every_route_with_an_id_is_401_without_key_and_404_for_another_organizat
         assert (status, body["error"]["code"]) == (404, "not_found"), path
     assert get(other, "/tickets", f"connectionId={world['connection']['id']}")[0] == 404
     assert get(other, "/leads", "limit=500")[1]["leads"] == []
-    ob: Onboarding = world["ob"]
-    ob.api_key = other
-    assert ob.api("PATCH", f"/tickets/{ticket['id']}", {"status": "closed"})[0] == 404
+    stranger = Onboarding(world["ob"].aws)
+    stranger.api_key = other
+    assert stranger.api("PATCH", f"/tickets/{ticket['id']}", {"status": "closed"})[0] == 404
 
 
 @pytest.mark.parametrize(
