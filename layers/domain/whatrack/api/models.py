@@ -15,7 +15,9 @@ IsoTime = Annotated[datetime, PlainSerializer(iso, return_type=str)]
 
 
 class WireModel(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True)
+    """camelCase on the wire; built from read models by attribute (``Model.model_validate(record)``)."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True, from_attributes=True)
 
 
 class ErrorDetail(WireModel):

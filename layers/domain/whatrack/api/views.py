@@ -12,7 +12,6 @@ from whatrack.api.models import (
     HistorySyncOut,
     LeadOut,
     LogEntryOut,
-    MediaOut,
     MessageOut,
     OrganizationOut,
     ReportOut,
@@ -98,15 +97,7 @@ def connection_out(connection: Connection, alert: tuple[str, datetime] | None = 
 
 
 def chunk_out(chunk: ChunkRecord) -> ChunkOut:
-    return ChunkOut(
-        phase=chunk.phase,
-        chunk_order=chunk.chunk_order,
-        progress=chunk.progress,
-        threads=chunk.threads,
-        messages=chunk.messages,
-        received_at=chunk.received_at,
-        status=chunk.status.value,
-    )
+    return ChunkOut.model_validate(chunk)
 
 
 def history_report(connection: Connection, chunks: list[ChunkRecord]) -> ReportOut | None:
@@ -127,75 +118,20 @@ def history_report(connection: Connection, chunks: list[ChunkRecord]) -> ReportO
 
 
 def log_out(record: LogRecord) -> LogEntryOut:
-    return LogEntryOut(
-        id=record.id,
-        at=record.at,
-        kind=record.kind.value,
-        field=record.field,
-        event=record.event,
-        status=record.status,
-        error=record.error,
-        archive_key=record.archive_key,
-    )
+    return LogEntryOut.model_validate(record)
 
 
 def lead_out(lead: Lead) -> LeadOut:
-    return LeadOut(
-        id=lead.id,
-        organization_id=lead.organization_id,
-        phone_number=lead.phone_number,
-        wa_id=lead.wa_id,
-        user_id=lead.user_id,
-        push_name=lead.push_name,
-        source=lead.source.value,
-        is_active=lead.is_active,
-        has_history=lead.has_history,
-        created_at=lead.created_at,
-        last_message_at=lead.last_message_at,
-        last_synced_at=lead.last_synced_at,
-        deleted_at=lead.deleted_at,
-    )
+    return LeadOut.model_validate(lead)
 
 
 def conversation_summary(conversation: Conversation) -> ConversationSummary:
-    return ConversationSummary(
-        id=conversation.id,
-        connection_id=conversation.connection_id,
-        last_message_at=conversation.last_message_at,
-        message_count=conversation.message_count,
-    )
+    return ConversationSummary.model_validate(conversation)
 
 
 def message_out(message: Message) -> MessageOut:
-    media = message.media
-    return MessageOut(
-        id=message.id,
-        conversation_id=message.conversation_id,
-        direction=message.direction.value,
-        source=message.source.value,
-        type=message.type,
-        body=message.body,
-        timestamp=message.timestamp,
-        status=message.status,
-        history_status=message.history_status,
-        media=MediaOut(id=media.id, mime_type=media.mime_type, caption=media.caption) if media else None,
-        meta_confirmed_at=message.meta_confirmed_at,
-        deleted=message.deleted,
-    )
+    return MessageOut.model_validate(message)
 
 
 def ticket_out(ticket: Ticket) -> TicketOut:
-    return TicketOut(
-        id=ticket.id,
-        organization_id=ticket.organization_id,
-        connection_id=ticket.connection_id,
-        lead_id=ticket.lead_id,
-        conversation_id=ticket.conversation_id,
-        source=ticket.source,
-        originated_from=ticket.originated_from.value,
-        stage=ticket.stage,
-        status=ticket.status.value,
-        message_window_expires_at=ticket.message_window_expires_at,
-        created_at=ticket.created_at,
-        last_message_at=ticket.last_message_at,
-    )
+    return TicketOut.model_validate(ticket)
