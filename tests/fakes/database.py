@@ -1,0 +1,293 @@
+"""The one in-memory "database" every fake shares, guarded by one lock.
+
+Rows mirror the items of the DynamoDB adapters (``whatrack/adapters/dynamo``): what an adapter
+keeps on one item is kept on one row here, so a counter the adapters move on the connection item
+(``messagesImported``, ``mediaPending``...) is visible through ``ConnectionRepository.get``, and
+the index sort keys the adapters write (``<iso time>#<id>``) are stored as the same strings, so
+the in-memory reader orders and pages exactly like the index queries.
+
+A few adapter writes are unconditional updates (or ``ADD`` counters) that DynamoDB applies to a
+missing item too, which creates a partial item. The fakes keep such partial rows where it matters
+(``ConnectionRow.connection is None``, ``MessageRow.stored is False``); each fake's docstring says
+what it does instead when it does not (``LeadRepository.update``, ``TicketRepository.touch``).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Any
+
+from whatrack.domain.clock import iso
+from whatrack.domain.connections import (
+    Connection,
+    ConnectionStatus,
+    ConnectionTarget,
+    HistorySyncState,
+    HistorySyncStatus,
+)
+from whatrack.domain.history import ChunkStatus
+from whatrack.domain.inbox import Conversation, Lead, Ticket
+from whatrack.domain.log import LogStatus
+from whatrack.domain.messages import Direction, Media, Message, MessageSource
+from whatrack.domain.organizations import Organization
+
+
+def utc(value: datetime) -> datetime:
+    """What ``UTCDateTimeAttribute`` gives back: the same instant, aware, in UTC (naive = UTC)."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utc_or_none(value: datetime | None) -> datetime | None:
+    return None if value is None else utc(value)
+
+
+def sort_key(at: datetime, unique: str) -> str:
+    """The adapters' index sort key ``<iso time, ms>#<id>``."""
+    return f"{iso(at)}#{unique}"
+
+
+# --------------------------------------------------------------------------- AccountsTable
+@dataclass
+class ConnectionRow:
+    """``CONN#<id>``: the connection, its history-sync state and its counters on one item.
+
+    ``connection is None`` for a partial item: a counter or state update DynamoDB applied to a
+    connection id that was never created (such an id can no longer be created: ``create``
+    finds the item and refuses).
+    """
+
+    connection: Connection | None = None
+    connection_status: ConnectionStatus | None = None
+    hs_status: HistorySyncStatus | None = None
+    hs_phase: int | None = None
+    hs_chunk_order: int | None = None
+    hs_progress: int | None = None
+    hs_started_at: datetime | None = None
+    hs_completed_at: datetime | None = None
+    hs_last_payload_at: datetime | None = None
+    hs_error_code: str | None = None
+    hs_error_message: str | None = None
+    counters: Counter[str] = field(default_factory=Counter)
+
+    def snapshot(self) -> Connection | None:
+        """The connection as ``DynamoConnectionRepository.get`` maps its item (``None`` if partial)."""
+        base = self.connection
+        if base is None or self.hs_status is None or self.connection_status is None:
+            return None
+        count = self.counters
+        history = HistorySyncState(
+            status=self.hs_status,
+            phase=self.hs_phase,
+            chunk_order=self.hs_chunk_order,
+            progress=self.hs_progress,
+            started_at=self.hs_started_at,
+            completed_at=self.hs_completed_at,
+            last_payload_at=self.hs_last_payload_at,
+            error_code=self.hs_error_code,
+            error_message=self.hs_error_message,
+            messages_imported=count["messages_imported"],
+            contacts_imported=count["contacts_imported"],
+            threads_imported=count["threads_imported"],
+            media_pending=count["media_pending"],
+        )
+        return base.model_copy(
+            update={
+                "connection_status": self.connection_status,
+                "history": history,
+                "history_lead_tickets": count["history_lead_tickets"],
+                "history_inbound": count["history_inbound"],
+                "history_outbound": count["history_outbound"],
+                "media_placeholders": count["media_placeholders"],
+                "media_received": count["media_received"],
+            }
+        )
+
+
+@dataclass
+class WabaLink:
+    target: ConnectionTarget
+    display_phone_number: str | None
+
+
+@dataclass(frozen=True)
+class ChunkRow:
+    phase: int
+    chunk_order: int
+    progress: int
+    threads: int
+    messages: int
+    received_at: datetime
+    status: ChunkStatus
+    log_id: str | None
+    error: str | None
+
+    @property
+    def sort_key(self) -> str:
+        """``CHUNK#<phase:03>#<order:06>``, the chunk item's sort key."""
+        return f"CHUNK#{self.phase:03d}#{self.chunk_order:06d}"
+
+
+# --------------------------------------------------------------------------- InboxTable
+@dataclass
+class LeadRow:
+    lead: Lead
+    tickets_opened: int = 0
+
+    @property
+    def sort_key(self) -> str:
+        return sort_key(self.lead.created_at, self.lead.id)
+
+
+@dataclass
+class MessageRow:
+    """``MSG#<connection>#<wamid>``. ``stored is False``: a partial item left by an unconditional
+    update of a wamid that was never inserted (no conversation, not listed, blocks the insert)."""
+
+    connection_id: str
+    wamid: str
+    stored: bool = True
+    conversation_id: str | None = None
+    organization_id: str | None = None
+    list_key: str | None = None
+    direction: Direction | None = None
+    source: MessageSource | None = None
+    type: str | None = None
+    timestamp: datetime | None = None
+    body: str | None = None
+    content: str | None = None
+    status: str | None = None
+    status_rank: int | None = None
+    history_status: str | None = None
+    media: dict[str, Any] | None = None
+    meta_confirmed_at: datetime | None = None
+    deleted: bool = False
+    error: str | None = None
+
+    def to_message(self) -> Message:
+        """As ``to_message`` of the messages adapter maps a stored item."""
+        assert self.conversation_id is not None and self.direction is not None and self.source is not None
+        assert self.type is not None and self.timestamp is not None
+        media = self.media if isinstance(self.media, dict) else None
+        return Message(
+            id=self.wamid,
+            conversation_id=self.conversation_id,
+            direction=self.direction,
+            source=self.source,
+            type=self.type,
+            body=self.body,
+            timestamp=self.timestamp,
+            status=self.status,
+            history_status=self.history_status,
+            media=Media(id=media.get("id"), mime_type=media.get("mimeType"), caption=media.get("caption"))
+            if media
+            else None,
+            meta_confirmed_at=self.meta_confirmed_at,
+            deleted=self.deleted,
+            error=self.error,
+            content=self.content,
+        )
+
+
+@dataclass
+class TicketRow:
+    ticket: Ticket
+    opened_by: str
+
+    @property
+    def sort_key(self) -> str:
+        """Both ticket indexes sort by ``<created (= first message) time>#<id>``."""
+        return sort_key(self.ticket.created_at, self.ticket.id)
+
+
+# --------------------------------------------------------------------------- LogTable
+@dataclass
+class WebhookRow:
+    """``LOG#<id>``: a webhook entry with its two index keys (per connection; unmatched per number)."""
+
+    id: str
+    at: str
+    last_at: str
+    status: LogStatus
+    rank: int
+    archive_key: str
+    entry_index: int
+    change_index: int
+    by_connection: str
+    by_connection_key: str
+    field: str | None = None
+    event: str | None = None
+    error: str | None = None
+    connection_id: str | None = None
+    organization_id: str | None = None
+    phone_number_id: str | None = None
+    waba_id: str | None = None
+    unmatched_number: str | None = None
+    unmatched_key: str | None = None
+
+
+@dataclass(frozen=True)
+class AuditRow:
+    id: str
+    connection_id: str
+    at: str
+    event: str
+    status: str | None
+    error: str | None
+
+    @property
+    def sort_key(self) -> str:
+        return f"{self.at}#{self.id}"
+
+
+# --------------------------------------------------------------------------- the database
+class InMemoryDatabase:
+    """Every table the fakes share; hold :attr:`lock` around any read or write of it."""
+
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        # AccountsTable
+        self.organizations: dict[str, tuple[Organization, str]] = {}
+        self.api_keys: dict[str, str] = {}
+        self.connections: dict[str, ConnectionRow] = {}
+        self.phone_number_guards: dict[str, ConnectionTarget] = {}
+        self.waba_links: dict[str, dict[str, WabaLink]] = {}
+        self.chunks: dict[str, dict[str, ChunkRow]] = {}
+        # InboxTable
+        self.leads: dict[str, LeadRow] = {}
+        self.phone_guards: dict[tuple[str, str], str] = {}
+        self.user_guards: dict[tuple[str, str], str] = {}
+        self.conversations: dict[str, Conversation] = {}
+        self.message_counts: Counter[str] = Counter()
+        self.messages: dict[tuple[str, str], MessageRow] = {}
+        self.open_tickets: dict[str, str] = {}
+        self.tickets: dict[str, TicketRow] = {}
+        self.markers: set[tuple[str, ...]] = set()
+        # LogTable
+        self.webhook_log: dict[str, WebhookRow] = {}
+        self.audit: dict[str, AuditRow] = {}
+        # side stores (S3, Secrets Manager)
+        self.objects: dict[str, bytes] = {}
+        self.secrets: dict[str, str] = {}
+
+    def connection_row(self, connection_id: str) -> ConnectionRow:
+        """The connection's row, created partial when missing (what an update of a missing item does)."""
+        row = self.connections.get(connection_id)
+        if row is None:
+            row = self.connections[connection_id] = ConnectionRow()
+        return row
+
+    def conversation(self, conversation_id: str) -> Conversation | None:
+        found = self.conversations.get(conversation_id)
+        if found is None:
+            return None
+        return replace(found, message_count=self.message_counts[conversation_id])
+
+    def add_marker(self, *parts: str) -> bool:
+        """An existence-only item put if absent: True the first time."""
+        if parts in self.markers:
+            return False
+        self.markers.add(parts)
+        return True

@@ -1,0 +1,466 @@
+"""The inbox in memory: leads, conversations, messages, tickets and the audit log.
+
+Each method applies the condition of its DynamoDB adapter (``whatrack/adapters/dynamo``), all
+or nothing under the database lock, and moves the same counters only when its insert happened.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from tests.fakes.database import AuditRow, InMemoryDatabase, LeadRow, MessageRow, TicketRow, sort_key, utc, utc_or_none
+from whatrack.domain.clock import iso
+from whatrack.domain.errors import TransientError
+from whatrack.domain.history import HistoryImportResult, ThreadImport
+from whatrack.domain.identity import ContactIdentity
+from whatrack.domain.ids import new_id, stable_id
+from whatrack.domain.inbox import (
+    Conversation,
+    Lead,
+    LeadSource,
+    ResolvedLead,
+    Ticket,
+    TicketOrigin,
+    TicketStatus,
+    conversation_id_for,
+)
+from whatrack.domain.messages import (
+    MEDIA_PLACEHOLDER_TYPE,
+    REVOKED_TYPE,
+    STATUS_RANK,
+    Direction,
+    MessageSource,
+    NewMessage,
+)
+
+TICKET_SOURCE = "incoming_message"
+FIRST_STAGE = "new"
+
+GuardKey = tuple[str, str, str]
+"""``("PHONE" | "USER", organization, value)``."""
+
+
+def _guard_keys(organization_id: str, identity: ContactIdentity) -> list[GuardKey]:
+    keys: list[GuardKey] = []
+    if identity.phone:
+        keys.append(("PHONE", organization_id, identity.phone))
+    if identity.user_id:
+        keys.append(("USER", organization_id, identity.user_id))
+    return keys
+
+
+class InMemoryLeads:
+    """:class:`whatrack.ports.LeadRepository`: one lead per (organization, E.164 phone) and per
+    (organization, user id), through guards, as ``DynamoLeadRepository``.
+
+    ``update`` of a lead id that was never created does nothing (DynamoDB would write a partial
+    lead item that no guard points to).
+    """
+
+    def __init__(self, *, db: InMemoryDatabase | None = None) -> None:
+        self._db = db or InMemoryDatabase()
+
+    def _guard(self, key: GuardKey) -> str | None:
+        kind, organization_id, value = key
+        guards = self._db.phone_guards if kind == "PHONE" else self._db.user_guards
+        return guards.get((organization_id, value))
+
+    def _set_guard_if_absent(self, key: GuardKey, lead_id: str) -> None:
+        kind, organization_id, value = key
+        guards = self._db.phone_guards if kind == "PHONE" else self._db.user_guards
+        guards.setdefault((organization_id, value), lead_id)
+
+    def _find(self, organization_id: str, identity: ContactIdentity) -> LeadRow | None:
+        """The phone's guard first, then the user id's: the first that leads to a stored lead."""
+        for key in _guard_keys(organization_id, identity):
+            lead_id = self._guard(key)
+            row = self._db.leads.get(lead_id) if lead_id else None
+            if row is not None:
+                return row
+        return None
+
+    def resolve(
+        self, organization_id: str, identity: ContactIdentity, source: LeadSource, now: datetime
+    ) -> ResolvedLead:
+        """The found lead as it was found (the missing half of its identity is linked after), or a new one."""
+        with self._db.lock:
+            found = self._find(organization_id, identity)
+            if found is not None:
+                resolved = ResolvedLead(found.lead, created=False, tickets_opened=found.tickets_opened)
+                self._link_identity(organization_id, found, identity)
+                return resolved
+            keys = _guard_keys(organization_id, identity)
+            if any(self._guard(key) is not None for key in keys):
+                raise TransientError("lead identity kept changing while resolving")
+            lead = Lead(
+                id=new_id(),
+                organization_id=organization_id,
+                source=source,
+                created_at=utc(now),
+                has_history=False,
+                phone_number=identity.phone,
+                wa_id=identity.wa_id,
+                user_id=identity.user_id,
+                push_name=identity.name,
+                is_active=True,
+            )
+            self._db.leads[lead.id] = LeadRow(lead)
+            for key in keys:
+                self._set_guard_if_absent(key, lead.id)
+            return ResolvedLead(lead, created=True)
+
+    def _link_identity(self, organization_id: str, row: LeadRow, identity: ContactIdentity) -> None:
+        lead = row.lead
+        changes: dict[str, Any] = {}
+        if identity.phone and not lead.phone_number:
+            changes["phone_number"] = identity.phone
+        if identity.wa_id and not lead.wa_id:
+            changes["wa_id"] = identity.wa_id
+        if identity.user_id and not lead.user_id:
+            changes["user_id"] = identity.user_id
+        if not changes:
+            return
+        for key in _guard_keys(organization_id, identity):
+            self._set_guard_if_absent(key, lead.id)
+        row.lead = replace(lead, **changes)
+
+    def find(self, organization_id: str, identity: ContactIdentity) -> Lead | None:
+        with self._db.lock:
+            found = self._find(organization_id, identity)
+            return None if found is None else found.lead
+
+    def update(
+        self,
+        lead_id: str,
+        *,
+        has_history: bool = False,
+        message_at: datetime | None = None,
+        push_name: str | None = None,
+        overwrite_name: bool = False,
+        synced_at: datetime | None = None,
+        active: bool | None = None,
+    ) -> None:
+        with self._db.lock:
+            row = self._db.leads.get(lead_id)
+            if row is None:
+                return
+            lead = row.lead
+            changes: dict[str, Any] = {}
+            if has_history:
+                changes["has_history"] = True
+            if push_name:
+                changes["push_name"] = push_name if overwrite_name or lead.push_name is None else lead.push_name
+            if synced_at is not None:
+                changes["last_synced_at"] = utc(synced_at)
+            if active is True:
+                changes |= {"is_active": True, "deleted_at": None}
+            elif active is False and synced_at is not None:
+                changes |= {"is_active": False, "deleted_at": utc(synced_at)}
+            if message_at is not None and (lead.last_message_at is None or lead.last_message_at < message_at):
+                changes["last_message_at"] = utc(message_at)
+            row.lead = replace(lead, **changes)
+
+
+class InMemoryConversations:
+    """:class:`whatrack.ports.ConversationRepository`: one conversation per (lead, connection).
+
+    Messages counted on a conversation before it was ensured show in its ``messageCount`` once it
+    is (as DynamoDB's partial item is filled in); until then the reader finds no conversation,
+    where ``DynamoReader.conversation`` would map the partial item.
+    """
+
+    def __init__(self, *, db: InMemoryDatabase | None = None) -> None:
+        self._db = db or InMemoryDatabase()
+
+    def ensure(
+        self, organization_id: str, lead_id: str, connection_id: str, now: datetime, last_message_at: datetime | None
+    ) -> str:
+        conversation_id = conversation_id_for(lead_id, connection_id)
+        with self._db.lock:
+            existing = self._db.conversations.get(conversation_id)
+            later = (
+                last_message_at is not None
+                and existing is not None
+                and existing.last_message_at is not None
+                and existing.last_message_at >= last_message_at
+            )
+            if later:
+                return conversation_id  # the upsert's condition says no: nothing is written
+            self._db.conversations[conversation_id] = Conversation(
+                id=conversation_id,
+                organization_id=organization_id,
+                lead_id=lead_id,
+                connection_id=connection_id,
+                created_at=existing.created_at if existing else utc(now),
+                last_message_at=utc(last_message_at)
+                if last_message_at is not None
+                else (existing.last_message_at if existing else None),
+            )
+        return conversation_id
+
+
+def _increments(message: NewMessage, *, history: bool) -> list[tuple[str, str, int]]:
+    """What the insert of ``message`` moves (``messages._counted_message``): (target, counter, amount)."""
+    moves = [("conversation", "message_count", 1)]
+    if history:
+        direction = "history_inbound" if message.direction is Direction.INBOUND else "history_outbound"
+        moves += [("connection", "messages_imported", 1), ("connection", direction, 1)]
+        if message.type == MEDIA_PLACEHOLDER_TYPE:
+            moves += [("connection", "media_pending", 1), ("connection", "media_placeholders", 1)]
+        elif message.media is not None and message.media.get("id"):
+            moves.append(("connection", "media_received", 1))
+    return moves
+
+
+class InMemoryMessages:
+    """:class:`whatrack.ports.MessageRepository`: unique per (connection, wamid), counters with the insert.
+
+    ``confirm_echo`` of a wamid that is not stored, and ``apply_status(..., must_exist=False)``,
+    are unconditional in the adapter: like it, they leave a partial row (not listed, never a
+    conversation's message) that refuses a later insert of that wamid.
+    """
+
+    def __init__(self, *, db: InMemoryDatabase | None = None) -> None:
+        self._db = db or InMemoryDatabase()
+
+    def _insert(
+        self, organization_id: str, connection_id: str, conversation_id: str, message: NewMessage, *, history: bool
+    ) -> bool:
+        key = (connection_id, message.wamid)
+        if key in self._db.messages:
+            return False
+        self._db.messages[key] = MessageRow(
+            connection_id=connection_id,
+            wamid=message.wamid,
+            conversation_id=conversation_id,
+            organization_id=organization_id,
+            list_key=sort_key(message.timestamp, message.wamid),
+            direction=message.direction,
+            source=message.source,
+            type=message.type,
+            timestamp=utc(message.timestamp),
+            body=message.body,
+            content=message.content,
+            status=message.status,
+            status_rank=STATUS_RANK.get(message.status or "", -1),
+            history_status=message.history_status,
+            media=copy.deepcopy(message.media),
+            meta_confirmed_at=utc_or_none(message.meta_confirmed_at),
+            deleted=message.deleted,
+            error=message.error,
+        )
+        for target, counter, amount in _increments(message, history=history):
+            if target == "conversation":
+                self._db.message_counts[conversation_id] += amount
+            else:
+                self._db.connection_row(connection_id).counters[counter] += amount
+        return True
+
+    def import_history(
+        self, organization_id: str, connection_id: str, threads: Sequence[ThreadImport]
+    ) -> HistoryImportResult:
+        new_messages = new_threads = 0
+        with self._db.lock:
+            for thread in threads:
+                if self._db.add_marker("HTHREAD", connection_id, thread.conversation_id):
+                    self._db.connection_row(connection_id).counters["threads_imported"] += 1
+                    new_threads += 1
+                for message in thread.messages:
+                    if self._insert(organization_id, connection_id, thread.conversation_id, message, history=True):
+                        new_messages += 1
+        return HistoryImportResult(new_messages=new_messages, new_threads=new_threads)
+
+    def insert(
+        self,
+        organization_id: str,
+        connection_id: str,
+        conversation_id: str,
+        message: NewMessage,
+        *,
+        history: bool = False,
+    ) -> bool:
+        with self._db.lock:
+            return self._insert(organization_id, connection_id, conversation_id, message, history=history)
+
+    def fill_media(
+        self, connection_id: str, wamid: str, media_type: str, media: dict[str, Any], body: str | None
+    ) -> bool:
+        with self._db.lock:
+            row = self._db.messages.get((connection_id, wamid))
+            if row is None or row.type != MEDIA_PLACEHOLDER_TYPE:
+                return False
+            row.type = media_type
+            row.media = copy.deepcopy(media)
+            if body:
+                row.body = body
+            counters = self._db.connection_row(connection_id).counters
+            counters["media_pending"] -= 1
+            counters["media_received"] += 1
+            return True
+
+    def _row(self, connection_id: str, wamid: str) -> MessageRow:
+        """The stored row, or a partial one (what an unconditional update of a missing item leaves)."""
+        key = (connection_id, wamid)
+        row = self._db.messages.get(key)
+        if row is None:
+            row = self._db.messages[key] = MessageRow(connection_id=connection_id, wamid=wamid, stored=False)
+        return row
+
+    def confirm_echo(self, connection_id: str, wamid: str, confirmed_at: datetime) -> None:
+        with self._db.lock:
+            row = self._row(connection_id, wamid)
+            row.source = MessageSource.APP_ECHO
+            row.meta_confirmed_at = row.meta_confirmed_at or utc(confirmed_at)
+            self.apply_status(connection_id, wamid, "sent", None, must_exist=True)
+
+    def restore_revoked(self, connection_id: str, message: NewMessage) -> bool:
+        """Only a ``revoked`` tombstone takes the original's content (it stays deleted; its status rank
+        and its place in the conversation's order are not touched, as in the adapter)."""
+        with self._db.lock:
+            row = self._db.messages.get((connection_id, message.wamid))
+            if row is None or row.type != REVOKED_TYPE:
+                return False
+            row.type = message.type
+            row.timestamp = utc(message.timestamp)
+            if message.body is not None:
+                row.body = message.body
+            if message.content is not None:
+                row.content = message.content
+            if message.media is not None:
+                row.media = copy.deepcopy(message.media)
+            if message.status is not None:
+                row.status = message.status
+            return True
+
+    def mark_deleted(self, connection_id: str, wamid: str) -> bool:
+        with self._db.lock:
+            row = self._db.messages.get((connection_id, wamid))
+            if row is None:
+                return False
+            row.deleted = True
+            return True
+
+    def apply_status(
+        self, connection_id: str, wamid: str, status: str, error: str | None, *, must_exist: bool = True
+    ) -> bool:
+        rank = STATUS_RANK.get(status)
+        if rank is None:
+            return False
+        with self._db.lock:
+            if must_exist:
+                row = self._db.messages.get((connection_id, wamid))
+                if row is None or (row.status_rank is not None and row.status_rank >= rank):
+                    return False
+            else:
+                row = self._row(connection_id, wamid)
+            row.status, row.status_rank = status, rank
+            if error:
+                row.error = error
+            return True
+
+
+class InMemoryTickets:
+    """:class:`whatrack.ports.TicketRepository`: one open ticket per conversation, one per opening wamid.
+
+    ``touch`` of a ticket id that does not exist does nothing (DynamoDB would write a partial
+    ticket item holding ``lastMessageAt`` only), and ``open`` counts ``ticketsOpened`` only on a
+    lead that exists (DynamoDB's ``ADD`` would create a partial lead item).
+    """
+
+    def __init__(self, *, db: InMemoryDatabase | None = None) -> None:
+        self._db = db or InMemoryDatabase()
+
+    def open(
+        self,
+        *,
+        lead: ResolvedLead,
+        connection_id: str,
+        conversation_id: str,
+        wamid: str,
+        origin: TicketOrigin,
+        window: datetime | None,
+        message_at: datetime,
+    ) -> str | None:
+        with self._db.lock:
+            db = self._db
+            opened_by = ("TICKETBY", connection_id, wamid)
+            if conversation_id in db.open_tickets or opened_by in db.markers:
+                return None
+            ticket = Ticket(
+                id=new_id(),
+                organization_id=lead.lead.organization_id,
+                connection_id=connection_id,
+                lead_id=lead.lead.id,
+                conversation_id=conversation_id,
+                source=TICKET_SOURCE,
+                originated_from=origin,
+                stage=FIRST_STAGE,
+                status=TicketStatus.OPEN,
+                message_window_expires_at=utc_or_none(window),
+                created_at=utc(message_at),
+                last_message_at=utc(message_at),
+            )
+            db.tickets[ticket.id] = TicketRow(ticket, opened_by=wamid)
+            db.open_tickets[conversation_id] = ticket.id
+            db.markers.add(opened_by)
+            lead_row = db.leads.get(lead.lead.id)
+            if lead_row is not None:
+                lead_row.tickets_opened += 1
+            if origin is TicketOrigin.HISTORY_LEAD:
+                db.connection_row(connection_id).counters["history_lead_tickets"] += 1
+            return ticket.id
+
+    def open_ticket_id(self, conversation_id: str) -> str | None:
+        with self._db.lock:
+            return self._db.open_tickets.get(conversation_id)
+
+    def touch(self, ticket_id: str, message_at: datetime, window: datetime) -> None:
+        """A non-null window of an open ticket moves forward; ``lastMessageAt`` moves forward (any status)."""
+        with self._db.lock:
+            row = self._db.tickets.get(ticket_id)
+            if row is None:
+                return
+            ticket = row.ticket
+            current = ticket.message_window_expires_at
+            if current is not None and current < window and ticket.status is TicketStatus.OPEN:
+                ticket = replace(ticket, message_window_expires_at=utc(window))
+            if ticket.last_message_at < message_at:
+                ticket = replace(ticket, last_message_at=utc(message_at))
+            row.ticket = ticket
+
+    def close(self, ticket_id: str, conversation_id: str) -> None:
+        """Both or neither: the ticket is open and it is the one holding this conversation."""
+        with self._db.lock:
+            row = self._db.tickets.get(ticket_id)
+            if row is None or row.ticket.status is not TicketStatus.OPEN:
+                return
+            if self._db.open_tickets.get(conversation_id) != ticket_id:
+                return
+            row.ticket = replace(row.ticket, status=TicketStatus.CLOSED)
+            del self._db.open_tickets[conversation_id]
+
+
+class InMemoryAuditLog:
+    """:class:`whatrack.ports.AuditLog`: the first entry of a (connection, key) stays; replays add none."""
+
+    def __init__(self, *, db: InMemoryDatabase | None = None) -> None:
+        self._db = db or InMemoryDatabase()
+
+    def record(
+        self,
+        connection_id: str,
+        event: str,
+        at: datetime,
+        *,
+        key: str,
+        status: str | None = None,
+        error: str | None = None,
+    ) -> None:
+        audit_id = stable_id("audit", connection_id, key)
+        with self._db.lock:
+            if audit_id not in self._db.audit:
+                self._db.audit[audit_id] = AuditRow(audit_id, connection_id, iso(at) or "", event, status, error)

@@ -1,0 +1,251 @@
+"""The webhook path's ports in memory: archive, publisher, secrets, connection directory, webhook log."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from tests.fakes.database import InMemoryDatabase, WabaLink, WebhookRow
+from whatrack.domain.changes import ChangeMessage
+from whatrack.domain.clock import iso, parse_iso
+from whatrack.domain.connections import ConnectionTarget, digits_only
+from whatrack.domain.errors import TransientError
+from whatrack.domain.log import STATUS_RANK, LogStatus, WebhookLogEntry
+
+ARCHIVE_PREFIX = "webhooks/sha256/"
+
+
+class InMemoryArchive:
+    """:class:`whatrack.ports.ArchiveStore`: content-addressed like ``S3ArchiveStore`` (same keys)."""
+
+    def __init__(self, *, fail: bool = False, db: InMemoryDatabase | None = None) -> None:
+        self._db = db or InMemoryDatabase()
+        self.puts = 0
+        self.fail = fail
+
+    @property
+    def objects(self) -> dict[str, bytes]:
+        return self._db.objects
+
+    def put_raw(self, raw: bytes, *, received_at: datetime) -> str:
+        if self.fail:
+            raise TransientError("archive put failed (ServiceUnavailable)")
+        digest = hashlib.sha256(raw).hexdigest()
+        key = f"{ARCHIVE_PREFIX}{digest[:2]}/{digest}"
+        with self._db.lock:
+            self.puts += 1
+            self._db.objects.setdefault(key, bytes(raw))
+        return key
+
+    def get_raw(self, key: str) -> bytes:
+        with self._db.lock:
+            found = self._db.objects.get(key)
+        if found is None:
+            raise TransientError("archive get failed (NoSuchKey)")
+        return found
+
+
+class RecordingPublisher:
+    """:class:`whatrack.ports.ChangePublisher`: keeps every published message, in order, in :attr:`sent`."""
+
+    def __init__(self, *, fail: bool = False, db: InMemoryDatabase | None = None) -> None:
+        self._db = db or InMemoryDatabase()
+        self.sent: list[ChangeMessage] = []
+        self.fail = fail
+
+    def publish(self, messages: Sequence[ChangeMessage]) -> None:
+        if self.fail and messages:
+            raise TransientError("queue send failed (ServiceUnavailable)")
+        with self._db.lock:
+            self.sent.extend(messages)
+
+
+class StaticSecrets:
+    """:class:`whatrack.ports.WebhookSecrets` and :class:`whatrack.ports.AdminCredentials`."""
+
+    def __init__(self, app_secret: str = "test-secret", verify_token: str = "test-token") -> None:
+        self._app_secret = app_secret
+        self._verify_token = verify_token
+
+    def app_secret(self) -> str:
+        return self._app_secret
+
+    def verify_token(self) -> str:
+        return self._verify_token
+
+    def admin_api_key(self) -> str:
+        return "admin-key"
+
+
+class InMemoryDirectory:
+    """:class:`whatrack.ports.ConnectionDirectory` over the phone-number guards and WABA links that
+    :class:`tests.fakes.accounts.InMemoryConnections` writes (or :meth:`add` writes directly)."""
+
+    def __init__(self, *, db: InMemoryDatabase | None = None) -> None:
+        self._db = db or InMemoryDatabase()
+
+    def add(self, phone_number_id: str, waba_id: str, display: str | None, target: ConnectionTarget) -> None:
+        """Route ``phone_number_id`` (and ``waba_id``) to ``target`` without creating a connection."""
+        with self._db.lock:
+            self._db.phone_number_guards[phone_number_id] = target
+            self._db.waba_links.setdefault(waba_id, {})[target.connection_id] = WabaLink(target, display)
+
+    def targets_for_phone_number_id(self, phone_number_id: str) -> list[ConnectionTarget]:
+        with self._db.lock:
+            target = self._db.phone_number_guards.get(phone_number_id)
+        return [target] if target else []
+
+    def targets_for_waba(self, waba_id: str, display_phone_number: str | None) -> list[ConnectionTarget]:
+        """Links of the WABA by connection id; with a number, those showing it (any notation), else
+        those that have no number (as ``DynamoConnectionDirectory``)."""
+        with self._db.lock:
+            links = [link for _, link in sorted(self._db.waba_links.get(waba_id, {}).items())]
+        wanted = digits_only(display_phone_number)
+        if wanted is not None:
+            links = [link for link in links if digits_only(link.display_phone_number) == wanted] or [
+                link for link in links if link.display_phone_number is None
+            ]
+        return [link.target for link in links]
+
+
+def _partition(entry: WebhookLogEntry) -> str:
+    if entry.connection_id is not None:
+        return f"CONN#{entry.connection_id}"
+    return f"NOCONN#{entry.at.date().isoformat()}"
+
+
+def _entry(row: WebhookRow) -> WebhookLogEntry:
+    return WebhookLogEntry(
+        id=row.id,
+        at=parse_iso(row.at) or datetime.now(UTC),
+        status=row.status,
+        archive_key=row.archive_key,
+        entry_index=row.entry_index,
+        change_index=row.change_index,
+        field=row.field,
+        event=row.event,
+        error=row.error,
+        connection_id=row.connection_id,
+        organization_id=row.organization_id,
+        phone_number_id=row.phone_number_id,
+        waba_id=row.waba_id,
+    )
+
+
+class InMemoryWebhookLog:
+    """:class:`whatrack.ports.WebhookLog` with ``DynamoWebhookLog``'s conditions.
+
+    An entry is written only when it is new or its status ranks at least as high as the stored
+    one (:data:`whatrack.domain.log.STATUS_RANK`); ``at`` is the first time it was written (ms).
+    """
+
+    def __init__(self, *, db: InMemoryDatabase | None = None) -> None:
+        self._db = db or InMemoryDatabase()
+
+    @property
+    def entries(self) -> dict[str, WebhookLogEntry]:
+        """Every entry as it is stored now, by id."""
+        with self._db.lock:
+            return {log_id: _entry(row) for log_id, row in self._db.webhook_log.items()}
+
+    def entry(self, log_id: str) -> WebhookLogEntry | None:
+        with self._db.lock:
+            row = self._db.webhook_log.get(log_id)
+            return None if row is None else _entry(row)
+
+    def record(self, entries: Sequence[WebhookLogEntry]) -> None:
+        with self._db.lock:
+            for entry in entries:
+                self._record_one(entry)
+
+    def _record_one(self, entry: WebhookLogEntry) -> None:
+        at = iso(entry.at)
+        assert at is not None
+        row = self._db.webhook_log.get(entry.id)
+        if row is not None and row.rank > entry.rank:
+            return
+        first_key = f"{at}#{entry.id}"
+        if row is None:
+            row = WebhookRow(
+                id=entry.id,
+                at=at,
+                last_at=at,
+                status=entry.status,
+                rank=entry.rank,
+                archive_key=entry.archive_key,
+                entry_index=entry.entry_index,
+                change_index=entry.change_index,
+                by_connection=_partition(entry),
+                by_connection_key=first_key,
+            )
+            self._db.webhook_log[entry.id] = row
+        row.last_at = at
+        row.status = entry.status
+        row.rank = entry.rank
+        row.archive_key = entry.archive_key
+        row.entry_index = entry.entry_index
+        row.change_index = entry.change_index
+        row.by_connection = _partition(entry)
+        row.field = entry.field
+        row.event = entry.event
+        row.error = entry.error
+        row.connection_id = entry.connection_id
+        row.organization_id = entry.organization_id
+        row.phone_number_id = entry.phone_number_id
+        row.waba_id = entry.waba_id
+        if entry.status is LogStatus.UNMATCHED and entry.phone_number_id is not None:
+            row.unmatched_number = entry.phone_number_id
+            row.unmatched_key = row.unmatched_key or first_key
+        else:
+            row.unmatched_number = row.unmatched_key = None
+
+    def set_status(self, log_id: str, status: LogStatus, at: datetime, error: str | None = None) -> bool:
+        with self._db.lock:
+            row = self._db.webhook_log.get(log_id)
+            if row is None or row.rank > STATUS_RANK[status]:
+                return False
+            row.status = status
+            row.rank = STATUS_RANK[status]
+            row.last_at = iso(at) or ""
+            row.error = error or None
+            if status is not LogStatus.UNMATCHED:
+                row.unmatched_number = row.unmatched_key = None
+            return True
+
+    def unmatched(self, phone_number_id: str) -> list[WebhookLogEntry]:
+        """Unmatched entries of the number, oldest first, with the fields the index query maps."""
+        with self._db.lock:
+            rows = sorted(
+                (r for r in self._db.webhook_log.values() if r.unmatched_number == phone_number_id),
+                key=lambda r: r.unmatched_key or "",
+            )
+            return [
+                WebhookLogEntry(
+                    id=r.id,
+                    at=parse_iso(r.at) or datetime.now(UTC),
+                    status=r.status,
+                    archive_key=r.archive_key,
+                    entry_index=r.entry_index,
+                    change_index=r.change_index,
+                    field=r.field,
+                    event=r.event,
+                    phone_number_id=r.phone_number_id,
+                    waba_id=r.waba_id,
+                )
+                for r in rows
+            ]
+
+    def attach(self, log_id: str, target: ConnectionTarget) -> bool:
+        with self._db.lock:
+            row = self._db.webhook_log.get(log_id)
+            if row is None or row.status is not LogStatus.UNMATCHED:
+                return False
+            row.connection_id = target.connection_id
+            row.organization_id = target.organization_id
+            row.by_connection = f"CONN#{target.connection_id}"
+            row.status = LogStatus.ROUTED
+            row.rank = STATUS_RANK[LogStatus.ROUTED]
+            row.error = None
+            row.unmatched_number = row.unmatched_key = None
+            return True

@@ -1,0 +1,208 @@
+"""The whole service in memory: every fake on one database, the services wired to them, and a pump.
+
+``world.deliver(document, ...)`` signs each Meta document, posts it through ``IngestService.receive``
+and then hands every published :class:`ChangeMessage` to ``ChangeConsumer.consume`` (first
+published, first consumed), as the queues and their consumers would.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from tests.builders.events import meta_bytes
+from tests.fakes.accounts import InMemoryConnections, InMemoryHistorySync, InMemoryOrganizations, InMemoryVault
+from tests.fakes.database import InMemoryDatabase
+from tests.fakes.inbox import InMemoryAuditLog, InMemoryConversations, InMemoryLeads, InMemoryMessages, InMemoryTickets
+from tests.fakes.reader import InMemoryReader
+from tests.fakes.webhooks import (
+    InMemoryArchive,
+    InMemoryDirectory,
+    InMemoryWebhookLog,
+    RecordingPublisher,
+    StaticSecrets,
+)
+from whatrack.domain.changes import ChangeMessage
+from whatrack.domain.clock import utcnow
+from whatrack.domain.connections import Connection, ConnectionMode, ConnectionRequest
+from whatrack.domain.inbox import Lead, Ticket
+from whatrack.domain.log import LogRecord
+from whatrack.domain.messages import Message
+from whatrack.domain.organizations import Organization
+from whatrack.services.connections import ConnectionService
+from whatrack.services.consumer import ChangeConsumer
+from whatrack.services.ingest import IngestReport, IngestService
+from whatrack.services.organizations import OrganizationService
+from whatrack.services.processors.base import InboxPorts
+from whatrack.services.processors.registry import build_registry
+from whatrack.services.queries import InboxQueries
+from whatrack.services.replay import UnmatchedReplayer
+from whatrack.webhooks.signature import sign
+
+MAX_BODY_BYTES = 10 * 1024 * 1024
+INLINE_CHANGE_LIMIT_BYTES = 200_000
+
+
+class InMemoryWorld:
+    """Every port faked on one :class:`InMemoryDatabase`, plus the services built on them."""
+
+    def __init__(
+        self,
+        *,
+        app_secret: str = "test-secret",
+        verify_token: str = "test-token",
+        clock: Callable[[], datetime] = utcnow,
+        max_body_bytes: int = MAX_BODY_BYTES,
+        inline_change_limit_bytes: int = INLINE_CHANGE_LIMIT_BYTES,
+    ) -> None:
+        self.db = db = InMemoryDatabase()
+        self.clock = clock
+        self.max_body_bytes = max_body_bytes
+        self.inline_change_limit_bytes = inline_change_limit_bytes
+        # webhook path
+        self.archive = InMemoryArchive(db=db)
+        self.publisher = RecordingPublisher(db=db)
+        self.secrets = StaticSecrets(app_secret=app_secret, verify_token=verify_token)
+        self.directory = InMemoryDirectory(db=db)
+        self.webhook_log = InMemoryWebhookLog(db=db)
+        # accounts
+        self.organizations = InMemoryOrganizations(db=db)
+        self.vault = InMemoryVault(db=db)
+        self.connections = InMemoryConnections(db=db)
+        self.sync = InMemoryHistorySync(db=db)
+        # inbox
+        self.leads = InMemoryLeads(db=db)
+        self.conversations = InMemoryConversations(db=db)
+        self.messages = InMemoryMessages(db=db)
+        self.tickets = InMemoryTickets(db=db)
+        self.audit = InMemoryAuditLog(db=db)
+        self.reader = InMemoryReader(db=db)
+        self.ports = InboxPorts(
+            connections=self.connections,
+            sync=self.sync,
+            leads=self.leads,
+            conversations=self.conversations,
+            messages=self.messages,
+            tickets=self.tickets,
+            audit=self.audit,
+            clock=clock,
+        )
+        self._ingest: IngestService | None = None
+        self._consumer: ChangeConsumer | None = None
+        self._consumed = 0
+
+    # ------------------------------------------------------------------ services
+    def ingest_service(self) -> IngestService:
+        if self._ingest is None:
+            self._ingest = IngestService(
+                archive=self.archive,
+                publisher=self.publisher,
+                directory=self.directory,
+                webhook_log=self.webhook_log,
+                secrets=self.secrets,
+                max_body_bytes=self.max_body_bytes,
+                inline_change_limit_bytes=self.inline_change_limit_bytes,
+                clock=self.clock,
+            )
+        return self._ingest
+
+    def consumer(self) -> ChangeConsumer:
+        """One consumer for every field, with the processors of ``build_registry(self.ports)``."""
+        if self._consumer is None:
+            registry = build_registry(self.ports)
+            self._consumer = ChangeConsumer(
+                self.archive,
+                registry.processors,
+                self.webhook_log,
+                dead_letter_hooks=registry.dead_letter_hooks,
+                clock=self.clock,
+            )
+        return self._consumer
+
+    def replayer(self) -> UnmatchedReplayer:
+        return UnmatchedReplayer(self.webhook_log, self.publisher)
+
+    def connection_service(self) -> ConnectionService:
+        return ConnectionService(self.connections, self.vault, self.replayer())
+
+    def organization_service(self) -> OrganizationService:
+        return OrganizationService(self.organizations, self.secrets)
+
+    def queries(self) -> InboxQueries:
+        return InboxQueries(self.reader, self.connections, self.tickets)
+
+    # ------------------------------------------------------------------ onboarding
+    def organization(self, name: str = "Acme") -> Organization:
+        organization, _ = self.organization_service().create(name)
+        return organization
+
+    def connect(
+        self,
+        organization_id: str | None = None,
+        *,
+        phone_number_id: str = "209988776655443",
+        waba_id: str = "401122334455667",
+        display_phone_number: str | None = "5491155550100",
+        mode: ConnectionMode = ConnectionMode.COEXISTENCE,
+        sync_history: bool = True,
+    ) -> Connection:
+        """Connect a number (a new organization unless given); kept unmatched changes are republished."""
+        request = ConnectionRequest(
+            phone_number_id=phone_number_id,
+            waba_id=waba_id,
+            mode=mode,
+            sync_history=sync_history,
+            display_phone_number=display_phone_number,
+        )
+        return self.connection_service().create(organization_id or self.organization().id, request)
+
+    # ------------------------------------------------------------------ delivery
+    def post(self, document: Any) -> IngestReport:
+        """Sign ``document`` (a Meta body) with the app secret and receive it (nothing consumed yet)."""
+        raw = document if isinstance(document, bytes) else meta_bytes(document)
+        return self.ingest_service().receive(raw, sign(raw, self.secrets.app_secret()))
+
+    def pump(self) -> list[ChangeMessage]:
+        """Consume every published message not consumed yet, in publication order; those consumed."""
+        consumed: list[ChangeMessage] = []
+        while self._consumed < len(self.publisher.sent):
+            message = self.publisher.sent[self._consumed]
+            self._consumed += 1
+            self.consumer().consume(message)
+            consumed.append(message)
+        return consumed
+
+    def dead_letter(self) -> list[ChangeMessage]:
+        """Hand every published message not consumed yet to ``consume_dead_letter`` (it kept failing)."""
+        dead: list[ChangeMessage] = []
+        while self._consumed < len(self.publisher.sent):
+            message = self.publisher.sent[self._consumed]
+            self._consumed += 1
+            self.consumer().consume_dead_letter(message)
+            dead.append(message)
+        return dead
+
+    def deliver(self, *documents: Any) -> None:
+        """Post every document, then pump the queues."""
+        for document in documents:
+            self.post(document)
+        self.pump()
+
+    # ------------------------------------------------------------------ inspection (whole database)
+    def all_leads(self) -> list[Lead]:
+        with self.db.lock:
+            return [row.lead for row in self.db.leads.values()]
+
+    def all_messages(self) -> dict[str, Message]:
+        """Every stored message of every conversation, by wamid."""
+        with self.db.lock:
+            return {row.wamid: row.to_message() for row in self.db.messages.values() if row.stored}
+
+    def all_tickets(self) -> list[Ticket]:
+        with self.db.lock:
+            return [row.ticket for row in self.db.tickets.values()]
+
+    def logs(self, connection_id: str) -> list[LogRecord]:
+        """The connection's whole log (webhook and audit entries), newest first."""
+        return self.reader.logs(connection_id, limit=10_000, cursor=None).items

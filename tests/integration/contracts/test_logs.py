@@ -1,0 +1,121 @@
+"""Port contract: The audit log and the webhook log."""
+
+from __future__ import annotations
+
+from tests.integration.contracts.support import (
+    ARCHIVE_KEY,
+    T0,
+    Ports,
+    at,
+    connect,
+    log_entry,
+    unique_number,
+    webhook_statuses,
+)
+from whatrack.domain.connections import (
+    ConnectionTarget,
+)
+from whatrack.domain.ids import new_id
+from whatrack.domain.log import LogKind, LogStatus
+
+
+# =========================================================================== audit
+def test_an_audit_entry_is_written_once_per_connection_and_key(ports: Ports) -> None:
+    # Given an audit entry of a connection
+    connection, other = connect(ports), connect(ports)
+    ports.audit.record(connection.id, "sync_started", at(1), key="sync_started")
+    # When the same key is recorded again (another event, later) and on another connection
+    ports.audit.record(connection.id, "sync_restarted", at(2), key="sync_started")
+    ports.audit.record(other.id, "sync_started", at(3), key="sync_started")
+    # Then each connection has one entry, the first recorded
+    mine = ports.reader.logs(connection.id, limit=10, cursor=None).items
+    theirs = ports.reader.logs(other.id, limit=10, cursor=None).items
+    assert [(r.kind, r.event, r.at) for r in mine] == [(LogKind.AUDIT, "sync_started", at(1))]
+    assert [r.event for r in theirs] == ["sync_started"]
+
+
+# =========================================================================== webhook log
+def test_a_log_entry_never_moves_back_to_a_lower_rank(ports: Ports) -> None:
+    # Given a processed entry
+    connection = connect(ports)
+    entry = log_entry(connection, LogStatus.PROCESSED)
+    ports.webhook_log.record([entry])
+    # When a redelivery records it as received, then routed
+    ports.webhook_log.record([log_entry(connection, LogStatus.RECEIVED, 5, log_id=entry.id)])
+    ports.webhook_log.record([log_entry(connection, LogStatus.ROUTED, 6, log_id=entry.id)])
+    # Then it is still processed
+    assert webhook_statuses(ports, connection.id) == {entry.id: "processed"}
+
+
+def test_a_log_entry_moves_up_and_keeps_its_first_time(ports: Ports) -> None:
+    # Given an entry received at 0 s
+    connection = connect(ports)
+    entry = log_entry(connection, LogStatus.RECEIVED)
+    ports.webhook_log.record([entry])
+    # When it is recorded as routed at 5 s
+    ports.webhook_log.record([log_entry(connection, LogStatus.ROUTED, 5, log_id=entry.id)])
+    # Then it is routed and still shown at its first time
+    [record] = ports.reader.logs(connection.id, limit=10, cursor=None).items
+    assert (record.id, record.status, record.at, record.archive_key) == (entry.id, "routed", T0, ARCHIVE_KEY)
+
+
+def test_set_status_needs_an_existing_entry(ports: Ports) -> None:
+    # Given no entry with that id
+    # When a consumer's outcome is set for it
+    applied = ports.webhook_log.set_status(new_id(), LogStatus.PROCESSED, T0)
+    # Then nothing is written
+    assert applied is False
+
+
+def test_set_status_never_moves_an_entry_back(ports: Ports) -> None:
+    # Given a routed entry
+    connection = connect(ports)
+    entry = log_entry(connection, LogStatus.ROUTED)
+    ports.webhook_log.record([entry])
+    # When it is processed, then received again, then failed (same rank as processed)
+    processed = ports.webhook_log.set_status(entry.id, LogStatus.PROCESSED, at(1))
+    back = ports.webhook_log.set_status(entry.id, LogStatus.RECEIVED, at(2))
+    failed = ports.webhook_log.set_status(entry.id, LogStatus.FAILED, at(3), error="kept failing")
+    # Then only the move back was refused
+    assert (processed, back, failed) == (True, False, True)
+    [record] = ports.reader.logs(connection.id, limit=10, cursor=None).items
+    assert (record.status, record.error) == ("failed", "kept failing")
+
+
+def test_unmatched_entries_of_a_number_are_listed_oldest_first(ports: Ports) -> None:
+    # Given unmatched entries of a number (recorded out of order, one redelivered), one of another number,
+    # one processed
+    number, other_number = unique_number("2099"), unique_number("2099")
+    late = log_entry(None, LogStatus.UNMATCHED, 20, log_id=f"0-{new_id()}", phone_number_id=number)
+    early = log_entry(None, LogStatus.UNMATCHED, 10, log_id=f"9-{new_id()}", phone_number_id=number)
+    gone = log_entry(None, LogStatus.UNMATCHED, 5, phone_number_id=number)
+    ports.webhook_log.record([late, early, gone, log_entry(None, LogStatus.UNMATCHED, 1, phone_number_id=other_number)])
+    ports.webhook_log.set_status(gone.id, LogStatus.PROCESSED, at(30))
+    ports.webhook_log.record([log_entry(None, LogStatus.UNMATCHED, 40, log_id=early.id, phone_number_id=number)])
+    # When the number's unmatched entries are listed
+    listed = ports.webhook_log.unmatched(number)
+    # Then they are its unmatched ones, oldest first (a redelivered one keeps its first time), with
+    # what a replay needs
+    assert [e.id for e in listed] == [early.id, late.id]
+    assert (listed[0].at, listed[0].archive_key, listed[0].field, listed[0].status) == (
+        at(10),
+        ARCHIVE_KEY,
+        "history",
+        LogStatus.UNMATCHED,
+    )
+
+
+def test_an_unmatched_entry_is_attached_once(ports: Ports) -> None:
+    # Given an unmatched entry, and the connection later created for its number
+    number = unique_number("2099")
+    entry = log_entry(None, LogStatus.UNMATCHED, phone_number_id=number, error="no connection for this number")
+    ports.webhook_log.record([entry])
+    connection = connect(ports, phone_number_id=number)
+    target = ConnectionTarget(connection.id, connection.organization_id)
+    # When it is attached twice
+    first, second = ports.webhook_log.attach(entry.id, target), ports.webhook_log.attach(entry.id, target)
+    # Then it is attached once: routed, in the connection's log, no longer unmatched
+    assert (first, second) == (True, False)
+    [record] = ports.reader.logs(connection.id, limit=10, cursor=None).items
+    assert (record.id, record.status, record.error) == (entry.id, "routed", None)
+    assert ports.webhook_log.unmatched(number) == []

@@ -1,0 +1,165 @@
+"""CONTRACT §8.10 (one person, one lead), failure handling, unmatched changes and every reference
+payload shape, on the in-memory world."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.builders import payloads as b
+from tests.builders.samples import SAMPLES
+from tests.fakes import InMemoryWorld
+from tests.unit.onboarding import CUSTOMER, OTHER, T0, Onboarded
+from whatrack.domain.connections import ConnectionStatus, HistorySyncStatus
+from whatrack.domain.inbox import LeadSource
+from whatrack.domain.log import LogStatus
+
+
+@pytest.fixture
+def ob() -> Onboarded:
+    return Onboarded.connect()
+
+
+def live_with_user_id(wamid: str, wa_id: str, user_id: str, ts: int) -> dict[str, object]:
+    message = {
+        "from": wa_id,
+        "from_user_id": user_id,
+        "id": wamid,
+        "timestamp": str(ts),
+        "type": "text",
+        "text": {"body": "x"},
+    }
+    return b.envelope("messages", {"contacts": [{"wa_id": wa_id, "user_id": user_id}], "messages": [message]})
+
+
+# ---------------------------------------------------------------- identity (§8.10)
+def test_brazilian_ninth_digit_and_bsuid_meet_on_one_lead(ob: Onboarded) -> None:
+    # Given a contact with the nine-digit number
+    ob.deliver(b.contacts(("add", "5511966660001", "Ana")))
+    # When history uses the eight-digit form, live traffic shows it with a user id,
+    # and a later chunk shows the user id alone (phone hidden)
+    ob.deliver(b.chunk(1, 1, 50, b.thread("551166660001", b.text("wamid.BR", "551166660001", T0))))
+    ob.deliver(live_with_user_id("wamid.U2", "551166660001", "BR.77", T0 + 2))
+    ob.deliver(
+        b.chunk(1, 2, 60, b.thread(None, b.text("wamid.U1", None, T0 + 1, from_user_id="BR.77"), user_id="BR.77"))
+    )
+    # Then it is one lead, with both ids, one conversation and the three messages
+    lead = ob.lead()
+    assert (lead.phone_number, lead.user_id, lead.source) == ("+5511966660001", "BR.77", LeadSource.STATE_SYNC)
+    [conversation] = ob.world.reader.conversations_of(lead.id)
+    assert conversation.message_count == 3 and len(ob.messages()) == 3
+
+
+def test_user_id_only_thread_gets_a_lead_without_phone(ob: Onboarded) -> None:
+    # Given a history thread of a username user (no phone)
+    ob.deliver(b.chunk(2, 1, 90, b.thread(None, b.text("wamid.UID", None, T0, from_user_id="BR.55"), user_id="BR.55")))
+    # Then the lead has the user id and no phone
+    lead = ob.lead()
+    assert (lead.user_id, lead.phone_number, lead.source) == ("BR.55", None, LeadSource.HISTORY_SYNC)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 10, defect 6 (one person, two leads): resolve links the user id onto the phone's "
+    "lead but never merges the user-id-only lead into it (two leads stay)",
+)
+def test_rule_8_10_a_phone_lead_and_a_user_id_lead_become_one(ob: Onboarded) -> None:
+    # Given a lead known by phone (contacts) and one known by user id only (history)
+    ob.deliver(b.contacts(("add", CUSTOMER, "Maria")))
+    ob.deliver(b.chunk(2, 1, 90, b.thread(None, b.text("wamid.H", None, T0, from_user_id="AR.9"), user_id="AR.9")))
+    assert len(ob.leads()) == 2
+    # When a live message shows that phone and that user id together
+    ob.deliver(live_with_user_id("wamid.L", CUSTOMER, "AR.9", T0 + 10))
+    # Then they are one lead, with the history flag
+    lead = ob.lead()
+    assert (lead.phone_number, lead.user_id, lead.has_history) == ("+" + CUSTOMER, "AR.9", True)
+
+
+# ---------------------------------------------------------------- failure handling
+def test_invalid_change_is_rejected_not_retried(ob: Onboarded) -> None:
+    # Given a history change whose metadata has the wrong types
+    # When it is delivered
+    ob.deliver(b.envelope("history", {"history": [{"metadata": {"phase": "x", "chunk_order": 1, "progress": 500}}]}))
+    # Then the change is rejected with the validation error, and nothing was imported
+    [entry] = ob.webhook_entries()
+    assert entry.status is LogStatus.REJECTED and (entry.error or "").startswith("invalid change:")
+    assert ob.state().history.status is HistorySyncStatus.PENDING_CONSENT
+
+
+def test_every_inbound_type_is_stored(ob: Onboarded) -> None:
+    # Given live messages of a type we model only as raw content, and of a type we do not know
+    ob.deliver(
+        b.live_raw("wamid.LOC", OTHER, T0, "location", {"latitude": -23.5, "longitude": -46.6}),
+        b.live_raw("wamid.NEW", OTHER, T0 + 1, "future_type", {"anything": True}),
+    )
+    # Then both are stored with their type and raw content
+    messages = ob.messages()
+    assert messages["wamid.LOC"].type == "location" and "latitude" in (messages["wamid.LOC"].content or "")
+    assert messages["wamid.NEW"].type == "future_type" and "anything" in (messages["wamid.NEW"].content or "")
+
+
+def test_account_update_disconnects_and_reconnects(ob: Onboarded) -> None:
+    # Given an active connection
+    # When the partner is removed, then the account reconnects
+    ob.deliver(b.account_update("PARTNER_REMOVED"))
+    disconnected = ob.state().connection_status
+    ob.deliver(b.account_update("ACCOUNT_RECONNECTED"))
+    # Then the connection went disconnected, then active, each audited
+    assert (disconnected, ob.state().connection_status) == (ConnectionStatus.DISCONNECTED, ConnectionStatus.ACTIVE)
+    assert sorted(ob.audit_events()) == ["account_update ACCOUNT_RECONNECTED", "account_update PARTNER_REMOVED"]
+
+
+def test_every_change_ends_processed_in_the_log(ob: Onboarded) -> None:
+    # Given contacts and a live message
+    # When they are delivered and consumed
+    ob.deliver(b.contacts(("add", CUSTOMER, "Maria")), b.live("wamid.P", CUSTOMER, T0))
+    # Then both log entries are processed, in the connection's log
+    assert [e.status for e in ob.webhook_entries()] == [LogStatus.PROCESSED, LogStatus.PROCESSED]
+    assert {e.connection_id for e in ob.webhook_entries()} == {ob.connection.id}
+
+
+# ---------------------------------------------------------------- unmatched changes
+def test_unmatched_changes_are_applied_when_the_connection_is_created() -> None:
+    # Given contacts and a completed chunk for a number with no connection yet
+    world = InMemoryWorld()
+    world.deliver(
+        b.contacts(("add", CUSTOMER, "Maria")),
+        b.chunk(0, 1, 100, b.thread(CUSTOMER, b.text("wamid.EARLY", CUSTOMER, T0))),
+    )
+    assert [e.status for e in world.webhook_log.entries.values()] == [LogStatus.UNMATCHED, LogStatus.UNMATCHED]
+    assert world.all_messages() == {}
+    # When the number is connected (its kept changes are replayed from the archive) and consumed
+    ob = Onboarded.connect(world)
+    replayed = world.pump()
+    # Then both changes were applied to it and their entries are processed, none left unmatched
+    assert len(replayed) == 2 and all(m.by_reference for m in replayed)
+    assert list(ob.messages()) == ["wamid.EARLY"]
+    state = ob.state().history
+    assert (state.status, state.contacts_imported) == (HistorySyncStatus.COMPLETED, 1)
+    assert {(e.status, e.connection_id) for e in ob.webhook_entries()} == {(LogStatus.PROCESSED, ob.connection.id)}
+    assert world.webhook_log.unmatched(b.PNID) == []
+
+
+# ---------------------------------------------------------------- every reference shape through the pipeline
+def test_every_reference_payload_shape_is_processed(ob: Onboarded) -> None:
+    # Given one connection of the samples' number
+    # When every reference sample is delivered
+    for name in sorted(SAMPLES):
+        ob.deliver(SAMPLES[name])
+    # Then every change was processed
+    entries = ob.webhook_entries()
+    assert len(entries) == len(SAMPLES)
+    assert {e.status for e in entries} == {LogStatus.PROCESSED}, [(e.event, e.error) for e in entries]
+    # And the odd shapes landed as the contract says
+    messages = ob.messages()
+    assert (messages["wamid.LOWER1"].history_status, messages["wamid.LOWER1"].status) == ("READ", "read")
+    assert messages["wamid.LOWER2"].direction.value == "OUTBOUND"
+    assert messages["wamid.UNSUP1"].type == "unsupported" and "not supported" in (messages["wamid.UNSUP1"].error or "")
+    assert messages["wamid.ECHO1"].deleted is True
+    # And their audit events were written
+    assert {
+        "sync_started",
+        "sync_completed",
+        "sync_declined",
+        "messages_error",
+        "account_update PARTNER_REMOVED",
+    } <= set(ob.audit_events())

@@ -1,0 +1,142 @@
+"""CONTRACT §8.7 (App echoes), §8.8 (history media follow-ups) and §8.9 (statuses) on the in-memory world."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.builders import payloads as b
+from tests.unit.onboarding import CUSTOMER, OTHER, T0, Onboarded, at
+from whatrack.domain.messages import Direction, MessageSource
+
+
+@pytest.fixture
+def ob() -> Onboarded:
+    return Onboarded.connect()
+
+
+# ---------------------------------------------------------------- §8.7 echoes
+def test_rule_8_7_unknown_echo_is_a_new_outbound_app_echo(ob: Onboarded) -> None:
+    # Given no message with that wamid
+    # When the business types it in the App
+    ob.deliver(b.echo("wamid.E1", CUSTOMER, T0))
+    # Then it is stored as an outbound, sent, confirmed App echo, and no ticket opens
+    echo = ob.messages()["wamid.E1"]
+    assert (echo.direction, echo.source, echo.status) == (Direction.OUTBOUND, MessageSource.APP_ECHO, "sent")
+    assert echo.meta_confirmed_at is not None and echo.body == "resposta"
+    assert ob.tickets() == []
+
+
+def test_rule_8_7_known_echo_is_confirmed_and_at_least_sent(ob: Onboarded) -> None:
+    # Given a history message of the business still pending
+    ob.deliver(b.chunk(1, 1, 50, b.thread(CUSTOMER, b.text("wamid.K", b.BIZ, T0 - 50, status="PENDING"))))
+    assert ob.messages()["wamid.K"].status == "pending"
+    # When its echo arrives
+    ob.deliver(b.echo("wamid.K", CUSTOMER, T0 - 50))
+    # Then the same message is an App echo, confirmed and sent, and nothing was added
+    known = ob.messages()["wamid.K"]
+    assert (known.source, known.status, known.meta_confirmed_at is not None) == (MessageSource.APP_ECHO, "sent", True)
+    assert len(ob.messages()) == 1 and ob.state().history.messages_imported == 1
+
+
+def test_rule_8_7_known_echo_never_moves_a_status_back(ob: Onboarded) -> None:
+    # Given a history message of the business already read
+    ob.deliver(b.chunk(1, 1, 50, b.thread(CUSTOMER, b.text("wamid.KR", b.BIZ, T0, status="READ"))))
+    # When its echo arrives
+    ob.deliver(b.echo("wamid.KR", CUSTOMER, T0))
+    # Then it stays read
+    assert ob.messages()["wamid.KR"].status == "read"
+
+
+def test_rule_8_7_revoke_marks_the_message_deleted(ob: Onboarded) -> None:
+    # Given an App echo
+    ob.deliver(b.echo("wamid.E1", CUSTOMER, T0))
+    # When the business deletes it for everyone
+    ob.deliver(b.revoke("wamid.RV", "wamid.E1", CUSTOMER, T0 + 10))
+    # Then the message is kept, marked deleted, and the revoke is not a message
+    assert ob.messages()["wamid.E1"].deleted is True
+    assert list(ob.messages()) == ["wamid.E1"] and ob.tickets() == []
+
+
+def test_rule_8_7_revoke_before_the_original_leaves_it_deleted(ob: Onboarded) -> None:
+    # Given a revoke that arrives before its original
+    # When the original then arrives
+    ob.deliver(b.revoke("wamid.RV2", "wamid.LATE", CUSTOMER, T0 + 10), b.echo("wamid.LATE", CUSTOMER, T0))
+    # Then the original is stored with its content, deleted, confirmed as an echo
+    late = ob.messages()["wamid.LATE"]
+    assert (late.deleted, late.type, late.body, late.timestamp) == (True, "text", "resposta", at(T0))
+    assert (late.source, late.status, late.meta_confirmed_at is not None) == (MessageSource.APP_ECHO, "sent", True)
+
+
+# ---------------------------------------------------------------- §8.8 media follow-ups
+@pytest.mark.parametrize("outbound", [False, True], ids=["customer", "business"])
+def test_rule_8_8_media_followup_fills_the_placeholder(ob: Onboarded, outbound: bool) -> None:
+    # Given a history media placeholder (sent by the customer or the business)
+    sender = b.BIZ if outbound else CUSTOMER
+    ob.deliver(b.chunk(1, 1, 50, b.thread(CUSTOMER, b.placeholder("wamid.M", sender, T0))))
+    assert ob.state().history.media_pending == 1
+    # When its media follow-up arrives, twice
+    followup = b.media_followup("wamid.M", CUSTOMER, T0, outbound=outbound)
+    ob.deliver(followup, followup)
+    # Then the one message has its type and media; nothing pending and nothing added
+    [message] = ob.messages().values()
+    assert message.type == "image" and message.media is not None and message.media.id == "media-wamid.M"
+    state = ob.state()
+    assert (state.history.media_pending, state.media_received, state.history.messages_imported) == (0, 1, 1)
+
+
+def test_rule_8_8_followup_before_its_chunk_still_one_message(ob: Onboarded) -> None:
+    # Given a media follow-up that arrives before the chunk with its placeholder
+    ob.deliver(b.media_followup("wamid.M2", CUSTOMER, T0))
+    # When the chunk arrives
+    ob.deliver(b.chunk(1, 1, 50, b.thread(CUSTOMER, b.placeholder("wamid.M2", CUSTOMER, T0))))
+    # Then one message with the media exists, imported once, nothing pending
+    [message] = ob.messages().values()
+    assert message.type == "image" and message.source is MessageSource.HISTORY
+    state = ob.state()
+    assert (state.history.messages_imported, state.history.media_pending, state.media_received) == (1, 0, 1)
+
+
+# ---------------------------------------------------------------- §8.9 statuses
+def test_rule_8_9_statuses_only_move_forward(ob: Onboarded) -> None:
+    # Given an App echo (sent)
+    ob.deliver(b.echo("wamid.S", CUSTOMER, T0))
+    # When "read" arrives before "delivered"
+    ob.deliver(b.status("wamid.S", "read", T0 + 20), b.status("wamid.S", "delivered", T0 + 10))
+    # Then the message is read
+    assert ob.messages()["wamid.S"].status == "read"
+
+
+def test_rule_8_9_failed_records_the_error(ob: Onboarded) -> None:
+    # Given an App echo (sent)
+    ob.deliver(b.echo("wamid.F", CUSTOMER, T0))
+    # When it fails
+    ob.deliver(b.status("wamid.F", "failed", T0 + 5, error_code=131049))
+    # Then it is failed with Meta's error
+    failed = ob.messages()["wamid.F"]
+    assert failed.status == "failed" and failed.error == "not delivered"
+
+
+def test_rule_8_9_a_status_of_another_connection_changes_nothing(ob: Onboarded) -> None:
+    # Given an App echo on this connection, and a second connection of the organization
+    ob.deliver(b.echo("wamid.S2", CUSTOMER, T0))
+    ob.world.connect(ob.connection.organization_id, phone_number_id="111222333", display_phone_number=OTHER)
+    # When a status with that wamid arrives for the other number
+    status = b.status("wamid.S2", "read", T0 + 1)
+    status["entry"][0]["changes"][0]["value"]["metadata"]["phone_number_id"] = "111222333"
+    ob.deliver(status)
+    # Then this connection's message did not move
+    assert ob.messages()["wamid.S2"].status == "sent"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 10, defect 5 (a status that overtakes its message): statuses are applied with "
+    "must_exist=True, so a status that arrives before its message is dropped, not kept",
+)
+def test_rule_8_9_a_status_before_its_message_is_applied_when_the_message_is_stored(ob: Onboarded) -> None:
+    # Given a "delivered" status of a message not stored yet
+    ob.deliver(b.status("wamid.EARLY", "delivered", T0 + 5))
+    # When the message arrives (as an App echo: sent)
+    ob.deliver(b.echo("wamid.EARLY", CUSTOMER, T0))
+    # Then the kept status applies: it is delivered
+    assert ob.messages()["wamid.EARLY"].status == "delivered"
