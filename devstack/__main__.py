@@ -22,7 +22,9 @@ def main() -> int:
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
     visibility = os.environ.get("LOCAL_QUEUE_VISIBILITY_TIMEOUT")
     stack = LocalStack(
-        port=int(os.environ.get("PORT", "3000")), visibility_timeout_override=int(visibility) if visibility else None
+        port=int(os.environ.get("PORT", "3000")),
+        visibility_timeout_override=int(visibility) if visibility else None,
+        watchdog_interval=float(os.environ.get("WATCHDOG_INTERVAL_SECONDS", "60")),
     )
     stopped = threading.Event()
 

@@ -23,7 +23,10 @@ PARAMETER_ENV = {
     "GraphApiBaseUrl": "GRAPH_API_BASE_URL",
     "GraphApiVersion": "GRAPH_API_VERSION",
     "HistoryStallAfterSeconds": "HISTORY_STALL_AFTER_SECONDS",
+    "MetaAppId": "META_APP_ID",
 }
+# Local defaults that differ from the template's (CONTRACT §2).
+LOCAL_PARAMETER_DEFAULTS = {"MetaAppId": "local-app-id"}
 
 # Secret JSON keys filled from the environment (CONTRACT §2 local defaults).
 SECRET_VALUES = {
@@ -42,6 +45,7 @@ class Provisioned:
     queue_arns: dict[str, str] = field(default_factory=dict)
     buckets: dict[str, str] = field(default_factory=dict)
     secrets: dict[str, str] = field(default_factory=dict)  # logical id -> ARN
+    topics: dict[str, str] = field(default_factory=dict)  # logical id -> ARN
     environment: dict[str, str] = field(default_factory=dict)  # union of function env vars
 
     def queue_url_for_arn(self, arn: str) -> str:
@@ -51,7 +55,7 @@ class Provisioned:
         raise KeyError(arn)
 
 
-SERVICES = ("dynamodb", "sqs", "s3", "secretsmanager")
+SERVICES = ("dynamodb", "sqs", "s3", "secretsmanager", "sns")
 
 
 def _clients(endpoint: str | None) -> dict[str, Any]:
@@ -101,7 +105,7 @@ def provision(
     template = load_template()
     clients = _clients(endpoint)
     parameters = {
-        name: env.get(PARAMETER_ENV.get(name, ""), str(spec.get("Default", "")))
+        name: env.get(PARAMETER_ENV.get(name, ""), LOCAL_PARAMETER_DEFAULTS.get(name, str(spec.get("Default", ""))))
         for name, spec in template.get("Parameters", {}).items()
     }
     resolver = Resolver(
@@ -119,6 +123,7 @@ def provision(
     _buckets(out, clients["s3"], stack_name)
     _queues(out, clients["sqs"], stack_name, visibility_timeout_override)
     _secrets(out, clients["secretsmanager"], stack_name, env)
+    _topics(out, clients["sns"], stack_name)
     _environment(out, stack_name)
     return out
 
@@ -178,6 +183,13 @@ def _secrets(out: Provisioned, secretsmanager: Any, stack_name: str, env: dict[s
         arn = secretsmanager.create_secret(Name=f"{stack_name}/{logical}", SecretString=json.dumps(value))["ARN"]
         out.resolver.refs[logical] = arn
         out.secrets[logical] = arn
+
+
+def _topics(out: Provisioned, sns: Any, stack_name: str) -> None:
+    for logical in resources_of_type(out.template, "AWS::SNS::Topic"):
+        arn = sns.create_topic(Name=f"{stack_name}-{logical}")["TopicArn"]
+        out.resolver.refs[logical] = arn
+        out.topics[logical] = arn
 
 
 def _environment(out: Provisioned, stack_name: str) -> None:

@@ -14,6 +14,7 @@ from moto.server import ThreadedMotoServer
 from devstack.http_front import load_routes, make_server
 from devstack.provision import REGION, Provisioned, provision
 from devstack.runtime import LocalFunction, load_functions
+from devstack.scheduler import DEFAULT_INTERVAL_SECONDS, Schedule, build_schedules
 from devstack.sqs_poller import QueuePoller, build_pollers
 
 log = logging.getLogger("devstack")
@@ -38,6 +39,8 @@ class LocalStack:
     provisioned: Provisioned | None = None
     functions: dict[str, LocalFunction] = field(default_factory=dict)
     pollers: list[QueuePoller] = field(default_factory=list)
+    schedules: list[Schedule] = field(default_factory=list)
+    watchdog_interval: float = DEFAULT_INTERVAL_SECONDS
     aws_endpoint: str = ""
     _moto: ThreadedMotoServer | None = None
     _http: Any = None
@@ -62,6 +65,9 @@ class LocalStack:
         for function in self.functions.values():
             function.handler()  # import now: fail fast, and keep first requests fast
         self._start_pollers(template)
+        self.schedules = build_schedules(template, self.functions, self.watchdog_interval, self.stop_event)
+        for schedule in self.schedules:
+            schedule.start()
         self._http = make_server(self.host, self.port, load_routes(template, self.functions), lambda: self._ready)
         self.port = self._http.server_address[1]
         threading.Thread(target=self._http.serve_forever, name="http-front", daemon=True).start()
@@ -85,8 +91,8 @@ class LocalStack:
         if self._http is not None:
             self._http.shutdown()
             self._http.server_close()
-        for poller in self.pollers:
-            poller.join(timeout=5)
+        for thread in [*self.pollers, *self.schedules]:
+            thread.join(timeout=5)
         if self._moto is not None:
             self._moto.stop()
         log.info("local stack stopped")

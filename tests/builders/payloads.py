@@ -141,10 +141,13 @@ def status(wamid: str, value: str, ts: int, error_code: int | None = None) -> di
     return envelope("messages", {"statuses": [item]})
 
 
-def account_update(event: str) -> dict[str, Any]:
-    return {
-        "object": "whatsapp_business_account",
-        "entry": [
-            {"id": WABA, "changes": [{"field": "account_update", "value": {"phone_number": BIZ, "event": event}}]}
-        ],
-    }
+def account_update(event: str, time: int | None = None, waba_info: str | None = None) -> dict[str, Any]:
+    """``time`` is ``entry[].time``; ``waba_info`` names the WABA the partner-level way (entry id differs)."""
+    value: dict[str, Any] = {"phone_number": BIZ, "event": event}
+    entry: dict[str, Any] = {"id": WABA, "changes": [{"field": "account_update", "value": value}]}
+    if waba_info is not None:
+        value["waba_info"] = {"waba_id": waba_info, "owner_business_id": "9911"}
+        entry["id"] = "1122334455"  # the partner's business, not the WABA
+    if time is not None:
+        entry["time"] = time
+    return {"object": "whatsapp_business_account", "entry": [entry]}

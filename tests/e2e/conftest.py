@@ -8,12 +8,21 @@ from collections.abc import Iterator
 import pytest
 
 from devstack.server import LocalStack
+from tests.fakes.graph import FakeGraph, running_graph
 
 
 @pytest.fixture(scope="session")
-def stack() -> Iterator[LocalStack]:
+def graph() -> Iterator[FakeGraph]:
+    """Meta's Graph API on 127.0.0.1, the one the local stack's functions call."""
+    with running_graph() as fake:
+        yield fake
+
+
+@pytest.fixture(scope="session")
+def stack(graph: FakeGraph) -> Iterator[LocalStack]:
     saved = dict(os.environ)
-    local = LocalStack(port=0, visibility_timeout_override=1)
+    os.environ["GRAPH_API_BASE_URL"] = graph.base_url
+    local = LocalStack(port=0, visibility_timeout_override=1, watchdog_interval=1.0)
     local.start()
     try:
         yield local

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from tests.fakes.database import ChunkRow, ConnectionRow, InMemoryDatabase, WabaLink, sort_key, utc
@@ -13,7 +14,8 @@ from whatrack.domain.connections import (
     HistorySyncStatus,
 )
 from whatrack.domain.errors import ConflictError, TransientError
-from whatrack.domain.history import ChunkStatus
+from whatrack.domain.history import CHUNK_FAILED_CODE, ChunkStatus
+from whatrack.domain.onboarding import SyncOutcome, SyncRequest, SyncType
 from whatrack.domain.organizations import Organization
 
 
@@ -54,10 +56,9 @@ class InMemoryVault:
         return self._db.secrets
 
     def store(self, connection_id: str, token: str) -> str:
+        """Create the secret, or give it a new value (a number connected again)."""
         secret_id = f"arn:secret:{connection_id}"
         with self._db.lock:
-            if secret_id in self._db.secrets:
-                raise TransientError("token store failed (ResourceExistsException)")
             self._db.secrets[secret_id] = token
         return secret_id
 
@@ -96,11 +97,14 @@ class InMemoryConnections:
                 connection=connection.model_copy(update={"created_at": utc(connection.created_at)}),
                 connection_status=connection.connection_status,
                 hs_status=connection.history.status,
+                status_changed_at=connection.status_changed_at,
+                verified=connection.verified,
+                access_token_secret_id=connection.access_token_secret_id,
             )
             target = ConnectionTarget(connection.id, connection.organization_id)
             db.phone_number_guards[connection.phone_number_id] = target
             db.waba_links.setdefault(connection.waba_id, {})[connection.id] = WabaLink(
-                target, connection.display_phone_number
+                target, connection.display_phone_number, connection.verified
             )
 
     def get(self, connection_id: str) -> Connection | None:
@@ -118,13 +122,48 @@ class InMemoryConnections:
             ]
         return [c for _, c in sorted(found, key=lambda pair: pair[0], reverse=True)]
 
-    def set_status(self, connection_id: str, status: ConnectionStatus) -> bool:
+    def find_by_phone_number_id(self, phone_number_id: str) -> Connection | None:
         with self._db.lock:
-            row = self._db.connection_row(connection_id)
-            if row.connection_status is status:
+            target = self._db.phone_number_guards.get(phone_number_id)
+        return None if target is None else self.get(target.connection_id)
+
+    def all_connections(self) -> list[Connection]:
+        with self._db.lock:
+            rows = list(self._db.connections.values())
+        return [c for row in rows if (c := row.snapshot()) is not None]
+
+    def set_status(self, connection_id: str, status: ConnectionStatus, at: datetime) -> bool:
+        """Applied unless a later event was (``status_changed_at``); a tie goes to the later arrival."""
+        with self._db.lock:
+            row = self._db.connections.get(connection_id)
+            if row is None or (row.status_changed_at is not None and row.status_changed_at > utc(at)):
                 return False
             row.connection_status = status
+            row.status_changed_at = utc(at)
             return True
+
+    def reconnect(
+        self, connection: Connection, at: datetime, *, access_token_secret_id: str | None, verified: bool
+    ) -> bool:
+        with self._db.lock:
+            row = self._db.connections.get(connection.id)
+            if row is None or row.connection_status is not ConnectionStatus.DISCONNECTED:
+                return False
+            row.connection_status = ConnectionStatus.ACTIVE
+            row.status_changed_at = utc(at)
+            row.verified = verified
+            if access_token_secret_id is not None:
+                row.access_token_secret_id = access_token_secret_id
+            link = self._db.waba_links.get(connection.waba_id, {}).get(connection.id)
+            if link is not None:
+                link.verified = verified
+            return True
+
+    def mark_checked(self, connection_id: str, at: datetime) -> None:
+        with self._db.lock:
+            row = self._db.connections.get(connection_id)
+            if row is not None:
+                row.last_checked_at = utc(at)
 
 
 class InMemoryHistorySync:
@@ -187,4 +226,62 @@ class InMemoryHistorySync:
             if not self._db.add_marker("CONTACT", connection_id, lead_id):
                 return False
             self._db.connection_row(connection_id).counters["contacts_imported"] += 1
+            return True
+
+    # ------------------------------------------------------------------ smb_app_data requests
+    def begin_request(self, connection_id: str, sync_type: SyncType, at: datetime) -> bool:
+        with self._db.lock:
+            row = self._db.connections.get(connection_id)
+            if row is None:
+                return False
+            known = row.sync_requests.get(sync_type)
+            if known is not None and known.outcome is not SyncOutcome.FAILED:
+                return False
+            row.sync_requests[sync_type] = SyncRequest(sync_type, SyncOutcome.PENDING, utc(at))
+            return True
+
+    def finish_request(
+        self,
+        connection_id: str,
+        sync_type: SyncType,
+        outcome: SyncOutcome,
+        at: datetime,
+        *,
+        request_id: str | None = None,
+        error_code: str | None = None,
+        error_message: str | None = None,
+    ) -> None:
+        with self._db.lock:
+            row = self._db.connections.get(connection_id)
+            known = row.sync_requests.get(sync_type) if row is not None else None
+            if row is None or known is None or known.outcome is not SyncOutcome.PENDING:
+                return
+            row.sync_requests[sync_type] = replace(
+                known,
+                outcome=outcome,
+                answered_at=utc(at),
+                request_id=request_id,
+                error_code=error_code,
+                error_message=error_message,
+            )
+
+    # ------------------------------------------------------------------ watchdog and retry
+    def set_alert(self, connection_id: str, code: str | None, since: datetime | None, *, expected: str | None) -> bool:
+        with self._db.lock:
+            row = self._db.connections.get(connection_id)
+            if row is None or row.alert_code != expected:
+                return False
+            if code is not None and since is not None:
+                row.alert_code, row.alert_since = code, utc(since)
+            else:
+                row.alert_code = row.alert_since = None
+            return True
+
+    def resume(self, connection_id: str) -> bool:
+        with self._db.lock:
+            row = self._db.connections.get(connection_id)
+            if row is None or row.hs_status is not HistorySyncStatus.FAILED or row.hs_error_code != CHUNK_FAILED_CODE:
+                return False
+            row.hs_status = HistorySyncStatus.COMPLETED if row.hs_completed_at else HistorySyncStatus.SYNCING
+            row.hs_error_code = row.hs_error_message = None
             return True

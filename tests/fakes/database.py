@@ -32,6 +32,7 @@ from whatrack.domain.history import ChunkStatus
 from whatrack.domain.inbox import Conversation, Lead, Ticket
 from whatrack.domain.log import LogStatus
 from whatrack.domain.messages import Direction, Media, Message, MessageSource
+from whatrack.domain.onboarding import SyncRequest, SyncType
 from whatrack.domain.organizations import Organization
 
 
@@ -71,6 +72,13 @@ class ConnectionRow:
     hs_error_code: str | None = None
     hs_error_message: str | None = None
     counters: Counter[str] = field(default_factory=Counter)
+    status_changed_at: datetime | None = None
+    last_checked_at: datetime | None = None
+    alert_code: str | None = None
+    alert_since: datetime | None = None
+    verified: bool = False
+    access_token_secret_id: str | None = None
+    sync_requests: dict[SyncType, SyncRequest] = field(default_factory=dict)
 
     def snapshot(self) -> Connection | None:
         """The connection as ``DynamoConnectionRepository.get`` maps its item (``None`` if partial)."""
@@ -96,6 +104,13 @@ class ConnectionRow:
         return base.model_copy(
             update={
                 "connection_status": self.connection_status,
+                "status_changed_at": self.status_changed_at,
+                "last_checked_at": self.last_checked_at,
+                "alert_code": self.alert_code,
+                "alert_since": self.alert_since,
+                "verified": self.verified,
+                "access_token_secret_id": self.access_token_secret_id,
+                "sync_requests": tuple(self.sync_requests[t] for t in SyncType if t in self.sync_requests),
                 "history": history,
                 "history_lead_tickets": count["history_lead_tickets"],
                 "history_inbound": count["history_inbound"],
@@ -110,6 +125,7 @@ class ConnectionRow:
 class WabaLink:
     target: ConnectionTarget
     display_phone_number: str | None
+    verified: bool = False
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from tests.fakes.database import InMemoryDatabase, WabaLink, WebhookRow
-from whatrack.domain.changes import ChangeMessage
+from whatrack.domain.changes import ChangeMessage, WebhookField
 from whatrack.domain.clock import iso, parse_iso
 from whatrack.domain.connections import ConnectionTarget, digits_only
 from whatrack.domain.errors import TransientError
@@ -101,6 +101,7 @@ class InMemoryDirectory:
         those that have no number (as ``DynamoConnectionDirectory``)."""
         with self._db.lock:
             links = [link for _, link in sorted(self._db.waba_links.get(waba_id, {}).items())]
+        links = [link for link in links if link.verified] or links
         wanted = digits_only(display_phone_number)
         if wanted is not None:
             links = [link for link in links if digits_only(link.display_phone_number) == wanted] or [
@@ -235,6 +236,32 @@ class InMemoryWebhookLog:
                 )
                 for r in rows
             ]
+
+    def failed(self, connection_id: str, field: WebhookField) -> list[WebhookLogEntry]:
+        """This connection's ``failed`` entries of ``field``, oldest first (its gsi1 partition)."""
+        with self._db.lock:
+            rows = sorted(
+                (
+                    r
+                    for r in self._db.webhook_log.values()
+                    if r.by_connection == f"CONN#{connection_id}"
+                    and r.status is LogStatus.FAILED
+                    and r.field == field.value
+                ),
+                key=lambda r: r.by_connection_key,
+            )
+            return [_entry(r) for r in rows]
+
+    def retry(self, log_id: str, at: datetime) -> bool:
+        with self._db.lock:
+            row = self._db.webhook_log.get(log_id)
+            if row is None or row.status is not LogStatus.FAILED:
+                return False
+            row.status = LogStatus.ROUTED
+            row.rank = STATUS_RANK[LogStatus.ROUTED]
+            row.last_at = iso(at) or ""
+            row.error = None
+            return True
 
     def attach(self, log_id: str, target: ConnectionTarget) -> bool:
         with self._db.lock:

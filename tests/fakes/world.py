@@ -155,7 +155,7 @@ class InMemoryWorld:
             sync_history=sync_history,
             display_phone_number=display_phone_number,
         )
-        return self.connection_service().create(organization_id or self.organization().id, request)
+        return self.connection_service().connect(organization_id or self.organization().id, request).connection
 
     # ------------------------------------------------------------------ delivery
     def post(self, document: Any) -> IngestReport:

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from devstack.template import function_environment, function_timeout, load_template, resources_of_type
-from whatrack.config import ConsumerSettings, IngestSettings, StatusApiSettings
+from whatrack.config import ConsumerSettings, IngestSettings, StatusApiSettings, WatchdogSettings
 
 TEMPLATE = load_template()
 FUNCTIONS = resources_of_type(TEMPLATE, "AWS::Serverless::Function")
@@ -19,6 +19,7 @@ SETTINGS = {
     "StateSyncFunction": ConsumerSettings,
     "EchoFunction": ConsumerSettings,
     "LiveMessageFunction": ConsumerSettings,
+    "WatchdogFunction": WatchdogSettings,
 }
 
 
@@ -31,7 +32,7 @@ def _sqs_events() -> list[tuple[str, dict[str, Any]]]:
     ]
 
 
-def test_the_six_functions_share_one_runtime_and_the_domain_layer() -> None:
+def test_every_function_shares_one_runtime_and_the_domain_layer() -> None:
     assert set(FUNCTIONS) == set(SETTINGS)
     function_globals = TEMPLATE["Globals"]["Function"]
     assert function_globals["Runtime"] == "python3.12"

@@ -8,13 +8,21 @@ import pytest
 from moto import mock_aws
 
 from devstack.provision import Provisioned, provision
+from tests.fakes.graph import FakeGraph, running_graph
 from whatrack import bootstrap
 
 
 @pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Provisioned]:
+def graph() -> Iterator[FakeGraph]:
+    """Meta's Graph API, faked on 127.0.0.1 (the functions reach it through ``GRAPH_API_BASE_URL``)."""
+    with running_graph() as fake:
+        yield fake
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch, graph: FakeGraph) -> Iterator[Provisioned]:
     with mock_aws():
-        stack = provision(None, environ={})
+        stack = provision(None, environ={"GRAPH_API_BASE_URL": graph.base_url})
         for name, value in stack.environment.items():
             monkeypatch.setenv(name, value)
         bootstrap.reset()

@@ -19,9 +19,17 @@ from functions.webhook_ingest import app as ingest_app
 from tests.builders.events import http_event, meta_bytes, signed_post
 from tests.builders.samples import SAMPLES
 from tests.conftest import EVENTS, load_event
+from tests.fakes.graph import FakeGraph
 from whatrack.adapters.dynamo.webhook_log import DynamoWebhookLog
 
 ADMIN = {"authorization": "Bearer local-admin-key"}
+
+
+@pytest.fixture(autouse=True)
+def meta(graph: FakeGraph) -> FakeGraph:
+    """The business behind the events of ``events/``: its WABA and number, readable with its token."""
+    graph.business("401122334455667", "209988776655443", token="EAAG-secret")
+    return graph
 
 
 def call_status(method: str, path: str, body: Any = None, headers: dict[str, str] | None = None) -> tuple[int, Any]:

@@ -8,9 +8,12 @@ from tests.fakes import InMemoryConnections, InMemoryOrganizations, InMemoryVaul
 from whatrack.api.models import NewConnection
 from whatrack.domain.connections import ConnectionMode, HistorySyncStatus
 from whatrack.domain.errors import ConflictError, NotFoundError, UnauthorizedError
+from whatrack.domain.onboarding import PhoneNumber
 from whatrack.domain.organizations import hash_api_key
 from whatrack.services.connections import ConnectionService
 from whatrack.services.organizations import OrganizationService
+
+NUMBERS = [PhoneNumber("123", "5511955550100")]
 
 
 def test_organization_keys_are_stored_only_as_hashes() -> None:
@@ -38,17 +41,19 @@ def test_organization_keys_are_stored_only_as_hashes() -> None:
 def test_initial_history_status(mode: str, sync: bool, status: HistorySyncStatus) -> None:
     service = ConnectionService(InMemoryConnections(), InMemoryVault())
     request = NewConnection.model_validate({"phoneNumberId": "123", "wabaId": "456", "mode": mode, "syncHistory": sync})
-    assert service.create("org", request.to_request()).history.status is status
+    assert service.connect("org", request.to_request()).connection.history.status is status
 
 
 def test_connection_conflict_removes_the_stored_token_and_other_orgs_see_404() -> None:
     vault = InMemoryVault()
     service = ConnectionService(InMemoryConnections(), vault)
     body = {"phoneNumberId": "123", "wabaId": "456", "mode": ConnectionMode.COEXISTENCE, "accessToken": "t1"}
-    first = service.create("org-a", NewConnection.model_validate(body).to_request())
+    first = service.connect("org-a", NewConnection.model_validate(body).to_request(), numbers=NUMBERS).connection
     assert vault.read(str(first.access_token_secret_id)) == "t1"
     with pytest.raises(ConflictError):
-        service.create("org-b", NewConnection.model_validate({**body, "accessToken": "t2"}).to_request())
+        service.connect(
+            "org-b", NewConnection.model_validate({**body, "accessToken": "t2"}).to_request(), numbers=NUMBERS
+        )
     assert list(vault.secrets.values()) == ["t1"]
     with pytest.raises(NotFoundError):
         service.get("org-b", first.id)

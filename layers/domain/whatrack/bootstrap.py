@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
+from datetime import timedelta
 
 from whatrack.adapters import aws
 from whatrack.adapters.archive import S3ArchiveStore
@@ -23,22 +24,37 @@ from whatrack.adapters.dynamo.reader import DynamoReader
 from whatrack.adapters.dynamo.tables import bind_tables
 from whatrack.adapters.dynamo.tickets import DynamoTicketRepository
 from whatrack.adapters.dynamo.webhook_log import DynamoWebhookLog
+from whatrack.adapters.graph import HttpGraphApi
+from whatrack.adapters.metrics import PowertoolsMetrics
+from whatrack.adapters.notifications import SnsAlertNotifier
 from whatrack.adapters.queues import SqsChangePublisher
 from whatrack.adapters.secrets import (
     SecretsManagerAdminCredentials,
     SecretsManagerTokenVault,
     SecretsManagerWebhookSecrets,
 )
-from whatrack.config import ConsumerSettings, IngestSettings, QueuesMixin, StatusApiSettings, TablesMixin
+from whatrack.config import (
+    ConsumerSettings,
+    GraphMixin,
+    IngestSettings,
+    QueuesMixin,
+    StatusApiSettings,
+    TablesMixin,
+    WatchdogSettings,
+)
 from whatrack.domain.changes import QueueName
 from whatrack.services.connections import ConnectionService
 from whatrack.services.consumer import ChangeConsumer
+from whatrack.services.embedded_signup import EmbeddedSignup
 from whatrack.services.ingest import IngestService
 from whatrack.services.organizations import OrganizationService
 from whatrack.services.processors.base import InboxPorts
 from whatrack.services.processors.registry import build_registry
 from whatrack.services.queries import InboxQueries
 from whatrack.services.replay import UnmatchedReplayer
+from whatrack.services.retry import ChunkRetry
+from whatrack.services.sync_requests import SyncRequester
+from whatrack.services.watchdog import Watchdog
 
 
 @functools.cache
@@ -54,6 +70,11 @@ def status_api_settings() -> StatusApiSettings:
 @functools.cache
 def consumer_settings() -> ConsumerSettings:
     return ConsumerSettings.load()
+
+
+@functools.cache
+def watchdog_settings() -> WatchdogSettings:
+    return WatchdogSettings.load()
 
 
 def _bind(settings: TablesMixin) -> None:
@@ -89,10 +110,41 @@ def ingest_service() -> IngestService:
     )
 
 
+def _graph(settings: GraphMixin) -> HttpGraphApi:
+    return HttpGraphApi(
+        base_url=settings.graph_api_base_url,
+        version=settings.graph_api_version,
+        app_id=settings.meta_app_id,
+        app_secret=SecretsManagerWebhookSecrets(settings.meta_secret_arn).app_secret,
+        timeout_seconds=settings.graph_timeout_seconds,
+    )
+
+
+def _connection_service(settings: GraphMixin, publisher: SqsChangePublisher | None = None) -> ConnectionService:
+    """Connecting, reconnecting and checking numbers, with the automatic sync request."""
+    connections = DynamoConnectionRepository()
+    vault = SecretsManagerTokenVault(settings.access_token_secret_prefix)
+    graph = _graph(settings)
+    requester = SyncRequester(
+        connections=connections, sync=DynamoHistorySync(), vault=vault, graph=graph, audit=DynamoAuditLog()
+    )
+    return ConnectionService(
+        connections,
+        vault,
+        UnmatchedReplayer(DynamoWebhookLog(), publisher) if publisher is not None else None,
+        graph=graph,
+        audit=DynamoAuditLog(),
+        requester=requester,
+    )
+
+
 @dataclass(frozen=True)
 class StatusApi:
     organizations: OrganizationService
     connections: ConnectionService
+    embedded_signup: EmbeddedSignup
+    sync_requests: SyncRequester
+    retry: ChunkRetry
     queries: InboxQueries
 
 
@@ -100,17 +152,45 @@ class StatusApi:
 def status_api() -> StatusApi:
     settings = status_api_settings()
     _bind(settings)
-    connections = DynamoConnectionRepository()
+    publisher = _publisher(settings)
+    connections = _connection_service(settings, publisher)
+    repository = DynamoConnectionRepository()
     return StatusApi(
         organizations=OrganizationService(
             DynamoOrganizationRepository(), SecretsManagerAdminCredentials(settings.admin_secret_arn)
         ),
-        connections=ConnectionService(
-            connections,
-            SecretsManagerTokenVault(settings.access_token_secret_prefix),
-            UnmatchedReplayer(DynamoWebhookLog(), _publisher(settings)),
+        connections=connections,
+        embedded_signup=EmbeddedSignup(_graph(settings), connections),
+        sync_requests=SyncRequester(
+            connections=repository,
+            sync=DynamoHistorySync(),
+            vault=SecretsManagerTokenVault(settings.access_token_secret_prefix),
+            graph=_graph(settings),
+            audit=DynamoAuditLog(),
         ),
-        queries=InboxQueries(DynamoReader(), connections, DynamoTicketRepository()),
+        retry=ChunkRetry(
+            connections=repository,
+            log=DynamoWebhookLog(),
+            publisher=publisher,
+            sync=DynamoHistorySync(),
+            audit=DynamoAuditLog(),
+        ),
+        queries=InboxQueries(DynamoReader(), repository, DynamoTicketRepository()),
+    )
+
+
+@functools.cache
+def watchdog() -> Watchdog:
+    settings = watchdog_settings()
+    _bind(settings)
+    return Watchdog(
+        connections=DynamoConnectionRepository(),
+        sync=DynamoHistorySync(),
+        audit=DynamoAuditLog(),
+        notifier=SnsAlertNotifier(settings.alerts_topic_arn),
+        metrics=PowertoolsMetrics(),
+        numbers=_connection_service(settings),
+        stall_after=timedelta(seconds=settings.history_stall_after_seconds),
     )
 
 
@@ -146,9 +226,11 @@ def reset() -> None:
         ingest_settings,
         status_api_settings,
         consumer_settings,
+        watchdog_settings,
         ingest_service,
         status_api,
         change_consumer,
+        watchdog,
     ):
         getter.cache_clear()
     dynamo_client.reset()

@@ -67,14 +67,29 @@ class IngestSettings(TablesMixin, ArchiveMixin, QueuesMixin):
     inline_change_limit_bytes: int = Field(default=200_000, gt=1024, le=250_000)
 
 
-class StatusApiSettings(TablesMixin, QueuesMixin):
+class GraphMixin(_Settings):
+    """Meta's Graph API; the app secret (for the code exchange) lives in the webhook secret."""
+
+    graph_api_base_url: NonEmpty = "https://graph.facebook.com"
+    graph_api_version: Annotated[str, Field(pattern=r"^v\d+\.0$")] = "v24.0"
+    meta_app_id: str = ""
+    meta_secret_arn: NonEmpty
+    access_token_secret_prefix: NonEmpty
+    graph_timeout_seconds: float = Field(default=5.0, gt=0, le=20)
+
+
+class StatusApiSettings(TablesMixin, QueuesMixin, GraphMixin):
     """``status_api``."""
 
     admin_secret_arn: NonEmpty
-    access_token_secret_prefix: NonEmpty
-    graph_api_base_url: NonEmpty = "https://graph.facebook.com"
-    graph_api_version: Annotated[str, Field(pattern=r"^v\d+\.0$")] = "v24.0"
     history_stall_after_seconds: int = Field(default=1800, gt=0)
+
+
+class WatchdogSettings(TablesMixin, GraphMixin):
+    """``watchdog``: the scheduled round over every connection."""
+
+    history_stall_after_seconds: int = Field(default=1800, gt=0)
+    alerts_topic_arn: NonEmpty
 
 
 class ConsumerSettings(TablesMixin, ArchiveMixin):

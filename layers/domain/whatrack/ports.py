@@ -14,13 +14,14 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
-from whatrack.domain.changes import ChangeMessage
+from whatrack.domain.changes import ChangeMessage, WebhookField
 from whatrack.domain.connections import Connection, ConnectionStatus, ConnectionTarget, HistorySyncStatus
 from whatrack.domain.history import ChunkRecord, ChunkStatus, HistoryImportResult, ThreadImport
 from whatrack.domain.identity import ContactIdentity
 from whatrack.domain.inbox import Conversation, Lead, LeadSource, ResolvedLead, Ticket, TicketOrigin
 from whatrack.domain.log import LogRecord, LogStatus, WebhookLogEntry
 from whatrack.domain.messages import Message, NewMessage
+from whatrack.domain.onboarding import NumberState, PhoneNumber, SyncOutcome, SyncType
 from whatrack.domain.organizations import Organization
 from whatrack.domain.paging import Page
 
@@ -66,6 +67,12 @@ class WebhookLog(Protocol):
     def attach(self, log_id: str, target: ConnectionTarget) -> bool:
         """An unmatched entry now belongs to ``target`` and is ``routed``."""
 
+    def failed(self, connection_id: str, field: WebhookField) -> list[WebhookLogEntry]:
+        """This connection's entries of ``field`` that ended ``failed``, oldest first."""
+
+    def retry(self, log_id: str, at: datetime) -> bool:
+        """A ``failed`` entry is ``routed`` again (its change is being re-sent); True on that move."""
+
 
 # --------------------------------------------------------------------------- accounts
 class OrganizationRepository(Protocol):
@@ -93,10 +100,41 @@ class ConnectionRepository(Protocol):
 
     def get(self, connection_id: str) -> Connection | None: ...
 
+    def find_by_phone_number_id(self, phone_number_id: str) -> Connection | None:
+        """The connection holding this number (active or disconnected)."""
+
     def list_for_organization(self, organization_id: str) -> list[Connection]:
         """Newest first."""
 
-    def set_status(self, connection_id: str, status: ConnectionStatus) -> bool: ...
+    def all_connections(self) -> list[Connection]:
+        """Every connection of every organization (the watchdog's round)."""
+
+    def set_status(self, connection_id: str, status: ConnectionStatus, at: datetime) -> bool:
+        """Apply an event of time ``at`` unless a later one was applied; True when the status changed."""
+
+    def reconnect(
+        self, connection: Connection, at: datetime, *, access_token_secret_id: str | None, verified: bool
+    ) -> bool:
+        """Its organization connects a disconnected number again: ``active`` at ``at``, with its new
+        token; False when it was not disconnected."""
+
+    def mark_checked(self, connection_id: str, at: datetime) -> None:
+        """Meta was asked for the number's state at ``at``."""
+
+
+class GraphApi(Protocol):
+    """Meta's Graph API (every failure is an :class:`UpstreamError`)."""
+
+    def exchange_code(self, code: str) -> str:
+        """Embedded Signup's ``code`` → the business token."""
+
+    def phone_numbers(self, waba_id: str, token: str) -> list[PhoneNumber]:
+        """The WABA's numbers ``token`` can read."""
+
+    def request_sync(self, phone_number_id: str, token: str, sync_type: SyncType) -> str:
+        """``smb_app_data``: Meta's ``request_id``."""
+
+    def number_state(self, phone_number_id: str, token: str) -> NumberState: ...
 
 
 class HistorySyncStore(Protocol):
@@ -128,6 +166,29 @@ class HistorySyncStore(Protocol):
 
     def count_contact(self, connection_id: str, lead_id: str) -> bool:
         """``contactsImported`` +1 the first time this connection's contact sync adds this lead."""
+
+    def begin_request(self, connection_id: str, sync_type: SyncType, at: datetime) -> bool:
+        """Save the intent to ask Meta for ``sync_type``: True unless one was made that Meta did
+        not refuse (accepted, pending or answer lost): Meta takes each sync type once."""
+
+    def finish_request(
+        self,
+        connection_id: str,
+        sync_type: SyncType,
+        outcome: SyncOutcome,
+        at: datetime,
+        *,
+        request_id: str | None = None,
+        error_code: str | None = None,
+        error_message: str | None = None,
+    ) -> None:
+        """Record Meta's answer to the pending request."""
+
+    def set_alert(self, connection_id: str, code: str | None, since: datetime | None, *, expected: str | None) -> bool:
+        """Move the stall alert from ``expected`` to ``code``; True on that transition."""
+
+    def resume(self, connection_id: str) -> bool:
+        """A sync that failed on a chunk goes back to ``syncing`` (``completed`` if it had completed)."""
 
 
 # --------------------------------------------------------------------------- inbox
@@ -232,6 +293,17 @@ class AuditLog(Protocol):
         error: str | None = None,
     ) -> None:
         """One audit entry per (connection, key): replays do not repeat it."""
+
+
+# --------------------------------------------------------------------------- operations
+class AlertNotifier(Protocol):
+    def notify(self, subject: str, message: str) -> None:
+        """Tell the operators (SNS in AWS)."""
+
+
+class MetricsRecorder(Protocol):
+    def count(self, name: str, value: float = 1) -> None:
+        """Add ``value`` to the metric ``name`` of this invocation."""
 
 
 # --------------------------------------------------------------------------- reads

@@ -146,6 +146,7 @@ def connect(
     display: str | None = WABA_DISPLAY,
     status: HistorySyncStatus = HistorySyncStatus.PENDING_CONSENT,
     created_at: datetime = T0,
+    verified: bool = False,
 ) -> Connection:
     connection = Connection(
         id=new_id(),
@@ -158,6 +159,7 @@ def connect(
         sync_history=True,
         connection_status=ConnectionStatus.ACTIVE,
         created_at=created_at,
+        verified=verified,
         history=HistorySyncState(status=status),
     )
     ports.connections.create(connection)

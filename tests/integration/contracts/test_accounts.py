@@ -82,16 +82,24 @@ def test_connections_of_an_organization_are_listed_newest_first(ports: Ports) ->
     assert [c.id for c in listed] == [newest.id, middle.id, older.id]
 
 
-def test_connection_status_changes_only_when_different(ports: Ports) -> None:
+def test_connection_status_applies_events_by_their_time(ports: Ports) -> None:
     # Given an active connection
     connection = connect(ports)
-    # When it is set to its own status, then to another one twice
-    unchanged = ports.connections.set_status(connection.id, ConnectionStatus.ACTIVE)
-    changed = ports.connections.set_status(connection.id, ConnectionStatus.DISCONNECTED)
-    again = ports.connections.set_status(connection.id, ConnectionStatus.DISCONNECTED)
-    # Then only the change answers True, and it is stored
-    assert (unchanged, changed, again) == (False, True, False)
-    assert stored(ports, connection.id).connection_status is ConnectionStatus.DISCONNECTED
+    # When a disconnection of t+20 lands, then a reconnection of t+10 arrives late, then one of t+30
+    removed = ports.connections.set_status(connection.id, ConnectionStatus.DISCONNECTED, at(20))
+    late = ports.connections.set_status(connection.id, ConnectionStatus.ACTIVE, at(10))
+    state_after_late = stored(ports, connection.id).connection_status
+    reconnected = ports.connections.set_status(connection.id, ConnectionStatus.ACTIVE, at(30))
+    # Then the late, older event changed nothing and the newest one won
+    assert (removed, late, reconnected) == (True, False, True)
+    assert state_after_late is ConnectionStatus.DISCONNECTED
+    found = stored(ports, connection.id)
+    assert (found.connection_status, found.status_changed_at) == (ConnectionStatus.ACTIVE, at(30))
+
+
+def test_connection_status_of_an_unknown_connection_is_not_applied(ports: Ports) -> None:
+    # Given no connection with this id, Then no status is applied to it
+    assert ports.connections.set_status(new_id(), ConnectionStatus.DISCONNECTED, at(0)) is False
 
 
 # =========================================================================== directory

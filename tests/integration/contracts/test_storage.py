@@ -52,3 +52,14 @@ def test_a_deleted_token_can_no_longer_be_read(ports: Ports) -> None:
     # Then reading it fails as retryable
     with pytest.raises(TransientError):
         ports.vault.read(secret_id)
+
+
+def test_storing_a_token_again_replaces_it(ports: Ports) -> None:
+    # Given a connection's stored token
+    connection_id = new_id()
+    first = ports.vault.store(connection_id, "EAAG-first")
+    # When its number is connected again with a new token
+    second = ports.vault.store(connection_id, "EAAG-second")
+    # Then the same secret now holds the new token
+    assert ports.vault.read(second) == "EAAG-second"
+    assert second == first

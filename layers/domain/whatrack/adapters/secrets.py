@@ -93,15 +93,22 @@ class SecretsManagerTokenVault:
         return self._sm or client("secretsmanager")
 
     def store(self, connection_id: str, token: str) -> str:
+        """Create the connection's secret, or give it a new value (a number connected again)."""
+        name = f"{self._prefix}{connection_id}"
         try:
             response = self.sm.create_secret(
-                Name=f"{self._prefix}{connection_id}",
+                Name=name,
                 SecretString=token,
                 Description="WhatsApp business access token of one WhaTrack connection",
                 Tags=[{"Key": "whatrack:connection", "Value": connection_id}],
             )
         except AWS_ERRORS as exc:
-            raise transient("token store", exc) from exc
+            if error_code(exc) != "ResourceExistsException":
+                raise transient("token store", exc) from exc
+            try:
+                response = self.sm.put_secret_value(SecretId=name, SecretString=token)
+            except AWS_ERRORS as again:
+                raise transient("token store", again) from again
         return str(response["ARN"])
 
     def delete(self, secret_id: str) -> None:

@@ -10,6 +10,7 @@ from pydantic.alias_generators import to_camel
 
 from whatrack.domain.clock import iso
 from whatrack.domain.connections import ConnectionMode, ConnectionRequest
+from whatrack.domain.onboarding import SyncOutcome, SyncType
 
 IsoTime = Annotated[datetime, PlainSerializer(iso, return_type=str)]
 
@@ -47,6 +48,8 @@ class CreatedOrganization(WireModel):
 
 
 Digits = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\d{3,32}$")]
+Token = Annotated[str, StringConstraints(min_length=1, max_length=4096, pattern=r"^[\x21-\x7e]+$")]
+"""Meta's tokens and codes: visible ASCII (they travel in an Authorization header or a query)."""
 
 
 class NewConnection(BaseModel):
@@ -64,9 +67,7 @@ class NewConnection(BaseModel):
     display_name: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = Field(
         default=None, alias="displayName"
     )
-    access_token: Annotated[str, StringConstraints(min_length=1, max_length=4096)] | None = Field(
-        default=None, alias="accessToken", repr=False
-    )
+    access_token: Token | None = Field(default=None, alias="accessToken", repr=False)
 
     def to_request(self) -> ConnectionRequest:
         return ConnectionRequest(
@@ -80,6 +81,24 @@ class NewConnection(BaseModel):
         )
 
 
+class EmbeddedSignupBody(BaseModel):
+    """``POST /connections/embedded-signup``: what Meta's Embedded Signup gave the browser."""
+
+    model_config = ConfigDict(populate_by_name=True, extra="ignore", str_strip_whitespace=True)
+
+    code: Token = Field(repr=False)
+    waba_id: Digits = Field(alias="wabaId")
+    phone_number_id: Digits | None = Field(default=None, alias="phoneNumberId")
+    display_phone_number: Annotated[str, StringConstraints(max_length=32, pattern=r"^\+?[\d\s().-]{3,32}$")] | None = (
+        Field(default=None, alias="displayPhoneNumber")
+    )
+    display_name: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = Field(
+        default=None, alias="displayName"
+    )
+    mode: ConnectionMode = ConnectionMode.COEXISTENCE
+    sync_history: StrictBool = Field(default=False, alias="syncHistory")
+
+
 class SyncError(WireModel):
     code: str
     message: str
@@ -88,6 +107,24 @@ class SyncError(WireModel):
 class SyncAlert(WireModel):
     code: Literal["no_history_received", "stalled"]
     since: IsoTime
+
+
+class SyncRequestOut(WireModel):
+    """One ``smb_app_data`` request: ``pending`` until Meta answers, ``unknown`` when the answer was lost."""
+
+    sync_type: SyncType
+    request_id: str | None
+    requested_at: IsoTime
+    outcome: SyncOutcome
+    error: SyncError | None
+
+
+class SyncRequestList(WireModel):
+    requests: list[SyncRequestOut]
+
+
+class RetryResult(WireModel):
+    retried: int = Field(ge=0)
 
 
 class HistorySyncOut(WireModel):
@@ -106,6 +143,7 @@ class HistorySyncOut(WireModel):
     threads_imported: int
     media_pending: int
     duration_seconds: int | None
+    requests: list[SyncRequestOut]
 
 
 class Badge(WireModel):
@@ -123,6 +161,7 @@ class ConnectionOut(WireModel):
     mode: str
     sync_history: bool
     connection_status: str
+    verified: bool
     created_at: IsoTime
     history_sync: HistorySyncOut
     badge: Badge

@@ -14,6 +14,7 @@ ERROR_RESPONSES = {
     "409": "conflict",
     "422": "valid shape, refused by a rule",
     "500": "our fault; safe to retry",
+    "502": "Meta's Graph API failed; its error is in the message (a later call may try again)",
     "503": "a dependency is unavailable; safe to retry",
 }
 

@@ -17,6 +17,7 @@ from whatrack.api.models import (
     ReportOut,
     SyncAlert,
     SyncError,
+    SyncRequestOut,
     TicketOut,
 )
 from whatrack.domain.connections import Connection, HistorySyncState, HistorySyncStatus
@@ -24,6 +25,7 @@ from whatrack.domain.history import ChunkRecord, chunk_gaps, messages_by_phase
 from whatrack.domain.inbox import Conversation, Lead, Ticket
 from whatrack.domain.log import LogRecord
 from whatrack.domain.messages import Message
+from whatrack.domain.onboarding import SyncRequest
 from whatrack.domain.organizations import Organization
 
 STATUS_LABELS: dict[HistorySyncStatus, str] = {
@@ -55,7 +57,25 @@ def organization_out(organization: Organization) -> OrganizationOut:
     return OrganizationOut(id=organization.id, name=organization.name, created_at=organization.created_at)
 
 
-def history_sync_out(state: HistorySyncState, alert: tuple[str, datetime] | None = None) -> HistorySyncOut:
+def sync_request_out(request: SyncRequest, now: datetime) -> SyncRequestOut:
+    error = (
+        SyncError(code=request.error_code, message=request.error_message or "")
+        if request.error_code is not None
+        else None
+    )
+    return SyncRequestOut(
+        sync_type=request.sync_type,
+        request_id=request.request_id,
+        requested_at=request.requested_at,
+        outcome=request.outcome_at(now),
+        error=error,
+    )
+
+
+def history_sync_out(
+    connection: Connection, now: datetime, alert: tuple[str, datetime] | None = None
+) -> HistorySyncOut:
+    state = connection.history
     error = (
         SyncError(code=state.error_code, message=state.error_message or "") if state.error_code is not None else None
     )
@@ -75,10 +95,11 @@ def history_sync_out(state: HistorySyncState, alert: tuple[str, datetime] | None
         threads_imported=state.threads_imported,
         media_pending=state.media_pending,
         duration_seconds=state.duration_seconds,
+        requests=[sync_request_out(r, now) for r in connection.sync_requests],
     )
 
 
-def connection_out(connection: Connection, alert: tuple[str, datetime] | None = None) -> ConnectionOut:
+def connection_out(connection: Connection, now: datetime, alert: tuple[str, datetime] | None = None) -> ConnectionOut:
     return ConnectionOut(
         id=connection.id,
         organization_id=connection.organization_id,
@@ -89,8 +110,9 @@ def connection_out(connection: Connection, alert: tuple[str, datetime] | None = 
         mode=connection.mode.value,
         sync_history=connection.sync_history,
         connection_status=connection.connection_status.value,
+        verified=connection.verified,
         created_at=connection.created_at,
-        history_sync=history_sync_out(connection.history, alert),
+        history_sync=history_sync_out(connection, now, alert),
         badge=Badge(label=badge_label(connection.history), tooltip=BADGE_TOOLTIP),
         history_leads_with_new_messages=connection.history_lead_tickets,
     )

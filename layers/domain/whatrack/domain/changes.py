@@ -59,6 +59,8 @@ class ChangeMessage(BaseModel):
     change_index: int
     waba_id: str | None = None
     received_at: datetime
+    event_at: datetime | None = None
+    """``entry[].time``: when Meta says the change happened (lifecycle events apply in this order)."""
     value: dict[str, Any] | None = None
 
     @property

@@ -8,6 +8,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 
+from whatrack.domain.onboarding import SYNC_REQUEST_WINDOW, SyncRequest, SyncType
+
 
 class ConnectionMode(StrEnum):
     COEXISTENCE = "coexistence"
@@ -83,6 +85,16 @@ class Connection(BaseModel):
     connection_status: ConnectionStatus
     created_at: datetime
     access_token_secret_id: str | None = None
+    verified: bool = False
+    """The Graph API confirmed, with the connection's token, that the number belongs to its WABA."""
+    status_changed_at: datetime | None = None
+    """Time of the event behind ``connection_status`` (events apply by their time, not arrival)."""
+    last_checked_at: datetime | None = None
+    """When Meta was last asked for the number's state (refresh, daily watchdog)."""
+    alert_code: str | None = None
+    alert_since: datetime | None = None
+    """The stall alert the watchdog last raised (``None`` once cleared)."""
+    sync_requests: tuple[SyncRequest, ...] = ()
     history: HistorySyncState
     history_lead_tickets: int = 0
     """Tickets opened by history leads (``historyLeadsWithNewMessages``)."""
@@ -90,6 +102,13 @@ class Connection(BaseModel):
     history_outbound: int = 0
     media_placeholders: int = 0
     media_received: int = 0
+
+    def sync_request(self, sync_type: SyncType) -> SyncRequest | None:
+        return next((r for r in self.sync_requests if r.sync_type is sync_type), None)
+
+    def may_request_sync(self, now: datetime) -> bool:
+        """Meta takes ``smb_app_data`` only within 24 h of onboarding."""
+        return now - self.created_at <= SYNC_REQUEST_WINDOW
 
 
 @dataclass(frozen=True)

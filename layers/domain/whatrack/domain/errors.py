@@ -71,3 +71,39 @@ class ForbiddenError(DomainError):
     """The verification handshake was refused (HTTP 403)."""
 
     code = "forbidden"
+
+
+class UpstreamError(DomainError):
+    """Meta's Graph API failed or refused (HTTP 502 unless the use case maps a refusal to 422).
+
+    ``definite`` is True when Meta answered with an error that retrying will not change (a 4xx
+    other than 429); ``answer_lost`` when the request may have reached Meta but no answer came
+    back (a timeout after sending): then nobody knows whether it was applied.
+    """
+
+    code = "graph_error"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        status: int | None = None,
+        meta_code: int | None = None,
+        meta_subcode: int | None = None,
+        fbtrace_id: str | None = None,
+        definite: bool = False,
+        answer_lost: bool = False,
+    ) -> None:
+        super().__init__(message, code=code)
+        self.status = status
+        self.meta_code = meta_code
+        self.meta_subcode = meta_subcode
+        self.fbtrace_id = fbtrace_id
+        self.definite = definite
+        self.answer_lost = answer_lost
+
+    @property
+    def meta_error(self) -> str:
+        """Meta's error as a short text: ``(#code) message``."""
+        return f"(#{self.meta_code}) {self.message}" if self.meta_code is not None else self.message

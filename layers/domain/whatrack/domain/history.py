@@ -10,6 +10,8 @@ from whatrack.domain.messages import NewMessage
 
 DECLINED_CODE = "2593109"
 """Meta's error code when the business declined to share its history (§8.5)."""
+CHUNK_FAILED_CODE = "chunk_failed"
+"""Our error code when a history change kept failing and was dead-lettered (retry from the archive)."""
 
 
 class ChunkStatus(StrEnum):

@@ -29,6 +29,7 @@ from whatrack.domain.errors import (
     RuleViolationError,
     TransientError,
     UnauthorizedError,
+    UpstreamError,
 )
 
 logger = Logger(child=True)
@@ -45,6 +46,7 @@ HTTP_STATUS: dict[type[DomainError], int] = {
     RuleViolationError: 422,
     ConfigurationError: 500,
     TransientError: 503,
+    UpstreamError: 502,
 }
 
 
@@ -118,12 +120,20 @@ def register_error_handlers(app: APIGatewayHttpResolver) -> None:
 
 
 def _allowed_methods(method_routes: dict[str, set[str]], path: str) -> set[str]:
-    """Methods registered for a route template matching ``path`` (``/a/{id}`` style)."""
+    """Methods of the most specific route templates matching ``path`` (``/a/{id}`` style): a literal
+    segment beats a parameter, so ``/connections/embedded-signup`` is not also ``/connections/{id}``."""
     parts = [p for p in path.split("/") if p]
-    allowed: set[str] = set()
+    best, allowed = -1, set()
     for template, methods in method_routes.items():
         tparts = [p for p in template.split("/") if p]
-        if len(tparts) == len(parts) and all(t.startswith("{") or t == p for t, p in zip(tparts, parts, strict=True)):
+        if len(tparts) != len(parts) or not all(
+            t.startswith("{") or t == p for t, p in zip(tparts, parts, strict=True)
+        ):
+            continue
+        literals = sum(1 for t in tparts if not t.startswith("{"))
+        if literals > best:
+            best, allowed = literals, set(methods)
+        elif literals == best:
             allowed |= methods
     return allowed
 

@@ -1,44 +1,96 @@
-"""Connecting numbers: the InstanceCards of an organization."""
+"""Connecting numbers (the InstanceCards): ownership checked with Meta, reconnection, refresh."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
 
 from aws_lambda_powertools import Logger
 
 from whatrack.domain.clock import utcnow
 from whatrack.domain.connections import (
     Connection,
+    ConnectionMode,
     ConnectionRequest,
     ConnectionStatus,
     HistorySyncState,
     digits_only,
     initial_history_status,
-    plausible_id,
 )
-from whatrack.domain.errors import ConflictError, NotFoundError, TransientError
+from whatrack.domain.errors import ConflictError, RuleViolationError, TransientError, UpstreamError
 from whatrack.domain.ids import new_id
-from whatrack.ports import ConnectionRepository, TokenVault
+from whatrack.domain.onboarding import TOKEN_INVALID_CODE, PhoneNumber
+from whatrack.ports import AuditLog, ConnectionRepository, GraphApi, TokenVault
+from whatrack.services.lookups import owned_connection
 from whatrack.services.replay import UnmatchedReplayer
+from whatrack.services.sync_requests import SyncRequester
 
 logger = Logger(child=True)
 
 
-def owned_connection(repository: ConnectionRepository, organization_id: str, connection_id: str) -> Connection:
-    """A connection of this organization; another organization's is answered as missing (404)."""
-    connection = repository.get(connection_id) if plausible_id(connection_id) else None
-    if connection is None or connection.organization_id != organization_id:
-        raise NotFoundError(f"connection {connection_id} not found")
-    return connection
+@dataclass(frozen=True)
+class Connected:
+    connection: Connection
+    created: bool
+    """False when a disconnected number of the same organization was connected again."""
 
 
 class ConnectionService:
     def __init__(
-        self, repository: ConnectionRepository, vault: TokenVault, replayer: UnmatchedReplayer | None = None
+        self,
+        repository: ConnectionRepository,
+        vault: TokenVault,
+        replayer: UnmatchedReplayer | None = None,
+        *,
+        graph: GraphApi | None = None,
+        audit: AuditLog | None = None,
+        requester: SyncRequester | None = None,
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self._repository = repository
         self._vault = vault
         self._replayer = replayer
+        self._graph = graph
+        self._audit = audit
+        self._requester = requester
+        self._clock = clock
 
-    def create(self, organization_id: str, request: ConnectionRequest) -> Connection:
+    # ------------------------------------------------------------------ connect
+    def connect(
+        self, organization_id: str, request: ConnectionRequest, *, numbers: list[PhoneNumber] | None = None
+    ) -> Connected:
+        """Connect a number (``201``), or connect again one this organization had disconnected (``200``).
+
+        With a token the number is checked first: ``GET /{waba}/phone_numbers`` must list it
+        (``numbers``, when the caller already has that list). Another organization's number, or an
+        active one, is a ``409``.
+        """
+        verified = False
+        if request.access_token is not None:
+            self._check_ownership(request, request.access_token, numbers)
+            verified = True
+        existing = self._repository.find_by_phone_number_id(request.phone_number_id)
+        if existing is not None:
+            return Connected(self._reconnect(organization_id, existing, request, verified), created=False)
+        connection = self._create(organization_id, request, verified)
+        if self._replayer is not None:
+            try:
+                self._replayer.replay(connection)
+            except TransientError:
+                # the connection exists; its kept changes stay "unmatched" and are replayed by the retry endpoint
+                logger.exception("replaying unmatched changes failed", extra={"connection_id": connection.id})
+        if (
+            self._requester is not None
+            and verified
+            and connection.mode is ConnectionMode.COEXISTENCE
+            and connection.sync_history
+        ):
+            self._requester.request_after_connect(connection)
+            connection = self._repository.get(connection.id) or connection
+        return Connected(connection, created=True)
+
+    def _create(self, organization_id: str, request: ConnectionRequest, verified: bool) -> Connection:
         connection_id = new_id()
         secret_id = self._vault.store(connection_id, request.access_token) if request.access_token else None
         connection = Connection(
@@ -51,8 +103,9 @@ class ConnectionService:
             mode=request.mode,
             sync_history=request.sync_history,
             connection_status=ConnectionStatus.ACTIVE,
-            created_at=utcnow(),
+            created_at=self._clock(),
             access_token_secret_id=secret_id,
+            verified=verified,
             history=HistorySyncState(status=initial_history_status(request.mode, request.sync_history)),
         )
         try:
@@ -61,14 +114,50 @@ class ConnectionService:
             if secret_id is not None:
                 self._vault.delete(secret_id)
             raise
-        if self._replayer is not None:
-            try:
-                self._replayer.replay(connection)
-            except TransientError:
-                # the connection exists; its kept changes stay "unmatched" and are replayed by the retry endpoint
-                logger.exception("replaying unmatched changes failed", extra={"connection_id": connection.id})
         return connection
 
+    def _check_ownership(self, request: ConnectionRequest, token: str, numbers: list[PhoneNumber] | None) -> None:
+        if numbers is None:
+            if self._graph is None:
+                raise TransientError("the Graph API is not configured for this function")
+            try:
+                numbers = self._graph.phone_numbers(request.waba_id, token)
+            except UpstreamError as exc:
+                if not exc.definite:
+                    raise
+                raise RuleViolationError(
+                    f"Meta refused to list the numbers of WABA {request.waba_id} with this token: {exc.meta_error}",
+                    code="number_not_owned",
+                ) from exc
+        if request.phone_number_id not in {n.id for n in numbers}:
+            listed = ", ".join(n.id for n in numbers) or "none"
+            raise RuleViolationError(
+                f"phone number id {request.phone_number_id} is not a number of WABA {request.waba_id} "
+                f"for this token (Meta lists: {listed})",
+                code="number_not_owned",
+            )
+
+    def _reconnect(
+        self, organization_id: str, existing: Connection, request: ConnectionRequest, verified: bool
+    ) -> Connection:
+        if existing.organization_id != organization_id or existing.connection_status is ConnectionStatus.ACTIVE:
+            raise ConflictError(
+                f"phone number id {request.phone_number_id} is already connected", code="phone_number_already_connected"
+            )
+        secret_id = self._vault.store(existing.id, request.access_token) if request.access_token else None
+        now = self._clock()
+        if not self._repository.reconnect(
+            existing, now, access_token_secret_id=secret_id, verified=verified or existing.verified
+        ):
+            raise ConflictError(
+                f"phone number id {request.phone_number_id} was connected again meanwhile",
+                code="phone_number_already_connected",
+            )
+        if self._audit is not None:
+            self._audit.record(existing.id, "connection_reconnected", now, key=f"reconnected:{now.isoformat()}")
+        return self._repository.get(existing.id) or existing
+
+    # ------------------------------------------------------------------ read
     def get(self, organization_id: str, connection_id: str) -> Connection:
         """A connection of this organization; another organization's is answered as missing."""
         return owned_connection(self._repository, organization_id, connection_id)
@@ -76,3 +165,40 @@ class ConnectionService:
     def list(self, organization_id: str) -> list[Connection]:
         """Newest first."""
         return self._repository.list_for_organization(organization_id)
+
+    # ------------------------------------------------------------------ refresh
+    def refresh(self, organization_id: str, connection_id: str) -> Connection:
+        """Ask Meta for the number's state; only a definite answer changes the card (else ``502``)."""
+        connection = owned_connection(self._repository, organization_id, connection_id)
+        self.check_number(connection)
+        return self._repository.get(connection.id) or connection
+
+    def check_number(self, connection: Connection) -> ConnectionStatus:
+        """``GET /{phone-number-id}?fields=is_on_biz_app,platform_type`` applied by a definite answer.
+
+        Coexistence active → ``active``; a definite other answer, or Meta saying the token was
+        revoked → ``disconnected``; anything uncertain raises :class:`UpstreamError` and changes nothing.
+        """
+        if connection.access_token_secret_id is None:
+            raise RuleViolationError("this connection has no access token to ask Meta with", code="no_access_token")
+        if self._graph is None:
+            raise TransientError("the Graph API is not configured for this function")
+        token = self._vault.read(connection.access_token_secret_id)
+        now = self._clock()
+        try:
+            active = self._graph.number_state(connection.phone_number_id, token).coexistence_active()
+            reason = "is_on_biz_app/platform_type"
+        except UpstreamError as exc:
+            if not (exc.definite and exc.meta_code == TOKEN_INVALID_CODE):
+                raise
+            active, reason = False, f"token revoked: {exc.meta_error}"
+        if active is None:
+            raise UpstreamError("Meta's answer did not say whether the number is still on the Business App")
+        status = ConnectionStatus.ACTIVE if active else ConnectionStatus.DISCONNECTED
+        self._repository.set_status(connection.id, status, now)
+        self._repository.mark_checked(connection.id, now)
+        if self._audit is not None and status is not connection.connection_status:
+            self._audit.record(
+                connection.id, f"connection_{status.value}", now, key=f"checked:{now.isoformat()}", error=reason
+            )
+        return status

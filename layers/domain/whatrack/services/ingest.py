@@ -23,7 +23,7 @@ from datetime import datetime
 from aws_lambda_powertools import Logger
 
 from whatrack.domain.changes import ChangeMessage, WebhookField
-from whatrack.domain.clock import utcnow
+from whatrack.domain.clock import from_unix, utcnow
 from whatrack.domain.connections import ConnectionTarget
 from whatrack.domain.errors import ForbiddenError, PayloadTooLargeError, UnauthorizedError
 from whatrack.domain.ids import stable_id
@@ -175,6 +175,7 @@ class IngestService:
                     change_index=change.change_index,
                     waba_id=change.waba_id,
                     received_at=received_at,
+                    event_at=from_unix(change.event_time) if change.event_time is not None else None,
                     value=change.value if inline else None,
                 )
             )

@@ -15,7 +15,7 @@ from whatrack.domain.log import LogRecord
 from whatrack.domain.messages import Message
 from whatrack.domain.paging import Page
 from whatrack.ports import ConnectionRepository, InboxReader, TicketRepository
-from whatrack.services.connections import owned_connection
+from whatrack.services.lookups import owned_connection
 
 
 @dataclass(frozen=True)

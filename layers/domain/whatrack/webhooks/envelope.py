@@ -41,6 +41,8 @@ class ClassifiedChange:
     field: str | None = None
     value: dict[str, Any] = dc_field(default_factory=dict)
     waba_id: str | None = None
+    event_time: int | None = None
+    """``entry[].time`` (unix seconds) when Meta sent a plausible one."""
     phone_number_id: str | None = None
     display_phone_number: str | None = None
     event: str | None = None
@@ -95,7 +97,16 @@ def describe_event(field_name: WebhookField, value: dict[str, Any]) -> str:
     return "echo"
 
 
-def _classify_change(entry_index: int, change_index: int, waba_id: str | None, change: Any) -> ClassifiedChange:
+def _event_time(value: Any) -> int | None:
+    """A unix time in seconds between 2001 and 2286 (anything else is not a time Meta sends)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return int(value) if 1e9 <= value < 1e10 else None
+
+
+def _classify_change(
+    entry_index: int, change_index: int, waba_id: str | None, change: Any, event_time: int | None = None
+) -> ClassifiedChange:
     if not isinstance(change, dict):
         return _rejected(entry_index, change_index, "change is not an object", waba_id=waba_id)
     field_name = change.get("field")
@@ -116,18 +127,27 @@ def _classify_change(entry_index: int, change_index: int, waba_id: str | None, c
         return _rejected(
             entry_index, change_index, "change.value is missing or not an object", field=field_name, waba_id=waba_id
         )
-    return classify_value(entry_index, change_index, known, value, waba_id)
+    return classify_value(entry_index, change_index, known, value, waba_id, event_time)
 
 
 def classify_value(
-    entry_index: int, change_index: int, known: WebhookField, value: dict[str, Any], waba_id: str | None
+    entry_index: int,
+    change_index: int,
+    known: WebhookField,
+    value: dict[str, Any],
+    waba_id: str | None,
+    event_time: int | None = None,
 ) -> ClassifiedChange:
     """Check the identifiers a routed change needs and build its classification."""
     event = describe_event(known, value)
-    common: dict[str, Any] = {"field": known.value, "waba_id": waba_id, "event": event}
+    if known is WebhookField.ACCOUNT_UPDATE:
+        # partner-level events name the WABA in value.waba_info, not in entry[].id (CONTRACT §4)
+        waba_info = value.get("waba_info")
+        waba_id = (_id_string(waba_info.get("waba_id")) if isinstance(waba_info, dict) else None) or waba_id
+    common: dict[str, Any] = {"field": known.value, "waba_id": waba_id, "event": event, "event_time": event_time}
     if known is WebhookField.ACCOUNT_UPDATE:
         if waba_id is None:
-            return _rejected(entry_index, change_index, "entry.id (WABA id) is missing", **common)
+            return _rejected(entry_index, change_index, "entry.id and value.waba_info.waba_id are missing", **common)
         display = value.get("phone_number")
         if display is not None and _id_string(display) is None:
             return _rejected(entry_index, change_index, "value.phone_number is not a string", **common)
@@ -184,6 +204,7 @@ def classify_document(body: Any) -> list[ClassifiedChange]:
             results.append(_rejected(entry_index, BODY_LEVEL, "entry is not an object"))
             continue
         waba_id = _id_string(entry.get("id"))
+        event_time = _event_time(entry.get("time"))
         changes = entry.get("changes")
         if not isinstance(changes, list):
             results.append(
@@ -191,7 +212,7 @@ def classify_document(body: Any) -> list[ClassifiedChange]:
             )
             continue
         for change_index, change in enumerate(changes):
-            results.append(_classify_change(entry_index, change_index, waba_id, change))
+            results.append(_classify_change(entry_index, change_index, waba_id, change, event_time))
     if not results:
         results.append(ClassifiedChange(BODY_LEVEL, BODY_LEVEL, Disposition.IGNORED, error="body has no changes"))
     return results

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.transactions import TransactWrite
@@ -10,6 +11,7 @@ from pynamodb.transactions import TransactWrite
 from whatrack.adapters.dynamo.tables import (
     AccountsTableItem,
     Gsi1,
+    Gsi2,
     connection_key,
     phone_number_guard_key,
     waba_link_key,
@@ -26,12 +28,22 @@ from whatrack.domain.connections import (
     digits_only,
 )
 from whatrack.domain.errors import ConflictError
+from whatrack.domain.onboarding import SyncOutcome, SyncRequest, SyncType
+
+SYNC_REQUEST_PREFIX = {SyncType.CONTACTS: "sr_contacts", SyncType.HISTORY: "sr_history"}
+
+
+ALL_CONNECTIONS = "CONNECTIONS"
+"""``gsi2pk`` of every connection item: the watchdog's round (connections are few; chunks are not)."""
 
 
 class ConnectionItem(AccountsTableItem):
     by_organization = Gsi1()
+    everyone = Gsi2()
     gsi1pk = UnicodeAttribute()
     gsi1sk = UnicodeAttribute()
+    gsi2pk = UnicodeAttribute(null=True)
+    gsi2sk = UnicodeAttribute(null=True)
     id = UnicodeAttribute()
     organization_id = UnicodeAttribute()
     phone_number_id = UnicodeAttribute()
@@ -43,6 +55,24 @@ class ConnectionItem(AccountsTableItem):
     connection_status = UnicodeAttribute()
     created_at = UTCDateTimeAttribute()
     access_token_secret_id = UnicodeAttribute(null=True)
+    verified = BooleanAttribute(default=False)
+    status_changed_at = UTCDateTimeAttribute(null=True)
+    last_checked_at = UTCDateTimeAttribute(null=True)
+    alert_code = UnicodeAttribute(null=True)
+    alert_since = UTCDateTimeAttribute(null=True)
+    # one smb_app_data request per sync type (see history_sync.SYNC_REQUEST_ATTRIBUTES)
+    sr_contacts_outcome = UnicodeAttribute(null=True)
+    sr_contacts_request_id = UnicodeAttribute(null=True)
+    sr_contacts_requested_at = UTCDateTimeAttribute(null=True)
+    sr_contacts_answered_at = UTCDateTimeAttribute(null=True)
+    sr_contacts_error_code = UnicodeAttribute(null=True)
+    sr_contacts_error_message = UnicodeAttribute(null=True)
+    sr_history_outcome = UnicodeAttribute(null=True)
+    sr_history_request_id = UnicodeAttribute(null=True)
+    sr_history_requested_at = UTCDateTimeAttribute(null=True)
+    sr_history_answered_at = UTCDateTimeAttribute(null=True)
+    sr_history_error_code = UnicodeAttribute(null=True)
+    sr_history_error_message = UnicodeAttribute(null=True)
     # history-sync state (updated atomically by the history consumer)
     hs_status = UnicodeAttribute()
     hs_phase = NumberAttribute(null=True)
@@ -78,6 +108,7 @@ class WabaLinkItem(AccountsTableItem):
     connection_id = UnicodeAttribute()
     organization_id = UnicodeAttribute()
     display_phone_number = UnicodeAttribute(null=True)
+    verified = BooleanAttribute(default=False)
 
 
 def _int(value: float | None) -> int | None:
@@ -102,6 +133,27 @@ def _history_state(item: ConnectionItem) -> HistorySyncState:
     )
 
 
+def _sync_requests(item: ConnectionItem) -> tuple[SyncRequest, ...]:
+    found = []
+    for sync_type, prefix in SYNC_REQUEST_PREFIX.items():
+        outcome = getattr(item, f"{prefix}_outcome")
+        requested_at = getattr(item, f"{prefix}_requested_at")
+        if outcome is None or requested_at is None:
+            continue
+        found.append(
+            SyncRequest(
+                sync_type=sync_type,
+                outcome=SyncOutcome(outcome),
+                requested_at=requested_at,
+                request_id=getattr(item, f"{prefix}_request_id"),
+                answered_at=getattr(item, f"{prefix}_answered_at"),
+                error_code=getattr(item, f"{prefix}_error_code"),
+                error_message=getattr(item, f"{prefix}_error_message"),
+            )
+        )
+    return tuple(found)
+
+
 def _to_connection(item: ConnectionItem) -> Connection:
     return Connection(
         id=item.id,
@@ -115,6 +167,12 @@ def _to_connection(item: ConnectionItem) -> Connection:
         connection_status=ConnectionStatus(item.connection_status),
         created_at=item.created_at,
         access_token_secret_id=item.access_token_secret_id,
+        verified=bool(item.verified),
+        status_changed_at=item.status_changed_at,
+        last_checked_at=item.last_checked_at,
+        alert_code=item.alert_code,
+        alert_since=item.alert_since,
+        sync_requests=_sync_requests(item),
         history=_history_state(item),
         history_lead_tickets=int(item.history_lead_tickets or 0),
         history_inbound=int(item.history_inbound or 0),
@@ -151,6 +209,10 @@ class DynamoConnectionRepository:
             connection_status=connection.connection_status.value,
             created_at=connection.created_at,
             access_token_secret_id=connection.access_token_secret_id,
+            verified=connection.verified,
+            status_changed_at=connection.status_changed_at,
+            gsi2pk=ALL_CONNECTIONS,
+            gsi2sk=gsi1sk,
             hs_status=connection.history.status.value,
         )
         guard = PhoneNumberGuardItem(
@@ -163,6 +225,7 @@ class DynamoConnectionRepository:
             connection_id=connection.id,
             organization_id=connection.organization_id,
             display_phone_number=connection.display_phone_number,
+            verified=connection.verified,
         )
 
         def write(tx: TransactWrite) -> None:
@@ -180,18 +243,60 @@ class DynamoConnectionRepository:
         item = get_or_none(ConnectionItem, connection_key(connection_id), consistent_read=True)
         return None if item is None else _to_connection(item)
 
+    def find_by_phone_number_id(self, phone_number_id: str) -> Connection | None:
+        guard = get_or_none(PhoneNumberGuardItem, phone_number_guard_key(phone_number_id), consistent_read=True)
+        return None if guard is None else self.get(guard.connection_id)
+
     def list_for_organization(self, organization_id: str) -> list[Connection]:
         """Newest first."""
         with storage("connection list"):
             items = ConnectionItem.by_organization.query(f"ORG#{organization_id}#CONN", scan_index_forward=False)
             return [_to_connection(i) for i in items]
 
-    def set_status(self, connection_id: str, status: ConnectionStatus) -> bool:
+    def all_connections(self) -> list[Connection]:
+        with storage("connection round"):
+            return [_to_connection(i) for i in ConnectionItem.everyone.query(ALL_CONNECTIONS)]
+
+    def set_status(self, connection_id: str, status: ConnectionStatus, at: datetime) -> bool:
+        """Events apply by their time: one older than the last applied is ignored (a tie: arrival order)."""
         return update_if(
             ConnectionItem(*connection_key(connection_id)),
-            [ConnectionItem.connection_status.set(status.value)],
-            ConnectionItem.connection_status != status.value,
+            [ConnectionItem.connection_status.set(status.value), ConnectionItem.status_changed_at.set(at)],
+            ConnectionItem.pk.exists()
+            & (ConnectionItem.status_changed_at.does_not_exist() | (ConnectionItem.status_changed_at <= at)),
             "connection status",
+        )
+
+    def reconnect(
+        self, connection: Connection, at: datetime, *, access_token_secret_id: str | None, verified: bool
+    ) -> bool:
+        actions: list[Any] = [
+            ConnectionItem.connection_status.set(ConnectionStatus.ACTIVE.value),
+            ConnectionItem.status_changed_at.set(at),
+            ConnectionItem.verified.set(verified),
+        ]
+        if access_token_secret_id is not None:
+            actions.append(ConnectionItem.access_token_secret_id.set(access_token_secret_id))
+
+        def write(tx: TransactWrite) -> None:
+            tx.update(
+                ConnectionItem(*connection_key(connection.id)),
+                actions=actions,
+                condition=ConnectionItem.connection_status == ConnectionStatus.DISCONNECTED.value,
+            )
+            tx.update(
+                WabaLinkItem(*waba_link_key(connection.waba_id, connection.id)),
+                actions=[WabaLinkItem.verified.set(verified)],
+            )
+
+        return transact("connection reconnect", write)
+
+    def mark_checked(self, connection_id: str, at: datetime) -> None:
+        update_if(
+            ConnectionItem(*connection_key(connection_id)),
+            [ConnectionItem.last_checked_at.set(at)],
+            ConnectionItem.pk.exists(),
+            "connection check",
         )
 
 
@@ -207,6 +312,8 @@ class DynamoConnectionDirectory:
     def targets_for_waba(self, waba_id: str, display_phone_number: str | None) -> list[ConnectionTarget]:
         with storage("connection lookup"):
             links = list(WabaLinkItem.query(f"WABA#{waba_id}", WabaLinkItem.sk.startswith("CONN#")))
+        # a WABA whose ownership a token proved belongs to those connections only (decision D-21)
+        links = [link for link in links if link.verified] or links
         wanted = digits_only(display_phone_number)
         if wanted is not None:
             links = [link for link in links if digits_only(link.display_phone_number) == wanted] or [

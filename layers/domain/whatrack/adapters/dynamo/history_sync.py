@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 
-from whatrack.adapters.dynamo.connections import ConnectionItem
+from whatrack.adapters.dynamo.connections import SYNC_REQUEST_PREFIX, ConnectionItem
 from whatrack.adapters.dynamo.tables import AccountsTableItem, MarkerItem, chunk_key, connection_key, marker_key
 from whatrack.adapters.dynamo.writes import CountedInsert, storage, update_if, write_counted
 from whatrack.domain.connections import PRE_SYNC_STATUSES, HistorySyncStatus
-from whatrack.domain.history import ChunkStatus
+from whatrack.domain.history import CHUNK_FAILED_CODE, ChunkStatus
+from whatrack.domain.onboarding import SyncOutcome, SyncType
 
 
 class ChunkItem(AccountsTableItem):
@@ -120,3 +122,83 @@ class DynamoHistorySync:
             [(ConnectionItem, connection_key(connection_id), "contacts_imported", 1)],
         )
         return bool(write_counted([marker]))
+
+    # ------------------------------------------------------------------ smb_app_data requests
+    def begin_request(self, connection_id: str, sync_type: SyncType, at: datetime) -> bool:
+        """The intent, saved before Meta is called: only when none was made or Meta refused it."""
+        prefix = SYNC_REQUEST_PREFIX[sync_type]
+        outcome = getattr(ConnectionItem, f"{prefix}_outcome")
+        return update_if(
+            ConnectionItem(*connection_key(connection_id)),
+            [
+                outcome.set(SyncOutcome.PENDING.value),
+                getattr(ConnectionItem, f"{prefix}_requested_at").set(at),
+                getattr(ConnectionItem, f"{prefix}_request_id").remove(),
+                getattr(ConnectionItem, f"{prefix}_answered_at").remove(),
+                getattr(ConnectionItem, f"{prefix}_error_code").remove(),
+                getattr(ConnectionItem, f"{prefix}_error_message").remove(),
+            ],
+            ConnectionItem.pk.exists() & (outcome.does_not_exist() | (outcome == SyncOutcome.FAILED.value)),
+            "sync request intent",
+        )
+
+    def finish_request(
+        self,
+        connection_id: str,
+        sync_type: SyncType,
+        outcome: SyncOutcome,
+        at: datetime,
+        *,
+        request_id: str | None = None,
+        error_code: str | None = None,
+        error_message: str | None = None,
+    ) -> None:
+        prefix = SYNC_REQUEST_PREFIX[sync_type]
+        actions: list[Any] = [
+            getattr(ConnectionItem, f"{prefix}_outcome").set(outcome.value),
+            getattr(ConnectionItem, f"{prefix}_answered_at").set(at),
+        ]
+        for name, value in (("request_id", request_id), ("error_code", error_code), ("error_message", error_message)):
+            if value is not None:
+                actions.append(getattr(ConnectionItem, f"{prefix}_{name}").set(value))
+        update_if(
+            ConnectionItem(*connection_key(connection_id)),
+            actions,
+            getattr(ConnectionItem, f"{prefix}_outcome") == SyncOutcome.PENDING.value,
+            "sync request answer",
+        )
+
+    # ------------------------------------------------------------------ watchdog and retry
+    def set_alert(self, connection_id: str, code: str | None, since: datetime | None, *, expected: str | None) -> bool:
+        current = ConnectionItem.alert_code
+        actions: list[Any] = (
+            [current.set(code), ConnectionItem.alert_since.set(since)]
+            if code is not None and since is not None
+            else [current.remove(), ConnectionItem.alert_since.remove()]
+        )
+        condition = current.does_not_exist() if expected is None else current == expected
+        return update_if(
+            ConnectionItem(*connection_key(connection_id)),
+            actions,
+            ConnectionItem.pk.exists() & condition,
+            "sync alert",
+        )
+
+    def resume(self, connection_id: str) -> bool:
+        """``failed`` on a chunk → ``completed`` when it had completed, else ``syncing`` (error cleared)."""
+        item = ConnectionItem(*connection_key(connection_id))
+        failed_on_chunk = (ConnectionItem.hs_status == HistorySyncStatus.FAILED.value) & (
+            ConnectionItem.hs_error_code == CHUNK_FAILED_CODE
+        )
+        clear = [ConnectionItem.hs_error_code.remove(), ConnectionItem.hs_error_message.remove()]
+        return update_if(
+            item,
+            [ConnectionItem.hs_status.set(HistorySyncStatus.COMPLETED.value), *clear],
+            failed_on_chunk & ConnectionItem.hs_completed_at.exists(),
+            "sync resume",
+        ) or update_if(
+            item,
+            [ConnectionItem.hs_status.set(HistorySyncStatus.SYNCING.value), *clear],
+            failed_on_chunk & ConnectionItem.hs_completed_at.does_not_exist(),
+            "sync resume",
+        )

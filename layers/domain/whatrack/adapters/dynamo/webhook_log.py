@@ -9,14 +9,16 @@ from typing import Any
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 
-from whatrack.adapters.dynamo.tables import Gsi2, LogTableItem, log_key
+from whatrack.adapters.dynamo.tables import Gsi1, Gsi2, LogTableItem, log_key
 from whatrack.adapters.dynamo.writes import get_or_none, storage, update_if
+from whatrack.domain.changes import WebhookField
 from whatrack.domain.clock import iso, parse_iso
 from whatrack.domain.connections import ConnectionTarget
 from whatrack.domain.log import STATUS_RANK, LogKind, LogStatus, WebhookLogEntry
 
 
 class WebhookLogItem(LogTableItem):
+    by_connection = Gsi1()
     unmatched_by_number = Gsi2()
     gsi1pk = UnicodeAttribute(null=True)
     gsi1sk = UnicodeAttribute(null=True)
@@ -117,22 +119,30 @@ class DynamoWebhookLog:
     def unmatched(self, phone_number_id: str) -> list[WebhookLogEntry]:
         """Changes kept for a number that had no connection yet, oldest first."""
         with storage("unmatched query"):
-            items = list(WebhookLogItem.unmatched_by_number.query(f"UNMATCHED#{phone_number_id}"))
-        return [
-            WebhookLogEntry(
-                id=i.id,
-                at=parse_iso(i.at) or datetime.now(UTC),
-                status=LogStatus(i.status),
-                archive_key=i.archive_key,
-                entry_index=int(i.entry_index),
-                change_index=int(i.change_index),
-                field=i.field,
-                event=i.event,
-                phone_number_id=i.phone_number_id,
-                waba_id=i.waba_id,
+            return [_to_entry(i) for i in WebhookLogItem.unmatched_by_number.query(f"UNMATCHED#{phone_number_id}")]
+
+    def failed(self, connection_id: str, field: WebhookField) -> list[WebhookLogEntry]:
+        """This connection's ``failed`` entries of ``field``, oldest first (one index query, filtered)."""
+        with storage("failed changes query"):
+            items = WebhookLogItem.by_connection.query(
+                f"CONN#{connection_id}",
+                filter_condition=(WebhookLogItem.status == LogStatus.FAILED.value)
+                & (WebhookLogItem.field == field.value),
             )
-            for i in items
-        ]
+            return [_to_entry(i) for i in items]
+
+    def retry(self, log_id: str, at: datetime) -> bool:
+        return update_if(
+            WebhookLogItem(*log_key(log_id)),
+            [
+                WebhookLogItem.status.set(LogStatus.ROUTED.value),
+                WebhookLogItem.rank.set(STATUS_RANK[LogStatus.ROUTED]),
+                WebhookLogItem.last_at.set(iso(at) or ""),
+                WebhookLogItem.error.remove(),
+            ],
+            WebhookLogItem.status == LogStatus.FAILED.value,
+            "webhook log retry",
+        )
 
     def attach(self, log_id: str, target: ConnectionTarget) -> bool:
         """An unmatched entry now belongs to ``target`` and is routed (it leaves the unmatched index)."""
@@ -154,3 +164,21 @@ class DynamoWebhookLog:
 
     def get(self, log_id: str) -> WebhookLogItem | None:
         return get_or_none(WebhookLogItem, log_key(log_id), consistent_read=True)
+
+
+def _to_entry(item: WebhookLogItem) -> WebhookLogEntry:
+    return WebhookLogEntry(
+        id=item.id,
+        at=parse_iso(item.at) or datetime.now(UTC),
+        status=LogStatus(item.status),
+        archive_key=item.archive_key,
+        entry_index=int(item.entry_index),
+        change_index=int(item.change_index),
+        field=item.field,
+        event=item.event,
+        error=item.error,
+        connection_id=item.connection_id,
+        organization_id=item.organization_id,
+        phone_number_id=item.phone_number_id,
+        waba_id=item.waba_id,
+    )

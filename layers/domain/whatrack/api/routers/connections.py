@@ -1,4 +1,4 @@
-"""``/connections``: the InstanceCards, their history sync and logs (CONTRACT §6)."""
+"""``/connections``: the InstanceCards, onboarding with Meta, history sync and logs (CONTRACT §6)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
 from whatrack import bootstrap
 from whatrack.api.auth import AUTHENTICATED, caller
@@ -15,31 +16,50 @@ from whatrack.api.models import (
     ConnectionEnvelope,
     ConnectionList,
     ConnectionOut,
+    EmbeddedSignupBody,
     HistorySyncDetail,
     LogList,
     NewConnection,
+    RetryResult,
+    SyncRequestList,
 )
 from whatrack.api.routers.responses import Cursor, Id, Limit, json_response
-from whatrack.api.views import chunk_out, connection_out, history_report, log_out
+from whatrack.api.views import chunk_out, connection_out, history_report, log_out, sync_request_out
 from whatrack.domain.clock import utcnow
 from whatrack.domain.connections import Connection, sync_alert
+from whatrack.services.connections import Connected
+from whatrack.services.embedded_signup import SignupSession
 
 router = Router()  # type: ignore[no-untyped-call]
+
+CONNECTED: dict[int, OpenAPIResponse] = {
+    201: {"description": "Connected", "content": {"application/json": {"model": ConnectionEnvelope}}},
+    200: {
+        "description": "Connected again (this organization's number had been disconnected)",
+        "content": {"application/json": {"model": ConnectionEnvelope}},
+    },
+}
 
 
 def _card(connection: Connection) -> ConnectionOut:
     stall = timedelta(seconds=bootstrap.status_api_settings().history_stall_after_seconds)
-    return connection_out(connection, sync_alert(connection, utcnow(), stall))
+    now = utcnow()
+    return connection_out(connection, now, sync_alert(connection, now, stall))
 
 
-@router.post(
-    "/connections",
-    responses={201: {"description": "Created", "content": {"application/json": {"model": ConnectionEnvelope}}}},
-    middlewares=AUTHENTICATED,
-)
+def _connected(result: Connected) -> Response[ConnectionEnvelope]:
+    return json_response(ConnectionEnvelope(connection=_card(result.connection)), 201 if result.created else 200)
+
+
+@router.post("/connections", responses=CONNECTED, middlewares=AUTHENTICATED)
 def create_connection(body: Annotated[NewConnection, Body()]) -> Response[ConnectionEnvelope]:
-    connection = bootstrap.status_api().connections.create(caller(router).id, body.to_request())
-    return json_response(ConnectionEnvelope(connection=_card(connection)), 201)
+    return _connected(bootstrap.status_api().connections.connect(caller(router).id, body.to_request()))
+
+
+@router.post("/connections/embedded-signup", responses=CONNECTED, middlewares=AUTHENTICATED)
+def embedded_signup(body: Annotated[EmbeddedSignupBody, Body()]) -> Response[ConnectionEnvelope]:
+    session = SignupSession(**body.model_dump())
+    return _connected(bootstrap.status_api().embedded_signup.connect(caller(router).id, session))
 
 
 @router.get("/connections", middlewares=AUTHENTICATED)
@@ -54,6 +74,12 @@ def get_connection(connection_id: Id) -> Response[ConnectionEnvelope]:
     return json_response(ConnectionEnvelope(connection=_card(connection)))
 
 
+@router.post("/connections/<connection_id>/refresh", middlewares=AUTHENTICATED)
+def refresh_connection(connection_id: Id) -> Response[ConnectionEnvelope]:
+    connection = bootstrap.status_api().connections.refresh(caller(router).id, connection_id)
+    return json_response(ConnectionEnvelope(connection=_card(connection)))
+
+
 @router.get("/connections/<connection_id>/history-sync", middlewares=AUTHENTICATED)
 def get_history_sync(connection_id: Id) -> Response[HistorySyncDetail]:
     detail = bootstrap.status_api().queries.history_sync(caller(router).id, connection_id)
@@ -64,6 +90,27 @@ def get_history_sync(connection_id: Id) -> Response[HistorySyncDetail]:
             report=history_report(detail.connection, detail.chunks),
         )
     )
+
+
+@router.post(
+    "/connections/<connection_id>/history-sync/request",
+    responses={202: {"description": "Requested", "content": {"application/json": {"model": SyncRequestList}}}},
+    middlewares=AUTHENTICATED,
+)
+def request_history_sync(connection_id: Id) -> Response[SyncRequestList]:
+    requests = bootstrap.status_api().sync_requests.request(caller(router).id, connection_id)
+    now = utcnow()
+    return json_response(SyncRequestList(requests=[sync_request_out(r, now) for r in requests]), 202)
+
+
+@router.post(
+    "/connections/<connection_id>/history-sync/retry",
+    responses={202: {"description": "Re-sent", "content": {"application/json": {"model": RetryResult}}}},
+    middlewares=AUTHENTICATED,
+)
+def retry_history_sync(connection_id: Id) -> Response[RetryResult]:
+    retried = bootstrap.status_api().retry.retry(caller(router).id, connection_id)
+    return json_response(RetryResult(retried=retried), 202)
 
 
 @router.get("/connections/<connection_id>/logs", middlewares=AUTHENTICATED)

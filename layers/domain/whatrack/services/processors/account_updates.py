@@ -22,10 +22,12 @@ class AccountUpdatesProcessor:
         ports = self._ports
         now = ports.clock()
         connection_id = message.connection_id
+        # by the event's time, not arrival: a late PARTNER_REMOVED never undoes a later reconnection
+        event_at = message.event_at or message.received_at
         if parsed.event in DISCONNECTING_EVENTS:
-            ports.connections.set_status(connection_id, ConnectionStatus.DISCONNECTED)
+            ports.connections.set_status(connection_id, ConnectionStatus.DISCONNECTED, event_at)
         elif parsed.event in RECONNECTING_EVENTS:
-            ports.connections.set_status(connection_id, ConnectionStatus.ACTIVE)
+            ports.connections.set_status(connection_id, ConnectionStatus.ACTIVE, event_at)
         reason = (parsed.disconnection_info or {}).get("reason")
         ports.audit.record(
             connection_id,

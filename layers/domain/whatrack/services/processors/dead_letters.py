@@ -6,7 +6,7 @@ from typing import Any
 
 from whatrack.domain.changes import ChangeMessage
 from whatrack.domain.connections import HistorySyncStatus
-from whatrack.domain.history import ChunkStatus
+from whatrack.domain.history import CHUNK_FAILED_CODE, ChunkStatus
 from whatrack.services.processors.base import InboxPorts
 from whatrack.services.processors.history import record_chunk
 from whatrack.webhooks.payloads import HistoryValue
@@ -31,5 +31,5 @@ class HistoryDeadLetter:
         if item is not None:
             record_chunk(ports, message, item, ChunkStatus.FAILED, now, error)
         text = f"a history change kept failing ({error}); retry it from the archive"
-        if ports.sync.stop(message.connection_id, HistorySyncStatus.FAILED, "chunk_failed", text, now):
+        if ports.sync.stop(message.connection_id, HistorySyncStatus.FAILED, CHUNK_FAILED_CODE, text, now):
             ports.audit.record(message.connection_id, "sync_failed", now, key=f"dlq:{message.log_id}", error=text)

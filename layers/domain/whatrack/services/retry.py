@@ -1,0 +1,67 @@
+"""Retry a connection's failed history changes from the archive (``POST .../history-sync/retry``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from aws_lambda_powertools import Logger
+
+from whatrack.domain.changes import ChangeMessage, WebhookField
+from whatrack.domain.clock import iso, utcnow
+from whatrack.ports import AuditLog, ChangePublisher, ConnectionRepository, HistorySyncStore, WebhookLog
+from whatrack.services.lookups import owned_connection
+
+logger = Logger(child=True)
+
+
+class ChunkRetry:
+    def __init__(
+        self,
+        *,
+        connections: ConnectionRepository,
+        log: WebhookLog,
+        publisher: ChangePublisher,
+        sync: HistorySyncStore,
+        audit: AuditLog,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self._connections = connections
+        self._log = log
+        self._publisher = publisher
+        self._sync = sync
+        self._audit = audit
+        self._clock = clock
+
+    def retry(self, organization_id: str, connection_id: str) -> int:
+        """Send every ``failed`` history change of this connection to its queue again (by reference to
+        the archive), then mark it ``routed``; the sync leaves ``failed``. Idempotent: a change already
+        re-sent is no longer ``failed``, and the consumers absorb a duplicate."""
+        connection = owned_connection(self._connections, organization_id, connection_id)
+        now = self._clock()
+        entries = self._log.failed(connection.id, WebhookField.HISTORY)
+        messages = [
+            ChangeMessage(
+                field=WebhookField.HISTORY,
+                log_id=entry.id,
+                connection_id=connection.id,
+                organization_id=connection.organization_id,
+                archive_key=entry.archive_key,
+                entry_index=entry.entry_index,
+                change_index=entry.change_index,
+                waba_id=entry.waba_id,
+                received_at=entry.at,
+                value=None,
+            )
+            for entry in entries
+        ]
+        # sent first, then marked: a crash in between sends a change twice (absorbed), never zero times
+        self._publisher.publish(messages)
+        retried = sum(1 for m in messages if self._log.retry(m.log_id, now))
+        if messages:
+            self._sync.resume(connection.id)
+            self._audit.record(
+                connection.id, "sync_retry", now, key=f"retry:{iso(now)}", status=f"{len(messages)} change(s) re-sent"
+            )
+            logger.info("failed history changes re-sent", extra={"connection_id": connection.id, "count": retried})
+        return len(messages)

@@ -1,0 +1,148 @@
+"""Asking Meta for the contacts and the history (``smb_app_data``): once per sync type, never blindly twice.
+
+The intent is saved before Meta is called and the answer after: a crash in between leaves the
+request ``pending`` (shown ``unknown`` after a while), and only a request Meta refused may be sent
+again. Contacts first, then history, as Meta asks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from aws_lambda_powertools import Logger
+
+from whatrack.domain.clock import iso, utcnow
+from whatrack.domain.connections import Connection, ConnectionMode
+from whatrack.domain.errors import ConflictError, RuleViolationError, TransientError, UpstreamError
+from whatrack.domain.onboarding import SyncOutcome, SyncRequest, SyncType, sync_types_for
+from whatrack.ports import AuditLog, ConnectionRepository, GraphApi, HistorySyncStore, TokenVault
+from whatrack.services.lookups import owned_connection
+
+logger = Logger(child=True)
+
+
+class SyncRequester:
+    def __init__(
+        self,
+        *,
+        connections: ConnectionRepository,
+        sync: HistorySyncStore,
+        vault: TokenVault,
+        graph: GraphApi,
+        audit: AuditLog,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self._connections = connections
+        self._sync = sync
+        self._vault = vault
+        self._graph = graph
+        self._audit = audit
+        self._clock = clock
+
+    def request(self, organization_id: str, connection_id: str) -> list[SyncRequest]:
+        """``POST /connections/{id}/history-sync/request``: the accepted requests after this call.
+
+        ``422`` when the number cannot share (cloud API), has no token, or the 24 h window passed;
+        ``409`` when every sync type was already requested, or an earlier answer was lost;
+        ``502`` with Meta's error when Graph fails (the request stays retryable).
+        """
+        connection = owned_connection(self._connections, organization_id, connection_id)
+        now = self._clock()
+        if connection.mode is not ConnectionMode.COEXISTENCE:
+            raise RuleViolationError(
+                "only a number that stays on the WhatsApp Business App (coexistence) can share its history",
+                code="not_coexistence",
+            )
+        if connection.access_token_secret_id is None:
+            raise RuleViolationError(
+                "this connection has no access token: connect it with Embedded Signup or an accessToken",
+                code="no_access_token",
+            )
+        if not connection.may_request_sync(now):
+            raise RuleViolationError(
+                "Meta takes the sync request only within 24 h of onboarding: offboard and onboard the number again",
+                code="sync_window_expired",
+            )
+        self._send(connection, now, raise_on_failure=True)
+        return self._accepted(connection.id)
+
+    def request_after_connect(self, connection: Connection) -> None:
+        """The automatic request right after a coexistence number is connected with a token.
+
+        Never fails the connection: Meta's refusal or silence is recorded on the card and in the
+        audit log, and ``POST .../history-sync/request`` may try again (so may it after a storage
+        fault here: the connection exists, and answering 5xx would make the caller create it again).
+        """
+        try:
+            self._send(connection, self._clock(), raise_on_failure=False)
+        except TransientError:
+            logger.exception("automatic sync request not sent", extra={"connection_id": connection.id})
+
+    # ------------------------------------------------------------------ the one place Meta is asked
+    def _send(self, connection: Connection, now: datetime, *, raise_on_failure: bool) -> None:
+        types = sync_types_for(connection.sync_history)
+        due = [t for t in types if (known := connection.sync_request(t)) is None or known.may_be_sent]
+        if not due:
+            unanswered = [r for r in connection.sync_requests if r.outcome_at(now) is not SyncOutcome.ACCEPTED]
+            if unanswered and raise_on_failure:
+                raise ConflictError(
+                    f"the answer to the {unanswered[0].sync_type.value} request of "
+                    f"{iso(unanswered[0].requested_at)} was lost; Meta takes one request per sync type, so it is "
+                    "not sent again: wait for the contacts and history, or onboard the number again",
+                    code="sync_request_unanswered",
+                )
+            if raise_on_failure:
+                raise ConflictError("contacts and history were already requested from Meta", code="already_requested")
+            return
+        token = self._vault.read(str(connection.access_token_secret_id))
+        for sync_type in due:
+            if not self._sync.begin_request(connection.id, sync_type, now):
+                if raise_on_failure:
+                    raise ConflictError(
+                        f"a {sync_type.value} request is already in progress", code="sync_request_in_progress"
+                    )
+                return
+            error = self._ask(connection, token, sync_type, now)
+            if error is not None:
+                if raise_on_failure:
+                    raise error
+                return  # contacts first: history waits until Meta took the contacts request
+
+    def _ask(self, connection: Connection, token: str, sync_type: SyncType, now: datetime) -> UpstreamError | None:
+        """One request, its answer recorded and audited; Meta's error when it failed."""
+        try:
+            request_id = self._graph.request_sync(connection.phone_number_id, token, sync_type)
+        except UpstreamError as exc:
+            outcome = SyncOutcome.UNKNOWN if exc.answer_lost else SyncOutcome.FAILED
+            code = str(exc.meta_code) if exc.meta_code is not None else exc.code
+            self._sync.finish_request(
+                connection.id, sync_type, outcome, self._clock(), error_code=code, error_message=exc.message
+            )
+            self._audit.record(
+                connection.id,
+                "sync_request_failed",
+                now,
+                key=f"sync_request_failed:{sync_type.value}:{iso(now)}",
+                status=outcome.value,
+                error=f"{sync_type.value}: {exc.meta_error}",
+            )
+            logger.warning(
+                "sync request failed",
+                extra={"connection_id": connection.id, "sync_type": sync_type.value, "outcome": outcome.value},
+            )
+            return exc
+        self._sync.finish_request(connection.id, sync_type, SyncOutcome.ACCEPTED, self._clock(), request_id=request_id)
+        self._audit.record(
+            connection.id,
+            "sync_requested",
+            now,
+            key=f"sync_requested:{sync_type.value}",
+            status=f"{sync_type.value} request_id={request_id}",
+        )
+        return None
+
+    def _accepted(self, connection_id: str) -> list[SyncRequest]:
+        connection = self._connections.get(connection_id)
+        requests = connection.sync_requests if connection else ()
+        return [r for r in requests if r.outcome is SyncOutcome.ACCEPTED]
