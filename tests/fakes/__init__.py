@@ -1,17 +1,19 @@
 """In-memory fakes of every port in :mod:`whatrack.ports`, for the unit tier.
 
 They share one :class:`InMemoryDatabase` (one lock) and reproduce the conditional semantics of
-the DynamoDB adapters; ``tests/integration/test_port_contracts.py`` runs one suite against both.
+the DynamoDB adapters; ``tests/integration/contracts/`` runs one suite against both.
 :class:`InMemoryWorld` builds all of them with the services wired on top.
 
 * ``webhooks`` — archive, publisher, secrets, connection directory, webhook log;
 * ``accounts`` — organizations, token vault, connections, history-sync state;
 * ``inbox`` — leads, conversations, messages, tickets, audit log;
-* ``reader`` — the status API's read side; ``world`` — everything together.
+* ``reader`` — the status API's read side; ``world`` — everything together;
+* ``graph`` — Meta's Graph API on 127.0.0.1 (or in-process); ``operations`` — notifier, metrics, clock.
 """
 
 from tests.fakes.accounts import InMemoryConnections, InMemoryHistorySync, InMemoryOrganizations, InMemoryVault
 from tests.fakes.database import InMemoryDatabase
+from tests.fakes.graph import FakeGraph, meta_error, running_graph
 from tests.fakes.inbox import (
     InMemoryAuditLog,
     InMemoryConversations,
@@ -19,6 +21,7 @@ from tests.fakes.inbox import (
     InMemoryMessages,
     InMemoryTickets,
 )
+from tests.fakes.operations import Clock, RecordingMetrics, RecordingNotifier
 from tests.fakes.reader import InMemoryReader
 from tests.fakes.webhooks import (
     InMemoryArchive,
@@ -30,6 +33,8 @@ from tests.fakes.webhooks import (
 from tests.fakes.world import InMemoryWorld
 
 __all__ = [
+    "Clock",
+    "FakeGraph",
     "InMemoryArchive",
     "InMemoryAuditLog",
     "InMemoryConnections",
@@ -45,6 +50,10 @@ __all__ = [
     "InMemoryVault",
     "InMemoryWebhookLog",
     "InMemoryWorld",
+    "RecordingMetrics",
+    "RecordingNotifier",
     "RecordingPublisher",
     "StaticSecrets",
+    "meta_error",
+    "running_graph",
 ]

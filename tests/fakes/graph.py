@@ -7,9 +7,13 @@ Scripted answers (``fail_next``) come first, so a test can make Meta slow (a tim
 
 from __future__ import annotations
 
+import email.message
+import io
 import json
 import threading
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -34,6 +38,23 @@ class Scripted:
     body: Any = None
     delay: float = 0.0
     headers: dict[str, str] = field(default_factory=dict)
+
+    def payload(self) -> bytes:
+        return json.dumps(self.body).encode() if self.body is not None else b""
+
+
+class _Response:
+    def __init__(self, payload: bytes) -> None:
+        self._payload = payload
+
+    def read(self) -> bytes:
+        return self._payload
+
+    def __enter__(self) -> _Response:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        return None
 
 
 @dataclass
@@ -117,22 +138,12 @@ class FakeGraph:
             self._server.server_close()
 
     def _serve(self, request: BaseHTTPRequestHandler, method: str) -> None:
-        parts = urlsplit(request.path)
         length = int(request.headers.get("Content-Length") or 0)
         raw = request.rfile.read(length) if length else b""
-        body = json.loads(raw) if raw else None
-        path = parts.path.removeprefix(f"/{self.version}/")
-        call = Call(method, path, dict(parse_qsl(parts.query)), body, request.headers.get("Authorization"))
-        with self._lock:
-            self.calls.append(call)
-            route = _route(method, path)
-            scripted = self.script.get(route or "", [])
-            answer = scripted.pop(0) if scripted else None
-        if answer is None:
-            answer = self._answer(route, call)
+        answer = self.respond(method, request.path, request.headers.get("Authorization"), raw)
         if answer.delay:
             time.sleep(answer.delay)
-        payload = json.dumps(answer.body).encode() if answer.body is not None else b""
+        payload = answer.payload()
         try:
             request.send_response(answer.status)
             request.send_header("Content-Type", "application/json")
@@ -143,6 +154,34 @@ class FakeGraph:
             request.wfile.write(payload)
         except (BrokenPipeError, ConnectionResetError):  # the client gave up (a timeout test)
             return
+
+    def respond(self, method: str, target: str, authorization: str | None, raw: bytes) -> Scripted:
+        """Record the call and answer it: the next scripted answer of its route, else Meta's."""
+        parts = urlsplit(target)
+        path = parts.path.removeprefix(f"/{self.version}/")
+        call = Call(method, path, dict(parse_qsl(parts.query)), json.loads(raw) if raw else None, authorization)
+        with self._lock:
+            self.calls.append(call)
+            scripted = self.script.get(_route(method, path) or "", [])
+            answer = scripted.pop(0) if scripted else None
+        return answer or self._answer(_route(method, path), call)
+
+    def open(self, request: urllib.request.Request, timeout: float) -> _Response:
+        """An ``urlopen`` for ``HttpGraphApi(opener=...)``: the same answers, no socket (the unit tier)."""
+        parts = urlsplit(request.full_url)
+        target = parts.path + (f"?{parts.query}" if parts.query else "")
+        raw = request.data if isinstance(request.data, bytes) else b""
+        answer = self.respond(request.get_method(), target, request.get_header("Authorization"), raw)
+        if answer.delay >= timeout:
+            raise TimeoutError("timed out")  # after the request was sent: its answer is lost
+        if answer.status >= 400:
+            headers = email.message.Message()
+            for name, value in answer.headers.items():
+                headers[name] = value
+            raise urllib.error.HTTPError(
+                request.full_url, answer.status, "error", headers, io.BytesIO(answer.payload())
+            )
+        return _Response(answer.payload())
 
     # ------------------------------------------------------------------ Meta's behaviour
     def _answer(self, route: str | None, call: Call) -> Scripted:

@@ -8,13 +8,15 @@ published, first consumed), as the queues and their consumers would.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from tests.builders.events import meta_bytes
 from tests.fakes.accounts import InMemoryConnections, InMemoryHistorySync, InMemoryOrganizations, InMemoryVault
 from tests.fakes.database import InMemoryDatabase
+from tests.fakes.graph import FakeGraph
 from tests.fakes.inbox import InMemoryAuditLog, InMemoryConversations, InMemoryLeads, InMemoryMessages, InMemoryTickets
+from tests.fakes.operations import RecordingMetrics, RecordingNotifier
 from tests.fakes.reader import InMemoryReader
 from tests.fakes.webhooks import (
     InMemoryArchive,
@@ -23,6 +25,7 @@ from tests.fakes.webhooks import (
     RecordingPublisher,
     StaticSecrets,
 )
+from whatrack.adapters.graph import HttpGraphApi
 from whatrack.domain.changes import ChangeMessage
 from whatrack.domain.clock import utcnow
 from whatrack.domain.connections import Connection, ConnectionMode, ConnectionRequest
@@ -32,12 +35,16 @@ from whatrack.domain.messages import Message
 from whatrack.domain.organizations import Organization
 from whatrack.services.connections import ConnectionService
 from whatrack.services.consumer import ChangeConsumer
+from whatrack.services.embedded_signup import EmbeddedSignup
 from whatrack.services.ingest import IngestReport, IngestService
 from whatrack.services.organizations import OrganizationService
 from whatrack.services.processors.base import InboxPorts
 from whatrack.services.processors.registry import build_registry
 from whatrack.services.queries import InboxQueries
 from whatrack.services.replay import UnmatchedReplayer
+from whatrack.services.retry import ChunkRetry
+from whatrack.services.sync_requests import SyncRequester
+from whatrack.services.watchdog import Watchdog
 from whatrack.webhooks.signature import sign
 
 MAX_BODY_BYTES = 10 * 1024 * 1024
@@ -55,9 +62,13 @@ class InMemoryWorld:
         clock: Callable[[], datetime] = utcnow,
         max_body_bytes: int = MAX_BODY_BYTES,
         inline_change_limit_bytes: int = INLINE_CHANGE_LIMIT_BYTES,
+        graph: FakeGraph | None = None,
     ) -> None:
         self.db = db = InMemoryDatabase()
         self.clock = clock
+        self.graph = graph
+        self.notifier = RecordingNotifier()
+        self.metrics = RecordingMetrics()
         self.max_body_bytes = max_body_bytes
         self.inline_change_limit_bytes = inline_change_limit_bytes
         # webhook path
@@ -123,8 +134,70 @@ class InMemoryWorld:
     def replayer(self) -> UnmatchedReplayer:
         return UnmatchedReplayer(self.webhook_log, self.publisher)
 
+    def graph_api(self) -> HttpGraphApi | None:
+        """The real Graph client, answered in-process by ``self.graph`` (no socket)."""
+        if self.graph is None:
+            return None
+        return HttpGraphApi(
+            base_url="http://graph.test",
+            version=self.graph.version,
+            app_id=self.graph.app_id,
+            app_secret=lambda: self.graph.app_secret if self.graph else "",
+            timeout_seconds=1.0,
+            opener=self.graph.open,
+            sleep=lambda _seconds: None,
+        )
+
+    def sync_requester(self) -> SyncRequester:
+        graph = self.graph_api()
+        assert graph is not None, "build the world with a FakeGraph"
+        return SyncRequester(
+            connections=self.connections,
+            sync=self.sync,
+            vault=self.vault,
+            graph=graph,
+            audit=self.audit,
+            clock=self.clock,
+        )
+
     def connection_service(self) -> ConnectionService:
-        return ConnectionService(self.connections, self.vault, self.replayer())
+        graph = self.graph_api()
+        return ConnectionService(
+            self.connections,
+            self.vault,
+            self.replayer(),
+            graph=graph,
+            audit=self.audit,
+            requester=self.sync_requester() if graph is not None else None,
+            clock=self.clock,
+        )
+
+    def embedded_signup(self) -> EmbeddedSignup:
+        graph = self.graph_api()
+        assert graph is not None, "build the world with a FakeGraph"
+        return EmbeddedSignup(graph, self.connection_service())
+
+    def chunk_retry(self) -> ChunkRetry:
+        return ChunkRetry(
+            connections=self.connections,
+            log=self.webhook_log,
+            publisher=self.publisher,
+            sync=self.sync,
+            audit=self.audit,
+            clock=self.clock,
+        )
+
+    def watchdog(self, stall_after: timedelta = timedelta(minutes=30)) -> Watchdog:
+        return Watchdog(
+            connections=self.connections,
+            sync=self.sync,
+            audit=self.audit,
+            notifier=self.notifier,
+            metrics=self.metrics,
+            numbers=self.connection_service(),
+            stall_after=stall_after,
+            clock=self.clock,
+        )
 
     def organization_service(self) -> OrganizationService:
         return OrganizationService(self.organizations, self.secrets)
@@ -146,6 +219,7 @@ class InMemoryWorld:
         display_phone_number: str | None = "5491155550100",
         mode: ConnectionMode = ConnectionMode.COEXISTENCE,
         sync_history: bool = True,
+        access_token: str | None = None,
     ) -> Connection:
         """Connect a number (a new organization unless given); kept unmatched changes are republished."""
         request = ConnectionRequest(
@@ -154,6 +228,7 @@ class InMemoryWorld:
             mode=mode,
             sync_history=sync_history,
             display_phone_number=display_phone_number,
+            access_token=access_token,
         )
         return self.connection_service().connect(organization_id or self.organization().id, request).connection
 
