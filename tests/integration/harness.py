@@ -40,13 +40,18 @@ class Onboarding:
         )
         return result["statusCode"], json.loads(result["body"])
 
-    def connect(self, phone_number_id: str = PNID, display: str = BIZ, **extra: Any) -> dict[str, Any]:
+    def connect_organization(self) -> str:
+        """Create the organization (once) and keep its API key."""
         if not self.api_key:
             raw = json.dumps({"name": "Acme"}).encode()
             created = status_app.lambda_handler(
                 http_event("POST", "/admin/organizations", body=raw, headers=ADMIN), LambdaContext("s", 512, 20)
             )
             self.api_key = json.loads(created["body"])["apiKey"]
+        return self.api_key
+
+    def connect(self, phone_number_id: str = PNID, display: str = BIZ, **extra: Any) -> dict[str, Any]:
+        self.connect_organization()
         body = {
             "phoneNumberId": phone_number_id,
             "wabaId": "401122334455667",

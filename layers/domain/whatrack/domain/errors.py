@@ -18,6 +18,11 @@ class DomainError(Exception):
         if code is not None:
             self.code = code
 
+    @property
+    def public_message(self) -> str:
+        """The text an API caller sees."""
+        return self.message
+
 
 class InvalidInputError(DomainError):
     """The caller sent something malformed (HTTP 400)."""
@@ -107,3 +112,7 @@ class UpstreamError(DomainError):
     def meta_error(self) -> str:
         """Meta's error as a short text: ``(#code) message``."""
         return f"(#{self.meta_code}) {self.message}" if self.meta_code is not None else self.message
+
+    @property
+    def public_message(self) -> str:
+        return f"Meta's Graph API: {self.meta_error}"

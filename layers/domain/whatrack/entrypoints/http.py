@@ -92,7 +92,7 @@ def register_error_handlers(app: APIGatewayHttpResolver) -> None:
         status = status_for(error)
         if status >= 500:
             logger.error("request failed", extra={"code": error.code, "error": error.message})
-        return error_response(status, error.code, error.message)
+        return error_response(status, error.code, error.public_message)
 
     @app.exception_handler(RequestValidationError)  # type: ignore[untyped-decorator]
     def _invalid(error: RequestValidationError) -> Response:
