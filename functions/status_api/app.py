@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools import Tracer
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 from aws_lambda_powertools.logging import correlation_paths
@@ -13,8 +13,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from whatrack.api.openapi import document_contract_errors
 from whatrack.api.routers import ROUTERS
 from whatrack.entrypoints.http import register_error_handlers, reject_non_json_body
+from whatrack.entrypoints.observability import function_logger
 
-logger = Logger()
+logger = function_logger()
 tracer = Tracer()
 app = APIGatewayHttpResolver(enable_validation=True)
 for router in ROUTERS:
@@ -40,6 +41,6 @@ def openapi() -> Response[Any]:
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
-@tracer.capture_lambda_handler
+@tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return reject_non_json_body(event) or app.resolve(event, context)

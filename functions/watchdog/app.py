@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Metrics, Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from whatrack import bootstrap
+from whatrack.entrypoints.observability import function_logger
 
-logger = Logger()
+logger = function_logger()
 tracer = Tracer()
 metrics = Metrics(namespace="WhaTrack")
 

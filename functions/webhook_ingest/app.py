@@ -6,7 +6,7 @@ import base64
 import binascii
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Metrics, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
@@ -16,8 +16,9 @@ from whatrack import bootstrap
 from whatrack.domain.errors import InvalidInputError
 from whatrack.domain.log import LogStatus
 from whatrack.entrypoints.http import register_error_handlers
+from whatrack.entrypoints.observability import function_logger
 
-logger = Logger()
+logger = function_logger()
 tracer = Tracer()
 metrics = Metrics(namespace="WhaTrack")
 app = APIGatewayHttpResolver()
@@ -47,7 +48,9 @@ def verify() -> Response[str]:
 @app.post("/webhook")
 def receive() -> Response[str]:
     report = bootstrap.ingest_service().receive(
-        raw_body(app.current_event.raw_event), app.current_event.headers.get("x-hub-signature-256")
+        raw_body(app.current_event.raw_event),
+        app.current_event.headers.get("x-hub-signature-256"),
+        correlation_id=logger.get_correlation_id(),
     )
     for status in LogStatus:
         if count := report.count(status):
@@ -60,7 +63,7 @@ def receive() -> Response[str]:
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
-@tracer.capture_lambda_handler
+@tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

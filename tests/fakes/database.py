@@ -181,6 +181,7 @@ class MessageRow:
     meta_confirmed_at: datetime | None = None
     deleted: bool = False
     error: str | None = None
+    correlation_id: str | None = None
 
     def to_message(self) -> Message:
         """As ``to_message`` of the messages adapter maps a stored item."""
@@ -204,6 +205,7 @@ class MessageRow:
             deleted=self.deleted,
             error=self.error,
             content=self.content,
+            correlation_id=self.correlation_id,
         )
 
 

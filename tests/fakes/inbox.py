@@ -84,7 +84,13 @@ class InMemoryLeads:
         return None
 
     def resolve(
-        self, organization_id: str, identity: ContactIdentity, source: LeadSource, now: datetime
+        self,
+        organization_id: str,
+        identity: ContactIdentity,
+        source: LeadSource,
+        now: datetime,
+        *,
+        correlation_id: str | None = None,
     ) -> ResolvedLead:
         """The found lead as it was found (the missing half of its identity is linked after), or a new one."""
         with self._db.lock:
@@ -107,6 +113,7 @@ class InMemoryLeads:
                 user_id=identity.user_id,
                 push_name=identity.name,
                 is_active=True,
+                correlation_id=correlation_id,
             )
             self._db.leads[lead.id] = LeadRow(lead)
             for key in keys:
@@ -243,6 +250,7 @@ class InMemoryMessages:
             source=message.source,
             type=message.type,
             timestamp=utc(message.timestamp),
+            correlation_id=message.correlation_id,
             body=message.body,
             content=message.content,
             status=message.status,
@@ -384,6 +392,7 @@ class InMemoryTickets:
         origin: TicketOrigin,
         window: datetime | None,
         message_at: datetime,
+        correlation_id: str | None = None,
     ) -> str | None:
         with self._db.lock:
             db = self._db
@@ -403,6 +412,7 @@ class InMemoryTickets:
                 message_window_expires_at=utc_or_none(window),
                 created_at=utc(message_at),
                 last_message_at=utc(message_at),
+                correlation_id=correlation_id,
             )
             db.tickets[ticket.id] = TicketRow(ticket, opened_by=wamid)
             db.open_tickets[conversation_id] = ticket.id

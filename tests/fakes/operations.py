@@ -25,6 +25,9 @@ class RecordingMetrics:
     def count(self, name: str, value: float = 1) -> None:
         self.totals[name] += value
 
+    def seconds(self, name: str, value: float) -> None:
+        self.totals[name] += value
+
 
 class Clock:
     """A clock a test moves by hand (``clock()`` is the time now)."""

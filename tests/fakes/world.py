@@ -98,6 +98,7 @@ class InMemoryWorld:
             tickets=self.tickets,
             audit=self.audit,
             clock=clock,
+            metrics=self.metrics,
         )
         self._ingest: IngestService | None = None
         self._consumer: ChangeConsumer | None = None
@@ -128,6 +129,7 @@ class InMemoryWorld:
                 self.webhook_log,
                 dead_letter_hooks=registry.dead_letter_hooks,
                 clock=self.clock,
+                metrics=self.metrics,
             )
         return self._consumer
 
@@ -233,10 +235,10 @@ class InMemoryWorld:
         return self.connection_service().connect(organization_id or self.organization().id, request).connection
 
     # ------------------------------------------------------------------ delivery
-    def post(self, document: Any) -> IngestReport:
+    def post(self, document: Any, correlation_id: str | None = None) -> IngestReport:
         """Sign ``document`` (a Meta body) with the app secret and receive it (nothing consumed yet)."""
         raw = document if isinstance(document, bytes) else meta_bytes(document)
-        return self.ingest_service().receive(raw, sign(raw, self.secrets.app_secret()))
+        return self.ingest_service().receive(raw, sign(raw, self.secrets.app_secret()), correlation_id)
 
     def pump(self) -> list[ChangeMessage]:
         """Consume every published message not consumed yet, in publication order; those consumed."""

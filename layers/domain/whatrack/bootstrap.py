@@ -204,6 +204,7 @@ def inbox_ports() -> InboxPorts:
         messages=DynamoMessageRepository(),
         tickets=DynamoTicketRepository(),
         audit=DynamoAuditLog(),
+        metrics=PowertoolsMetrics(),
     )
 
 
@@ -217,6 +218,7 @@ def change_consumer() -> ChangeConsumer:
         registry.processors,
         DynamoWebhookLog(),
         dead_letter_hooks=registry.dead_letter_hooks,
+        metrics=PowertoolsMetrics(),
     )
 
 

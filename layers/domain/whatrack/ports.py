@@ -194,9 +194,15 @@ class HistorySyncStore(Protocol):
 # --------------------------------------------------------------------------- inbox
 class LeadRepository(Protocol):
     def resolve(
-        self, organization_id: str, identity: ContactIdentity, source: LeadSource, now: datetime
+        self,
+        organization_id: str,
+        identity: ContactIdentity,
+        source: LeadSource,
+        now: datetime,
+        *,
+        correlation_id: str | None = None,
     ) -> ResolvedLead:
-        """The one lead of this person in this organization, created if new."""
+        """The one lead of this person in this organization, created (by ``correlation_id``) if new."""
 
     def find(self, organization_id: str, identity: ContactIdentity) -> Lead | None: ...
 
@@ -269,6 +275,7 @@ class TicketRepository(Protocol):
         origin: TicketOrigin,
         window: datetime | None,
         message_at: datetime,
+        correlation_id: str | None = None,
     ) -> str | None:
         """The conversation's one open ticket; ``None`` when one is open (or this message opened one)."""
 
@@ -304,6 +311,19 @@ class AlertNotifier(Protocol):
 class MetricsRecorder(Protocol):
     def count(self, name: str, value: float = 1) -> None:
         """Add ``value`` to the metric ``name`` of this invocation."""
+
+    def seconds(self, name: str, value: float) -> None:
+        """Record a duration in seconds."""
+
+
+class NoMetrics:
+    """A :class:`MetricsRecorder` that records nothing (the default where nobody asked for metrics)."""
+
+    def count(self, name: str, value: float = 1) -> None:
+        return None
+
+    def seconds(self, name: str, value: float) -> None:
+        return None
 
 
 # --------------------------------------------------------------------------- reads

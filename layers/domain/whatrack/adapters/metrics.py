@@ -14,3 +14,6 @@ class PowertoolsMetrics:
     def count(self, name: str, value: float = 1) -> None:
         if value:
             self._metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
+
+    def seconds(self, name: str, value: float) -> None:
+        self._metrics.add_metric(name=name, unit=MetricUnit.Seconds, value=value)

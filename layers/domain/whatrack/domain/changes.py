@@ -61,6 +61,8 @@ class ChangeMessage(BaseModel):
     received_at: datetime
     event_at: datetime | None = None
     """``entry[].time``: when Meta says the change happened (lifecycle events apply in this order)."""
+    correlation_id: str | None = None
+    """The delivery's request id at ingest: it follows the change into every log line and row."""
     value: dict[str, Any] | None = None
 
     @property

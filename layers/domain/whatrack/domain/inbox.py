@@ -46,6 +46,8 @@ class Lead:
     last_message_at: datetime | None = None
     last_synced_at: datetime | None = None
     deleted_at: datetime | None = None
+    correlation_id: str | None = None
+    """The delivery that created it (ingest's request id)."""
 
     @property
     def is_history_lead(self) -> bool:
@@ -92,6 +94,8 @@ class Ticket:
     message_window_expires_at: datetime | None
     created_at: datetime
     last_message_at: datetime
+    correlation_id: str | None = None
+    """The delivery whose message opened it (ingest's request id)."""
 
 
 def ticket_origin(lead: Lead, *, lead_created_by_live_traffic: bool) -> TicketOrigin:

@@ -65,6 +65,8 @@ class NewMessage:
     deleted: bool = False
     error: str | None = None
     content: str | None = None
+    correlation_id: str | None = None
+    """The delivery that stored it (ingest's request id)."""
 
 
 @dataclass(frozen=True)
@@ -92,3 +94,4 @@ class Message:
     deleted: bool = False
     error: str | None = None
     content: str | None = None
+    correlation_id: str | None = None

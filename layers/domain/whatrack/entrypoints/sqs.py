@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools import Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -13,6 +14,7 @@ from pydantic import Json
 
 from whatrack import bootstrap
 from whatrack.domain.changes import ChangeMessage, WebhookField
+from whatrack.entrypoints.observability import function_logger
 
 
 class ChangeRecord(SqsRecordModel):
@@ -32,11 +34,15 @@ def consumer_handler(handles: frozenset[WebhookField]) -> Callable[[dict[str, An
     AWS error) is reported in ``batchItemFailures``; SQS retries it and, after
     ``maxReceiveCount``, moves it to the queue's DLQ.
     """
-    logger = Logger()
+    logger = function_logger()
     tracer = Tracer()
     processor = change_batch_processor()
 
+    metrics = Metrics()
+
     def record_handler(record: ChangeRecord) -> None:
+        # the webhook's correlation id follows its change into every log line of the consumer
+        logger.set_correlation_id(record.body.correlation_id or record.body.log_id)
         consumer = bootstrap.change_consumer()
         if record.eventSourceARN and record.eventSourceARN == bootstrap.consumer_settings().history_dlq_arn:
             consumer.consume_dead_letter(record.body)
@@ -44,10 +50,15 @@ def consumer_handler(handles: frozenset[WebhookField]) -> Callable[[dict[str, An
             consumer.consume(record.body, expected=handles)
 
     @logger.inject_lambda_context
-    @tracer.capture_lambda_handler
+    @tracer.capture_lambda_handler(capture_response=False)
+    @metrics.log_metrics
     def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-        return dict(
+        response = dict(
             process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
         )
+        failed_records = response.get("batchItemFailures")
+        if isinstance(failed_records, list) and (failures := len(failed_records)):
+            metrics.add_metric(name="ChangesFailed", unit=MetricUnit.Count, value=failures)
+        return response
 
     return lambda_handler

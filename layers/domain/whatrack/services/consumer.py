@@ -13,7 +13,7 @@ from whatrack.domain.changes import ChangeMessage, WebhookField
 from whatrack.domain.clock import utcnow
 from whatrack.domain.errors import DomainError
 from whatrack.domain.log import LogStatus
-from whatrack.ports import ArchiveStore, WebhookLog
+from whatrack.ports import ArchiveStore, MetricsRecorder, NoMetrics, WebhookLog
 from whatrack.services.processors.base import ChangeProcessor, DeadLetterHook
 from whatrack.webhooks.envelope import locate_value, parse_document
 
@@ -45,12 +45,14 @@ class ChangeConsumer:
         *,
         dead_letter_hooks: Mapping[WebhookField, DeadLetterHook] | None = None,
         clock: Callable[[], datetime] = utcnow,
+        metrics: MetricsRecorder | None = None,
     ) -> None:
         self._archive = archive
         self._processors = dict(processors)
         self._log = log
         self._dead_letter_hooks = dict(dead_letter_hooks or {})
         self._clock = clock
+        self._metrics: MetricsRecorder = metrics or NoMetrics()
 
     def load_value(self, message: ChangeMessage) -> dict[str, Any]:
         """The change's ``value``: inline, or read back from the archive (claim check)."""
@@ -88,6 +90,7 @@ class ChangeConsumer:
             self._reject(message, _validation_text(exc))
             return
         self._log.set_status(message.log_id, LogStatus.PROCESSED, self._clock())
+        self._metrics.count("ChangesProcessed")
 
     def consume_dead_letter(self, message: ChangeMessage) -> None:
         """A change that exhausted its retries: mark it ``failed`` (and let its field react)."""
@@ -99,11 +102,13 @@ class ChangeConsumer:
         hook = self._dead_letter_hooks.get(message.field)
         if hook is not None:
             hook(message, value, DEAD_LETTER_ERROR)
+        self._metrics.count("ChangesDeadLettered")
         logger.error("change dead-lettered", extra={"field": message.field.value, "log_id": message.log_id})
 
     def _reject(self, message: ChangeMessage, error: str) -> None:
         logger.warning("change rejected", extra={"log_id": message.log_id, "error": error})
         self._log.set_status(message.log_id, LogStatus.REJECTED, self._clock(), error=error)
+        self._metrics.count("ChangesRejected")
 
 
 def _validation_text(exc: ValidationError) -> str:

@@ -89,7 +89,7 @@ class IngestService:
         return challenge
 
     # ------------------------------------------------------------------ delivery
-    def receive(self, raw: bytes, signature_header: str | None) -> IngestReport:
+    def receive(self, raw: bytes, signature_header: str | None, correlation_id: str | None = None) -> IngestReport:
         if len(raw) > self._max_body_bytes:
             raise PayloadTooLargeError(f"body is larger than {self._max_body_bytes} bytes")
         if not signature.verify(raw, signature_header, self._secrets.app_secret()):
@@ -102,7 +102,15 @@ class IngestService:
 
         for change in classify_body(raw):
             if change.disposition is Disposition.ROUTE:
-                self._route(change, archive_key, received_at, report, body_size=len(raw), lookups=lookups)
+                self._route(
+                    change,
+                    archive_key,
+                    received_at,
+                    report,
+                    body_size=len(raw),
+                    lookups=lookups,
+                    correlation_id=correlation_id,
+                )
             else:
                 report.entries.append(self._entry(change, archive_key, received_at, LogStatus(change.disposition)))
 
@@ -148,6 +156,7 @@ class IngestService:
         *,
         body_size: int,
         lookups: _Lookups,
+        correlation_id: str | None,
     ) -> None:
         targets = self._targets(change, lookups)
         if not targets:
@@ -176,6 +185,7 @@ class IngestService:
                     waba_id=change.waba_id,
                     received_at=received_at,
                     event_at=from_unix(change.event_time) if change.event_time is not None else None,
+                    correlation_id=correlation_id,
                     value=change.value if inline else None,
                 )
             )

@@ -41,6 +41,7 @@ class LeadItem(InboxTableItem):
     last_synced_at = UTCDateTimeAttribute(null=True)
     deleted_at = UTCDateTimeAttribute(null=True)
     tickets_opened = NumberAttribute(default=0)
+    correlation_id = UnicodeAttribute(null=True)
 
 
 class GuardItem(InboxTableItem):
@@ -65,6 +66,7 @@ def to_lead(item: LeadItem) -> Lead:
         last_message_at=item.last_message_at,
         last_synced_at=item.last_synced_at,
         deleted_at=item.deleted_at,
+        correlation_id=item.correlation_id,
     )
 
 
@@ -79,7 +81,13 @@ def guard_keys(organization_id: str, identity: ContactIdentity) -> list[Key]:
 
 class DynamoLeadRepository:
     def resolve(
-        self, organization_id: str, identity: ContactIdentity, source: LeadSource, now: datetime
+        self,
+        organization_id: str,
+        identity: ContactIdentity,
+        source: LeadSource,
+        now: datetime,
+        *,
+        correlation_id: str | None = None,
     ) -> ResolvedLead:
         """The one lead of this person in this organization, created if new (guards make it unique)."""
         for _ in range(RESOLVE_ATTEMPTS):
@@ -103,6 +111,7 @@ class DynamoLeadRepository:
                 has_history=False,
                 created_at=now,
                 tickets_opened=0,
+                correlation_id=correlation_id,
             )
 
             def write(tx: TransactWrite, item: LeadItem = item, lead_id: str = lead_id) -> None:

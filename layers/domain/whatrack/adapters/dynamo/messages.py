@@ -68,6 +68,7 @@ class MessageItem(InboxTableItem):
     meta_confirmed_at = UTCDateTimeAttribute(null=True)
     deleted = BooleanAttribute(default=False)
     error = UnicodeAttribute(null=True)
+    correlation_id = UnicodeAttribute(null=True)
 
 
 def to_message(item: MessageItem) -> Message:
@@ -89,6 +90,7 @@ def to_message(item: MessageItem) -> Message:
         deleted=bool(item.deleted),
         error=item.error,
         content=item.content,
+        correlation_id=item.correlation_id,
     )
 
 
@@ -114,6 +116,7 @@ def _message_item(organization_id: str, connection_id: str, conversation_id: str
         meta_confirmed_at=message.meta_confirmed_at,
         deleted=message.deleted,
         error=message.error,
+        correlation_id=message.correlation_id,
     )
 
 

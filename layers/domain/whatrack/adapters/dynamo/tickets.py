@@ -49,6 +49,7 @@ class TicketItem(InboxTableItem):
     created_at = UTCDateTimeAttribute()
     last_message_at = UTCDateTimeAttribute()
     opened_by = UnicodeAttribute()
+    correlation_id = UnicodeAttribute(null=True)
 
 
 def to_ticket(item: TicketItem) -> Ticket:
@@ -65,6 +66,7 @@ def to_ticket(item: TicketItem) -> Ticket:
         message_window_expires_at=item.message_window_expires_at,
         created_at=item.created_at,
         last_message_at=item.last_message_at,
+        correlation_id=item.correlation_id,
     )
 
 
@@ -79,6 +81,7 @@ class DynamoTicketRepository:
         origin: TicketOrigin,
         window: datetime | None,
         message_at: datetime,
+        correlation_id: str | None = None,
     ) -> str | None:
         """Create the conversation's one open ticket; ``None`` when one is already open (or this
         message already opened one)."""
@@ -103,6 +106,7 @@ class DynamoTicketRepository:
             created_at=message_at,
             last_message_at=message_at,
             opened_by=wamid,
+            correlation_id=correlation_id,
         )
 
         def write(tx: TransactWrite) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -27,6 +27,8 @@ from whatrack.ports import (
     HistorySyncStore,
     LeadRepository,
     MessageRepository,
+    MetricsRecorder,
+    NoMetrics,
     TicketRepository,
 )
 from whatrack.webhooks.payloads import ContactBlock, MessageItem
@@ -49,6 +51,7 @@ class InboxPorts:
     tickets: TicketRepository
     audit: AuditLog
     clock: Callable[[], datetime] = utcnow
+    metrics: MetricsRecorder = field(default_factory=NoMetrics)
 
     def connection(self, message: ChangeMessage) -> Connection:
         """The change's connection (routed to it, so it exists: a miss is a read lagging behind)."""

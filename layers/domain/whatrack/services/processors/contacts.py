@@ -33,11 +33,18 @@ class ContactsProcessor:
                 logger.warning("state_sync item skipped", extra={"type": item.type, "action": item.action})
                 continue
             if item.action == "add":
-                resolved = ports.leads.resolve(connection.organization_id, identity, LeadSource.STATE_SYNC, now)
+                resolved = ports.leads.resolve(
+                    connection.organization_id,
+                    identity,
+                    LeadSource.STATE_SYNC,
+                    now,
+                    correlation_id=message.correlation_id,
+                )
                 ports.leads.update(
                     resolved.lead.id, push_name=identity.name, overwrite_name=True, synced_at=now, active=True
                 )
-                ports.sync.count_contact(connection.id, resolved.lead.id)
+                if ports.sync.count_contact(connection.id, resolved.lead.id):
+                    ports.metrics.count("ContactsImported")
             elif item.action == "remove":
                 lead = ports.leads.find(connection.organization_id, identity)
                 if lead is not None:

@@ -32,13 +32,19 @@ class EchoesProcessor:
             if not identity.known:
                 logger.warning("echo without a recipient skipped", extra={"wamid": item.id})
                 continue
-            resolved = ports.leads.resolve(connection.organization_id, identity, LeadSource.DIRECT_CREATION, now)
+            resolved = ports.leads.resolve(
+                connection.organization_id,
+                identity,
+                LeadSource.DIRECT_CREATION,
+                now,
+                correlation_id=message.correlation_id,
+            )
             at = from_unix(item.timestamp)
             conversation_id = ports.conversations.ensure(
                 connection.organization_id, resolved.lead.id, connection.id, now, at
             )
             if item.type == "revoke":
-                self._revoke(connection, conversation_id, item)
+                self._revoke(connection, conversation_id, item, message.correlation_id)
                 continue
             ports.leads.update(resolved.lead.id, message_at=at)
             new = new_message(
@@ -48,12 +54,15 @@ class EchoesProcessor:
                 direction=Direction.OUTBOUND,
                 status="sent",
                 meta_confirmed_at=now,
+                correlation_id=message.correlation_id,
             )
             if not ports.messages.insert(connection.organization_id, connection.id, conversation_id, new):
                 ports.messages.restore_revoked(connection.id, new)
                 ports.messages.confirm_echo(connection.id, item.id, now)
 
-    def _revoke(self, connection: Connection, conversation_id: str, item: MessageItem) -> None:
+    def _revoke(
+        self, connection: Connection, conversation_id: str, item: MessageItem, correlation_id: str | None
+    ) -> None:
         messages = self._ports.messages
         original = (item.content() or {}).get("original_message_id")
         if not isinstance(original, str) or not original:
@@ -69,6 +78,7 @@ class EchoesProcessor:
             type=REVOKED_TYPE,
             timestamp=from_unix(item.timestamp),
             deleted=True,
+            correlation_id=correlation_id,
         )
         if not messages.insert(connection.organization_id, connection.id, conversation_id, tombstone):
             messages.mark_deleted(connection.id, original)

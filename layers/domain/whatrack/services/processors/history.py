@@ -57,7 +57,7 @@ class HistoryProcessor:
             self._history_item(message, connection, business, item, now)
         followups = [*parsed.messages, *parsed.message_echoes]
         if followups:
-            self._media_followups(connection, business, parsed.contacts, followups, now)
+            self._media_followups(connection, business, parsed.contacts, followups, now, message.correlation_id)
 
     def _history_item(
         self, message: ChangeMessage, connection: Connection, business: str | None, item: HistoryItem, now: datetime
@@ -76,15 +76,27 @@ class HistoryProcessor:
             connection.id, meta.phase, meta.chunk_order, meta.progress, now
         ):
             ports.audit.record(connection.id, "sync_started", now, key="sync_started")
-        threads = [t for t in (self._thread(connection, business, thread, now) for thread in item.threads) if t]
-        ports.messages.import_history(connection.organization_id, connection.id, threads)
+        threads = [
+            t
+            for t in (
+                self._thread(connection, business, thread, now, message.correlation_id) for thread in item.threads
+            )
+            if t
+        ]
+        imported = ports.messages.import_history(connection.organization_id, connection.id, threads)
+        ports.metrics.count("MessagesImported", imported.new_messages)
+        ports.metrics.count("ThreadsImported", imported.new_threads)
         if meta is not None:
             record_chunk(ports, message, item, ChunkStatus.PROCESSED, now)
             if meta.progress >= 100 and ports.sync.complete(connection.id, now):
                 ports.audit.record(connection.id, "sync_completed", now, key="sync_completed")
+                completed = ports.connections.get(connection.id)
+                duration = completed.history.duration_seconds if completed else None
+                if duration is not None:
+                    ports.metrics.seconds("HistorySyncSeconds", duration)
 
     def _thread(
-        self, connection: Connection, business: str | None, thread: Thread, now: datetime
+        self, connection: Connection, business: str | None, thread: Thread, now: datetime, correlation_id: str | None
     ) -> ThreadImport | None:
         identity = thread.counterpart(business)
         if not identity.known or not thread.messages:
@@ -92,11 +104,14 @@ class HistoryProcessor:
                 logger.warning("history thread without a counterpart skipped", extra={"messages": len(thread.messages)})
             return None
         messages = sorted(
-            (new_message(m, business, MessageSource.HISTORY) for m in thread.messages), key=lambda m: m.timestamp
+            (new_message(m, business, MessageSource.HISTORY, correlation_id=correlation_id) for m in thread.messages),
+            key=lambda m: m.timestamp,
         )
         last = messages[-1].timestamp
         ports = self._ports
-        resolved = ports.leads.resolve(connection.organization_id, identity, LeadSource.HISTORY_SYNC, now)
+        resolved = ports.leads.resolve(
+            connection.organization_id, identity, LeadSource.HISTORY_SYNC, now, correlation_id=correlation_id
+        )
         ports.leads.update(resolved.lead.id, has_history=True, message_at=last)
         conversation_id = ports.conversations.ensure(
             connection.organization_id, resolved.lead.id, connection.id, now, last
@@ -110,6 +125,7 @@ class HistoryProcessor:
         contacts: list[ContactBlock],
         items: list[MessageItem],
         now: datetime,
+        correlation_id: str | None,
     ) -> None:
         """§8.8: fill the placeholder with the same wamid; if it has not arrived yet, import the message."""
         ports = self._ports
@@ -125,10 +141,13 @@ class HistoryProcessor:
             if not identity.known:
                 logger.warning("media follow-up without a counterpart skipped", extra={"wamid": item.id})
                 continue
-            new = new_message(item, business, MessageSource.HISTORY, direction=direction)
-            resolved = ports.leads.resolve(connection.organization_id, identity, LeadSource.HISTORY_SYNC, now)
+            new = new_message(item, business, MessageSource.HISTORY, direction=direction, correlation_id=correlation_id)
+            resolved = ports.leads.resolve(
+                connection.organization_id, identity, LeadSource.HISTORY_SYNC, now, correlation_id=correlation_id
+            )
             ports.leads.update(resolved.lead.id, has_history=True, message_at=new.timestamp)
             conversation_id = ports.conversations.ensure(
                 connection.organization_id, resolved.lead.id, connection.id, now, new.timestamp
             )
-            ports.messages.insert(connection.organization_id, connection.id, conversation_id, new, history=True)
+            if ports.messages.insert(connection.organization_id, connection.id, conversation_id, new, history=True):
+                ports.metrics.count("MessagesImported")

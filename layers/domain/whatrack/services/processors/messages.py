@@ -29,7 +29,7 @@ class MessagesProcessor:
         business = parsed.metadata.display_phone_number or connection.display_phone_number
         now = ports.clock()
         for item in parsed.messages:
-            self._live_message(connection, business, parsed.contacts, item, now)
+            self._live_message(connection, business, parsed.contacts, item, now, message.correlation_id)
         for status in parsed.statuses:
             status_error = "; ".join(e.text for e in status.errors) or None
             if not ports.messages.apply_status(connection.id, status.id, status.status.lower(), status_error):
@@ -51,6 +51,7 @@ class MessagesProcessor:
         contacts: list[ContactBlock],
         item: MessageItem,
         now: datetime,
+        correlation_id: str | None,
     ) -> None:
         ports = self._ports
         identity = identity_from_contacts(contacts, item.from_, item.from_user_id)
@@ -58,12 +59,16 @@ class MessagesProcessor:
             logger.warning("live message without a sender skipped", extra={"wamid": item.id})
             return
         at = from_unix(item.timestamp)
-        resolved = ports.leads.resolve(connection.organization_id, identity, LeadSource.LIVE_MESSAGE, now)
+        resolved = ports.leads.resolve(
+            connection.organization_id, identity, LeadSource.LIVE_MESSAGE, now, correlation_id=correlation_id
+        )
         ports.leads.update(resolved.lead.id, message_at=at, push_name=identity.name, overwrite_name=True)
         conversation_id = ports.conversations.ensure(
             connection.organization_id, resolved.lead.id, connection.id, now, at
         )
-        new = new_message(item, business, MessageSource.LIVE, direction=Direction.INBOUND, status=None)
+        new = new_message(
+            item, business, MessageSource.LIVE, direction=Direction.INBOUND, status=None, correlation_id=correlation_id
+        )
         ports.messages.insert(connection.organization_id, connection.id, conversation_id, new)
         # §8.3: the only path that opens tickets; idempotent per message and per conversation
         origin = ticket_origin(
@@ -79,6 +84,7 @@ class MessagesProcessor:
             origin=origin,
             window=initial_window(origin, at),
             message_at=at,
+            correlation_id=correlation_id,
         )
         if opened is None:
             open_id = ports.tickets.open_ticket_id(conversation_id)

@@ -1,0 +1,98 @@
+"""What reaches logs and metrics: no personal data or secrets; a correlation id from ingest to rows."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from datetime import UTC, datetime
+
+from tests.builders import payloads as b
+from tests.fakes import InMemoryWorld
+from whatrack.entrypoints.observability import RedactingFormatter, mask_digits
+
+CUSTOMER = "5491166660001"
+T0 = 1751400000
+
+
+def formatted(message: str, **extra: object) -> dict[str, object]:
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(RedactingFormatter())
+    log = logging.getLogger("test.observability")
+    log.propagate = False
+    log.handlers = [handler]
+    log.warning(message, extra=extra)
+    return dict(json.loads(stream.getvalue()))
+
+
+def test_phone_numbers_bodies_and_secrets_never_reach_a_log_line() -> None:
+    # When a line carries a customer's number in its text, a message body and tokens in its fields
+    line = formatted(
+        "reply to +55 11 96666-0001 failed",
+        wa_id=CUSTOMER,
+        body="Oi, meu CPF é 123.456.789-00",
+        access_token="EAAG-secret",
+        authorization="Bearer wtk_secret",
+        nested={"text": "segredo", "recipient_id": CUSTOMER, "note": f"from {CUSTOMER}"},
+    )
+    text = json.dumps(line)
+    # Then none of them is in the line, and the number is still told apart by its last digits
+    for secret in ("96666", CUSTOMER, "CPF", "EAAG-secret", "wtk_secret", "segredo"):
+        assert secret not in text, secret
+    assert line["message"] == "reply to ***0001 failed"
+    assert line["nested"] == {"text": "[redacted]", "recipient_id": "[redacted]", "note": "from ***0001"}
+
+
+def test_meta_ids_dates_and_archive_keys_stay_readable() -> None:
+    archive_key = "webhooks/sha256/ab/ab12345678901234cd" + "e" * 46
+    line = formatted(
+        "chunk of 2026-11-26 routed",
+        phone_number_id="209988776655443",
+        waba_id="401122334455667",
+        archive_key=archive_key,
+        wamid="wamid.HBgNNTQ5MTE2NjY2MDAwMRUCABIYFkFBQkJDQ0RERUVGRjAwMTEyMjMzNDQA",
+    )
+    assert (line["phone_number_id"], line["waba_id"], line["archive_key"]) == (
+        "209988776655443",
+        "401122334455667",
+        archive_key,
+    )
+    assert line["message"] == "chunk of 2026-11-26 routed" and str(line["wamid"]).startswith("wamid.HBgN")
+    assert mask_digits("1234567") == "1234567"  # too short to be a phone number
+
+
+def test_the_correlation_id_of_a_delivery_reaches_every_row_it_produced() -> None:
+    # Given a connection, When a live message from a new person is delivered with a correlation id
+    world = InMemoryWorld()
+    world.connect()
+    world.post(b.live("wamid.C1", CUSTOMER, T0), correlation_id="req-abc")
+    [change] = world.pump()
+    # Then the queued change, the lead it created, the message and the ticket all carry it
+    assert change.correlation_id == "req-abc"
+    [lead] = world.all_leads()
+    [ticket] = world.all_tickets()
+    assert (lead.correlation_id, world.all_messages()["wamid.C1"].correlation_id, ticket.correlation_id) == (
+        "req-abc",
+        "req-abc",
+        "req-abc",
+    )
+
+
+def test_consumers_count_outcomes_and_imports() -> None:
+    # Given a connection, When contacts, a completing chunk, an invalid change and a dead letter arrive
+    world = InMemoryWorld(clock=lambda: datetime(2026, 11, 26, 12, tzinfo=UTC))
+    world.connect()
+    world.deliver(
+        b.contacts(("add", CUSTOMER, "Maria")),
+        b.chunk(0, 1, 100, b.thread(CUSTOMER, b.text("wamid.H1", CUSTOMER, T0), b.text("wamid.H2", b.BIZ, T0 + 1))),
+        b.envelope("history", {"history": [{"metadata": {"phase": "x", "chunk_order": 1, "progress": 500}}]}),
+    )
+    world.post(b.live("wamid.L", CUSTOMER, T0 + 9))
+    world.dead_letter()
+    # Then the metrics tell what happened
+    totals = world.metrics.totals
+    assert (totals["ChangesProcessed"], totals["ChangesRejected"], totals["ChangesDeadLettered"]) == (2, 1, 1)
+    assert (totals["MessagesImported"], totals["ThreadsImported"], totals["ContactsImported"]) == (2, 1, 1)
+    assert totals["HistorySyncSeconds"] == 0  # started and completed by the same chunk
+    assert "HistorySyncSeconds" in totals
