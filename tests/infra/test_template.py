@@ -136,12 +136,21 @@ REQUIRED_ACTIONS = {
         "dynamodb:ConditionCheckItem",
         "secretsmanager:GetSecretValue",
         "secretsmanager:CreateSecret",
+        "secretsmanager:PutSecretValue",
         "secretsmanager:DeleteSecret",
         "secretsmanager:TagResource",
         "sqs:SendMessage",
         "dynamodb:BatchGetItem",
         "dynamodb:DeleteItem",
         "dynamodb:UpdateItem",
+    },
+    "WatchdogFunction": {
+        "dynamodb:GetItem",
+        "dynamodb:Query",
+        "dynamodb:UpdateItem",
+        "dynamodb:PutItem",
+        "secretsmanager:GetSecretValue",
+        "sns:Publish",
     },
     **{
         name: {"s3:GetObject"}
@@ -158,3 +167,51 @@ def test_each_function_is_allowed_what_its_adapters_call(logical: str) -> None:
             actions = statement["Action"]
             granted |= set(actions if isinstance(actions, list) else [actions])
     assert REQUIRED_ACTIONS[logical] <= granted
+
+
+ALARMS = resources_of_type(TEMPLATE, "AWS::CloudWatch::Alarm")
+
+
+def test_the_watchdog_runs_on_a_schedule() -> None:
+    events = FUNCTIONS["WatchdogFunction"]["Properties"]["Events"]
+    [schedule] = [e["Properties"]["Schedule"] for e in events.values() if e["Type"] == "Schedule"]
+    assert schedule.startswith("rate(")
+
+
+def test_every_alarm_notifies_the_alerts_topic() -> None:
+    assert "AlertsTopic" in resources_of_type(TEMPLATE, "AWS::SNS::Topic") and ALARMS
+    for logical, alarm in ALARMS.items():
+        assert alarm["Properties"]["AlarmActions"] == [{"Ref": "AlertsTopic"}], logical
+        assert alarm["Properties"]["TreatMissingData"] == "notBreaching", logical
+
+
+def test_every_dead_letter_queue_has_an_alarm() -> None:
+    watched = {
+        dimension["Value"]["Fn::GetAtt"][0]
+        for alarm in ALARMS.values()
+        for dimension in alarm["Properties"].get("Dimensions", [])
+        if dimension["Name"] == "QueueName"
+    }
+    dead_letter_queues = {
+        q["Properties"]["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]
+        for q in QUEUES.values()
+        if "RedrivePolicy" in q["Properties"]
+    }
+    assert watched == dead_letter_queues and len(watched) == 5
+
+
+def test_ingest_errors_consumer_errors_and_stall_alerts_have_alarms() -> None:
+    def refs(alarm: dict[str, Any]) -> set[str]:
+        found = {
+            d["Value"].get("Ref") for d in alarm["Properties"].get("Dimensions", []) if isinstance(d["Value"], dict)
+        }
+        for metric in alarm["Properties"].get("Metrics", []):
+            for d in metric.get("MetricStat", {}).get("Metric", {}).get("Dimensions", []):
+                found.add(d["Value"].get("Ref"))
+        return found - {None}
+
+    names = {a["Properties"].get("MetricName") for a in ALARMS.values()}
+    assert {"Errors", "5xx", "StallAlertsRaised", "ChangesFailed"} <= names
+    covered = set().union(*(refs(a) for a in ALARMS.values()))
+    consumers = {"HistoryChunkFunction", "StateSyncFunction", "EchoFunction", "LiveMessageFunction"}
+    assert {"WebhookIngestFunction", "HttpApi", *consumers} <= covered
