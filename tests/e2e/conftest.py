@@ -22,6 +22,7 @@ def graph() -> Iterator[FakeGraph]:
 def stack(graph: FakeGraph) -> Iterator[LocalStack]:
     saved = dict(os.environ)
     os.environ["GRAPH_API_BASE_URL"] = graph.base_url
+    os.environ["HISTORY_STALL_AFTER_SECONDS"] = "3"  # the watchdog (every second here) alerts quickly
     local = LocalStack(port=0, visibility_timeout_override=1, watchdog_interval=1.0)
     local.start()
     try:
