@@ -8,6 +8,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from whatrack.domain.log import WebhookLogEntry
+
 
 class WebhookField(StrEnum):
     HISTORY = "history"
@@ -68,3 +70,21 @@ class ChangeMessage(BaseModel):
     @property
     def by_reference(self) -> bool:
         return self.value is None
+
+    @classmethod
+    def from_archive(
+        cls, entry: WebhookLogEntry, field: WebhookField, connection_id: str, organization_id: str
+    ) -> ChangeMessage:
+        """A logged change sent (again) by reference to its archived body: a replay or a retry."""
+        return cls(
+            field=field,
+            log_id=entry.id,
+            connection_id=connection_id,
+            organization_id=organization_id,
+            archive_key=entry.archive_key,
+            entry_index=entry.entry_index,
+            change_index=entry.change_index,
+            waba_id=entry.waba_id,
+            received_at=entry.at,
+            value=None,
+        )

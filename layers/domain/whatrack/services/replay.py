@@ -24,18 +24,7 @@ class UnmatchedReplayer:
         """
         target = ConnectionTarget(connection.id, connection.organization_id)
         messages = [
-            ChangeMessage(
-                field=field,
-                log_id=entry.id,
-                connection_id=connection.id,
-                organization_id=connection.organization_id,
-                archive_key=entry.archive_key,
-                entry_index=entry.entry_index,
-                change_index=entry.change_index,
-                waba_id=entry.waba_id,
-                received_at=entry.at,
-                value=None,
-            )
+            ChangeMessage.from_archive(entry, field, connection.id, connection.organization_id)
             for entry in self._log.unmatched(connection.phone_number_id)
             if (field := known_field(entry.field)) is not None
         ]

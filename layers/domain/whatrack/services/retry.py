@@ -41,18 +41,7 @@ class ChunkRetry:
         now = self._clock()
         entries = self._log.failed(connection.id, WebhookField.HISTORY)
         messages = [
-            ChangeMessage(
-                field=WebhookField.HISTORY,
-                log_id=entry.id,
-                connection_id=connection.id,
-                organization_id=connection.organization_id,
-                archive_key=entry.archive_key,
-                entry_index=entry.entry_index,
-                change_index=entry.change_index,
-                waba_id=entry.waba_id,
-                received_at=entry.at,
-                value=None,
-            )
+            ChangeMessage.from_archive(entry, WebhookField.HISTORY, connection.id, connection.organization_id)
             for entry in entries
         ]
         # sent first, then marked: a crash in between sends a change twice (absorbed), never zero times
