@@ -74,6 +74,8 @@ def main() -> None:
 if __name__ == "__main__":
     main()
     print()
-    from benchmarks import chunk_import
+    from benchmarks import chunk_import, onboarding
 
     chunk_import.main()
+    print()
+    onboarding.main()

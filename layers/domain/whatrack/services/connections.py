@@ -82,11 +82,11 @@ class ConnectionService:
                 logger.exception("replaying unmatched changes failed", extra={"connection_id": connection.id})
         if (
             self._requester is not None
-            and verified
+            and request.access_token is not None
             and connection.mode is ConnectionMode.COEXISTENCE
             and connection.sync_history
         ):
-            self._requester.request_after_connect(connection)
+            self._requester.request_after_connect(connection, request.access_token)
             connection = self._repository.get(connection.id) or connection
         return Connected(connection, created=True)
 

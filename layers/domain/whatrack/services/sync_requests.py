@@ -67,7 +67,7 @@ class SyncRequester:
         self._send(connection, now, raise_on_failure=True)
         return self._accepted(connection.id)
 
-    def request_after_connect(self, connection: Connection) -> None:
+    def request_after_connect(self, connection: Connection, token: str) -> None:
         """The automatic request right after a coexistence number is connected with a token.
 
         Never fails the connection: Meta's refusal or silence is recorded on the card and in the
@@ -75,12 +75,12 @@ class SyncRequester:
         fault here: the connection exists, and answering 5xx would make the caller create it again).
         """
         try:
-            self._send(connection, self._clock(), raise_on_failure=False)
+            self._send(connection, self._clock(), raise_on_failure=False, token=token)
         except TransientError:
             logger.exception("automatic sync request not sent", extra={"connection_id": connection.id})
 
     # ------------------------------------------------------------------ the one place Meta is asked
-    def _send(self, connection: Connection, now: datetime, *, raise_on_failure: bool) -> None:
+    def _send(self, connection: Connection, now: datetime, *, raise_on_failure: bool, token: str | None = None) -> None:
         types = sync_types_for(connection.sync_history)
         due = [t for t in types if (known := connection.sync_request(t)) is None or known.may_be_sent]
         if not due:
@@ -95,7 +95,7 @@ class SyncRequester:
             if raise_on_failure:
                 raise ConflictError("contacts and history were already requested from Meta", code="already_requested")
             return
-        token = self._vault.read(str(connection.access_token_secret_id))
+        token = token or self._vault.read(str(connection.access_token_secret_id))
         for sync_type in due:
             if not self._sync.begin_request(connection.id, sync_type, now):
                 if raise_on_failure:
