@@ -244,6 +244,10 @@ class WebhookRow:
     waba_id: str | None = None
     unmatched_number: str | None = None
     unmatched_key: str | None = None
+    failed_partition: str | None = None
+    failed_key: str | None = None
+    correlation_id: str | None = None
+    event_at: datetime | None = None
 
 
 @dataclass(frozen=True)

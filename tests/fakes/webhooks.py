@@ -6,7 +6,7 @@ import hashlib
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from tests.fakes.database import InMemoryDatabase, WabaLink, WebhookRow
+from tests.fakes.database import InMemoryDatabase, WabaLink, WebhookRow, utc
 from whatrack.domain.changes import ChangeMessage, WebhookField
 from whatrack.domain.clock import iso, parse_iso
 from whatrack.domain.connections import ConnectionTarget, digits_only
@@ -131,6 +131,8 @@ def _entry(row: WebhookRow) -> WebhookLogEntry:
         organization_id=row.organization_id,
         phone_number_id=row.phone_number_id,
         waba_id=row.waba_id,
+        correlation_id=row.correlation_id,
+        event_at=row.event_at,
     )
 
 
@@ -195,11 +197,14 @@ class InMemoryWebhookLog:
         row.organization_id = entry.organization_id
         row.phone_number_id = entry.phone_number_id
         row.waba_id = entry.waba_id
+        row.correlation_id = entry.correlation_id
+        row.event_at = utc(entry.event_at) if entry.event_at is not None else None
         if entry.status is LogStatus.UNMATCHED and entry.phone_number_id is not None:
             row.unmatched_number = entry.phone_number_id
             row.unmatched_key = row.unmatched_key or first_key
         else:
             row.unmatched_number = row.unmatched_key = None
+            row.failed_partition = row.failed_key = None
 
     def set_status(self, log_id: str, status: LogStatus, at: datetime, error: str | None = None) -> bool:
         with self._db.lock:
@@ -212,6 +217,7 @@ class InMemoryWebhookLog:
             row.error = error or None
             if status is not LogStatus.UNMATCHED:
                 row.unmatched_number = row.unmatched_key = None
+                row.failed_partition = row.failed_key = None
             return True
 
     def unmatched(self, phone_number_id: str) -> list[WebhookLogEntry]:
@@ -237,18 +243,27 @@ class InMemoryWebhookLog:
                 for r in rows
             ]
 
-    def failed(self, connection_id: str, field: WebhookField) -> list[WebhookLogEntry]:
-        """This connection's ``failed`` entries of ``field``, oldest first (its gsi1 partition)."""
+    def mark_failed(self, log_id: str, at: datetime, error: str, *, connection_id: str, field: WebhookField) -> bool:
         with self._db.lock:
+            row = self._db.webhook_log.get(log_id)
+            if row is None or row.rank > STATUS_RANK[LogStatus.FAILED]:
+                return False
+            row.status = LogStatus.FAILED
+            row.rank = STATUS_RANK[LogStatus.FAILED]
+            row.last_at = iso(at) or ""
+            row.error = error
+            row.unmatched_number = row.unmatched_key = None
+            row.failed_partition = f"FAILED#{connection_id}#{field.value}"
+            row.failed_key = f"{iso(at)}#{log_id}"
+            return True
+
+    def failed(self, connection_id: str, field: WebhookField) -> list[WebhookLogEntry]:
+        """This connection's ``failed`` entries of ``field``, oldest first (the sparse index)."""
+        with self._db.lock:
+            partition = f"FAILED#{connection_id}#{field.value}"
             rows = sorted(
-                (
-                    r
-                    for r in self._db.webhook_log.values()
-                    if r.by_connection == f"CONN#{connection_id}"
-                    and r.status is LogStatus.FAILED
-                    and r.field == field.value
-                ),
-                key=lambda r: r.by_connection_key,
+                (r for r in self._db.webhook_log.values() if r.failed_partition == partition),
+                key=lambda r: r.failed_key or "",
             )
             return [_entry(r) for r in rows]
 
@@ -261,6 +276,7 @@ class InMemoryWebhookLog:
             row.rank = STATUS_RANK[LogStatus.ROUTED]
             row.last_at = iso(at) or ""
             row.error = None
+            row.failed_partition = row.failed_key = None
             return True
 
     def attach(self, log_id: str, target: ConnectionTarget) -> bool:

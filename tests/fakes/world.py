@@ -180,12 +180,14 @@ class InMemoryWorld:
         return EmbeddedSignup(graph, self.connection_service())
 
     def chunk_retry(self) -> ChunkRetry:
+        """The retry as the status API wires it: failed history changes and kept unmatched ones."""
         return ChunkRetry(
             connections=self.connections,
             log=self.webhook_log,
             publisher=self.publisher,
             sync=self.sync,
             audit=self.audit,
+            replayer=self.replayer(),
             clock=self.clock,
         )
 

@@ -145,12 +145,12 @@ REQUIRED_ACTIONS = {
         "dynamodb:UpdateItem",
     },
     "WatchdogFunction": {
-        "dynamodb:GetItem",
         "dynamodb:Query",
         "dynamodb:UpdateItem",
         "dynamodb:PutItem",
         "secretsmanager:GetSecretValue",
         "sns:Publish",
+        "kms:GenerateDataKey",
     },
     **{
         name: {"s3:GetObject"}
@@ -215,3 +215,38 @@ def test_ingest_errors_consumer_errors_and_stall_alerts_have_alarms() -> None:
     covered = set().union(*(refs(a) for a in ALARMS.values()))
     consumers = {"HistoryChunkFunction", "StateSyncFunction", "EchoFunction", "LiveMessageFunction"}
     assert {"WebhookIngestFunction", "HttpApi", *consumers} <= covered
+
+
+# Where the new code paths write: the action must be granted on that resource, not on another table.
+REQUIRED_GRANTS = [
+    ("StatusApiFunction", "dynamodb:PutItem", "LogTable"),  # audit entries (sync requests, reconnects)
+    ("StatusApiFunction", "dynamodb:Query", "LogTable.Arn}/index"),  # failed changes to retry
+    ("StatusApiFunction", "secretsmanager:GetSecretValue", "MetaWebhookSecret"),  # Embedded Signup exchange
+    ("StatusApiFunction", "secretsmanager:PutSecretValue", "/connections/*"),  # a reconnection's new token
+    ("WatchdogFunction", "dynamodb:Query", "AccountsTable.Arn}/index"),  # the round (sparse gsi2)
+    ("WatchdogFunction", "dynamodb:UpdateItem", "AccountsTable"),  # alerts, checks, status
+    ("WatchdogFunction", "dynamodb:PutItem", "LogTable"),  # audit entries
+    ("WatchdogFunction", "secretsmanager:GetSecretValue", "/connections/*"),  # tokens for the daily check
+    ("WatchdogFunction", "sns:Publish", "AlertsTopic"),
+    ("WatchdogFunction", "kms:GenerateDataKey", "AlertsKey"),
+    ("HistoryChunkFunction", "dynamodb:UpdateItem", "LogTable"),  # a dead letter marks its change failed
+]
+
+
+@pytest.mark.parametrize(("logical", "action", "resource"), REQUIRED_GRANTS)
+def test_each_new_path_is_granted_on_its_own_resource(logical: str, action: str, resource: str) -> None:
+    granted_on = [
+        str(statement["Resource"])
+        for policy in FUNCTIONS[logical]["Properties"]["Policies"]
+        for statement in policy["Statement"]
+        if action in (statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]])
+    ]
+    assert any(resource in text for text in granted_on), (logical, action, granted_on)
+
+
+def test_the_alerts_topic_is_encrypted_with_a_key_cloudwatch_may_use() -> None:
+    topic = TEMPLATE["Resources"]["AlertsTopic"]["Properties"]
+    assert topic["KmsMasterKeyId"] == {"Ref": "AlertsKey"}
+    statements = TEMPLATE["Resources"]["AlertsKey"]["Properties"]["KeyPolicy"]["Statement"]
+    [cloudwatch] = [s for s in statements if s["Principal"] == {"Service": "cloudwatch.amazonaws.com"}]
+    assert {"kms:Decrypt", "kms:GenerateDataKey*"} <= set(cloudwatch["Action"])

@@ -168,6 +168,13 @@ def test_every_route_with_an_id_is_401_without_key_and_404_for_another_organizat
         status, body = get(other, path)
         assert (status, body["error"]["code"]) == (404, "not_found"), path
     assert get(other, "/tickets", f"connectionId={world['connection']['id']}")[0] == 404
+    for action in ("refresh", "history-sync/request", "history-sync/retry"):
+        path = f"/connections/{world['connection']['id']}/{action}"
+        stranger = Onboarding(world["ob"].aws)
+        assert stranger.api("POST", path)[0] == 401, path
+        stranger.api_key = other
+        status, body = stranger.api("POST", path)
+        assert (status, body["error"]["code"]) == (404, "not_found"), path
     assert get(other, "/leads", "limit=500")[1]["leads"] == []
     stranger = Onboarding(world["ob"].aws)
     stranger.api_key = other
@@ -195,3 +202,15 @@ def test_a_cursor_from_another_list_is_refused(world: dict[str, Any]) -> None:
     _, page = get(world["key"], "/leads", "limit=2")
     _, other = get(world["other_key"], "/leads", f"cursor={page['nextCursor']}")
     assert other["error"]["code"] == "invalid_cursor"
+
+
+def test_every_route_names_who_may_call_it() -> None:
+    """Authentication is a route middleware: a route that forgot it would be public."""
+    from whatrack.api.auth import admin_auth, organization_auth
+    from whatrack.api.routers import ROUTERS
+
+    routes = [(route, router) for router in ROUTERS for route in router._routes]
+    assert len(routes) >= 16
+    for route, router in routes:
+        middlewares = router._routes_with_middleware.get(route, [])
+        assert organization_auth in middlewares or admin_auth in middlewares, route[:2]

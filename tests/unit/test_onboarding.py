@@ -76,11 +76,12 @@ def test_a_token_verifies_the_number_and_asks_for_contacts_then_history(world: I
 def test_without_history_sync_only_the_contacts_are_requested(world: InMemoryWorld, graph: FakeGraph) -> None:
     # Given a coexistence number whose business did not choose to share its history
     connection = world.connection_service().connect(world.organization().id, request(sync_history=False)).connection
-    # Then the automatic request made on connect: none (it needs syncHistory), and an explicit one asks contacts only
-    assert graph.sync_requests == []
-    accepted = world.sync_requester().request(connection.organization_id, connection.id)
-    assert [r.sync_type for r in accepted] == [SyncType.CONTACTS]
+    # Then connecting it with a token asked for the contacts only (CONTRACT §6), and that is all there is
     assert graph.sync_requests == [(PNID, "smb_app_state_sync")]
+    assert outcomes(world, connection.id) == {SyncType.CONTACTS: SyncOutcome.ACCEPTED}
+    with pytest.raises(ConflictError) as refused:
+        world.sync_requester().request(connection.organization_id, connection.id)
+    assert refused.value.code == "already_requested"
 
 
 def test_a_number_of_another_waba_is_refused_and_nothing_is_kept(world: InMemoryWorld, graph: FakeGraph) -> None:
@@ -130,8 +131,9 @@ def test_a_second_request_is_refused(world: InMemoryWorld, graph: FakeGraph) -> 
 def test_a_refused_request_can_be_tried_again_and_history_waits_for_contacts(
     world: InMemoryWorld, graph: FakeGraph
 ) -> None:
-    # Given Meta failing the automatic contacts request (three 500s)
-    graph.fail_next("smb_app_data", *[meta_error("An unknown error occurred", 1, 500)] * 3)
+    # Given Meta answering the automatic contacts request with an error (a POST is not retried: Meta
+    # takes each sync request once, and a 5xx does not say it was not applied)
+    graph.fail_next("smb_app_data", meta_error("An unknown error occurred", 1, 500))
     connection = world.connection_service().connect(world.organization().id, request()).connection
     # Then the connection exists, contacts failed with Meta's error and history was not asked yet
     card = world.connections.get(connection.id)
@@ -147,9 +149,9 @@ def test_a_refused_request_can_be_tried_again_and_history_waits_for_contacts(
 
 def test_a_failure_of_the_explicit_request_is_meta_error_in_a_502(world: InMemoryWorld, graph: FakeGraph) -> None:
     # Given a connection whose automatic history request failed, and Meta failing once more
-    graph.fail_next("smb_app_data", Scripted(200, {"request_id": "req-c"}), *[meta_error("Try later", 2, 503)] * 3)
+    graph.fail_next("smb_app_data", Scripted(200, {"request_id": "req-c"}), meta_error("Try later", 2, 503))
     connection = world.connection_service().connect(world.organization().id, request()).connection
-    graph.fail_next("smb_app_data", *[meta_error("Try later", 2, 503)] * 3)
+    graph.fail_next("smb_app_data", meta_error("Try later", 2, 503))
     # When the business asks again
     with pytest.raises(UpstreamError) as failed:
         world.sync_requester().request(connection.organization_id, connection.id)
@@ -174,7 +176,8 @@ def test_a_lost_answer_is_never_sent_again_blindly(world: InMemoryWorld, graph: 
 def test_a_crash_between_intent_and_answer_leaves_the_request_pending_then_unknown(
     world: InMemoryWorld, graph: FakeGraph, clock: Clock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Given a connection without a token-driven request yet (connected without history sync)
+    # Given a connection whose automatic contacts request Meta refused (so it may be sent again)
+    graph.fail_next("smb_app_data", meta_error("Try later", 2, 503))
     connection = world.connection_service().connect(world.organization().id, request(sync_history=False)).connection
 
     # When the process dies right after Meta accepted the request, before its answer was saved
@@ -195,25 +198,64 @@ def test_a_crash_between_intent_and_answer_leaves_the_request_pending_then_unkno
     assert graph.sync_requests == [(PNID, "smb_app_state_sync")]
 
 
+def test_a_request_still_waiting_for_its_answer_is_in_progress_and_history_waits(
+    world: InMemoryWorld, graph: FakeGraph
+) -> None:
+    # Given a contacts request whose intent is saved and whose answer has not come yet
+    graph.fail_next("smb_app_data", meta_error("Try later", 2, 503))
+    connection = world.connection_service().connect(world.organization().id, request()).connection
+    assert world.sync.begin_request(connection.id, SyncType.CONTACTS, world.clock())
+    # When the business asks for the sync
+    with pytest.raises(ConflictError) as refused:
+        world.sync_requester().request(connection.organization_id, connection.id)
+    # Then it is told the request is in progress, and history was not asked before the contacts
+    assert refused.value.code == "sync_request_in_progress"
+    assert [c.body["sync_type"] for c in graph.calls_to("smb_app_data")] == ["smb_app_state_sync"]
+
+
+def test_a_lost_contacts_answer_stops_history_too(world: InMemoryWorld, graph: FakeGraph, clock: Clock) -> None:
+    # Given the contacts request's answer lost (a gateway 502 without Graph's error body)
+    graph.fail_next("smb_app_data", Scripted(502, None))
+    connection = world.connection_service().connect(world.organization().id, request()).connection
+    # Then history was not asked (contacts first), and asking again is refused, never sent blindly
+    assert outcomes(world, connection.id) == {SyncType.CONTACTS: SyncOutcome.UNKNOWN}
+    with pytest.raises(ConflictError) as refused:
+        world.sync_requester().request(connection.organization_id, connection.id)
+    assert refused.value.code == "sync_request_unanswered"
+    assert len(graph.calls_to("smb_app_data")) == 1
+
+
 @pytest.mark.parametrize(
-    ("overrides", "hours", "code"),
+    ("overrides", "hours", "disconnect", "code"),
     [
-        ({"access_token": None}, 0, "no_access_token"),
-        ({"mode": ConnectionMode.CLOUD_API}, 0, "not_coexistence"),
-        ({"sync_history": False}, 25, "sync_window_expired"),
+        ({"access_token": None}, 0, False, "no_access_token"),
+        ({"mode": ConnectionMode.CLOUD_API}, 0, False, "not_coexistence"),
+        ({}, 25, False, "sync_window_expired"),
+        ({}, 0, True, "connection_disconnected"),
     ],
 )
 def test_requests_meta_cannot_take_are_422(
-    world: InMemoryWorld, graph: FakeGraph, clock: Clock, overrides: dict[str, object], hours: float, code: str
+    world: InMemoryWorld,
+    graph: FakeGraph,
+    clock: Clock,
+    overrides: dict[str, object],
+    hours: float,
+    disconnect: bool,
+    code: str,
 ) -> None:
-    # Given a connection without a token, a cloud API number, or one connected over 24 h ago
+    # Given a connection without a token, a cloud API number, one connected over 24 h ago, or a
+    # disconnected one (each with its automatic contacts request refused by Meta, so one is due)
+    graph.fail_next("smb_app_data", meta_error("Try later", 2, 503))
     connection = world.connection_service().connect(world.organization().id, request(**overrides)).connection
     clock.advance(hours=hours)
+    if disconnect:
+        world.connections.set_status(connection.id, ConnectionStatus.DISCONNECTED, clock())
+    sent = len(graph.sync_requests)
     # When the business asks for its history
     with pytest.raises(RuleViolationError) as refused:
         world.sync_requester().request(connection.organization_id, connection.id)
     # Then it is refused with the reason, and Meta was not asked
-    assert refused.value.code == code and graph.sync_requests == []
+    assert refused.value.code == code and len(graph.sync_requests) == sent
 
 
 # ---------------------------------------------------------------- Embedded Signup
@@ -312,3 +354,31 @@ def test_an_uncertain_refresh_changes_nothing(world: InMemoryWorld, graph: FakeG
     # Then it stays active (an uncertain answer never disconnects a business)
     found = world.connections.get(connection.id)
     assert found is not None and found.connection_status is ConnectionStatus.ACTIVE
+
+
+def test_a_number_comes_back_only_on_its_own_waba(world: InMemoryWorld, clock: Clock, graph: FakeGraph) -> None:
+    # Given a disconnected number of an organization
+    organization = world.organization()
+    connection = world.connection_service().connect(organization.id, request()).connection
+    world.connections.set_status(connection.id, ConnectionStatus.DISCONNECTED, clock())
+    graph.business("555000111222333", PNID, token="EAAG-other-waba")
+    # When it is connected again naming another WABA
+    with pytest.raises(RuleViolationError) as refused:
+        world.connection_service().connect(
+            organization.id, request(waba_id="555000111222333", access_token="EAAG-other-waba")
+        )
+    # Then it is refused, and the card stays disconnected
+    assert refused.value.code == "waba_mismatch"
+    found = world.connections.get(connection.id)
+    assert found is not None and found.connection_status is ConnectionStatus.DISCONNECTED
+
+
+def test_a_conflict_is_answered_without_asking_meta(world: InMemoryWorld, graph: FakeGraph) -> None:
+    # Given a number connected by one organization, and Meta unreachable
+    world.connection_service().connect(world.organization().id, request())
+    graph.fail_next("phone_numbers", *[meta_error("Service unavailable", 2, 503)] * 3)
+    calls = len(graph.calls)
+    # When another organization connects it, Then it is a 409 (not a 502), and Meta was not asked
+    with pytest.raises(ConflictError):
+        world.connection_service().connect(world.organization("Other").id, request())
+    assert len(graph.calls) == calls

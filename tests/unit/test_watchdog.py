@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -10,6 +11,7 @@ from tests.builders import payloads as b
 from tests.fakes import Clock, FakeGraph, InMemoryWorld, meta_error
 from whatrack.domain.changes import WebhookField
 from whatrack.domain.connections import ConnectionMode, ConnectionRequest, ConnectionStatus, HistorySyncStatus
+from whatrack.domain.errors import TransientError
 from whatrack.domain.log import LogStatus
 
 STALL = timedelta(minutes=30)
@@ -59,7 +61,8 @@ def test_no_history_received_is_raised_once_then_cleared_when_history_arrives(
     assert card(world, connection.id)[0] == "no_history_received"
     assert audit(world, connection.id) == [("alert_raised", "no_history_received")]
     [(subject, message)] = world.notifier.sent
-    assert subject == "WhaTrack: no_history_received on 5491155550100" and connection.id in message
+    assert subject == "WhaTrack: no_history_received on ***0100" and connection.id in message
+    assert "5491155550100" not in message  # the business's number is masked, like in the logs
     assert world.metrics.totals["StallAlertsRaised"] == 1
     # When the first chunk arrives and the watchdog runs again
     world.deliver(b.chunk(1, 1, 10, b.thread("5491166660001", b.text("wamid.1", "5491166660001", T0))))
@@ -133,7 +136,9 @@ def test_an_uncertain_check_changes_nothing_and_waits_a_day(
 def test_failed_history_changes_are_retried_from_the_archive(world: InMemoryWorld) -> None:
     # Given a chunk that kept failing and was dead-lettered: chunk, log and sync show failed
     connection = world.connect()
-    world.post(b.chunk(1, 2, 60, b.thread("5491166660001", b.text("wamid.R", "5491166660001", T0))))
+    world.post(
+        b.chunk(1, 2, 60, b.thread("5491166660001", b.text("wamid.R", "5491166660001", T0))), correlation_id="req-1"
+    )
     [dead] = world.dead_letter()
     assert world.connections.get(connection.id).history.status is HistorySyncStatus.FAILED  # type: ignore[union-attr]
     # When the business retries, and the retried change is consumed
@@ -143,7 +148,8 @@ def test_failed_history_changes_are_retried_from_the_archive(world: InMemoryWorl
     # Then one change was re-sent (the second call found nothing failed), it was imported,
     # and the sync left "failed"
     assert (retried, again) == (1, 0)
-    assert [m.log_id for m in world.publisher.sent[-1:]] == [dead.log_id]
+    [resent] = world.publisher.sent[-1:]
+    assert (resent.log_id, resent.correlation_id, resent.by_reference) == (dead.log_id, "req-1", True)
     assert "wamid.R" in world.all_messages()
     found = world.connections.get(connection.id)
     assert found is not None and found.history.status is HistorySyncStatus.SYNCING and found.history.error_code is None
@@ -187,3 +193,64 @@ def test_account_updates_reach_only_the_organization_that_proved_the_waba(world:
         ConnectionStatus.DISCONNECTED,
         ConnectionStatus.ACTIVE,
     )
+
+
+def test_a_notification_that_fails_is_sent_again_next_round(
+    world: InMemoryWorld, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a connection past the threshold, and the topic failing once
+    connection = world.connect()
+    clock.advance(minutes=31)
+    sent = world.notifier.notify
+
+    def broken(subject: str, message: str) -> None:
+        raise TransientError("alert notification failed (InternalError)")
+
+    monkeypatch.setattr(world.notifier, "notify", broken)
+    # When the watchdog runs, then runs again once the topic is back
+    failed = world.watchdog(STALL).run()
+    monkeypatch.setattr(world.notifier, "notify", sent)
+    again = world.watchdog(STALL).run()
+    # Then the first round stored nothing (the alert was not delivered), the second delivered it,
+    # and the audit entry was written once
+    assert (failed.errors, failed.raised, again.raised) == (1, [], [(connection.id, "no_history_received")])
+    assert len(world.notifier.sent) == 1
+    assert audit(world, connection.id) == [("alert_raised", "no_history_received")]
+
+
+def test_one_connection_failing_does_not_stop_the_round(
+    world: InMemoryWorld, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given two connections past the threshold, the first of which fails to store its alert
+    first, second = world.connect(), world.connect(phone_number_id="209988776655444")
+    clock.advance(minutes=31)
+    store = world.sync.set_alert
+
+    def flaky(connection_id: str, *args: object, **kwargs: object) -> bool:
+        if connection_id == first.id:
+            raise TransientError("sync alert failed (ProvisionedThroughputExceededException)")
+        return store(connection_id, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(world.sync, "set_alert", flaky)
+    report = world.watchdog(STALL).run()
+    # Then the second connection still got its alert
+    assert report.errors == 1 and report.raised == [(second.id, "no_history_received")]
+    assert world.metrics.totals["WatchdogErrors"] == 1
+
+
+def test_retry_also_replays_changes_kept_for_the_number(world: InMemoryWorld) -> None:
+    # Given a change that arrived before its number was connected, and a replay that failed then
+    world.post(b.contacts(("add", "5491166660001", "Maria")))
+    connection = world.connect()
+    world.publisher.sent.clear()  # what the replay sent never reached the queue
+    world.webhook_log.record(  # and its entry is still kept unmatched for the number
+        [
+            replace(e, status=LogStatus.UNMATCHED, connection_id=None, organization_id=None)
+            for e in world.webhook_log.entries.values()
+        ]
+    )
+    # When the business retries
+    retried = world.chunk_retry().retry(connection.organization_id, connection.id)
+    world.pump()
+    # Then the kept change was sent again and applied
+    assert retried == 1 and [lead.push_name for lead in world.all_leads()] == ["Maria"]

@@ -174,6 +174,7 @@ def status_api() -> StatusApi:
             publisher=publisher,
             sync=DynamoHistorySync(),
             audit=DynamoAuditLog(),
+            replayer=UnmatchedReplayer(DynamoWebhookLog(), publisher),
         ),
         queries=InboxQueries(DynamoReader(), repository, DynamoTicketRepository()),
     )

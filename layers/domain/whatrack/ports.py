@@ -67,6 +67,9 @@ class WebhookLog(Protocol):
     def attach(self, log_id: str, target: ConnectionTarget) -> bool:
         """An unmatched entry now belongs to ``target`` and is ``routed``."""
 
+    def mark_failed(self, log_id: str, at: datetime, error: str, *, connection_id: str, field: WebhookField) -> bool:
+        """A change that kept failing: ``failed`` with its reason, listed by :meth:`failed` until retried."""
+
     def failed(self, connection_id: str, field: WebhookField) -> list[WebhookLogEntry]:
         """This connection's entries of ``field`` that ended ``failed``, oldest first."""
 

@@ -175,18 +175,24 @@ def test_a_sync_failed_on_a_chunk_resumes_where_it_was(ports: Ports) -> None:
 
 
 def test_failed_changes_are_listed_and_retried_once(ports: Ports) -> None:
-    # Given a connection with a failed history change, a failed contacts change and a processed one
+    # Given a connection with a history change and a contacts change that kept failing, and a processed one
     connection = connect(ports)
-    failed = log_entry(connection, LogStatus.FAILED, 1)
-    other_field = replace(log_entry(connection, LogStatus.FAILED, 2), field="smb_app_state_sync")
+    failed = replace(log_entry(connection, LogStatus.ROUTED, 1), correlation_id="req-1", event_at=at(0))
+    other_field = replace(log_entry(connection, LogStatus.ROUTED, 2), field="smb_app_state_sync")
     processed = log_entry(connection, LogStatus.PROCESSED, 3)
     ports.webhook_log.record([failed, other_field, processed])
+    for entry, field in ((failed, WebhookField.HISTORY), (other_field, WebhookField.STATE_SYNC)):
+        assert ports.webhook_log.mark_failed(entry.id, at(5), "kept failing", connection_id=connection.id, field=field)
+    assert not ports.webhook_log.mark_failed(  # an entry that was never logged cannot fail
+        "no-such-entry", at(5), "kept failing", connection_id=connection.id, field=WebhookField.HISTORY
+    )
     # When the failed history changes are listed and retried twice
     listed = ports.webhook_log.failed(connection.id, WebhookField.HISTORY)
     first, second = ports.webhook_log.retry(failed.id, at(10)), ports.webhook_log.retry(failed.id, at(11))
     # Then only that change was listed, it moved back to routed once, and is no longer listed
     assert [e.id for e in listed] == [failed.id]
     assert (listed[0].archive_key, listed[0].entry_index) == (failed.archive_key, failed.entry_index)
+    assert (listed[0].correlation_id, listed[0].event_at, listed[0].error) == ("req-1", at(0), "kept failing")
     assert (first, second) == (True, False)
     assert ports.webhook_log.failed(connection.id, WebhookField.HISTORY) == []
     assert ports.webhook_log.retry(processed.id, at(12)) is False

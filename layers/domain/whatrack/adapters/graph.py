@@ -1,12 +1,15 @@
 """A small client of Meta's Graph API: timeouts, backoff on 429/5xx, Meta's error surfaced.
 
 Every failure is an :class:`UpstreamError`: ``definite`` when Meta answered with an error that
-retrying will not change, ``answer_lost`` when a request that may have been applied got no answer
-(a timeout after sending a POST: never retried, since Meta takes each sync request once).
+retrying will not change, ``answer_lost`` when a POST that may have been applied got no answer (a
+timeout after sending, or a gateway 5xx without Graph's error body): it is never retried, since
+Meta takes each sync request once. Each call gives up before its deadline (the caller's request
+must still be answered within API Gateway's time).
 """
 
 from __future__ import annotations
 
+import http.client
 import json
 import random
 import socket
@@ -21,7 +24,7 @@ from whatrack.domain.errors import ConfigurationError, UpstreamError
 from whatrack.domain.onboarding import NumberState, PhoneNumber, SyncType
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
-MAX_BACKOFF_SECONDS = 4.0
+MAX_BACKOFF_SECONDS = 8.0
 
 
 class HttpGraphApi:
@@ -35,8 +38,10 @@ class HttpGraphApi:
         timeout_seconds: float = 5.0,
         attempts: int = 3,
         backoff_seconds: float = 0.25,
+        deadline_seconds: float = 8.0,
         opener: Callable[..., Any] = urllib.request.urlopen,
         sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._base = f"{base_url.rstrip('/')}/{version}"
         self._app_id = app_id
@@ -44,8 +49,10 @@ class HttpGraphApi:
         self._timeout = timeout_seconds
         self._attempts = max(1, attempts)
         self._backoff = backoff_seconds
+        self._deadline = deadline_seconds
         self._open = opener
         self._sleep = sleep
+        self._clock = clock
 
     # ------------------------------------------------------------------ the calls we make
     def exchange_code(self, code: str) -> str:
@@ -114,6 +121,7 @@ class HttpGraphApi:
         if payload is not None:
             data = json.dumps(payload).encode()
             headers["Content-Type"] = "application/json"
+        deadline = self._clock() + self._deadline
         for attempt in range(1, self._attempts + 1):
             last = attempt == self._attempts
             try:
@@ -121,18 +129,27 @@ class HttpGraphApi:
                 with self._open(request, timeout=self._timeout) as response:
                     return _json_object(response.read())
             except urllib.error.HTTPError as exc:
-                error = _graph_error(exc.code, exc.read(), path)
-                if exc.code not in RETRY_STATUSES or last:
+                error = _graph_error(exc.code, exc.read(), path, posted=method != "GET")
+                if not self._retryable(method, exc.code) or last:
                     raise error from exc
-                self._sleep(self._delay(attempt, exc.headers.get("Retry-After")))
-            except (TimeoutError, urllib.error.URLError, OSError) as exc:
+                pause = self._delay(attempt, exc.headers.get("Retry-After"))
+            except (TimeoutError, urllib.error.URLError, http.client.HTTPException, OSError) as exc:
                 sent = method != "GET" and _may_have_been_sent(exc)
                 if sent or last:
                     raise UpstreamError(
                         f"Graph {method} {_redacted(path)} got no answer ({_reason(exc)})", answer_lost=sent
                     ) from exc
-                self._sleep(self._delay(attempt, None))
+                pause = self._delay(attempt, None)
+            if self._clock() + pause + self._timeout > deadline:
+                raise UpstreamError(f"Graph {method} {_redacted(path)} is still failing; gave up before the deadline")
+            self._sleep(pause)
         raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
+
+    @staticmethod
+    def _retryable(method: str, status: int) -> bool:
+        """GETs retry on 429 and 5xx; a POST only on 429, the one answer that says it was not applied
+        (a 5xx may have been: Meta takes each sync request once, so it is never sent blindly again)."""
+        return status == 429 if method != "GET" else status in RETRY_STATUSES
 
     def _delay(self, attempt: int, retry_after: str | None) -> float:
         if retry_after and retry_after.isdigit():
@@ -174,15 +191,22 @@ def _json_object(raw: bytes) -> dict[str, Any]:
     return body
 
 
-def _graph_error(status: int, raw: bytes, path: str) -> UpstreamError:
-    """Meta's ``{"error": {"message", "type", "code", "error_subcode", "fbtrace_id"}}``, surfaced."""
+def _graph_error(status: int, raw: bytes, path: str, *, posted: bool) -> UpstreamError:
+    """Meta's ``{"error": {"message", "type", "code", "error_subcode", "fbtrace_id"}}``, surfaced.
+
+    A POST answered 5xx without Graph's error body came from in front of Graph (a gateway): whether
+    it was applied is unknown, so its answer counts as lost.
+    """
     try:
         error = json.loads(raw.decode("utf-8")).get("error")
     except (UnicodeDecodeError, ValueError, AttributeError):
         error = None
     if not isinstance(error, dict):
         return UpstreamError(
-            f"Graph answered HTTP {status} to {_redacted(path)}", status=status, definite=_definite(status)
+            f"Graph answered HTTP {status} to {_redacted(path)}",
+            status=status,
+            definite=_definite(status),
+            answer_lost=posted and status >= 500,
         )
     code = error.get("code")
     subcode = error.get("error_subcode")

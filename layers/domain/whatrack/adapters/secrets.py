@@ -17,7 +17,8 @@ from whatrack.adapters.aws import AWS_ERRORS, client, error_code, transient
 from whatrack.domain.errors import ConfigurationError, TransientError
 
 CACHE_SECONDS = 300
-TOKEN_CACHE_SECONDS = 60
+TOKEN_CACHE_SECONDS = 0
+"""Tokens are read rarely (a request, a refresh, the daily check) and change on reconnection: no cache."""
 
 
 class _SecretReader:

@@ -86,5 +86,7 @@ class ChangeMessage(BaseModel):
             change_index=entry.change_index,
             waba_id=entry.waba_id,
             received_at=entry.at,
+            event_at=entry.event_at,
+            correlation_id=entry.correlation_id,
             value=None,
         )

@@ -45,6 +45,10 @@ class WebhookLogEntry:
     organization_id: str | None = None
     phone_number_id: str | None = None
     waba_id: str | None = None
+    correlation_id: str | None = None
+    """The delivery's request id at ingest (it follows the change when replayed or retried)."""
+    event_at: datetime | None = None
+    """``entry[].time`` of the change, when Meta sent one."""
 
     @property
     def rank(self) -> int:

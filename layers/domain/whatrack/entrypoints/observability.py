@@ -9,11 +9,12 @@ not people. Traces keep no responses or errors (``capture_response=False`` and t
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
+
+from whatrack.domain.privacy import mask_digits
 
 REDACTED = "[redacted]"
 SENSITIVE_KEYS = frozenset(
@@ -37,22 +38,12 @@ SENSITIVE_KEYS = frozenset(
         "token",
         "secret",
         "app_secret",
+        "client_secret",
+        "hub.verify_token",
+        "rawquerystring",
     }
 )
 DIGIT_ID_KEYS = frozenset({"phone_number_id", "waba_id", "entry_index", "change_index", "bytes", "count"})
-DIGIT_RUN = re.compile(r"(?<![0-9A-Za-z_])\+?\d[\d\s().-]{6,}\d(?![0-9A-Za-z_])")
-DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-
-
-def mask_digits(text: str) -> str:
-    """``+55 11 96666-0001`` → ``***0001``: enough to tell numbers apart, not to call anyone."""
-
-    def mask(match: re.Match[str]) -> str:
-        found = match.group(0)
-        digits = re.sub(r"\D", "", found)
-        return found if len(digits) < 8 or DATE.match(found) else f"***{digits[-4:]}"
-
-    return DIGIT_RUN.sub(mask, text)
 
 
 def redact(value: Any, key: str | None = None) -> Any:

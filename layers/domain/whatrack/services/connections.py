@@ -66,25 +66,27 @@ class ConnectionService:
         (``numbers``, when the caller already has that list). Another organization's number, or an
         active one, is a ``409``.
         """
+        existing = self._repository.find_by_phone_number_id(request.phone_number_id)
+        if existing is not None:
+            self._may_reconnect(organization_id, existing, request)  # a 409 needs no call to Meta
         verified = False
         if request.access_token is not None:
             self._check_ownership(request, request.access_token, numbers)
             verified = True
-        existing = self._repository.find_by_phone_number_id(request.phone_number_id)
         if existing is not None:
-            return Connected(self._reconnect(organization_id, existing, request, verified), created=False)
+            return Connected(self._reconnect(existing, request, verified), created=False)
         connection = self._create(organization_id, request, verified)
         if self._replayer is not None:
             try:
                 self._replayer.replay(connection)
             except TransientError:
-                # the connection exists; its kept changes stay "unmatched" and are replayed by the retry endpoint
+                # the connection exists; its kept changes stay "unmatched" and are replayed again by
+                # POST .../history-sync/retry
                 logger.exception("replaying unmatched changes failed", extra={"connection_id": connection.id})
         if (
             self._requester is not None
             and request.access_token is not None
             and connection.mode is ConnectionMode.COEXISTENCE
-            and connection.sync_history
         ):
             self._requester.request_after_connect(connection, request.access_token)
             connection = self._repository.get(connection.id) or connection
@@ -137,13 +139,21 @@ class ConnectionService:
                 code="number_not_owned",
             )
 
-    def _reconnect(
-        self, organization_id: str, existing: Connection, request: ConnectionRequest, verified: bool
-    ) -> Connection:
+    @staticmethod
+    def _may_reconnect(organization_id: str, existing: Connection, request: ConnectionRequest) -> None:
+        """Only its organization connects a disconnected number again, on the same WABA."""
         if existing.organization_id != organization_id or existing.connection_status is ConnectionStatus.ACTIVE:
             raise ConflictError(
                 f"phone number id {request.phone_number_id} is already connected", code="phone_number_already_connected"
             )
+        if existing.waba_id != request.waba_id:
+            raise RuleViolationError(
+                f"phone number id {request.phone_number_id} was connected with WABA {existing.waba_id}; "
+                "connecting it again keeps its WABA",
+                code="waba_mismatch",
+            )
+
+    def _reconnect(self, existing: Connection, request: ConnectionRequest, verified: bool) -> Connection:
         secret_id = self._vault.store(existing.id, request.access_token) if request.access_token else None
         now = self._clock()
         if not self._repository.reconnect(
@@ -195,9 +205,9 @@ class ConnectionService:
         if active is None:
             raise UpstreamError("Meta's answer did not say whether the number is still on the Business App")
         status = ConnectionStatus.ACTIVE if active else ConnectionStatus.DISCONNECTED
-        self._repository.set_status(connection.id, status, now)
+        applied = self._repository.set_status(connection.id, status, now)
         self._repository.mark_checked(connection.id, now)
-        if self._audit is not None and status is not connection.connection_status:
+        if self._audit is not None and applied and status is not connection.connection_status:
             self._audit.record(
                 connection.id, f"connection_{status.value}", now, key=f"checked:{now.isoformat()}", error=reason
             )

@@ -98,7 +98,13 @@ class ChangeConsumer:
             value: dict[str, Any] | None = self.load_value(message)
         except DomainError:
             value = None
-        self._log.set_status(message.log_id, LogStatus.FAILED, self._clock(), error=DEAD_LETTER_ERROR)
+        self._log.mark_failed(
+            message.log_id,
+            self._clock(),
+            DEAD_LETTER_ERROR,
+            connection_id=message.connection_id,
+            field=message.field,
+        )
         hook = self._dead_letter_hooks.get(message.field)
         if hook is not None:
             hook(message, value, DEAD_LETTER_ERROR)

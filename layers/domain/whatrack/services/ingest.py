@@ -114,6 +114,8 @@ class IngestService:
             else:
                 report.entries.append(self._entry(change, archive_key, received_at, LogStatus(change.disposition)))
 
+        if correlation_id is not None:
+            report.entries = [replace(e, correlation_id=correlation_id) for e in report.entries]
         # "received" first: a consumer may finish before we write "routed", and its outcome must win
         self._log.record(
             [replace(e, status=LogStatus.RECEIVED) for e in report.entries if e.status is LogStatus.ROUTED]
@@ -215,4 +217,5 @@ class IngestService:
             organization_id=target.organization_id if target else None,
             phone_number_id=change.phone_number_id,
             waba_id=change.waba_id,
+            event_at=from_unix(change.event_time) if change.event_time is not None else None,
         )

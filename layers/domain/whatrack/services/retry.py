@@ -11,6 +11,7 @@ from whatrack.domain.changes import ChangeMessage, WebhookField
 from whatrack.domain.clock import iso, utcnow
 from whatrack.ports import AuditLog, ChangePublisher, ConnectionRepository, HistorySyncStore, WebhookLog
 from whatrack.services.lookups import owned_connection
+from whatrack.services.replay import UnmatchedReplayer
 
 logger = Logger(child=True)
 
@@ -24,6 +25,7 @@ class ChunkRetry:
         publisher: ChangePublisher,
         sync: HistorySyncStore,
         audit: AuditLog,
+        replayer: UnmatchedReplayer | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self._connections = connections
@@ -31,12 +33,14 @@ class ChunkRetry:
         self._publisher = publisher
         self._sync = sync
         self._audit = audit
+        self._replayer = replayer
         self._clock = clock
 
     def retry(self, organization_id: str, connection_id: str) -> int:
         """Send every ``failed`` history change of this connection to its queue again (by reference to
-        the archive), then mark it ``routed``; the sync leaves ``failed``. Idempotent: a change already
-        re-sent is no longer ``failed``, and the consumers absorb a duplicate."""
+        the archive), then mark it ``routed``; the sync leaves ``failed``. Changes still kept
+        ``unmatched`` for its number (a replay that failed when it was connected) go too. Idempotent:
+        a change already re-sent is no longer ``failed``, and the consumers absorb a duplicate."""
         connection = owned_connection(self._connections, organization_id, connection_id)
         now = self._clock()
         entries = self._log.failed(connection.id, WebhookField.HISTORY)
@@ -47,10 +51,12 @@ class ChunkRetry:
         # sent first, then marked: a crash in between sends a change twice (absorbed), never zero times
         self._publisher.publish(messages)
         retried = sum(1 for m in messages if self._log.retry(m.log_id, now))
+        # changes kept for this number before it was connected, if replaying them failed back then
+        replayed = self._replayer.replay(connection) if self._replayer is not None else 0
         if messages:
             self._sync.resume(connection.id)
             self._audit.record(
                 connection.id, "sync_retry", now, key=f"retry:{iso(now)}", status=f"{len(messages)} change(s) re-sent"
             )
             logger.info("failed history changes re-sent", extra={"connection_id": connection.id, "count": retried})
-        return len(messages)
+        return len(messages) + replayed

@@ -13,8 +13,8 @@ from datetime import datetime
 from aws_lambda_powertools import Logger
 
 from whatrack.domain.clock import iso, utcnow
-from whatrack.domain.connections import Connection, ConnectionMode
-from whatrack.domain.errors import ConflictError, RuleViolationError, TransientError, UpstreamError
+from whatrack.domain.connections import Connection, ConnectionMode, ConnectionStatus
+from whatrack.domain.errors import ConflictError, DomainError, RuleViolationError, UpstreamError
 from whatrack.domain.onboarding import SyncOutcome, SyncRequest, SyncType, sync_types_for
 from whatrack.ports import AuditLog, ConnectionRepository, GraphApi, HistorySyncStore, TokenVault
 from whatrack.services.lookups import owned_connection
@@ -43,9 +43,10 @@ class SyncRequester:
     def request(self, organization_id: str, connection_id: str) -> list[SyncRequest]:
         """``POST /connections/{id}/history-sync/request``: the accepted requests after this call.
 
-        ``422`` when the number cannot share (cloud API), has no token, or the 24 h window passed;
-        ``409`` when every sync type was already requested, or an earlier answer was lost;
-        ``502`` with Meta's error when Graph fails (the request stays retryable).
+        ``422`` when the number cannot share (cloud API), has no token, is disconnected, or the 24 h
+        window passed; ``409`` when every sync type was already requested, one is in progress, or an
+        earlier answer was lost; ``502`` with Meta's error when Graph fails (retryable when Meta
+        answered, never when its answer was lost).
         """
         connection = owned_connection(self._connections, organization_id, connection_id)
         now = self._clock()
@@ -59,55 +60,73 @@ class SyncRequester:
                 "this connection has no access token: connect it with Embedded Signup or an accessToken",
                 code="no_access_token",
             )
+        due = self._due(connection, now)  # 409 before the window: a finished request stays finished
+        if connection.connection_status is ConnectionStatus.DISCONNECTED:
+            raise RuleViolationError(
+                "this number is disconnected from the partner: connect it again first", code="connection_disconnected"
+            )
         if not connection.may_request_sync(now):
             raise RuleViolationError(
                 "Meta takes the sync request only within 24 h of onboarding: offboard and onboard the number again",
                 code="sync_window_expired",
             )
-        self._send(connection, now, raise_on_failure=True)
+        token = self._vault.read(str(connection.access_token_secret_id))
+        for sync_type in due:
+            if not self._sync.begin_request(connection.id, sync_type, now):
+                raise ConflictError(
+                    f"a {sync_type.value} request is already in progress", code="sync_request_in_progress"
+                )
+            error = self._ask(connection, token, sync_type, now)
+            if error is not None:
+                raise error  # contacts first: history waits until Meta took the contacts request
         return self._accepted(connection.id)
 
     def request_after_connect(self, connection: Connection, token: str) -> None:
         """The automatic request right after a coexistence number is connected with a token.
 
-        Never fails the connection: Meta's refusal or silence is recorded on the card and in the
-        audit log, and ``POST .../history-sync/request`` may try again (so may it after a storage
-        fault here: the connection exists, and answering 5xx would make the caller create it again).
+        Never fails the connection: Meta's refusal or silence, a misconfiguration or a storage fault
+        is recorded on the card, the audit log or the log, and ``POST .../history-sync/request`` may
+        try again (the connection exists: a 5xx now would make the caller create it again).
         """
+        now = self._clock()
         try:
-            self._send(connection, self._clock(), raise_on_failure=False, token=token)
-        except TransientError:
+            for sync_type in self._due(connection, now, refuse=False):
+                if not self._sync.begin_request(connection.id, sync_type, now):
+                    return
+                if self._ask(connection, token, sync_type, now) is not None:
+                    return  # contacts first
+        except DomainError:
             logger.exception("automatic sync request not sent", extra={"connection_id": connection.id})
 
-    # ------------------------------------------------------------------ the one place Meta is asked
-    def _send(self, connection: Connection, now: datetime, *, raise_on_failure: bool, token: str | None = None) -> None:
-        types = sync_types_for(connection.sync_history)
-        due = [t for t in types if (known := connection.sync_request(t)) is None or known.may_be_sent]
-        if not due:
-            unanswered = [r for r in connection.sync_requests if r.outcome_at(now) is not SyncOutcome.ACCEPTED]
-            if unanswered and raise_on_failure:
+    # ------------------------------------------------------------------ what may be asked now
+    def _due(self, connection: Connection, now: datetime, *, refuse: bool = True) -> list[SyncType]:
+        """The sync types to ask for now, in Meta's order: from the first not accepted on, and only
+        while each may be sent (a request in progress or whose answer was lost stops the walk)."""
+        due: list[SyncType] = []
+        for sync_type in sync_types_for(connection.sync_history):
+            known = connection.sync_request(sync_type)
+            if known is None or known.may_be_sent:
+                due.append(sync_type)
+                continue
+            outcome = known.outcome_at(now)
+            if outcome is SyncOutcome.ACCEPTED:
+                continue
+            if due or not refuse:
+                break
+            if outcome is SyncOutcome.PENDING:
                 raise ConflictError(
-                    f"the answer to the {unanswered[0].sync_type.value} request of "
-                    f"{iso(unanswered[0].requested_at)} was lost; Meta takes one request per sync type, so it is "
-                    "not sent again: wait for the contacts and history, or onboard the number again",
-                    code="sync_request_unanswered",
+                    f"the {sync_type.value} request of {iso(known.requested_at)} is still waiting for Meta's answer",
+                    code="sync_request_in_progress",
                 )
-            if raise_on_failure:
-                raise ConflictError("contacts and history were already requested from Meta", code="already_requested")
-            return
-        token = token or self._vault.read(str(connection.access_token_secret_id))
-        for sync_type in due:
-            if not self._sync.begin_request(connection.id, sync_type, now):
-                if raise_on_failure:
-                    raise ConflictError(
-                        f"a {sync_type.value} request is already in progress", code="sync_request_in_progress"
-                    )
-                return
-            error = self._ask(connection, token, sync_type, now)
-            if error is not None:
-                if raise_on_failure:
-                    raise error
-                return  # contacts first: history waits until Meta took the contacts request
+            raise ConflictError(
+                f"the answer to the {sync_type.value} request of {iso(known.requested_at)} was lost; Meta takes "
+                "one request per sync type, so it is not sent again: wait for the contacts and history, or "
+                "onboard the number again",
+                code="sync_request_unanswered",
+            )
+        if not due and refuse:
+            raise ConflictError("the sync was already requested from Meta", code="already_requested")
+        return due
 
     def _ask(self, connection: Connection, token: str, sync_type: SyncType, now: datetime) -> UpstreamError | None:
         """One request, its answer recorded and audited; Meta's error when it failed."""

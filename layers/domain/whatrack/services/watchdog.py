@@ -18,6 +18,7 @@ from aws_lambda_powertools import Logger
 from whatrack.domain.clock import iso, utcnow
 from whatrack.domain.connections import Connection, sync_alert
 from whatrack.domain.errors import DomainError
+from whatrack.domain.privacy import mask_digits
 from whatrack.ports import AlertNotifier, AuditLog, ConnectionRepository, HistorySyncStore, MetricsRecorder
 from whatrack.services.connections import ConnectionService
 
@@ -37,6 +38,7 @@ class WatchdogReport:
     cleared: list[tuple[str, str]] = field(default_factory=list)
     checked: int = 0
     check_failures: int = 0
+    errors: int = 0
 
 
 class Watchdog:
@@ -68,13 +70,18 @@ class Watchdog:
         now = self._clock()
         for connection in self._connections.all_connections():
             report.connections += 1
-            self._alert(connection, now, report)
-            if connection.access_token_secret_id is not None and self._check_due(connection, now):
-                self._check(connection, now, report)
+            try:
+                self._alert(connection, now, report)
+                if connection.access_token_secret_id is not None and self._check_due(connection, now):
+                    self._check(connection, now, report)
+            except DomainError:  # one connection's fault never stops the round
+                report.errors += 1
+                logger.exception("watchdog failed on a connection", extra={"connection_id": connection.id})
         self._metrics.count("StallAlertsRaised", len(report.raised))
         self._metrics.count("StallAlertsCleared", len(report.cleared))
         self._metrics.count("NumberChecks", report.checked)
         self._metrics.count("NumberCheckFailures", report.check_failures)
+        self._metrics.count("WatchdogErrors", report.errors)
         logger.info(
             "watchdog round",
             extra={
@@ -83,21 +90,22 @@ class Watchdog:
                 "cleared": len(report.cleared),
                 "checked": report.checked,
                 "check_failures": report.check_failures,
+                "errors": report.errors,
             },
         )
         return report
 
     # ------------------------------------------------------------------ stall alerts
     def _alert(self, connection: Connection, now: datetime, report: WatchdogReport) -> None:
+        """Audit and notify first, then store the alert: a failure in between repeats the
+        notification next round (at least once) instead of losing it (the audit key is stable)."""
         derived = sync_alert(connection, now, self._stall_after)
         code, since = derived if derived else (None, None)
         if code == connection.alert_code:
             return
-        if not self._sync.set_alert(connection.id, code, since, expected=connection.alert_code):
-            return  # another round moved it first
-        number = connection.display_phone_number or connection.phone_number_id
+        number = mask_digits(connection.display_phone_number or connection.phone_number_id)
+        where = f"Connection {connection.id} (organization {connection.organization_id}, number {number})"
         if code is not None and since is not None:
-            report.raised.append((connection.id, code))
             self._audit.record(
                 connection.id,
                 "alert_raised",
@@ -106,22 +114,25 @@ class Watchdog:
                 status=code,
                 error=ALERT_TEXT[code],
             )
-            self._notifier.notify(
-                f"WhaTrack: {code} on {number}",
-                f"Connection {connection.id} (organization {connection.organization_id}, number {number}): "
-                f"{ALERT_TEXT[code]} since {iso(since)}.",
-            )
+            self._notifier.notify(f"WhaTrack: {code} on {number}", f"{where}: {ALERT_TEXT[code]} since {iso(since)}.")
         else:
             cleared = str(connection.alert_code)
-            report.cleared.append((connection.id, cleared))
             self._audit.record(
-                connection.id, "alert_cleared", now, key=f"alert_cleared:{cleared}:{iso(now)}", status=cleared
+                connection.id,
+                "alert_cleared",
+                now,
+                key=f"alert_cleared:{cleared}:{iso(connection.alert_since)}",
+                status=cleared,
             )
             self._notifier.notify(
-                f"WhaTrack: {cleared} cleared on {number}",
-                f"Connection {connection.id} (organization {connection.organization_id}): "
-                f"{cleared} cleared at {iso(now)}.",
+                f"WhaTrack: {cleared} cleared on {number}", f"{where}: {cleared} cleared at {iso(now)}."
             )
+        if not self._sync.set_alert(connection.id, code, since, expected=connection.alert_code):
+            return  # another round moved it first
+        if code is not None:
+            report.raised.append((connection.id, code))
+        else:
+            report.cleared.append((connection.id, str(connection.alert_code)))
 
     # ------------------------------------------------------------------ daily number check
     def _check_due(self, connection: Connection, now: datetime) -> bool:

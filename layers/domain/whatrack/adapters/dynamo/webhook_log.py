@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
-from pynamodb.attributes import NumberAttribute, UnicodeAttribute
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 
 from whatrack.adapters.dynamo.tables import Gsi1, Gsi2, LogTableItem, log_key
 from whatrack.adapters.dynamo.writes import get_or_none, storage, update_if
@@ -19,7 +19,8 @@ from whatrack.domain.log import STATUS_RANK, LogKind, LogStatus, WebhookLogEntry
 
 class WebhookLogItem(LogTableItem):
     by_connection = Gsi1()
-    unmatched_by_number = Gsi2()
+    sparse = Gsi2()
+    """``gsi2``: ``UNMATCHED#<phone number id>`` (changes kept) and ``FAILED#<connection>#<field>``."""
     gsi1pk = UnicodeAttribute(null=True)
     gsi1sk = UnicodeAttribute(null=True)
     gsi2pk = UnicodeAttribute(null=True)
@@ -40,6 +41,12 @@ class WebhookLogItem(LogTableItem):
     organization_id = UnicodeAttribute(null=True)
     phone_number_id = UnicodeAttribute(null=True)
     waba_id = UnicodeAttribute(null=True)
+    correlation_id = UnicodeAttribute(null=True)
+    event_at = UTCDateTimeAttribute(null=True)
+
+
+def _failed_partition(connection_id: str, field: WebhookField) -> str:
+    return f"FAILED#{connection_id}#{field.value}"
 
 
 def _by_connection_partition(entry: WebhookLogEntry) -> str:
@@ -86,9 +93,12 @@ class DynamoWebhookLog:
             (WebhookLogItem.organization_id, entry.organization_id),
             (WebhookLogItem.phone_number_id, entry.phone_number_id),
             (WebhookLogItem.waba_id, entry.waba_id),
+            (WebhookLogItem.correlation_id, entry.correlation_id),
         )
         for attribute, value in optional:
             actions.append(attribute.set(value) if value is not None else attribute.remove())
+        event_at = WebhookLogItem.event_at
+        actions.append(event_at.set(entry.event_at) if entry.event_at is not None else event_at.remove())
         if entry.status is LogStatus.UNMATCHED and entry.phone_number_id is not None:
             actions.append(WebhookLogItem.gsi2pk.set(f"UNMATCHED#{entry.phone_number_id}"))
             actions.append(WebhookLogItem.gsi2sk.set(WebhookLogItem.gsi2sk | f"{at}#{entry.id}"))
@@ -119,16 +129,29 @@ class DynamoWebhookLog:
     def unmatched(self, phone_number_id: str) -> list[WebhookLogEntry]:
         """Changes kept for a number that had no connection yet, oldest first."""
         with storage("unmatched query"):
-            return [_to_entry(i) for i in WebhookLogItem.unmatched_by_number.query(f"UNMATCHED#{phone_number_id}")]
+            return [_to_entry(i) for i in WebhookLogItem.sparse.query(f"UNMATCHED#{phone_number_id}")]
+
+    def mark_failed(self, log_id: str, at: datetime, error: str, *, connection_id: str, field: WebhookField) -> bool:
+        """``failed``, and listed under ``gsi2 = FAILED#<connection>#<field>`` (sparse) for the retry."""
+        stamp = iso(at) or ""
+        return update_if(
+            WebhookLogItem(*log_key(log_id)),
+            [
+                WebhookLogItem.status.set(LogStatus.FAILED.value),
+                WebhookLogItem.rank.set(STATUS_RANK[LogStatus.FAILED]),
+                WebhookLogItem.last_at.set(stamp),
+                WebhookLogItem.error.set(error),
+                WebhookLogItem.gsi2pk.set(_failed_partition(connection_id, field)),
+                WebhookLogItem.gsi2sk.set(f"{stamp}#{log_id}"),
+            ],
+            WebhookLogItem.pk.exists() & (WebhookLogItem.rank <= STATUS_RANK[LogStatus.FAILED]),
+            "webhook log failure",
+        )
 
     def failed(self, connection_id: str, field: WebhookField) -> list[WebhookLogEntry]:
-        """This connection's ``failed`` entries of ``field``, oldest first (one index query, filtered)."""
+        """This connection's ``failed`` entries of ``field``, oldest first: one query of a sparse index."""
         with storage("failed changes query"):
-            items = WebhookLogItem.by_connection.query(
-                f"CONN#{connection_id}",
-                filter_condition=(WebhookLogItem.status == LogStatus.FAILED.value)
-                & (WebhookLogItem.field == field.value),
-            )
+            items = WebhookLogItem.sparse.query(_failed_partition(connection_id, field))
             return [_to_entry(i) for i in items]
 
     def retry(self, log_id: str, at: datetime) -> bool:
@@ -139,6 +162,8 @@ class DynamoWebhookLog:
                 WebhookLogItem.rank.set(STATUS_RANK[LogStatus.ROUTED]),
                 WebhookLogItem.last_at.set(iso(at) or ""),
                 WebhookLogItem.error.remove(),
+                WebhookLogItem.gsi2pk.remove(),
+                WebhookLogItem.gsi2sk.remove(),
             ],
             WebhookLogItem.status == LogStatus.FAILED.value,
             "webhook log retry",
@@ -181,4 +206,6 @@ def _to_entry(item: WebhookLogItem) -> WebhookLogEntry:
         organization_id=item.organization_id,
         phone_number_id=item.phone_number_id,
         waba_id=item.waba_id,
+        correlation_id=item.correlation_id,
+        event_at=item.event_at,
     )
