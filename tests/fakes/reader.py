@@ -152,23 +152,32 @@ class InMemoryReader:
         lead = self.lead(lead_id) if lead_id else None
         if lead is None or (source and lead.source is not source):
             return []
-        if connection_id is not None and self.conversation(conversation_id_for(lead.id, connection_id)) is None:
+        is_member = self.conversation(conversation_id_for(lead.id, connection_id or "")) is not None or (
+            ("CONTACT", connection_id, lead.id) in self._db.markers
+        )
+        if connection_id is not None and not is_member:
             return []
         return [lead]
 
     def _leads_of_connection(
         self, organization_id: str, connection_id: str, limit: int, cursor: str | None, source: LeadSource | None
     ) -> Page[Lead]:
-        rows = [(c.lead_id, c) for c in self._db.conversations.values() if c.connection_id == connection_id]
-        page = paged(rows, attribute="gsi2pk", partition=f"CONN#{connection_id}#CONVS", limit=limit, cursor=cursor)
+        """Its conversations' and synced contacts' leads, newest lead id first; the cursor is the last
+        lead id listed; filtered by organization and source after paging (as ``DynamoReader``)."""
+        partition = f"CONN#{connection_id}#CONVS"
+        below = decode_cursor(cursor, "gsi2pk", partition)
+        members = {c.lead_id for c in self._db.conversations.values() if c.connection_id == connection_id}
+        members |= {m[2] for m in self._db.markers if len(m) == 3 and m[0] == "CONTACT" and m[1] == connection_id}
+        ordered = sorted((i for i in members if below is None or i < below), reverse=True)
+        page, more = ordered[:limit], len(ordered) > limit
         found = []
-        for conversation in page.items:
-            row = self._db.leads.get(conversation.lead_id)
+        for lead_id in page:
+            row = self._db.leads.get(lead_id)
             if row is None or row.lead.organization_id != organization_id:
                 continue
             if source is None or row.lead.source is source:
                 found.append(row.lead)
-        return Page(found, page.next_cursor)
+        return Page(found, encode_cursor("gsi2pk", partition, page[-1]) if more else None)
 
     def conversations_of(self, lead_id: str) -> list[Conversation]:
         """By connection id."""

@@ -128,6 +128,19 @@ def test_messages_oldest_first_and_tickets(world: dict[str, Any]) -> None:
     assert "history" in sources and "live" in sources
     stamps = [m["timestamp"] for m in detail["ticket"]["messages"]]
     assert stamps == sorted(stamps) and detail["ticket"]["lead"]["id"] == history_ticket["leadId"]
+    assert detail["nextCursor"] is None
+    # the same conversation one message a page: disjoint pages, same order, the last without a cursor
+    paged: list[str] = []
+    cursor = None
+    while True:
+        status, page = get(key, f"/tickets/{history_ticket['id']}", "limit=1" + (f"&cursor={cursor}" if cursor else ""))
+        assert status == 200 and len(page["ticket"]["messages"]) == 1
+        paged += [m["id"] for m in page["ticket"]["messages"]]
+        cursor = page["nextCursor"]
+        if cursor is None:
+            break
+    assert paged == [m["id"] for m in detail["ticket"]["messages"]] and len(paged) >= 2
+    assert get(key, f"/tickets/{history_ticket['id']}", "limit=501")[0] == 400
     conversation = history_ticket["conversationId"]
     _, page1 = get(key, f"/conversations/{conversation}/messages", "limit=1")
     _, page2 = get(key, f"/conversations/{conversation}/messages", f"limit=1&cursor={page1['nextCursor']}")

@@ -116,6 +116,32 @@ def test_leads_of_a_connection_are_those_with_a_conversation_there(ports: Ports)
     assert [lead.id for lead in listed.items] == sorted([box.lead.lead.id, second.id], reverse=True)
 
 
+def test_leads_of_a_connection_include_its_synced_contacts_once(ports: Ports) -> None:
+    # Given a lead with a conversation, a contact synced from the App (no conversation, later removed)
+    # and a lead that is both
+    box = inbox(ports)
+    contact = ports.leads.resolve(box.organization_id, phone(unique_number()), LeadSource.STATE_SYNC, at(1)).lead
+    ports.sync.count_contact(box.connection.id, contact.id)
+    ports.leads.update(contact.id, synced_at=at(2), active=False)
+    ports.sync.count_contact(box.connection.id, box.lead.lead.id)
+    # When the connection's leads are listed whole, then one by one
+    listed = ports.reader.leads(box.organization_id, limit=50, cursor=None, connection_id=box.connection.id)
+    pages = _all_pages(
+        lambda limit, cursor: ports.reader.leads(
+            box.organization_id, limit=limit, cursor=cursor, connection_id=box.connection.id
+        ),
+        1,
+    )
+    # Then both appear once, newest first, the removed contact inactive, and the pages are disjoint
+    assert [lead.id for lead in listed.items] == sorted([box.lead.lead.id, contact.id], reverse=True)
+    assert [lead.is_active for lead in listed.items if lead.id == contact.id] == [False]
+    assert _ids(pages) == [[contact.id], [box.lead.lead.id]]
+    by_phone = ports.reader.leads(
+        box.organization_id, limit=50, cursor=None, connection_id=box.connection.id, phone_number=contact.phone_number
+    )
+    assert [lead.id for lead in by_phone.items] == [contact.id]
+
+
 def test_leads_of_a_connection_are_filtered_after_paging(ports: Ports) -> None:
     # Given a connection with three leads (ids grow with time): two live ones, then a history one
     box = inbox(ports)

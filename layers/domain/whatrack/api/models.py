@@ -305,6 +305,7 @@ class TicketDetailOut(TicketOut):
 
 class TicketDetail(WireModel):
     ticket: TicketDetailOut
+    next_cursor: str | None
 
 
 class TicketEnvelope(WireModel):

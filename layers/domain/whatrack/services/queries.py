@@ -28,7 +28,7 @@ class LeadDetail:
 class TicketDetail:
     ticket: Ticket
     lead: Lead
-    messages: list[Message]
+    messages: Page[Message]
 
 
 @dataclass(frozen=True)
@@ -95,12 +95,13 @@ class InboxQueries:
             organization_id, limit=limit, cursor=cursor, connection_id=connection_id, status=status
         )
 
-    def ticket(self, organization_id: str, ticket_id: str) -> TicketDetail:
+    def ticket(self, organization_id: str, ticket_id: str, *, limit: int, cursor: str | None) -> TicketDetail:
+        """The ticket, its lead, and one page of its conversation oldest first (history and live)."""
         ticket = self._ticket(organization_id, ticket_id)
         lead = self._reader.lead(ticket.lead_id)
         if lead is None:
             raise NotFoundError(f"lead of ticket {ticket.id} not found")
-        return TicketDetail(ticket, lead, self._reader.all_messages(ticket.conversation_id))
+        return TicketDetail(ticket, lead, self._reader.messages(ticket.conversation_id, limit=limit, cursor=cursor))
 
     def close_ticket(self, organization_id: str, ticket_id: str) -> Ticket:
         """Close an open ticket (idempotent: closing a closed ticket returns it unchanged)."""

@@ -7,7 +7,7 @@ from typing import Any
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 
-from whatrack.adapters.dynamo.tables import Gsi1, Gsi2, InboxTableItem, conversation_key
+from whatrack.adapters.dynamo.tables import Gsi1, Gsi2, InboxTableItem, connection_members, conversation_key
 from whatrack.adapters.dynamo.writes import storage, update_if
 from whatrack.domain.inbox import Conversation, conversation_id_for
 
@@ -58,7 +58,7 @@ class DynamoConversationRepository:
             ConversationItem.connection_id.set(connection_id),
             ConversationItem.gsi1pk.set(f"LEAD#{lead_id}#CONVS"),
             ConversationItem.gsi1sk.set(connection_id),
-            ConversationItem.gsi2pk.set(f"CONN#{connection_id}#CONVS"),
+            ConversationItem.gsi2pk.set(connection_members(connection_id)),
             ConversationItem.gsi2sk.set(lead_id),
             ConversationItem.created_at.set(ConversationItem.created_at | now),
             ConversationItem.message_count.set(ConversationItem.message_count | 0),

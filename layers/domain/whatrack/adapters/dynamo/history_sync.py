@@ -8,7 +8,14 @@ from typing import Any
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 
 from whatrack.adapters.dynamo.connections import SYNC_REQUEST_PREFIX, ConnectionItem
-from whatrack.adapters.dynamo.tables import AccountsTableItem, MarkerItem, chunk_key, connection_key, marker_key
+from whatrack.adapters.dynamo.tables import (
+    AccountsTableItem,
+    MarkerItem,
+    chunk_key,
+    connection_key,
+    connection_members,
+    marker_key,
+)
 from whatrack.adapters.dynamo.writes import CountedInsert, storage, update_if, write_counted
 from whatrack.domain.connections import PRE_SYNC_STATUSES, HistorySyncStatus
 from whatrack.domain.history import CHUNK_FAILED_CODE, ChunkStatus
@@ -118,7 +125,11 @@ class DynamoHistorySync:
     def count_contact(self, connection_id: str, lead_id: str) -> bool:
         """``contactsImported`` +1 the first time this connection's contact sync adds this lead."""
         marker = CountedInsert(
-            MarkerItem(*marker_key("CONTACT", connection_id, lead_id)),
+            MarkerItem(
+                *marker_key("CONTACT", connection_id, lead_id),
+                gsi2pk=connection_members(connection_id),
+                gsi2sk=f"{lead_id}#CONTACT",
+            ),
             [(ConnectionItem, connection_key(connection_id), "contacts_imported", 1)],
         )
         return bool(write_counted([marker]))

@@ -21,9 +21,14 @@ from whatrack.adapters.dynamo.leads import GuardItem, LeadItem, to_lead
 from whatrack.adapters.dynamo.messages import MessageItem, to_message
 from whatrack.adapters.dynamo.tables import (
     Gsi1,
+    Gsi2,
+    InboxTableItem,
     LogTableItem,
+    MarkerItem,
+    connection_members,
     conversation_key,
     lead_key,
+    marker_key,
     phone_guard_key,
     ticket_key,
 )
@@ -37,6 +42,14 @@ from whatrack.domain.inbox import Conversation, Lead, LeadSource, Ticket, conver
 from whatrack.domain.log import LogKind, LogRecord
 from whatrack.domain.messages import Message
 from whatrack.domain.paging import Page
+
+
+class MemberItem(InboxTableItem):
+    """What a connection's lead list reads from ``gsi2``: conversations and contact markers alike."""
+
+    by_connection = Gsi2()
+    gsi2pk = UnicodeAttribute(null=True)
+    gsi2sk = UnicodeAttribute(null=True)
 
 
 class LogEntryItem(LogTableItem):
@@ -170,33 +183,56 @@ class DynamoReader:
         lead = self.lead(guard.lead_id) if guard and guard.lead_id else None
         if lead is None or (source and lead.source is not source):
             return []
-        if connection_id is not None and self.conversation(conversation_id_for(lead.id, connection_id)) is None:
+        if connection_id is not None and not self._is_member(lead.id, connection_id):
             return []
         return [lead]
+
+    def _is_member(self, lead_id: str, connection_id: str) -> bool:
+        if self.conversation(conversation_id_for(lead_id, connection_id)) is not None:
+            return True
+        return get_or_none(MarkerItem, marker_key("CONTACT", connection_id, lead_id)) is not None
 
     def _leads_of_connection(
         self, organization_id: str, connection_id: str, limit: int, cursor: str | None, source: LeadSource | None
     ) -> Page[Lead]:
-        """Leads with a conversation on this connection, newest lead first (lead ids are time-ordered)."""
-        partition = f"CONN#{connection_id}#CONVS"
-        results = ConversationItem.by_connection.query(
-            partition,
-            scan_index_forward=False,
-            limit=limit,
-            last_evaluated_key=decode_cursor(cursor, "gsi2pk", partition),
-        )
+        """Leads with a conversation on this connection or synced from its App contacts, newest lead
+        first (lead ids are time-ordered); the cursor is the last lead id listed, so a lead with both
+        never spans two pages; filtered by organization and source after paging."""
+        partition = connection_members(connection_id)
+        after = decode_cursor(cursor, "gsi2pk", partition)
+        below = str(after["gsi2sk"]["S"]) if after and "gsi2sk" in after else None
+        lead_ids: list[str] = []
+        more, last_key = False, None
         with storage("leads of connection"):
-            conversations = list(results)
-            next_key = results.last_evaluated_key
-            leads = {lead.id: lead for lead in LeadItem.batch_get([lead_key(c.lead_id) for c in conversations])}
+            while not more:
+                results = MemberItem.by_connection.query(
+                    partition,
+                    MemberItem.gsi2sk < below if below else None,
+                    scan_index_forward=False,
+                    limit=limit + 2,
+                    last_evaluated_key=last_key,
+                )
+                for item in results:
+                    lead_id = str(item.gsi2sk).split("#", 1)[0]
+                    if lead_ids and lead_ids[-1] == lead_id:
+                        continue
+                    if len(lead_ids) == limit:
+                        more = True
+                        break
+                    lead_ids.append(lead_id)
+                last_key = results.last_evaluated_key
+                if last_key is None:
+                    break
+            leads = {lead.id: lead for lead in LeadItem.batch_get([lead_key(i) for i in lead_ids])}
         found = [
-            to_lead(leads[c.lead_id])
-            for c in conversations
-            if c.lead_id in leads
-            and leads[c.lead_id].organization_id == organization_id
-            and (source is None or leads[c.lead_id].source == source.value)
+            to_lead(leads[i])
+            for i in lead_ids
+            if i in leads
+            and leads[i].organization_id == organization_id
+            and (source is None or leads[i].source == source.value)
         ]
-        return Page(found, encode_cursor(next_key))
+        next_cursor = encode_cursor({"gsi2pk": {"S": partition}, "gsi2sk": {"S": lead_ids[-1]}}) if more else None
+        return Page(found, next_cursor)
 
     def conversations_of(self, lead_id: str) -> list[Conversation]:
         with storage("conversations query"):

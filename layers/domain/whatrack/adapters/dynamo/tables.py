@@ -43,7 +43,13 @@ class LogTableItem(Model):
 
 
 class MarkerItem(InboxTableItem):
-    """Existence-only item: "this thread / contact / message was counted once" (see :func:`marker_key`)."""
+    """Existence-only item: "this thread / contact / message was counted once" (see :func:`marker_key`).
+
+    A contact marker also makes its lead a member of the connection's lead list: ``gsi2 =
+    CONN#<connection>#CONVS`` / ``<lead id>#CONTACT``, next to the conversations (``<lead id>``)."""
+
+    gsi2pk = UnicodeAttribute(null=True)
+    gsi2sk = UnicodeAttribute(null=True)
 
 
 class Gsi1(GlobalSecondaryIndex[Any]):  # type: ignore[no-untyped-call]
@@ -133,6 +139,11 @@ def open_ticket_guard_key(conversation_id: str) -> Key:
 
 def ticket_key(ticket_id: str) -> Key:
     return f"TICKET#{ticket_id}", "TICKET"
+
+
+def connection_members(connection_id: str) -> str:
+    """The ``gsi2`` partition of a connection's leads: its conversations and its synced contacts."""
+    return f"CONN#{connection_id}#CONVS"
 
 
 def marker_key(*parts: str) -> Key:

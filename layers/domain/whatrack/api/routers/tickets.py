@@ -30,15 +30,18 @@ def list_tickets(
     return json_response(TicketList(tickets=[ticket_out(t) for t in page.items], next_cursor=page.next_cursor))
 
 
+TimelineLimit = Annotated[int, Query(ge=1, le=500, description="messages per page (1-500, default 200)")]
+
+
 @router.get("/tickets/<ticket_id>", middlewares=AUTHENTICATED)
-def get_ticket(ticket_id: Id) -> Response[TicketDetail]:
-    detail = bootstrap.status_api().queries.ticket(caller(router).id, ticket_id)
+def get_ticket(ticket_id: Id, limit: TimelineLimit = 200, cursor: Cursor = None) -> Response[TicketDetail]:
+    detail = bootstrap.status_api().queries.ticket(caller(router).id, ticket_id, limit=limit, cursor=cursor)
     ticket = TicketDetailOut(
         **ticket_out(detail.ticket).model_dump(),
         lead=lead_out(detail.lead),
-        messages=[message_out(m) for m in detail.messages],
+        messages=[message_out(m) for m in detail.messages.items],
     )
-    return json_response(TicketDetail(ticket=ticket))
+    return json_response(TicketDetail(ticket=ticket, next_cursor=detail.messages.next_cursor))
 
 
 @router.patch("/tickets/<ticket_id>", middlewares=AUTHENTICATED)
