@@ -78,7 +78,7 @@ deploy: build
 	$(SAM) deploy --config-env $${ENV:-dev}
 
 demo: $(VENV)/.installed
-	@POWERTOOLS_LOG_LEVEL=$${POWERTOOLS_LOG_LEVEL:-WARNING} $(PY) scripts/demo.py
+	@$(PY) scripts/demo.py
 
 openapi: $(VENV)/.installed
 	$(PY) scripts/export_openapi.py

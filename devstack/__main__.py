@@ -7,6 +7,7 @@ import os
 import signal
 import sys
 import threading
+from pathlib import Path
 
 from devstack.server import LocalStack
 
@@ -25,6 +26,7 @@ def main() -> int:
         port=int(os.environ.get("PORT", "3000")),
         visibility_timeout_override=int(visibility) if visibility else None,
         watchdog_interval=float(os.environ.get("WATCHDOG_INTERVAL_SECONDS", "60")),
+        function_log=Path(log_file) if (log_file := os.environ.get("FUNCTION_LOG_FILE")) else None,
     )
     stopped = threading.Event()
 

@@ -5,12 +5,15 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import mimetypes
+import os
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -27,6 +30,50 @@ TEXT_TYPES = (
     "application/javascript",
     "application/x-www-form-urlencoded",
 )
+
+
+DASHBOARD = Path(__file__).resolve().parent.parent / "dashboard"
+
+
+@dataclass(frozen=True)
+class StaticSite:
+    """The dashboard's static files at ``/`` (in AWS: S3 behind CloudFront), and its ``/config.json``."""
+
+    root: Path = DASHBOARD
+    config: dict[str, str] = field(default_factory=dict)
+
+    def file(self, path: str) -> Path | None:
+        """The file served for ``path``: ``/`` and ``/index.html`` and anything under ``/assets/``."""
+        relative = "index.html" if path in ("/", "/index.html") else path.lstrip("/")
+        if relative != "index.html" and not relative.startswith("assets/"):
+            return None
+        candidate = (self.root / relative).resolve()
+        if self.root.resolve() not in candidate.parents or not candidate.is_file():
+            return None
+        return candidate
+
+
+def dashboard_config(environ: dict[str, str] | None = None) -> dict[str, str]:
+    """What the dashboard needs to know at run time (CONTRACT §2: ``META_APP_ID``, ``META_ES_CONFIG_ID``)."""
+    env = os.environ if environ is None else environ
+    return {
+        "metaAppId": env.get("META_APP_ID", "local-app-id"),
+        "esConfigId": env.get("META_ES_CONFIG_ID", ""),
+        "graphApiVersion": env.get("GRAPH_API_VERSION", "v24.0"),
+        "apiBaseUrl": "",
+    }
+
+
+STATIC_HEADERS = {
+    "Cache-Control": "no-cache",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self' https://connect.facebook.net; "
+        "connect-src 'self' https://*.facebook.com; frame-src https://*.facebook.com; "
+        "img-src 'self' data:; style-src 'self'"
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -129,6 +176,7 @@ class FrontHandler(BaseHTTPRequestHandler):
 
     routes: list[Route] = []
     ready: Callable[[], bool] = staticmethod(lambda: False)
+    site: StaticSite | None = None
 
     protocol_version = "HTTP/1.1"
     server_version = "whatrack-devstack"
@@ -175,6 +223,10 @@ class FrontHandler(BaseHTTPRequestHandler):
             ok = self.ready()
             self._json(200 if ok else 503, {"status": "ok" if ok else "starting"})
             return 200 if ok else 503
+        if self.site is not None and self.command in ("GET", "HEAD"):
+            served = self._static(path)
+            if served is not None:
+                return served
         for route in self.routes:
             params = route.match(self.command, path)
             if params is not None:
@@ -194,6 +246,22 @@ class FrontHandler(BaseHTTPRequestHandler):
             self._json(500, {"message": "Internal Server Error"})
             return 500
         return self._respond(result)
+
+    def _static(self, path: str) -> int | None:
+        assert self.site is not None
+        if path == "/config.json":
+            self._send(
+                200, json.dumps(self.site.config).encode(), {"Content-Type": "application/json", **STATIC_HEADERS}
+            )
+            return 200
+        file = self.site.file(path)
+        if file is None:
+            return None
+        content_type = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
+        if content_type.startswith("text/") or content_type.endswith("javascript"):
+            content_type += "; charset=utf-8"
+        self._send(200, file.read_bytes(), {"Content-Type": content_type, **STATIC_HEADERS})
+        return 200
 
     def _respond(self, result: Any) -> int:
         if not isinstance(result, dict) or "statusCode" not in result:
@@ -218,8 +286,10 @@ class FrontHandler(BaseHTTPRequestHandler):
         raise AttributeError(name)
 
 
-def make_server(host: str, port: int, routes: list[Route], ready: Callable[[], bool]) -> ThreadingHTTPServer:
-    handler = type("BoundFrontHandler", (FrontHandler,), {"routes": routes, "ready": staticmethod(ready)})
+def make_server(
+    host: str, port: int, routes: list[Route], ready: Callable[[], bool], site: StaticSite | None = None
+) -> ThreadingHTTPServer:
+    handler = type("BoundFrontHandler", (FrontHandler,), {"routes": routes, "ready": staticmethod(ready), "site": site})
     server = ThreadingHTTPServer((host, port), handler)
     server.daemon_threads = True
     return server

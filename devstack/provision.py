@@ -24,6 +24,8 @@ PARAMETER_ENV = {
     "GraphApiVersion": "GRAPH_API_VERSION",
     "HistoryStallAfterSeconds": "HISTORY_STALL_AFTER_SECONDS",
     "MetaAppId": "META_APP_ID",
+    # local only: how much the functions log (``make demo`` writes INFO to its log file)
+    "LogLevel": "POWERTOOLS_LOG_LEVEL",
 }
 # Local defaults that differ from the template's (CONTRACT §2).
 LOCAL_PARAMETER_DEFAULTS = {"MetaAppId": "local-app-id"}

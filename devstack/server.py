@@ -6,12 +6,13 @@ import logging
 import os
 import threading
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import IO, Any
 
 import boto3
 from moto.server import ThreadedMotoServer
 
-from devstack.http_front import load_routes, make_server
+from devstack.http_front import StaticSite, dashboard_config, load_routes, make_server
 from devstack.provision import REGION, Provisioned, provision
 from devstack.runtime import LocalFunction, load_functions
 from devstack.scheduler import DEFAULT_INTERVAL_SECONDS, Schedule, build_schedules
@@ -41,7 +42,9 @@ class LocalStack:
     pollers: list[QueuePoller] = field(default_factory=list)
     schedules: list[Schedule] = field(default_factory=list)
     watchdog_interval: float = DEFAULT_INTERVAL_SECONDS
+    function_log: Path | None = None  # where the functions' JSON log lines go (default: stdout)
     aws_endpoint: str = ""
+    _function_log_stream: IO[str] | None = None
     _moto: ThreadedMotoServer | None = None
     _http: Any = None
     _ready: bool = False
@@ -64,11 +67,14 @@ class LocalStack:
         self.functions = load_functions(template)
         for function in self.functions.values():
             function.handler()  # import now: fail fast, and keep first requests fast
+        if self.function_log is not None:
+            self._function_log_stream = send_function_logs_to(self.function_log, self.provisioned.environment)
         self._start_pollers(template)
         self.schedules = build_schedules(template, self.functions, self.watchdog_interval, self.stop_event)
         for schedule in self.schedules:
             schedule.start()
-        self._http = make_server(self.host, self.port, load_routes(template, self.functions), lambda: self._ready)
+        site = StaticSite(config=dashboard_config())
+        self._http = make_server(self.host, self.port, load_routes(template, self.functions), lambda: self._ready, site)
         self.port = self._http.server_address[1]
         threading.Thread(target=self._http.serve_forever, name="http-front", daemon=True).start()
         self._ready = True
@@ -95,4 +101,18 @@ class LocalStack:
             thread.join(timeout=5)
         if self._moto is not None:
             self._moto.stop()
+        if self._function_log_stream is not None:
+            self._function_log_stream.close()
         log.info("local stack stopped")
+
+
+def send_function_logs_to(path: Path, environment: dict[str, str]) -> IO[str]:
+    """Point the functions' logger (Powertools, one per service name, shared by every handler of
+    the process) at ``path`` instead of stdout. Returns the open file, for :meth:`LocalStack.stop`."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    stream = path.open("a", encoding="utf-8", buffering=1)  # line-buffered: ``tail -f`` works
+    service = logging.getLogger(environment.get("POWERTOOLS_SERVICE_NAME", "service_undefined"))
+    for handler in service.handlers:
+        if isinstance(handler, logging.StreamHandler) and not isinstance(handler, logging.FileHandler):
+            handler.setStream(stream)
+    return stream

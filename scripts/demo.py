@@ -1,9 +1,12 @@
 """`make demo`: the whole product in a minute, in a terminal.
 
-Uses the local stack at 127.0.0.1:$PORT when one is running, else starts one in this process.
+Uses the local stack at 127.0.0.1:$PORT when one is running, else starts one in this process
+(its functions' log lines go to ``logs/demo-functions.log``, so the terminal keeps to the story).
 Creates an organization and a coexistence connection, replays the signed onboarding of
 ``events/demo/`` (contacts, history chunks out of order and duplicated, a media follow-up, live
-messages, an App echo), then prints the instance card, the sync report and a ticket's timeline.
+messages, an App echo), then prints the instance card, the sync report and a ticket's timeline,
+and ends with the dashboard's address and the organization's API key. A stack the demo started
+keeps serving the dashboard until Ctrl-C (``--no-wait`` stops it at once, for scripts and tests).
 """
 
 from __future__ import annotations
@@ -11,7 +14,9 @@ from __future__ import annotations
 import json
 import os
 import random
+import signal
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -20,7 +25,9 @@ from typing import Any
 
 from whatrack.webhooks.signature import sign
 
-DEMO = Path(__file__).resolve().parent.parent / "events" / "demo"
+ROOT = Path(__file__).resolve().parent.parent
+DEMO = ROOT / "events" / "demo"
+FUNCTION_LOG = Path(os.environ.get("DEMO_FUNCTION_LOG") or ROOT / "logs" / "demo-functions.log")
 EVENT_PNID = "209988776655443"
 
 
@@ -116,16 +123,21 @@ def show(client: Client, key: str, connection: dict[str, Any]) -> None:
         print(f"  {message['timestamp'][:16]}  {arrow} [{message['source']:8s}] {message['body'] or message['type']}")
 
 
-def main() -> int:
+def main(argv: list[str]) -> int:
+    wait = "--no-wait" not in argv
     port = int(os.environ.get("PORT", "3000"))
     base = f"http://127.0.0.1:{port}"
     stack = None
-    if not running(base):
+    if port == 0 or not running(base):
         from devstack.server import LocalStack
 
-        print(f"starting the local stack on {base} ...")
-        stack = LocalStack(port=port)
+        FUNCTION_LOG.unlink(missing_ok=True)
+        stack = LocalStack(port=port, function_log=FUNCTION_LOG)
         stack.start()
+        base = stack.url
+        print(f"local stack started on {base}; function logs: {shown(FUNCTION_LOG)}")
+    else:
+        print(f"using the local stack already running on {base} (its function logs are in its own terminal)")
     try:
         client = Client(base)
         admin_key = os.environ.get("ADMIN_API_KEY", "local-admin-key")
@@ -148,11 +160,28 @@ def main() -> int:
         print(f"organization + connection created ({status}); replaying the onboarding:")
         replay(client, phone_number_id, os.environ.get("META_APP_SECRET", "local-app-secret"))
         show(client, key, wait_for(client, key, body["connection"]["id"]))
+        print("\n== Dashboard ==")
+        print(f'  API key (organization "Loja Demo"): {key}')
+        print(f"  Open {base}/ and enter the key to watch this onboarding.")
+        if stack is not None and wait:
+            print("  The local stack keeps running for the dashboard; Ctrl-C to stop.", flush=True)
+            until_interrupted()
     finally:
         if stack is not None:
             stack.stop()
     return 0
 
 
+def shown(path: Path) -> str:
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+
+
+def until_interrupted() -> None:
+    stopped = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stopped.set())
+    stopped.wait()
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -34,3 +37,39 @@ def test_demo_prints_the_product(stack: LocalStack) -> None:
     assert "by direction: {'INBOUND': 4, 'OUTBOUND': 4}" in out
     assert "history_lead  window: None" in out and "new_contact   window: 2025-11-26T16:01:00.000Z" in out
     assert "→ [app_echo] Tem sim, Ana! Separo um para você?" in out
+
+
+def test_demo_on_its_own_stack_keeps_the_terminal_to_the_story(tmp_path: Path) -> None:
+    # Given no stack running, When `make demo` starts its own (on a free port) and stops at the end
+    log_file = tmp_path / "functions.log"
+    path = os.pathsep.join([str(ROOT), str(ROOT / "layers" / "domain")])
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("POWERTOOLS_", "AWS_ENDPOINT"))}
+    env.update({"PORT": "0", "PYTHONPATH": path, "DEMO_FUNCTION_LOG": str(log_file)})
+    result = subprocess.run(  # noqa: S603 - our own script, fixed arguments
+        [sys.executable, str(ROOT / "scripts" / "demo.py"), "--no-wait"],
+        check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    # Then the terminal shows the story only, naming the log file and ending with the dashboard
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert not [line for line in lines + result.stderr.splitlines() if line.lstrip().startswith("{")]
+    assert f"function logs: {log_file}" in lines[0]
+    assert "Histórico: 100%  -  Concluído" in result.stdout
+    assert re.fullmatch(r"  Open http://127\.0\.0\.1:\d+/ and enter the key to watch this onboarding\.", lines[-1])
+    assert re.fullmatch(r"  API key \(organization \"Loja Demo\"\): wtk_\S+", lines[-2])
+    # And the functions' lines are in the file, each with the context of the function that wrote it
+    records = [json.loads(line) for line in log_file.read_text(encoding="utf-8").splitlines()]
+    by_message: dict[tuple[str, str | None], set[str]] = {}
+    for record in records:
+        by_message.setdefault((record["message"], record.get("field")), set()).add(record["function_name"])
+    assert by_message[("webhook ingested", None)] == {"WebhookIngestFunction"}
+    assert by_message[("change received", "history")] == {"HistoryChunkFunction"}
+    assert by_message[("change received", "smb_app_state_sync")] == {"StateSyncFunction"}
+    assert by_message[("change received", "messages")] == {"LiveMessageFunction"}
+    assert by_message[("change received", "smb_message_echoes")] == {"EchoFunction"}
+    assert len({r["function_request_id"] for r in records if r["message"] == "webhook ingested"}) == 9
+    assert {r["service"] for r in records} == {"whatrack"}

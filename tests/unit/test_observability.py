@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import threading
 from datetime import UTC, datetime
 
 from tests.builders import payloads as b
@@ -96,3 +97,41 @@ def test_consumers_count_outcomes_and_imports() -> None:
     assert (totals["MessagesImported"], totals["ThreadsImported"], totals["ContactsImported"]) == (2, 1, 1)
     assert totals["HistorySyncSeconds"] == 0  # started and completed by the same chunk
     assert "HistorySyncSeconds" in totals
+
+
+def test_keys_appended_by_one_invocation_never_reach_another_threads_lines() -> None:
+    # Given one formatter shared by two "functions" running at once in one process (the local
+    # stack), each appending its Lambda context in its own thread
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    formatter = RedactingFormatter()
+    formatter.set_defaults(service="whatrack")  # as function_logger() does, at import
+    handler.setFormatter(formatter)
+    log = logging.getLogger("test.observability.threads")
+    log.propagate = False
+    log.handlers = [handler]
+    appended, written = threading.Barrier(2), threading.Barrier(2)
+
+    def invocation(name: str) -> None:
+        formatter.append_keys(function_name=name, correlation_id=f"{name}-req")
+        appended.wait()  # both have appended before either writes
+        log.warning("hello from %s", name)
+        written.wait()
+        formatter.clear_state()
+        log.warning("after clear in %s", name)
+
+    threads = [threading.Thread(target=invocation, args=(n,)) for n in ("WebhookIngestFunction", "EchoFunction")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    log.warning("from the main thread")
+    # Then every line carries the context of the thread that wrote it, and nothing else's
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    hello = {str(line["message"]).rsplit(" ", 1)[-1]: line for line in lines if "hello" in str(line["message"])}
+    for name in ("WebhookIngestFunction", "EchoFunction"):
+        assert (hello[name]["function_name"], hello[name]["correlation_id"]) == (name, f"{name}-req")
+        assert hello[name]["service"] == "whatrack" and hello[name]["level"] == "WARNING"
+    cleared = [line for line in lines if "after clear" in str(line["message"]) or "main" in str(line["message"])]
+    assert len(cleared) == 3
+    assert all("function_name" not in line and line["service"] == "whatrack" for line in cleared)

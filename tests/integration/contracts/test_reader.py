@@ -133,9 +133,10 @@ def test_leads_of_a_connection_include_its_synced_contacts_once(ports: Ports) ->
         1,
     )
     # Then both appear once, newest first, the removed contact inactive, and the pages are disjoint
-    assert [lead.id for lead in listed.items] == sorted([box.lead.lead.id, contact.id], reverse=True)
+    newest_first = sorted([box.lead.lead.id, contact.id], reverse=True)
+    assert [lead.id for lead in listed.items] == newest_first
     assert [lead.is_active for lead in listed.items if lead.id == contact.id] == [False]
-    assert _ids(pages) == [[contact.id], [box.lead.lead.id]]
+    assert _ids(pages) == [[newest_first[0]], [newest_first[1]]]
     by_phone = ports.reader.leads(
         box.organization_id, limit=50, cursor=None, connection_id=box.connection.id, phone_number=contact.phone_number
     )

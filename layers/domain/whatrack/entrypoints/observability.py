@@ -9,6 +9,7 @@ not people. Traces keep no responses or errors (``capture_response=False`` and t
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -43,7 +44,22 @@ SENSITIVE_KEYS = frozenset(
         "rawquerystring",
     }
 )
-DIGIT_ID_KEYS = frozenset({"phone_number_id", "waba_id", "entry_index", "change_index", "bytes", "count"})
+DIGIT_ID_KEYS = frozenset(
+    {
+        "phone_number_id",
+        "waba_id",
+        "entry_index",
+        "change_index",
+        "bytes",
+        "count",
+        # the invocation's own context: request ids and ARNs are not personal data, and a masked
+        # request id cannot be searched for
+        "function_arn",
+        "function_request_id",
+        "correlation_id",
+        "xray_trace_id",
+    }
+)
 
 
 def redact(value: Any, key: str | None = None) -> Any:
@@ -59,7 +75,42 @@ def redact(value: Any, key: str | None = None) -> Any:
 
 
 class RedactingFormatter(LambdaPowertoolsFormatter):
-    """Powertools' JSON formatter, with :func:`redact` applied to every record."""
+    """Powertools' JSON formatter, with :func:`redact` applied to every record.
+
+    The keys a handler appends (the Lambda context, the correlation id) belong to the thread that
+    appended them. In Lambda one environment runs one invocation at a time, so this changes
+    nothing; in the local stack, where every function shares one process and one ``whatrack``
+    logger, it keeps a line written by ``webhook_ingest`` from carrying the ``function_name`` of
+    a consumer running at the same moment in another thread.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._per_thread = threading.local()
+        self._initial_format: dict[str, Any] = {}
+        super().__init__(*args, **kwargs)
+        # what every thread starts from: the record order and the constructor's keys (service, …)
+        self._initial_format = {**dict.fromkeys(self.log_record_order), **self.keys_combined}
+        self._per_thread = threading.local()
+
+    def set_defaults(self, **keys: Any) -> None:
+        """Keys every thread's lines carry (the service name), from now on and in this thread."""
+        self._initial_format.update(keys)
+        self.append_keys(**keys)
+
+    @property  # type: ignore[override]
+    def log_format(self) -> dict[str, Any]:
+        current: dict[str, Any] | None = getattr(self._per_thread, "log_format", None)
+        if current is None:
+            current = self._per_thread.log_format = dict(self._initial_format)
+        return current
+
+    @log_format.setter
+    def log_format(self, value: dict[str, Any]) -> None:
+        # the constructor's assignment: this thread only (``__init__`` then sets the template)
+        self._per_thread.log_format = value
+
+    def clear_state(self) -> None:
+        self._per_thread.log_format = dict(self._initial_format)
 
     def serialize(self, log: Any) -> str:
         safe = {k: v if k in ("timestamp", "level", "location") else redact(v, k) for k, v in dict(log).items()}
@@ -68,4 +119,8 @@ class RedactingFormatter(LambdaPowertoolsFormatter):
 
 def function_logger() -> Logger:
     """The Logger of a function's handler (the services' child loggers write through it)."""
-    return Logger(logger_formatter=RedactingFormatter())
+    logger = Logger(logger_formatter=RedactingFormatter())
+    formatter = logger.registered_formatter
+    if isinstance(formatter, RedactingFormatter):
+        formatter.set_defaults(service=logger.service)  # on every thread's lines, not the importer's only
+    return logger
