@@ -97,7 +97,7 @@ class RedactingFormatter(LambdaPowertoolsFormatter):
         self._initial_format.update(keys)
         self.append_keys(**keys)
 
-    @property  # type: ignore[override]
+    @property
     def log_format(self) -> dict[str, Any]:
         current: dict[str, Any] | None = getattr(self._per_thread, "log_format", None)
         if current is None:
