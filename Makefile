@@ -74,8 +74,9 @@ infra: $(VENV)/.installed $(SAM_VENV)/.installed
 build: $(SAM_VENV)/.installed
 	PATH="$(CURDIR)/$(SAM_VENV)/bin:$$PATH" $(SAM) build --parallel
 
-deploy: build
+deploy: build $(VENV)/.installed
 	$(SAM) deploy --config-env $${ENV:-dev}
+	$(PY) scripts/publish_dashboard.py --config-env $${ENV:-dev}
 
 demo: $(VENV)/.installed
 	@$(PY) scripts/demo.py

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import fnmatch
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from devstack.http_front import STATIC_HEADERS, dashboard_config
 from devstack.template import function_environment, function_timeout, load_template, resources_of_type
 from whatrack.config import ConsumerSettings, IngestSettings, StatusApiSettings, WatchdogSettings
 
+ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = load_template()
 FUNCTIONS = resources_of_type(TEMPLATE, "AWS::Serverless::Function")
 QUEUES = resources_of_type(TEMPLATE, "AWS::SQS::Queue")
@@ -250,3 +255,65 @@ def test_the_alerts_topic_is_encrypted_with_a_key_cloudwatch_may_use() -> None:
     statements = TEMPLATE["Resources"]["AlertsKey"]["Properties"]["KeyPolicy"]["Statement"]
     [cloudwatch] = [s for s in statements if s["Principal"] == {"Service": "cloudwatch.amazonaws.com"}]
     assert {"kms:Decrypt", "kms:GenerateDataKey*"} <= set(cloudwatch["Action"])
+
+
+def _dashboard_behaviors() -> list[dict[str, Any]]:
+    config = TEMPLATE["Resources"]["DashboardDistribution"]["Properties"]["DistributionConfig"]
+    return list(config["CacheBehaviors"])
+
+
+def test_the_dashboard_bucket_is_private_and_read_only_by_its_distribution() -> None:
+    props = TEMPLATE["Resources"]["DashboardBucket"]["Properties"]
+    assert all(props["PublicAccessBlockConfiguration"].values())
+    assert props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    statements = TEMPLATE["Resources"]["DashboardBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    allow, deny = statements
+    assert (allow["Effect"], allow["Principal"], allow["Action"]) == (
+        "Allow",
+        {"Service": "cloudfront.amazonaws.com"},
+        "s3:GetObject",
+    )
+    assert "${DashboardDistribution}" in allow["Condition"]["StringEquals"]["AWS:SourceArn"]["Fn::Sub"]
+    assert deny["Effect"] == "Deny" and deny["Condition"]["Bool"]["aws:SecureTransport"] == "false"
+    config = TEMPLATE["Resources"]["DashboardDistribution"]["Properties"]["DistributionConfig"]
+    [bucket_origin] = [o for o in config["Origins"] if o["Id"] == config["DefaultCacheBehavior"]["TargetOriginId"]]
+    assert bucket_origin["OriginAccessControlId"] == {"Fn::GetAtt": ["DashboardOriginAccessControl", "Id"]}
+    assert config["DefaultCacheBehavior"]["ViewerProtocolPolicy"] == "redirect-to-https"
+
+
+def test_every_status_api_path_reaches_the_api_through_the_dashboards_origin_uncached() -> None:
+    # the dashboard calls its own origin (config.json apiBaseUrl ""): each path it may call must
+    # have a behavior to the HTTP API that caches nothing and forwards Authorization
+    paths = json.loads((ROOT / "docs" / "openapi.json").read_text(encoding="utf-8"))["paths"]
+    behaviors = _dashboard_behaviors()
+    for path in paths:
+        concrete = path.replace("{", "").replace("}", "")
+        matching = [b for b in behaviors if fnmatch.fnmatchcase(concrete, b["PathPattern"])]
+        if path.startswith("/admin/"):
+            assert not matching, "operators call the admin API at ApiUrl, not through the dashboard"
+            continue
+        assert matching, path
+    for behavior in behaviors:
+        assert behavior["TargetOriginId"] == "api"
+        assert behavior["CachePolicyId"] == "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"  # Managed-CachingDisabled
+        assert behavior["OriginRequestPolicyId"] == "b689b0a8-53d0-40ab-baf2-68738e2966ac"  # AllViewerExceptHostHeader
+        assert behavior["ViewerProtocolPolicy"] == "https-only"
+    site = ("/", "/index.html", "/config.json", "/assets/app.js", "/assets/app.css")
+    assert not [f for f in site for b in behaviors if fnmatch.fnmatchcase(f, b["PathPattern"])]
+
+
+def test_the_dashboard_gets_the_same_security_headers_in_aws_as_locally() -> None:
+    policy = TEMPLATE["Resources"]["DashboardSecurityHeaders"]["Properties"]["ResponseHeadersPolicyConfig"]
+    headers = policy["SecurityHeadersConfig"]
+    assert headers["ContentSecurityPolicy"]["ContentSecurityPolicy"] == STATIC_HEADERS["Content-Security-Policy"]
+    assert headers["ReferrerPolicy"]["ReferrerPolicy"] == STATIC_HEADERS["Referrer-Policy"]
+    assert headers["ContentTypeOptions"]["Override"] is True
+
+
+def test_the_dashboard_config_output_is_the_local_config_shape() -> None:
+    template = TEMPLATE["Outputs"]["DashboardConfig"]["Value"]["Fn::Sub"]
+    shape = json.loads(
+        template.replace("${MetaAppId}", "").replace("${MetaEsConfigId}", "").replace("${GraphApiVersion}", "")
+    )
+    assert set(shape) == set(dashboard_config({}))
+    assert shape["apiBaseUrl"] == "" and "MetaEsConfigId" in TEMPLATE["Parameters"]
