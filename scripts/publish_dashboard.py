@@ -67,10 +67,10 @@ def files(source: Path) -> dict[str, Path]:
     """The dashboard's files by object key; hidden files and a local config.json are never published."""
     found = {}
     for path in sorted(source.rglob("*")):
-        key = path.relative_to(source).as_posix()
-        if path.is_file() and not any(part.startswith(".") for part in path.relative_to(source).parts):
-            if key != CONFIG_KEY:
-                found[key] = path
+        relative = path.relative_to(source)
+        hidden = any(part.startswith(".") for part in relative.parts)
+        if path.is_file() and not hidden and relative.as_posix() != CONFIG_KEY:
+            found[relative.as_posix()] = path
     return found
 
 

@@ -123,6 +123,6 @@ def test_stack_and_region_come_from_samconfig() -> None:
 
 def test_a_site_without_its_page_is_not_published(aws: dict[str, Any], tmp_path: Path) -> None:
     target = publisher.Target("dashboard-bucket", aws["distribution_id"], {})
-    with pytest.raises(SystemExit, match="no index.html"):
+    with pytest.raises(SystemExit, match=r"no index\.html"):
         publisher.publish(aws["s3"], aws["cloudfront"], target, tmp_path)
     assert "Contents" not in aws["s3"].list_objects_v2(Bucket="dashboard-bucket")
