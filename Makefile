@@ -10,15 +10,18 @@ SAM_VENV := .venv-sam
 PY := $(VENV)/bin/python
 SAM := $(SAM_VENV)/bin/sam
 PIP_QUIET := --quiet --disable-pip-version-check
+# The browser tests drive Debian's chromium (Playwright's own browser download cannot work here).
+CHROMIUM ?= /usr/bin/chromium
+export CHROMIUM
 export PYTHONPATH := $(CURDIR):$(CURDIR)/layers/domain
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: help dev run test lint format typecheck unit integration e2e infra build bench deploy clean openapi events demo
+.PHONY: help dev run test lint format typecheck unit integration e2e browser chromium infra build bench deploy clean openapi events demo
 
 help:
 	@echo "make run    - start the local stack on 127.0.0.1:\$${PORT:-3000} (installs what it needs)"
-	@echo "make test   - lint, type check, unit, integration, local-stack e2e and infra checks"
+	@echo "make test   - lint, type check, unit, integration, local-stack e2e, browser and infra checks"
 	@echo "make demo   - a whole onboarding replayed against the local stack, printed in the terminal"
 	@echo "make build  - sam build;  make deploy - sam deploy (samconfig.toml, ENV=dev|prod)"
 
@@ -41,7 +44,7 @@ dev: $(VENV)/.installed $(SAM_VENV)/.installed
 run: $(VENV)/.installed
 	@$(PY) -m devstack
 
-test: lint typecheck unit integration e2e infra
+test: lint typecheck unit integration e2e browser infra
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
@@ -63,6 +66,18 @@ integration: $(VENV)/.installed
 
 e2e: $(VENV)/.installed
 	$(PY) -m pytest tests/e2e -q
+
+browser: $(VENV)/.installed chromium
+	$(PY) -m pytest tests/browser -q
+
+# Installs Debian's chromium when it is missing (as root, or through sudo).
+chromium:
+	@if [ ! -x "$(CHROMIUM)" ]; then \
+		echo "==> installing chromium with apt-get (the browser tests need it)"; \
+		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; \
+	fi
+	@test -x "$(CHROMIUM)" || { echo "chromium is not at $(CHROMIUM): install it or set CHROMIUM=/path/to/chromium"; exit 1; }
 
 infra: $(VENV)/.installed $(SAM_VENV)/.installed
 	$(SAM) validate --lint

@@ -180,3 +180,22 @@ def test_poison_message_is_redriven_to_the_dlq(stack: LocalStack) -> None:
 
     wait_for(in_dlq, timeout=30)
     assert queue_depth(stack, "EchoesQueue") == 0
+
+
+def test_the_dashboard_is_served_at_the_root_with_its_config_and_nothing_else_leaks(stack: LocalStack) -> None:
+    # The page, an asset and the run-time configuration, each with its type and the security headers
+    status, page, headers = request(stack, "GET", "/")
+    assert status == 200 and headers["Content-Type"].startswith("text/html") and b"<html" in page.lower()
+    assert "default-src 'self'" in headers["Content-Security-Policy"]
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert request(stack, "GET", "/index.html")[1] == page
+    status, _, headers = request(stack, "GET", "/assets/app.css")
+    assert status == 200 and headers["Content-Type"].startswith("text/css")
+    status, body, headers = request(stack, "GET", "/config.json")
+    config = json.loads(body)
+    assert status == 200 and headers["Content-Type"] == "application/json"
+    assert set(config) == {"metaAppId", "esConfigId", "graphApiVersion", "apiBaseUrl"} and config["apiBaseUrl"] == ""
+    # Files outside the dashboard, missing assets and traversal are 404s; the API is unaffected
+    for path in ("/template.yaml", "/assets/missing.js", "/assets/../../template.yaml", "/assets/%2e%2e/index.html"):
+        assert request(stack, "GET", path)[0] == 404, path
+    assert request(stack, "GET", "/connections")[0] == 401
