@@ -17,7 +17,7 @@ export PYTHONPATH := $(CURDIR):$(CURDIR)/layers/domain
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: help dev run test lint format typecheck unit integration e2e browser chromium infra build bench deploy clean openapi events demo
+.PHONY: help dev run test lint format typecheck unit integration e2e browser chromium screenshots infra build bench deploy clean openapi events demo
 
 help:
 	@echo "make run    - start the local stack on 127.0.0.1:\$${PORT:-3000} (installs what it needs)"
@@ -69,6 +69,10 @@ e2e: $(VENV)/.installed
 
 browser: $(VENV)/.installed chromium
 	$(PY) -m pytest tests/browser -q
+
+# The browser tests again, saving their screenshots into docs/screenshots (the README shows one).
+screenshots: $(VENV)/.installed chromium
+	SCREENSHOT_DIR=$(CURDIR)/docs/screenshots $(PY) -m pytest tests/browser -q
 
 # Installs Debian's chromium when it is missing (as root, or through sudo).
 chromium:

@@ -71,7 +71,7 @@ STATIC_HEADERS = {
     "Content-Security-Policy": (
         "default-src 'self'; script-src 'self' https://connect.facebook.net; "
         "connect-src 'self' https://*.facebook.com; frame-src https://*.facebook.com; "
-        "img-src 'self' data:; style-src 'self'"
+        "img-src 'self' data:; style-src 'self' 'unsafe-inline'"
     ),
 }
 

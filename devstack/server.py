@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -100,6 +101,11 @@ class LocalStack:
         for thread in [*self.pollers, *self.schedules]:
             thread.join(timeout=5)
         if self._moto is not None:
+            # the emulated AWS state lives in this process, not in the server: clear it, so a
+            # later stack in the same process (another test tier) starts empty
+            reset = urllib.request.Request(f"{self.aws_endpoint}/moto-api/reset", method="POST")  # noqa: S310
+            with urllib.request.urlopen(reset, timeout=10):  # noqa: S310 - our own 127.0.0.1 server
+                pass
             self._moto.stop()
         if self._function_log_stream is not None:
             self._function_log_stream.close()

@@ -27,10 +27,10 @@ import boto3
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE = ROOT / "dashboard"
 CONFIG_KEY = "config.json"
-# The page and its configuration change with every release: always revalidated. The assets keep
-# their names between releases (no build step, no hashes), so they are cached briefly.
+# Every file is revalidated on each visit (an ETag round trip): the modules keep their names
+# between releases (no build step, no hashes), and a browser mixing an old module with a new one
+# would fail to load the page.
 NO_CACHE = "no-cache"
-ASSET_CACHE = "public, max-age=300"
 
 
 @dataclass(frozen=True)
@@ -90,7 +90,7 @@ def publish(s3: Any, cloudfront: Any, target: Target, source: Path = SOURCE) -> 
             Key=key,
             Body=path.read_bytes(),
             ContentType=content_type(key),
-            CacheControl=NO_CACHE if key.endswith(".html") else ASSET_CACHE,
+            CacheControl=NO_CACHE,
         )
     s3.put_object(
         Bucket=target.bucket,

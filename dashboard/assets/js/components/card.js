@@ -1,0 +1,166 @@
+import { h, srOnly, uid } from "../dom.js";
+import { formatDateTime, formatNumber, formatPhone } from "../format.js";
+import { ALERT_HINTS, ALERT_LABELS, MODE_LABELS } from "../labels.js";
+import { withTooltip } from "./tooltip.js";
+
+const NO_SYNC_TEXT = {
+  not_supported: "Números Cloud API não têm histórico para importar.",
+  not_requested: "O histórico não foi pedido ao conectar este número.",
+};
+
+export function connectionName(connection) {
+  return (
+    connection.displayName ||
+    formatPhone(connection.displayPhoneNumber) ||
+    `Número ${connection.phoneNumberId}`
+  );
+}
+
+function numberLine(connection) {
+  const parts = [];
+  if (connection.displayName && connection.displayPhoneNumber) parts.push(formatPhone(connection.displayPhoneNumber));
+  parts.push(`ID do número ${connection.phoneNumberId}`);
+  return parts.join(" · ");
+}
+
+/** The progress a card shows: 100 once completed, else the highest progress Meta reported. */
+function progressOf(sync) {
+  return sync.status === "completed" ? 100 : (sync.progress ?? 0);
+}
+
+function progress(sync) {
+  if (sync.status in NO_SYNC_TEXT) return h("p", { class: "muted" }, NO_SYNC_TEXT[sync.status]);
+  const value = progressOf(sync);
+  const where = sync.phase === null ? "nenhum bloco recebido" : `Fase ${sync.phase} · bloco ${sync.chunkOrder}`;
+  const labelId = uid("progresso");
+  const fill = h("span", { class: "progress__fill" });
+  fill.style.width = `${value}%`; // CSSOM, which the CSP allows (style attributes are not)
+  return h(
+    "div",
+    { class: "card__progress" },
+    h("span", { id: labelId, class: "visually-hidden" }, "Progresso do histórico"),
+    h(
+      "div",
+      {
+        class: "progress",
+        role: "progressbar",
+        "aria-labelledby": labelId,
+        "aria-valuemin": 0,
+        "aria-valuemax": 100,
+        "aria-valuenow": value,
+        "aria-valuetext": `${value}% · ${where}`,
+      },
+      fill,
+    ),
+    h(
+      "p",
+      { class: "progress__meta" },
+      h("span", { class: "progress__where" }, where[0].toUpperCase() + where.slice(1)),
+      h("span", { class: "progress__value" }, `${value}%`),
+    ),
+  );
+}
+
+function alert(sync) {
+  if (!sync.alert) return null;
+  const { code, since } = sync.alert;
+  return h(
+    "div",
+    { class: "notice notice--warning card__alert", "data-alert": code },
+    h("p", { class: "notice__title" }, h("span", { "aria-hidden": "true" }, "⚠ "), ALERT_LABELS[code] ?? code),
+    h("p", {}, `Desde ${formatDateTime(since)}. ${ALERT_HINTS[code] ?? ""}`),
+  );
+}
+
+function syncError(sync) {
+  if (!sync.error) return null;
+  return h(
+    "p",
+    { class: "notice notice--error card__error" },
+    `Erro: ${sync.error.message || "sem descrição"} (código ${sync.error.code})`,
+  );
+}
+
+function counter(label, value) {
+  return h("div", { class: "counter" }, h("dt", {}, label), h("dd", {}, formatNumber(value)));
+}
+
+/** The InstanceCard of the product requirements. `details: false` inside the details page itself. */
+export function instanceCard(connection, { details = true, heading = "h2", title } = {}) {
+  const sync = connection.historySync;
+  const disconnected = connection.connectionStatus === "disconnected";
+  const name = connectionName(connection);
+  const titleId = uid("instancia");
+  const badge = withTooltip(h("span", { class: "badge" }, connection.badge.label), connection.badge.tooltip, "badge");
+  return h(
+    "article",
+    {
+      class: ["card", `card--${sync.status}`, disconnected && "card--disconnected"],
+      "aria-labelledby": titleId,
+    },
+    h(
+      "header",
+      { class: "card__head" },
+      h(heading, { id: titleId, class: "card__title" }, title ?? name),
+      h("p", { class: "card__number" }, numberLine(connection)),
+      h(
+        "ul",
+        { class: "tags", "aria-label": "Características" },
+        h("li", { class: "tag" }, MODE_LABELS[connection.mode] ?? connection.mode),
+        connection.verified
+          ? h("li", { class: "tag tag--ok" }, h("span", { "aria-hidden": "true" }, "✓ "), "Verificado na Meta")
+          : null,
+        disconnected ? h("li", { class: "tag tag--danger" }, "Desconectado") : h("li", { class: "tag" }, "Ativo"),
+      ),
+    ),
+    disconnected
+      ? h(
+          "p",
+          { class: "notice notice--error card__disconnected" },
+          h("strong", {}, "Número desconectado. "),
+          "Nenhuma mensagem nova chega; o histórico e os contadores foram mantidos. Conecte-o de novo em “Nova Instância”.",
+        )
+      : null,
+    h(
+      "div",
+      { class: "card__sync" },
+      badge,
+      h("p", { class: ["status", `status--${sync.status}`], "data-status": sync.status }, sync.statusLabel),
+    ),
+    progress(sync),
+    alert(sync),
+    syncError(sync),
+    h(
+      "dl",
+      { class: "counters" },
+      counter("Mensagens importadas", sync.messagesImported),
+      counter("Contatos", sync.contactsImported),
+      counter("Conversas", sync.threadsImported),
+      counter("Mídias pendentes", sync.mediaPending),
+    ),
+    h(
+      "p",
+      { class: ["history-new", connection.historyLeadsWithNewMessages > 0 && "history-new--active"] },
+      "Histórico + nova msg: ",
+      h("strong", {}, formatNumber(connection.historyLeadsWithNewMessages)),
+    ),
+    details
+      ? h(
+          "div",
+          { class: "card__actions" },
+          h(
+            "a",
+            { class: "btn btn-primary", href: `#/connections/${encodeURIComponent(connection.id)}`, "data-focus": "details" },
+            "Ver detalhes",
+            srOnly(` de ${name}`),
+          ),
+          h(
+            "a",
+            { class: "btn", href: `#/connections/${encodeURIComponent(connection.id)}/leads`, "data-focus": "leads" },
+            "Leads e tickets",
+            srOnly(` de ${name}`),
+          ),
+        )
+      : null,
+  );
+}

@@ -1,0 +1,181 @@
+// Portuguese words for the API's codes (the API already sends statusLabel and badge in Portuguese).
+
+export const MODE_LABELS = { coexistence: "Coexistência", cloud_api: "Cloud API" };
+
+export const LEAD_SOURCE_LABELS = {
+  history_sync: "Histórico",
+  state_sync: "Contatos do App",
+  live_message: "Mensagem ao vivo",
+  direct_creation: "Criado pelo App",
+};
+
+export const MESSAGE_SOURCE_LABELS = { history: "histórico", live: "ao vivo", app_echo: "enviada pelo App" };
+
+export const MESSAGE_STATUS_LABELS = {
+  pending: "pendente",
+  sent: "enviada",
+  delivered: "entregue",
+  read: "lida",
+  played: "reproduzida",
+  failed: "falhou",
+};
+
+export const TICKET_ORIGIN_LABELS = {
+  history_lead: "Lead do histórico",
+  new_contact: "Novo contato",
+  existing: "Contato existente",
+};
+
+export const TICKET_STATUS_LABELS = { open: "Aberto", closed: "Fechado" };
+
+export const SYNC_TYPE_LABELS = { smb_app_state_sync: "Contatos", history: "Histórico" };
+
+export const OUTCOME_LABELS = {
+  accepted: "Aceita",
+  failed: "Falhou",
+  unknown: "Sem resposta",
+  pending: "Aguardando resposta",
+};
+
+export const ALERT_LABELS = {
+  no_history_received: "Nenhum histórico recebido",
+  stalled: "Sincronização parada",
+};
+
+export const ALERT_HINTS = {
+  no_history_received: "A Meta ainda não enviou o histórico. Confirme a aprovação no WhatsApp Business App.",
+  stalled: "Nenhum bloco novo de histórico chegou.",
+};
+
+export const PHASE_LABELS = { 0: "último dia", 1: "dias 1 a 90", 2: "dias 90 a 180" };
+
+export const CHUNK_STATUS_LABELS = {
+  processed: "processado",
+  failed: "falhou",
+  pending: "pendente",
+  missing: "faltando",
+};
+
+export const LOG_KIND_LABELS = { webhook: "Webhook", audit: "Auditoria" };
+
+export const LOG_FIELD_LABELS = {
+  history: "Histórico",
+  smb_app_state_sync: "Contatos do App",
+  smb_message_echoes: "Mensagens do App",
+  messages: "Mensagens ao vivo",
+  account_update: "Conta",
+};
+
+const LOG_STATUS_LABELS = {
+  received: "recebido",
+  routed: "encaminhado",
+  processed: "processado",
+  failed: "falhou",
+  rejected: "rejeitado",
+  ignored: "ignorado",
+  unmatched: "sem conexão",
+};
+
+const AUDIT_EVENT_LABELS = {
+  sync_started: "Sincronização iniciada",
+  sync_completed: "Sincronização concluída",
+  sync_declined: "Histórico recusado pelo negócio",
+  sync_failed: "Sincronização falhou",
+  sync_requested: "Sincronização solicitada à Meta",
+  sync_request_failed: "Solicitação à Meta falhou",
+  sync_retry: "Blocos com falha reenviados",
+  alert_raised: "Alerta",
+  alert_cleared: "Alerta resolvido",
+  connection_reconnected: "Número reconectado",
+  connection_active: "Número ativo",
+  connection_disconnected: "Número desconectado",
+  messages_error: "Erro informado pela Meta",
+};
+
+const WEBHOOK_EVENT_LABELS = {
+  history_chunk: "Bloco de histórico",
+  history_error: "Erro no histórico",
+  history_media: "Mídia do histórico",
+  history: "Histórico",
+  state_sync: "Contatos do App",
+  echo: "Mensagem enviada pelo App",
+  messages: "Mensagem ao vivo",
+  statuses: "Status de entrega",
+  errors: "Erro informado pela Meta",
+  account_update: "Atualização da conta",
+};
+
+/** "history_chunk phase=0 chunk=3 progress=40" → "Bloco de histórico · fase 0 · bloco 3 · 40%". */
+export function logEventLabel(entry) {
+  const event = entry.event ?? "";
+  const chunk = /^history_chunk phase=(\S+) chunk=(\S+) progress=(\S+)$/.exec(event);
+  if (chunk) return `Bloco de histórico · fase ${chunk[1]} · bloco ${chunk[2]} · ${chunk[3]}%`;
+  if (entry.kind === "audit") {
+    if (event.startsWith("account_update ")) return `Atualização da conta: ${event.slice(15)}`;
+    return AUDIT_EVENT_LABELS[event] ?? event;
+  }
+  if (entry.field === "account_update") return `Atualização da conta: ${event}`;
+  // "messages+statuses": one delivery may carry several kinds
+  return event
+    .split("+")
+    .map((part) => WEBHOOK_EVENT_LABELS[part] ?? part)
+    .join(" + ");
+}
+
+export function logStatusLabel(entry) {
+  const status = entry.status ?? "";
+  if (entry.kind !== "audit") return LOG_STATUS_LABELS[status] ?? status;
+  const requested = /^(\S+) request_id=(\S+)$/.exec(status);
+  if (requested) return `${SYNC_TYPE_LABELS[requested[1]] ?? requested[1]} · ${requested[2]}`;
+  const resent = /^(\d+) change\(s\) re-sent$/.exec(status);
+  if (resent) return `${resent[1]} ${resent[1] === "1" ? "alteração reenviada" : "alterações reenviadas"}`;
+  return ALERT_LABELS[status] ?? OUTCOME_LABELS[status] ?? status;
+}
+
+const ERROR_TEXT = {
+  unauthorized: "Chave de API inválida ou revogada. Confira a chave recebida ao criar a organização.",
+  not_found: "Não encontrado: o item não existe ou pertence a outra organização.",
+  invalid_input: "Dados inválidos.",
+  invalid_cursor: "A paginação não vale mais. Atualize a página.",
+  phone_number_already_connected: "Este número já está conectado (nesta ou em outra organização).",
+  number_not_owned:
+    "A Meta informou que este número não pertence a essa conta do WhatsApp Business (WABA) com este token.",
+  waba_mismatch: "Este número foi conectado antes com outra conta do WhatsApp Business (WABA).",
+  code_exchange_failed: "A Meta não aceitou o código do cadastro (ele vale só 30 segundos). Tente conectar de novo.",
+  phone_number_ambiguous:
+    "A conta do WhatsApp Business tem vários números e a Meta não informou qual foi escolhido. Tente de novo escolhendo um número.",
+  already_requested:
+    "A sincronização já foi solicitada para este número. A Meta aceita um único pedido de contatos e um de histórico.",
+  sync_request_unanswered:
+    "A Meta não respondeu a um pedido anterior. Para não pedir duas vezes, ele não será reenviado: aguarde o histórico chegar.",
+  sync_request_in_progress: "Um pedido ainda aguarda a resposta da Meta. Tente de novo em alguns minutos.",
+  no_access_token:
+    "Esta conexão não tem token de acesso da Meta. Conecte o número pelo cadastro da Meta (Embedded Signup) ou com um token.",
+  not_coexistence: "Só números em Coexistência (WhatsApp Business App) têm histórico para sincronizar.",
+  connection_disconnected: "O número está desconectado. Conecte-o de novo em “Nova Instância” antes de pedir a sincronização.",
+  sync_window_expired: "O prazo para pedir a sincronização (24 horas depois da conexão) terminou.",
+  graph_error: "A Meta recusou ou não respondeu. Você pode tentar de novo.",
+  payload_too_large: "Os dados enviados são grandes demais.",
+  method_not_allowed: "Operação não permitida.",
+  unavailable: "Serviço temporariamente indisponível. Tente de novo.",
+  internal_error: "Erro interno do servidor. Tente de novo.",
+  network_error: "Sem conexão com o servidor. Verifique a rede e tente de novo.",
+};
+
+const STATUS_TEXT = {
+  400: "Dados inválidos.",
+  401: ERROR_TEXT.unauthorized,
+  404: ERROR_TEXT.not_found,
+  409: "Conflito com o estado atual.",
+  422: "Recusado por uma regra do serviço.",
+};
+
+/** {summary, detail}: the Portuguese explanation, and the server's own words when they add something. */
+export function explainError(error) {
+  const summary =
+    ERROR_TEXT[error.code] ??
+    STATUS_TEXT[error.status] ??
+    (error.status >= 500 ? "Erro no servidor. Tente de novo." : "Não foi possível concluir a operação.");
+  const detail = error.code === "network_error" || !error.message ? null : error.message;
+  return { summary, detail };
+}

@@ -1,0 +1,195 @@
+import { isAbort, segment, withQuery } from "../api.js";
+import { connectionName } from "../components/card.js";
+import { Feedback } from "../components/feedback.js";
+import { PagedList } from "../components/paged.js";
+import { leadName, statusTag, windowTag } from "../components/people.js";
+import { h, srOnly, uid } from "../dom.js";
+import { formatDateTime, formatPhone } from "../format.js";
+import { LEAD_SOURCE_LABELS, TICKET_ORIGIN_LABELS } from "../labels.js";
+
+const TICKET_FILTERS = [
+  ["", "Todos"],
+  ["open", "Abertos"],
+  ["closed", "Fechados"],
+];
+const SOURCE_FILTERS = [["", "Todas"], ...Object.entries(LEAD_SOURCE_LABELS)];
+
+function select(label, options, value, onChange) {
+  const id = uid("filtro");
+  const control = h(
+    "select",
+    { id, on: { change: (event) => onChange(event.target.value) } },
+    options.map(([optionValue, text]) => h("option", { value: optionValue, selected: optionValue === value }, text)),
+  );
+  return h("div", { class: "filter" }, h("label", { for: id }, label), control);
+}
+
+function leadItem(lead) {
+  const name = leadName(lead);
+  const details = [formatPhone(lead.phoneNumber), lead.userId].filter((part) => part && part !== name);
+  return h(
+    "li",
+    { class: ["row", !lead.isActive && "row--inactive"], "data-source": lead.source },
+    h(
+      "div",
+      { class: "row__main" },
+      h("p", { class: "row__title" }, name),
+      h("p", { class: "row__sub" }, lead.pushName ? details.join(" · ") : ["Sem nome no WhatsApp", ...details].join(" · ")),
+    ),
+    h(
+      "ul",
+      { class: "tags", "aria-label": "Situação do lead" },
+      h("li", { class: ["tag", `source--${lead.source}`] }, LEAD_SOURCE_LABELS[lead.source] ?? lead.source),
+      lead.hasHistory ? h("li", { class: "tag" }, "com histórico") : null,
+      lead.isActive ? null : h("li", { class: "tag tag--danger" }, `removido dos contatos em ${formatDateTime(lead.deletedAt)}`),
+    ),
+    h("p", { class: "row__time" }, lead.lastMessageAt ? `Última mensagem: ${formatDateTime(lead.lastMessageAt)}` : "Sem mensagens"),
+  );
+}
+
+/** `#/connections/<id>/leads?status=&source=`: the connection's tickets and leads, filterable. */
+export function renderLeads(ctx, id, params) {
+  const filters = { status: params.get("status") ?? "", source: params.get("source") ?? "" };
+  const crumb = h("a", { href: `#/connections/${encodeURIComponent(id)}` }, "Instância");
+  const subtitle = h("p", { class: "page-sub" });
+  const feedback = new Feedback();
+  const leadsById = new Map();
+
+  // Tickets carry only their lead's id: each lead is read once for its name.
+  function lookUpLead(leadId) {
+    if (!leadsById.has(leadId)) {
+      leadsById.set(
+        leadId,
+        ctx.api.get(`/leads/${segment(leadId)}`, { signal: ctx.signal }).then((body) => body.lead),
+      );
+    }
+    return leadsById.get(leadId);
+  }
+
+  function ticketItem(ticket) {
+    const name = h("span", {}, "…");
+    lookUpLead(ticket.leadId).then(
+      (lead) => {
+        name.textContent = leadName(lead);
+      },
+      (error) => {
+        if (!isAbort(error)) name.textContent = "Contato";
+      },
+    );
+    return h(
+      "li",
+      { class: "row", "data-origin": ticket.originatedFrom },
+      h(
+        "div",
+        { class: "row__main" },
+        h("a", { class: "row__title", href: `#/tickets/${encodeURIComponent(ticket.id)}` }, name, srOnly(" — abrir ticket")),
+        h("p", { class: "row__sub" }, `Aberto em ${formatDateTime(ticket.createdAt)}`),
+      ),
+      h(
+        "ul",
+        { class: "tags", "aria-label": "Situação do ticket" },
+        statusTag(ticket),
+        h("li", { class: "tag" }, TICKET_ORIGIN_LABELS[ticket.originatedFrom] ?? ticket.originatedFrom),
+        windowTag(ticket),
+      ),
+      h("p", { class: "row__time" }, `Última mensagem: ${formatDateTime(ticket.lastMessageAt)}`),
+    );
+  }
+
+  const tickets = new PagedList({
+    ctx,
+    url: (cursor) => withQuery("/tickets", { connectionId: id, status: filters.status, cursor }),
+    items: (body) => body.tickets,
+    item: ticketItem,
+    label: "Tickets, os mais recentes primeiro",
+    emptyText: "",
+    failure: "Não foi possível carregar os tickets.",
+  });
+  const leads = new PagedList({
+    ctx,
+    url: (cursor) => withQuery("/leads", { connectionId: id, source: filters.source, cursor }),
+    items: (body) => {
+      for (const lead of body.leads) leadsById.set(lead.id, Promise.resolve(lead));
+      return body.leads;
+    },
+    item: leadItem,
+    label: "Leads, os mais recentes primeiro",
+    emptyText: "",
+    failure: "Não foi possível carregar os leads.",
+  });
+
+  function emptyTexts() {
+    tickets.setEmptyText(
+      filters.status
+        ? "Nenhum ticket com esta situação."
+        : "Nenhum ticket ainda. Só mensagens ao vivo abrem tickets: o histórico importado não cria tickets.",
+    );
+    leads.setEmptyText(filters.source ? "Nenhum lead com esta origem." : "Nenhum lead nesta instância ainda.");
+  }
+
+  // Filters live in the address (a link keeps them) without re-rendering the page.
+  function filterBy(name, value) {
+    filters[name] = value;
+    const query = new URLSearchParams(Object.entries(filters).filter(([, v]) => v)).toString();
+    history.replaceState(null, "", `#/connections/${encodeURIComponent(id)}/leads${query ? `?${query}` : ""}`);
+    emptyTexts();
+    (name === "status" ? tickets : leads).load(true);
+  }
+
+  const ticketsTitle = uid("tickets");
+  const leadsTitle = uid("leads");
+  ctx.main.append(
+    h(
+      "nav",
+      { class: "crumbs", "aria-label": "Trilha" },
+      h("a", { href: "#/" }, "Instâncias"),
+      " › ",
+      crumb,
+      " › ",
+      h("span", { "aria-current": "page" }, "Leads e tickets"),
+    ),
+    h("div", { class: "page-head" }, h("h1", { tabindex: "-1" }, "Leads e tickets"), subtitle),
+    feedback.element,
+    h(
+      "div",
+      { class: "columns" },
+      h(
+        "section",
+        { class: "panel", "aria-labelledby": ticketsTitle },
+        h(
+          "div",
+          { class: "panel__head" },
+          h("h2", { id: ticketsTitle, class: "panel__title" }, "Tickets"),
+          select("Situação", TICKET_FILTERS, filters.status, (value) => filterBy("status", value)),
+        ),
+        tickets.element,
+      ),
+      h(
+        "section",
+        { class: "panel", "aria-labelledby": leadsTitle },
+        h(
+          "div",
+          { class: "panel__head" },
+          h("h2", { id: leadsTitle, class: "panel__title" }, "Leads"),
+          select("Origem", SOURCE_FILTERS, filters.source, (value) => filterBy("source", value)),
+        ),
+        leads.element,
+      ),
+    ),
+  );
+
+  ctx.api
+    .get(`/connections/${segment(id)}`, { signal: ctx.signal })
+    .then(({ connection }) => {
+      const name = connectionName(connection);
+      crumb.textContent = name;
+      subtitle.textContent = `${name} · ${formatPhone(connection.displayPhoneNumber) || `ID do número ${connection.phoneNumberId}`}`;
+      ctx.setTitle(`${name} · Leads e tickets`);
+    })
+    .catch((error) => {
+      if (!isAbort(error)) feedback.error(error, error.status === 404 ? "Instância não encontrada." : undefined);
+    });
+  emptyTexts();
+  tickets.load(true);
+  leads.load(true);
+}

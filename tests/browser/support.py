@@ -1,0 +1,123 @@
+"""What the browser tests do outside the browser: an organization's API calls, Meta's signed webhooks."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from playwright.sync_api import Page, expect
+
+from devstack.server import LocalStack
+from tests.builders.events import meta_bytes
+from whatrack.webhooks.signature import sign
+
+ADMIN_KEY = "local-admin-key"
+APP_SECRET = "local-app-secret"
+# `make screenshots` refreshes the committed ones in docs/screenshots; a plain run (CI) writes
+# them to a scratch directory, so the tests still render every screen without touching the tree
+SCREENSHOTS = Path(os.environ.get("SCREENSHOT_DIR") or Path(tempfile.gettempdir()) / "whatrack-screenshots")
+
+
+def call(stack: LocalStack, method: str, path: str, payload: Any = None, key: str | None = None) -> tuple[int, Any]:
+    headers = {"content-type": "application/json"}
+    if key:
+        headers["authorization"] = f"Bearer {key}"
+    data = None if payload is None else json.dumps(payload).encode()
+    request = urllib.request.Request(stack.url + path, data=data, method=method, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def deliver(stack: LocalStack, document: dict[str, Any]) -> None:
+    """Post a webhook body exactly as Meta does: compact JSON, signed with the app secret."""
+    raw = meta_bytes(document)
+    request = urllib.request.Request(
+        stack.url + "/webhook",
+        data=raw,
+        method="POST",
+        headers={"content-type": "application/json", "x-hub-signature-256": sign(raw, APP_SECRET)},
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        assert response.status == 200
+
+
+def for_number(document: dict[str, Any], pnid: str, waba: str) -> dict[str, Any]:
+    """Point a builder document at one test's number and WABA."""
+    for entry in document["entry"]:
+        entry["id"] = waba
+        for change in entry["changes"]:
+            if "metadata" in change["value"]:
+                change["value"]["metadata"]["phone_number_id"] = pnid
+    return document
+
+
+def eventually(condition: Callable[[], bool], timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        time.sleep(0.2)
+
+
+@dataclass
+class Tenant:
+    """An organization and its API key, as the dashboard's user holds it."""
+
+    stack: LocalStack
+    key: str
+
+    def api(self, method: str, path: str, payload: Any = None) -> tuple[int, Any]:
+        return call(self.stack, method, path, payload, self.key)
+
+    def connect(self, pnid: str, waba: str, **fields: Any) -> dict[str, Any]:
+        body = {"phoneNumberId": pnid, "wabaId": waba, "mode": "coexistence", "syncHistory": True, **fields}
+        status, created = self.api("POST", "/connections", body)
+        assert status == 201, created
+        return dict(created["connection"])
+
+    def card(self, connection_id: str) -> dict[str, Any]:
+        status, body = self.api("GET", f"/connections/{connection_id}")
+        assert status == 200, body
+        return dict(body["connection"])
+
+
+def organization(stack: LocalStack, name: str) -> Tenant:
+    status, created = call(stack, "POST", "/admin/organizations", {"name": name}, ADMIN_KEY)
+    assert status == 201, created
+    return Tenant(stack, created["apiKey"])
+
+
+def sign_in(page: Page, tenant: Tenant, route: str = "#/") -> None:
+    page.goto(f"{tenant.stack.url}/{route}")
+    page.get_by_label("Chave de API da organização").fill(tenant.key)
+    page.get_by_role("button", name="Entrar").click()
+    expect(page.get_by_label("Chave de API da organização")).to_have_count(0)
+
+
+def screenshot(page: Page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / name), full_page=True, animations="disabled")
+
+
+OVERFLOWING = """() => {
+  const width = document.documentElement.clientWidth;
+  const wide = [...document.querySelectorAll("body *")].filter((e) => e.getBoundingClientRect().right > width + 0.5);
+  const names = wide.map((e) => e.tagName.toLowerCase() + [...e.classList].map((c) => "." + c).join(""));
+  return document.documentElement.scrollWidth > window.innerWidth ? ["<html> scrolls", ...names] : names;
+}"""
+
+
+def overflowing(page: Page) -> list[str]:
+    """What sticks out to the right of the viewport (empty: no horizontal scrolling)."""
+    return list(page.evaluate(OVERFLOWING))

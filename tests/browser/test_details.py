@@ -1,0 +1,125 @@
+"""Ver detalhes: a gap and a failed chunk on the timeline, Meta's requests, the logs, the actions and their refusals."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import UTC, datetime
+
+import boto3
+import pytest
+from playwright.sync_api import Page, expect
+
+from devstack.server import LocalStack
+from tests.browser.support import Tenant, deliver, eventually, for_number, organization, screenshot, sign_in
+from tests.builders import payloads as b
+from tests.fakes.graph import FakeGraph
+
+pytestmark = pytest.mark.browser
+
+
+def dead_letter(stack: LocalStack, tenant: Tenant, connection_id: str, event: str) -> None:
+    """Put a stored change on the history DLQ, as SQS does after it failed maxReceiveCount times."""
+    logs = tenant.api("GET", f"/connections/{connection_id}/logs")[1]["logs"]
+    [entry] = [e for e in logs if e["event"] == event]
+    change = {
+        "version": 1,
+        "field": "history",
+        "log_id": entry["id"],
+        "connection_id": connection_id,
+        "organization_id": tenant.card(connection_id)["organizationId"],
+        "archive_key": entry["archiveKey"],
+        "entry_index": 0,
+        "change_index": 0,
+        "received_at": datetime.now(UTC).isoformat(),
+    }
+    assert stack.provisioned is not None
+    sqs = boto3.client("sqs", endpoint_url=stack.aws_endpoint)
+    sqs.send_message(QueueUrl=stack.provisioned.queues["HistoryDeadLetterQueue"], MessageBody=json.dumps(change))
+
+
+def test_details_show_a_gap_a_failed_chunk_the_requests_and_why_an_action_is_refused(
+    page: Page, stack: LocalStack, graph: FakeGraph
+) -> None:
+    pnid, waba, token, customer = "509900000000031", "609900000000031", "EAAG-browser-details", "5511966663001"
+    graph.business(waba, pnid, token=token)
+    tenant = organization(stack, "Detalhes")
+    connection_id = tenant.connect(pnid, waba, displayName="Loja Moema", accessToken=token)["id"]
+    t0 = int(time.time()) - 86400
+    for order, progress in ((1, 20), (3, 40)):  # chunk 2 never arrives
+        thread = b.thread(customer, b.text(f"wamid.details.{order}", customer, t0 + order, f"mensagem {order}"))
+        deliver(stack, for_number(b.chunk(0, order, progress, thread, pnid=pnid), pnid, waba))
+
+    def chunks() -> list[tuple[int, str]]:
+        detail = tenant.api("GET", f"/connections/{connection_id}/history-sync")[1]
+        return [(c["chunkOrder"], c["status"]) for c in detail["chunks"]]
+
+    eventually(lambda: chunks() == [(1, "processed"), (3, "processed")])
+    dead_letter(stack, tenant, connection_id, "history_chunk phase=0 chunk=3 progress=40")
+    eventually(lambda: tenant.card(connection_id)["historySync"]["status"] == "failed")
+    requests = {r["syncType"]: r for r in tenant.card(connection_id)["historySync"]["requests"]}
+
+    sign_in(page, tenant, f"#/connections/{connection_id}")
+    expect(page.get_by_role("heading", name="Loja Moema", level=1)).to_be_visible()
+    expect(page.get_by_role("list", name="Blocos da fase 0").locator(".chip")).to_have_count(3)
+    received, missing, failed = (page.locator(f'[data-chunk="0:{order}"]') for order in (1, 2, 3))
+    expect(received).to_have_attribute("data-status", "processed")
+    expect(received).to_contain_text("20% · 1 msg")
+    expect(missing).to_have_attribute("data-status", "missing")
+    expect(missing).to_contain_text("faltando")
+    expect(failed).to_have_attribute("data-status", "failed")
+    expect(failed).to_contain_text("falhou")
+    expect(page.get_by_text("2 blocos recebidos · 1 com falha · 1 faltando")).to_be_visible()
+    card = page.get_by_role("article", name="Situação")
+    expect(card.get_by_text("Falhou (ver detalhes)")).to_be_visible()
+    expect(card.get_by_text("Erro: a history change kept failing")).to_be_visible()
+    expect(card.get_by_text("Verificado na Meta")).to_be_visible()
+    expect(page.get_by_text("O relatório aparece quando a sincronização for concluída.")).to_be_visible()
+
+    contacts_request = page.locator('[data-sync-type="smb_app_state_sync"]')
+    history_request = page.locator('[data-sync-type="history"]')
+    expect(contacts_request).to_contain_text("Contatos")
+    expect(contacts_request).to_contain_text("Aceita")
+    expect(contacts_request).to_contain_text(requests["smb_app_state_sync"]["requestId"])
+    expect(history_request).to_contain_text("Histórico")
+    expect(history_request).to_contain_text("Aceita")
+    expect(history_request).to_contain_text(requests["history"]["requestId"])
+
+    logs = page.get_by_role("list", name="Registros, os mais recentes primeiro")
+    failed_log = logs.locator(".log--failed", has_text="Bloco de histórico · fase 0 · bloco 3 · 40%")
+    expect(failed_log).to_contain_text("falhou")
+    expect(failed_log.locator(".log__error")).to_be_visible()
+    expect(logs.locator(".log", has_text="Sincronização solicitada à Meta")).to_have_count(2)
+
+    actions = page.get_by_role("region", name="Ações")
+    asked_before = len(graph.sync_requests)
+    actions.get_by_role("button", name="Solicitar sincronização").click()
+    refusal = actions.get_by_role("alert").filter(has_text="Sincronização não solicitada.")
+    expect(refusal).to_contain_text("A sincronização já foi solicitada para este número.")
+    expect(refusal).to_contain_text("Detalhe do servidor: the sync was already requested from Meta")
+    assert len(graph.sync_requests) == asked_before  # refused before Meta was asked
+    screenshot(page, "details.png")
+
+    actions.get_by_role("button", name="Verificar número").click()
+    expect(actions.get_by_text("Número ativo: continua no WhatsApp Business App e na Cloud API.")).to_be_visible()
+
+    actions.get_by_role("button", name="Reprocessar blocos com falha").click()
+    expect(actions.get_by_role("status")).to_contain_text("1 alteração reenviada.")
+    expect(failed).to_have_attribute("data-status", "processed")
+    expect(missing).to_have_attribute("data-status", "missing")
+    expect(card.get_by_text("Sincronizando histórico")).to_be_visible()
+
+    # the log a few entries a page: "Carregar mais" follows nextCursor
+    page.route(
+        lambda url: "/logs?" in url, lambda route: route.continue_(url=route.request.url.replace("limit=20", "limit=3"))
+    )
+    page.get_by_role("button", name="Atualizar").click()
+    expect(logs.locator(".log")).to_have_count(3)
+    more = page.get_by_role("button", name="Carregar mais")
+    while more.is_visible():
+        shown = logs.locator(".log").count()
+        more.click()
+        expect(logs.locator(".log")).not_to_have_count(shown)
+    ids = [entry.get_attribute("data-id") for entry in logs.locator(".log").all()]
+    assert len(ids) >= 7 and len(set(ids)) == len(ids)  # every entry once, down to the first request
+    expect(logs.locator(".log").last).to_contain_text("Sincronização solicitada à Meta")
