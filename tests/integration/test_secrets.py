@@ -51,7 +51,7 @@ def test_until_the_app_secret_is_set_the_webhook_answers_500_and_keeps_nothing(a
     result = ingest_app.lambda_handler(signed_post(SAMPLES["messages_text"]), LambdaContext("ingest", 1024, 20))
     # Then it gets a 5xx (Meta retries until the operator fixes it) and nothing was archived
     assert result["statusCode"] == 500 and json.loads(result["body"])["error"]["code"] == "misconfigured"
-    [bucket] = aws.buckets.values()
+    bucket = aws.buckets["ArchiveBucket"]
     assert boto3.client("s3").list_objects_v2(Bucket=bucket).get("KeyCount", 0) == 0
 
 

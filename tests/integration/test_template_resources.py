@@ -41,7 +41,8 @@ def test_queues_dlqs_and_visibility_match_the_template(aws: Provisioned) -> None
 
 
 def test_bucket_and_secrets_exist(aws: Provisioned) -> None:
-    [bucket] = aws.buckets.values()
+    assert set(aws.buckets) == {"ArchiveBucket", "DashboardBucket"}
+    bucket = aws.buckets["ArchiveBucket"]
     assert boto3.client("s3").get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"
     secrets = boto3.client("secretsmanager")
     meta = json.loads(secrets.get_secret_value(SecretId=aws.secrets["MetaWebhookSecret"])["SecretString"])
