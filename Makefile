@@ -17,12 +17,13 @@ export PYTHONPATH := $(CURDIR):$(CURDIR)/layers/domain
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: help dev run test lint format typecheck unit integration e2e browser chromium screenshots infra build bench deploy clean openapi events demo
+.PHONY: help dev run test lint format typecheck unit integration e2e browser chromium screenshots infra build bench deploy publish-dashboard clean openapi events demo demo-live
 
 help:
 	@echo "make run    - start the local stack on 127.0.0.1:\$${PORT:-3000} (installs what it needs)"
 	@echo "make test   - lint, type check, unit, integration, local-stack e2e, browser and infra checks"
-	@echo "make demo   - a whole onboarding replayed against the local stack, printed in the terminal"
+	@echo "make demo   - a whole onboarding replayed against the local stack, then the dashboard's address"
+	@echo "make demo-live - the same, slowly, to watch it in the dashboard"
 	@echo "make build  - sam build;  make deploy - sam deploy (samconfig.toml, ENV=dev|prod)"
 
 $(VENV)/.installed: requirements/dev.txt layers/domain/requirements.txt
@@ -95,10 +96,18 @@ build: $(SAM_VENV)/.installed
 
 deploy: build $(VENV)/.installed
 	$(SAM) deploy --config-env $${ENV:-dev}
+	$(MAKE) publish-dashboard
+
+# Upload dashboard/ and the stack's config.json, invalidate CloudFront (alone: a dashboard-only change).
+publish-dashboard: $(VENV)/.installed
 	$(PY) scripts/publish_dashboard.py --config-env $${ENV:-dev}
 
 demo: $(VENV)/.installed
 	@$(PY) scripts/demo.py
+
+# The same, 5 s between steps: open the dashboard at once and watch the card move.
+demo-live: $(VENV)/.installed
+	@$(PY) scripts/demo.py --slow
 
 openapi: $(VENV)/.installed
 	$(PY) scripts/export_openapi.py

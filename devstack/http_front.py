@@ -5,8 +5,8 @@ from __future__ import annotations
 import base64
 import json
 import logging
-import mimetypes
 import os
+import sys
 import time
 import uuid
 from collections.abc import Callable
@@ -64,14 +64,37 @@ def dashboard_config(environ: dict[str, str] | None = None) -> dict[str, str]:
     }
 
 
+# The dashboard's file types, fixed rather than guessed from the platform's mime table: a module
+# served with another type does not load. scripts/publish_dashboard.py uploads with the same.
+CONTENT_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".mjs": "text/javascript; charset=utf-8",
+    ".json": "application/json",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".ico": "image/x-icon",
+    ".woff2": "font/woff2",
+}
+
+
+def content_type(name: str) -> str:
+    return CONTENT_TYPES.get(Path(name).suffix.lower(), "application/octet-stream")
+
+
+CLIENT_GONE = (BrokenPipeError, ConnectionResetError, ConnectionAbortedError)
+
 STATIC_HEADERS = {
     "Cache-Control": "no-cache",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
     "Content-Security-Policy": (
         "default-src 'self'; script-src 'self' https://connect.facebook.net; "
         "connect-src 'self' https://*.facebook.com; frame-src https://*.facebook.com; "
-        "img-src 'self' data:; style-src 'self' 'unsafe-inline'"
+        "img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+        "base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
     ),
 }
 
@@ -190,9 +213,14 @@ class FrontHandler(BaseHTTPRequestHandler):
             if key.lower() not in ("content-length", "connection", "transfer-encoding"):
                 self.send_header(key, value)
         self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(body)
+        try:
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(body)
+        except CLIENT_GONE:
+            # the browser cancelled the request (the dashboard aborts reads when the page changes)
+            self.close_connection = True
+            log.debug("%s %s: the client went away before the answer", self.command, self.path.split("?")[0])
 
     def _json(self, status: int, payload: Any) -> None:
         self._send(status, json.dumps(payload).encode(), {"Content-Type": "application/json"})
@@ -257,10 +285,7 @@ class FrontHandler(BaseHTTPRequestHandler):
         file = self.site.file(path)
         if file is None:
             return None
-        content_type = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
-        if content_type.startswith("text/") or content_type.endswith("javascript"):
-            content_type += "; charset=utf-8"
-        self._send(200, file.read_bytes(), {"Content-Type": content_type, **STATIC_HEADERS})
+        self._send(200, file.read_bytes(), {"Content-Type": content_type(file.name), **STATIC_HEADERS})
         return 200
 
     def _respond(self, result: Any) -> int:
@@ -286,10 +311,18 @@ class FrontHandler(BaseHTTPRequestHandler):
         raise AttributeError(name)
 
 
+class FrontServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hung up is not an error of the stack: no traceback in the terminal."""
+        if isinstance(sys.exc_info()[1], CLIENT_GONE):
+            return
+        super().handle_error(request, client_address)
+
+
 def make_server(
     host: str, port: int, routes: list[Route], ready: Callable[[], bool], site: StaticSite | None = None
 ) -> ThreadingHTTPServer:
     handler = type("BoundFrontHandler", (FrontHandler,), {"routes": routes, "ready": staticmethod(ready), "site": site})
-    server = ThreadingHTTPServer((host, port), handler)
-    server.daemon_threads = True
-    return server
+    return FrontServer((host, port), handler)

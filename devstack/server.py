@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import threading
 import urllib.request
 from dataclasses import dataclass, field
@@ -100,15 +101,19 @@ class LocalStack:
             self._http.server_close()
         for thread in [*self.pollers, *self.schedules]:
             thread.join(timeout=5)
-        if self._moto is not None:
-            # the emulated AWS state lives in this process, not in the server: clear it, so a
-            # later stack in the same process (another test tier) starts empty
-            reset = urllib.request.Request(f"{self.aws_endpoint}/moto-api/reset", method="POST")  # noqa: S310
-            with urllib.request.urlopen(reset, timeout=10):  # noqa: S310 - our own 127.0.0.1 server
-                pass
-            self._moto.stop()
-        if self._function_log_stream is not None:
-            self._function_log_stream.close()
+        try:
+            if self._moto is not None:
+                # the emulated AWS state lives in this process, not in the server: clear it, so a
+                # later stack in the same process (another test tier) starts empty
+                reset = urllib.request.Request(f"{self.aws_endpoint}/moto-api/reset", method="POST")  # noqa: S310
+                with urllib.request.urlopen(reset, timeout=10):  # noqa: S310 - our own 127.0.0.1 server
+                    pass
+        finally:
+            if self._moto is not None:
+                self._moto.stop()
+            if self._function_log_stream is not None:
+                restore_function_logs(self._function_log_stream)
+                self._function_log_stream.close()
         log.info("local stack stopped")
 
 
@@ -122,3 +127,12 @@ def send_function_logs_to(path: Path, environment: dict[str, str]) -> IO[str]:
         if isinstance(handler, logging.StreamHandler) and not isinstance(handler, logging.FileHandler):
             handler.setStream(stream)
     return stream
+
+
+def restore_function_logs(stream: IO[str]) -> None:
+    """Point every handler writing to ``stream`` back at stdout (a line logged after the stack
+    stopped must not hit a closed file)."""
+    for logger in [logging.getLogger(), *logging.Logger.manager.loggerDict.values()]:
+        for handler in getattr(logger, "handlers", []):
+            if isinstance(handler, logging.StreamHandler) and handler.stream is stream:
+                handler.setStream(sys.stdout)

@@ -6,7 +6,8 @@ Creates an organization and a coexistence connection, replays the signed onboard
 ``events/demo/`` (contacts, history chunks out of order and duplicated, a media follow-up, live
 messages, an App echo), then prints the instance card, the sync report and a ticket's timeline,
 and ends with the dashboard's address and the organization's API key. A stack the demo started
-keeps serving the dashboard until Ctrl-C (``--no-wait`` stops it at once, for scripts and tests).
+keeps serving the dashboard until Ctrl-C (``--no-wait`` stops it at once, for scripts and tests);
+``--slow`` (``make demo-live``) waits 5 s between steps, to watch the card move in the dashboard.
 """
 
 from __future__ import annotations
@@ -65,7 +66,7 @@ def running(base: str) -> bool:
         return False
 
 
-def replay(client: Client, phone_number_id: str, secret: str) -> None:
+def replay(client: Client, phone_number_id: str, secret: str, pause: float = 0.0) -> None:
     for path in sorted(DEMO.glob("*.json")):
         raw = path.read_text(encoding="utf-8").replace(EVENT_PNID, phone_number_id)
         body = json.dumps(json.loads(raw), ensure_ascii=True, separators=(",", ":")).encode()  # as Meta sends it
@@ -73,7 +74,7 @@ def replay(client: Client, phone_number_id: str, secret: str) -> None:
         print(f"  POST /webhook  {path.stem:28s} -> {status}")
         if status != 200:
             raise SystemExit(f"webhook answered {status}")
-        time.sleep(0.3 if "history" in path.stem else 0.6)  # let each step land, as in real life
+        time.sleep(pause or (0.3 if "history" in path.stem else 0.6))  # let each step land, as in real life
 
 
 def wait_for(client: Client, key: str, connection_id: str) -> dict[str, Any]:
@@ -125,6 +126,7 @@ def show(client: Client, key: str, connection: dict[str, Any]) -> None:
 
 def main(argv: list[str]) -> int:
     wait = "--no-wait" not in argv
+    slow = "--slow" in argv
     port = int(os.environ.get("PORT", "3000"))
     base = f"http://127.0.0.1:{port}"
     stack = None
@@ -157,8 +159,11 @@ def main(argv: list[str]) -> int:
             },
             key,
         )
-        print(f"organization + connection created ({status}); replaying the onboarding:")
-        replay(client, phone_number_id, os.environ.get("META_APP_SECRET", "local-app-secret"))
+        print(f"organization + connection created ({status}); API key: {key}")
+        if slow:
+            print(f"watch it live: open {base}/ and enter the key (5 s between steps)")
+        print("replaying the onboarding:")
+        replay(client, phone_number_id, os.environ.get("META_APP_SECRET", "local-app-secret"), 5.0 if slow else 0.0)
         show(client, key, wait_for(client, key, body["connection"]["id"]))
         print("\n== Dashboard ==")
         print(f'  API key (organization "Loja Demo"): {key}')

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import mimetypes
 import sys
 import time
 import tomllib
@@ -23,6 +22,8 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+
+from devstack.http_front import content_type
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE = ROOT / "dashboard"
@@ -72,12 +73,6 @@ def files(source: Path) -> dict[str, Path]:
         if path.is_file() and not hidden and relative.as_posix() != CONFIG_KEY:
             found[relative.as_posix()] = path
     return found
-
-
-def content_type(key: str) -> str:
-    guessed, _ = mimetypes.guess_type(key)
-    kind = guessed or "application/octet-stream"
-    return f"{kind}; charset=utf-8" if kind.startswith("text/") or kind in ("application/javascript",) else kind
 
 
 def publish(s3: Any, cloudfront: Any, target: Target, source: Path = SOURCE) -> Published:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -307,6 +308,7 @@ def test_the_dashboard_gets_the_same_security_headers_in_aws_as_locally() -> Non
     headers = policy["SecurityHeadersConfig"]
     assert headers["ContentSecurityPolicy"]["ContentSecurityPolicy"] == STATIC_HEADERS["Content-Security-Policy"]
     assert headers["ReferrerPolicy"]["ReferrerPolicy"] == STATIC_HEADERS["Referrer-Policy"]
+    assert headers["FrameOptions"]["FrameOption"] == STATIC_HEADERS["X-Frame-Options"]
     assert headers["ContentTypeOptions"]["Override"] is True
 
 
@@ -317,3 +319,13 @@ def test_the_dashboard_config_output_is_the_local_config_shape() -> None:
     )
     assert set(shape) == set(dashboard_config({}))
     assert shape["apiBaseUrl"] == "" and "MetaEsConfigId" in TEMPLATE["Parameters"]
+
+
+def test_every_deploy_profile_lets_make_deploy_go_on_to_publish_the_dashboard() -> None:
+    # `make deploy` publishes the dashboard after `sam deploy`: a change to the dashboard alone
+    # (an empty change set) must not stop it
+    config = tomllib.loads((ROOT / "samconfig.toml").read_text(encoding="utf-8"))
+    profiles = [name for name, section in config.items() if isinstance(section, dict) and "deploy" in section]
+    assert sorted(profiles) == ["default", "dev", "prod"]
+    for name in profiles:
+        assert config[name]["deploy"]["parameters"]["fail_on_empty_changeset"] is False, name

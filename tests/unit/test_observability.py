@@ -135,3 +135,27 @@ def test_keys_appended_by_one_invocation_never_reach_another_threads_lines() -> 
     cleared = [line for line in lines if "after clear" in str(line["message"]) or "main" in str(line["message"])]
     assert len(cleared) == 3
     assert all("function_name" not in line and line["service"] == "whatrack" for line in cleared)
+
+
+def test_a_thread_a_handler_starts_logs_under_the_invocations_context() -> None:
+    # Given a handler that appended its Lambda context (as in Lambda: one invocation at a time)
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    formatter = RedactingFormatter()
+    formatter.set_defaults(service="whatrack")
+    handler.setFormatter(formatter)
+    log = logging.getLogger("test.observability.workers")
+    log.propagate = False
+    log.handlers = [handler]
+    formatter.append_keys(function_name="WebhookIngestFunction", correlation_id="req-1")
+    # When a worker thread it started writes a line, and the handler then removes a key
+    worker = threading.Thread(target=lambda: log.warning("from a worker"))
+    worker.start()
+    worker.join()
+    formatter.remove_keys(["correlation_id"])
+    log.warning("after removal")
+    # Then the worker's line carries the invocation's context, like Powertools' own formatter
+    worker_line, after = (json.loads(line) for line in stream.getvalue().splitlines())
+    assert (worker_line["function_name"], worker_line["correlation_id"]) == ("WebhookIngestFunction", "req-1")
+    assert worker_line["service"] == "whatrack"
+    assert after["function_name"] == "WebhookIngestFunction" and "correlation_id" not in after

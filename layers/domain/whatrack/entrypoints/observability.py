@@ -10,6 +10,7 @@ not people. Traces keep no responses or errors (``capture_response=False`` and t
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -77,40 +78,63 @@ def redact(value: Any, key: str | None = None) -> Any:
 class RedactingFormatter(LambdaPowertoolsFormatter):
     """Powertools' JSON formatter, with :func:`redact` applied to every record.
 
-    The keys a handler appends (the Lambda context, the correlation id) belong to the thread that
-    appended them. In Lambda one environment runs one invocation at a time, so this changes
-    nothing; in the local stack, where every function shares one process and one ``whatrack``
-    logger, it keeps a line written by ``webhook_ingest`` from carrying the ``function_name`` of
-    a consumer running at the same moment in another thread.
+    The keys a handler appends (the Lambda context, the correlation id) are kept twice: for the
+    thread that appended them, and process-wide, as Powertools does. A line carries its own
+    thread's keys when that thread appended any, else the process-wide ones. In Lambda (one
+    invocation at a time) this is Powertools' behaviour, worker threads a handler starts included;
+    in the local stack, where every function shares one process and one ``whatrack`` logger, each
+    invocation's thread (an HTTP request, a queue poller, the scheduler) logs under its own
+    function, never under the one another thread invoked a moment before.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self._per_thread = threading.local()
-        self._initial_format: dict[str, Any] = {}
+        self._shared: dict[str, Any] = {}
         super().__init__(*args, **kwargs)
-        # what every thread starts from: the record order and the constructor's keys (service, …)
-        self._initial_format = {**dict.fromkeys(self.log_record_order), **self.keys_combined}
+        # what every thread starts from: the record order and the constructor's keys
+        self._template: dict[str, Any] = {**dict.fromkeys(self.log_record_order), **self.keys_combined}
+        self._shared = dict(self._template)
         self._per_thread = threading.local()
 
     def set_defaults(self, **keys: Any) -> None:
-        """Keys every thread's lines carry (the service name), from now on and in this thread."""
-        self._initial_format.update(keys)
+        """Keys every thread's lines carry (the service name), whichever thread appends later."""
+        self._template.update(keys)
         self.append_keys(**keys)
 
     @property
     def log_format(self) -> dict[str, Any]:
-        current: dict[str, Any] | None = getattr(self._per_thread, "log_format", None)
-        if current is None:
-            current = self._per_thread.log_format = dict(self._initial_format)
-        return current
+        own: dict[str, Any] | None = getattr(self._per_thread, "log_format", None)
+        return self._shared if own is None else own
 
     @log_format.setter
     def log_format(self, value: dict[str, Any]) -> None:
-        # the constructor's assignment: this thread only (``__init__`` then sets the template)
-        self._per_thread.log_format = value
+        self._shared = value  # only Powertools' constructor assigns it
+
+    def _own(self) -> dict[str, Any]:
+        own: dict[str, Any] | None = getattr(self._per_thread, "log_format", None)
+        if own is None:
+            own = self._per_thread.log_format = dict(self._template)
+        return own
+
+    # The process-wide dict is replaced, never changed in place: a thread formatting a line with it
+    # iterates a snapshot while another thread appends.
+    def append_keys(self, **additional_keys: Any) -> None:
+        self._own().update(additional_keys)
+        self._shared = {**self._shared, **additional_keys}
+
+    def remove_keys(self, keys: Iterable[str]) -> None:
+        removed = set(keys)
+        own = self._own()
+        for key in removed:
+            own.pop(key, None)
+        self._shared = {k: v for k, v in self._shared.items() if k not in removed}
 
     def clear_state(self) -> None:
-        self._per_thread.log_format = dict(self._initial_format)
+        self._per_thread.log_format = dict(self._template)
+        self._shared = dict(self._template)
+
+    def get_current_keys(self) -> dict[str, Any]:
+        return self.log_format
 
     def serialize(self, log: Any) -> str:
         safe = {k: v if k in ("timestamp", "level", "location") else redact(v, k) for k, v in dict(log).items()}
@@ -122,5 +146,6 @@ def function_logger() -> Logger:
     logger = Logger(logger_formatter=RedactingFormatter())
     formatter = logger.registered_formatter
     if isinstance(formatter, RedactingFormatter):
-        formatter.set_defaults(service=logger.service)  # on every thread's lines, not the importer's only
+        # on every thread's lines, not only on those of the thread that imported the handler
+        formatter.set_defaults(service=logger.service, sampling_rate=logger.sampling_rate)
     return logger
