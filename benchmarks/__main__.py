@@ -74,8 +74,10 @@ def main() -> None:
 if __name__ == "__main__":
     main()
     print()
-    from benchmarks import chunk_import, onboarding
+    from benchmarks import chunk_import, dashboard, onboarding
 
     chunk_import.main()
     print()
     onboarding.main()
+    print()
+    dashboard.main()
