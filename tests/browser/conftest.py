@@ -9,6 +9,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from devstack.server import LocalStack
+from tests.browser.support import watch
 from tests.fakes.graph import FakeGraph, running_graph
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")  # Debian's: Playwright's own download cannot work here
@@ -65,17 +66,11 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    """A fresh browser profile per test; any script error or CSP violation fails the test."""
+def page(browser: Browser, stack: LocalStack) -> Iterator[Page]:
+    """A fresh browser profile per test; a script error, a CSP violation or a missing file fails the test."""
     context = browser.new_context(viewport=DESKTOP, locale="pt-BR", timezone_id="America/Sao_Paulo")
     page = context.new_page()
-    problems: list[str] = []
-    # refused requests (401, 409…) are part of the flows; the browser logs each as a console error
-    page.on(
-        "console",
-        lambda m: problems.append(m.text) if m.type == "error" and "Failed to load resource" not in m.text else None,
-    )
-    page.on("pageerror", lambda error: problems.append(str(error)))
+    problems = watch(page, stack.url)
     yield page
     context.close()
     assert problems == []

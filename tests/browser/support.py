@@ -12,8 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import ConsoleMessage, Page, Request, Response, expect
 
 from devstack.server import LocalStack
 from tests.builders.events import meta_bytes
@@ -24,6 +25,40 @@ APP_SECRET = "local-app-secret"
 # `make screenshots` refreshes the committed ones in docs/screenshots; a plain run (CI) writes
 # them to a scratch directory, so the tests still render every screen without touching the tree
 SCREENSHOTS = Path(os.environ.get("SCREENSHOT_DIR") or Path(tempfile.gettempdir()) / "whatrack-screenshots")
+
+
+def is_static(url: str, origin: str) -> bool:
+    """The dashboard's own files: the page, its assets and config.json (not the API's answers)."""
+    parts = urlsplit(url)
+    if f"{parts.scheme}://{parts.netloc}" != origin:
+        return False
+    return parts.path in ("/", "/index.html", "/config.json") or parts.path.startswith("/assets/")
+
+
+def watch(page: Page, origin: str) -> list[str]:
+    """Collects what must fail a test: script errors, CSP violations, a dashboard file that did not load."""
+    problems: list[str] = []
+
+    def on_console(message: ConsoleMessage) -> None:
+        # the API's refusals (401, 409, 422…) are part of the flows, and the browser logs each one as
+        # "Failed to load resource"; the dashboard's own files are checked by their responses instead
+        if message.type == "error" and "Failed to load resource" not in message.text:
+            problems.append(message.text)
+
+    def on_response(response: Response) -> None:
+        if response.status >= 400 and is_static(response.url, origin):
+            problems.append(f"{response.status} {response.url}")
+
+    def on_request_failed(request: Request) -> None:
+        # no answer at all (a request cut short by leaving the page is not a missing file)
+        if is_static(request.url, origin) and request.failure != "net::ERR_ABORTED":
+            problems.append(f"{request.failure} {request.url}")
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.on("response", on_response)
+    page.on("requestfailed", on_request_failed)
+    return problems
 
 
 def call(stack: LocalStack, method: str, path: str, payload: Any = None, key: str | None = None) -> tuple[int, Any]:

@@ -1,4 +1,4 @@
-"""Leads and tickets: a connection's leads by origin, a history lead's ticket with its whole conversation, phones."""
+"""Leads and tickets: a connection's leads by origin, a lead's own conversation, a history lead's ticket, phones."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
 
 from devstack.server import LocalStack
 from tests.browser.support import (
@@ -82,10 +82,25 @@ def shop(stack: LocalStack) -> Shop:
 
 
 def test_the_leads_of_a_connection_are_filtered_by_origin(page: Page, shop: Shop) -> None:
+    # the tickets arrive before the leads: their names wait for the leads list instead of a read each
+    held: list[Route] = []
+    lead_reads: list[str] = []
+
+    def hold(route: Route) -> None:
+        held.append(route)
+
+    page.route(lambda url: "/leads?" in url and not held, hold)
+    page.on("request", lambda r: lead_reads.append(r.url) if re.search(r"/leads/[^/?]+$", r.url) else None)
     sign_in(page, shop.tenant, f"#/connections/{shop.connection_id}/leads")
     expect(page.get_by_role("link", name="Loja Jardins")).to_be_visible()
     tickets = page.get_by_role("list", name="Tickets, os mais recentes primeiro")
     expect(tickets.locator(".row")).to_have_count(2)
+    for _ in range(50):  # the leads request left first: its route is reported by now or in a moment
+        if held:
+            break
+        page.wait_for_timeout(100)
+    assert len(held) == 1
+    held[0].continue_()
     from_history = tickets.locator('[data-origin="history_lead"]')
     expect(from_history).to_contain_text("Lead do histórico")
     expect(from_history).to_contain_text("sem janela")
@@ -93,9 +108,11 @@ def test_the_leads_of_a_connection_are_filtered_by_origin(page: Page, shop: Shop
     expect(new_contact).to_contain_text("Fábio")
     expect(new_contact).to_contain_text("Novo contato")
     expect(new_contact).to_contain_text(re.compile(r"janela: 2[0-3] h \d+ min"))
+    expect(from_history.get_by_role("link")).not_to_contain_text("…")
 
     leads = page.get_by_role("list", name="Leads, os mais recentes primeiro")
     expect(leads.locator(".row")).to_have_count(5)
+    assert lead_reads == []
     screenshot(page, "leads.png")
 
     page.get_by_label("Origem", exact=True).select_option(label="Contatos do App")
@@ -115,6 +132,55 @@ def test_the_leads_of_a_connection_are_filtered_by_origin(page: Page, shop: Shop
     page.get_by_label("Situação", exact=True).select_option(label="Abertos")
     expect(tickets.locator('[data-origin="new_contact"]')).to_contain_text("Aberto")
     assert "status=open" in page.url
+
+
+def test_a_history_lead_without_a_ticket_shows_its_imported_conversation(page: Page, shop: Shop) -> None:
+    # three messages a page instead of 200: "Carregar mais mensagens" follows nextCursor, oldest first
+    page.route(
+        lambda url: "/conversations/" in url and "limit=200" in url,
+        lambda route: route.continue_(url=route.request.url.replace("limit=200", "limit=3")),
+    )
+    sign_in(page, shop.tenant, f"#/connections/{shop.connection_id}/leads")
+    leads = page.get_by_role("list", name="Leads, os mais recentes primeiro")
+    edu = leads.locator(".row", has_text="+55 11 96666-4004")
+    expect(edu).to_contain_text("Histórico")
+    edu.get_by_role("link", name="+55 11 96666-4004 — ver conversa").click()
+    expect(page.get_by_role("heading", name="+55 11 96666-4004", level=1)).to_be_visible()
+    expect(page.get_by_text("Sem nome no WhatsApp")).to_be_visible()
+    facts = page.get_by_role("list", name="Situação do lead")
+    expect(facts.locator("li")).to_have_text(["Histórico", "com histórico"])
+    expect(facts).not_to_contain_text("null")
+    messages = page.get_by_role("list", name=CONVERSATION).locator("li.msg")
+    expect(messages).to_have_count(1)
+    expect(messages.first).to_contain_text("Qual o horário de sábado?")
+    expect(messages.first.locator(".origin")).to_have_text("histórico")
+    expect(page.get_by_text("1 mensagem ·")).to_be_visible()
+    expect(page.get_by_text("Nenhum ticket aberto.")).to_be_visible()  # history alone opens no ticket
+    expect(page.get_by_role("link", name="Abrir ticket")).to_be_hidden()
+    screenshot(page, "lead.png")
+
+    # a contact of the App that never wrote: no conversation here
+    page.get_by_role("link", name="Leads e tickets").click()
+    leads.locator(".row", has_text="Bruno Lima").get_by_role("link").click()
+    expect(page.get_by_role("heading", name="Bruno Lima", level=1)).to_be_visible()
+    expect(page.get_by_text("Nenhuma conversa com este contato nesta instância.")).to_be_visible()
+
+    # a lead with an open ticket: history and live together, a page at a time, and the ticket one click away
+    page.get_by_role("link", name="Leads e tickets").click()
+    leads.locator(".row", has_text="+55 11 96666-4001").get_by_role("link").click()
+    more = page.get_by_role("button", name="Carregar mais mensagens")
+    for shown in (3, 6):
+        expect(messages).to_have_count(shown)
+        more.click()
+    expect(messages).to_have_count(7)
+    expect(more).to_be_hidden()
+    assert [m.get_attribute("data-source") for m in messages.all()] == ["history"] * 4 + ["live"] + ["app_echo"] * 2
+    expect(messages.nth(2)).to_contain_text("Mídia do histórico: o arquivo ainda não chegou")
+    expect(messages.nth(4).locator(".origin")).to_have_text("ao vivo")
+    expect(messages.nth(5).locator(".origin")).to_have_text("enviada pelo App")
+    page.get_by_role("link", name="Abrir ticket").click()
+    assert page.url.endswith(f"#/tickets/{shop.history_ticket}")
+    expect(page.get_by_role("list", name="Situação do ticket")).to_contain_text("Lead do histórico")
 
 
 def test_a_history_leads_ticket_shows_history_and_live_messages_with_their_origins(page: Page, shop: Shop) -> None:
@@ -170,26 +236,75 @@ def test_a_history_leads_ticket_shows_history_and_live_messages_with_their_origi
     assert shop.tenant.api("GET", f"/tickets/{shop.history_ticket}")[1]["ticket"]["status"] == "closed"
 
 
-def test_every_screen_fits_a_phone(page: Page, shop: Shop) -> None:
+LONG_SHOP = "LojaDeRoupasInfantisEAcessoriosDaVilaMadalenaSaoPauloSP001"  # 58 characters, no space
+LONG_CONTACT = "MariaAparecidaDosSantosOliveiraPereiraDaSilvaCostaRibeiro"
+LONG_NEW_CONTACT = "JoaoPedroAlbuquerqueDeOliveiraMagalhaesFilhoNetoSobrinho"
+GABI, HELIO = "5511966665001", "5511966665002"
+
+
+def test_every_screen_fits_a_phone(page: Page, stack: LocalStack) -> None:
+    """Long names without spaces (the API takes up to 200 characters) wrap instead of widening the page."""
+    tenant = organization(stack, "Telefone")
+    pnid, waba = "509900000000051", "609900000000051"
+    connection_id = tenant.connect(pnid, waba, displayName=LONG_SHOP, displayPhoneNumber=b.BIZ)["id"]
+    tenant.connect("509900000000052", "609900000000052", mode="cloud_api", syncHistory=False, displayName="Loja Online")
+    now, day = int(time.time()), 86400
+
+    def send(document: dict[str, Any]) -> None:
+        deliver(stack, for_number(document, pnid, waba))
+
+    def tickets() -> list[dict[str, Any]]:
+        return list(tenant.api("GET", f"/tickets?connectionId={connection_id}")[1]["tickets"])
+
+    send(b.contacts(("add", GABI, LONG_CONTACT)))
+    link = "https://exemplo.com.br/" + "promocao-de-inverno-" * 6
+    gabi = b.thread(
+        GABI,
+        b.text("wamid.phone.1", GABI, now - 3 * day, f"Oi! Vi isto: {link}"),
+        b.placeholder("wamid.phone.2", GABI, now - 3 * day + 60),
+    )
+    send(b.chunk(0, 1, 100, gabi, pnid=pnid))
+    eventually(lambda: tenant.card(connection_id)["historySync"]["status"] == "completed")
+    send(b.live("wamid.phone.live1", GABI, now - 60, "Voltei!", name=LONG_CONTACT))
+    send(b.live("wamid.phone.live2", HELIO, now - 30, "Olá!", name=LONG_NEW_CONTACT))
+    eventually(lambda: len(tickets()) == 2)
+    [history_ticket] = [t for t in tickets() if t["originatedFrom"] == "history_lead"]
+
     page.set_viewport_size({"width": 375, "height": 812})
-    sign_in(page, shop.tenant)
+    sign_in(page, tenant)
     cards = page.locator("article.card")
     expect(cards).to_have_count(2)
+    expect(page.get_by_role("heading", name=LONG_SHOP)).to_be_visible()
     first, second = (cards.nth(i).bounding_box() for i in range(2))
     assert first is not None and second is not None
     assert second["y"] >= first["y"] + first["height"] and second["x"] == first["x"]  # stacked
     assert overflowing(page) == []
     screenshot(page, "phone.png")
 
+    leads_page = f"#/connections/{connection_id}/leads"
+    tickets_list = page.get_by_role("list", name="Tickets, os mais recentes primeiro")
+    leads_list = page.get_by_role("list", name="Leads, os mais recentes primeiro")
+    # each screen once all it reads has arrived (logs, leads, ticket names, the conversation)
     screens = {
-        f"#/connections/{shop.connection_id}": page.locator(".chip").first,
-        f"#/connections/{shop.connection_id}/leads": page.locator(".row").first,
-        f"#/tickets/{shop.history_ticket}": page.locator("li.msg").first,
-        "#/new": page.get_by_role("button", name="Conectar número"),
+        f"#/connections/{connection_id}": [page.locator(".chip").first, page.locator(".log").first],
+        leads_page: [
+            tickets_list.locator(".row", has_text=LONG_CONTACT),
+            tickets_list.locator(".row", has_text=LONG_NEW_CONTACT),
+            leads_list.locator(".row", has_text=LONG_CONTACT),
+            leads_list.locator(".row", has_text=LONG_NEW_CONTACT),
+        ],
+        f"{leads_page}/{history_ticket['leadId']}": [
+            page.locator("li.msg").nth(1),
+            page.get_by_role("link", name="Abrir ticket"),
+        ],
+        f"#/tickets/{history_ticket['id']}": [page.locator("li.msg").nth(2)],
+        "#/new": [page.get_by_role("button", name="Conectar número")],
     }
-    for route, content in screens.items():
-        page.goto(f"{shop.tenant.stack.url}/{route}")
-        expect(content).to_be_visible()
+    for route, contents in screens.items():
+        page.goto(f"{stack.url}/{route}")
+        for content in contents:
+            expect(content).to_be_visible()
+        expect(page.locator("[aria-busy]")).to_have_count(0)
         assert overflowing(page) == [], route
     page.get_by_label("Conectar número existente (Coexistência)").check()
     assert overflowing(page) == []

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from devstack.server import LocalStack
-from tests.browser.support import organization, sign_in
+from tests.browser.support import organization, sign_in, watch
 
 pytestmark = pytest.mark.browser
 
@@ -52,3 +52,38 @@ def test_sair_forgets_the_key_and_a_revoked_key_sends_back_to_the_sign_in(page: 
     page.get_by_role("navigation", name="Principal").get_by_role("link", name="Instâncias").click()
     expect(page.get_by_text("Sua chave de API não é mais aceita. Entre de novo.")).to_be_visible()
     assert page.evaluate(STORED_KEY) is None
+
+
+def test_an_address_that_is_not_a_page_shows_page_not_found(page: Page, stack: LocalStack) -> None:
+    tenant = organization(stack, "Endereços")
+    sign_in(page, tenant, "#/connections/%ZZ")  # not valid %-encoding: decoding it throws
+    expect(page.get_by_role("heading", name="Página não encontrada")).to_be_focused()
+    page.get_by_role("link", name="Voltar para as instâncias").click()
+    expect(page.get_by_role("heading", name="Instâncias do WhatsApp")).to_be_visible()
+    page.goto(f"{stack.url}/#/nada/aqui")
+    expect(page.get_by_role("heading", name="Página não encontrada")).to_be_visible()
+
+
+def test_a_dashboard_file_that_does_not_load_is_caught_but_an_api_refusal_is_not(
+    browser: Browser, stack: LocalStack
+) -> None:
+    """What the page fixture fails a test for: a missing stylesheet or module, not a 401 from the API."""
+    context = browser.new_context()
+    page = context.new_page()
+    problems = watch(page, stack.url)
+    page.route("**/assets/app.css", lambda route: route.fulfill(status=404, body="not found"))
+    page.goto(stack.url + "/")
+    page.get_by_label("Chave de API da organização").fill("chave-que-nao-existe")
+    page.get_by_role("button", name="Entrar").click()
+    expect(page.get_by_text("Chave de API inválida.")).to_be_visible()
+    assert problems == [f"404 {stack.url}/assets/app.css"]
+
+    # a module that cannot be fetched at all: the dashboard never starts
+    unreachable = context.new_page()
+    problems = watch(unreachable, stack.url)
+    unreachable.route("**/assets/js/views/lead.js", lambda route: route.abort())
+    unreachable.goto(stack.url + "/")
+    expect(unreachable.get_by_text("Carregando…")).to_be_visible()
+    unreachable.wait_for_load_state("load")
+    context.close()
+    assert problems == [f"net::ERR_FAILED {stack.url}/assets/js/views/lead.js"]

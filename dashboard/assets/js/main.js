@@ -2,6 +2,7 @@ import { createApi } from "./api.js";
 import { h } from "./dom.js";
 import { renderDetails } from "./views/details.js";
 import { renderInstances } from "./views/instances.js";
+import { renderLead } from "./views/lead.js";
 import { renderLeads } from "./views/leads.js";
 import { renderLogin } from "./views/login.js";
 import { renderNewInstance } from "./views/new-instance.js";
@@ -15,12 +16,24 @@ const ROUTES = [
   { pattern: /^\/new$/, view: renderNewInstance, title: "Nova Instância", nav: "new" },
   { pattern: /^\/connections\/([^/]+)$/, view: renderDetails, title: "Detalhes da instância", nav: "instances" },
   { pattern: /^\/connections\/([^/]+)\/leads$/, view: renderLeads, title: "Leads e tickets", nav: "instances" },
+  { pattern: /^\/connections\/([^/]+)\/leads\/([^/]+)$/, view: renderLead, title: "Lead", nav: "instances" },
   { pattern: /^\/tickets\/([^/]+)$/, view: renderTicket, title: "Ticket", nav: "instances" },
 ];
 
 function parseHash(hash) {
   const [path, query = ""] = hash.replace(/^#/, "").split("?");
   return { path: path || "/", params: new URLSearchParams(query) };
+}
+
+/** The route of `path` and its decoded ids, or null (no route, or an id that is not valid %-encoding). */
+function match(path) {
+  const route = ROUTES.find((r) => r.pattern.test(path));
+  if (!route) return null;
+  try {
+    return { route, ids: route.pattern.exec(path).slice(1).map(decodeURIComponent) };
+  } catch {
+    return null; // "#/connections/%ZZ": decodeURIComponent throws URIError
+  }
 }
 
 class App {
@@ -102,12 +115,13 @@ class App {
       return;
     }
     const { path, params } = parseHash(location.hash);
-    const route = ROUTES.find((r) => r.pattern.test(path));
+    const found = match(path);
+    const route = found?.route;
     for (const link of this.nav.querySelectorAll("[data-nav]")) {
       if (route?.nav === link.dataset.nav) link.setAttribute("aria-current", "page");
       else link.removeAttribute("aria-current");
     }
-    if (!route) {
+    if (!found) {
       document.title = `Página não encontrada · ${APP_TITLE}`;
       this.main.append(
         h("h1", { tabindex: "-1" }, "Página não encontrada"),
@@ -116,9 +130,8 @@ class App {
       this.current = { controller };
     } else {
       document.title = `${route.title} · ${APP_TITLE}`;
-      const ids = route.pattern.exec(path).slice(1).map(decodeURIComponent);
       const ctx = this.context(controller);
-      this.current = { controller, cleanup: route.view(ctx, ...ids, params) };
+      this.current = { controller, cleanup: route.view(ctx, ...found.ids, params) };
     }
     this.main.querySelector("h1")?.focus({ preventScroll: true });
     window.scrollTo(0, 0);

@@ -4,21 +4,31 @@ import { formatClock } from "./format.js";
 const FAST_MS = 2_000;
 const SLOW_MS = 5_000;
 const IDLE_LIMIT_MS = 10 * 60_000;
+const RETRY_MS = [5_000, 10_000, 30_000]; // before the first answer; then every 30 s
+
+/** A failure that may pass by itself: no answer (network), the server's or a dependency's (5xx), throttling. */
+function transient(error) {
+  return !error.status || error.status >= 500 || error.status === 429;
+}
 
 /**
  * How often the cards of `connections` need a fresh look: fast while a sync runs, slower while a
- * number waits for the business's consent, never when every card is in a final state. A
- * disconnected number receives nothing, whatever its sync status says.
+ * number waits for the business's consent or a completed sync still waits for media files, never
+ * when every card is in a final state. A disconnected number receives nothing, whatever its sync
+ * status says.
  */
 export function syncDelay(connections) {
-  const live = connections.filter((c) => c.connectionStatus === "active").map((c) => c.historySync.status);
-  if (live.includes("syncing")) return FAST_MS;
-  if (live.includes("pending_consent")) return SLOW_MS;
+  const live = connections.filter((c) => c.connectionStatus === "active").map((c) => c.historySync);
+  if (live.some((sync) => sync.status === "syncing")) return FAST_MS;
+  if (live.some((sync) => sync.status === "pending_consent")) return SLOW_MS;
+  if (live.some((sync) => sync.status === "completed" && sync.mediaPending > 0)) return SLOW_MS;
   return null;
 }
 
 /**
  * Re-fetches while `delayFor(data)` asks for it and something changed in the last `idleLimit` ms.
+ * Until a first answer arrives, tries again after a transient failure: after 5 s, 10 s, 30 s, then
+ * every 30 s (a refusal such as 404 stays on screen until "Atualizar").
  * Renders only what changed (or everything on a manual refresh, or after a failure, so that the
  * error goes away), and only the newest answer (a manual refresh may overtake a scheduled one).
  */
@@ -31,6 +41,8 @@ export class AutoRefresh {
     this.data = undefined;
     this.signature = null;
     this.failed = false;
+    this.error = null;
+    this.retries = 0;
     this.fetchedAt = null;
     this.changedAt = Date.now();
   }
@@ -64,6 +76,7 @@ export class AutoRefresh {
     } catch (error) {
       if (isAbort(error) || this.stopped || mine !== this.sequence) return;
       this.failed = true;
+      this.error = error;
       this.onError(error);
     }
     this.schedule();
@@ -71,7 +84,11 @@ export class AutoRefresh {
 
   schedule() {
     clearTimeout(this.timer);
-    if (this.stopped || this.data === undefined) return;
+    if (this.stopped) return;
+    if (this.data === undefined) {
+      if (this.failed && transient(this.error)) this.retry();
+      return;
+    }
     const delay = this.delayFor(this.data);
     const at = this.fetchedAt;
     if (delay === null) {
@@ -84,10 +101,23 @@ export class AutoRefresh {
       this.timer = setTimeout(() => (document.hidden ? this.schedule() : this.run(false)), delay);
     }
   }
+
+  /** Nothing to show yet (the first load failed): the error stays while the next try waits. */
+  retry() {
+    const delay = RETRY_MS[Math.min(this.retries, RETRY_MS.length - 1)];
+    this.retries += 1;
+    this.onState({ state: "retrying", delay });
+    const attempt = () => {
+      if (document.hidden) this.timer = setTimeout(attempt, delay);
+      else this.run(false);
+    };
+    this.timer = setTimeout(attempt, delay);
+  }
 }
 
 /** "Atualizado às 10:42:01 · atualização automática a cada 2 s" and the paused variant. */
 export function describeRefresh(state) {
+  if (state.state === "retrying") return `Nova tentativa automática em ${state.delay / 1000} s.`;
   const stamp = state.at ? `Atualizado às ${formatClock(state.at)}` : "";
   if (state.state === "polling") return `${stamp} · atualização automática a cada ${state.delay / 1000} s`;
   if (state.state === "idle") {

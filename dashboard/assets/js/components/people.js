@@ -1,10 +1,37 @@
 import { h } from "../dom.js";
-import { formatPhone, windowState } from "../format.js";
-import { TICKET_STATUS_LABELS } from "../labels.js";
+import { formatDateTime, formatPhone, windowState } from "../format.js";
+import { LEAD_SOURCE_LABELS, TICKET_STATUS_LABELS } from "../labels.js";
 
 /** How a lead is called: its WhatsApp name, else its number, else Meta's user id. */
 export function leadName(lead) {
   return lead.pushName || formatPhone(lead.phoneNumber) || lead.userId || "Contato sem nome";
+}
+
+/** What else identifies a lead besides its name: its number and Meta's user id, or that it has no name. */
+export function leadDetails(lead) {
+  const name = leadName(lead);
+  const ids = [formatPhone(lead.phoneNumber), lead.userId].filter((part) => part && part !== name);
+  return (lead.pushName ? ids : ["Sem nome no WhatsApp", ...ids]).join(" · ");
+}
+
+/** "+55 11 96666-4001 · Lead: Contatos do App, com histórico" (the number only when it is not the name). */
+export function leadLine(lead) {
+  const phone = formatPhone(lead.phoneNumber);
+  return [
+    phone === leadName(lead) ? null : phone,
+    `Lead: ${LEAD_SOURCE_LABELS[lead.source] ?? lead.source}${lead.hasHistory ? ", com histórico" : ""}`,
+  ]
+    .filter(Boolean)
+    .join(" · ");
+}
+
+/** List items of a lead's facts: its origin, its history, its removal from the App's contacts. */
+export function leadTags(lead) {
+  return [
+    h("li", { class: ["tag", `source--${lead.source}`] }, LEAD_SOURCE_LABELS[lead.source] ?? lead.source),
+    lead.hasHistory ? h("li", { class: "tag" }, "com histórico") : null,
+    lead.isActive ? null : h("li", { class: "tag tag--danger" }, `removido dos contatos em ${formatDateTime(lead.deletedAt)}`),
+  ].filter(Boolean);
 }
 
 /** List items of a ticket's facts. */

@@ -78,7 +78,8 @@ export function renderInstances(ctx) {
       feedback.clear();
       show(connections);
     },
-    delayFor: syncDelay,
+    // the card just created counts too while the list does not include it yet
+    delayFor: (connections) => syncDelay(pending ? [pending, ...connections] : connections),
     onState: (state) => {
       stamp.textContent = describeRefresh(state);
     },

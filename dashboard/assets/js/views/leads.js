@@ -2,7 +2,7 @@ import { isAbort, segment, withQuery } from "../api.js";
 import { connectionName } from "../components/card.js";
 import { Feedback } from "../components/feedback.js";
 import { PagedList } from "../components/paged.js";
-import { leadName, statusTag, windowTag } from "../components/people.js";
+import { leadDetails, leadName, leadTags, statusTag, windowTag } from "../components/people.js";
 import { h, srOnly, uid } from "../dom.js";
 import { formatDateTime, formatPhone } from "../format.js";
 import { LEAD_SOURCE_LABELS, TICKET_ORIGIN_LABELS } from "../labels.js";
@@ -24,25 +24,18 @@ function select(label, options, value, onChange) {
   return h("div", { class: "filter" }, h("label", { for: id }, label), control);
 }
 
-function leadItem(lead) {
-  const name = leadName(lead);
-  const details = [formatPhone(lead.phoneNumber), lead.userId].filter((part) => part && part !== name);
+function leadItem(connectionId, lead) {
+  const href = `#/connections/${encodeURIComponent(connectionId)}/leads/${encodeURIComponent(lead.id)}`;
   return h(
     "li",
     { class: ["row", !lead.isActive && "row--inactive"], "data-source": lead.source },
     h(
       "div",
       { class: "row__main" },
-      h("p", { class: "row__title" }, name),
-      h("p", { class: "row__sub" }, lead.pushName ? details.join(" · ") : ["Sem nome no WhatsApp", ...details].join(" · ")),
+      h("a", { class: "row__title", href }, leadName(lead), srOnly(" — ver conversa")),
+      h("p", { class: "row__sub" }, leadDetails(lead)),
     ),
-    h(
-      "ul",
-      { class: "tags", "aria-label": "Situação do lead" },
-      h("li", { class: ["tag", `source--${lead.source}`] }, LEAD_SOURCE_LABELS[lead.source] ?? lead.source),
-      lead.hasHistory ? h("li", { class: "tag" }, "com histórico") : null,
-      lead.isActive ? null : h("li", { class: "tag tag--danger" }, `removido dos contatos em ${formatDateTime(lead.deletedAt)}`),
-    ),
+    h("ul", { class: "tags", "aria-label": "Situação do lead" }, leadTags(lead)),
     h("p", { class: "row__time" }, lead.lastMessageAt ? `Última mensagem: ${formatDateTime(lead.lastMessageAt)}` : "Sem mensagens"),
   );
 }
@@ -53,17 +46,24 @@ export function renderLeads(ctx, id, params) {
   const crumb = h("a", { href: `#/connections/${encodeURIComponent(id)}` }, "Instância");
   const subtitle = h("p", { class: "page-sub" });
   const feedback = new Feedback();
-  const leadsById = new Map();
+  // Tickets carry only their lead's id. Their names come from the leads list read at the same time;
+  // only a lead missing from its first page is read on its own (once).
+  const listed = new Map();
+  const lookups = new Map();
+  let leadsRead = Promise.resolve();
 
-  // Tickets carry only their lead's id: each lead is read once for its name.
   function lookUpLead(leadId) {
-    if (!leadsById.has(leadId)) {
-      leadsById.set(
+    if (!lookups.has(leadId)) {
+      lookups.set(
         leadId,
-        ctx.api.get(`/leads/${segment(leadId)}`, { signal: ctx.signal }).then((body) => body.lead),
+        leadsRead.then(
+          () =>
+            listed.get(leadId) ??
+            ctx.api.get(`/leads/${segment(leadId)}`, { signal: ctx.signal }).then((body) => body.lead),
+        ),
       );
     }
-    return leadsById.get(leadId);
+    return lookups.get(leadId);
   }
 
   function ticketItem(ticket) {
@@ -109,10 +109,10 @@ export function renderLeads(ctx, id, params) {
     ctx,
     url: (cursor) => withQuery("/leads", { connectionId: id, source: filters.source, cursor }),
     items: (body) => {
-      for (const lead of body.leads) leadsById.set(lead.id, Promise.resolve(lead));
+      for (const lead of body.leads) listed.set(lead.id, lead);
       return body.leads;
     },
-    item: leadItem,
+    item: (lead) => leadItem(id, lead),
     label: "Leads, os mais recentes primeiro",
     emptyText: "",
     failure: "Não foi possível carregar os leads.",
@@ -133,7 +133,8 @@ export function renderLeads(ctx, id, params) {
     const query = new URLSearchParams(Object.entries(filters).filter(([, v]) => v)).toString();
     history.replaceState(null, "", `#/connections/${encodeURIComponent(id)}/leads${query ? `?${query}` : ""}`);
     emptyTexts();
-    (name === "status" ? tickets : leads).load(true);
+    if (name === "status") tickets.load(true);
+    else leadsRead = leads.load(true);
   }
 
   const ticketsTitle = uid("tickets");
@@ -190,6 +191,6 @@ export function renderLeads(ctx, id, params) {
       if (!isAbort(error)) feedback.error(error, error.status === 404 ? "Instância não encontrada." : undefined);
     });
   emptyTexts();
+  leadsRead = leads.load(true);
   tickets.load(true);
-  leads.load(true);
 }

@@ -1,0 +1,114 @@
+import { isAbort, segment, withQuery } from "../api.js";
+import { connectionName } from "../components/card.js";
+import { Conversation } from "../components/conversation.js";
+import { Feedback } from "../components/feedback.js";
+import { leadDetails, leadName, leadTags } from "../components/people.js";
+import { h } from "../dom.js";
+import { formatDateTime, plural } from "../format.js";
+
+const PAGE = 200;
+const TICKET_PAGE = 100;
+const TICKET_PAGES = 5; // open tickets are few: past 500 the link is left out rather than read everything
+
+/** `#/connections/<id>/leads/<leadId>`: a lead and its conversation on that connection, read-only. */
+export function renderLead(ctx, connectionId, leadId) {
+  const connectionHref = `#/connections/${encodeURIComponent(connectionId)}`;
+  const crumb = h("a", { href: connectionHref }, "Instância");
+  const title = h("h1", { tabindex: "-1" }, "Lead");
+  const subtitle = h("p", { class: "page-sub" });
+  const facts = h("ul", { class: "tags lead__facts", "aria-label": "Situação do lead" });
+  const ticketLink = h("a", { class: "btn btn-primary", href: "#/", hidden: true }, "Abrir ticket");
+  const summary = h("p", { class: "muted" });
+  const ticketState = h("p", { class: "muted", hidden: true });
+  const feedback = new Feedback();
+  const slot = h("div", { class: "lead" });
+  ctx.main.append(
+    h(
+      "nav",
+      { class: "crumbs", "aria-label": "Trilha" },
+      h("a", { href: "#/" }, "Instâncias"),
+      " › ",
+      crumb,
+      " › ",
+      h("a", { href: `${connectionHref}/leads` }, "Leads e tickets"),
+      " › ",
+      h("span", { "aria-current": "page" }, "Lead"),
+    ),
+    h("div", { class: "page-head" }, h("div", {}, title, subtitle), h("div", { class: "toolbar" }, ticketLink)),
+    facts,
+    feedback.element,
+    slot,
+  );
+
+  /** The open ticket of `conversation` among the connection's open tickets (null: none; undefined: not found in time). */
+  async function openTicket(conversation) {
+    let cursor = null;
+    for (let page = 0; page < TICKET_PAGES; page += 1) {
+      const url = withQuery("/tickets", { connectionId, status: "open", limit: TICKET_PAGE, cursor });
+      const body = await ctx.api.get(url, { signal: ctx.signal });
+      const ticket = body.tickets.find((t) => t.conversationId === conversation.id || t.leadId === leadId);
+      if (ticket) return ticket;
+      cursor = body.nextCursor;
+      if (!cursor) return null;
+    }
+    return undefined;
+  }
+
+  function showConversation(conversation) {
+    if (!conversation) {
+      summary.textContent = "Nenhuma conversa com este contato nesta instância.";
+      slot.replaceChildren(summary);
+      return;
+    }
+    summary.textContent = [
+      plural(conversation.messageCount, "mensagem", "mensagens"),
+      conversation.lastMessageAt ? `última em ${formatDateTime(conversation.lastMessageAt)}` : null,
+    ]
+      .filter(Boolean)
+      .join(" · ");
+    const messages = new Conversation({
+      page: (cursor) =>
+        ctx.api.get(withQuery(`/conversations/${segment(conversation.id)}/messages`, { limit: PAGE, cursor }), {
+          signal: ctx.signal,
+        }),
+      onError: (error) => feedback.error(error, "Não foi possível carregar a conversa."),
+    });
+    slot.replaceChildren(summary, ticketState, messages.element);
+    messages.load();
+    openTicket(conversation).then(
+      (ticket) => {
+        if (ticket) {
+          ticketLink.setAttribute("href", `#/tickets/${encodeURIComponent(ticket.id)}`);
+          ticketLink.hidden = false;
+        } else if (ticket === null) {
+          ticketState.textContent =
+            "Nenhum ticket aberto. O histórico importado não abre tickets: a próxima mensagem ao vivo deste contato abre um.";
+          ticketState.hidden = false;
+        }
+      },
+      () => {}, // the conversation is there without the link
+    );
+  }
+
+  ctx.api
+    .get(`/leads/${segment(leadId)}`, { signal: ctx.signal })
+    .then(({ lead, conversations }) => {
+      const name = leadName(lead);
+      title.textContent = name;
+      ctx.setTitle(`${name} · Lead`);
+      subtitle.textContent = leadDetails(lead);
+      facts.replaceChildren(...leadTags(lead));
+      showConversation(conversations.find((c) => c.connectionId === connectionId));
+    })
+    .catch((error) => {
+      if (!isAbort(error)) {
+        feedback.error(error, error.status === 404 ? "Lead não encontrado." : "Não foi possível carregar o lead.");
+      }
+    });
+  ctx.api
+    .get(`/connections/${segment(connectionId)}`, { signal: ctx.signal })
+    .then(({ connection }) => {
+      crumb.textContent = connectionName(connection);
+    })
+    .catch(() => {}); // the crumb keeps its generic name; the lead's own error is shown above
+}
