@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
@@ -57,8 +58,23 @@ class RecordingPublisher:
     def publish(self, messages: Sequence[ChangeMessage]) -> None:
         if self.fail and messages:
             raise TransientError("queue send failed (ServiceUnavailable)")
+        delivered = [ChangeMessage.decode(sqs_body(message.encode())) for message in messages]
         with self._db.lock:
-            self.sent.extend(messages)
+            self.sent.extend(delivered)
+
+
+# What SQS accepts in a message body (its documented character set); moto does not check it.
+SQS_FORBIDDEN = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+SQS_MAX_BODY_BYTES = 262_144
+
+
+def sqs_body(body: str) -> str:
+    """``body`` as SQS would take it, or the error SQS would answer."""
+    if SQS_FORBIDDEN.search(body):
+        raise ValueError("InvalidMessageContents: the message contains characters outside the allowed set")
+    if len(body.encode("utf-8", "surrogatepass")) > SQS_MAX_BODY_BYTES:
+        raise ValueError("InvalidParameterValue: the message is larger than 256 KiB")
+    return body
 
 
 class StaticSecrets:

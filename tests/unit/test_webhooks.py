@@ -69,7 +69,7 @@ def test_payload_models_tolerate_the_odd_shapes() -> None:
 
 def test_payload_models_reject_what_cannot_be_imported() -> None:
     with pytest.raises(ValidationError):
-        MessageItem.model_validate({"id": "", "timestamp": "1"})
+        MessageItem.model_validate({"id": "", "timestamp": "1751400000"})
     with pytest.raises(ValidationError):
         HistoryValue.model_validate(
             {
@@ -80,11 +80,16 @@ def test_payload_models_reject_what_cannot_be_imported() -> None:
 
 
 def test_media_of_placeholder_and_followup() -> None:
-    placeholder = MessageItem.model_validate({"id": "w", "timestamp": "1", "type": "media_placeholder"})
+    placeholder = MessageItem.model_validate({"id": "w", "timestamp": "1751400000", "type": "media_placeholder"})
     assert placeholder.media == {"id": None, "mimeType": None, "caption": None}
     image = MessageItem.model_validate(
-        {"id": "w", "timestamp": "1", "type": "image", "image": {"id": "m1", "mime_type": "image/jpeg", "caption": "c"}}
+        {
+            "id": "w",
+            "timestamp": "1751400000",
+            "type": "image",
+            "image": {"id": "m1", "mime_type": "image/jpeg", "caption": "c"},
+        }
     )
     assert image.media == {"id": "m1", "mimeType": "image/jpeg", "caption": "c"} and image.body == "c"
-    thread = Thread.model_validate({"messages": [{"from": "5491155550100", "id": "w", "timestamp": "1"}]})
+    thread = Thread.model_validate({"messages": [{"from": "5491155550100", "id": "w", "timestamp": "1751400000"}]})
     assert not thread.counterpart("5491155550100").known

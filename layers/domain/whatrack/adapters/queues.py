@@ -34,7 +34,7 @@ class SqsChangePublisher:
         batch: list[dict[str, Any]] = []
         size = 0
         for index, message in enumerate(items):
-            body = message.model_dump_json()
+            body = message.encode()
             entry = {
                 "Id": str(index),
                 "MessageBody": body,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal
@@ -70,6 +71,29 @@ class ChangeMessage(BaseModel):
     @property
     def by_reference(self) -> bool:
         return self.value is None
+
+    def encode(self) -> str:
+        """The queue message body: compact JSON, ASCII only.
+
+        Any JSON Meta sent can travel this way: a lone surrogate (an emoji cut in half) and the
+        noncharacters SQS refuses (U+FFFE, U+FFFF) become ``\\uXXXX`` escapes, and ``value`` is
+        written by the standard library, which nests as deep as Python does (pydantic's JSON
+        writer stops at 255 levels). Raises ``ValueError`` or ``RecursionError`` for a value that
+        cannot be written at all: send it by reference then.
+        """
+        envelope = self.model_dump(mode="json", exclude={"value"})
+        envelope["value"] = self.value
+        return json.dumps(envelope, ensure_ascii=True, separators=(",", ":"), allow_nan=False)
+
+    @classmethod
+    def decode(cls, body: str | bytes) -> ChangeMessage:
+        """A queue message body back into a message (the standard library's parser: no depth limit
+        below Python's own, lone surrogates kept as they were sent)."""
+        return cls.model_validate(json.loads(body))
+
+    def without_value(self) -> ChangeMessage:
+        """The same change, by reference to its archived body."""
+        return self.model_copy(update={"value": None})
 
     @classmethod
     def from_archive(

@@ -3,24 +3,30 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 
 from aws_lambda_powertools import Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import Json
+from pydantic import BeforeValidator
 
 from whatrack import bootstrap
 from whatrack.domain.changes import ChangeMessage, WebhookField
 from whatrack.entrypoints.observability import function_logger
 
 
-class ChangeRecord(SqsRecordModel):
-    """An SQS record whose body is a :class:`ChangeMessage`; parsing failures fail the record."""
+def _decoded(body: Any) -> Any:
+    return ChangeMessage.decode(body) if isinstance(body, str | bytes) else body
 
-    body: Json[ChangeMessage]
+
+class ChangeRecord(SqsRecordModel):
+    """An SQS record whose body is a :class:`ChangeMessage` (read by :meth:`ChangeMessage.decode`,
+    not pydantic's JSON parser, which stops at 200 levels of nesting); parsing failures fail the
+    record."""
+
+    body: Annotated[ChangeMessage, BeforeValidator(_decoded)]
 
 
 def change_batch_processor() -> BatchProcessor:

@@ -11,11 +11,11 @@ from pydantic import ValidationError
 
 from whatrack.domain.changes import ChangeMessage, WebhookField
 from whatrack.domain.clock import utcnow
-from whatrack.domain.errors import DomainError
+from whatrack.domain.errors import ConfigurationError, DomainError, TransientError
 from whatrack.domain.log import LogStatus
 from whatrack.ports import ArchiveStore, MetricsRecorder, NoMetrics, WebhookLog
 from whatrack.services.processors.base import ChangeProcessor, DeadLetterHook
-from whatrack.webhooks.envelope import locate_value, parse_document
+from whatrack.webhooks.envelope import locate_value, parse_document, valid_text
 
 logger = Logger(child=True)
 
@@ -55,16 +55,18 @@ class ChangeConsumer:
         self._metrics: MetricsRecorder = metrics or NoMetrics()
 
     def load_value(self, message: ChangeMessage) -> dict[str, Any]:
-        """The change's ``value``: inline, or read back from the archive (claim check)."""
-        if message.value is not None:
-            return message.value
-        document, error = parse_document(self._archive.get_raw(message.archive_key))
-        value = None if error else locate_value(document, message.entry_index, message.change_index)
+        """The change's ``value`` (inline, or read back from the archive: claim check), with any
+        lone surrogate replaced, so that what is stored is valid Unicode."""
+        value = message.value
+        if value is None:
+            document, error = parse_document(self._archive.get_raw(message.archive_key))
+            value = None if error else locate_value(document, message.entry_index, message.change_index)
         if value is None:
             raise ArchivedChangeMissingError(
                 f"change {message.entry_index}/{message.change_index} not found in {message.archive_key}"
             )
-        return value
+        cleaned: dict[str, Any] = valid_text(value)
+        return cleaned
 
     def consume(self, message: ChangeMessage, *, expected: Collection[WebhookField] | None = None) -> None:
         processor = self._processors.get(message.field)
@@ -72,8 +74,10 @@ class ChangeConsumer:
             raise DomainError(f"this consumer does not handle field {message.field.value!r}")
         try:
             value = self.load_value(message)
-        except ArchivedChangeMissingError as exc:
-            self._reject(message, exc.message)
+        except Exception as exc:
+            if not never_heals(exc):
+                raise
+            self._reject(message, _reason(exc))
             return
         logger.info(
             "change received",
@@ -86,8 +90,10 @@ class ChangeConsumer:
         )
         try:
             processor(message, value)
-        except ValidationError as exc:
-            self._reject(message, _validation_text(exc))
+        except Exception as exc:
+            if not never_heals(exc):
+                raise
+            self._reject(message, _reason(exc))
             return
         self._log.set_status(message.log_id, LogStatus.PROCESSED, self._clock())
         self._metrics.count("ChangesProcessed")
@@ -117,6 +123,32 @@ class ChangeConsumer:
         self._metrics.count("ChangesRejected")
 
 
-def _validation_text(exc: ValidationError) -> str:
-    parts = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:5]]
-    return "invalid change: " + "; ".join(parts)
+# Errors of the data, not of the moment: the same change fails the same way on every retry.
+POISON_ERRORS: tuple[type[BaseException], ...] = (
+    ValueError,  # pydantic's ValidationError, json's JSONDecodeError, a timestamp out of range
+    TypeError,
+    KeyError,
+    IndexError,
+    RecursionError,
+    ArithmeticError,
+)
+
+
+def never_heals(exc: BaseException) -> bool:
+    """Whether retrying the change can only fail again: a domain refusal (not a transient fault or
+    a configuration an operator will fix) or an error of the data. Anything else (AWS, network,
+    an unknown fault) is retried and, in the end, dead-lettered as ``failed``."""
+    if isinstance(exc, TransientError | ConfigurationError):
+        return False
+    return isinstance(exc, (DomainError, *POISON_ERRORS))
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, ValidationError):
+        parts = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:5]]
+        return "invalid change: " + "; ".join(parts)
+    if isinstance(exc, DomainError):
+        return exc.message
+    if isinstance(exc, RecursionError):
+        return "invalid change: nested too deeply to process"
+    return f"invalid change: {type(exc).__name__}: {str(exc)[:300]}"

@@ -15,7 +15,6 @@ is idempotent, so the retry is harmless.
 from __future__ import annotations
 
 import hmac
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -107,7 +106,6 @@ class IngestService:
                     archive_key,
                     received_at,
                     report,
-                    body_size=len(raw),
                     lookups=lookups,
                     correlation_id=correlation_id,
                 )
@@ -156,7 +154,6 @@ class IngestService:
         received_at: datetime,
         report: IngestReport,
         *,
-        body_size: int,
         lookups: _Lookups,
         correlation_id: str | None,
     ) -> None:
@@ -168,29 +165,32 @@ class IngestService:
                 )
             )
             return
-        # A change is never larger than its body: only serialize to measure when the body is large.
-        inline = body_size <= self._inline_limit or (
-            len(json.dumps(change.value, ensure_ascii=False).encode()) <= self._inline_limit
-        )
         for target in targets:
             entry = self._entry(change, archive_key, received_at, LogStatus.ROUTED, target=target)
             report.entries.append(entry)
-            report.messages.append(
-                ChangeMessage(
-                    field=change.webhook_field,
-                    log_id=entry.id,
-                    connection_id=target.connection_id,
-                    organization_id=target.organization_id,
-                    archive_key=archive_key,
-                    entry_index=change.entry_index,
-                    change_index=change.change_index,
-                    waba_id=change.waba_id,
-                    received_at=received_at,
-                    event_at=from_unix(change.event_time) if change.event_time is not None else None,
-                    correlation_id=correlation_id,
-                    value=change.value if inline else None,
-                )
+            message = ChangeMessage(
+                field=change.webhook_field,
+                log_id=entry.id,
+                connection_id=target.connection_id,
+                organization_id=target.organization_id,
+                archive_key=archive_key,
+                entry_index=change.entry_index,
+                change_index=change.change_index,
+                waba_id=change.waba_id,
+                received_at=received_at,
+                event_at=from_unix(change.event_time) if change.event_time is not None else None,
+                correlation_id=correlation_id,
+                value=change.value,
             )
+            report.messages.append(message if self._fits_inline(message) else message.without_value())
+
+    def _fits_inline(self, message: ChangeMessage) -> bool:
+        """Whether the change travels in its queue message; else by reference to the archive (claim
+        check), which any archived body can do."""
+        try:
+            return len(message.encode()) <= self._inline_limit
+        except (ValueError, RecursionError):  # not writable as JSON here: the archive has it
+            return False
 
     @staticmethod
     def _entry(

@@ -57,15 +57,42 @@ def _rejected(entry: int, change: int, error: str, **kw: Any) -> ClassifiedChang
     return ClassifiedChange(entry, change, Disposition.REJECTED, error=error, **kw)
 
 
+MAX_ID_LENGTH = 64
+
+
 def _id_string(value: Any) -> str | None:
-    """Meta ids are strings of digits; accept ints too (never floats, bools or objects)."""
+    """Meta ids are strings of digits; accept ints too (never floats, bools or objects). An id
+    becomes a storage key: printable ASCII of a bounded length only."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
         return str(value)
     if isinstance(value, str) and value.strip():
-        return value.strip()
+        text = value.strip()
+        return text if len(text) <= MAX_ID_LENGTH and text.isascii() and text.isprintable() else None
     return None
+
+
+def valid_text(value: Any) -> Any:
+    """``value`` with every lone surrogate (half of an emoji: legal in JSON, not in UTF-8) replaced
+    by U+FFFD, keys included, so that what is stored is always valid Unicode."""
+    if isinstance(value, str):
+        return _valid_string(value)
+    if isinstance(value, dict):
+        return {_valid_string(k) if isinstance(k, str) else k: valid_text(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [valid_text(v) for v in value]
+    return value
+
+
+def _valid_string(text: str) -> str:
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return text
 
 
 def describe_event(field_name: WebhookField, value: dict[str, Any]) -> str:

@@ -24,7 +24,25 @@ def _blank_to_none(value: Any) -> Any:
 
 OptStr = Annotated[str | None, BeforeValidator(_blank_to_none)]
 IdStr = Annotated[str, BeforeValidator(_blank_to_none), Field(min_length=1)]
-UnixTime = Annotated[int, BeforeValidator(lambda v: int(float(v)) if isinstance(v, str | int | float) else v)]
+EARLIEST_TIMESTAMP = 1_230_768_000  # 2009-01-01: before WhatsApp there is no message
+LATEST_TIMESTAMP = 4_102_444_800  # 2100-01-01: a millisecond timestamp lands far beyond
+
+
+def _unix_seconds(value: Any) -> Any:
+    """Meta's timestamps: unix seconds, usually as a string. Milliseconds, NaN or a year 2100+
+    are refused here (a validation error: the change is rejected with this reason)."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        return value
+    try:
+        seconds = int(float(value))
+    except (ValueError, OverflowError):
+        raise ValueError(f"timestamp {value!r} is not a number of seconds") from None
+    if not EARLIEST_TIMESTAMP <= seconds < LATEST_TIMESTAMP:
+        raise ValueError(f"timestamp {value!r} is not unix seconds between 2009 and 2100")
+    return seconds
+
+
+UnixTime = Annotated[int, BeforeValidator(_unix_seconds)]
 
 MEDIA_TYPES = frozenset({"image", "video", "audio", "document", "sticker"})
 

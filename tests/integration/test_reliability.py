@@ -1,0 +1,92 @@
+"""Issue 10 on the moto tier: nothing acknowledged is ever lost. Each test reproduces a defect
+through the real handlers (ingest, the queues' consumers, the dead-letter consumers)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+
+from devstack.provision import Provisioned
+from tests.builders import payloads as b
+from tests.integration.harness import Onboarding
+
+CUSTOMER = "5491166660001"
+T0 = 1751400000
+# SQS accepts #x9 | #xA | #xD | #x20-#xD7FF | #xE000-#xFFFD | #x10000-#x10FFFF
+SQS_ALLOWED = {0x9, 0xA, 0xD}
+
+
+@pytest.fixture
+def ob(aws: Provisioned) -> Iterator[Onboarding]:
+    onboarding = Onboarding(aws)
+    onboarding.connect()
+    yield onboarding
+
+
+def one_body(*documents: dict[str, Any]) -> dict[str, Any]:
+    first = documents[0]
+    changes = [change for document in documents for change in document["entry"][0]["changes"]]
+    return {**first, "entry": [{**first["entry"][0], "changes": changes}]}
+
+
+def nested(depth: int) -> dict[str, Any]:
+    node: dict[str, Any] = {"leaf": "x"}
+    for _ in range(depth - 1):
+        node = {"n": node}
+    return node
+
+
+def sqs_safe(text: str) -> bool:
+    return all(
+        ord(c) in SQS_ALLOWED or 0x20 <= ord(c) <= 0xD7FF or 0xE000 <= ord(c) <= 0xFFFD or ord(c) >= 0x10000
+        for c in text
+    )
+
+
+def webhook_outcomes(ob: Onboarding) -> list[tuple[str, str | None]]:
+    return sorted((str(e["status"]), e.get("error")) for e in ob.log_entries() if e.get("kind", "webhook") == "webhook")
+
+
+def test_odd_unicode_and_deep_values_travel_through_real_queues_and_are_processed(ob: Onboarding) -> None:
+    # Given one body (Meta's ASCII-escaped JSON) with an emoji cut in half, a value nested 220
+    # levels (past the consumer's JSON parser limit of 200), noncharacters, and an innocent neighbour
+    body = one_body(
+        b.live("wamid.half", CUSTOMER, T0, body="oi \ud83d"),
+        b.live_raw("wamid.deep", CUSTOMER, T0 + 1, "interactive", nested(220)),
+        b.live("wamid.fffe", CUSTOMER, T0 + 2, body="a\ufffeb\uffff"),
+        b.live("wamid.fine", CUSTOMER, T0 + 3, body="tudo bem"),
+    )
+    # When it is posted: acknowledged, and every queued body is one SQS takes
+    assert ob.post(body) == 200
+    sqs = boto3.client("sqs")
+    queued = sqs.receive_message(
+        QueueUrl=ob.aws.queues["LiveMessagesQueue"], MaxNumberOfMessages=10, VisibilityTimeout=0
+    )["Messages"]
+    assert len(queued) == 4 and all(m["Body"].isascii() and sqs_safe(m["Body"]) for m in queued)
+    ob.pump()
+    # Then every change is processed (none retried to a dead letter), text stored as valid Unicode
+    assert [status for status, _ in webhook_outcomes(ob)] == ["processed"] * 4
+    stored = ob.messages()
+    assert set(stored) == {"wamid.half", "wamid.deep", "wamid.fffe", "wamid.fine"}
+    assert stored["wamid.half"]["body"] == "oi \ufffd" and stored["wamid.fine"]["body"] == "tudo bem"
+
+
+def test_a_millisecond_timestamp_is_rejected_with_its_reason_not_dead_lettered(ob: Onboarding) -> None:
+    ob.deliver(one_body(b.live("wamid.ms", CUSTOMER, T0 * 1000), b.live("wamid.ok", CUSTOMER, T0)))
+    outcomes = webhook_outcomes(ob)
+    assert [status for status, _ in outcomes] == ["processed", "rejected"]
+    assert "is not unix seconds between 2009 and 2100" in str(outcomes[1][1])
+    assert set(ob.messages()) == {"wamid.ok"}
+    dead = boto3.client("sqs").get_queue_attributes(
+        QueueUrl=ob.aws.queues["LiveMessagesDeadLetterQueue"], AttributeNames=["ApproximateNumberOfMessages"]
+    )
+    assert dead["Attributes"]["ApproximateNumberOfMessages"] == "0"
+
+
+def test_a_message_id_with_half_an_emoji_is_stored_as_valid_unicode(ob: Onboarding) -> None:
+    ob.deliver(one_body(b.live("wamid.\ud83d", CUSTOMER, T0), b.live("wamid.ok", CUSTOMER, T0 + 1)))
+    assert set(ob.messages()) == {"wamid.\ufffd", "wamid.ok"}
+    assert [status for status, _ in webhook_outcomes(ob)] == ["processed"] * 2

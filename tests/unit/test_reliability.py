@@ -1,0 +1,130 @@
+"""Issue 10: nothing acknowledged is ever lost. Each test reproduces one defect on the fakes (the
+fake queue takes exactly what SQS takes: the wire encoding and SQS's character set)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.builders import payloads as b
+from tests.fakes import InMemoryWorld
+from whatrack.domain.changes import ChangeMessage, WebhookField
+from whatrack.domain.errors import ConfigurationError, NotFoundError, TransientError
+from whatrack.services.consumer import never_heals
+
+CUSTOMER = "5491166660001"
+T0 = 1751400000
+
+
+def one_body(*documents: dict[str, Any]) -> dict[str, Any]:
+    """The changes of several single-change bodies in one body (one entry), as Meta batches them."""
+    first = documents[0]
+    changes = [change for document in documents for change in document["entry"][0]["changes"]]
+    return {**first, "entry": [{**first["entry"][0], "changes": changes}]}
+
+
+def nested(depth: int) -> dict[str, Any]:
+    node: dict[str, Any] = {"leaf": "x"}
+    for _ in range(depth - 1):
+        node = {"n": node}
+    return node
+
+
+def statuses(world: InMemoryWorld, connection_id: str) -> dict[str | None, tuple[str | None, str | None]]:
+    return {r.event: (r.status, r.error) for r in world.logs(connection_id) if r.kind == "webhook"}
+
+
+# ---------------------------------------------------------------- defect 1: one bad change sinks its body
+
+
+def test_changes_pydantic_cannot_write_still_travel_and_so_do_their_neighbours() -> None:
+    # Given one body with an emoji cut in half, a value nested 300 levels, a noncharacter SQS
+    # refuses, and an innocent neighbour
+    world = InMemoryWorld()
+    connection = world.connect()
+    body = one_body(
+        b.live("wamid.half", CUSTOMER, T0, body="oi \ud83d"),
+        b.live_raw("wamid.deep", CUSTOMER, T0 + 1, "interactive", nested(300)),
+        b.live("wamid.fffe", CUSTOMER, T0 + 2, body="a\ufffeb\uffff"),
+        b.live("wamid.fine", CUSTOMER, T0 + 3, body="tudo bem"),
+    )
+    # When Meta delivers it (the fake queue refuses what SQS refuses) and the consumers run
+    report = world.post(body)
+    world.pump()
+    # Then every change was sent and processed; what is stored is valid Unicode
+    assert [e.status.value for e in report.entries] == ["routed"] * 4
+    stored = world.all_messages()
+    assert set(stored) == {"wamid.half", "wamid.deep", "wamid.fffe", "wamid.fine"}
+    assert stored["wamid.half"].body == "oi \ufffd"
+    assert stored["wamid.fffe"].body == "a\ufffeb\uffff" and stored["wamid.fine"].body == "tudo bem"
+    assert [status for status, _ in statuses(world, connection.id).values()] == ["processed"]
+    assert {r.status for r in world.logs(connection.id) if r.kind == "webhook"} == {"processed"}
+
+
+def test_a_queue_message_is_ascii_json_that_any_archived_value_can_take() -> None:
+    message = ChangeMessage.model_validate(
+        {
+            "field": "messages",
+            "log_id": "l",
+            "connection_id": "c",
+            "organization_id": "o",
+            "archive_key": "k",
+            "entry_index": 0,
+            "change_index": 0,
+            "received_at": "2026-11-26T00:00:00Z",
+            "value": {"text": "\ud83d \ufffe 😀", "deep": nested(400)},
+        }
+    )
+    encoded = message.encode()
+    assert encoded.isascii() and "\\ud83d" in encoded and "\\ufffe" in encoded
+    assert ChangeMessage.decode(encoded) == message
+
+
+# ---------------------------------------------------------------- defect 4: poison is rejected, not retried
+
+
+def test_a_millisecond_timestamp_is_rejected_with_its_reason_and_its_neighbour_processed() -> None:
+    world = InMemoryWorld()
+    connection = world.connect()
+    world.post(one_body(b.live("wamid.ms", CUSTOMER, T0 * 1000), b.live("wamid.ok", CUSTOMER, T0)))
+    world.pump()
+    entries = [r for r in world.logs(connection.id) if r.kind == "webhook"]
+    by_status = {r.status: r.error for r in entries}
+    assert sorted(r.status or "" for r in entries) == ["processed", "rejected"]
+    assert "is not unix seconds between 2009 and 2100" in str(by_status["rejected"])
+    assert set(world.all_messages()) == {"wamid.ok"}
+
+
+@pytest.mark.parametrize(
+    ("error", "heals"),
+    [
+        (TransientError("queue send failed (Throttling)"), True),
+        (ConfigurationError("appSecret is not set"), True),
+        (ConnectionError("reset by peer"), True),
+        (RuntimeError("unknown"), True),
+        (NotFoundError("connection gone"), False),
+        (ValueError("year 57000 is out of range"), False),
+        (RecursionError("maximum recursion depth exceeded"), False),
+        (KeyError("id"), False),
+    ],
+)
+def test_only_errors_of_the_moment_are_retried(error: Exception, heals: bool) -> None:
+    assert never_heals(error) is not heals
+
+
+def test_any_error_of_the_data_in_a_processor_is_a_rejection_with_its_reason() -> None:
+    # Given a processor that meets a shape it cannot handle (an arithmetic error deep inside)
+    world = InMemoryWorld()
+    connection = world.connect()
+
+    def broken(message: ChangeMessage, value: dict[str, Any]) -> None:
+        raise ZeroDivisionError("division by zero")
+
+    consumer = world.consumer()
+    consumer._processors[WebhookField.MESSAGES] = broken
+    world.post(b.live("wamid.poison", CUSTOMER, T0))
+    [message] = world.publisher.sent
+    consumer.consume(message)
+    [entry] = [r for r in world.logs(connection.id) if r.kind == "webhook"]
+    assert (entry.status, entry.error) == ("rejected", "invalid change: ZeroDivisionError: division by zero")
