@@ -128,3 +128,34 @@ def test_any_error_of_the_data_in_a_processor_is_a_rejection_with_its_reason() -
     consumer.consume(message)
     [entry] = [r for r in world.logs(connection.id) if r.kind == "webhook"]
     assert (entry.status, entry.error) == ("rejected", "invalid change: ZeroDivisionError: division by zero")
+
+
+# ---------------------------------------------------------------- defect 8: an outcome outranks transport
+
+
+def test_a_redelivery_routed_again_keeps_the_consumers_rejection_and_its_reason() -> None:
+    # Given a change the consumer rejected
+    world = InMemoryWorld()
+    connection = world.connect()
+    body = b.live("wamid.ms", CUSTOMER, T0 * 1000)
+    world.post(body)
+    world.pump()
+    # When Meta delivers the same body again (ingest routes it again) and it is consumed again
+    world.post(body)
+    [entry] = [r for r in world.logs(connection.id) if r.kind == "webhook"]
+    # Then the log still says rejected, with the reason, before and after the second consumption
+    assert entry.status == "rejected" and "unix seconds" in str(entry.error)
+    world.pump()
+    [entry] = [r for r in world.logs(connection.id) if r.kind == "webhook"]
+    assert entry.status == "rejected" and "unix seconds" in str(entry.error)
+
+
+def test_a_failed_change_retried_from_the_archive_ends_processed() -> None:
+    world = InMemoryWorld()
+    connection = world.connect()
+    world.post(b.live("wamid.x", CUSTOMER, T0))
+    [message] = world.publisher.sent
+    world.consumer().consume_dead_letter(message)
+    assert [r.status for r in world.logs(connection.id) if r.kind == "webhook"] == ["failed"]
+    world.consumer().consume(message)
+    assert [r.status for r in world.logs(connection.id) if r.kind == "webhook"] == ["processed"]

@@ -47,6 +47,19 @@ def test_a_log_entry_never_moves_back_to_a_lower_rank(ports: Ports) -> None:
     assert webhook_statuses(ports, connection.id) == {entry.id: "processed"}
 
 
+def test_a_rejection_keeps_its_reason_when_the_change_is_routed_again(ports: Ports) -> None:
+    # Given an entry the consumer rejected, with its reason
+    connection = connect(ports)
+    entry = log_entry(connection, LogStatus.ROUTED)
+    ports.webhook_log.record([entry])
+    ports.webhook_log.set_status(entry.id, LogStatus.REJECTED, at(2), error="invalid change: bad timestamp")
+    # When a redelivery is routed again (issue 10, defect 8: same rank, it used to win)
+    ports.webhook_log.record([log_entry(connection, LogStatus.ROUTED, 5, log_id=entry.id)])
+    # Then the rejection and its reason stay
+    [record] = ports.reader.logs(connection.id, limit=10, cursor=None).items
+    assert (record.status, record.error) == ("rejected", "invalid change: bad timestamp")
+
+
 def test_a_log_entry_moves_up_and_keeps_its_first_time(ports: Ports) -> None:
     # Given an entry received at 0 s
     connection = connect(ports)

@@ -19,15 +19,19 @@ class LogStatus(StrEnum):
 
 STATUS_RANK: dict[LogStatus, int] = {
     LogStatus.RECEIVED: 0,
+    # transport: where the change is on its way
     LogStatus.ROUTED: 1,
     LogStatus.UNMATCHED: 1,
-    LogStatus.IGNORED: 1,
-    LogStatus.REJECTED: 1,
+    # outcomes: what became of it (a later outcome may replace an earlier one: a failed change
+    # retried from the archive ends processed)
+    LogStatus.IGNORED: 2,
+    LogStatus.REJECTED: 2,
     LogStatus.PROCESSED: 2,
     LogStatus.FAILED: 2,
 }
-"""An entry only moves to a status of equal or higher rank: a redelivery that is routed again
-never hides that the consumer already processed (or failed) the change."""
+"""An entry only moves to a status of equal or higher rank: an outcome outranks every transport
+status, so a redelivery that is routed again never hides that the consumer already processed,
+rejected (with its reason) or failed the change."""
 
 
 @dataclass(frozen=True)
