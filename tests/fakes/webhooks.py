@@ -262,12 +262,12 @@ class InMemoryWebhookLog:
     def mark_failed(self, log_id: str, at: datetime, error: str, *, connection_id: str, field: WebhookField) -> bool:
         with self._db.lock:
             row = self._db.webhook_log.get(log_id)
-            if row is None or row.rank > STATUS_RANK[LogStatus.FAILED]:
+            if row is None or (row.rank >= STATUS_RANK[LogStatus.FAILED] and row.status != LogStatus.FAILED):
                 return False
             row.status = LogStatus.FAILED
             row.rank = STATUS_RANK[LogStatus.FAILED]
             row.last_at = iso(at) or ""
-            row.error = error
+            row.error = row.error or error
             row.unmatched_number = row.unmatched_key = None
             row.failed_partition = f"FAILED#{connection_id}#{field.value}"
             row.failed_key = f"{iso(at)}#{log_id}"

@@ -55,7 +55,7 @@ def test_every_required_setting_is_in_the_function_environment(logical: str) -> 
 
 def test_every_sqs_event_source_reports_batch_item_failures_and_has_a_chosen_batch_size() -> None:
     events = _sqs_events()
-    assert len(events) == 6
+    assert len(events) == 10  # five routed queues and their five dead-letter queues
     for _, props in events:
         assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
         assert 1 <= props["BatchSize"] <= 10
@@ -204,6 +204,25 @@ def test_every_dead_letter_queue_has_an_alarm() -> None:
         if "RedrivePolicy" in q["Properties"]
     }
     assert watched == dead_letter_queues and len(watched) == 5
+
+
+def test_every_dead_letter_queue_has_a_consumer_that_knows_it_is_one() -> None:
+    # (issue 10, defect 3: only the history DLQ had one; the others expired in silence)
+    dead_letter_queues = {
+        q["Properties"]["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]
+        for q in QUEUES.values()
+        if "RedrivePolicy" in q["Properties"]
+    }
+    for dlq in dead_letter_queues:
+        consumers = [
+            name
+            for name, function in FUNCTIONS.items()
+            for event in function["Properties"].get("Events", {}).values()
+            if event["Type"] == "SQS" and event["Properties"]["Queue"] == {"Fn::GetAtt": [dlq, "Arn"]}
+        ]
+        assert len(consumers) == 1, dlq
+        declared = function_environment(TEMPLATE, consumers[0])["DEAD_LETTER_QUEUE_ARNS"]["Fn::Join"][1]
+        assert {"Fn::GetAtt": [dlq, "Arn"]} in declared, (dlq, consumers[0])
 
 
 def test_ingest_errors_consumer_errors_and_stall_alerts_have_alarms() -> None:

@@ -90,3 +90,38 @@ def test_a_message_id_with_half_an_emoji_is_stored_as_valid_unicode(ob: Onboardi
     ob.deliver(one_body(b.live("wamid.\ud83d", CUSTOMER, T0), b.live("wamid.ok", CUSTOMER, T0 + 1)))
     assert set(ob.messages()) == {"wamid.\ufffd", "wamid.ok"}
     assert [status for status, _ in webhook_outcomes(ob)] == ["processed"] * 2
+
+
+# ---------------------------------------------------------------- defect 3: every dead-letter queue is consumed
+
+
+@pytest.mark.parametrize(
+    ("document", "queue"),
+    [
+        (b.chunk(0, 1, 50, b.thread(CUSTOMER, b.text("wamid.h1", CUSTOMER, T0))), "HistoryQueue"),
+        (b.contacts(("add", CUSTOMER, "Ana")), "ContactsQueue"),
+        (b.echo("wamid.e1", CUSTOMER, T0), "EchoesQueue"),
+        (b.live("wamid.l1", CUSTOMER, T0), "LiveMessagesQueue"),
+        (b.account_update("PARTNER_REMOVED", T0), "AccountUpdatesQueue"),
+    ],
+)
+def test_a_dead_letter_of_every_queue_ends_failed_and_stays_retryable(
+    ob: Onboarding, document: dict[str, Any], queue: str
+) -> None:
+    # Given a change routed to its queue, that kept failing and was moved to the dead-letter queue
+    assert ob.post(document) == 200
+    sqs = boto3.client("sqs")
+    source = ob.aws.queues[queue]
+    dead_letters = ob.aws.queues[queue.replace("Queue", "DeadLetterQueue")]
+    [record] = sqs.receive_message(QueueUrl=source, MaxNumberOfMessages=10)["Messages"]
+    sqs.send_message(QueueUrl=dead_letters, MessageBody=record["Body"])
+    sqs.delete_message(QueueUrl=source, ReceiptHandle=record["ReceiptHandle"])
+    # When the queues are pumped (the dead-letter queue has a consumer)
+    ob.pump()
+    # Then the entry is failed with a reason, listed for a retry, and the dead-letter queue is empty
+    [(status, error)] = webhook_outcomes(ob)
+    assert status == "failed" and error
+    left = sqs.get_queue_attributes(QueueUrl=dead_letters, AttributeNames=["ApproximateNumberOfMessages"])
+    assert left["Attributes"]["ApproximateNumberOfMessages"] == "0"
+    [entry] = [e for e in ob.log_entries() if e.get("status") == "failed"]
+    assert str(entry["gsi2pk"]).startswith(f"FAILED#{ob.connection['id']}#")

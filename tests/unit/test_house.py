@@ -41,9 +41,10 @@ def test_settings_name_the_missing_variables(monkeypatch: pytest.MonkeyPatch) ->
     with pytest.raises(ConfigurationError, match="ARCHIVE_BUCKET_NAME"):
         ConsumerSettings.load()
     monkeypatch.setenv("ARCHIVE_BUCKET_NAME", "bucket")
-    monkeypatch.setenv("HISTORY_DLQ_ARN", "arn:aws:sqs:us-east-1:1:dlq")
+    monkeypatch.setenv("DEAD_LETTER_QUEUE_ARNS", "arn:aws:sqs:us-east-1:1:dlq, arn:aws:sqs:us-east-1:1:dlq2")
     settings = ConsumerSettings.load()
-    assert (settings.archive_bucket_name, settings.history_dlq_arn) == ("bucket", "arn:aws:sqs:us-east-1:1:dlq")
+    assert settings.archive_bucket_name == "bucket"
+    assert settings.is_dead_letter_queue("arn:aws:sqs:us-east-1:1:dlq2") and not settings.is_dead_letter_queue("arn:x")
     assert "META_SECRET_ARN" in IngestSettings.required_env()
 
 

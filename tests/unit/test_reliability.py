@@ -159,3 +159,36 @@ def test_a_failed_change_retried_from_the_archive_ends_processed() -> None:
     assert [r.status for r in world.logs(connection.id) if r.kind == "webhook"] == ["failed"]
     world.consumer().consume(message)
     assert [r.status for r in world.logs(connection.id) if r.kind == "webhook"] == ["processed"]
+
+
+# ---------------------------------------------------------------- defect 3: dead letters say why
+
+
+def test_a_change_that_keeps_failing_ends_failed_with_its_last_error() -> None:
+    world = InMemoryWorld()
+    connection = world.connect()
+
+    def flaky(message: ChangeMessage, value: dict[str, Any]) -> None:
+        raise ConnectionError("dynamodb endpoint reset")
+
+    consumer = world.consumer()
+    consumer._processors[WebhookField.MESSAGES] = flaky
+    world.post(b.live("wamid.flaky", CUSTOMER, T0))
+    [message] = world.publisher.sent
+    with pytest.raises(ConnectionError):
+        consumer.consume(message)
+    [entry] = [r for r in world.logs(connection.id) if r.kind == "webhook"]
+    assert (entry.status, entry.error) == ("routed", "last attempt failed: ConnectionError: dynamodb endpoint reset")
+    consumer.consume_dead_letter(message)
+    [entry] = [r for r in world.logs(connection.id) if r.kind == "webhook"]
+    assert (entry.status, entry.error) == ("failed", "last attempt failed: ConnectionError: dynamodb endpoint reset")
+
+
+def test_a_late_dead_letter_does_not_undo_an_outcome() -> None:
+    world = InMemoryWorld()
+    connection = world.connect()
+    world.post(b.live("wamid.done", CUSTOMER, T0))
+    [message] = world.publisher.sent
+    world.consumer().consume(message)
+    world.consumer().consume_dead_letter(message)
+    assert [r.status for r in world.logs(connection.id) if r.kind == "webhook"] == ["processed"]

@@ -95,5 +95,9 @@ class WatchdogSettings(TablesMixin, GraphMixin):
 class ConsumerSettings(TablesMixin, ArchiveMixin):
     """The SQS consumers: ``history_chunk``, ``state_sync``, ``echo``, ``live_message``."""
 
-    # records from this queue are dead letters: recorded as failed, never re-processed here
-    history_dlq_arn: str | None = None
+    # records from these queues (comma-separated ARNs) are dead letters: recorded as failed,
+    # never re-processed here (a retry goes through the archive: make replay / make redrive)
+    dead_letter_queue_arns: str = ""
+
+    def is_dead_letter_queue(self, arn: str | None) -> bool:
+        return bool(arn) and arn in {a.strip() for a in self.dead_letter_queue_arns.split(",") if a.strip()}

@@ -68,7 +68,9 @@ class WebhookLog(Protocol):
         """An unmatched entry now belongs to ``target`` and is ``routed``."""
 
     def mark_failed(self, log_id: str, at: datetime, error: str, *, connection_id: str, field: WebhookField) -> bool:
-        """A change that kept failing: ``failed`` with its reason, listed by :meth:`failed` until retried."""
+        """A change that kept failing: ``failed`` with its reason (the last attempt's error when one
+        was noted by :meth:`set_status`, else ``error``), listed by :meth:`failed` until retried.
+        An entry already ``processed`` or ``rejected`` stays so."""
 
     def failed(self, connection_id: str, field: WebhookField) -> list[WebhookLogEntry]:
         """This connection's entries of ``field`` that ended ``failed``, oldest first."""

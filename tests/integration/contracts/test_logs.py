@@ -12,6 +12,7 @@ from tests.integration.contracts.support import (
     unique_number,
     webhook_statuses,
 )
+from whatrack.domain.changes import WebhookField
 from whatrack.domain.connections import (
     ConnectionTarget,
 )
@@ -58,6 +59,22 @@ def test_a_rejection_keeps_its_reason_when_the_change_is_routed_again(ports: Por
     # Then the rejection and its reason stay
     [record] = ports.reader.logs(connection.id, limit=10, cursor=None).items
     assert (record.status, record.error) == ("rejected", "invalid change: bad timestamp")
+
+
+def test_a_dead_letter_fails_with_the_last_attempts_error_and_never_undoes_an_outcome(ports: Ports) -> None:
+    # Given a routed entry whose last attempt failed, and one already processed
+    connection = connect(ports)
+    flaky, done = log_entry(connection, LogStatus.ROUTED), log_entry(connection, LogStatus.ROUTED)
+    ports.webhook_log.record([flaky, done])
+    ports.webhook_log.set_status(flaky.id, LogStatus.ROUTED, at(2), error="last attempt failed: Throttled")
+    ports.webhook_log.set_status(done.id, LogStatus.PROCESSED, at(2))
+    # When both are dead-lettered
+    field = WebhookField.MESSAGES
+    assert ports.webhook_log.mark_failed(flaky.id, at(5), "kept failing", connection_id=connection.id, field=field)
+    assert not ports.webhook_log.mark_failed(done.id, at(5), "kept failing", connection_id=connection.id, field=field)
+    # Then the flaky one is failed with its last error; the other is still processed
+    records = {r.id: (r.status, r.error) for r in ports.reader.logs(connection.id, limit=10, cursor=None).items}
+    assert records == {flaky.id: ("failed", "last attempt failed: Throttled"), done.id: ("processed", None)}
 
 
 def test_a_log_entry_moves_up_and_keeps_its_first_time(ports: Ports) -> None:

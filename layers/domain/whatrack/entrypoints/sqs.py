@@ -50,7 +50,7 @@ def consumer_handler(handles: frozenset[WebhookField]) -> Callable[[dict[str, An
         # the webhook's correlation id follows its change into every log line of the consumer
         logger.set_correlation_id(record.body.correlation_id or record.body.log_id)
         consumer = bootstrap.change_consumer()
-        if record.eventSourceARN and record.eventSourceARN == bootstrap.consumer_settings().history_dlq_arn:
+        if bootstrap.consumer_settings().is_dead_letter_queue(record.eventSourceARN):
             consumer.consume_dead_letter(record.body)
         else:
             consumer.consume(record.body, expected=handles)

@@ -76,6 +76,7 @@ class ChangeConsumer:
             value = self.load_value(message)
         except Exception as exc:
             if not never_heals(exc):
+                self._note_attempt(message, exc)
                 raise
             self._reject(message, _reason(exc))
             return
@@ -92,6 +93,7 @@ class ChangeConsumer:
             processor(message, value)
         except Exception as exc:
             if not never_heals(exc):
+                self._note_attempt(message, exc)
                 raise
             self._reject(message, _reason(exc))
             return
@@ -116,6 +118,16 @@ class ChangeConsumer:
             hook(message, value, DEAD_LETTER_ERROR)
         self._metrics.count("ChangesDeadLettered")
         logger.error("change dead-lettered", extra={"field": message.field.value, "log_id": message.log_id})
+
+    def _note_attempt(self, message: ChangeMessage, exc: BaseException) -> None:
+        """Keep a failed attempt's error on the (still ``routed``) entry: if the change ends in the
+        dead-letter queue, its ``failed`` entry says why. Best effort: the store may be what failed."""
+        error = f"last attempt failed: {type(exc).__name__}: {str(exc)[:300]}"
+        logger.warning("change attempt failed; it will be retried", extra={"log_id": message.log_id, "error": error})
+        try:
+            self._log.set_status(message.log_id, LogStatus.ROUTED, self._clock(), error=error)
+        except Exception:
+            logger.exception("could not note the failed attempt", extra={"log_id": message.log_id})
 
     def _reject(self, message: ChangeMessage, error: str) -> None:
         logger.warning("change rejected", extra={"log_id": message.log_id, "error": error})

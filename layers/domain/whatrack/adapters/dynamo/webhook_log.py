@@ -132,7 +132,8 @@ class DynamoWebhookLog:
             return [_to_entry(i) for i in WebhookLogItem.sparse.query(f"UNMATCHED#{phone_number_id}")]
 
     def mark_failed(self, log_id: str, at: datetime, error: str, *, connection_id: str, field: WebhookField) -> bool:
-        """``failed``, and listed under ``gsi2 = FAILED#<connection>#<field>`` (sparse) for the retry."""
+        """``failed`` (unless already processed or rejected), and listed under
+        ``gsi2 = FAILED#<connection>#<field>`` (sparse) for the retry."""
         stamp = iso(at) or ""
         return update_if(
             WebhookLogItem(*log_key(log_id)),
@@ -140,11 +141,17 @@ class DynamoWebhookLog:
                 WebhookLogItem.status.set(LogStatus.FAILED.value),
                 WebhookLogItem.rank.set(STATUS_RANK[LogStatus.FAILED]),
                 WebhookLogItem.last_at.set(stamp),
-                WebhookLogItem.error.set(error),
+                # the last attempt's error when one was noted, else the given reason
+                WebhookLogItem.error.set(WebhookLogItem.error | error),
                 WebhookLogItem.gsi2pk.set(_failed_partition(connection_id, field)),
                 WebhookLogItem.gsi2sk.set(f"{stamp}#{log_id}"),
             ],
-            WebhookLogItem.pk.exists() & (WebhookLogItem.rank <= STATUS_RANK[LogStatus.FAILED]),
+            # an outcome already reached (processed, rejected) is not undone by a late dead letter
+            WebhookLogItem.pk.exists()
+            & (
+                (WebhookLogItem.rank < STATUS_RANK[LogStatus.FAILED])
+                | (WebhookLogItem.status == LogStatus.FAILED.value)
+            ),
             "webhook log failure",
         )
 
@@ -209,3 +216,7 @@ def _to_entry(item: WebhookLogItem) -> WebhookLogEntry:
         correlation_id=item.correlation_id,
         event_at=item.event_at,
     )
+
+
+def _before_an_outcome() -> Any:
+    return WebhookLogItem.rank < STATUS_RANK[LogStatus.FAILED]
