@@ -23,6 +23,8 @@ from devstack.template import resources_of_type
 log = logging.getLogger("devstack.http")
 
 MAX_REQUEST_BYTES = 11 * 1024 * 1024  # API Gateway's own cap is 10 MB; the handler answers 413 first
+MAX_DISCARD_BYTES = 64 * 1024 * 1024  # a refused body is read and dropped up to this much...
+DISCARD_TIMEOUT_SECONDS = 5.0  # ...for at most this long between reads
 TEXT_TYPES = (
     "text/",
     "application/json",
@@ -241,10 +243,16 @@ class FrontHandler(BaseHTTPRequestHandler):
 
     def _dispatch(self) -> int:
         path = urlsplit(self.path).path
-        length = int(self.headers.get("Content-Length") or 0)
+        declared = (self.headers.get("Content-Length") or "0").strip()
+        if not declared.isdigit():  # negative, signed or not a number: never an unbounded read
+            self.close_connection = True
+            self._json(400, {"message": "Bad Request: invalid Content-Length"})
+            return 400
+        length = int(declared)
         if length > MAX_REQUEST_BYTES:
             self.close_connection = True
             self._json(413, {"message": "Request Entity Too Large"})
+            self._discard(length)
             return 413
         body = self.rfile.read(length) if length else b""
         if path == "/health" and self.command == "GET":
@@ -274,6 +282,17 @@ class FrontHandler(BaseHTTPRequestHandler):
             self._json(500, {"message": "Internal Server Error"})
             return 500
         return self._respond(result)
+
+    def _discard(self, length: int) -> None:
+        """Read and drop a refused body (up to a bound, for a short while) before closing: a client
+        that writes its whole body before reading then sees the 413, not a connection reset."""
+        remaining = min(length, MAX_DISCARD_BYTES)
+        self.connection.settimeout(DISCARD_TIMEOUT_SECONDS)
+        try:
+            while remaining > 0 and (piece := self.rfile.read(min(remaining, 1 << 16))):
+                remaining -= len(piece)
+        except (TimeoutError, *CLIENT_GONE):
+            pass
 
     def _static(self, path: str) -> int | None:
         assert self.site is not None

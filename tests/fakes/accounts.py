@@ -12,6 +12,7 @@ from whatrack.domain.connections import (
     ConnectionStatus,
     ConnectionTarget,
     HistorySyncStatus,
+    kept_by_stop,
 )
 from whatrack.domain.errors import ConflictError, TransientError
 from whatrack.domain.history import CHUNK_FAILED_CODE, ChunkStatus
@@ -196,7 +197,7 @@ class InMemoryHistorySync:
     def stop(self, connection_id: str, status: HistorySyncStatus, code: str, message: str, at: datetime) -> bool:
         with self._db.lock:
             row = self._db.connection_row(connection_id)
-            if row.hs_status is status:
+            if row.hs_status in kept_by_stop(status):
                 return False
             row.hs_status = status
             row.hs_error_code, row.hs_error_message = code, message

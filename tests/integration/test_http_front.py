@@ -49,3 +49,34 @@ def test_a_cancelled_request_leaves_no_traceback_and_the_next_is_served(capsys: 
         server.shutdown()
         server.server_close()
     assert "Traceback" not in capsys.readouterr().err
+
+
+@pytest.fixture
+def front() -> Any:
+    server = make_server("127.0.0.1", 0, [], lambda: True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server.server_address[:2]
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_client_that_writes_its_whole_oversized_body_first_reads_the_413(front: Any) -> None:
+    # Given a client that sends 12 MiB (over the bound) before reading anything (issue 10, defect 11)
+    host, port = front
+    size = 12 * 1024 * 1024
+    with socket.create_connection((str(host), int(port)), timeout=10) as client:
+        client.sendall(f"POST /webhook HTTP/1.1\r\nHost: x\r\nContent-Length: {size}\r\n\r\n".encode())
+        client.sendall(b"x" * size)
+        # Then it reads the 413, not a connection reset
+        answer = b""
+        while chunk := client.recv(4096):
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 413") and b"Request Entity Too Large" in answer
+
+
+@pytest.mark.parametrize("length", ["-1", "-5000", "+10", "ten", "1e3"])
+def test_a_content_length_that_is_not_a_count_is_400_without_reading(front: Any, length: str) -> None:
+    host, port = front
+    with socket.create_connection((str(host), int(port)), timeout=5) as client:
+        client.sendall(f"POST /webhook HTTP/1.1\r\nHost: x\r\nContent-Length: {length}\r\n\r\n{{}}".encode())
+        assert client.recv(64).startswith(b"HTTP/1.1 400")

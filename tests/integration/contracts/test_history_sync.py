@@ -88,17 +88,26 @@ def test_completion_is_true_on_the_transition_only(ports: Ports) -> None:
     assert (state.status, state.completed_at) == (HistorySyncStatus.COMPLETED, at(10))
 
 
-def test_completion_time_is_set_once_even_after_leaving_completed(ports: Ports) -> None:
-    # Given a sync that completed, then failed
+def test_a_completed_sync_is_not_undone_by_a_later_error(ports: Ports) -> None:
+    # Given a sync that completed (issue 10, defect 11: a late chunk's dead letter moved it to failed)
     connection = connect(ports, status=HistorySyncStatus.SYNCING)
     ports.sync.complete(connection.id, at(10))
-    ports.sync.stop(connection.id, HistorySyncStatus.FAILED, "chunk_failed", "kept failing", at(15))
-    # When it completes again
-    completed = ports.sync.complete(connection.id, at(20))
-    # Then it is completed again, with its first completion time
+    # When a late chunk keeps failing
+    stopped = ports.sync.stop(connection.id, HistorySyncStatus.FAILED, "chunk_failed", "kept failing", at(15))
+    # Then it is still completed, with its completion time and no error
     state = history(ports, connection.id)
-    assert completed is True
-    assert (state.status, state.completed_at) == (HistorySyncStatus.COMPLETED, at(10))
+    assert stopped is False
+    assert (state.status, state.completed_at, state.error_code) == (HistorySyncStatus.COMPLETED, at(10), None)
+
+
+def test_a_decline_is_not_turned_into_a_failure(ports: Ports) -> None:
+    connection = connect(ports, status=HistorySyncStatus.SYNCING)
+    ports.sync.stop(connection.id, HistorySyncStatus.DECLINED, "2593109", "turned off", at(5))
+    assert not ports.sync.stop(connection.id, HistorySyncStatus.FAILED, "chunk_failed", "kept failing", at(15))
+    assert (history(ports, connection.id).status, history(ports, connection.id).error_code) == (
+        HistorySyncStatus.DECLINED,
+        "2593109",
+    )
 
 
 def test_stop_records_the_error_when_the_status_changes(ports: Ports) -> None:

@@ -152,8 +152,8 @@ def test_an_alert_moves_only_from_the_expected_one(ports: Ports) -> None:
 
 
 def test_a_sync_failed_on_a_chunk_resumes_where_it_was(ports: Ports) -> None:
-    # Given one sync that had completed and one still syncing, both then failed on a chunk,
-    # and one declined by the business
+    # Given one sync that had completed and one still syncing, both then with a chunk that kept
+    # failing (the completed one stays completed), and one declined by the business
     completed, syncing, declined = connect(ports), connect(ports), connect(ports)
     for connection in (completed, syncing):
         ports.sync.chunk_arrived(connection.id, 1, 1, 40, at(0))
@@ -163,8 +163,8 @@ def test_a_sync_failed_on_a_chunk_resumes_where_it_was(ports: Ports) -> None:
     ports.sync.stop(declined.id, HistorySyncStatus.DECLINED, "2593109", "declined", at(2))
     # When each is resumed
     results = [ports.sync.resume(c.id) for c in (completed, syncing, declined)]
-    # Then the chunk failures go back (error cleared), the decline stays
-    assert results == [True, True, False]
+    # Then the chunk failure goes back (error cleared); the completed one and the decline stay
+    assert results == [False, True, False]
     states = [stored(ports, c.id).history for c in (completed, syncing, declined)]
     assert [s.status for s in states] == [
         HistorySyncStatus.COMPLETED,

@@ -35,6 +35,15 @@ PRE_SYNC_STATUSES = frozenset({HistorySyncStatus.PENDING_CONSENT, HistorySyncSta
 """States a first history chunk moves to ``syncing`` (§8.5)."""
 
 
+def kept_by_stop(target: HistorySyncStatus) -> frozenset[HistorySyncStatus]:
+    """States a sync stays in when it is stopped as ``target``: a ``completed`` sync is not undone
+    by a late chunk's error (that chunk shows ``failed`` and the report a gap), a business's
+    decline is not turned into a failure; a decline (2593109) always shows (§8.5)."""
+    if target is HistorySyncStatus.FAILED:
+        return frozenset({HistorySyncStatus.FAILED, HistorySyncStatus.COMPLETED, HistorySyncStatus.DECLINED})
+    return frozenset({target})
+
+
 class HistorySyncState(BaseModel):
     """The history-sync state of one connection (kept on the connection item)."""
 

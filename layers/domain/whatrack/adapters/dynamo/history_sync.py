@@ -17,7 +17,7 @@ from whatrack.adapters.dynamo.tables import (
     marker_key,
 )
 from whatrack.adapters.dynamo.writes import CountedInsert, storage, update_if, write_counted
-from whatrack.domain.connections import PRE_SYNC_STATUSES, HistorySyncStatus
+from whatrack.domain.connections import PRE_SYNC_STATUSES, HistorySyncStatus, kept_by_stop
 from whatrack.domain.history import CHUNK_FAILED_CODE, ChunkStatus
 from whatrack.domain.onboarding import SyncOutcome, SyncType
 
@@ -80,7 +80,8 @@ class DynamoHistorySync:
         )
 
     def stop(self, connection_id: str, status: HistorySyncStatus, code: str, message: str, at: datetime) -> bool:
-        """``declined`` (2593109) or ``failed`` with its error; True on the transition."""
+        """``declined`` (2593109) or ``failed`` with its error, unless the sync is in a state the stop
+        keeps (:func:`kept_by_stop`); True on the transition."""
         return update_if(
             ConnectionItem(*connection_key(connection_id)),
             [
@@ -89,7 +90,8 @@ class DynamoHistorySync:
                 ConnectionItem.hs_error_message.set(message),
                 ConnectionItem.hs_last_payload_at.set(at),
             ],
-            ConnectionItem.hs_status != status.value,
+            ConnectionItem.hs_status.does_not_exist()
+            | ~ConnectionItem.hs_status.is_in(*(s.value for s in kept_by_stop(status))),
             "sync stop",
         )
 
