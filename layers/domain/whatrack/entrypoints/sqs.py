@@ -59,6 +59,9 @@ def consumer_handler(handles: frozenset[WebhookField]) -> Callable[[dict[str, An
     @tracer.capture_lambda_handler(capture_response=False)
     @metrics.log_metrics
     def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        event = _without_unreadable_dead_letters(event, logger, metrics)
+        if not event.get("Records"):
+            return {"batchItemFailures": []}
         response = dict(
             process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
         )
@@ -68,3 +71,29 @@ def consumer_handler(handles: frozenset[WebhookField]) -> Callable[[dict[str, An
         return response
 
     return lambda_handler
+
+
+def _without_unreadable_dead_letters(event: dict[str, Any], logger: Any, metrics: Metrics) -> dict[str, Any]:
+    """Drop, with an error log and a ``ChangesFailed`` count (alarmed), a dead letter whose body is
+    not a change message. Our queues only carry messages we wrote, so this is a bug, not Meta's
+    data: that data is in the archive, and its log entry (still ``routed``) is re-driven from there
+    by the reconciler. Kept in the queue instead, it would be retried invisibly until it expired."""
+    records = event.get("Records")
+    if not isinstance(records, list):
+        return event
+    kept: list[Any] = []
+    for record in records:
+        if isinstance(record, dict) and bootstrap.consumer_settings().is_dead_letter_queue(
+            record.get("eventSourceARN")
+        ):
+            try:
+                ChangeMessage.decode(record.get("body") or "")
+            except (ValueError, RecursionError) as exc:
+                logger.error(
+                    "unreadable dead letter dropped",
+                    extra={"message_id": record.get("messageId"), "error": str(exc)[:300]},
+                )
+                metrics.add_metric(name="ChangesFailed", unit=MetricUnit.Count, value=1)
+                continue
+        kept.append(record)
+    return {**event, "Records": kept}
