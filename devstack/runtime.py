@@ -7,12 +7,16 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
 from devstack.template import function_timeout, resources_of_type
 
 Handler = Callable[[dict[str, Any], Any], Any]
+
+invoking: ContextVar[str | None] = ContextVar("invoking", default=None)
+"""The function being invoked in this thread, if any (what :mod:`devstack.faults` may fail)."""
 
 
 @dataclass
@@ -55,7 +59,11 @@ class LocalFunction:
     def invoke(self, event: dict[str, Any]) -> Any:
         with self._lock:
             context = LambdaContext(self.logical_id, self.memory, self.timeout)
-            return self.handler()(event, context)
+            token = invoking.set(self.logical_id)
+            try:
+                return self.handler()(event, context)
+            finally:
+                invoking.reset(token)
 
 
 def load_functions(template: dict[str, Any]) -> dict[str, LocalFunction]:

@@ -1,0 +1,99 @@
+"""Seeded fault injection for the local stack: AWS calls made by the functions fail at a set rate.
+
+The local stack runs every function in this process, so one patch of botocore's
+``BaseClient._make_api_call`` reaches every AWS call a handler makes (boto3 and PynamoDB alike)
+and none that the emulation makes for itself (queue polling, the test's own reads): only calls
+made while a function is being invoked (:data:`devstack.runtime.invoking`) are eligible.
+
+A fault is what AWS answers once its SDK retries are spent: DynamoDB throttling, a transaction
+cancelled by a conflict, a 5xx of DynamoDB, S3 or SQS; or the handler dying in the middle of its
+work (an exception that is none of these). Ingest then answers 5xx (Meta retries), a consumer's
+record is retried by SQS and, if it keeps failing, dead-lettered.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from botocore.client import BaseClient
+from botocore.exceptions import ClientError
+
+from devstack.runtime import invoking
+
+FAULTS: dict[str, tuple[tuple[str, int, str], ...]] = {
+    # service -> (error code, HTTP status, message) choices
+    "dynamodb": (
+        ("ProvisionedThroughputExceededException", 400, "injected: throughput exceeded"),
+        ("ThrottlingException", 400, "injected: rate exceeded"),
+        ("InternalServerError", 500, "injected: internal server error"),
+    ),
+    "s3": (("InternalError", 500, "injected: internal error"), ("SlowDown", 503, "injected: slow down")),
+    "sqs": (("ServiceUnavailable", 503, "injected: service unavailable"), ("ThrottlingException", 400, "injected")),
+}
+CONFLICT = ("TransactionCanceledException", 400, "injected: Transaction cancelled [TransactionConflict]")
+
+
+class InjectedCrash(RuntimeError):
+    """A handler that dies in the middle of its work (out of memory, a timeout, a bug)."""
+
+
+class FaultInjector:
+    """Fail a seeded share of the functions' AWS calls; :attr:`injected` counts what was injected."""
+
+    def __init__(self, rate: float, seed: int, *, crash_share: float = 0.1) -> None:
+        if not 0 <= rate < 1:
+            raise ValueError("rate must be in [0, 1)")
+        self.rate = rate
+        self.crash_share = crash_share
+        self.injected: Counter[str] = Counter()
+        self.calls: Counter[str] = Counter()
+        self._random = random.Random(seed)  # noqa: S311 - a reproducible draw, not a secret
+        self._lock = threading.Lock()
+
+    def _draw(self, service: str, operation: str) -> Exception | None:
+        with self._lock:
+            self.calls[service] += 1
+            if service not in FAULTS or self._random.random() >= self.rate:
+                return None
+            if self._random.random() < self.crash_share:
+                self.injected[f"{service}:{operation}:crash"] += 1
+                return InjectedCrash(f"injected crash during {service}:{operation}")
+            if operation == "TransactWriteItems" and self._random.random() < 0.5:
+                code, status, message = CONFLICT
+            else:
+                code, status, message = self._random.choice(FAULTS[service])
+            self.injected[f"{service}:{operation}:{code}"] += 1
+        error: dict[str, Any] = {
+            "Error": {"Code": code, "Message": message},
+            "ResponseMetadata": {"HTTPStatusCode": status},
+        }
+        if code == CONFLICT[0]:
+            error["CancellationReasons"] = [{"Code": "TransactionConflict", "Message": "injected"}]
+        return ClientError(error, operation)  # type: ignore[arg-type]
+
+    @property
+    def total(self) -> int:
+        return sum(self.injected.values())
+
+    @contextmanager
+    def active(self) -> Iterator[FaultInjector]:
+        original = getattr(BaseClient, "_make_api_call")  # noqa: B009 - a private method, patched on purpose
+        injector = self
+
+        def faulty(client: BaseClient, operation: str, params: dict[str, Any]) -> Any:
+            if invoking.get() is not None:
+                fault = injector._draw(client.meta.service_model.service_name, operation)
+                if fault is not None:
+                    raise fault
+            return original(client, operation, params)
+
+        setattr(BaseClient, "_make_api_call", faulty)  # noqa: B010
+        try:
+            yield self
+        finally:
+            setattr(BaseClient, "_make_api_call", original)  # noqa: B010
