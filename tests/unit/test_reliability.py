@@ -192,3 +192,34 @@ def test_a_late_dead_letter_does_not_undo_an_outcome() -> None:
     world.consumer().consume(message)
     world.consumer().consume_dead_letter(message)
     assert [r.status for r in world.logs(connection.id) if r.kind == "webhook"] == ["processed"]
+
+
+# ---------------------------------------------------------------- one bad item never sinks its change
+
+
+def test_a_history_chunk_keeps_its_valid_messages_and_notes_the_invalid_ones() -> None:
+    # Given a chunk where two messages of four are invalid and one has a body of the wrong type
+    world = InMemoryWorld()
+    connection = world.connect()
+    ms = b.text("wamid.ms", CUSTOMER, T0 * 1000)
+    garbage = {**b.text("wamid.nan", CUSTOMER, T0), "timestamp": "abc"}
+    odd_body = {**b.text("wamid.odd", CUSTOMER, T0 + 2), "text": {"body": {"x": 1}}}
+    world.post(b.chunk(0, 1, 50, b.thread(CUSTOMER, b.text("wamid.ok", CUSTOMER, T0 + 1), ms, garbage, odd_body)))
+    world.pump()
+    # Then the valid ones are imported (a body that is not text is no body), the others noted
+    stored = world.all_messages()
+    assert set(stored) == {"wamid.ok", "wamid.odd"} and stored["wamid.odd"].body is None
+    [entry] = [r for r in world.logs(connection.id) if r.kind == "webhook"]
+    assert entry.status == "processed"
+    assert str(entry.error).startswith("2 invalid item(s) skipped, the rest processed: messages[1] (wamid.ms)")
+    assert "messages[2] (wamid.nan): timestamp" in str(entry.error)
+
+
+def test_a_change_whose_every_item_is_invalid_is_rejected_with_the_reasons() -> None:
+    world = InMemoryWorld()
+    connection = world.connect()
+    world.post(b.status("wamid.x", "delivered", T0 * 1000))
+    world.pump()
+    [entry] = [r for r in world.logs(connection.id) if r.kind == "webhook"]
+    assert entry.status == "rejected"
+    assert "every item was invalid: statuses[0] (wamid.x): timestamp" in str(entry.error)

@@ -16,6 +16,7 @@ from whatrack.domain.log import LogStatus
 from whatrack.ports import ArchiveStore, MetricsRecorder, NoMetrics, WebhookLog
 from whatrack.services.processors.base import ChangeProcessor, DeadLetterHook
 from whatrack.webhooks.envelope import locate_value, parse_document, valid_text
+from whatrack.webhooks.payloads import collecting_skipped
 
 logger = Logger(child=True)
 
@@ -90,14 +91,24 @@ class ChangeConsumer:
             },
         )
         try:
-            processor(message, value)
+            with collecting_skipped() as skipped:
+                processor(message, value)
         except Exception as exc:
             if not never_heals(exc):
                 self._note_attempt(message, exc)
                 raise
             self._reject(message, _reason(exc))
             return
-        self._log.set_status(message.log_id, LogStatus.PROCESSED, self._clock())
+        note = skipped.note()
+        if skipped.everything:  # nothing of it was valid: a rejection, with the reasons
+            self._reject(message, f"invalid change: {note}")
+            return
+        if note is not None:
+            logger.warning(
+                "change processed without its invalid items", extra={"log_id": message.log_id, "error": note}
+            )
+            self._metrics.count("ItemsSkipped", len(skipped))
+        self._log.set_status(message.log_id, LogStatus.PROCESSED, self._clock(), error=note)
         self._metrics.count("ChangesProcessed")
 
     def consume_dead_letter(self, message: ChangeMessage) -> None:

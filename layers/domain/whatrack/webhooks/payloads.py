@@ -7,9 +7,21 @@ Unknown keys are kept (``extra="allow"``): message content lives under a key nam
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
+)
 
 from whatrack.domain.identity import ContactIdentity, same_number
 
@@ -20,6 +32,12 @@ def _blank_to_none(value: Any) -> Any:
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
     return value
+
+
+def _text(value: Any) -> str | None:
+    """A text field read from free-form content: a string (not blank) or nothing."""
+    value = _blank_to_none(value)
+    return value if isinstance(value, str) else None
 
 
 OptStr = Annotated[str | None, BeforeValidator(_blank_to_none)]
@@ -43,6 +61,69 @@ def _unix_seconds(value: Any) -> Any:
 
 
 UnixTime = Annotated[int, BeforeValidator(_unix_seconds)]
+
+
+# ---------------------------------------------------------------- one bad item never sinks its change
+class Skipped(list[str]):
+    """What :func:`collecting_skipped` collected: the skipped items' reasons, and how many were kept."""
+
+    kept: int = 0
+
+    @property
+    def everything(self) -> bool:
+        """Every item of the change was invalid: nothing of it can be processed."""
+        return bool(self) and self.kept == 0
+
+    def note(self) -> str | None:
+        """The log entry's note for a change processed without some of its items."""
+        if not self:
+            return None
+        shown = "; ".join(self[:MAX_SKIPPED_SHOWN])
+        more = f"; and {len(self) - MAX_SKIPPED_SHOWN} more" if len(self) > MAX_SKIPPED_SHOWN else ""
+        what = "every item was invalid" if self.everything else "the rest processed"
+        return f"{len(self)} invalid item(s) skipped, {what}: {shown}{more}"
+
+
+_skipped: ContextVar[Skipped | None] = ContextVar("skipped_items", default=None)
+MAX_SKIPPED_SHOWN = 5
+
+
+@contextmanager
+def collecting_skipped() -> Iterator[Skipped]:
+    """Collect, while parsing a change, the items of its lists that were skipped as invalid."""
+    skipped = Skipped()
+    token = _skipped.set(skipped)
+    try:
+        yield skipped
+    finally:
+        _skipped.reset(token)
+
+
+def _valid_items(value: Any, handler: ValidatorFunctionWrapHandler, info: ValidationInfo) -> Any:
+    """A list whose invalid items are skipped (and noted) instead of failing the whole change: one
+    message with a bad timestamp must not cost the other 2,999 of its history chunk."""
+    if not isinstance(value, list):
+        return handler(value)
+    kept: list[Any] = []
+    collected = _skipped.get()
+    for index, item in enumerate(value):
+        try:
+            kept += handler([item])
+        except ValidationError as exc:
+            label = item.get("id") if isinstance(item, dict) and isinstance(item.get("id"), str) else None
+            where = f"{info.field_name}[{index}]" + (f" ({label[:64]})" if label else "")
+            reasons = ", ".join(f"{'.'.join(str(p) for p in e['loc'][1:])}: {e['msg']}" for e in exc.errors()[:2])
+            if collected is None:
+                raise  # parsed outside a consumer: nothing would record the skip, so do not skip
+            collected.append(f"{where}: {reasons}")
+    if collected is not None:
+        collected.kept += len(kept)
+    return kept
+
+
+T = TypeVar("T")
+Items = Annotated[list[T], WrapValidator(_valid_items)]
+"""A list of ``T`` in which an invalid item is skipped and noted (see :func:`collecting_skipped`)."""
 
 MEDIA_TYPES = frozenset({"image", "video", "audio", "document", "sticker"})
 
@@ -88,8 +169,8 @@ class MessageItem(_Tolerant):
     def body(self) -> str | None:
         content = self.content() or {}
         if self.type == "text":
-            return _blank_to_none(content.get("body"))
-        return _blank_to_none(content.get("caption"))
+            return _text(content.get("body"))
+        return _text(content.get("caption"))
 
     @property
     def media(self) -> dict[str, Any] | None:
@@ -100,9 +181,9 @@ class MessageItem(_Tolerant):
             return None
         content = self.content() or {}
         return {
-            "id": _blank_to_none(content.get("id")),
-            "mimeType": _blank_to_none(content.get("mime_type")),
-            "caption": _blank_to_none(content.get("caption")),
+            "id": _text(content.get("id")),
+            "mimeType": _text(content.get("mime_type")),
+            "caption": _text(content.get("caption")),
         }
 
     def raw_content(self) -> str | None:
@@ -120,7 +201,7 @@ class ThreadContext(_Tolerant):
 class Thread(_Tolerant):
     id: OptStr = None
     context: ThreadContext | None = None
-    messages: list[MessageItem] = []
+    messages: Items[MessageItem] = []
 
     def counterpart(self, business_number: str | None) -> ContactIdentity:
         """The customer of this 1:1 thread (thread id/context, else the customer's own messages)."""
@@ -144,7 +225,7 @@ class ChunkMetadata(_Tolerant):
 
 class HistoryItem(_Tolerant):
     metadata: ChunkMetadata | None = None
-    threads: list[Thread] = []
+    threads: Items[Thread] = []
     errors: list[ErrorItem] = []
 
 
@@ -168,8 +249,8 @@ class HistoryValue(_Tolerant):
     metadata: Metadata
     history: list[HistoryItem] = []
     # media follow-ups: shaped like live traffic, no chunk metadata
-    messages: list[MessageItem] = []
-    message_echoes: list[MessageItem] = []
+    messages: Items[MessageItem] = []
+    message_echoes: Items[MessageItem] = []
     contacts: list[ContactBlock] = []
 
 
@@ -190,12 +271,12 @@ class StateSyncItem(_Tolerant):
 
 class StateSyncValue(_Tolerant):
     metadata: Metadata
-    state_sync: list[StateSyncItem] = []
+    state_sync: Items[StateSyncItem] = []
 
 
 class EchoesValue(_Tolerant):
     metadata: Metadata
-    message_echoes: list[MessageItem] = []
+    message_echoes: Items[MessageItem] = []
     contacts: list[ContactBlock] = []
 
 
@@ -211,8 +292,8 @@ class StatusItem(_Tolerant):
 class MessagesValue(_Tolerant):
     metadata: Metadata
     contacts: list[ContactBlock] = []
-    messages: list[MessageItem] = []
-    statuses: list[StatusItem] = []
+    messages: Items[MessageItem] = []
+    statuses: Items[StatusItem] = []
     errors: list[ErrorItem] = []
 
 
