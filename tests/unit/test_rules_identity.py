@@ -10,6 +10,7 @@ from tests.builders.samples import SAMPLES
 from tests.fakes import InMemoryWorld
 from tests.unit.onboarding import CUSTOMER, OTHER, T0, Onboarded
 from whatrack.domain.connections import ConnectionStatus, HistorySyncStatus
+from whatrack.domain.identity import ContactIdentity
 from whatrack.domain.inbox import LeadSource
 from whatrack.domain.log import LogStatus
 
@@ -57,11 +58,6 @@ def test_user_id_only_thread_gets_a_lead_without_phone(ob: Onboarded) -> None:
     assert (lead.user_id, lead.phone_number, lead.source) == ("BR.55", None, LeadSource.HISTORY_SYNC)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 10, defect 6 (one person, two leads): resolve links the user id onto the phone's "
-    "lead but never merges the user-id-only lead into it (two leads stay)",
-)
 def test_rule_8_10_a_phone_lead_and_a_user_id_lead_become_one(ob: Onboarded) -> None:
     # Given a lead known by phone (contacts) and one known by user id only (history)
     ob.deliver(b.contacts(("add", CUSTOMER, "Maria")))
@@ -72,6 +68,34 @@ def test_rule_8_10_a_phone_lead_and_a_user_id_lead_become_one(ob: Onboarded) -> 
     # Then they are one lead, with the history flag
     lead = ob.lead()
     assert (lead.phone_number, lead.user_id, lead.has_history) == ("+" + CUSTOMER, "AR.9", True)
+
+
+@pytest.mark.parametrize("contacts_first", [True, False])
+def test_rule_8_10_the_merged_lead_opens_a_history_lead_ticket_and_keeps_one_conversation(
+    ob: Onboarded, contacts_first: bool
+) -> None:
+    # Given a lead known by phone (contacts) and one known by user id only (history), in either order
+    contact = b.contacts(("add", CUSTOMER, "Maria"))
+    history = b.chunk(2, 1, 90, b.thread(None, b.text("wamid.H", None, T0, from_user_id="AR.9"), user_id="AR.9"))
+    ob.deliver(*((contact, history) if contacts_first else (history, contact)))
+    older = min(ob.leads(), key=lambda lead: (lead.created_at, lead.id))
+    # When a live message shows both ids (twice)
+    ob.deliver(live_with_user_id("wamid.L", CUSTOMER, "AR.9", T0 + 10))
+    ob.deliver(live_with_user_id("wamid.L", CUSTOMER, "AR.9", T0 + 10))
+    # Then the older lead is the one left, with one conversation holding both messages
+    lead = ob.lead()
+    assert (lead.id, lead.source) == (older.id, older.source)
+    [conversation] = ob.world.reader.conversations_of(lead.id)
+    assert conversation.message_count == 2
+    assert {m.conversation_id for m in ob.messages().values()} == {conversation.id}
+    # And its one ticket is a history lead's, without a window
+    ticket = ob.ticket()
+    assert (ticket.lead_id, ticket.conversation_id) == (lead.id, conversation.id)
+    assert (ticket.originated_from.value, ticket.message_window_expires_at) == ("history_lead", None)
+    # And both ids find it
+    for identity in (ContactIdentity.of(wa_id=CUSTOMER), ContactIdentity.of(user_id="AR.9")):
+        found = ob.world.leads.find(ob.connection.organization_id, identity)
+        assert found is not None and found.id == lead.id
 
 
 # ---------------------------------------------------------------- failure handling
