@@ -8,11 +8,13 @@ import pytest
 from tests.builders import payloads as b
 from tests.builders.samples import SAMPLES
 from tests.fakes import InMemoryWorld
-from tests.unit.onboarding import CUSTOMER, OTHER, T0, Onboarded
+from tests.unit.onboarding import CUSTOMER, OTHER, T0, Onboarded, at
 from whatrack.domain.connections import ConnectionStatus, HistorySyncStatus
+from whatrack.domain.errors import TransientError
 from whatrack.domain.identity import ContactIdentity
 from whatrack.domain.inbox import LeadSource
 from whatrack.domain.log import LogStatus
+from whatrack.services.processors.identity import resolve_lead
 
 
 @pytest.fixture
@@ -96,6 +98,47 @@ def test_rule_8_10_the_merged_lead_opens_a_history_lead_ticket_and_keeps_one_con
     for identity in (ContactIdentity.of(wa_id=CUSTOMER), ContactIdentity.of(user_id="AR.9")):
         found = ob.world.leads.find(ob.connection.organization_id, identity)
         assert found is not None and found.id == lead.id
+
+
+@pytest.mark.parametrize("step", ["absorb", "repoint", "reassign"])
+def test_rule_8_10_a_merge_cut_short_is_finished_by_the_next_message_of_either_id(
+    ob: Onboarded, monkeypatch: pytest.MonkeyPatch, step: str
+) -> None:
+    # Given a phone lead with a live ticket and a history lead by user id
+    ob.deliver(b.contacts(("add", CUSTOMER, "Maria")), b.live("wamid.P", CUSTOMER, T0))
+    ob.deliver(b.chunk(2, 1, 90, b.thread(None, b.text("wamid.H", None, T0, from_user_id="AR.9"), user_id="AR.9")))
+    # When the merge a message starts fails at one step (storage fault)
+    port = ob.world.tickets if step == "reassign" else ob.world.leads
+    monkeypatch.setattr(port, step, lambda *a, **k: (_ for _ in ()).throw(TransientError("fault")))
+    ports, org = ob.world.ports, ob.connection.organization_id
+    both = ContactIdentity.of(wa_id=CUSTOMER, user_id="AR.9")
+    with pytest.raises(TransientError):
+        resolve_lead(ports, org, both, LeadSource.LIVE_MESSAGE, at(T0 + 5))
+    monkeypatch.undo()
+    # Then the next message by the user id alone finishes it: one lead, one conversation, the ticket on it
+    resolved = resolve_lead(ports, org, ContactIdentity.of(user_id="AR.9"), LeadSource.LIVE_MESSAGE, at(T0 + 6))
+    lead = ob.lead()
+    assert resolved.lead.id == lead.id and resolved.other is None
+    assert (lead.phone_number, lead.user_id, lead.has_history) == ("+" + CUSTOMER, "AR.9", True)
+    [conversation] = ob.world.reader.conversations_of(lead.id)
+    assert conversation.message_count == 2
+    assert (ob.ticket().lead_id, ob.ticket().conversation_id) == (lead.id, conversation.id)
+    # And a repeat changes nothing
+    again = resolve_lead(ports, org, both, LeadSource.LIVE_MESSAGE, at(T0 + 7))
+    assert (again.lead, again.other) == (ob.lead(), None)
+
+
+def test_rule_8_10_a_late_history_write_on_the_merged_lead_reaches_the_survivor(ob: Onboarded) -> None:
+    # Given a phone lead and a user-id lead resolved by a history import that has not written yet
+    ob.deliver(b.contacts(("add", CUSTOMER, "Maria")))
+    ports, org = ob.world.ports, ob.connection.organization_id
+    late = resolve_lead(ports, org, ContactIdentity.of(user_id="AR.9"), LeadSource.HISTORY_SYNC, at(T0))
+    # When a live message merges them, and then the import flags its history on the lead it resolved
+    ob.deliver(live_with_user_id("wamid.L", CUSTOMER, "AR.9", T0 + 10))
+    ports.leads.update(late.lead.id, has_history=True, message_at=at(T0 + 20))
+    # Then the one lead has the flag and the time
+    lead = ob.lead()
+    assert (lead.has_history, lead.last_message_at) == (True, at(T0 + 20))
 
 
 # ---------------------------------------------------------------- failure handling
