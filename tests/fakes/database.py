@@ -282,6 +282,8 @@ class InMemoryDatabase:
         self.phone_guards: dict[tuple[str, str], str] = {}
         self.user_guards: dict[tuple[str, str], str] = {}
         self.conversations: dict[str, Conversation] = {}
+        self.retired_conversations: dict[str, str] = {}
+        """§8.10: a merged lead's conversation → the survivor's (out of every list, refuses messages)."""
         self.message_counts: Counter[str] = Counter()
         self.messages: dict[tuple[str, str], MessageRow] = {}
         self.open_tickets: dict[str, str] = {}
@@ -306,6 +308,15 @@ class InMemoryDatabase:
         if found is None:
             return None
         return replace(found, message_count=self.message_counts[conversation_id])
+
+    def survivor(self, lead_id: str | None) -> LeadRow | None:
+        """The lead a (possibly merged) lead id now is (follows ``merged_into``)."""
+        row = self.leads.get(lead_id) if lead_id else None
+        for _ in range(4):
+            if row is None or row.lead.merged_into is None:
+                return row
+            row = self.leads.get(row.lead.merged_into)
+        return None
 
     def add_marker(self, *parts: str) -> bool:
         """An existence-only item put if absent: True the first time."""

@@ -74,14 +74,17 @@ class InMemoryLeads:
         guards = self._db.phone_guards if kind == "PHONE" else self._db.user_guards
         guards.setdefault((organization_id, value), lead_id)
 
-    def _find(self, organization_id: str, identity: ContactIdentity) -> LeadRow | None:
-        """The phone's guard first, then the user id's: the first that leads to a stored lead."""
-        for key in _guard_keys(organization_id, identity):
-            lead_id = self._guard(key)
-            row = self._db.leads.get(lead_id) if lead_id else None
-            if row is not None:
-                return row
-        return None
+    def _leads(self, organization_id: str, identity: ContactIdentity) -> list[LeadRow]:
+        """As ``DynamoLeadRepository._leads``: the leads the guards reach (phone first), merged leads
+        replaced by their survivor; two survivors (to merge), or a survivor and a merged lead still
+        guarded (a merge to finish), or one lead."""
+        ids = list(dict.fromkeys(i for key in _guard_keys(organization_id, identity) if (i := self._guard(key))))
+        rows = [row for i in ids if (row := self._db.leads.get(i))]
+        survivors = list({s.lead.id: s for row in rows if (s := self._db.survivor(row.lead.id))}.values())
+        if len(survivors) != 1:
+            return survivors[:2]
+        merged = next((row for row in rows if row.lead.merged_into), None)
+        return survivors if merged is None else [survivors[0], merged]
 
     def resolve(
         self,
@@ -94,10 +97,17 @@ class InMemoryLeads:
     ) -> ResolvedLead:
         """The found lead as it was found (the missing half of its identity is linked after), or a new one."""
         with self._db.lock:
-            found = self._find(organization_id, identity)
-            if found is not None:
-                resolved = ResolvedLead(found.lead, created=False, tickets_opened=found.tickets_opened)
-                self._link_identity(organization_id, found, identity)
+            found = self._leads(organization_id, identity)
+            if found:
+                first, other = found[0], (found[1] if len(found) > 1 else None)
+                resolved = ResolvedLead(
+                    first.lead,
+                    created=False,
+                    tickets_opened=first.tickets_opened,
+                    other=None if other is None else other.lead,
+                )
+                if other is None:
+                    self._link_identity(organization_id, first, identity)
                 return resolved
             keys = _guard_keys(organization_id, identity)
             if any(self._guard(key) is not None for key in keys):
@@ -137,8 +147,8 @@ class InMemoryLeads:
 
     def find(self, organization_id: str, identity: ContactIdentity) -> Lead | None:
         with self._db.lock:
-            found = self._find(organization_id, identity)
-            return None if found is None else found.lead
+            found = self._leads(organization_id, identity)
+            return found[0].lead if found else None
 
     def update(
         self,
@@ -150,6 +160,7 @@ class InMemoryLeads:
         overwrite_name: bool = False,
         synced_at: datetime | None = None,
         active: bool | None = None,
+        _redirects: int = 0,
     ) -> None:
         with self._db.lock:
             row = self._db.leads.get(lead_id)
@@ -170,6 +181,68 @@ class InMemoryLeads:
             if message_at is not None and (lead.last_message_at is None or lead.last_message_at < message_at):
                 changes["last_message_at"] = utc(message_at)
             row.lead = replace(lead, **changes)
+            if lead.merged_into is not None and _redirects < 4:
+                # written on a lead merged meanwhile (§8.10): the lead it became takes it too
+                self.update(
+                    lead.merged_into,
+                    has_history=has_history,
+                    message_at=message_at,
+                    push_name=push_name,
+                    overwrite_name=overwrite_name,
+                    synced_at=synced_at,
+                    active=active,
+                    _redirects=_redirects + 1,
+                )
+
+    # ------------------------------------------------------------------ §8.10 merges
+    def retire(self, lead_id: str, into: str) -> ResolvedLead | None:
+        with self._db.lock:
+            row = self._db.leads.get(lead_id)
+            if row is None or row.lead.merged_into not in (None, into):
+                return None
+            row.lead = replace(row.lead, merged_into=into)
+            return ResolvedLead(row.lead, created=False, tickets_opened=row.tickets_opened)
+
+    def absorb(self, lead_id: str, merged: ResolvedLead) -> ResolvedLead:
+        old = merged.lead
+        with self._db.lock:
+            row = self._db.leads.get(lead_id)
+            if row is None:
+                raise TransientError(f"lead {lead_id} vanished while merging")
+            lead = row.lead
+            changes: dict[str, Any] = {
+                name: getattr(old, name)
+                for name in ("phone_number", "wa_id", "user_id", "push_name")
+                if getattr(lead, name) is None and getattr(old, name)
+            }
+            if old.is_history_lead:
+                changes["has_history"] = True
+            if old.last_message_at is not None and (
+                lead.last_message_at is None or lead.last_message_at < old.last_message_at
+            ):
+                changes["last_message_at"] = old.last_message_at
+            if old.last_synced_at is not None and (
+                lead.last_synced_at is None or lead.last_synced_at < old.last_synced_at
+            ):
+                changes |= {
+                    "last_synced_at": old.last_synced_at,
+                    "is_active": old.is_active,
+                    "deleted_at": old.deleted_at,
+                }
+            row.lead = replace(lead, **changes)
+            if merged.tickets_opened and not row.tickets_opened:
+                row.tickets_opened = merged.tickets_opened
+            return ResolvedLead(row.lead, created=False, tickets_opened=row.tickets_opened)
+
+    def repoint(
+        self, organization_id: str, identities: Sequence[ContactIdentity], from_lead: str, to_lead: str
+    ) -> None:
+        with self._db.lock:
+            for key in dict.fromkeys(k for identity in identities for k in _guard_keys(organization_id, identity)):
+                kind, organization, value = key
+                guards = self._db.phone_guards if kind == "PHONE" else self._db.user_guards
+                if guards.get((organization, value)) in (None, from_lead):
+                    guards[(organization, value)] = to_lead
 
 
 class InMemoryConversations:
@@ -188,6 +261,8 @@ class InMemoryConversations:
     ) -> str:
         conversation_id = conversation_id_for(lead_id, connection_id)
         with self._db.lock:
+            if conversation_id in self._db.retired_conversations:
+                return conversation_id  # merged (§8.10): the upsert's condition says no
             existing = self._db.conversations.get(conversation_id)
             later = (
                 last_message_at is not None
@@ -208,6 +283,14 @@ class InMemoryConversations:
                 else (existing.last_message_at if existing else None),
             )
         return conversation_id
+
+    def retire(self, conversation_id: str, into: str) -> Conversation | None:
+        with self._db.lock:
+            if conversation_id not in self._db.conversations:
+                return None
+            if self._db.retired_conversations.setdefault(conversation_id, into) != into:
+                return None
+            return self._db.conversation(conversation_id)
 
 
 def _increments(message: NewMessage, *, history: bool) -> list[tuple[str, str, int]]:
@@ -240,6 +323,8 @@ class InMemoryMessages:
         key = (connection_id, message.wamid)
         if key in self._db.messages:
             return False
+        if conversation_id in self._db.retired_conversations:
+            raise TransientError("a counted item refused the write (merged meanwhile): retry")
         self._db.messages[key] = MessageRow(
             connection_id=connection_id,
             wamid=message.wamid,
@@ -293,6 +378,19 @@ class InMemoryMessages:
     ) -> bool:
         with self._db.lock:
             return self._insert(organization_id, connection_id, conversation_id, message, history=history)
+
+    def move(self, connection_id: str, from_conversation: str, to_conversation: str) -> int:
+        with self._db.lock:
+            rows = [
+                row
+                for row in self._db.messages.values()
+                if row.stored and row.connection_id == connection_id and row.conversation_id == from_conversation
+            ]
+            for row in rows:
+                row.conversation_id = to_conversation
+            self._db.message_counts[from_conversation] -= len(rows)
+            self._db.message_counts[to_conversation] += len(rows)
+            return len(rows)
 
     def fill_media(
         self, connection_id: str, wamid: str, media_type: str, media: dict[str, Any], body: str | None
@@ -399,6 +497,9 @@ class InMemoryTickets:
             opened_by = ("TICKETBY", connection_id, wamid)
             if conversation_id in db.open_tickets or opened_by in db.markers:
                 return None
+            lead_row = db.leads.get(lead.lead.id)
+            if lead_row is not None and lead_row.lead.merged_into is not None:
+                raise TransientError(f"lead {lead.lead.id} was merged into another: resolve it again")
             ticket = Ticket(
                 id=new_id(),
                 organization_id=lead.lead.organization_id,
@@ -452,6 +553,22 @@ class InMemoryTickets:
                 return
             row.ticket = replace(row.ticket, status=TicketStatus.CLOSED)
             del self._db.open_tickets[conversation_id]
+
+    def reassign(
+        self, connection_id: str, from_conversation: str, to_conversation: str, from_lead: str, to_lead: str
+    ) -> None:
+        with self._db.lock:
+            db = self._db
+            open_id = db.open_tickets.pop(from_conversation, None)
+            if open_id is not None:
+                if to_conversation not in db.open_tickets:
+                    db.open_tickets[to_conversation] = open_id
+                else:
+                    row = db.tickets[open_id]
+                    row.ticket = replace(row.ticket, status=TicketStatus.CLOSED)
+            for row in db.tickets.values():
+                if row.ticket.connection_id == connection_id and row.ticket.lead_id == from_lead:
+                    row.ticket = replace(row.ticket, lead_id=to_lead, conversation_id=to_conversation)
 
 
 class InMemoryAuditLog:

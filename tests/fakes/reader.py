@@ -107,8 +107,9 @@ class InMemoryReader:
 
     # leads
     def lead(self, lead_id: str) -> Lead | None:
+        """A merged lead's id reaches the lead it became (§8.10)."""
         with self._db.lock:
-            row = self._db.leads.get(lead_id)
+            row = self._db.survivor(lead_id)
             return None if row is None else row.lead
 
     def leads(
@@ -131,7 +132,7 @@ class InMemoryReader:
             rows = [
                 (row.sort_key, row.lead)
                 for row in self._db.leads.values()
-                if row.lead.organization_id == organization_id
+                if row.lead.organization_id == organization_id and row.lead.merged_into is None
             ]
             return paged(
                 rows,
@@ -166,23 +167,31 @@ class InMemoryReader:
         lead id listed; filtered by organization and source after paging (as ``DynamoReader``)."""
         partition = f"CONN#{connection_id}#CONVS"
         below = decode_cursor(cursor, "gsi2pk", partition)
-        members = {c.lead_id for c in self._db.conversations.values() if c.connection_id == connection_id}
+        members = {
+            c.lead_id
+            for c in self._db.conversations.values()
+            if c.connection_id == connection_id and c.id not in self._db.retired_conversations
+        }
         members |= {m[2] for m in self._db.markers if len(m) == 3 and m[0] == "CONTACT" and m[1] == connection_id}
         ordered = sorted((i for i in members if below is None or i < below), reverse=True)
         page, more = ordered[:limit], len(ordered) > limit
-        found = []
+        found: dict[str, Lead] = {}
         for lead_id in page:
-            row = self._db.leads.get(lead_id)
+            row = self._db.survivor(lead_id)  # a merged lead's contact marker lists the lead it became
             if row is None or row.lead.organization_id != organization_id:
                 continue
             if source is None or row.lead.source is source:
-                found.append(row.lead)
-        return Page(found, encode_cursor("gsi2pk", partition, page[-1]) if more else None)
+                found.setdefault(row.lead.id, row.lead)
+        return Page(list(found.values()), encode_cursor("gsi2pk", partition, page[-1]) if more else None)
 
     def conversations_of(self, lead_id: str) -> list[Conversation]:
         """By connection id."""
         with self._db.lock:
-            ids = sorted((c.connection_id, c.id) for c in self._db.conversations.values() if c.lead_id == lead_id)
+            ids = sorted(
+                (c.connection_id, c.id)
+                for c in self._db.conversations.values()
+                if c.lead_id == lead_id and c.id not in self._db.retired_conversations
+            )
             return [found for _, conversation_id in ids if (found := self._db.conversation(conversation_id))]
 
     # conversations and messages

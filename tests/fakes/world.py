@@ -271,7 +271,7 @@ class InMemoryWorld:
     # ------------------------------------------------------------------ inspection (whole database)
     def all_leads(self) -> list[Lead]:
         with self.db.lock:
-            return [row.lead for row in self.db.leads.values()]
+            return [row.lead for row in self.db.leads.values() if row.lead.merged_into is None]
 
     def all_messages(self) -> dict[str, Message]:
         """Every stored message of every conversation, by wamid."""

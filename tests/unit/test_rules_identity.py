@@ -8,10 +8,13 @@ import pytest
 from tests.builders import payloads as b
 from tests.builders.samples import SAMPLES
 from tests.fakes import InMemoryWorld
-from tests.unit.onboarding import CUSTOMER, OTHER, T0, Onboarded
+from tests.unit.onboarding import CUSTOMER, OTHER, T0, Onboarded, at
 from whatrack.domain.connections import ConnectionStatus, HistorySyncStatus
+from whatrack.domain.errors import TransientError
+from whatrack.domain.identity import ContactIdentity
 from whatrack.domain.inbox import LeadSource
 from whatrack.domain.log import LogStatus
+from whatrack.services.processors.identity import resolve_lead
 
 
 @pytest.fixture
@@ -57,11 +60,6 @@ def test_user_id_only_thread_gets_a_lead_without_phone(ob: Onboarded) -> None:
     assert (lead.user_id, lead.phone_number, lead.source) == ("BR.55", None, LeadSource.HISTORY_SYNC)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 10, defect 6 (one person, two leads): resolve links the user id onto the phone's "
-    "lead but never merges the user-id-only lead into it (two leads stay)",
-)
 def test_rule_8_10_a_phone_lead_and_a_user_id_lead_become_one(ob: Onboarded) -> None:
     # Given a lead known by phone (contacts) and one known by user id only (history)
     ob.deliver(b.contacts(("add", CUSTOMER, "Maria")))
@@ -72,6 +70,75 @@ def test_rule_8_10_a_phone_lead_and_a_user_id_lead_become_one(ob: Onboarded) -> 
     # Then they are one lead, with the history flag
     lead = ob.lead()
     assert (lead.phone_number, lead.user_id, lead.has_history) == ("+" + CUSTOMER, "AR.9", True)
+
+
+@pytest.mark.parametrize("contacts_first", [True, False])
+def test_rule_8_10_the_merged_lead_opens_a_history_lead_ticket_and_keeps_one_conversation(
+    ob: Onboarded, contacts_first: bool
+) -> None:
+    # Given a lead known by phone (contacts) and one known by user id only (history), in either order
+    contact = b.contacts(("add", CUSTOMER, "Maria"))
+    history = b.chunk(2, 1, 90, b.thread(None, b.text("wamid.H", None, T0, from_user_id="AR.9"), user_id="AR.9"))
+    ob.deliver(*((contact, history) if contacts_first else (history, contact)))
+    older = min(ob.leads(), key=lambda lead: (lead.created_at, lead.id))
+    # When a live message shows both ids (twice)
+    ob.deliver(live_with_user_id("wamid.L", CUSTOMER, "AR.9", T0 + 10))
+    ob.deliver(live_with_user_id("wamid.L", CUSTOMER, "AR.9", T0 + 10))
+    # Then the older lead is the one left, with one conversation holding both messages
+    lead = ob.lead()
+    assert (lead.id, lead.source) == (older.id, older.source)
+    [conversation] = ob.world.reader.conversations_of(lead.id)
+    assert conversation.message_count == 2
+    assert {m.conversation_id for m in ob.messages().values()} == {conversation.id}
+    # And its one ticket is a history lead's, without a window
+    ticket = ob.ticket()
+    assert (ticket.lead_id, ticket.conversation_id) == (lead.id, conversation.id)
+    assert (ticket.originated_from.value, ticket.message_window_expires_at) == ("history_lead", None)
+    # And both ids find it
+    for identity in (ContactIdentity.of(wa_id=CUSTOMER), ContactIdentity.of(user_id="AR.9")):
+        found = ob.world.leads.find(ob.connection.organization_id, identity)
+        assert found is not None and found.id == lead.id
+
+
+@pytest.mark.parametrize("step", ["absorb", "repoint", "reassign"])
+def test_rule_8_10_a_merge_cut_short_is_finished_by_the_next_message_of_either_id(
+    ob: Onboarded, monkeypatch: pytest.MonkeyPatch, step: str
+) -> None:
+    # Given a phone lead with a live ticket and a history lead by user id
+    ob.deliver(b.contacts(("add", CUSTOMER, "Maria")), b.live("wamid.P", CUSTOMER, T0))
+    ob.deliver(b.chunk(2, 1, 90, b.thread(None, b.text("wamid.H", None, T0, from_user_id="AR.9"), user_id="AR.9")))
+    # When the merge a message starts fails at one step (storage fault)
+    port = ob.world.tickets if step == "reassign" else ob.world.leads
+    monkeypatch.setattr(port, step, lambda *a, **k: (_ for _ in ()).throw(TransientError("fault")))
+    ports, org = ob.world.ports, ob.connection.organization_id
+    both = ContactIdentity.of(wa_id=CUSTOMER, user_id="AR.9")
+    with pytest.raises(TransientError):
+        resolve_lead(ports, org, both, LeadSource.LIVE_MESSAGE, at(T0 + 5))
+    monkeypatch.undo()
+    # Then the next message by the user id alone finishes it: one lead, one conversation, the ticket on it
+    resolved = resolve_lead(ports, org, ContactIdentity.of(user_id="AR.9"), LeadSource.LIVE_MESSAGE, at(T0 + 6))
+    lead = ob.lead()
+    assert resolved.lead.id == lead.id and resolved.other is None
+    assert (lead.phone_number, lead.user_id, lead.has_history) == ("+" + CUSTOMER, "AR.9", True)
+    [conversation] = ob.world.reader.conversations_of(lead.id)
+    assert conversation.message_count == 2
+    assert (ob.ticket().lead_id, ob.ticket().conversation_id) == (lead.id, conversation.id)
+    # And a repeat changes nothing
+    again = resolve_lead(ports, org, both, LeadSource.LIVE_MESSAGE, at(T0 + 7))
+    assert (again.lead, again.other) == (ob.lead(), None)
+
+
+def test_rule_8_10_a_late_history_write_on_the_merged_lead_reaches_the_survivor(ob: Onboarded) -> None:
+    # Given a phone lead and a user-id lead resolved by a history import that has not written yet
+    ob.deliver(b.contacts(("add", CUSTOMER, "Maria")))
+    ports, org = ob.world.ports, ob.connection.organization_id
+    late = resolve_lead(ports, org, ContactIdentity.of(user_id="AR.9"), LeadSource.HISTORY_SYNC, at(T0))
+    # When a live message merges them, and then the import flags its history on the lead it resolved
+    ob.deliver(live_with_user_id("wamid.L", CUSTOMER, "AR.9", T0 + 10))
+    ports.leads.update(late.lead.id, has_history=True, message_at=at(T0 + 20))
+    # Then the one lead has the flag and the time
+    lead = ob.lead()
+    assert (lead.has_history, lead.last_message_at) == (True, at(T0 + 20))
 
 
 # ---------------------------------------------------------------- failure handling

@@ -222,14 +222,34 @@ class LeadRepository(Protocol):
         synced_at: datetime | None = None,
         active: bool | None = None,
     ) -> None:
-        """Set what is given; ``message_at`` only moves ``lastMessageAt`` forward."""
+        """Set what is given; ``message_at`` only moves ``lastMessageAt`` forward. On a lead merged
+        meanwhile (§8.10) the lead it became is updated too."""
+
+    def retire(self, lead_id: str, into: str) -> ResolvedLead | None:
+        """§8.10: mark the lead merged into ``into`` (out of the lists; lookups of its id redirect);
+        its state from then on, or ``None`` when it does not exist or was merged into another lead."""
+
+    def absorb(self, lead_id: str, merged: ResolvedLead) -> ResolvedLead:
+        """§8.10: the ids, history flag, last message, name, tickets and latest contact-sync state of
+        ``merged`` join this lead (idempotent); the lead as it now is."""
+
+    def repoint(
+        self, organization_id: str, identities: Sequence[ContactIdentity], from_lead: str, to_lead: str
+    ) -> None:
+        """§8.10: the identity guards of ``identities`` pointing at ``from_lead`` (or missing) now point
+        at ``to_lead``."""
 
 
 class ConversationRepository(Protocol):
     def ensure(
         self, organization_id: str, lead_id: str, connection_id: str, now: datetime, last_message_at: datetime | None
     ) -> str:
-        """Upsert the (lead, connection) conversation, ``lastMessageAt`` only forward; its id."""
+        """Upsert the (lead, connection) conversation, ``lastMessageAt`` only forward; its id (a
+        retired conversation is left as it is)."""
+
+    def retire(self, conversation_id: str, into: str) -> Conversation | None:
+        """§8.10: the conversation of a merged lead leaves every list and refuses new messages (a
+        counted insert into it raises :class:`TransientError`); its state, ``None`` when there is none."""
 
 
 class MessageRepository(Protocol):
@@ -253,6 +273,10 @@ class MessageRepository(Protocol):
         self, connection_id: str, wamid: str, media_type: str, media: dict[str, Any], body: str | None
     ) -> bool:
         """§8.8: fill a placeholder's media, once."""
+
+    def move(self, connection_id: str, from_conversation: str, to_conversation: str) -> int:
+        """§8.10: every message of a retired conversation moves, with its count, to ``to_conversation``
+        (each once, whoever moves it); the number this call moved."""
 
     def restore_revoked(self, connection_id: str, message: NewMessage) -> bool:
         """The original of an earlier revoke arrived: keep it deleted, with its content."""
@@ -282,7 +306,8 @@ class TicketRepository(Protocol):
         message_at: datetime,
         correlation_id: str | None = None,
     ) -> str | None:
-        """The conversation's one open ticket; ``None`` when one is open (or this message opened one)."""
+        """The conversation's one open ticket; ``None`` when one is open (or this message opened one);
+        :class:`TransientError` when the lead was merged meanwhile (§8.10)."""
 
     def open_ticket_id(self, conversation_id: str) -> str | None: ...
 
@@ -291,6 +316,12 @@ class TicketRepository(Protocol):
 
     def close(self, ticket_id: str, conversation_id: str) -> None:
         """Close an open ticket and free its conversation for the next one."""
+
+    def reassign(
+        self, connection_id: str, from_conversation: str, to_conversation: str, from_lead: str, to_lead: str
+    ) -> None:
+        """§8.10: the merged lead's tickets on this connection move to the survivor's conversation; its
+        open ticket stays open there unless one is open there already (then it is closed)."""
 
 
 class AuditLog(Protocol):

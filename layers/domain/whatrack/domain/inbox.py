@@ -48,6 +48,8 @@ class Lead:
     deleted_at: datetime | None = None
     correlation_id: str | None = None
     """The delivery that created it (ingest's request id)."""
+    merged_into: str | None = None
+    """§8.10: set on a lead found to be the same person as an older one (a tombstone that redirects to it)."""
 
     @property
     def is_history_lead(self) -> bool:
@@ -60,6 +62,18 @@ class ResolvedLead:
     lead: Lead
     created: bool
     tickets_opened: int = 0
+    other: Lead | None = None
+    """§8.10: a second lead this identity also reaches (the same person, to merge), else ``None``."""
+
+
+def merge_order(a: Lead, b: Lead) -> tuple[Lead, Lead]:
+    """§8.10: ``(survivor, merged)`` of two leads of one person: the one a merge already chose, else the
+    older (creation time, then id: ids are time-ordered), so every order of arrival picks the same."""
+    if a.merged_into == b.id:
+        return b, a
+    if b.merged_into == a.id:
+        return a, b
+    return (a, b) if (a.created_at, a.id) <= (b.created_at, b.id) else (b, a)
 
 
 @dataclass(frozen=True)

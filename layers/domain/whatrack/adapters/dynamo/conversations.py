@@ -1,4 +1,8 @@
-"""Conversations (InboxTable): one per (lead, connection), by a deterministic id."""
+"""Conversations (InboxTable): one per (lead, connection), by a deterministic id.
+
+The conversation of a merged lead (§8.10) is retired: ``merged_into`` set, out of every list, and
+no upsert or counted insert is accepted on it any more (its messages move to the survivor's).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ from typing import Any
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 
 from whatrack.adapters.dynamo.tables import Gsi1, Gsi2, InboxTableItem, connection_members, conversation_key
-from whatrack.adapters.dynamo.writes import storage, update_if
+from whatrack.adapters.dynamo.writes import update_if
 from whatrack.domain.inbox import Conversation, conversation_id_for
 
 
@@ -26,6 +30,12 @@ class ConversationItem(InboxTableItem):
     created_at = UTCDateTimeAttribute()
     last_message_at = UTCDateTimeAttribute(null=True)
     message_count = NumberAttribute(default=0)
+    merged_into = UnicodeAttribute(null=True)
+
+
+def not_merged() -> Any:
+    """The condition every write to a live conversation carries (a retired one refuses it)."""
+    return ConversationItem.merged_into.does_not_exist()
 
 
 def to_conversation(item: ConversationItem) -> Conversation:
@@ -64,16 +74,34 @@ class DynamoConversationRepository:
             ConversationItem.message_count.set(ConversationItem.message_count | 0),
         ]
         if last_message_at is None:
-            with storage("conversation upsert"):
-                item.update(actions=actions)
+            update_if(item, actions, not_merged(), "conversation upsert")
             return conversation_id
         actions.append(ConversationItem.last_message_at.set(last_message_at))
         update_if(
             item,
             actions,
-            ConversationItem.pk.does_not_exist()
-            | ConversationItem.last_message_at.does_not_exist()
-            | (ConversationItem.last_message_at < last_message_at),
+            not_merged()
+            & (
+                ConversationItem.pk.does_not_exist()
+                | ConversationItem.last_message_at.does_not_exist()
+                | (ConversationItem.last_message_at < last_message_at)
+            ),
             "conversation upsert",
         )
         return conversation_id
+
+    def retire(self, conversation_id: str, into: str) -> Conversation | None:
+        """§8.10: out of its lead's and its connection's lists, refusing new messages; its state, or
+        ``None`` when there is no such conversation."""
+        item = ConversationItem(*conversation_key(conversation_id))
+        actions = [
+            ConversationItem.merged_into.set(into),
+            ConversationItem.gsi1pk.remove(),
+            ConversationItem.gsi1sk.remove(),
+            ConversationItem.gsi2pk.remove(),
+            ConversationItem.gsi2sk.remove(),
+        ]
+        condition = ConversationItem.id.exists() & (
+            ConversationItem.merged_into.does_not_exist() | (ConversationItem.merged_into == into)
+        )
+        return to_conversation(item) if update_if(item, actions, condition, "conversation merge") else None

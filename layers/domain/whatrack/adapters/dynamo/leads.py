@@ -2,10 +2,14 @@
 
 Uniqueness is enforced by conditional writes, never by reads: the guard items
 ``ORG#<org>#PHONE#<e164>`` / ``ORG#<org>#USER#<bsuid>`` are written in the lead's creation transaction.
+When a phone and a user id known as two leads meet (§8.10), the newer lead is retired into the older
+(``merged_into``, out of the organization's list) and the guards are pointed at the survivor last,
+so a merge cut short is found, and finished, by the next resolve of either id.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -13,7 +17,7 @@ from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttrib
 from pynamodb.transactions import TransactWrite
 
 from whatrack.adapters.dynamo.tables import Gsi1, InboxTableItem, Key, lead_key, phone_guard_key, user_guard_key
-from whatrack.adapters.dynamo.writes import get_or_none, put_if_absent, set_if_later, storage, transact
+from whatrack.adapters.dynamo.writes import get_or_none, put_if_absent, storage, transact, update_if
 from whatrack.domain.clock import iso
 from whatrack.domain.errors import TransientError
 from whatrack.domain.identity import ContactIdentity
@@ -21,6 +25,7 @@ from whatrack.domain.ids import new_id
 from whatrack.domain.inbox import Lead, LeadSource, ResolvedLead
 
 RESOLVE_ATTEMPTS = 4
+MAX_REDIRECTS = 4
 
 
 class LeadItem(InboxTableItem):
@@ -42,6 +47,7 @@ class LeadItem(InboxTableItem):
     deleted_at = UTCDateTimeAttribute(null=True)
     tickets_opened = NumberAttribute(default=0)
     correlation_id = UnicodeAttribute(null=True)
+    merged_into = UnicodeAttribute(null=True)
 
 
 class GuardItem(InboxTableItem):
@@ -67,7 +73,26 @@ def to_lead(item: LeadItem) -> Lead:
         last_synced_at=item.last_synced_at,
         deleted_at=item.deleted_at,
         correlation_id=item.correlation_id,
+        merged_into=item.merged_into,
     )
+
+
+def resolved(item: LeadItem, other: LeadItem | None = None) -> ResolvedLead:
+    return ResolvedLead(
+        to_lead(item),
+        created=False,
+        tickets_opened=int(item.tickets_opened or 0),
+        other=None if other is None else to_lead(other),
+    )
+
+
+def survivor_of(item: LeadItem | None) -> LeadItem | None:
+    """The lead a merged lead now is (follows ``merged_into``; one consistent read per hop)."""
+    for _ in range(MAX_REDIRECTS):
+        if item is None or not item.merged_into:
+            return item
+        item = get_or_none(LeadItem, lead_key(item.merged_into), consistent_read=True)
+    raise TransientError("lead merges kept changing while following them")
 
 
 def guard_keys(organization_id: str, identity: ContactIdentity) -> list[Key]:
@@ -91,10 +116,12 @@ class DynamoLeadRepository:
     ) -> ResolvedLead:
         """The one lead of this person in this organization, created if new (guards make it unique)."""
         for _ in range(RESOLVE_ATTEMPTS):
-            found = self._find(organization_id, identity)
-            if found is not None:
-                self._link_identity(organization_id, found, identity)
-                return ResolvedLead(to_lead(found), created=False, tickets_opened=int(found.tickets_opened or 0))
+            found = self._leads(organization_id, identity)
+            if found:
+                first, other = found[0], (found[1] if len(found) > 1 else None)
+                if other is None:
+                    self._link_identity(organization_id, first, identity)
+                return resolved(first, other)
             lead_id = new_id()
             item = LeadItem(
                 *lead_key(lead_id),
@@ -125,17 +152,28 @@ class DynamoLeadRepository:
         raise TransientError("lead identity kept changing while resolving")
 
     def find(self, organization_id: str, identity: ContactIdentity) -> Lead | None:
-        found = self._find(organization_id, identity)
-        return None if found is None else to_lead(found)
+        found = self._leads(organization_id, identity)
+        return None if not found else to_lead(survivor_of(found[0]) or found[0])
 
-    def _find(self, organization_id: str, identity: ContactIdentity) -> LeadItem | None:
-        for key in guard_keys(organization_id, identity):
-            guard = get_or_none(GuardItem, key, consistent_read=True)
-            if guard is not None and guard.lead_id:
-                lead = get_or_none(LeadItem, lead_key(guard.lead_id), consistent_read=True)
-                if lead is not None:
-                    return lead
-        return None
+    def _leads(self, organization_id: str, identity: ContactIdentity) -> list[LeadItem]:
+        """The leads the identity's guards reach (phone first; both guards in one read): one lead, or
+        two when they are two leads of one person, or a merged lead after the lead it became."""
+        keys = guard_keys(organization_id, identity)
+        if len(keys) == 1:
+            guards = [get_or_none(GuardItem, keys[0], consistent_read=True)]
+        elif keys:
+            with storage("guards get"):
+                by_key = {(g.pk, g.sk): g for g in GuardItem.batch_get(keys, consistent_read=True)}
+            guards = [by_key.get(key) for key in keys]
+        else:
+            guards = []
+        lead_ids = list(dict.fromkeys(g.lead_id for g in guards if g is not None and g.lead_id))
+        leads = [lead for i in lead_ids if (lead := get_or_none(LeadItem, lead_key(i), consistent_read=True))]
+        survivors = list({s.id: s for lead in leads if (s := survivor_of(lead)) is not None}.values())
+        if len(survivors) != 1:
+            return survivors[:2]
+        merged = next((lead for lead in leads if lead.merged_into), None)
+        return survivors if merged is None else [survivors[0], merged]
 
     def _link_identity(self, organization_id: str, lead: LeadItem, identity: ContactIdentity) -> None:
         """A phone and a user id met on one contact: record the missing half on the same lead."""
@@ -163,6 +201,7 @@ class DynamoLeadRepository:
         overwrite_name: bool = False,
         synced_at: datetime | None = None,
         active: bool | None = None,
+        _redirects: int = 0,
     ) -> None:
         actions: list[Any] = []
         if has_history:
@@ -176,8 +215,76 @@ class DynamoLeadRepository:
         elif active is False and synced_at is not None:
             actions += [LeadItem.is_active.set(False), LeadItem.deleted_at.set(synced_at)]
         item = LeadItem(*lead_key(lead_id))
+        merged_into = None
         if actions:
             with storage("lead update"):
                 item.update(actions=actions)
+            merged_into = item.merged_into
         if message_at is not None:
-            set_if_later(item, LeadItem.last_message_at, message_at, "lead last message")
+            later = LeadItem.last_message_at.does_not_exist() | (LeadItem.last_message_at < message_at)
+            condition = LeadItem.merged_into.exists() | later
+            if update_if(item, [LeadItem.last_message_at.set(message_at)], condition, "lead last message"):
+                merged_into = item.merged_into
+        if merged_into and _redirects < MAX_REDIRECTS:
+            # written on a lead merged meanwhile (§8.10): the lead it became takes it too
+            self.update(
+                merged_into,
+                has_history=has_history,
+                message_at=message_at,
+                push_name=push_name,
+                overwrite_name=overwrite_name,
+                synced_at=synced_at,
+                active=active,
+                _redirects=_redirects + 1,
+            )
+
+    # ------------------------------------------------------------------ §8.10 merges
+    def retire(self, lead_id: str, into: str) -> ResolvedLead | None:
+        """Mark the lead merged into ``into`` and take it out of the organization's list; its state."""
+        item = LeadItem(*lead_key(lead_id))
+        actions = [LeadItem.merged_into.set(into), LeadItem.gsi1pk.remove(), LeadItem.gsi1sk.remove()]
+        condition = LeadItem.pk.exists() & (LeadItem.merged_into.does_not_exist() | (LeadItem.merged_into == into))
+        return resolved(item) if update_if(item, actions, condition, "lead merge") else None
+
+    def absorb(self, lead_id: str, merged: ResolvedLead) -> ResolvedLead:
+        """What the merged lead knew joins this one; every write is idempotent (a re-run changes nothing)."""
+        old = merged.lead
+        item = LeadItem(*lead_key(lead_id))
+        actions: list[Any] = [
+            attribute.set(attribute | value)
+            for attribute, value in (
+                (LeadItem.phone_number, old.phone_number),
+                (LeadItem.wa_id, old.wa_id),
+                (LeadItem.user_id, old.user_id),
+                (LeadItem.push_name, old.push_name),
+            )
+            if value
+        ]
+        if old.is_history_lead:
+            actions.append(LeadItem.has_history.set(True))
+        if actions:
+            update_if(item, actions, LeadItem.pk.exists(), "lead absorb")
+        if old.last_message_at is not None:
+            later = LeadItem.last_message_at.does_not_exist() | (LeadItem.last_message_at < old.last_message_at)
+            update_if(item, [LeadItem.last_message_at.set(old.last_message_at)], later, "lead absorb")
+        if merged.tickets_opened:
+            none_yet = LeadItem.tickets_opened.does_not_exist() | (LeadItem.tickets_opened == 0)
+            update_if(item, [LeadItem.tickets_opened.set(merged.tickets_opened)], none_yet, "lead absorb")
+        if old.last_synced_at is not None:  # the latest contact sync says whether the contact is active
+            synced = [LeadItem.last_synced_at.set(old.last_synced_at), LeadItem.is_active.set(old.is_active)]
+            synced.append(LeadItem.deleted_at.set(old.deleted_at) if old.deleted_at else LeadItem.deleted_at.remove())
+            later = LeadItem.last_synced_at.does_not_exist() | (LeadItem.last_synced_at < old.last_synced_at)
+            update_if(item, synced, later, "lead absorb")
+        found = get_or_none(LeadItem, lead_key(lead_id), consistent_read=True)
+        if found is None:
+            raise TransientError(f"lead {lead_id} vanished while merging")
+        return resolved(found)
+
+    def repoint(
+        self, organization_id: str, identities: Sequence[ContactIdentity], from_lead: str, to_lead: str
+    ) -> None:
+        """The guards of ``identities`` that point at ``from_lead`` (or none) now point at ``to_lead``."""
+        for key in dict.fromkeys(k for identity in identities for k in guard_keys(organization_id, identity)):
+            guard = GuardItem(*key)
+            if not update_if(guard, [GuardItem.lead_id.set(to_lead)], GuardItem.lead_id == from_lead, "guard repoint"):
+                put_if_absent(GuardItem(*key, lead_id=to_lead), "guard repoint")

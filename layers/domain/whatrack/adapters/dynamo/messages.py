@@ -8,6 +8,7 @@ consumer can never make them drift.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -22,7 +23,7 @@ from pynamodb.attributes import (
 from pynamodb.transactions import TransactWrite
 
 from whatrack.adapters.dynamo.connections import ConnectionItem
-from whatrack.adapters.dynamo.conversations import ConversationItem
+from whatrack.adapters.dynamo.conversations import ConversationItem, not_merged
 from whatrack.adapters.dynamo.tables import (
     Gsi1,
     InboxTableItem,
@@ -32,8 +33,18 @@ from whatrack.adapters.dynamo.tables import (
     marker_key,
     message_key,
 )
-from whatrack.adapters.dynamo.writes import CountedInsert, Increment, storage, transact, update_if, write_counted
+from whatrack.adapters.dynamo.writes import (
+    CountedInsert,
+    CountedUpdate,
+    Increment,
+    get_or_none,
+    storage,
+    transact,
+    update_if,
+    write_counted,
+)
 from whatrack.domain.clock import iso
+from whatrack.domain.errors import TransientError
 from whatrack.domain.history import HistoryImportResult, ThreadImport
 from whatrack.domain.messages import (
     MEDIA_PLACEHOLDER_TYPE,
@@ -45,6 +56,8 @@ from whatrack.domain.messages import (
     MessageSource,
     NewMessage,
 )
+
+MOVE_ROUNDS = 6
 
 
 class MessageItem(InboxTableItem):
@@ -135,7 +148,8 @@ def _counted_message(
             ]
         elif message.media is not None and message.media.get("id"):
             increments.append((ConnectionItem, key, "media_received", 1))
-    return CountedInsert(_message_item(organization_id, connection_id, conversation_id, message), increments)
+    item = _message_item(organization_id, connection_id, conversation_id, message)
+    return CountedInsert(item, increments, guards={conversation_key(conversation_id): not_merged()})
 
 
 class DynamoMessageRepository:
@@ -173,6 +187,39 @@ class DynamoMessageRepository:
         """Insert one message if its wamid is new for the connection; True when inserted."""
         insert = _counted_message(organization_id, connection_id, conversation_id, message, history=history)
         return bool(write_counted([insert]))
+
+    def move(self, connection_id: str, from_conversation: str, to_conversation: str) -> int:
+        """§8.10: every message of a retired conversation moves to ``to_conversation``, each with its
+        count, conditionally (a concurrent merge moves each once); until the source counts none (the
+        index may lag behind the last inserts). The number moved by this call."""
+        moved = 0
+        for round_ in range(MOVE_ROUNDS):
+            source = get_or_none(ConversationItem, conversation_key(from_conversation), consistent_read=True)
+            if source is None or not source.message_count:
+                return moved
+            with storage("messages of a merged conversation"):
+                items = list(MessageItem.by_conversation.query(f"CONV#{from_conversation}#MSGS"))
+            counts: list[Increment] = [
+                (ConversationItem, conversation_key(from_conversation), "message_count", -1),
+                (ConversationItem, conversation_key(to_conversation), "message_count", 1),
+            ]
+            updates = [
+                CountedUpdate(
+                    MessageItem(m.pk, m.sk),
+                    counts,
+                    actions=[
+                        MessageItem.conversation_id.set(to_conversation),
+                        MessageItem.gsi1pk.set(f"CONV#{to_conversation}#MSGS"),
+                    ],
+                    condition=MessageItem.conversation_id == from_conversation,
+                )
+                for m in items
+                if m.connection_id == connection_id
+            ]
+            moved += len(write_counted(updates))
+            if not updates:
+                time.sleep(0.05 * 2**round_)
+        raise TransientError(f"messages of {from_conversation} were still arriving while merging")
 
     def fill_media(
         self, connection_id: str, wamid: str, media_type: str, media: dict[str, Any], body: str | None

@@ -17,7 +17,7 @@ from pynamodb.attributes import UnicodeAttribute
 
 from whatrack.adapters.dynamo.conversations import ConversationItem, to_conversation
 from whatrack.adapters.dynamo.history_sync import ChunkItem
-from whatrack.adapters.dynamo.leads import GuardItem, LeadItem, to_lead
+from whatrack.adapters.dynamo.leads import MAX_REDIRECTS, GuardItem, LeadItem, to_lead
 from whatrack.adapters.dynamo.messages import MessageItem, to_message
 from whatrack.adapters.dynamo.tables import (
     Gsi1,
@@ -141,14 +141,31 @@ def _paged[T](
         return Page(items, encode_cursor(results.last_evaluated_key))
 
 
+def _survivors(leads: dict[str, LeadItem]) -> dict[str, LeadItem]:
+    """§8.10: each merged lead of a connection's list (a contact marker of its own) replaced by the
+    lead it became (one more batch read, only when the page holds merged leads)."""
+    merged = {i: lead.merged_into for i, lead in leads.items() if lead.merged_into}
+    if not merged:
+        return {}
+    wanted = {i for i in merged.values() if i not in leads}
+    found = {lead.id: lead for lead in LeadItem.batch_get([lead_key(i) for i in wanted])} if wanted else {}
+    both = leads | found
+    return {old: both[new] for old, new in merged.items() if new in both and not both[new].merged_into}
+
+
 # --------------------------------------------------------------------------- reader
 class DynamoReader:
     """Every list is one index query (plus point reads); none scans a table."""
 
     # leads
     def lead(self, lead_id: str) -> Lead | None:
+        """A merged lead's id reaches the lead it became (§8.10)."""
         item = get_or_none(LeadItem, lead_key(lead_id))
-        return None if item is None else to_lead(item)
+        for _ in range(MAX_REDIRECTS):
+            if item is None or not item.merged_into:
+                break
+            item = get_or_none(LeadItem, lead_key(item.merged_into))
+        return None if item is None or item.merged_into else to_lead(item)
 
     def leads(
         self,
@@ -224,12 +241,13 @@ class DynamoReader:
                 if last_key is None:
                     break
             leads = {lead.id: lead for lead in LeadItem.batch_get([lead_key(i) for i in lead_ids])}
+            leads |= _survivors(leads)
+        in_page = [leads[i] for i in lead_ids if i in leads]
+        unique = {lead.id: lead for lead in in_page if not lead.merged_into}
         found = [
-            to_lead(leads[i])
-            for i in lead_ids
-            if i in leads
-            and leads[i].organization_id == organization_id
-            and (source is None or leads[i].source == source.value)
+            to_lead(lead)
+            for lead in unique.values()
+            if lead.organization_id == organization_id and (source is None or lead.source == source.value)
         ]
         next_cursor = encode_cursor({"gsi2pk": {"S": partition}, "gsi2sk": {"S": lead_ids[-1]}}) if more else None
         return Page(found, next_cursor)

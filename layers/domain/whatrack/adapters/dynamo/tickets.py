@@ -20,12 +20,15 @@ from whatrack.adapters.dynamo.tables import (
     open_ticket_guard_key,
     ticket_key,
 )
-from whatrack.adapters.dynamo.writes import get_or_none, set_if_later, transact, update_if
+from whatrack.adapters.dynamo.writes import get_or_none, set_if_later, storage, transact, transact_refused, update_if
 from whatrack.domain.clock import iso
+from whatrack.domain.errors import TransientError
 from whatrack.domain.ids import new_id
 from whatrack.domain.inbox import ResolvedLead, Ticket, TicketOrigin, TicketStatus
 
 TICKET_SOURCE = "incoming_message"
+LEAD_POSITION = 3
+"""The lead's counter in the creation transaction (refused when the lead was merged, §8.10)."""
 FIRST_STAGE = "new"
 
 
@@ -116,14 +119,21 @@ class DynamoTicketRepository:
             )
             tx.save(MarkerItem(*marker_key("TICKETBY", connection_id, wamid)), condition=MarkerItem.pk.does_not_exist())
             tx.save(item, condition=TicketItem.pk.does_not_exist())
-            tx.update(LeadItem(*lead_key(lead.lead.id)), actions=[LeadItem.tickets_opened.add(1)])
+            tx.update(
+                LeadItem(*lead_key(lead.lead.id)),
+                actions=[LeadItem.tickets_opened.add(1)],
+                condition=LeadItem.merged_into.does_not_exist(),
+            )
             if origin is TicketOrigin.HISTORY_LEAD:
                 tx.update(
                     ConnectionItem(*connection_key(connection_id)),
                     actions=[ConnectionItem.history_lead_tickets.add(1)],
                 )
 
-        return ticket_id if transact("ticket create", write) else None
+        refused = transact_refused("ticket create", write)
+        if LEAD_POSITION in refused:
+            raise TransientError(f"lead {lead.lead.id} was merged into another: resolve it again")
+        return None if refused else ticket_id
 
     def open_ticket_id(self, conversation_id: str) -> str | None:
         guard = get_or_none(GuardItem, open_ticket_guard_key(conversation_id), consistent_read=True)
@@ -154,3 +164,44 @@ class DynamoTicketRepository:
             "ticket window",
         )
         set_if_later(item, TicketItem.last_message_at, message_at, "ticket last message")
+
+    def reassign(
+        self, connection_id: str, from_conversation: str, to_conversation: str, from_lead: str, to_lead: str
+    ) -> None:
+        """§8.10: a merged lead's tickets on this connection follow it. Its open ticket keeps the
+        conversation open unless the survivor has one open there already (then it is closed)."""
+        guard = get_or_none(GuardItem, open_ticket_guard_key(from_conversation), consistent_read=True)
+        if guard is not None and guard.ticket_id:
+            ticket_id = guard.ticket_id
+            released = GuardItem.ticket_id == ticket_id
+
+            def keep_open(tx: TransactWrite) -> None:
+                tx.delete(GuardItem(*open_ticket_guard_key(from_conversation)), condition=released)
+                tx.save(
+                    GuardItem(*open_ticket_guard_key(to_conversation), ticket_id=ticket_id),
+                    condition=GuardItem.pk.does_not_exist(),
+                )
+
+            def close(tx: TransactWrite) -> None:
+                tx.delete(GuardItem(*open_ticket_guard_key(from_conversation)), condition=released)
+                tx.update(
+                    TicketItem(*ticket_key(ticket_id)),
+                    actions=[TicketItem.status.set(TicketStatus.CLOSED.value)],
+                    condition=TicketItem.status == TicketStatus.OPEN.value,
+                )
+
+            if not transact("ticket follows its lead", keep_open):
+                transact("ticket closed by a merge", close)  # False: a concurrent merge moved it already
+        with storage("tickets of a merged lead"):
+            tickets = list(
+                TicketItem.by_connection.query(
+                    f"CONN#{connection_id}#TICKETS", filter_condition=TicketItem.lead_id == from_lead
+                )
+            )
+        for ticket in tickets:
+            update_if(
+                TicketItem(*ticket_key(ticket.id)),
+                [TicketItem.lead_id.set(to_lead), TicketItem.conversation_id.set(to_conversation)],
+                TicketItem.lead_id == from_lead,
+                "ticket follows its lead",
+            )

@@ -90,14 +90,21 @@ def set_if_later(item: Model, attribute: Any, value: datetime, action: str) -> b
 
 def transact(action: str, build: Callable[[TransactWrite], None]) -> bool:
     """One transaction written by ``build``; True when it applied, False when a condition said no."""
+    return not transact_refused(action, build)
+
+
+def transact_refused(action: str, build: Callable[[TransactWrite], None]) -> set[int]:
+    """One transaction written by ``build``; the positions (in the order ``build`` added them) of the
+    items whose condition said no, empty when it applied."""
     try:
         with TransactWrite(connection=transaction_connection()) as tx:
             build(tx)
     except PynamoDBException as exc:
         if _said_no(exc):
-            return False
+            codes = reason_codes(exc) if isinstance(exc, TransactWriteError) else []
+            return {i for i, code in enumerate(codes) if code == TRANSACTION_CONDITION_FAILED} or {-1}
         raise _failure(action, exc) from exc
-    return True
+    return set()
 
 
 # --------------------------------------------------------------------------- transact-and-drop-existing
@@ -107,14 +114,32 @@ Increment = tuple[type[Model], Key, str, int]
 
 @dataclass
 class CountedInsert:
-    """Put ``item`` if its key is absent; apply ``increments`` only if it was inserted."""
+    """Put ``item`` if its key is absent; apply ``increments`` only if it was inserted.
+
+    ``guards``: conditions on the items the increments move (by key); when one says no the whole
+    transaction is refused with :class:`TransientError` (e.g. a conversation merged meanwhile)."""
 
     item: Model
     increments: list[Increment] = field(default_factory=list)
+    guards: dict[Key, Any] = field(default_factory=dict)
 
     @property
     def key(self) -> Key:
         return (self.item.pk, self.item.sk)  # type: ignore[attr-defined]
+
+    def write(self, tx: TransactWrite) -> None:
+        tx.save(self.item, condition=type(self.item).pk.does_not_exist())  # type: ignore[attr-defined]
+
+
+@dataclass
+class CountedUpdate(CountedInsert):
+    """Update ``item`` under ``condition`` (``actions``); apply ``increments`` only if it applied."""
+
+    actions: list[Any] = field(default_factory=list)
+    condition: Any = None
+
+    def write(self, tx: TransactWrite) -> None:
+        tx.update(self.item, actions=self.actions, condition=self.condition)
 
 
 def write_counted(inserts: Sequence[CountedInsert]) -> set[Key]:
@@ -160,18 +185,23 @@ def _write_batch(batch: list[CountedInsert]) -> set[Key]:
         if not batch:
             return set()
         totals: dict[tuple[type[Model], Key], dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        guards: dict[Key, Any] = {}
         for insert in batch:
+            guards.update(insert.guards)
             for model, key, attribute, amount in insert.increments:
                 totals[(model, key)][attribute] += amount
         try:
             with TransactWrite(connection=transaction_connection()) as tx:
                 for insert in batch:
-                    tx.save(insert.item, condition=type(insert.item).pk.does_not_exist())  # type: ignore[attr-defined]
+                    insert.write(tx)
                 for (model, key), amounts in totals.items():
                     target = model(key[0], key[1])
-                    tx.update(target, actions=[getattr(model, a).add(n) for a, n in amounts.items() if n])
+                    actions = [getattr(model, a).add(n) for a, n in amounts.items() if n]
+                    tx.update(target, actions=actions, condition=guards.get(key))
         except TransactWriteError as exc:
             codes = reason_codes(exc)
+            if TRANSACTION_CONDITION_FAILED in codes[len(batch) :]:
+                raise TransientError("a counted item refused the write (merged meanwhile): retry") from exc
             existing = {i for i, code in enumerate(codes[: len(batch)]) if code == TRANSACTION_CONDITION_FAILED}
             if existing:
                 batch = [insert for i, insert in enumerate(batch) if i not in existing]

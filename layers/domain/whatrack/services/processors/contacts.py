@@ -10,6 +10,7 @@ from whatrack.domain.changes import ChangeMessage
 from whatrack.domain.identity import ContactIdentity
 from whatrack.domain.inbox import LeadSource
 from whatrack.services.processors.base import InboxPorts
+from whatrack.services.processors.identity import resolve_lead
 from whatrack.webhooks.payloads import StateSyncValue
 
 logger = Logger(child=True)
@@ -33,7 +34,8 @@ class ContactsProcessor:
                 logger.warning("state_sync item skipped", extra={"type": item.type, "action": item.action})
                 continue
             if item.action == "add":
-                resolved = ports.leads.resolve(
+                resolved = resolve_lead(
+                    ports,
                     connection.organization_id,
                     identity,
                     LeadSource.STATE_SYNC,

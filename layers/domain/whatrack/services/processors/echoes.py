@@ -12,6 +12,7 @@ from whatrack.domain.connections import Connection
 from whatrack.domain.inbox import LeadSource
 from whatrack.domain.messages import REVOKED_TYPE, Direction, MessageSource, NewMessage
 from whatrack.services.processors.base import InboxPorts, identity_from_contacts, new_message
+from whatrack.services.processors.identity import resolve_lead
 from whatrack.webhooks.payloads import EchoesValue, MessageItem
 
 logger = Logger(child=True)
@@ -32,7 +33,8 @@ class EchoesProcessor:
             if not identity.known:
                 logger.warning("echo without a recipient skipped", extra={"wamid": item.id})
                 continue
-            resolved = ports.leads.resolve(
+            resolved = resolve_lead(
+                ports,
                 connection.organization_id,
                 identity,
                 LeadSource.DIRECT_CREATION,

@@ -13,6 +13,7 @@ from whatrack.domain.history import DECLINED_CODE, ChunkStatus, ThreadImport
 from whatrack.domain.inbox import LeadSource
 from whatrack.domain.messages import Direction, MessageSource, direction_of
 from whatrack.services.processors.base import InboxPorts, identity_from_contacts, new_message
+from whatrack.services.processors.identity import resolve_lead
 from whatrack.webhooks.payloads import ContactBlock, HistoryItem, HistoryValue, MessageItem, Thread
 
 logger = Logger(child=True)
@@ -109,8 +110,8 @@ class HistoryProcessor:
         )
         last = messages[-1].timestamp
         ports = self._ports
-        resolved = ports.leads.resolve(
-            connection.organization_id, identity, LeadSource.HISTORY_SYNC, now, correlation_id=correlation_id
+        resolved = resolve_lead(
+            ports, connection.organization_id, identity, LeadSource.HISTORY_SYNC, now, correlation_id=correlation_id
         )
         ports.leads.update(resolved.lead.id, has_history=True, message_at=last)
         conversation_id = ports.conversations.ensure(
@@ -142,8 +143,8 @@ class HistoryProcessor:
                 logger.warning("media follow-up without a counterpart skipped", extra={"wamid": item.id})
                 continue
             new = new_message(item, business, MessageSource.HISTORY, direction=direction, correlation_id=correlation_id)
-            resolved = ports.leads.resolve(
-                connection.organization_id, identity, LeadSource.HISTORY_SYNC, now, correlation_id=correlation_id
+            resolved = resolve_lead(
+                ports, connection.organization_id, identity, LeadSource.HISTORY_SYNC, now, correlation_id=correlation_id
             )
             ports.leads.update(resolved.lead.id, has_history=True, message_at=new.timestamp)
             conversation_id = ports.conversations.ensure(

@@ -13,6 +13,7 @@ from whatrack.domain.connections import Connection
 from whatrack.domain.inbox import TICKET_WINDOW, LeadSource, initial_window, ticket_origin
 from whatrack.domain.messages import Direction, MessageSource
 from whatrack.services.processors.base import InboxPorts, identity_from_contacts, new_message
+from whatrack.services.processors.identity import resolve_lead
 from whatrack.webhooks.payloads import ContactBlock, MessageItem, MessagesValue
 
 logger = Logger(child=True)
@@ -59,8 +60,8 @@ class MessagesProcessor:
             logger.warning("live message without a sender skipped", extra={"wamid": item.id})
             return
         at = from_unix(item.timestamp)
-        resolved = ports.leads.resolve(
-            connection.organization_id, identity, LeadSource.LIVE_MESSAGE, now, correlation_id=correlation_id
+        resolved = resolve_lead(
+            ports, connection.organization_id, identity, LeadSource.LIVE_MESSAGE, now, correlation_id=correlation_id
         )
         ports.leads.update(resolved.lead.id, message_at=at, push_name=identity.name, overwrite_name=True)
         conversation_id = ports.conversations.ensure(
