@@ -22,8 +22,10 @@ from whatrack.domain.inbox import (
     Conversation,
     Lead,
     LeadSource,
+    OpenOutcome,
     ResolvedLead,
     Ticket,
+    TicketOpening,
     TicketOrigin,
     TicketStatus,
     conversation_id_for,
@@ -393,12 +395,14 @@ class InMemoryTickets:
         window: datetime | None,
         message_at: datetime,
         correlation_id: str | None = None,
-    ) -> str | None:
+    ) -> TicketOpening:
         with self._db.lock:
             db = self._db
             opened_by = ("TICKETBY", connection_id, wamid)
-            if conversation_id in db.open_tickets or opened_by in db.markers:
-                return None
+            if opened_by in db.markers:
+                return TicketOpening(OpenOutcome.MESSAGE_OPENED_ONE)
+            if conversation_id in db.open_tickets:
+                return TicketOpening(OpenOutcome.CONVERSATION_HAS_ONE)
             ticket = Ticket(
                 id=new_id(),
                 organization_id=lead.lead.organization_id,
@@ -422,7 +426,7 @@ class InMemoryTickets:
                 lead_row.tickets_opened += 1
             if origin is TicketOrigin.HISTORY_LEAD:
                 db.connection_row(connection_id).counters["history_lead_tickets"] += 1
-            return ticket.id
+            return TicketOpening(OpenOutcome.OPENED, ticket.id)
 
     def open_ticket_id(self, conversation_id: str) -> str | None:
         with self._db.lock:

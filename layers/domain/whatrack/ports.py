@@ -18,7 +18,15 @@ from whatrack.domain.changes import ChangeMessage, WebhookField
 from whatrack.domain.connections import Connection, ConnectionStatus, ConnectionTarget, HistorySyncStatus
 from whatrack.domain.history import ChunkRecord, ChunkStatus, HistoryImportResult, ThreadImport
 from whatrack.domain.identity import ContactIdentity
-from whatrack.domain.inbox import Conversation, Lead, LeadSource, ResolvedLead, Ticket, TicketOrigin
+from whatrack.domain.inbox import (
+    Conversation,
+    Lead,
+    LeadSource,
+    ResolvedLead,
+    Ticket,
+    TicketOpening,
+    TicketOrigin,
+)
 from whatrack.domain.log import LogRecord, LogStatus, WebhookLogEntry
 from whatrack.domain.messages import Message, NewMessage
 from whatrack.domain.onboarding import NumberState, PhoneNumber, SyncOutcome, SyncType
@@ -279,10 +287,12 @@ class TicketRepository(Protocol):
         window: datetime | None,
         message_at: datetime,
         correlation_id: str | None = None,
-    ) -> str | None:
-        """The conversation's one open ticket; ``None`` when one is open (or this message opened one)."""
+    ) -> TicketOpening:
+        """Open the conversation's one open ticket; refused (and why) when one is open there or this
+        message already opened one."""
 
-    def open_ticket_id(self, conversation_id: str) -> str | None: ...
+    def open_ticket_id(self, conversation_id: str) -> str | None:
+        """The conversation's open ticket now (a consistent read)."""
 
     def touch(self, ticket_id: str, message_at: datetime, window: datetime) -> None:
         """A live message on an open ticket: a non-null window only moves forward."""

@@ -90,14 +90,21 @@ def set_if_later(item: Model, attribute: Any, value: datetime, action: str) -> b
 
 def transact(action: str, build: Callable[[TransactWrite], None]) -> bool:
     """One transaction written by ``build``; True when it applied, False when a condition said no."""
+    return not transact_refusals(action, build)
+
+
+def transact_refusals(action: str, build: Callable[[TransactWrite], None]) -> frozenset[int]:
+    """One transaction written by ``build``; the positions (in the order ``build`` wrote them) of the
+    writes whose condition said no, so nothing applied; empty when it applied."""
     try:
         with TransactWrite(connection=transaction_connection()) as tx:
             build(tx)
     except PynamoDBException as exc:
         if _said_no(exc):
-            return False
+            codes = reason_codes(exc) if isinstance(exc, TransactWriteError) else []
+            return frozenset(i for i, code in enumerate(codes) if code == TRANSACTION_CONDITION_FAILED)
         raise _failure(action, exc) from exc
-    return True
+    return frozenset()
 
 
 # --------------------------------------------------------------------------- transact-and-drop-existing
