@@ -253,7 +253,7 @@ class MessageRepository(Protocol):
         *,
         history: bool = False,
     ) -> bool:
-        """Insert one message if its (connection, wamid) is new; True when inserted."""
+        """Insert one message if its (connection, wamid) is new (statuses kept for it stay); True when inserted."""
 
     def fill_media(
         self, connection_id: str, wamid: str, media_type: str, media: dict[str, Any], body: str | None
@@ -269,10 +269,10 @@ class MessageRepository(Protocol):
     def mark_deleted(self, connection_id: str, wamid: str) -> bool:
         """Mark a stored message deleted; False when it is not stored."""
 
-    def apply_status(
-        self, connection_id: str, wamid: str, status: str, error: str | None, *, must_exist: bool = True
-    ) -> bool:
-        """§8.9: statuses only move forward; False when not applied."""
+    def apply_status(self, connection_id: str, wamid: str, status: str, error: str | None) -> bool:
+        """§8.9: statuses only move forward (past the status the message was stored with too);
+        ``failed`` records the error. A status of a message not stored yet is kept, never listed
+        nor counted, and shown once the message is inserted (by any path). False when not applied."""
 
 
 class TicketRepository(Protocol):

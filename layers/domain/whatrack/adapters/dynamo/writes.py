@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, PynamoDBException, TransactWriteError
+from pynamodb.expressions.update import Action
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
@@ -114,20 +115,38 @@ Increment = tuple[type[Model], Key, str, int]
 
 @dataclass
 class CountedInsert:
-    """Put ``item`` if its key is absent; apply ``increments`` only if it was inserted."""
+    """Put ``item`` if its key is absent; apply ``increments`` only if it was inserted.
+
+    ``absent``: what "not stored yet" means when an item may already hold a stub under its key (say
+    ``attribute_not_exists(conversation_id)``, true of a missing item too). The item is then written
+    as an update setting each of its attributes under that condition, so the stub's own attributes
+    survive and the insert completes it (and counts it: the stub was never counted)."""
 
     item: Model
     increments: list[Increment] = field(default_factory=list)
+    absent: Any = None
 
     @property
     def key(self) -> Key:
         return (self.item.pk, self.item.sk)  # type: ignore[attr-defined]
 
+    def write(self, tx: TransactWrite) -> None:
+        model = type(self.item)
+        if self.absent is None:
+            tx.save(self.item, condition=model.pk.does_not_exist())  # type: ignore[attr-defined]
+            return
+        actions: list[Action] = [
+            attribute.set(value)
+            for name, attribute in model.get_attributes().items()
+            if not (attribute.is_hash_key or attribute.is_range_key) and (value := getattr(self.item, name)) is not None
+        ]
+        tx.update(self.item, actions=actions, condition=self.absent)
+
 
 def write_counted(inserts: Sequence[CountedInsert]) -> set[Key]:
     """Insert what is new, with its counters, in transactions of up to 100 items.
 
-    Returns the keys actually inserted. Items that already exist are dropped from the
+    Returns the keys actually inserted (or stubs completed). Items that already exist are dropped from the
     transaction (and so are their increments); conflicts with concurrent transactions back off
     and retry. No read precedes the writes, so counters can never drift from what was inserted.
     """
@@ -173,7 +192,7 @@ def _write_batch(batch: list[CountedInsert]) -> set[Key]:
         try:
             with TransactWrite(connection=transaction_connection()) as tx:
                 for insert in batch:
-                    tx.save(insert.item, condition=type(insert.item).pk.does_not_exist())  # type: ignore[attr-defined]
+                    insert.write(tx)
                 for (model, key), amounts in totals.items():
                     target = model(key[0], key[1])
                     tx.update(target, actions=[getattr(model, a).add(n) for a, n in amounts.items() if n])

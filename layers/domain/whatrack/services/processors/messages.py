@@ -36,7 +36,7 @@ class MessagesProcessor:
         for status in parsed.statuses:
             status_error = "; ".join(e.text for e in status.errors) or None
             if not ports.messages.apply_status(connection.id, status.id, status.status.lower(), status_error):
-                logger.info("status not applied (unknown message or not newer)", extra={"wamid": status.id})
+                logger.info("status not applied (not newer)", extra={"wamid": status.id})
         for error in parsed.errors:
             logger.warning("messages error", extra={"code": error.code, "error": error.text})
             ports.audit.record(
