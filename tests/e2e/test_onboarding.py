@@ -86,7 +86,7 @@ def test_onboarding_history_then_live_and_echoes(stack: LocalStack) -> None:
         2,
     )
     assert (sync["contactsImported"], sync["mediaPending"]) == (2, 0)
-    assert len([m for m in scan(stack, "MSG#") if m["connection_id"] == connection_id]) == 6
+    assert len([m for m in scan(stack, "MSG#") if m.get("connection_id") == connection_id]) == 6
     assert [t for t in scan(stack, "TICKET#") if t["connection_id"] == connection_id] == []
 
     # live: a history lead writes again (no window), a new contact writes (24 h window), the App echoes
@@ -103,7 +103,7 @@ def test_onboarding_history_then_live_and_echoes(stack: LocalStack) -> None:
     assert set(tickets) == {"history_lead", "new_contact"}
     assert "message_window_expires_at" not in tickets["history_lead"]
     assert tickets["new_contact"]["message_window_expires_at"].startswith("2025-07-03T")
-    messages = {m["id"]: m for m in scan(stack, "MSG#") if m["connection_id"] == connection_id}
+    messages = {m["id"]: m for m in scan(stack, "MSG#") if m.get("connection_id") == connection_id}
     assert messages["wamid.e2e.E1"]["conversation_id"] == messages["wamid.e2e.1"]["conversation_id"]
     assert messages["wamid.e2e.E1"]["source"] == "app_echo" and messages["wamid.e2e.E1"]["direction"] == "OUTBOUND"
     card = api(stack, "GET", f"/connections/{connection_id}", key=key)[1]["connection"]

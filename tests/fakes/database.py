@@ -31,7 +31,7 @@ from whatrack.domain.connections import (
 from whatrack.domain.history import ChunkStatus
 from whatrack.domain.inbox import Conversation, Lead, Ticket
 from whatrack.domain.log import LogStatus
-from whatrack.domain.messages import Direction, Media, Message, MessageSource
+from whatrack.domain.messages import Direction, Media, Message, MessageSource, shown_status
 from whatrack.domain.onboarding import SyncRequest, SyncType
 from whatrack.domain.organizations import Organization
 
@@ -159,8 +159,9 @@ class LeadRow:
 
 @dataclass
 class MessageRow:
-    """``MSG#<connection>#<wamid>``. ``stored is False``: a partial item left by an unconditional
-    update of a wamid that was never inserted (no conversation, not listed, blocks the insert)."""
+    """``MSG#<connection>#<wamid>``. ``stored is False``: a stub, a partial item holding the statuses
+    that overtook a message never inserted (or what an unconditional update left): no conversation,
+    not listed nor counted; the insert completes it, keeping what the message does not set."""
 
     connection_id: str
     wamid: str
@@ -182,12 +183,16 @@ class MessageRow:
     deleted: bool = False
     error: str | None = None
     correlation_id: str | None = None
+    delivery_status: str | None = None
+    delivery_rank: int | None = None
+    delivery_error: str | None = None
 
     def to_message(self) -> Message:
         """As ``to_message`` of the messages adapter maps a stored item."""
         assert self.conversation_id is not None and self.direction is not None and self.source is not None
         assert self.type is not None and self.timestamp is not None
         media = self.media if isinstance(self.media, dict) else None
+        status, error = shown_status(self.status, self.error, self.delivery_status, self.delivery_error)
         return Message(
             id=self.wamid,
             conversation_id=self.conversation_id,
@@ -196,14 +201,14 @@ class MessageRow:
             type=self.type,
             body=self.body,
             timestamp=self.timestamp,
-            status=self.status,
+            status=status,
             history_status=self.history_status,
             media=Media(id=media.get("id"), mime_type=media.get("mimeType"), caption=media.get("caption"))
             if media
             else None,
             meta_confirmed_at=self.meta_confirmed_at,
             deleted=self.deleted,
-            error=self.error,
+            error=error,
             content=self.content,
             correlation_id=self.correlation_id,
         )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import fields, replace
 from datetime import datetime
 from typing import Any
 
@@ -22,8 +22,10 @@ from whatrack.domain.inbox import (
     Conversation,
     Lead,
     LeadSource,
+    OpenOutcome,
     ResolvedLead,
     Ticket,
+    TicketOpening,
     TicketOrigin,
     TicketStatus,
     conversation_id_for,
@@ -309,9 +311,11 @@ def _increments(message: NewMessage, *, history: bool) -> list[tuple[str, str, i
 class InMemoryMessages:
     """:class:`whatrack.ports.MessageRepository`: unique per (connection, wamid), counters with the insert.
 
-    ``confirm_echo`` of a wamid that is not stored, and ``apply_status(..., must_exist=False)``,
-    are unconditional in the adapter: like it, they leave a partial row (not listed, never a
-    conversation's message) that refuses a later insert of that wamid.
+    ``apply_status`` of a wamid that is not stored leaves a stub row (``stored is False``: not
+    listed, never a conversation's message, not counted) holding the status in ``delivery_*``, as
+    the adapter's update does; ``confirm_echo`` of a wamid not stored leaves one too. The insert
+    completes a stub as the adapter's conditional update does: what the message sets (every field
+    that is not ``None``) replaces the stub's, the rest (the kept status) stays.
     """
 
     def __init__(self, *, db: InMemoryDatabase | None = None) -> None:
@@ -321,11 +325,12 @@ class InMemoryMessages:
         self, organization_id: str, connection_id: str, conversation_id: str, message: NewMessage, *, history: bool
     ) -> bool:
         key = (connection_id, message.wamid)
-        if key in self._db.messages:
+        stub = self._db.messages.get(key)
+        if stub is not None and stub.stored:
             return False
         if conversation_id in self._db.retired_conversations:
             raise TransientError("a counted item refused the write (merged meanwhile): retry")
-        self._db.messages[key] = MessageRow(
+        row = MessageRow(
             connection_id=connection_id,
             wamid=message.wamid,
             conversation_id=conversation_id,
@@ -346,6 +351,10 @@ class InMemoryMessages:
             deleted=message.deleted,
             error=message.error,
         )
+        if stub is not None:
+            given = {f.name: getattr(row, f.name) for f in fields(row)}
+            row = replace(stub, **{name: value for name, value in given.items() if value is not None})
+        self._db.messages[key] = row
         for target, counter, amount in _increments(message, history=history):
             if target == "conversation":
                 self._db.message_counts[conversation_id] += amount
@@ -421,11 +430,11 @@ class InMemoryMessages:
             row = self._row(connection_id, wamid)
             row.source = MessageSource.APP_ECHO
             row.meta_confirmed_at = row.meta_confirmed_at or utc(confirmed_at)
-            self.apply_status(connection_id, wamid, "sent", None, must_exist=True)
+            self.apply_status(connection_id, wamid, "sent", None)
 
     def restore_revoked(self, connection_id: str, message: NewMessage) -> bool:
-        """Only a ``revoked`` tombstone takes the original's content (it stays deleted; its status rank
-        and its place in the conversation's order are not touched, as in the adapter)."""
+        """Only a ``revoked`` tombstone takes the original's content and status (it stays deleted; its
+        place in the conversation's order is not touched, as in the adapter)."""
         with self._db.lock:
             row = self._db.messages.get((connection_id, message.wamid))
             if row is None or row.type != REVOKED_TYPE:
@@ -439,33 +448,31 @@ class InMemoryMessages:
             if message.media is not None:
                 row.media = copy.deepcopy(message.media)
             if message.status is not None:
-                row.status = message.status
+                row.status, row.status_rank = message.status, STATUS_RANK.get(message.status, -1)
             return True
 
     def mark_deleted(self, connection_id: str, wamid: str) -> bool:
         with self._db.lock:
             row = self._db.messages.get((connection_id, wamid))
-            if row is None:
+            if row is None or not row.stored:
                 return False
             row.deleted = True
             return True
 
-    def apply_status(
-        self, connection_id: str, wamid: str, status: str, error: str | None, *, must_exist: bool = True
-    ) -> bool:
+    def apply_status(self, connection_id: str, wamid: str, status: str, error: str | None) -> bool:
         rank = STATUS_RANK.get(status)
         if rank is None:
             return False
         with self._db.lock:
-            if must_exist:
-                row = self._db.messages.get((connection_id, wamid))
-                if row is None or (row.status_rank is not None and row.status_rank >= rank):
-                    return False
-            else:
-                row = self._row(connection_id, wamid)
-            row.status, row.status_rank = status, rank
+            found = self._db.messages.get((connection_id, wamid))
+            if found is not None and any(
+                current is not None and current >= rank for current in (found.status_rank, found.delivery_rank)
+            ):
+                return False
+            row = self._row(connection_id, wamid)
+            row.delivery_status, row.delivery_rank = status, rank
             if error:
-                row.error = error
+                row.delivery_error = error
             return True
 
 
@@ -491,12 +498,14 @@ class InMemoryTickets:
         window: datetime | None,
         message_at: datetime,
         correlation_id: str | None = None,
-    ) -> str | None:
+    ) -> TicketOpening:
         with self._db.lock:
             db = self._db
             opened_by = ("TICKETBY", connection_id, wamid)
-            if conversation_id in db.open_tickets or opened_by in db.markers:
-                return None
+            if opened_by in db.markers:
+                return TicketOpening(OpenOutcome.MESSAGE_OPENED_ONE)
+            if conversation_id in db.open_tickets:
+                return TicketOpening(OpenOutcome.CONVERSATION_HAS_ONE)
             lead_row = db.leads.get(lead.lead.id)
             if lead_row is not None and lead_row.lead.merged_into is not None:
                 raise TransientError(f"lead {lead.lead.id} was merged into another: resolve it again")
@@ -523,7 +532,7 @@ class InMemoryTickets:
                 lead_row.tickets_opened += 1
             if origin is TicketOrigin.HISTORY_LEAD:
                 db.connection_row(connection_id).counters["history_lead_tickets"] += 1
-            return ticket.id
+            return TicketOpening(OpenOutcome.OPENED, ticket.id)
 
     def open_ticket_id(self, conversation_id: str) -> str | None:
         with self._db.lock:

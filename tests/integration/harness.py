@@ -15,6 +15,7 @@ from devstack.sqs_poller import QueuePoller, build_pollers
 from functions.status_api import app as status_app
 from functions.webhook_ingest import app as ingest_app
 from tests.builders.events import http_event, meta_bytes, signed_post
+from whatrack.domain.messages import shown_status
 
 PNID = "209988776655443"
 BIZ = "5491155550100"
@@ -100,7 +101,16 @@ class Onboarding:
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def messages(self) -> dict[str, dict[str, Any]]:
-        return {str(i["id"]): i for i in self.items("MSG#")}
+        """Stored messages by wamid (a stub holding statuses that overtook its message is none), with
+        ``status`` and ``error`` as shown: the higher of the message's own and Meta's latest delivery status."""
+        found: dict[str, dict[str, Any]] = {}
+        for item in self.items("MSG#"):
+            if "conversation_id" in item:
+                status, error = shown_status(
+                    item.get("status"), item.get("error"), item.get("delivery_status"), item.get("delivery_error")
+                )
+                found[str(item["id"])] = {**item, "status": status, "error": error}
+        return found
 
     def leads(self) -> list[dict[str, Any]]:
         return self.items("LEAD#")

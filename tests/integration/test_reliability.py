@@ -92,6 +92,35 @@ def test_a_message_id_with_half_an_emoji_is_stored_as_valid_unicode(ob: Onboardi
     assert [status for status, _ in webhook_outcomes(ob)] == ["processed"] * 2
 
 
+def test_a_status_that_overtakes_its_message_is_kept_and_applied_when_the_message_arrives(ob: Onboarding) -> None:
+    # Given statuses of two business messages, processed before the messages (another queue)
+    ob.deliver(
+        b.status("wamid.ahead.echo", "delivered", T0 + 5),
+        b.status("wamid.ahead.hist", "read", T0 + 5),
+        b.status("wamid.ahead.hist", "delivered", T0 + 4),
+    )
+    # Then nothing is listed or counted yet
+    assert ob.leads() == [] and ob.tickets() == []
+    assert ob.state()["historySync"]["messagesImported"] == 0
+    # When the App echo and the history chunk (where it is only DELIVERED) arrive, each twice
+    echo = b.echo("wamid.ahead.echo", CUSTOMER, T0)
+    chunk = b.chunk(1, 1, 50, b.thread(CUSTOMER, b.text("wamid.ahead.hist", b.BIZ, T0 + 1, status="DELIVERED")))
+    ob.deliver(echo, chunk, echo, chunk)
+    # Then each message is stored once with the higher status, counted once, listed in its conversation
+    [lead] = ob.leads()
+    status, body = ob.api("GET", f"/leads/{lead['id']}")
+    assert status == 200
+    [conversation] = body["conversations"]
+    status, page = ob.api("GET", f"/conversations/{conversation['id']}/messages")
+    assert status == 200
+    assert [(m["id"], m["status"]) for m in page["messages"]] == [
+        ("wamid.ahead.echo", "delivered"),
+        ("wamid.ahead.hist", "read"),
+    ]
+    assert conversation["messageCount"] == 2 and ob.state()["historySync"]["messagesImported"] == 1
+    assert {status for status, _ in webhook_outcomes(ob)} == {"processed"}
+
+
 # ---------------------------------------------------------------- defect 3: every dead-letter queue is consumed
 
 

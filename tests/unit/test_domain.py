@@ -17,7 +17,7 @@ from whatrack.domain.connections import (
 from whatrack.domain.history import ChunkRecord, ChunkStatus, chunk_gaps, messages_by_phase
 from whatrack.domain.identity import ContactIdentity, canonical_phone, same_number
 from whatrack.domain.inbox import Lead, LeadSource, TicketOrigin, initial_window, ticket_origin
-from whatrack.domain.messages import Direction, direction_of, status_from_history, status_rank
+from whatrack.domain.messages import Direction, direction_of, shown_status, status_from_history, status_rank
 
 NOW = datetime(2026, 11, 25, tzinfo=UTC)
 
@@ -69,6 +69,16 @@ def test_history_statuses_any_case() -> None:
         None,
     ]
     assert status_rank("sent") < status_rank("delivered") < status_rank("read") < status_rank("failed")
+
+
+def test_the_shown_status_is_the_higher_of_the_own_and_the_delivery_status() -> None:
+    # a higher delivery status wins with its error; a tie or a lower one keeps the message's own
+    assert shown_status("sent", None, "read", None) == ("read", None)
+    assert shown_status("read", "own", "failed", "131049") == ("failed", "131049")
+    assert shown_status("failed", "own", "failed", "131049") == ("failed", "own")
+    assert shown_status("read", None, "delivered", None) == ("read", None)
+    assert shown_status(None, None, "delivered", None) == ("delivered", None)
+    assert shown_status(None, None, None, None) == (None, None)
 
 
 def _lead(source: LeadSource, has_history: bool = False) -> Lead:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import pytest
 
@@ -129,6 +130,35 @@ def test_rule_8_3_a_live_lead_whose_ticket_was_closed_gets_an_existing_ticket(ob
     # When the lead writes again
     ob.deliver(b.live("wamid.Y2", OTHER, T0 + 600))
     # Then a second ticket opens: the lead existed before this message
+    [second] = [t for t in ob.tickets() if t.id != first.id]
+    assert (second.originated_from, second.status) == (TicketOrigin.EXISTING, TicketStatus.OPEN)
+    assert second.message_window_expires_at == at(T0 + 600) + TICKET_WINDOW
+
+
+def test_rule_8_3_a_message_arriving_while_its_ticket_is_closed_gets_a_new_ticket(
+    ob: Onboarded, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a new contact's open ticket
+    ob.deliver(b.live("wamid.C1", OTHER, T0))
+    first = ob.ticket()
+    tickets = ob.world.tickets
+    open_ticket = tickets.open
+    closed: list[str] = []
+
+    def agent_closes_meanwhile(**kwargs: Any) -> Any:
+        """The open meets the conversation's open ticket; the agent closes it before anything else is read."""
+        held = tickets.open_ticket_id(kwargs["conversation_id"])
+        result = open_ticket(**kwargs)
+        if held is not None and not closed:
+            ob.world.queries().close_ticket(ob.connection.organization_id, held)
+            closed.append(held)
+        return result
+
+    monkeypatch.setattr(tickets, "open", agent_closes_meanwhile)
+    # When the lead writes while the agent closes that ticket
+    ob.deliver(b.live("wamid.C2", OTHER, T0 + 600))
+    # Then the message gets a new open ticket (§8.3: no open ticket in the conversation)
+    assert closed == [first.id]
     [second] = [t for t in ob.tickets() if t.id != first.id]
     assert (second.originated_from, second.status) == (TicketOrigin.EXISTING, TicketStatus.OPEN)
     assert second.message_window_expires_at == at(T0 + 600) + TICKET_WINDOW

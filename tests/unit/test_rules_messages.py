@@ -128,11 +128,6 @@ def test_rule_8_9_a_status_of_another_connection_changes_nothing(ob: Onboarded) 
     assert ob.messages()["wamid.S2"].status == "sent"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 10, defect 5 (a status that overtakes its message): statuses are applied with "
-    "must_exist=True, so a status that arrives before its message is dropped, not kept",
-)
 def test_rule_8_9_a_status_before_its_message_is_applied_when_the_message_is_stored(ob: Onboarded) -> None:
     # Given a "delivered" status of a message not stored yet
     ob.deliver(b.status("wamid.EARLY", "delivered", T0 + 5))
@@ -140,3 +135,68 @@ def test_rule_8_9_a_status_before_its_message_is_applied_when_the_message_is_sto
     ob.deliver(b.echo("wamid.EARLY", CUSTOMER, T0))
     # Then the kept status applies: it is delivered
     assert ob.messages()["wamid.EARLY"].status == "delivered"
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("echo", "delivered"),
+        ("history_chunk", "read"),
+        ("history_followup", "delivered"),
+        ("live", "delivered"),
+    ],
+)
+def test_rule_8_9_a_kept_status_is_applied_by_every_insert_path_taking_the_higher(
+    ob: Onboarded, path: str, expected: str
+) -> None:
+    # Given "delivered" (twice) and "sent" of a message not stored yet
+    wamid = f"wamid.K.{path}"
+    delivered = b.status(wamid, "delivered", T0 + 5)
+    ob.deliver(delivered, b.status(wamid, "sent", T0 + 4), delivered)
+    # When the message is stored by one path (a history chunk says READ, higher than the kept status)
+    document = {
+        "echo": lambda: b.echo(wamid, CUSTOMER, T0),
+        "history_chunk": lambda: b.chunk(1, 1, 50, b.thread(CUSTOMER, b.text(wamid, b.BIZ, T0, status="READ"))),
+        "history_followup": lambda: b.media_followup(wamid, CUSTOMER, T0, outbound=True),
+        "live": lambda: b.live(wamid, CUSTOMER, T0),
+    }[path]()
+    ob.deliver(document, document)
+    # Then it is stored once, with the higher of its own status and the kept one
+    [stored] = ob.messages().values()
+    assert (stored.id, stored.status) == (wamid, expected)
+
+
+def test_rule_8_9_a_kept_failed_status_keeps_its_error_over_a_read_history_message(ob: Onboarded) -> None:
+    # Given a "failed" status of a message not stored yet
+    ob.deliver(b.status("wamid.KF", "failed", T0 + 5, error_code=131049))
+    # When the history chunk brings it as READ
+    ob.deliver(b.chunk(1, 1, 50, b.thread(CUSTOMER, b.text("wamid.KF", b.BIZ, T0, status="READ"))))
+    # Then it is failed with Meta's error (failed ranks above every delivery state)
+    stored = ob.messages()["wamid.KF"]
+    assert (stored.status, stored.error) == ("failed", "not delivered")
+
+
+def test_rule_8_9_a_kept_status_is_never_listed_nor_counted(ob: Onboarded) -> None:
+    # Given a status of a message not stored yet
+    ob.deliver(b.status("wamid.NOTYET", "read", T0 + 5))
+    # Then no message, lead, conversation or ticket shows, and no counter moved
+    assert ob.messages() == {} and ob.leads() == [] and ob.tickets() == []
+    assert ob.state().history.messages_imported == 0
+    # When its history chunk arrives (twice)
+    chunk = b.chunk(1, 1, 50, b.thread(CUSTOMER, b.text("wamid.NOTYET", b.BIZ, T0, status="DELIVERED")))
+    ob.deliver(chunk, chunk)
+    # Then it is imported and counted once, read
+    [stored] = ob.messages().values()
+    assert stored.status == "read" and ob.state().history.messages_imported == 1
+    [conversation] = ob.world.reader.conversations_of(ob.lead().id)
+    assert conversation.message_count == 1
+
+
+def test_rule_8_9_a_kept_status_does_not_stop_a_revoke_before_the_original(ob: Onboarded) -> None:
+    # Given a status, then a revoke, of a message not stored yet
+    ob.deliver(b.status("wamid.KR", "delivered", T0 + 5), b.revoke("wamid.RVK", "wamid.KR", CUSTOMER, T0 + 10))
+    # When the original arrives
+    ob.deliver(b.echo("wamid.KR", CUSTOMER, T0))
+    # Then it is stored deleted, with its content and the kept status
+    stored = ob.messages()["wamid.KR"]
+    assert (stored.deleted, stored.body, stored.status) == (True, "resposta", "delivered")

@@ -18,7 +18,15 @@ from whatrack.domain.changes import ChangeMessage, WebhookField
 from whatrack.domain.connections import Connection, ConnectionStatus, ConnectionTarget, HistorySyncStatus
 from whatrack.domain.history import ChunkRecord, ChunkStatus, HistoryImportResult, ThreadImport
 from whatrack.domain.identity import ContactIdentity
-from whatrack.domain.inbox import Conversation, Lead, LeadSource, ResolvedLead, Ticket, TicketOrigin
+from whatrack.domain.inbox import (
+    Conversation,
+    Lead,
+    LeadSource,
+    ResolvedLead,
+    Ticket,
+    TicketOpening,
+    TicketOrigin,
+)
 from whatrack.domain.log import LogRecord, LogStatus, WebhookLogEntry
 from whatrack.domain.messages import Message, NewMessage
 from whatrack.domain.onboarding import NumberState, PhoneNumber, SyncOutcome, SyncType
@@ -267,7 +275,7 @@ class MessageRepository(Protocol):
         *,
         history: bool = False,
     ) -> bool:
-        """Insert one message if its (connection, wamid) is new; True when inserted."""
+        """Insert one message if its (connection, wamid) is new (statuses kept for it stay); True when inserted."""
 
     def fill_media(
         self, connection_id: str, wamid: str, media_type: str, media: dict[str, Any], body: str | None
@@ -287,10 +295,10 @@ class MessageRepository(Protocol):
     def mark_deleted(self, connection_id: str, wamid: str) -> bool:
         """Mark a stored message deleted; False when it is not stored."""
 
-    def apply_status(
-        self, connection_id: str, wamid: str, status: str, error: str | None, *, must_exist: bool = True
-    ) -> bool:
-        """§8.9: statuses only move forward; False when not applied."""
+    def apply_status(self, connection_id: str, wamid: str, status: str, error: str | None) -> bool:
+        """§8.9: statuses only move forward (past the status the message was stored with too);
+        ``failed`` records the error. A status of a message not stored yet is kept, never listed
+        nor counted, and shown once the message is inserted (by any path). False when not applied."""
 
 
 class TicketRepository(Protocol):
@@ -305,11 +313,12 @@ class TicketRepository(Protocol):
         window: datetime | None,
         message_at: datetime,
         correlation_id: str | None = None,
-    ) -> str | None:
-        """The conversation's one open ticket; ``None`` when one is open (or this message opened one);
-        :class:`TransientError` when the lead was merged meanwhile (§8.10)."""
+    ) -> TicketOpening:
+        """Open the conversation's one open ticket; refused (and why) when one is open there or this
+        message already opened one; :class:`TransientError` when the lead was merged meanwhile (§8.10)."""
 
-    def open_ticket_id(self, conversation_id: str) -> str | None: ...
+    def open_ticket_id(self, conversation_id: str) -> str | None:
+        """The conversation's open ticket now (a consistent read)."""
 
     def touch(self, ticket_id: str, message_at: datetime, window: datetime) -> None:
         """A live message on an open ticket: a non-null window only moves forward."""

@@ -36,6 +36,7 @@ from whatrack.domain.inbox import (
     TICKET_WINDOW,
     LeadSource,
     ResolvedLead,
+    TicketOpening,
     TicketOrigin,
 )
 from whatrack.domain.log import LogKind, LogStatus, WebhookLogEntry
@@ -264,7 +265,20 @@ def open_ticket(
     origin: TicketOrigin = TicketOrigin.NEW_CONTACT,
     windowless: bool = False,
 ) -> str | None:
-    """What a live message at ``seconds`` does: open a ticket (24 h window unless ``windowless``)."""
+    """What a live message at ``seconds`` does: open a ticket (24 h window unless ``windowless``); its id."""
+    return opening(ports, box, wamid, seconds, origin=origin, windowless=windowless).ticket_id
+
+
+def opening(
+    ports: Ports,
+    box: Inbox,
+    wamid: str,
+    seconds: float = 0,
+    *,
+    origin: TicketOrigin = TicketOrigin.NEW_CONTACT,
+    windowless: bool = False,
+) -> TicketOpening:
+    """:func:`open_ticket`, with what the open did."""
     return ports.tickets.open(
         lead=box.lead,
         connection_id=box.connection.id,

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
+
+import pytest
+
 from tests.integration.contracts.support import (
     T0,
     Ports,
@@ -254,22 +258,96 @@ def test_an_unknown_status_is_not_applied(ports: Ports) -> None:
     assert applied is False and stored_message(ports, box, "wamid.K")["status"] == "sent"
 
 
-def test_a_status_of_a_message_not_stored_is_not_applied(ports: Ports) -> None:
+def test_a_status_of_a_message_not_stored_is_kept_unlisted_uncounted_and_applied_at_insert(ports: Ports) -> None:
     # Given a conversation without the message
     box = inbox(ports)
-    # When its status arrives first (the message must exist)
-    applied = ports.messages.apply_status(box.connection.id, "wamid.LATE", "delivered", None)
-    # Then it is not applied, and the message inserted later is stored as it is
-    inserted = put(ports, box, message("wamid.LATE", status="sent"))
-    assert (applied, inserted) == (False, True)
-    assert stored_message(ports, box, "wamid.LATE")["status"] == "sent"
+    # When its statuses arrive first ("read", then a late "delivered")
+    read = ports.messages.apply_status(box.connection.id, "wamid.LATE", "read", None)
+    delivered = ports.messages.apply_status(box.connection.id, "wamid.LATE", "delivered", None)
+    # Then read is kept (the late one is not), and nothing is listed or counted
+    assert (read, delivered) == (True, False)
+    assert ports.reader.all_messages(box.conversation_id) == [] and message_count(ports, box.conversation_id) == 0
+    # When the message is inserted (sent), twice
+    inserted = [put(ports, box, message("wamid.LATE", status="sent")) for _ in range(2)]
+    # Then it is stored once, counted once, read
+    assert inserted == [True, False] and message_count(ports, box.conversation_id) == 1
+    assert stored_message(ports, box, "wamid.LATE")["status"] == "read"
 
 
-def test_a_status_that_need_not_exist_is_applied_without_a_message(ports: Ports) -> None:
-    # Given a connection without the message
+def test_an_insert_with_a_higher_status_than_the_kept_one_shows_its_own(ports: Ports) -> None:
+    # Given a kept "delivered"
     box = inbox(ports)
-    # When a status is applied with must_exist=False
-    applied = ports.messages.apply_status(box.connection.id, "wamid.AHEAD", "delivered", None, must_exist=False)
-    # Then it is applied, though no message is listed in any conversation
-    assert applied is True
-    assert ports.reader.all_messages(box.conversation_id) == []
+    ports.messages.apply_status(box.connection.id, "wamid.HI", "delivered", None)
+    # When the message is inserted read (a history message)
+    put(ports, box, message("wamid.HI", status="read"))
+    # Then it is read; a later "delivered" is not applied, a "failed" is
+    assert stored_message(ports, box, "wamid.HI")["status"] == "read"
+    late = ports.messages.apply_status(box.connection.id, "wamid.HI", "delivered", None)
+    failed = ports.messages.apply_status(box.connection.id, "wamid.HI", "failed", "131049: not delivered")
+    kept = stored_message(ports, box, "wamid.HI")
+    assert (late, failed, kept["status"], kept["error"]) == (False, True, "failed", "131049: not delivered")
+
+
+def test_a_kept_failed_status_keeps_its_error_at_insert(ports: Ports) -> None:
+    # Given a kept "failed" with its error
+    box = inbox(ports)
+    ports.messages.apply_status(box.connection.id, "wamid.KF", "failed", "131049: not delivered")
+    # When the message is inserted read
+    put(ports, box, message("wamid.KF", status="read"))
+    # Then it is failed with the error
+    kept = stored_message(ports, box, "wamid.KF")
+    assert (kept["status"], kept["error"]) == ("failed", "131049: not delivered")
+
+
+@pytest.mark.parametrize("order", list(itertools.permutations(["insert", "delivered", "read"])), ids=str)
+def test_statuses_and_the_insert_end_the_same_in_any_order(ports: Ports, order: tuple[str, ...]) -> None:
+    # Given a conversation
+    box = inbox(ports)
+    # When the message (sent) and its "delivered" and "read" arrive in this order
+    for step in order:
+        if step == "insert":
+            put(ports, box, message("wamid.ORD", status="sent"), history=True)
+        else:
+            ports.messages.apply_status(box.connection.id, "wamid.ORD", step, None)
+    # Then it is read, counted once
+    assert stored_message(ports, box, "wamid.ORD")["status"] == "read"
+    assert message_count(ports, box.conversation_id) == 1
+    assert stored(ports, box.connection.id).history.messages_imported == 1
+
+
+def test_a_history_import_completes_kept_statuses_and_counts_them_once(ports: Ports) -> None:
+    # Given a kept "read" of one message of a chunk
+    box = inbox(ports)
+    ports.messages.apply_status(box.connection.id, "wamid.H2", "read", None)
+    threads = [
+        ThreadImport(
+            conversation_id=box.conversation_id,
+            lead_id=box.lead.lead.id,
+            messages=[message("wamid.H1", 1, status="delivered"), message("wamid.H2", 2, status="delivered")],
+        )
+    ]
+    # When the chunk is imported, twice
+    first = ports.messages.import_history(box.organization_id, box.connection.id, threads)
+    again = ports.messages.import_history(box.organization_id, box.connection.id, threads)
+    # Then both messages are imported and counted once, the kept one read
+    assert (first, again) == (HistoryImportResult(2, 1), HistoryImportResult(0, 0))
+    assert [(m.id, m.status) for m in ports.reader.all_messages(box.conversation_id)] == [
+        ("wamid.H1", "delivered"),
+        ("wamid.H2", "read"),
+    ]
+    assert stored(ports, box.connection.id).history.messages_imported == 2
+
+
+def test_a_kept_status_is_not_a_message_to_revoke_or_fill(ports: Ports) -> None:
+    # Given kept statuses of two messages not stored yet
+    box = inbox(ports)
+    ports.messages.apply_status(box.connection.id, "wamid.KD", "delivered", None)
+    ports.messages.apply_status(box.connection.id, "wamid.KM", "delivered", None)
+    # When a revoke and a media fill name them
+    deleted = ports.messages.mark_deleted(box.connection.id, "wamid.KD")
+    filled = ports.messages.fill_media(box.connection.id, "wamid.KM", "image", {"id": "m1"}, None)
+    # Then neither applies (the revoke keeps a tombstone instead, which completes the stub)
+    assert (deleted, filled) == (False, False)
+    tombstone = put(ports, box, message("wamid.KD", kind=REVOKED_TYPE, body=None, deleted=True))
+    kept = stored_message(ports, box, "wamid.KD")
+    assert (tombstone, kept["deleted"], kept["status"]) == (True, True, "delivered")

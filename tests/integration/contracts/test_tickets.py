@@ -9,6 +9,7 @@ from tests.integration.contracts.support import (
     at,
     inbox,
     open_ticket,
+    opening,
     phone,
     stored,
     unique_number,
@@ -16,6 +17,7 @@ from tests.integration.contracts.support import (
 from whatrack.domain.inbox import (
     TICKET_WINDOW,
     LeadSource,
+    OpenOutcome,
     TicketOrigin,
     TicketStatus,
     conversation_id_for,
@@ -165,3 +167,29 @@ def test_touch_moves_the_last_message_time_forward_only(ports: Ports) -> None:
     # Then its last message time stays
     ticket = ports.reader.ticket(ticket_id)
     assert ticket is not None and ticket.last_message_at == at(100)
+
+
+def test_a_refused_open_says_why(ports: Ports) -> None:
+    # Given a ticket opened by a message, still open
+    box = inbox(ports)
+    first = opening(ports, box, "wamid.WHY1")
+    # When another message tries to open one, and the first message is redelivered
+    other = opening(ports, box, "wamid.WHY2", 60)
+    again = opening(ports, box, "wamid.WHY1")
+    # Then the first opened it; the other met the open ticket; the redelivery met its own opening
+    assert first.outcome is OpenOutcome.OPENED and first.ticket_id is not None
+    assert (other.outcome, other.ticket_id) == (OpenOutcome.CONVERSATION_HAS_ONE, None)
+    assert (again.outcome, again.ticket_id) == (OpenOutcome.MESSAGE_OPENED_ONE, None)
+
+
+def test_a_redelivered_opening_message_is_refused_as_such_after_the_close(ports: Ports) -> None:
+    # Given a ticket opened by a message, then closed
+    box = inbox(ports)
+    first = open_ticket(ports, box, "wamid.WHY3")
+    assert first is not None
+    ports.tickets.close(first, box.conversation_id)
+    # When that message is redelivered
+    again = opening(ports, box, "wamid.WHY3")
+    # Then it is refused because it opened one already (not because a ticket is open: none is)
+    assert again.outcome is OpenOutcome.MESSAGE_OPENED_ONE
+    assert ports.tickets.open_ticket_id(box.conversation_id) is None

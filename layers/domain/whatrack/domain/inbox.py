@@ -29,6 +29,23 @@ class TicketStatus(StrEnum):
     CLOSED = "closed"
 
 
+class OpenOutcome(StrEnum):
+    """What a live message's attempt to open its conversation's ticket did (§8.3)."""
+
+    OPENED = "opened"
+    CONVERSATION_HAS_ONE = "conversation_has_one"
+    """Refused: another ticket is open in the conversation (it may be closed by the time it is read)."""
+    MESSAGE_OPENED_ONE = "message_opened_one"
+    """Refused: this message opened a ticket already (a redelivery); it never opens another."""
+
+
+@dataclass(frozen=True)
+class TicketOpening:
+    outcome: OpenOutcome
+    ticket_id: str | None = None
+    """The ticket opened (``OPENED`` only)."""
+
+
 @dataclass(frozen=True)
 class Lead:
     """One person of one organization (unique by E.164 phone and by user id)."""

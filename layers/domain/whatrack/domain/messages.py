@@ -35,6 +35,18 @@ def status_rank(status: str | None) -> int:
     return STATUS_RANK.get((status or "").lower(), -1)
 
 
+def shown_status(
+    own: str | None, own_error: str | None, delivery: str | None, delivery_error: str | None
+) -> tuple[str | None, str | None]:
+    """§8.9: a message's status and error as shown: the higher of the status it was stored with and
+    the latest delivery status Meta sent (``statuses[]``, perhaps before the message was stored).
+
+    A tie keeps the message's own, so any order of the status and the insert shows the same."""
+    if status_rank(delivery) > status_rank(own):
+        return delivery, delivery_error or own_error
+    return own, own_error
+
+
 def status_from_history(history_status: str | None) -> str | None:
     """``history_context.status`` (any case) → our message status."""
     if not history_status:

@@ -1,9 +1,15 @@
 """Messages (InboxTable): unique per (connection, wamid), counted in the transaction that inserts them.
 
-``MSG#<connection>#<wamid>`` is put with ``attribute_not_exists``; the counters it moves (the
-conversation's ``messageCount``, the connection's ``messagesImported``, ``mediaPending``...) are
-updated in the same transaction, so a redelivery, a crash between two writes or a parallel
-consumer can never make them drift.
+``MSG#<connection>#<wamid>`` is written under ``attribute_not_exists(conversation_id)``; the
+counters it moves (the conversation's ``messageCount``, the connection's ``messagesImported``,
+``mediaPending``...) are updated in the same transaction, so a redelivery, a crash between two
+writes or a parallel consumer can never make them drift.
+
+Meta's delivery statuses (``statuses[]``) go to their own attributes (``delivery_*``) of the same
+key, message or not: a status that overtakes its message leaves a *stub* (the key and its
+``delivery_*`` only: no conversation, so never listed nor counted), which the insert then
+completes without touching them. The status shown is the higher of the two (``shown_status``),
+so any interleaving of statuses and inserts ends the same, with no read and no extra request.
 """
 
 from __future__ import annotations
@@ -55,6 +61,8 @@ from whatrack.domain.messages import (
     Message,
     MessageSource,
     NewMessage,
+    shown_status,
+    status_rank,
 )
 
 MOVE_ROUNDS = 6
@@ -82,10 +90,18 @@ class MessageItem(InboxTableItem):
     deleted = BooleanAttribute(default=False)
     error = UnicodeAttribute(null=True)
     correlation_id = UnicodeAttribute(null=True)
+    delivery_status = UnicodeAttribute(null=True)
+    delivery_rank = NumberAttribute(null=True)
+    delivery_error = UnicodeAttribute(null=True)
+
+
+STORED = MessageItem.conversation_id.exists()
+"""A message, not a stub holding statuses that overtook it."""
 
 
 def to_message(item: MessageItem) -> Message:
     media = item.media if isinstance(item.media, dict) else None
+    status, error = shown_status(item.status, item.error, item.delivery_status, item.delivery_error)
     return Message(
         id=item.id,
         conversation_id=item.conversation_id,
@@ -94,14 +110,14 @@ def to_message(item: MessageItem) -> Message:
         type=item.type,
         body=item.body,
         timestamp=item.timestamp,
-        status=item.status,
+        status=status,
         history_status=item.history_status,
         media=Media(id=media.get("id"), mime_type=media.get("mimeType"), caption=media.get("caption"))
         if media
         else None,
         meta_confirmed_at=item.meta_confirmed_at,
         deleted=bool(item.deleted),
-        error=item.error,
+        error=error,
         content=item.content,
         correlation_id=item.correlation_id,
     )
@@ -148,8 +164,12 @@ def _counted_message(
             ]
         elif message.media is not None and message.media.get("id"):
             increments.append((ConnectionItem, key, "media_received", 1))
-    item = _message_item(organization_id, connection_id, conversation_id, message)
-    return CountedInsert(item, increments, guards={conversation_key(conversation_id): not_merged()})
+    return CountedInsert(
+        _message_item(organization_id, connection_id, conversation_id, message),
+        increments,
+        guards={conversation_key(conversation_id): not_merged()},
+        absent=MessageItem.conversation_id.does_not_exist(),
+    )
 
 
 class DynamoMessageRepository:
@@ -252,7 +272,7 @@ class DynamoMessageRepository:
                     MessageItem.meta_confirmed_at.set(MessageItem.meta_confirmed_at | confirmed_at),
                 ]
             )
-        self.apply_status(connection_id, wamid, "sent", None, must_exist=True)
+        self.apply_status(connection_id, wamid, "sent", None)
 
     def restore_revoked(self, connection_id: str, message: NewMessage) -> bool:
         """The original of an earlier revoke arrived: keep it deleted, but with its content."""
@@ -264,7 +284,8 @@ class DynamoMessageRepository:
         if message.media is not None:
             actions.append(MessageItem.media.set(message.media))
         if message.status is not None:
-            actions.append(MessageItem.status.set(message.status))
+            rank = status_rank(message.status)
+            actions += [MessageItem.status.set(message.status), MessageItem.status_rank.set(rank)]
         return update_if(
             MessageItem(*message_key(connection_id, message.wamid)),
             actions,
@@ -276,26 +297,20 @@ class DynamoMessageRepository:
         return update_if(
             MessageItem(*message_key(connection_id, wamid)),
             [MessageItem.deleted.set(True)],
-            MessageItem.pk.exists(),
+            STORED,
             "revoke",
         )
 
-    def apply_status(
-        self, connection_id: str, wamid: str, status: str, error: str | None, *, must_exist: bool = True
-    ) -> bool:
-        """§8.9: statuses only move forward; ``failed`` records the error. False when not applied."""
+    def apply_status(self, connection_id: str, wamid: str, status: str, error: str | None) -> bool:
+        """§8.9: only forward, past the message's own status too; ``failed`` records the error. A
+        status of a message not stored yet is kept on its key (a stub). False when not applied."""
         rank = STATUS_RANK.get(status)
         if rank is None:
             return False
-        actions: list[Any] = [MessageItem.status.set(status), MessageItem.status_rank.set(rank)]
+        actions: list[Any] = [MessageItem.delivery_status.set(status), MessageItem.delivery_rank.set(rank)]
         if error:
-            actions.append(MessageItem.error.set(error))
-        condition = MessageItem.pk.exists() & (
-            MessageItem.status_rank.does_not_exist() | (MessageItem.status_rank < rank)
+            actions.append(MessageItem.delivery_error.set(error))
+        condition = (MessageItem.status_rank.does_not_exist() | (MessageItem.status_rank < rank)) & (
+            MessageItem.delivery_rank.does_not_exist() | (MessageItem.delivery_rank < rank)
         )
-        return update_if(
-            MessageItem(*message_key(connection_id, wamid)),
-            actions,
-            condition if must_exist else None,
-            "status update",
-        )
+        return update_if(MessageItem(*message_key(connection_id, wamid)), actions, condition, "status update")

@@ -20,16 +20,18 @@ from whatrack.adapters.dynamo.tables import (
     open_ticket_guard_key,
     ticket_key,
 )
-from whatrack.adapters.dynamo.writes import get_or_none, set_if_later, storage, transact, transact_refused, update_if
+from whatrack.adapters.dynamo.writes import get_or_none, set_if_later, storage, transact, transact_refusals, update_if
 from whatrack.domain.clock import iso
 from whatrack.domain.errors import TransientError
 from whatrack.domain.ids import new_id
-from whatrack.domain.inbox import ResolvedLead, Ticket, TicketOrigin, TicketStatus
+from whatrack.domain.inbox import OpenOutcome, ResolvedLead, Ticket, TicketOpening, TicketOrigin, TicketStatus
 
 TICKET_SOURCE = "incoming_message"
 LEAD_POSITION = 3
 """The lead's counter in the creation transaction (refused when the lead was merged, §8.10)."""
 FIRST_STAGE = "new"
+MARKER_WRITE = 1
+"""Position of the ``TICKETBY#`` marker in the opening transaction (after the ``OPEN#`` guard)."""
 
 
 class TicketItem(InboxTableItem):
@@ -85,9 +87,9 @@ class DynamoTicketRepository:
         window: datetime | None,
         message_at: datetime,
         correlation_id: str | None = None,
-    ) -> str | None:
-        """Create the conversation's one open ticket; ``None`` when one is already open (or this
-        message already opened one)."""
+    ) -> TicketOpening:
+        """Create the conversation's one open ticket, unless one is open there or this message
+        already opened one (the transaction's refused conditions tell which)."""
         ticket_id = new_id()
         org = lead.lead.organization_id
         item = TicketItem(
@@ -130,10 +132,14 @@ class DynamoTicketRepository:
                     actions=[ConnectionItem.history_lead_tickets.add(1)],
                 )
 
-        refused = transact_refused("ticket create", write)
+        refused = transact_refusals("ticket create", write)
+        if not refused:
+            return TicketOpening(OpenOutcome.OPENED, ticket_id)
         if LEAD_POSITION in refused:
             raise TransientError(f"lead {lead.lead.id} was merged into another: resolve it again")
-        return None if refused else ticket_id
+        if MARKER_WRITE in refused:
+            return TicketOpening(OpenOutcome.MESSAGE_OPENED_ONE)
+        return TicketOpening(OpenOutcome.CONVERSATION_HAS_ONE)
 
     def open_ticket_id(self, conversation_id: str) -> str | None:
         guard = get_or_none(GuardItem, open_ticket_guard_key(conversation_id), consistent_read=True)

@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, PynamoDBException, TransactWriteError
+from pynamodb.expressions.update import Action
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
@@ -90,21 +91,24 @@ def set_if_later(item: Model, attribute: Any, value: datetime, action: str) -> b
 
 def transact(action: str, build: Callable[[TransactWrite], None]) -> bool:
     """One transaction written by ``build``; True when it applied, False when a condition said no."""
-    return not transact_refused(action, build)
+    return not transact_refusals(action, build)
 
 
-def transact_refused(action: str, build: Callable[[TransactWrite], None]) -> set[int]:
-    """One transaction written by ``build``; the positions (in the order ``build`` added them) of the
-    items whose condition said no, empty when it applied."""
+def transact_refusals(action: str, build: Callable[[TransactWrite], None]) -> frozenset[int]:
+    """One transaction written by ``build``; the positions (in the order ``build`` wrote them) of the
+    writes whose condition said no (``{-1}`` when DynamoDB did not say which), so nothing applied;
+    empty when it applied."""
     try:
         with TransactWrite(connection=transaction_connection()) as tx:
             build(tx)
     except PynamoDBException as exc:
         if _said_no(exc):
             codes = reason_codes(exc) if isinstance(exc, TransactWriteError) else []
-            return {i for i, code in enumerate(codes) if code == TRANSACTION_CONDITION_FAILED} or {-1}
+            return frozenset(i for i, code in enumerate(codes) if code == TRANSACTION_CONDITION_FAILED) or frozenset(
+                {-1}
+            )
         raise _failure(action, exc) from exc
-    return set()
+    return frozenset()
 
 
 # --------------------------------------------------------------------------- transact-and-drop-existing
@@ -117,18 +121,33 @@ class CountedInsert:
     """Put ``item`` if its key is absent; apply ``increments`` only if it was inserted.
 
     ``guards``: conditions on the items the increments move (by key); when one says no the whole
-    transaction is refused with :class:`TransientError` (e.g. a conversation merged meanwhile)."""
+    transaction is refused with :class:`TransientError` (e.g. a conversation merged meanwhile).
+
+    ``absent``: what "not stored yet" means when an item may already hold a stub under its key (say
+    ``attribute_not_exists(conversation_id)``, true of a missing item too). The item is then written
+    as an update setting each of its attributes under that condition, so the stub's own attributes
+    survive and the insert completes it (and counts it: the stub was never counted)."""
 
     item: Model
     increments: list[Increment] = field(default_factory=list)
     guards: dict[Key, Any] = field(default_factory=dict)
+    absent: Any = None
 
     @property
     def key(self) -> Key:
         return (self.item.pk, self.item.sk)  # type: ignore[attr-defined]
 
     def write(self, tx: TransactWrite) -> None:
-        tx.save(self.item, condition=type(self.item).pk.does_not_exist())  # type: ignore[attr-defined]
+        model = type(self.item)
+        if self.absent is None:
+            tx.save(self.item, condition=model.pk.does_not_exist())  # type: ignore[attr-defined]
+            return
+        actions: list[Action] = [
+            attribute.set(value)
+            for name, attribute in model.get_attributes().items()
+            if not (attribute.is_hash_key or attribute.is_range_key) and (value := getattr(self.item, name)) is not None
+        ]
+        tx.update(self.item, actions=actions, condition=self.absent)
 
 
 @dataclass
@@ -145,7 +164,7 @@ class CountedUpdate(CountedInsert):
 def write_counted(inserts: Sequence[CountedInsert]) -> set[Key]:
     """Insert what is new, with its counters, in transactions of up to 100 items.
 
-    Returns the keys actually inserted. Items that already exist are dropped from the
+    Returns the keys actually inserted (or stubs completed). Items that already exist are dropped from the
     transaction (and so are their increments); conflicts with concurrent transactions back off
     and retry. No read precedes the writes, so counters can never drift from what was inserted.
     """

@@ -10,13 +10,16 @@ from aws_lambda_powertools import Logger
 from whatrack.domain.changes import ChangeMessage
 from whatrack.domain.clock import from_unix
 from whatrack.domain.connections import Connection
-from whatrack.domain.inbox import TICKET_WINDOW, LeadSource, initial_window, ticket_origin
+from whatrack.domain.errors import TransientError
+from whatrack.domain.inbox import TICKET_WINDOW, LeadSource, OpenOutcome, initial_window, ticket_origin
 from whatrack.domain.messages import Direction, MessageSource
 from whatrack.services.processors.base import InboxPorts, identity_from_contacts, new_message
 from whatrack.services.processors.identity import resolve_lead
 from whatrack.webhooks.payloads import ContactBlock, MessageItem, MessagesValue
 
 logger = Logger(child=True)
+TICKET_OPEN_ATTEMPTS = 5
+"""Opens of one message's ticket: each retry follows an agent closing the ticket the last one met."""
 
 
 class MessagesProcessor:
@@ -34,7 +37,7 @@ class MessagesProcessor:
         for status in parsed.statuses:
             status_error = "; ".join(e.text for e in status.errors) or None
             if not ports.messages.apply_status(connection.id, status.id, status.status.lower(), status_error):
-                logger.info("status not applied (unknown message or not newer)", extra={"wamid": status.id})
+                logger.info("status not applied (not newer)", extra={"wamid": status.id})
         for error in parsed.errors:
             logger.warning("messages error", extra={"code": error.code, "error": error.text})
             ports.audit.record(
@@ -77,17 +80,23 @@ class MessagesProcessor:
             lead_created_by_live_traffic=resolved.lead.source is LeadSource.LIVE_MESSAGE
             and resolved.tickets_opened == 0,
         )
-        opened = ports.tickets.open(
-            lead=resolved,
-            connection_id=connection.id,
-            conversation_id=conversation_id,
-            wamid=item.id,
-            origin=origin,
-            window=initial_window(origin, at),
-            message_at=at,
-            correlation_id=correlation_id,
-        )
-        if opened is None:
+        for _ in range(TICKET_OPEN_ATTEMPTS):
+            opening = ports.tickets.open(
+                lead=resolved,
+                connection_id=connection.id,
+                conversation_id=conversation_id,
+                wamid=item.id,
+                origin=origin,
+                window=initial_window(origin, at),
+                message_at=at,
+                correlation_id=correlation_id,
+            )
+            if opening.outcome is not OpenOutcome.CONVERSATION_HAS_ONE:
+                return  # opened now, or by an earlier delivery of this message
             open_id = ports.tickets.open_ticket_id(conversation_id)
             if open_id is not None:
                 ports.tickets.touch(open_id, at, at + TICKET_WINDOW)
+                return
+            # the ticket the open met was closed since: open again; the lead has had a ticket
+            origin = ticket_origin(resolved.lead, lead_created_by_live_traffic=False)
+        raise TransientError(f"the open ticket of conversation {conversation_id} kept changing")
