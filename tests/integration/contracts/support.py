@@ -13,6 +13,7 @@ from whatrack.adapters.archive import S3ArchiveStore
 from whatrack.adapters.dynamo import client as dynamo_client
 from whatrack.adapters.dynamo.audit import DynamoAuditLog
 from whatrack.adapters.dynamo.connections import DynamoConnectionDirectory, DynamoConnectionRepository
+from whatrack.adapters.dynamo.contacts import DynamoContactSync
 from whatrack.adapters.dynamo.conversations import DynamoConversationRepository
 from whatrack.adapters.dynamo.history_sync import DynamoHistorySync
 from whatrack.adapters.dynamo.leads import DynamoLeadRepository
@@ -45,6 +46,7 @@ from whatrack.ports import (
     AuditLog,
     ConnectionDirectory,
     ConnectionRepository,
+    ContactSyncStore,
     ConversationRepository,
     HistorySyncStore,
     InboxReader,
@@ -93,6 +95,7 @@ class Ports:
     reader: InboxReader
     archive: ArchiveStore
     vault: TokenVault
+    contacts: ContactSyncStore
 
 
 def memory_ports() -> Ports:
@@ -112,6 +115,7 @@ def memory_ports() -> Ports:
         reader=world.reader,
         archive=world.archive,
         vault=world.vault,
+        contacts=world.contacts,
     )
 
 
@@ -133,6 +137,7 @@ def dynamodb_ports(stack: Provisioned) -> Ports:
         reader=DynamoReader(),
         archive=S3ArchiveStore(stack.buckets["ArchiveBucket"]),
         vault=SecretsManagerTokenVault("whatrack-contract/connections/"),
+        contacts=DynamoContactSync(),
     )
 
 

@@ -59,6 +59,8 @@ def consumer_handler(handles: frozenset[WebhookField]) -> Callable[[dict[str, An
     @tracer.capture_lambda_handler(capture_response=False)
     @metrics.log_metrics
     def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        # long changes (a contact dump) stop, checkpointed, before the invocation's time runs out
+        bootstrap.invocation().start(context.get_remaining_time_in_millis)
         response = dict(
             process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
         )
