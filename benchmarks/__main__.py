@@ -74,9 +74,11 @@ def main() -> None:
 if __name__ == "__main__":
     main()
     print()
-    from benchmarks import chunk_import, dashboard, onboarding
+    from benchmarks import chunk_import, contacts_sync, dashboard, onboarding
 
     chunk_import.main()
+    print()
+    contacts_sync.main()
     print()
     onboarding.main()
     print()

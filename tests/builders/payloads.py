@@ -107,6 +107,22 @@ def contacts(*items: tuple[str, str, str | None]) -> dict[str, Any]:
     return envelope("smb_app_state_sync", {"state_sync": state})
 
 
+def contact_sync(
+    count: int, action: str = "add", ts: int = 1751401000, *, first: int = 0, user_ids: bool = False
+) -> dict[str, Any]:
+    """One ``smb_app_state_sync`` change of ``count`` contacts ``+551198`` + 7 digits (``first + i``) (a
+    contact dump), all ``action`` at ``ts``; ``user_ids`` gives each a BSUID too."""
+    state = []
+    for i in range(first, first + count):
+        contact: dict[str, Any] = {"phone_number": f"551198{i:07d}"}
+        if action == "add":
+            contact |= {"full_name": f"Contato {i}", "first_name": "Contato"}
+        if user_ids:
+            contact["user_id"] = f"BR.{i:010d}"
+        state.append({"type": "contact", "contact": contact, "action": action, "metadata": {"timestamp": str(ts)}})
+    return envelope("smb_app_state_sync", {"state_sync": state})
+
+
 def live(wamid: str, customer: str, ts: int, body: str = "oi", name: str = "Cliente", **extra: Any) -> dict[str, Any]:
     message = {"from": customer, "id": wamid, "timestamp": str(ts), "type": "text", "text": {"body": body}, **extra}
     return envelope("messages", {"contacts": [{"profile": {"name": name}, "wa_id": customer}], "messages": [message]})

@@ -6,12 +6,13 @@ the DynamoDB adapters; ``tests/integration/contracts/`` runs one suite against b
 
 * ``webhooks`` — archive, publisher, secrets, connection directory, webhook log;
 * ``accounts`` — organizations, token vault, connections, history-sync state;
-* ``inbox`` — leads, conversations, messages, tickets, audit log;
+* ``inbox`` — leads, conversations, messages, tickets, audit log; ``contacts`` — the contact sync;
 * ``reader`` — the status API's read side; ``world`` — everything together;
 * ``graph`` — Meta's Graph API on 127.0.0.1 (or in-process); ``operations`` — notifier, metrics, clock.
 """
 
 from tests.fakes.accounts import InMemoryConnections, InMemoryHistorySync, InMemoryOrganizations, InMemoryVault
+from tests.fakes.contacts import InMemoryContactSync
 from tests.fakes.database import InMemoryDatabase
 from tests.fakes.graph import FakeGraph, meta_error, running_graph
 from tests.fakes.inbox import (
@@ -38,6 +39,7 @@ __all__ = [
     "InMemoryArchive",
     "InMemoryAuditLog",
     "InMemoryConnections",
+    "InMemoryContactSync",
     "InMemoryConversations",
     "InMemoryDatabase",
     "InMemoryDirectory",

@@ -151,6 +151,8 @@ class ChunkRow:
 class LeadRow:
     lead: Lead
     tickets_opened: int = 0
+    contact_name_at: datetime | None = None
+    """When the contact sync last named it (``DynamoContactSync``'s ``contact_name_at``)."""
 
     @property
     def sort_key(self) -> str:
@@ -294,6 +296,9 @@ class InMemoryDatabase:
         self.open_tickets: dict[str, str] = {}
         self.tickets: dict[str, TicketRow] = {}
         self.markers: set[tuple[str, ...]] = set()
+        self.contact_tombstones: dict[tuple[str, str, str], datetime] = {}
+        """``(organization, "PHONE" | "USER", id)`` → when the App removed a person we had no lead for."""
+        self.contact_progress: dict[tuple[str, str], int] = {}
         # LogTable
         self.webhook_log: dict[str, WebhookRow] = {}
         self.audit: dict[str, AuditRow] = {}

@@ -13,6 +13,7 @@ from typing import Any
 
 from tests.builders.events import meta_bytes
 from tests.fakes.accounts import InMemoryConnections, InMemoryHistorySync, InMemoryOrganizations, InMemoryVault
+from tests.fakes.contacts import InMemoryContactSync
 from tests.fakes.database import InMemoryDatabase
 from tests.fakes.graph import FakeGraph
 from tests.fakes.inbox import InMemoryAuditLog, InMemoryConversations, InMemoryLeads, InMemoryMessages, InMemoryTickets
@@ -88,6 +89,7 @@ class InMemoryWorld:
         self.messages = InMemoryMessages(db=db)
         self.tickets = InMemoryTickets(db=db)
         self.audit = InMemoryAuditLog(db=db)
+        self.contacts = InMemoryContactSync(db=db)
         self.reader = InMemoryReader(db=db)
         self.ports = InboxPorts(
             connections=self.connections,
@@ -97,6 +99,7 @@ class InMemoryWorld:
             messages=self.messages,
             tickets=self.tickets,
             audit=self.audit,
+            contacts=self.contacts,
             clock=clock,
             metrics=self.metrics,
         )

@@ -230,3 +230,19 @@ def test_every_reference_payload_shape_is_processed(ob: Onboarded) -> None:
         "messages_error",
         "account_update PARTNER_REMOVED",
     } <= set(ob.audit_events())
+
+
+def test_rule_8_10_a_contact_sync_showing_both_ids_makes_one_lead(ob: Onboarded) -> None:
+    # Given a phone lead (a live message) and a history lead known by user id only
+    ob.deliver(b.live("wamid.P", CUSTOMER, T0))
+    ob.deliver(b.chunk(2, 1, 90, b.thread(None, b.text("wamid.H", None, T0, from_user_id="AR.9"), user_id="AR.9")))
+    # When the App's contact sync shows the phone and the user id as one person (twice)
+    both = b.contacts(("add", CUSTOMER, "Maria"))
+    both["entry"][0]["changes"][0]["value"]["state_sync"][0]["contact"]["user_id"] = "AR.9"
+    ob.deliver(both)
+    ob.deliver(both)
+    # Then there is one lead, with both ids, the history flag and both messages
+    lead = ob.lead()
+    assert (lead.phone_number, lead.user_id, lead.has_history) == ("+" + CUSTOMER, "AR.9", True)
+    [conversation] = ob.world.reader.conversations_of(lead.id)
+    assert conversation.message_count == 2

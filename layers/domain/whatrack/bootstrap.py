@@ -15,6 +15,7 @@ from whatrack.adapters.archive import S3ArchiveStore
 from whatrack.adapters.dynamo import client as dynamo_client
 from whatrack.adapters.dynamo.audit import DynamoAuditLog
 from whatrack.adapters.dynamo.connections import DynamoConnectionDirectory, DynamoConnectionRepository
+from whatrack.adapters.dynamo.contacts import DynamoContactSync
 from whatrack.adapters.dynamo.conversations import DynamoConversationRepository
 from whatrack.adapters.dynamo.history_sync import DynamoHistorySync
 from whatrack.adapters.dynamo.leads import DynamoLeadRepository
@@ -43,6 +44,7 @@ from whatrack.config import (
     WatchdogSettings,
 )
 from whatrack.domain.changes import QueueName
+from whatrack.domain.invocation import InvocationClock
 from whatrack.services.connections import ConnectionService
 from whatrack.services.consumer import ChangeConsumer
 from whatrack.services.embedded_signup import EmbeddedSignup
@@ -205,15 +207,22 @@ def inbox_ports() -> InboxPorts:
         messages=DynamoMessageRepository(),
         tickets=DynamoTicketRepository(),
         audit=DynamoAuditLog(),
+        contacts=DynamoContactSync(),
         metrics=PowertoolsMetrics(),
     )
+
+
+@functools.cache
+def invocation() -> InvocationClock:
+    """The time left in the invocation being served (started by the entrypoint with its context)."""
+    return InvocationClock()
 
 
 @functools.cache
 def change_consumer() -> ChangeConsumer:
     settings = consumer_settings()
     _bind(settings)
-    registry = build_registry(inbox_ports())
+    registry = build_registry(inbox_ports(), remaining_ms=invocation().remaining_ms)
     return ChangeConsumer(
         S3ArchiveStore(settings.archive_bucket_name),
         registry.processors,
@@ -234,6 +243,7 @@ def reset() -> None:
         status_api,
         change_consumer,
         watchdog,
+        invocation,
     ):
         getter.cache_clear()
     dynamo_client.reset()

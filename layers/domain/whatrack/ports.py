@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from whatrack.domain.changes import ChangeMessage, WebhookField
 from whatrack.domain.connections import Connection, ConnectionStatus, ConnectionTarget, HistorySyncStatus
+from whatrack.domain.contacts import ContactChange, ContactSyncResult
 from whatrack.domain.history import ChunkRecord, ChunkStatus, HistoryImportResult, ThreadImport
 from whatrack.domain.identity import ContactIdentity
 from whatrack.domain.inbox import (
@@ -246,6 +247,30 @@ class LeadRepository(Protocol):
     ) -> None:
         """§8.10: the identity guards of ``identities`` pointing at ``from_lead`` (or missing) now point
         at ``to_lead``."""
+
+
+class ContactSyncStore(Protocol):
+    """A connection's contact sync (§8.6), a batch at a time, resumable by its checkpoint."""
+
+    def apply(
+        self,
+        organization_id: str,
+        connection_id: str,
+        changes: Sequence[ContactChange],
+        now: datetime,
+        *,
+        correlation_id: str | None = None,
+    ) -> ContactSyncResult:
+        """Apply a batch (by :func:`whatrack.domain.contacts.collapse` and ``outcome``): add creates
+        or updates the person's one lead, remove soft-deletes it (or leaves a tombstone), never
+        over a later contact change; the connection counts each lead its sync adds once. A new lead is
+        created at ``now``."""
+
+    def progress(self, connection_id: str, change_id: str) -> int:
+        """How many contacts of the change ``change_id`` were applied (0 when none)."""
+
+    def save_progress(self, connection_id: str, change_id: str, done: int) -> None:
+        """Checkpoint: ``done`` contacts of the change are applied (never moves back)."""
 
 
 class ConversationRepository(Protocol):

@@ -13,6 +13,7 @@ from whatrack.adapters.archive import S3ArchiveStore
 from whatrack.adapters.dynamo import client as dynamo_client
 from whatrack.adapters.dynamo.audit import DynamoAuditLog
 from whatrack.adapters.dynamo.connections import DynamoConnectionDirectory, DynamoConnectionRepository
+from whatrack.adapters.dynamo.contacts import DynamoContactSync
 from whatrack.adapters.dynamo.conversations import DynamoConversationRepository
 from whatrack.adapters.dynamo.history_sync import DynamoHistorySync
 from whatrack.adapters.dynamo.leads import DynamoLeadRepository
@@ -46,6 +47,7 @@ from whatrack.ports import (
     AuditLog,
     ConnectionDirectory,
     ConnectionRepository,
+    ContactSyncStore,
     ConversationRepository,
     HistorySyncStore,
     InboxReader,
@@ -94,6 +96,7 @@ class Ports:
     reader: InboxReader
     archive: ArchiveStore
     vault: TokenVault
+    contacts: ContactSyncStore
 
 
 def memory_ports() -> Ports:
@@ -113,6 +116,7 @@ def memory_ports() -> Ports:
         reader=world.reader,
         archive=world.archive,
         vault=world.vault,
+        contacts=world.contacts,
     )
 
 
@@ -134,6 +138,7 @@ def dynamodb_ports(stack: Provisioned) -> Ports:
         reader=DynamoReader(),
         archive=S3ArchiveStore(stack.buckets["ArchiveBucket"]),
         vault=SecretsManagerTokenVault("whatrack-contract/connections/"),
+        contacts=DynamoContactSync(),
     )
 
 

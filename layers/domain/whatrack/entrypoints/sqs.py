@@ -62,6 +62,8 @@ def consumer_handler(handles: frozenset[WebhookField]) -> Callable[[dict[str, An
         event = _without_unreadable_dead_letters(event, logger, metrics)
         if not event.get("Records"):
             return {"batchItemFailures": []}
+        # long changes (a contact dump) stop, checkpointed, before the invocation's time runs out
+        bootstrap.invocation().start(context.get_remaining_time_in_millis)
         response = dict(
             process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
         )

@@ -262,11 +262,16 @@ class StateContact(_Tolerant):
     username: OptStr = None
 
 
+class StateSyncMetadata(_Tolerant):
+    timestamp: UnixTime | None = None
+    """When the contact changed (or, per Meta's reference page, when the webhook fired)."""
+
+
 class StateSyncItem(_Tolerant):
     type: str = "contact"
     contact: StateContact = StateContact()
     action: str
-    metadata: dict[str, Any] | None = None
+    metadata: StateSyncMetadata | None = None
 
 
 class StateSyncValue(_Tolerant):

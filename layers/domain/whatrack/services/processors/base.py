@@ -23,6 +23,7 @@ from whatrack.domain.messages import (
 from whatrack.ports import (
     AuditLog,
     ConnectionRepository,
+    ContactSyncStore,
     ConversationRepository,
     HistorySyncStore,
     LeadRepository,
@@ -50,6 +51,7 @@ class InboxPorts:
     messages: MessageRepository
     tickets: TicketRepository
     audit: AuditLog
+    contacts: ContactSyncStore
     clock: Callable[[], datetime] = utcnow
     metrics: MetricsRecorder = field(default_factory=NoMetrics)
 
