@@ -29,6 +29,10 @@ STATUS_RANK: dict[LogStatus, int] = {
 """An entry only moves to a status of equal or higher rank: a redelivery that is routed again
 never hides that the consumer already processed (or failed) the change."""
 
+PENDING_STATUSES = frozenset({LogStatus.RECEIVED, LogStatus.ROUTED, LogStatus.UNMATCHED})
+"""Not an outcome yet: an entry in one of these is listed by the reconciler's sparse index until it
+reaches ``processed``, ``rejected``, ``failed`` or ``ignored``."""
+
 
 @dataclass(frozen=True)
 class WebhookLogEntry:
@@ -49,6 +53,8 @@ class WebhookLogEntry:
     """The delivery's request id at ingest (it follows the change when replayed or retried)."""
     event_at: datetime | None = None
     """``entry[].time`` of the change, when Meta sent one."""
+    redrives: int = 0
+    """How many times the reconciler sent it again because it looked stuck."""
 
     @property
     def rank(self) -> int:

@@ -13,7 +13,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BeforeValidator
 
 from whatrack import bootstrap
-from whatrack.domain.changes import ChangeMessage, WebhookField
+from whatrack.domain.changes import ChangeMessage, ReplayJob, WebhookField
 from whatrack.entrypoints.observability import function_logger
 
 
@@ -66,5 +66,36 @@ def consumer_handler(handles: frozenset[WebhookField]) -> Callable[[dict[str, An
         if isinstance(failed_records, list) and (failures := len(failed_records)):
             metrics.add_metric(name="ChangesFailed", unit=MetricUnit.Count, value=failures)
         return response
+
+    return lambda_handler
+
+
+def _decoded_job(body: Any) -> Any:
+    return ReplayJob.decode(body) if isinstance(body, str | bytes) else body
+
+
+class ReplayJobRecord(SqsRecordModel):
+    body: Annotated[ReplayJob, BeforeValidator(_decoded_job)]
+
+
+def replay_job_handler() -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
+    """The Lambda handler of the replay queue: one record = one :class:`ReplayJob`; a job that
+    fails is reported in ``batchItemFailures`` (retried, then dead-lettered)."""
+    logger = function_logger()
+    tracer = Tracer()
+    processor = BatchProcessor(event_type=EventType.SQS, model=ReplayJobRecord)
+    metrics = Metrics()
+
+    def record_handler(record: ReplayJobRecord) -> None:
+        logger.append_keys(connection_id=record.body.connection_id)
+        bootstrap.unmatched_replayer().run(record.body)
+
+    @logger.inject_lambda_context
+    @tracer.capture_lambda_handler(capture_response=False)
+    @metrics.log_metrics
+    def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        return dict(
+            process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
+        )
 
     return lambda_handler

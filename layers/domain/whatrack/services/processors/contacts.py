@@ -24,6 +24,8 @@ class ContactsProcessor:
         ports = self._ports
         connection = ports.connection(message)
         now = ports.clock()
+        # when Meta sent the contact, not when we applied it: a replay of the change sets the same time
+        synced_at = message.event_at or message.received_at
         for item in parsed.state_sync:
             contact = item.contact
             identity = ContactIdentity.of(
@@ -41,13 +43,13 @@ class ContactsProcessor:
                     correlation_id=message.correlation_id,
                 )
                 ports.leads.update(
-                    resolved.lead.id, push_name=identity.name, overwrite_name=True, synced_at=now, active=True
+                    resolved.lead.id, push_name=identity.name, overwrite_name=True, synced_at=synced_at, active=True
                 )
                 if ports.sync.count_contact(connection.id, resolved.lead.id):
                     ports.metrics.count("ContactsImported")
             elif item.action == "remove":
                 lead = ports.leads.find(connection.organization_id, identity)
                 if lead is not None:
-                    ports.leads.update(lead.id, synced_at=now, active=False)
+                    ports.leads.update(lead.id, synced_at=synced_at, active=False)
             else:
                 logger.warning("unknown state_sync action", extra={"action": item.action})
