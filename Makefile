@@ -17,7 +17,7 @@ export PYTHONPATH := $(CURDIR):$(CURDIR)/layers/domain
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: help dev run test lint format typecheck unit integration e2e browser chromium screenshots infra build bench deploy publish-dashboard clean openapi events demo demo-live
+.PHONY: help dev run test lint format typecheck unit integration e2e browser chromium screenshots infra build bench deploy publish-dashboard clean openapi events demo demo-live reconcile replay redrive
 
 help:
 	@echo "make run    - start the local stack on 127.0.0.1:\$${PORT:-3000} (installs what it needs)"
@@ -25,6 +25,9 @@ help:
 	@echo "make demo   - a whole onboarding replayed against the local stack, then the dashboard's address"
 	@echo "make demo-live - the same, slowly, to watch it in the dashboard"
 	@echo "make build  - sam build;  make deploy - sam deploy (samconfig.toml, ENV=dev|prod)"
+	@echo "make reconcile [AFTER=s]  - one reconciler sweep on the running local stack (STACK_ENV=dev|prod: a deployed one)"
+	@echo "make replay CONNECTION=<id> [FROM=<iso>] [TO=<iso>] - re-deliver a connection's archived changes"
+	@echo "make redrive [QUEUE=<dead-letter queue>] - move dead letters back to their source queues"
 
 $(VENV)/.installed: requirements/dev.txt layers/domain/requirements.txt
 	@echo "==> creating $(VENV) with $(PY312)"
@@ -108,6 +111,20 @@ demo: $(VENV)/.installed
 # The same, 5 s between steps: open the dashboard at once and watch the card move.
 demo-live: $(VENV)/.installed
 	@$(PY) scripts/demo.py --slow
+
+# Operator commands: the local stack of `make run` by default; STACK_ENV=dev|prod targets a deployed
+# stack (samconfig.toml) with your AWS credentials.
+STACK_TARGET = $(if $(STACK_ENV),--config-env $(STACK_ENV))
+
+reconcile: $(VENV)/.installed
+	@$(PY) scripts/reconcile.py $(STACK_TARGET) $(if $(AFTER),--after $(AFTER))
+
+replay: $(VENV)/.installed
+	@test -n "$(CONNECTION)" || { echo "usage: make replay CONNECTION=<id> [FROM=<iso>] [TO=<iso>]"; exit 2; }
+	@$(PY) scripts/replay.py $(STACK_TARGET) --connection "$(CONNECTION)" $(if $(FROM),--from "$(FROM)") $(if $(TO),--to "$(TO)")
+
+redrive: $(VENV)/.installed
+	@$(PY) scripts/redrive.py $(STACK_TARGET) $(if $(QUEUE),--queue "$(QUEUE)")
 
 openapi: $(VENV)/.installed
 	$(PY) scripts/export_openapi.py

@@ -25,6 +25,8 @@ log = logging.getLogger("devstack.http")
 MAX_REQUEST_BYTES = 11 * 1024 * 1024  # API Gateway's own cap is 10 MB; the handler answers 413 first
 MAX_DISCARD_BYTES = 64 * 1024 * 1024  # a refused body is read and dropped up to this much...
 DISCARD_TIMEOUT_SECONDS = 5.0  # ...for at most this long between reads
+STACK_PATH = "/_devstack/stack"
+"""Local only (never in AWS): the emulation's endpoint and resource names, for ``scripts/stack.py``."""
 TEXT_TYPES = (
     "text/",
     "application/json",
@@ -202,6 +204,7 @@ class FrontHandler(BaseHTTPRequestHandler):
     routes: list[Route] = []
     ready: Callable[[], bool] = staticmethod(lambda: False)
     site: StaticSite | None = None
+    describe: Callable[[], dict[str, Any]] | None = None
 
     protocol_version = "HTTP/1.1"
     server_version = "whatrack-devstack"
@@ -259,6 +262,11 @@ class FrontHandler(BaseHTTPRequestHandler):
             ok = self.ready()
             self._json(200 if ok else 503, {"status": "ok" if ok else "starting"})
             return 200 if ok else 503
+        if path == STACK_PATH and self.command == "GET" and self.describe is not None:
+            # local only: where the emulated AWS is and what the stack's resources are called, for the
+            # operator scripts (make reconcile / replay / redrive) run against this stack
+            self._json(200, self.describe())
+            return 200
         if self.site is not None and self.command in ("GET", "HEAD"):
             served = self._static(path)
             if served is not None:
@@ -341,7 +349,21 @@ class FrontServer(ThreadingHTTPServer):
 
 
 def make_server(
-    host: str, port: int, routes: list[Route], ready: Callable[[], bool], site: StaticSite | None = None
+    host: str,
+    port: int,
+    routes: list[Route],
+    ready: Callable[[], bool],
+    site: StaticSite | None = None,
+    describe: Callable[[], dict[str, Any]] | None = None,
 ) -> ThreadingHTTPServer:
-    handler = type("BoundFrontHandler", (FrontHandler,), {"routes": routes, "ready": staticmethod(ready), "site": site})
+    handler = type(
+        "BoundFrontHandler",
+        (FrontHandler,),
+        {
+            "routes": routes,
+            "ready": staticmethod(ready),
+            "site": site,
+            "describe": staticmethod(describe) if describe is not None else None,
+        },
+    )
     return FrontServer((host, port), handler)

@@ -23,6 +23,7 @@ PARAMETER_ENV = {
     "GraphApiBaseUrl": "GRAPH_API_BASE_URL",
     "GraphApiVersion": "GRAPH_API_VERSION",
     "HistoryStallAfterSeconds": "HISTORY_STALL_AFTER_SECONDS",
+    "ReconcileAfterSeconds": "RECONCILE_AFTER_SECONDS",
     "MetaAppId": "META_APP_ID",
     # local only: how much the functions log (``make demo`` writes INFO to its log file)
     "LogLevel": "POWERTOOLS_LOG_LEVEL",

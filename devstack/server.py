@@ -76,7 +76,9 @@ class LocalStack:
         for schedule in self.schedules:
             schedule.start()
         site = StaticSite(config=dashboard_config())
-        self._http = make_server(self.host, self.port, load_routes(template, self.functions), lambda: self._ready, site)
+        self._http = make_server(
+            self.host, self.port, load_routes(template, self.functions), lambda: self._ready, site, self.describe
+        )
         self.port = self._http.server_address[1]
         threading.Thread(target=self._http.serve_forever, name="http-front", daemon=True).start()
         self._ready = True
@@ -88,6 +90,16 @@ class LocalStack:
         self.pollers = build_pollers(template, self.provisioned, self.functions, sqs, self.stop_event)
         for poller in self.pollers:
             poller.start()
+
+    def describe(self) -> dict[str, Any]:
+        """What an operator script needs to act on this stack (``GET /_devstack/stack``)."""
+        assert self.provisioned is not None
+        return {
+            "awsEndpoint": self.aws_endpoint,
+            "region": REGION,
+            "environment": dict(self.provisioned.environment),
+            "queues": dict(self.provisioned.queues),
+        }
 
     @property
     def url(self) -> str:

@@ -29,6 +29,7 @@ from tests.fakes.webhooks import (
     InMemoryDirectory,
     InMemoryWebhookLog,
     RecordingPublisher,
+    RecordingReplayJobs,
     StaticSecrets,
 )
 from tests.fakes.world import InMemoryWorld
@@ -55,6 +56,7 @@ __all__ = [
     "RecordingMetrics",
     "RecordingNotifier",
     "RecordingPublisher",
+    "RecordingReplayJobs",
     "StaticSecrets",
     "meta_error",
     "running_graph",

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from whatrack.domain.changes import ReplayJob
 from whatrack.domain.clock import iso
 from whatrack.domain.connections import (
     Connection,
@@ -30,7 +31,7 @@ from whatrack.domain.connections import (
 )
 from whatrack.domain.history import ChunkStatus
 from whatrack.domain.inbox import Conversation, Lead, Ticket
-from whatrack.domain.log import LogStatus
+from whatrack.domain.log import LogStatus, WebhookLogEntry
 from whatrack.domain.messages import Direction, Media, Message, MessageSource, shown_status
 from whatrack.domain.onboarding import SyncRequest, SyncType
 from whatrack.domain.organizations import Organization
@@ -255,6 +256,9 @@ class WebhookRow:
     failed_key: str | None = None
     correlation_id: str | None = None
     event_at: datetime | None = None
+    pending_key: str | None = None
+    """The reconciler's sparse index (``<time of the last move or re-drive>#<id>``); None once final."""
+    redrives: int = 0
 
 
 @dataclass(frozen=True)
@@ -301,6 +305,8 @@ class InMemoryDatabase:
         self.contact_progress: dict[tuple[str, str], int] = {}
         # LogTable
         self.webhook_log: dict[str, WebhookRow] = {}
+        self.kept: dict[tuple[str, str], WebhookLogEntry] = {}  # (phone number id, log id): kept changes
+        self.replay_jobs: list[ReplayJob] = []
         self.audit: dict[str, AuditRow] = {}
         # side stores (S3, Secrets Manager)
         self.objects: dict[str, bytes] = {}

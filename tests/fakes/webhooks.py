@@ -5,14 +5,16 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from tests.fakes.database import InMemoryDatabase, WabaLink, WebhookRow, utc
-from whatrack.domain.changes import ChangeMessage, WebhookField
+from whatrack.domain.changes import ChangeMessage, ReplayJob, WebhookField
 from whatrack.domain.clock import iso, parse_iso
 from whatrack.domain.connections import ConnectionTarget, digits_only
 from whatrack.domain.errors import TransientError
-from whatrack.domain.log import STATUS_RANK, LogStatus, WebhookLogEntry
+from whatrack.domain.log import PENDING_STATUSES, STATUS_RANK, LogStatus, WebhookLogEntry
+from whatrack.domain.paging import Page
 
 ARCHIVE_PREFIX = "webhooks/sha256/"
 
@@ -77,6 +79,25 @@ def sqs_body(body: str) -> str:
     return body
 
 
+class RecordingReplayJobs:
+    """:class:`whatrack.ports.ReplayJobQueue`: jobs wait in :attr:`jobs` until a test (or the world's
+    pump) runs them."""
+
+    def __init__(self, *, fail: bool = False, db: InMemoryDatabase | None = None) -> None:
+        self._db = db or InMemoryDatabase()
+        self.fail = fail
+
+    @property
+    def jobs(self) -> list[ReplayJob]:
+        return self._db.replay_jobs
+
+    def enqueue(self, job: ReplayJob) -> None:
+        if self.fail:
+            raise TransientError("replay job send failed (ServiceUnavailable)")
+        with self._db.lock:
+            self._db.replay_jobs.append(ReplayJob.decode(job.encode()))
+
+
 class StaticSecrets:
     """:class:`whatrack.ports.WebhookSecrets` and :class:`whatrack.ports.AdminCredentials`."""
 
@@ -107,7 +128,7 @@ class InMemoryDirectory:
             self._db.phone_number_guards[phone_number_id] = target
             self._db.waba_links.setdefault(waba_id, {})[target.connection_id] = WabaLink(target, display)
 
-    def targets_for_phone_number_id(self, phone_number_id: str) -> list[ConnectionTarget]:
+    def targets_for_phone_number_id(self, phone_number_id: str, *, consistent: bool = False) -> list[ConnectionTarget]:
         with self._db.lock:
             target = self._db.phone_number_guards.get(phone_number_id)
         return [target] if target else []
@@ -149,7 +170,16 @@ def _entry(row: WebhookRow) -> WebhookLogEntry:
         waba_id=row.waba_id,
         correlation_id=row.correlation_id,
         event_at=row.event_at,
+        redrives=row.redrives,
     )
+
+
+def _page_of(entries: list[WebhookLogEntry], keys: list[str], limit: int, cursor: str | None) -> Page[WebhookLogEntry]:
+    """Entries sorted by ``keys``, from after ``cursor`` (the last key of the previous page)."""
+    start = 0 if cursor is None else next((i for i, k in enumerate(keys) if k > cursor), len(keys))
+    chosen = entries[start : start + limit]
+    more = start + limit < len(entries)
+    return Page(chosen, keys[start + limit - 1] if more else None)
 
 
 class InMemoryWebhookLog:
@@ -184,6 +214,10 @@ class InMemoryWebhookLog:
         row = self._db.webhook_log.get(entry.id)
         if row is not None and row.rank > entry.rank:
             return
+        kept = entry.status is LogStatus.UNMATCHED and entry.phone_number_id is not None
+        if kept:
+            assert entry.phone_number_id is not None
+            self._db.kept[(entry.phone_number_id, entry.id)] = replace(entry, connection_id=None, organization_id=None)
         first_key = f"{at}#{entry.id}"
         if row is None:
             row = WebhookRow(
@@ -215,12 +249,10 @@ class InMemoryWebhookLog:
         row.waba_id = entry.waba_id
         row.correlation_id = entry.correlation_id
         row.event_at = utc(entry.event_at) if entry.event_at is not None else None
-        if entry.status is LogStatus.UNMATCHED and entry.phone_number_id is not None:
-            row.unmatched_number = entry.phone_number_id
-            row.unmatched_key = row.unmatched_key or first_key
-        else:
-            row.unmatched_number = row.unmatched_key = None
-            row.failed_partition = row.failed_key = None
+        row.unmatched_number = row.unmatched_key = None
+        row.failed_partition = row.failed_key = None
+        pending = entry.status in PENDING_STATUSES and (kept or entry.connection_id is not None)
+        row.pending_key = f"{at}#{entry.id}" if pending else None
 
     def set_status(self, log_id: str, status: LogStatus, at: datetime, error: str | None = None) -> bool:
         with self._db.lock:
@@ -231,33 +263,57 @@ class InMemoryWebhookLog:
             row.rank = STATUS_RANK[status]
             row.last_at = iso(at) or ""
             row.error = error or None
-            if status is not LogStatus.UNMATCHED:
+            if status not in PENDING_STATUSES:
                 row.unmatched_number = row.unmatched_key = None
                 row.failed_partition = row.failed_key = None
+                row.pending_key = None
             return True
 
-    def unmatched(self, phone_number_id: str) -> list[WebhookLogEntry]:
-        """Unmatched entries of the number, oldest first, with the fields the index query maps."""
+    def unmatched(self, phone_number_id: str, *, limit: int = 100, cursor: str | None = None) -> Page[WebhookLogEntry]:
+        """The number's kept changes by log id (as the base-table partition), from after ``cursor``."""
+        with self._db.lock:
+            kept = sorted((log_id, e) for (number, log_id), e in self._db.kept.items() if number == phone_number_id)
+        return _page_of([e for _, e in kept], [log_id for log_id, _ in kept], limit, cursor)
+
+    def release(self, phone_number_id: str, log_id: str) -> None:
+        with self._db.lock:
+            self._db.kept.pop((phone_number_id, log_id), None)
+
+    def stuck(self, before: datetime, *, limit: int, cursor: str | None = None) -> Page[WebhookLogEntry]:
+        bound = f"{iso(before)}#"
         with self._db.lock:
             rows = sorted(
-                (r for r in self._db.webhook_log.values() if r.unmatched_number == phone_number_id),
-                key=lambda r: r.unmatched_key or "",
+                (r for r in self._db.webhook_log.values() if r.pending_key is not None and r.pending_key < bound),
+                key=lambda r: r.pending_key or "",
             )
-            return [
-                WebhookLogEntry(
-                    id=r.id,
-                    at=parse_iso(r.at) or datetime.now(UTC),
-                    status=r.status,
-                    archive_key=r.archive_key,
-                    entry_index=r.entry_index,
-                    change_index=r.change_index,
-                    field=r.field,
-                    event=r.event,
-                    phone_number_id=r.phone_number_id,
-                    waba_id=r.waba_id,
-                )
-                for r in rows
-            ]
+            entries, keys = [_entry(r) for r in rows], [r.pending_key or "" for r in rows]
+        return _page_of(entries, keys, limit, cursor)
+
+    def redriven(self, log_id: str, at: datetime, *, next_check: datetime) -> bool:
+        with self._db.lock:
+            row = self._db.webhook_log.get(log_id)
+            if row is None or row.status not in PENDING_STATUSES or row.pending_key is None:
+                return False
+            row.pending_key = f"{iso(next_check)}#{log_id}"
+            row.redrives += 1
+            row.last_at = iso(at) or ""
+            return True
+
+    def of_connection(
+        self, connection_id: str, start: datetime, end: datetime, *, limit: int, cursor: str | None = None
+    ) -> Page[WebhookLogEntry]:
+        low, high = f"{iso(start)}#", f"{iso(end)}#~"
+        with self._db.lock:
+            rows = sorted(
+                (
+                    r
+                    for r in self._db.webhook_log.values()
+                    if r.by_connection == f"CONN#{connection_id}" and low <= r.by_connection_key <= high
+                ),
+                key=lambda r: r.by_connection_key,
+            )
+            entries, keys = [_entry(r) for r in rows], [r.by_connection_key for r in rows]
+        return _page_of(entries, keys, limit, cursor)
 
     def mark_failed(self, log_id: str, at: datetime, error: str, *, connection_id: str, field: WebhookField) -> bool:
         with self._db.lock:
@@ -269,6 +325,7 @@ class InMemoryWebhookLog:
             row.last_at = iso(at) or ""
             row.error = row.error or error
             row.unmatched_number = row.unmatched_key = None
+            row.pending_key = None
             row.failed_partition = f"FAILED#{connection_id}#{field.value}"
             row.failed_key = f"{iso(at)}#{log_id}"
             return True
@@ -293,9 +350,10 @@ class InMemoryWebhookLog:
             row.last_at = iso(at) or ""
             row.error = None
             row.failed_partition = row.failed_key = None
+            row.pending_key = f"{iso(at)}#{log_id}"
             return True
 
-    def attach(self, log_id: str, target: ConnectionTarget) -> bool:
+    def attach(self, log_id: str, target: ConnectionTarget, at: datetime | None = None) -> bool:
         with self._db.lock:
             row = self._db.webhook_log.get(log_id)
             if row is None or row.status is not LogStatus.UNMATCHED:
@@ -307,4 +365,6 @@ class InMemoryWebhookLog:
             row.rank = STATUS_RANK[LogStatus.ROUTED]
             row.error = None
             row.unmatched_number = row.unmatched_key = None
+            if at is not None:
+                row.pending_key = f"{iso(at)}#{log_id}"
             return True

@@ -24,6 +24,7 @@ from tests.fakes.webhooks import (
     InMemoryDirectory,
     InMemoryWebhookLog,
     RecordingPublisher,
+    RecordingReplayJobs,
     StaticSecrets,
 )
 from whatrack.adapters.graph import HttpGraphApi
@@ -75,6 +76,7 @@ class InMemoryWorld:
         # webhook path
         self.archive = InMemoryArchive(db=db)
         self.publisher = RecordingPublisher(db=db)
+        self.replay_jobs = RecordingReplayJobs(db=db)
         self.secrets = StaticSecrets(app_secret=app_secret, verify_token=verify_token)
         self.directory = InMemoryDirectory(db=db)
         self.webhook_log = InMemoryWebhookLog(db=db)
@@ -137,7 +139,7 @@ class InMemoryWorld:
         return self._consumer
 
     def replayer(self) -> UnmatchedReplayer:
-        return UnmatchedReplayer(self.webhook_log, self.publisher)
+        return UnmatchedReplayer(self.webhook_log, self.publisher, self.replay_jobs, self.connections, clock=self.clock)
 
     def graph_api(self) -> HttpGraphApi | None:
         """The real Graph client, answered in-process by ``self.graph`` (no socket)."""
@@ -245,9 +247,18 @@ class InMemoryWorld:
         raw = document if isinstance(document, bytes) else meta_bytes(document)
         return self.ingest_service().receive(raw, sign(raw, self.secrets.app_secret()), correlation_id)
 
+    def run_replay_jobs(self) -> int:
+        """Run every queued replay job (and the continuations they queue); the changes they sent."""
+        sent = 0
+        while self.replay_jobs.jobs:
+            sent += self.replayer().run(self.replay_jobs.jobs.pop(0))
+        return sent
+
     def pump(self) -> list[ChangeMessage]:
-        """Consume every published message not consumed yet, in publication order; those consumed."""
+        """Run the queued replay jobs, then consume every published message not consumed yet, in
+        publication order; those consumed."""
         consumed: list[ChangeMessage] = []
+        self.run_replay_jobs()
         while self._consumed < len(self.publisher.sent):
             message = self.publisher.sent[self._consumed]
             self._consumed += 1

@@ -12,7 +12,14 @@ import pytest
 
 from devstack.http_front import STATIC_HEADERS, dashboard_config
 from devstack.template import function_environment, function_timeout, load_template, resources_of_type
-from whatrack.config import ConsumerSettings, IngestSettings, StatusApiSettings, WatchdogSettings
+from whatrack.config import (
+    ConsumerSettings,
+    IngestSettings,
+    ReconcilerSettings,
+    ReplaySettings,
+    StatusApiSettings,
+    WatchdogSettings,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = load_template()
@@ -26,6 +33,8 @@ SETTINGS = {
     "EchoFunction": ConsumerSettings,
     "LiveMessageFunction": ConsumerSettings,
     "WatchdogFunction": WatchdogSettings,
+    "UnmatchedReplayFunction": ReplaySettings,
+    "ReconcilerFunction": ReconcilerSettings,
 }
 
 
@@ -55,7 +64,7 @@ def test_every_required_setting_is_in_the_function_environment(logical: str) -> 
 
 def test_every_sqs_event_source_reports_batch_item_failures_and_has_a_chosen_batch_size() -> None:
     events = _sqs_events()
-    assert len(events) == 10  # five routed queues and their five dead-letter queues
+    assert len(events) == 12  # five routed queues, the replay jobs, and their six dead-letter queues
     for _, props in events:
         assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
         assert 1 <= props["BatchSize"] <= 10
@@ -67,7 +76,7 @@ def test_every_routed_queue_has_a_dlq_and_six_times_the_consumer_timeout() -> No
         for q in QUEUES.values()
         if "RedrivePolicy" in q["Properties"]
     }
-    assert len(dead_letter_queues) == 5
+    assert len(dead_letter_queues) == 6
     for logical, props in _sqs_events():
         name = props["Queue"]["Fn::GetAtt"][0]
         queue = QUEUES[name]["Properties"]
@@ -162,6 +171,21 @@ REQUIRED_ACTIONS = {
         name: {"s3:GetObject"}
         for name in ("HistoryChunkFunction", "StateSyncFunction", "EchoFunction", "LiveMessageFunction")
     },
+    "UnmatchedReplayFunction": {
+        "dynamodb:GetItem",
+        "dynamodb:Query",
+        "dynamodb:UpdateItem",
+        "dynamodb:DeleteItem",
+        "sqs:SendMessage",
+    },
+    "ReconcilerFunction": {
+        "dynamodb:GetItem",
+        "dynamodb:Query",
+        "dynamodb:UpdateItem",
+        "dynamodb:DeleteItem",
+        "dynamodb:PutItem",
+        "sqs:SendMessage",
+    },
 }
 
 
@@ -178,8 +202,9 @@ def test_each_function_is_allowed_what_its_adapters_call(logical: str) -> None:
 ALARMS = resources_of_type(TEMPLATE, "AWS::CloudWatch::Alarm")
 
 
-def test_the_watchdog_runs_on_a_schedule() -> None:
-    events = FUNCTIONS["WatchdogFunction"]["Properties"]["Events"]
+@pytest.mark.parametrize("logical", ["WatchdogFunction", "ReconcilerFunction"])
+def test_the_watchdog_and_the_reconciler_run_on_a_schedule(logical: str) -> None:
+    events = FUNCTIONS[logical]["Properties"]["Events"]
     [schedule] = [e["Properties"]["Schedule"] for e in events.values() if e["Type"] == "Schedule"]
     assert schedule.startswith("rate(")
 
@@ -203,7 +228,7 @@ def test_every_dead_letter_queue_has_an_alarm() -> None:
         for q in QUEUES.values()
         if "RedrivePolicy" in q["Properties"]
     }
-    assert watched == dead_letter_queues and len(watched) == 5
+    assert watched == dead_letter_queues and len(watched) == 6
 
 
 def test_every_dead_letter_queue_has_a_consumer_that_knows_it_is_one() -> None:
@@ -232,14 +257,14 @@ def test_ingest_errors_consumer_errors_and_stall_alerts_have_alarms() -> None:
         }
         for metric in alarm["Properties"].get("Metrics", []):
             for d in metric.get("MetricStat", {}).get("Metric", {}).get("Dimensions", []):
-                found.add(d["Value"].get("Ref"))
+                found.add(d["Value"].get("Ref") if isinstance(d["Value"], dict) else None)
         return found - {None}
 
     names = {a["Properties"].get("MetricName") for a in ALARMS.values()}
     assert {"Errors", "5xx", "StallAlertsRaised", "ChangesFailed"} <= names
     covered = set().union(*(refs(a) for a in ALARMS.values()))
     consumers = {"HistoryChunkFunction", "StateSyncFunction", "EchoFunction", "LiveMessageFunction"}
-    assert {"WebhookIngestFunction", "HttpApi", *consumers} <= covered
+    assert {"WebhookIngestFunction", "HttpApi", *consumers, "ReconcilerFunction", "UnmatchedReplayFunction"} <= covered
 
 
 # Where the new code paths write: the action must be granted on that resource, not on another table.
@@ -255,7 +280,21 @@ REQUIRED_GRANTS = [
     ("WatchdogFunction", "sns:Publish", "AlertsTopic"),
     ("WatchdogFunction", "kms:GenerateDataKey", "AlertsKey"),
     ("HistoryChunkFunction", "dynamodb:UpdateItem", "LogTable"),  # a dead letter marks its change failed
+    ("WebhookIngestFunction", "dynamodb:PutItem", "LogTable"),  # a change kept for a number (base-table item)
+    ("WebhookIngestFunction", "dynamodb:DeleteItem", "LogTable"),  # ... released when ingest routes it itself
+    ("StatusApiFunction", "sqs:SendMessage", "ReplayQueue"),  # a new connection's replay job
+    ("UnmatchedReplayFunction", "dynamodb:Query", "LogTable"),  # the kept changes (ConsistentRead)
+    ("UnmatchedReplayFunction", "sqs:SendMessage", "ReplayQueue"),  # a job's continuation
+    ("ReconcilerFunction", "dynamodb:Query", "LogTable.Arn}/index/gsi3"),  # the sparse index, nothing else
+    ("ReconcilerFunction", "dynamodb:UpdateItem", "LogTable"),  # claims, routed and failed entries
+    ("ReconcilerFunction", "dynamodb:GetItem", "AccountsTable"),  # the phone-number guard
 ]
+
+
+def test_the_log_table_has_the_reconcilers_sparse_index() -> None:
+    indexes = TEMPLATE["Resources"]["LogTable"]["Properties"]["GlobalSecondaryIndexes"]
+    [gsi3] = [i for i in indexes if i["IndexName"] == "gsi3"]
+    assert [k["AttributeName"] for k in gsi3["KeySchema"]] == ["gsi3pk", "gsi3sk"]
 
 
 @pytest.mark.parametrize(("logical", "action", "resource"), REQUIRED_GRANTS)

@@ -352,7 +352,7 @@ def test_unmatched_changes_are_applied_when_the_connection_is_created(aws: Provi
     assert ob.post(b.contacts(("add", CUSTOMER, "Maria"))) == 200
     assert ob.post(b.chunk(0, 1, 100, b.thread(CUSTOMER, b.text("wamid.EARLY", CUSTOMER, T0)))) == 200
     ob.pump()
-    assert sorted(e["status"] for e in ob.log_entries()) == ["unmatched", "unmatched"]
+    assert sorted(e["status"] for e in ob.log_entries() if e["kind"] == "webhook") == ["unmatched", "unmatched"]
     connection = ob.connect()
     ob.pump()
     assert list(ob.messages()) == ["wamid.EARLY"]

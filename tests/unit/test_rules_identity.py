@@ -203,7 +203,7 @@ def test_unmatched_changes_are_applied_when_the_connection_is_created() -> None:
     state = ob.state().history
     assert (state.status, state.contacts_imported) == (HistorySyncStatus.COMPLETED, 1)
     assert {(e.status, e.connection_id) for e in ob.webhook_entries()} == {(LogStatus.PROCESSED, ob.connection.id)}
-    assert world.webhook_log.unmatched(b.PNID) == []
+    assert world.webhook_log.unmatched(b.PNID).items == []
 
 
 # ---------------------------------------------------------------- every reference shape through the pipeline

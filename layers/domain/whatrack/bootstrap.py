@@ -28,23 +28,27 @@ from whatrack.adapters.dynamo.webhook_log import DynamoWebhookLog
 from whatrack.adapters.graph import HttpGraphApi
 from whatrack.adapters.metrics import PowertoolsMetrics
 from whatrack.adapters.notifications import SnsAlertNotifier
-from whatrack.adapters.queues import SqsChangePublisher
+from whatrack.adapters.queues import SqsChangePublisher, SqsReplayJobs
 from whatrack.adapters.secrets import (
     SecretsManagerAdminCredentials,
     SecretsManagerTokenVault,
     SecretsManagerWebhookSecrets,
 )
 from whatrack.config import (
+    ArchiveReplaySettings,
     ConsumerSettings,
     GraphMixin,
     IngestSettings,
     QueuesMixin,
+    ReconcilerSettings,
+    ReplaySettings,
     StatusApiSettings,
     TablesMixin,
     WatchdogSettings,
 )
 from whatrack.domain.changes import QueueName
 from whatrack.domain.invocation import InvocationClock
+from whatrack.services.archive_replay import ArchiveReplay
 from whatrack.services.connections import ConnectionService
 from whatrack.services.consumer import ChangeConsumer
 from whatrack.services.embedded_signup import EmbeddedSignup
@@ -53,6 +57,7 @@ from whatrack.services.organizations import OrganizationService
 from whatrack.services.processors.base import InboxPorts
 from whatrack.services.processors.registry import build_registry
 from whatrack.services.queries import InboxQueries
+from whatrack.services.reconciler import Reconciler
 from whatrack.services.replay import UnmatchedReplayer
 from whatrack.services.retry import ChunkRetry
 from whatrack.services.sync_requests import SyncRequester
@@ -77,6 +82,16 @@ def consumer_settings() -> ConsumerSettings:
 @functools.cache
 def watchdog_settings() -> WatchdogSettings:
     return WatchdogSettings.load()
+
+
+@functools.cache
+def replay_settings() -> ReplaySettings:
+    return ReplaySettings.load()
+
+
+@functools.cache
+def reconciler_settings() -> ReconcilerSettings:
+    return ReconcilerSettings.load()
 
 
 def _bind(settings: TablesMixin) -> None:
@@ -122,7 +137,7 @@ def _graph(settings: GraphMixin) -> HttpGraphApi:
     )
 
 
-def _connection_service(settings: GraphMixin, publisher: SqsChangePublisher | None = None) -> ConnectionService:
+def _connection_service(settings: GraphMixin, replayer: UnmatchedReplayer | None = None) -> ConnectionService:
     """Connecting, reconnecting and checking numbers, with the automatic sync request."""
     connections = DynamoConnectionRepository()
     vault = SecretsManagerTokenVault(settings.access_token_secret_prefix)
@@ -133,7 +148,7 @@ def _connection_service(settings: GraphMixin, publisher: SqsChangePublisher | No
     return ConnectionService(
         connections,
         vault,
-        UnmatchedReplayer(DynamoWebhookLog(), publisher) if publisher is not None else None,
+        replayer,
         graph=graph,
         audit=DynamoAuditLog(),
         requester=requester,
@@ -155,7 +170,8 @@ def status_api() -> StatusApi:
     settings = status_api_settings()
     _bind(settings)
     publisher = _publisher(settings)
-    connections = _connection_service(settings, publisher)
+    replayer = UnmatchedReplayer(DynamoWebhookLog(), publisher, SqsReplayJobs(settings.replay_queue_url))
+    connections = _connection_service(settings, replayer)
     repository = DynamoConnectionRepository()
     return StatusApi(
         organizations=OrganizationService(
@@ -176,7 +192,7 @@ def status_api() -> StatusApi:
             publisher=publisher,
             sync=DynamoHistorySync(),
             audit=DynamoAuditLog(),
-            replayer=UnmatchedReplayer(DynamoWebhookLog(), publisher),
+            replayer=replayer,
         ),
         queries=InboxQueries(DynamoReader(), repository, DynamoTicketRepository()),
     )
@@ -194,6 +210,50 @@ def watchdog() -> Watchdog:
         metrics=PowertoolsMetrics(),
         numbers=_connection_service(settings),
         stall_after=timedelta(seconds=settings.history_stall_after_seconds),
+    )
+
+
+@functools.cache
+def unmatched_replayer() -> UnmatchedReplayer:
+    settings = replay_settings()
+    _bind(settings)
+    return UnmatchedReplayer(
+        DynamoWebhookLog(),
+        _publisher(settings),
+        SqsReplayJobs(settings.replay_queue_url),
+        DynamoConnectionRepository(),
+        page_size=settings.replay_page_size,
+        pages_per_job=settings.replay_pages_per_job,
+        metrics=PowertoolsMetrics(),
+    )
+
+
+@functools.cache
+def reconciler() -> Reconciler:
+    settings = reconciler_settings()
+    _bind(settings)
+    return Reconciler(
+        log=DynamoWebhookLog(),
+        directory=DynamoConnectionDirectory(),
+        publisher=_publisher(settings),
+        audit=DynamoAuditLog(),
+        metrics=PowertoolsMetrics(),
+        stuck_after=timedelta(seconds=settings.reconcile_after_seconds),
+        page_size=settings.reconcile_page_size,
+        max_pages=settings.reconcile_max_pages,
+        max_redrives=settings.reconcile_max_redrives,
+    )
+
+
+def archive_replay() -> ArchiveReplay:
+    """The replay tool's service (``scripts/replay.py``, not a function)."""
+    settings = ArchiveReplaySettings.load()
+    _bind(settings)
+    return ArchiveReplay(
+        log=DynamoWebhookLog(),
+        connections=DynamoConnectionRepository(),
+        publisher=_publisher(settings),
+        audit=DynamoAuditLog(),
     )
 
 
@@ -239,6 +299,10 @@ def reset() -> None:
         status_api_settings,
         consumer_settings,
         watchdog_settings,
+        replay_settings,
+        reconciler_settings,
+        unmatched_replayer,
+        reconciler,
         ingest_service,
         status_api,
         change_consumer,

@@ -57,6 +57,12 @@ class QueuesMixin(_Settings):
     account_updates_queue_url: NonEmpty
 
 
+class ReplayQueueMixin(_Settings):
+    """The queue of replay jobs (changes kept for a number, replayed once it is connected)."""
+
+    replay_queue_url: NonEmpty
+
+
 class IngestSettings(TablesMixin, ArchiveMixin, QueuesMixin):
     """``webhook_ingest``."""
 
@@ -78,7 +84,7 @@ class GraphMixin(_Settings):
     graph_timeout_seconds: float = Field(default=5.0, gt=0, le=20)
 
 
-class StatusApiSettings(TablesMixin, QueuesMixin, GraphMixin):
+class StatusApiSettings(TablesMixin, QueuesMixin, ReplayQueueMixin, GraphMixin):
     """``status_api``."""
 
     admin_secret_arn: NonEmpty
@@ -92,12 +98,37 @@ class WatchdogSettings(TablesMixin, GraphMixin):
     alerts_topic_arn: NonEmpty
 
 
-class ConsumerSettings(TablesMixin, ArchiveMixin):
-    """The SQS consumers: ``history_chunk``, ``state_sync``, ``echo``, ``live_message``."""
-
-    # records from these queues (comma-separated ARNs) are dead letters: recorded as failed,
-    # never re-processed here (a retry goes through the archive: make replay / make redrive)
+class DeadLettersMixin(_Settings):
+    # records from these queues (comma-separated ARNs; the same value in every consumer) are dead
+    # letters: recorded, never re-processed where they land (a retry goes through the archive:
+    # make replay / make redrive)
     dead_letter_queue_arns: str = ""
 
     def is_dead_letter_queue(self, arn: str | None) -> bool:
         return bool(arn) and arn in {a.strip() for a in self.dead_letter_queue_arns.split(",") if a.strip()}
+
+
+class ConsumerSettings(TablesMixin, ArchiveMixin, DeadLettersMixin):
+    """The SQS consumers: ``history_chunk``, ``state_sync``, ``echo``, ``live_message``."""
+
+
+class ReplaySettings(TablesMixin, QueuesMixin, ReplayQueueMixin, DeadLettersMixin):
+    """``unmatched_replay``: one job routes up to ``pages_per_job`` pages, then enqueues the rest."""
+
+    replay_page_size: int = Field(default=100, gt=0, le=1000)
+    replay_pages_per_job: int = Field(default=10, gt=0, le=100)
+
+
+class ReconcilerSettings(TablesMixin, QueuesMixin):
+    """``reconciler``: the scheduled sweep of changes stuck before an outcome (also ``make reconcile``)."""
+
+    # a change not final this long after its last move is stuck; above the longest retry of a queue
+    # (history: 5 receives x 30 min visibility) it would race SQS's own retries
+    reconcile_after_seconds: int = Field(default=3 * 3600, ge=0)
+    reconcile_page_size: int = Field(default=100, gt=0, le=1000)
+    reconcile_max_pages: int = Field(default=20, gt=0, le=1000)
+    reconcile_max_redrives: int = Field(default=5, gt=0, le=100)
+
+
+class ArchiveReplaySettings(TablesMixin, QueuesMixin):
+    """The replay tool (``make replay``, run by an operator against a stack)."""

@@ -112,7 +112,7 @@ def test_set_status_never_moves_an_entry_back(ports: Ports) -> None:
     assert (record.status, record.error) == ("failed", "kept failing")
 
 
-def test_unmatched_entries_of_a_number_are_listed_oldest_first(ports: Ports) -> None:
+def test_unmatched_entries_of_a_number_are_kept_for_it(ports: Ports) -> None:
     # Given unmatched entries of a number (recorded out of order, one redelivered), one of another number,
     # one processed
     number, other_number = unique_number("2099"), unique_number("2099")
@@ -123,15 +123,16 @@ def test_unmatched_entries_of_a_number_are_listed_oldest_first(ports: Ports) -> 
     ports.webhook_log.set_status(gone.id, LogStatus.PROCESSED, at(30))
     ports.webhook_log.record([log_entry(None, LogStatus.UNMATCHED, 40, log_id=early.id, phone_number_id=number)])
     # When the number's unmatched entries are listed
-    listed = ports.webhook_log.unmatched(number)
-    # Then they are its unmatched ones, oldest first (a redelivered one keeps its first time), with
-    # what a replay needs
-    assert [e.id for e in listed] == [early.id, late.id]
-    assert (listed[0].at, listed[0].archive_key, listed[0].field, listed[0].status) == (
-        at(10),
+    listed = ports.webhook_log.unmatched(number).items
+    # Then they are its unmatched ones (by log id: a kept set, not a timeline; a redelivered one
+    # once), with what a replay needs; the processed one is still kept until a replay releases it
+    assert sorted(e.id for e in listed) == sorted([early.id, late.id, gone.id])
+    first = next(e for e in listed if e.id == early.id)
+    assert (first.archive_key, first.field, first.status, first.phone_number_id) == (
         ARCHIVE_KEY,
         "history",
         LogStatus.UNMATCHED,
+        number,
     )
 
 
@@ -148,4 +149,7 @@ def test_an_unmatched_entry_is_attached_once(ports: Ports) -> None:
     assert (first, second) == (True, False)
     [record] = ports.reader.logs(connection.id, limit=10, cursor=None).items
     assert (record.id, record.status, record.error) == (entry.id, "routed", None)
-    assert ports.webhook_log.unmatched(number) == []
+    assert [e.id for e in ports.webhook_log.unmatched(number).items] == [entry.id]  # kept until released
+    ports.webhook_log.release(number, entry.id)
+    ports.webhook_log.release(number, entry.id)
+    assert ports.webhook_log.unmatched(number).items == []

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from whatrack.adapters.aws import AWS_ERRORS, client, transient
-from whatrack.domain.changes import QUEUE_FOR_FIELD, ChangeMessage, QueueName
+from whatrack.domain.changes import QUEUE_FOR_FIELD, ChangeMessage, QueueName, ReplayJob
 from whatrack.domain.errors import TransientError
 
 MAX_BATCH_ENTRIES = 10
@@ -60,3 +60,17 @@ class SqsChangePublisher:
         if failed:
             codes = ", ".join(sorted({str(f.get("Code")) for f in failed}))
             raise TransientError(f"queue send failed for {len(failed)} message(s) ({codes})")
+
+
+class SqsReplayJobs:
+    """The queue of replay jobs (changes kept for a number, replayed once it is connected)."""
+
+    def __init__(self, queue_url: str, sqs: Any | None = None) -> None:
+        self._queue_url = queue_url
+        self._sqs = sqs
+
+    def enqueue(self, job: ReplayJob) -> None:
+        try:
+            (self._sqs or client("sqs")).send_message(QueueUrl=self._queue_url, MessageBody=job.encode())
+        except AWS_ERRORS as exc:
+            raise transient("replay job send", exc) from exc

@@ -114,3 +114,26 @@ class ChangeMessage(BaseModel):
             correlation_id=entry.correlation_id,
             value=None,
         )
+
+
+class ReplayJob(BaseModel):
+    """Replay the changes kept ``unmatched`` for a connection's number, one page after another.
+
+    Connection creation (and the reconciler) enqueue one; a job that stops after ``pages`` enqueues
+    its continuation with ``cursor``. Any job can be run again: what it already routed is no longer
+    kept, and the consumers absorb a change sent twice.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    version: Literal[1] = 1
+    connection_id: str
+    cursor: str | None = None
+    reason: str = "connected"
+
+    def encode(self) -> str:
+        return json.dumps(self.model_dump(mode="json"), ensure_ascii=True, separators=(",", ":"))
+
+    @classmethod
+    def decode(cls, body: str | bytes) -> ReplayJob:
+        return cls.model_validate(json.loads(body))

@@ -33,6 +33,10 @@ STATUS_RANK: dict[LogStatus, int] = {
 status, so a redelivery that is routed again never hides that the consumer already processed,
 rejected (with its reason) or failed the change."""
 
+PENDING_STATUSES = frozenset({LogStatus.RECEIVED, LogStatus.ROUTED, LogStatus.UNMATCHED})
+"""Not an outcome yet: an entry in one of these is listed by the reconciler's sparse index until it
+reaches ``processed``, ``rejected``, ``failed`` or ``ignored``."""
+
 
 @dataclass(frozen=True)
 class WebhookLogEntry:
@@ -53,6 +57,8 @@ class WebhookLogEntry:
     """The delivery's request id at ingest (it follows the change when replayed or retried)."""
     event_at: datetime | None = None
     """``entry[].time`` of the change, when Meta sent one."""
+    redrives: int = 0
+    """How many times the reconciler sent it again because it looked stuck."""
 
     @property
     def rank(self) -> int:

@@ -77,12 +77,7 @@ class ConnectionService:
             return Connected(self._reconnect(existing, request, verified), created=False)
         connection = self._create(organization_id, request, verified)
         if self._replayer is not None:
-            try:
-                self._replayer.replay(connection)
-            except TransientError:
-                # the connection exists; its kept changes stay "unmatched" and are replayed again by
-                # POST .../history-sync/retry
-                logger.exception("replaying unmatched changes failed", extra={"connection_id": connection.id})
+            self._schedule_replay(connection)
         if (
             self._requester is not None
             and request.access_token is not None
@@ -91,6 +86,31 @@ class ConnectionService:
             self._requester.request_after_connect(connection, request.access_token)
             connection = self._repository.get(connection.id) or connection
         return Connected(connection, created=True)
+
+    def _schedule_replay(self, connection: Connection) -> None:
+        """Changes kept for the number are replayed by a job, after the answer (a backlog can be large).
+
+        The connection exists whatever happens here, so a job that could not be queued does not fail
+        the request: it is logged as an error and an audit entry of the card, and the reconciler,
+        which finds changes still kept for a connected number, enqueues it again.
+        """
+        assert self._replayer is not None
+        try:
+            self._replayer.schedule(connection)
+        except TransientError as exc:
+            logger.exception("queueing the replay of kept changes failed", extra={"connection_id": connection.id})
+            if self._audit is not None:
+                now = self._clock()
+                try:
+                    self._audit.record(
+                        connection.id,
+                        "unmatched_replay_deferred",
+                        now,
+                        key=f"replay_deferred:{now.isoformat()}",
+                        error=f"{exc.message}; the reconciler replays the kept changes",
+                    )
+                except TransientError:
+                    logger.exception("auditing the deferred replay failed", extra={"connection_id": connection.id})
 
     def _create(self, organization_id: str, request: ConnectionRequest, verified: bool) -> Connection:
         connection_id = new_id()

@@ -6,7 +6,10 @@ Order of operations (each step is what makes the next safe):
 2. archive the raw body under a content-addressed key: from here on nothing is lost;
 3. classify every change (route / ignored / rejected) and match it to connections;
 4. send routed changes to their field's queue (by reference when too large);
-5. write one webhook-log entry per change and connection.
+5. write one webhook-log entry per change and connection;
+6. a change kept ``unmatched`` (no connection for its number): read the phone guard again, strongly,
+   and route it ourselves if the connection was created meanwhile (its replay may have looked for
+   kept changes before ours was written).
 
 A failure in 2, 4 or 5 raises :class:`TransientError` (HTTP 5xx), so Meta retries; every step
 is idempotent, so the retry is harmless.
@@ -15,6 +18,7 @@ is idempotent, so the retry is harmless.
 from __future__ import annotations
 
 import hmac
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -28,6 +32,7 @@ from whatrack.domain.errors import ForbiddenError, PayloadTooLargeError, Unautho
 from whatrack.domain.ids import stable_id
 from whatrack.domain.log import LogStatus, WebhookLogEntry
 from whatrack.ports import ArchiveStore, ChangePublisher, ConnectionDirectory, WebhookLog, WebhookSecrets
+from whatrack.services.replay import UnmatchedReplayer
 from whatrack.webhooks import signature
 from whatrack.webhooks.envelope import ClassifiedChange, Disposition, classify_body
 
@@ -73,6 +78,7 @@ class IngestService:
         self._max_body_bytes = max_body_bytes
         self._inline_limit = inline_change_limit_bytes
         self._clock = clock
+        self._kept = UnmatchedReplayer(webhook_log, publisher, clock=clock)
 
     # ------------------------------------------------------------------ handshake
     def verify_subscription(self, mode: str | None, token: str | None, challenge: str | None) -> str:
@@ -120,6 +126,7 @@ class IngestService:
         )
         self._publisher.publish(report.messages)
         self._log.record(report.entries)
+        rechecked = self._route_kept(report.entries)
         logger.info(
             "webhook ingested",
             extra={
@@ -129,9 +136,27 @@ class IngestService:
                 "unmatched": report.count(LogStatus.UNMATCHED),
                 "ignored": report.count(LogStatus.IGNORED),
                 "rejected": report.count(LogStatus.REJECTED),
+                "routed_after_recheck": rechecked,
             },
         )
         return report
+
+    def _route_kept(self, entries: list[WebhookLogEntry]) -> int:
+        """Kept changes whose number is connected by now (a strongly consistent read), routed here.
+
+        Ingest writes its kept entry, then reads the guard; connection creation writes the guard,
+        then reads the kept entries: whichever comes second sees the other, so the change is routed
+        at least once (twice at worst, which the consumers absorb).
+        """
+        kept: dict[str, list[WebhookLogEntry]] = defaultdict(list)
+        for entry in entries:
+            if entry.status is LogStatus.UNMATCHED and entry.phone_number_id is not None:
+                kept[entry.phone_number_id].append(entry)
+        routed = 0
+        for number, waiting in kept.items():
+            for target in self._directory.targets_for_phone_number_id(number, consistent=True):
+                routed += self._kept.route(waiting, target)
+        return routed
 
     def _targets(self, change: ClassifiedChange, lookups: _Lookups) -> list[ConnectionTarget]:
         """Connections of a change; one directory read per distinct number per body."""

@@ -1,36 +1,115 @@
-"""Apply changes that arrived before their connection existed (CONTRACT §4 ``unmatched``)."""
+"""Apply changes that arrived before their connection existed (CONTRACT §4 ``unmatched``).
+
+Ingest keeps such a change (a log entry ``unmatched`` and a kept item of its number, strongly
+readable), then reads the phone guard again, strongly: if the connection appeared meanwhile it
+routes the change itself (:meth:`UnmatchedReplayer.route`). Connection creation only enqueues a
+:class:`ReplayJob`; the replay function pages through the number's kept changes
+(:meth:`UnmatchedReplayer.run`), a bounded number of pages per job, and enqueues its continuation.
+Either side may route a change the other routes too: the consumers are idempotent. What is still
+kept later is found by the reconciler, which enqueues another job.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from datetime import datetime
+
 from aws_lambda_powertools import Logger
 
-from whatrack.domain.changes import ChangeMessage, known_field
+from whatrack.domain.changes import ChangeMessage, ReplayJob, known_field
+from whatrack.domain.clock import utcnow
 from whatrack.domain.connections import Connection, ConnectionTarget
-from whatrack.ports import ChangePublisher, WebhookLog
+from whatrack.domain.errors import TransientError
+from whatrack.domain.log import WebhookLogEntry
+from whatrack.ports import ChangePublisher, ConnectionRepository, MetricsRecorder, NoMetrics, ReplayJobQueue, WebhookLog
 
 logger = Logger(child=True)
 
+PAGE_SIZE = 100
+PAGES_PER_JOB = 10
+
 
 class UnmatchedReplayer:
-    def __init__(self, log: WebhookLog, publisher: ChangePublisher) -> None:
+    def __init__(
+        self,
+        log: WebhookLog,
+        publisher: ChangePublisher,
+        jobs: ReplayJobQueue | None = None,
+        connections: ConnectionRepository | None = None,
+        *,
+        page_size: int = PAGE_SIZE,
+        pages_per_job: int = PAGES_PER_JOB,
+        metrics: MetricsRecorder | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
         self._log = log
         self._publisher = publisher
+        self._jobs = jobs
+        self._connections = connections
+        self._page_size = page_size
+        self._pages_per_job = pages_per_job
+        self._metrics = metrics or NoMetrics()
+        self._clock = clock
 
-    def replay(self, connection: Connection) -> int:
-        """Route every change kept for this number to its queue (by reference to the archive).
+    # ------------------------------------------------------------------ one batch of kept changes
+    def route(self, entries: Sequence[WebhookLogEntry], target: ConnectionTarget) -> int:
+        """Send kept changes to their field's queue (by reference to the archive), then mark each
+        ``routed`` and no longer kept.
 
-        Sent first, then marked ``routed``: a crash in between sends a change twice, which the
-        consumers absorb (idempotent), never zero times.
+        Sent first, then marked: a crash in between sends a change twice, which the consumers absorb
+        (idempotent), never zero times. A send that fails raises: nothing was marked.
         """
-        target = ConnectionTarget(connection.id, connection.organization_id)
         messages = [
-            ChangeMessage.from_archive(entry, field, connection.id, connection.organization_id)
-            for entry in self._log.unmatched(connection.phone_number_id)
+            ChangeMessage.from_archive(entry, field, target.connection_id, target.organization_id)
+            for entry in entries
             if (field := known_field(entry.field)) is not None
         ]
         self._publisher.publish(messages)
-        for message in messages:
-            self._log.attach(message.log_id, target)
-        if messages:
-            logger.info("unmatched changes replayed", extra={"connection_id": connection.id, "count": len(messages)})
+        now = self._clock()
+        for entry in entries:
+            self._log.attach(entry.id, target, now)  # False when routed already (by ingest or another job)
+            if entry.phone_number_id is not None:
+                self._log.release(entry.phone_number_id, entry.id)
         return len(messages)
+
+    # ------------------------------------------------------------------ jobs
+    def schedule(self, connection: Connection, reason: str = "connected") -> bool:
+        """Enqueue a replay of the connection's kept changes, if any are kept (a strongly consistent
+        read: the guard was written before, so a change kept after this read is routed by ingest).
+        True when a job was queued; raises :class:`TransientError` if it could not be."""
+        if self._jobs is None:
+            raise TransientError("no replay queue is configured for this function")
+        if not self._log.unmatched(connection.phone_number_id, limit=1).items:
+            return False
+        self._jobs.enqueue(ReplayJob(connection_id=connection.id, reason=reason))
+        return True
+
+    def run(self, job: ReplayJob) -> int:
+        """Route up to ``pages_per_job`` pages of kept changes; enqueue the rest as a continuation.
+
+        Any failure raises (the job is retried by its queue, then dead-lettered and alarmed; the
+        reconciler enqueues a new one for changes still kept). Returns the changes sent.
+        """
+        connection = self._connections.get(job.connection_id) if self._connections is not None else None
+        if connection is None:
+            logger.warning("replay job for an unknown connection", extra={"connection_id": job.connection_id})
+            return 0
+        target = ConnectionTarget(connection.id, connection.organization_id)
+        cursor, sent = job.cursor, 0
+        for _ in range(self._pages_per_job):
+            page = self._log.unmatched(connection.phone_number_id, limit=self._page_size, cursor=cursor)
+            sent += self.route(page.items, target)
+            cursor = page.next_cursor
+            if cursor is None:
+                break
+        else:
+            if self._jobs is None:
+                raise TransientError("no replay queue is configured for this function")
+            self._jobs.enqueue(job.model_copy(update={"cursor": cursor}))
+        self._metrics.count("UnmatchedReplayed", sent)
+        if sent:
+            logger.info(
+                "unmatched changes replayed",
+                extra={"connection_id": connection.id, "count": sent, "more": cursor is not None, "reason": job.reason},
+            )
+        return sent

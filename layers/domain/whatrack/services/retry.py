@@ -39,7 +39,7 @@ class ChunkRetry:
     def retry(self, organization_id: str, connection_id: str) -> int:
         """Send every ``failed`` history change of this connection to its queue again (by reference to
         the archive), then mark it ``routed``; the sync leaves ``failed``. Changes still kept
-        ``unmatched`` for its number (a replay that failed when it was connected) go too. Idempotent:
+        ``unmatched`` for its number (a replay that failed when it was connected) get a replay job. Idempotent:
         a change already re-sent is no longer ``failed``, and the consumers absorb a duplicate."""
         connection = owned_connection(self._connections, organization_id, connection_id)
         now = self._clock()
@@ -51,8 +51,12 @@ class ChunkRetry:
         # sent first, then marked: a crash in between sends a change twice (absorbed), never zero times
         self._publisher.publish(messages)
         retried = sum(1 for m in messages if self._log.retry(m.log_id, now))
-        # changes kept for this number before it was connected, if replaying them failed back then
-        replayed = self._replayer.replay(connection) if self._replayer is not None else 0
+        # changes still kept for this number (its replay failed or is late): a replay job, not now
+        replayed = 0
+        if self._replayer is not None:
+            replayed = len(self._log.unmatched(connection.phone_number_id).items)
+            if replayed:
+                self._replayer.schedule(connection, reason="retry")
         if messages:
             self._sync.resume(connection.id)
             self._audit.record(

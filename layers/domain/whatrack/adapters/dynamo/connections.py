@@ -303,8 +303,8 @@ class DynamoConnectionRepository:
 class DynamoConnectionDirectory:
     """Ingest's read side: which connection(s) does a change belong to."""
 
-    def targets_for_phone_number_id(self, phone_number_id: str) -> list[ConnectionTarget]:
-        guard = get_or_none(PhoneNumberGuardItem, phone_number_guard_key(phone_number_id))
+    def targets_for_phone_number_id(self, phone_number_id: str, *, consistent: bool = False) -> list[ConnectionTarget]:
+        guard = get_or_none(PhoneNumberGuardItem, phone_number_guard_key(phone_number_id), consistent_read=consistent)
         if guard is None:
             return []
         return [ConnectionTarget(guard.connection_id, guard.organization_id)]

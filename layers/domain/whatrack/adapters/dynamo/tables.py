@@ -74,6 +74,17 @@ class Gsi2(GlobalSecondaryIndex[Any]):  # type: ignore[no-untyped-call]
     gsi2sk = UnicodeAttribute(range_key=True)
 
 
+class Gsi3(GlobalSecondaryIndex[Any]):  # type: ignore[no-untyped-call]
+    """``gsi3pk`` / ``gsi3sk`` (LogTable only: the reconciler's sparse index of entries not final yet)."""
+
+    class Meta:
+        index_name = "gsi3"
+        projection = AllProjection()
+
+    gsi3pk = UnicodeAttribute(hash_key=True)
+    gsi3sk = UnicodeAttribute(range_key=True)
+
+
 def bind_tables(*, accounts: str, inbox: str, log: str) -> None:
     """Point every item model at the physical tables (names come from settings, at runtime)."""
     for base, table in ((AccountsTableItem, accounts), (InboxTableItem, inbox), (LogTableItem, log)):
@@ -158,3 +169,12 @@ def log_key(log_id: str) -> Key:
 
 def audit_key(audit_id: str) -> Key:
     return f"AUDIT#{audit_id}", "AUDIT"
+
+
+def kept_partition(phone_number_id: str) -> str:
+    """The base-table partition of the changes kept for a number with no connection (strongly readable)."""
+    return f"UNMATCHED#{phone_number_id}"
+
+
+def kept_key(phone_number_id: str, log_id: str) -> Key:
+    return kept_partition(phone_number_id), f"KEPT#{log_id}"

@@ -1,7 +1,13 @@
-"""The webhook log (LogTable): one entry per change and connection, never moving back in status."""
+"""The webhook log (LogTable): one entry per change and connection, never moving back in status.
+
+Entries not final yet (``received``, ``routed``, ``unmatched``) are listed in the sparse index
+``gsi3`` (``PENDING#<shard>`` / ``<time of the last move or re-drive>#<id>``); the key is removed
+when the entry reaches an outcome, so the reconciler reads only what may be stuck, page by page.
+"""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -9,22 +15,34 @@ from typing import Any
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 
-from whatrack.adapters.dynamo.tables import Gsi1, Gsi2, LogTableItem, log_key
+from whatrack.adapters.dynamo import webhook_kept
+from whatrack.adapters.dynamo.reader import decode_cursor, encode_cursor
+from whatrack.adapters.dynamo.tables import Gsi1, Gsi2, Gsi3, LogTableItem, log_key
 from whatrack.adapters.dynamo.writes import get_or_none, storage, update_if
 from whatrack.domain.changes import WebhookField
 from whatrack.domain.clock import iso, parse_iso
 from whatrack.domain.connections import ConnectionTarget
-from whatrack.domain.log import STATUS_RANK, LogKind, LogStatus, WebhookLogEntry
+from whatrack.domain.errors import InvalidInputError
+from whatrack.domain.ids import stable_id
+from whatrack.domain.log import PENDING_STATUSES, STATUS_RANK, LogKind, LogStatus, WebhookLogEntry
+from whatrack.domain.paging import Page
+
+PENDING_SHARDS = 4
+"""Partitions of the pending index: every change writes it (twice), so no single hot key."""
 
 
 class WebhookLogItem(LogTableItem):
     by_connection = Gsi1()
     sparse = Gsi2()
-    """``gsi2``: ``UNMATCHED#<phone number id>`` (changes kept) and ``FAILED#<connection>#<field>``."""
+    """``gsi2``: ``FAILED#<connection>#<field>`` (changes that kept failing, for the retry)."""
+    pending = Gsi3()
     gsi1pk = UnicodeAttribute(null=True)
     gsi1sk = UnicodeAttribute(null=True)
     gsi2pk = UnicodeAttribute(null=True)
     gsi2sk = UnicodeAttribute(null=True)
+    gsi3pk = UnicodeAttribute(null=True)
+    gsi3sk = UnicodeAttribute(null=True)
+    redrives = NumberAttribute(null=True)
     kind = UnicodeAttribute()
     id = UnicodeAttribute()
     at = UnicodeAttribute()
@@ -47,6 +65,22 @@ class WebhookLogItem(LogTableItem):
 
 def _failed_partition(connection_id: str, field: WebhookField) -> str:
     return f"FAILED#{connection_id}#{field.value}"
+
+
+def pending_shard(log_id: str) -> str:
+    return f"PENDING#{int(stable_id('pending', log_id)[:8], 16) % PENDING_SHARDS}"
+
+
+def _pending_key(log_id: str, since: datetime) -> str:
+    return f"{iso(since)}#{log_id}"
+
+
+def _pending(log_id: str, since: datetime) -> list[Any]:
+    return [WebhookLogItem.gsi3pk.set(pending_shard(log_id)), WebhookLogItem.gsi3sk.set(_pending_key(log_id, since))]
+
+
+def _not_pending() -> list[Any]:
+    return [WebhookLogItem.gsi3pk.remove(), WebhookLogItem.gsi3sk.remove()]
 
 
 def _by_connection_partition(entry: WebhookLogEntry) -> str:
@@ -99,14 +133,15 @@ class DynamoWebhookLog:
             actions.append(attribute.set(value) if value is not None else attribute.remove())
         event_at = WebhookLogItem.event_at
         actions.append(event_at.set(entry.event_at) if entry.event_at is not None else event_at.remove())
-        if entry.status is LogStatus.UNMATCHED and entry.phone_number_id is not None:
-            actions.append(WebhookLogItem.gsi2pk.set(f"UNMATCHED#{entry.phone_number_id}"))
-            actions.append(WebhookLogItem.gsi2sk.set(WebhookLogItem.gsi2sk | f"{at}#{entry.id}"))
+        actions += [WebhookLogItem.gsi2pk.remove(), WebhookLogItem.gsi2sk.remove()]
+        kept = entry.status is LogStatus.UNMATCHED and entry.phone_number_id is not None
+        if entry.status in PENDING_STATUSES and (kept or entry.connection_id is not None):
+            actions += _pending(entry.id, entry.at)
         else:
-            actions.append(WebhookLogItem.gsi2pk.remove())
-            actions.append(WebhookLogItem.gsi2sk.remove())
+            actions += _not_pending()
         condition = WebhookLogItem.rank.does_not_exist() | (WebhookLogItem.rank <= entry.rank)
-        update_if(WebhookLogItem(*log_key(entry.id)), actions, condition, "webhook log write")
+        if update_if(WebhookLogItem(*log_key(entry.id)), actions, condition, "webhook log write") and kept:
+            webhook_kept.keep(entry)
 
     def set_status(self, log_id: str, status: LogStatus, at: datetime, error: str | None = None) -> bool:
         """A consumer's outcome for an existing entry (never moves it back); True when applied."""
@@ -117,8 +152,8 @@ class DynamoWebhookLog:
             WebhookLogItem.last_at.set(stamp),
             WebhookLogItem.error.set(error) if error else WebhookLogItem.error.remove(),
         ]
-        if status is not LogStatus.UNMATCHED:
-            actions += [WebhookLogItem.gsi2pk.remove(), WebhookLogItem.gsi2sk.remove()]
+        if status not in PENDING_STATUSES:
+            actions += [WebhookLogItem.gsi2pk.remove(), WebhookLogItem.gsi2sk.remove(), *_not_pending()]
         return update_if(
             WebhookLogItem(*log_key(log_id)),
             actions,
@@ -126,10 +161,61 @@ class DynamoWebhookLog:
             "webhook log status",
         )
 
-    def unmatched(self, phone_number_id: str) -> list[WebhookLogEntry]:
-        """Changes kept for a number that had no connection yet, oldest first."""
-        with storage("unmatched query"):
-            return [_to_entry(i) for i in WebhookLogItem.sparse.query(f"UNMATCHED#{phone_number_id}")]
+    def unmatched(self, phone_number_id: str, *, limit: int = 100, cursor: str | None = None) -> Page[WebhookLogEntry]:
+        """One page of the changes kept for a number that had no connection yet (ConsistentRead)."""
+        return webhook_kept.kept_page(phone_number_id, limit=limit, cursor=cursor)
+
+    def release(self, phone_number_id: str, log_id: str) -> None:
+        webhook_kept.release(phone_number_id, log_id)
+
+    def stuck(self, before: datetime, *, limit: int, cursor: str | None = None) -> Page[WebhookLogEntry]:
+        """Up to ``limit`` pending entries older than ``before``, shard after shard: one query per
+        shard visited (a page that fills up stops there; its cursor resumes in that shard)."""
+        shard, key = _decode_stuck_cursor(cursor)
+        found: list[WebhookLogEntry] = []
+        bound = f"{iso(before)}#"
+        while shard < PENDING_SHARDS and len(found) < limit:
+            partition = f"PENDING#{shard}"
+            with storage("pending query"):
+                results = WebhookLogItem.pending.query(
+                    partition,
+                    WebhookLogItem.gsi3sk < bound,
+                    limit=limit - len(found),
+                    last_evaluated_key=decode_cursor(key, "gsi3pk", partition),
+                )
+                found += [_to_entry(item) for item in results]
+                key = encode_cursor(results.last_evaluated_key)
+            if key is None:
+                shard += 1
+        more = shard < PENDING_SHARDS
+        return Page(found, json.dumps([shard, key]) if more else None)
+
+    def redriven(self, log_id: str, at: datetime, *, next_check: datetime) -> bool:
+        return update_if(
+            WebhookLogItem(*log_key(log_id)),
+            [
+                WebhookLogItem.gsi3sk.set(_pending_key(log_id, next_check)),
+                WebhookLogItem.redrives.add(1),
+                WebhookLogItem.last_at.set(iso(at) or ""),
+            ],
+            WebhookLogItem.status.is_in(*(s.value for s in PENDING_STATUSES)) & WebhookLogItem.gsi3pk.exists(),
+            "webhook log re-drive",
+        )
+
+    def of_connection(
+        self, connection_id: str, start: datetime, end: datetime, *, limit: int, cursor: str | None = None
+    ) -> Page[WebhookLogEntry]:
+        """Webhook entries (not audit entries) of the connection first received in ``[start, end]``."""
+        partition = f"CONN#{connection_id}"
+        with storage("connection log query"):
+            results = WebhookLogItem.by_connection.query(
+                partition,
+                WebhookLogItem.gsi1sk.between(f"{iso(start)}#", f"{iso(end)}#~"),
+                filter_condition=WebhookLogItem.kind == LogKind.WEBHOOK.value,
+                limit=limit,
+                last_evaluated_key=decode_cursor(cursor, "gsi1pk", partition),
+            )
+            return Page([_to_entry(item) for item in results], encode_cursor(results.last_evaluated_key))
 
     def mark_failed(self, log_id: str, at: datetime, error: str, *, connection_id: str, field: WebhookField) -> bool:
         """``failed`` (unless already processed or rejected), and listed under
@@ -145,6 +231,7 @@ class DynamoWebhookLog:
                 WebhookLogItem.error.set(WebhookLogItem.error | error),
                 WebhookLogItem.gsi2pk.set(_failed_partition(connection_id, field)),
                 WebhookLogItem.gsi2sk.set(f"{stamp}#{log_id}"),
+                *_not_pending(),
             ],
             # an outcome already reached (processed, rejected) is not undone by a late dead letter
             WebhookLogItem.pk.exists()
@@ -171,13 +258,14 @@ class DynamoWebhookLog:
                 WebhookLogItem.error.remove(),
                 WebhookLogItem.gsi2pk.remove(),
                 WebhookLogItem.gsi2sk.remove(),
+                *_pending(log_id, at),
             ],
             WebhookLogItem.status == LogStatus.FAILED.value,
             "webhook log retry",
         )
 
-    def attach(self, log_id: str, target: ConnectionTarget) -> bool:
-        """An unmatched entry now belongs to ``target`` and is routed (it leaves the unmatched index)."""
+    def attach(self, log_id: str, target: ConnectionTarget, at: datetime | None = None) -> bool:
+        """An unmatched entry now belongs to ``target`` and is routed (sent at ``at``)."""
         return update_if(
             WebhookLogItem(*log_key(log_id)),
             [
@@ -189,6 +277,7 @@ class DynamoWebhookLog:
                 WebhookLogItem.error.remove(),
                 WebhookLogItem.gsi2pk.remove(),
                 WebhookLogItem.gsi2sk.remove(),
+                *(_pending(log_id, at) if at is not None else []),
             ],
             WebhookLogItem.status == LogStatus.UNMATCHED.value,
             "unmatched attach",
@@ -196,6 +285,16 @@ class DynamoWebhookLog:
 
     def get(self, log_id: str) -> WebhookLogItem | None:
         return get_or_none(WebhookLogItem, log_key(log_id), consistent_read=True)
+
+
+def _decode_stuck_cursor(cursor: str | None) -> tuple[int, str | None]:
+    if cursor is None:
+        return 0, None
+    try:
+        shard, key = json.loads(cursor)
+        return int(shard), (str(key) if key is not None else None)
+    except (ValueError, TypeError) as exc:
+        raise InvalidInputError("cursor is not valid", code="invalid_cursor") from exc
 
 
 def _to_entry(item: WebhookLogItem) -> WebhookLogEntry:
@@ -215,6 +314,7 @@ def _to_entry(item: WebhookLogItem) -> WebhookLogEntry:
         waba_id=item.waba_id,
         correlation_id=item.correlation_id,
         event_at=item.event_at,
+        redrives=int(item.redrives or 0),
     )
 
 

@@ -1,0 +1,23 @@
+"""Scheduled reconciler: re-drives changes stuck before an outcome (EventBridge; locally every
+``WATCHDOG_INTERVAL_SECONDS``, and ``make reconcile``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Metrics, Tracer
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from whatrack import bootstrap
+from whatrack.entrypoints.observability import function_logger
+
+logger = function_logger()
+tracer = Tracer()
+metrics = Metrics(namespace="WhaTrack")
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
+    return bootstrap.reconciler().run().as_dict()

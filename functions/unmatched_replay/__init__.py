@@ -1,0 +1,1 @@
+"""Lambda function package: unmatched_replay."""

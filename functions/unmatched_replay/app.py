@@ -1,0 +1,7 @@
+"""SQS consumer: replay jobs (changes kept for a number, routed once the number is connected)."""
+
+from __future__ import annotations
+
+from whatrack.entrypoints.sqs import replay_job_handler
+
+lambda_handler = replay_job_handler()

@@ -1,0 +1,56 @@
+"""Ports of the reads."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from whatrack.domain.history import ChunkRecord
+from whatrack.domain.inbox import (
+    Conversation,
+    Lead,
+    LeadSource,
+    Ticket,
+)
+from whatrack.domain.log import LogRecord
+from whatrack.domain.messages import Message
+from whatrack.domain.paging import Page
+
+
+class InboxReader(Protocol):
+    """The status API's read side: read models only, every list one index query (no scans)."""
+
+    def lead(self, lead_id: str) -> Lead | None: ...
+
+    def leads(
+        self,
+        organization_id: str,
+        *,
+        limit: int,
+        cursor: str | None,
+        source: LeadSource | None = None,
+        connection_id: str | None = None,
+        phone_number: str | None = None,
+    ) -> Page[Lead]:
+        """Newest first."""
+
+    def conversations_of(self, lead_id: str) -> list[Conversation]: ...
+
+    def conversation(self, conversation_id: str) -> Conversation | None: ...
+
+    def messages(self, conversation_id: str, *, limit: int, cursor: str | None) -> Page[Message]:
+        """Oldest first."""
+
+    def all_messages(self, conversation_id: str) -> list[Message]: ...
+
+    def ticket(self, ticket_id: str) -> Ticket | None: ...
+
+    def tickets(
+        self, organization_id: str, *, limit: int, cursor: str | None, connection_id: str | None, status: str | None
+    ) -> Page[Ticket]:
+        """Newest first."""
+
+    def logs(self, connection_id: str, *, limit: int, cursor: str | None) -> Page[LogRecord]:
+        """Newest first."""
+
+    def chunks(self, connection_id: str) -> list[ChunkRecord]:
+        """Sorted by (phase, chunk order)."""

@@ -1,0 +1,110 @@
+"""The operator commands (``make reconcile``, ``make replay``, ``make redrive``) against the running
+local stack, as a developer runs them from another terminal: separate processes that find the stack
+at ``127.0.0.1:$PORT``."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import boto3
+import pytest
+
+from devstack.server import LocalStack
+from tests.builders import payloads as b
+from tests.builders.events import meta_bytes
+from tests.conftest import ROOT
+from tests.e2e.test_local_stack import api, post_webhook, queue_depth
+from whatrack.domain.changes import ChangeMessage, WebhookField
+
+pytestmark = pytest.mark.e2e
+
+CUSTOMER = "5491166660009"
+T0 = 1751400000
+
+
+def command(stack: LocalStack, script: str, *args: str) -> str:
+    environment = {**os.environ, "PORT": str(stack.port), "PYTHONPATH": f"{ROOT}:{ROOT / 'layers' / 'domain'}"}
+    for name in ("AWS_ENDPOINT_URL", "LOG_TABLE_NAME", "REPLAY_QUEUE_URL"):  # the script finds them itself
+        environment.pop(name, None)
+    done = subprocess.run(  # noqa: S603 - our own script
+        [sys.executable, str(ROOT / "scripts" / script), *args],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def webhook_statuses(stack: LocalStack, key: str, connection_id: str) -> list[str]:
+    _, body = api(stack, "GET", f"/connections/{connection_id}/logs?limit=100", key=key)
+    return [log["status"] for log in body["logs"] if log["kind"] == "webhook"]
+
+
+def wait_until(condition: Any, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.2)
+
+
+def test_reconcile_replay_and_redrive_work_on_the_running_stack(stack: LocalStack) -> None:
+    # Given a connection of a fresh number with one live message processed
+    number = str(int(time.time() * 1000))[-15:]
+    _, created = api(stack, "POST", "/admin/organizations", {"name": "Ops"}, "local-admin-key")
+    key = created["apiKey"]
+    status, body = api(
+        stack,
+        "POST",
+        "/connections",
+        {"phoneNumberId": number, "wabaId": "401122334455667", "mode": "cloud_api", "syncHistory": False},
+        key,
+    )
+    assert status == 201
+    connection_id = body["connection"]["id"]
+    document = b.live("wamid.OPS", CUSTOMER, T0)
+    document["entry"][0]["changes"][0]["value"]["metadata"]["phone_number_id"] = number
+    assert post_webhook(stack, meta_bytes(document)) == 200
+    wait_until(lambda: webhook_statuses(stack, key, connection_id) == ["processed"])
+    # When the reconciler sweeps (anything with no outcome counts as stuck)
+    swept = json.loads(command(stack, "reconcile.py", "--after", "0").split("\n", 1)[1])
+    # Then it answers its findings (the processed change is not among them)
+    assert {"pages", "stuck", "redriven", "unmatchedRouted", "unmatchedWaiting", "givenUp"} == set(swept)
+    # When the connection's changes are replayed from the archive
+    replayed = command(stack, "replay.py", "--connection", connection_id, "--from", "2000-01-01T00:00:00Z")
+    # Then the one change was re-delivered, and is still processed once
+    assert "1 re-delivered from the archive" in replayed
+    wait_until(lambda: "archive_replayed" in str(api(stack, "GET", f"/connections/{connection_id}/logs", key=key)[1]))
+    assert webhook_statuses(stack, key, connection_id) == ["processed"]
+    # When the change's message waits in the live messages' dead-letter queue and it is redriven
+    [log] = [
+        entry
+        for entry in api(stack, "GET", f"/connections/{connection_id}/logs", key=key)[1]["logs"]
+        if entry["kind"] == "webhook"
+    ]
+    dead = ChangeMessage(
+        field=WebhookField.MESSAGES,
+        log_id=log["id"],
+        connection_id=connection_id,
+        organization_id=created["organization"]["id"],
+        archive_key=log["archiveKey"],
+        entry_index=0,
+        change_index=0,
+        received_at=datetime.now(UTC),
+    )
+    assert stack.provisioned is not None
+    sqs = boto3.client("sqs", endpoint_url=stack.aws_endpoint)
+    sqs.send_message(QueueUrl=stack.provisioned.queues["LiveMessagesDeadLetterQueue"], MessageBody=dead.encode())
+    report = command(stack, "redrive.py", "--queue", "LiveMessagesDeadLetterQueue")
+    # Then it was moved back to its source queue (the counts say so) and consumed again, changing nothing
+    assert "LiveMessagesDeadLetterQueue" in report and "moved 1, left 0" in report
+    wait_until(lambda: queue_depth(stack, "LiveMessagesQueue") == 0)
+    assert webhook_statuses(stack, key, connection_id) == ["processed"]
