@@ -198,11 +198,17 @@ class InMemoryLeads:
 
     # ------------------------------------------------------------------ §8.10 merges
     def retire(self, lead_id: str, into: str) -> ResolvedLead | None:
+        """Both conditional updates of the adapter's transaction, or neither."""
         with self._db.lock:
-            row = self._db.leads.get(lead_id)
-            if row is None or row.lead.merged_into not in (None, into):
+            row, survivor = self._db.leads.get(lead_id), self._db.leads.get(into)
+            if row is None or row.lead.merged_into not in (None, into) or row.lead.absorbing is not None:
+                return None
+            if survivor is None or lead_id == into:
+                return None
+            if survivor.lead.merged_into is not None or survivor.lead.absorbing not in (None, lead_id):
                 return None
             row.lead = replace(row.lead, merged_into=into)
+            survivor.lead = replace(survivor.lead, absorbing=lead_id)
             return ResolvedLead(row.lead, created=False, tickets_opened=row.tickets_opened)
 
     def absorb(self, lead_id: str, merged: ResolvedLead) -> ResolvedLead:
@@ -245,6 +251,12 @@ class InMemoryLeads:
                 guards = self._db.phone_guards if kind == "PHONE" else self._db.user_guards
                 if guards.get((organization, value)) in (None, from_lead):
                     guards[(organization, value)] = to_lead
+
+    def end_merge(self, lead_id: str, merged: str) -> None:
+        with self._db.lock:
+            row = self._db.leads.get(lead_id)
+            if row is not None and row.lead.absorbing == merged:
+                row.lead = replace(row.lead, absorbing=None)
 
 
 class InMemoryConversations:

@@ -8,6 +8,7 @@ import pytest
 from tests.builders import payloads as b
 from tests.builders.samples import SAMPLES
 from tests.fakes import InMemoryWorld
+from tests.fakes.operations import Clock
 from tests.unit.onboarding import CUSTOMER, OTHER, T0, Onboarded, at
 from whatrack.domain.connections import ConnectionStatus, HistorySyncStatus
 from whatrack.domain.errors import TransientError
@@ -100,32 +101,116 @@ def test_rule_8_10_the_merged_lead_opens_a_history_lead_ticket_and_keeps_one_con
         assert found is not None and found.id == lead.id
 
 
-@pytest.mark.parametrize("step", ["absorb", "repoint", "reassign"])
+@pytest.mark.parametrize("finisher", ["survivor", "merged"])
+@pytest.mark.parametrize("survivor", ["phone", "user_id"])
+@pytest.mark.parametrize("step", ["move", "reassign", "absorb", "repoint"])
 def test_rule_8_10_a_merge_cut_short_is_finished_by_the_next_message_of_either_id(
-    ob: Onboarded, monkeypatch: pytest.MonkeyPatch, step: str
+    monkeypatch: pytest.MonkeyPatch, step: str, survivor: str, finisher: str
 ) -> None:
-    # Given a phone lead with a live ticket and a history lead by user id
-    ob.deliver(b.contacts(("add", CUSTOMER, "Maria")), b.live("wamid.P", CUSTOMER, T0))
-    ob.deliver(b.chunk(2, 1, 90, b.thread(None, b.text("wamid.H", None, T0, from_user_id="AR.9"), user_id="AR.9")))
+    # Given a phone lead with a live ticket and a history lead by user id, the older one created first
+    clock = Clock()
+    ob = Onboarded.connect(InMemoryWorld(clock=clock))
+    by_phone = (b.contacts(("add", CUSTOMER, "Maria")), b.live("wamid.P", CUSTOMER, T0))
+    by_user = (b.chunk(2, 1, 90, b.thread(None, b.text("wamid.H", None, T0, from_user_id="AR.9"), user_id="AR.9")),)
+    for documents in (by_phone, by_user) if survivor == "phone" else (by_user, by_phone):
+        ob.deliver(*documents)
+        clock.advance(seconds=1)
+    phone_id, user_id = ContactIdentity.of(wa_id=CUSTOMER), ContactIdentity.of(user_id="AR.9")
+    [older, newer] = sorted(ob.leads(), key=lambda lead: lead.created_at)
     # When the merge a message starts fails at one step (storage fault)
-    port = ob.world.tickets if step == "reassign" else ob.world.leads
+    port = {"move": ob.world.messages, "reassign": ob.world.tickets}.get(step, ob.world.leads)
     monkeypatch.setattr(port, step, lambda *a, **k: (_ for _ in ()).throw(TransientError("fault")))
     ports, org = ob.world.ports, ob.connection.organization_id
     both = ContactIdentity.of(wa_id=CUSTOMER, user_id="AR.9")
     with pytest.raises(TransientError):
         resolve_lead(ports, org, both, LeadSource.LIVE_MESSAGE, at(T0 + 5))
     monkeypatch.undo()
-    # Then the next message by the user id alone finishes it: one lead, one conversation, the ticket on it
-    resolved = resolve_lead(ports, org, ContactIdentity.of(user_id="AR.9"), LeadSource.LIVE_MESSAGE, at(T0 + 6))
+    # Then the next message by one id alone (the survivor's, or the merged lead's) finishes it:
+    # one lead, the older, with both ids and the history flag, one conversation, the ticket on it
+    ids = {"phone": phone_id, "user_id": user_id}
+    alone = ids[survivor] if finisher == "survivor" else ids["user_id" if survivor == "phone" else "phone"]
+    resolved = resolve_lead(ports, org, alone, LeadSource.LIVE_MESSAGE, at(T0 + 6))
     lead = ob.lead()
-    assert resolved.lead.id == lead.id and resolved.other is None
+    assert resolved.lead.id == lead.id == older.id and resolved.other is None and lead.absorbing is None
     assert (lead.phone_number, lead.user_id, lead.has_history) == ("+" + CUSTOMER, "AR.9", True)
     [conversation] = ob.world.reader.conversations_of(lead.id)
     assert conversation.message_count == 2
     assert (ob.ticket().lead_id, ob.ticket().conversation_id) == (lead.id, conversation.id)
+    # And both ids now reach the survivor alone (the guards moved, nothing is left to finish)
+    for identity in (phone_id, user_id, both):
+        found = ports.leads.resolve(org, identity, LeadSource.LIVE_MESSAGE, at(T0 + 7))
+        assert (found.lead, found.other) == (ob.lead(), None)
+    assert ob.world.reader.lead(newer.id) == ob.lead()
     # And a repeat changes nothing
     again = resolve_lead(ports, org, both, LeadSource.LIVE_MESSAGE, at(T0 + 7))
     assert (again.lead, again.other) == (ob.lead(), None)
+
+
+def _cut_short(monkeypatch: pytest.MonkeyPatch, *users: str) -> tuple[Onboarded, list[str]]:
+    """A phone lead, then a history lead per user id (each a second later), and the merge of the phone
+    with the first user id cut short at ``absorb``; the leads' ids, oldest first."""
+    clock = Clock()
+    ob = Onboarded.connect(InMemoryWorld(clock=clock))
+    ob.deliver(b.contacts(("add", CUSTOMER, "Maria")), b.live("wamid.P", CUSTOMER, T0))
+    for n, user in enumerate(users):
+        clock.advance(seconds=1)
+        ob.deliver(b.chunk(2, 1, 90, b.thread(None, b.text(f"wamid.H{n}", None, T0, from_user_id=user), user_id=user)))
+    ids = [lead.id for lead in sorted(ob.leads(), key=lambda lead: lead.created_at)]
+    with monkeypatch.context() as patch:
+        patch.setattr(ob.world.leads, "absorb", lambda *a, **k: (_ for _ in ()).throw(TransientError("fault")))
+        with pytest.raises(TransientError):
+            resolve_lead(
+                ob.world.ports,
+                ob.connection.organization_id,
+                ContactIdentity.of(wa_id=CUSTOMER, user_id=users[0]),
+                LeadSource.LIVE_MESSAGE,
+                at(T0 + 5),
+            )
+    return ob, ids
+
+
+def test_rule_8_10_two_messages_finishing_one_merge_at_once_agree(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given a merge cut short
+    ob, [survivor, _] = _cut_short(monkeypatch, "AR.9")
+    ports, org = ob.world.ports, ob.connection.organization_id
+    absorb = ob.world.leads.absorb
+
+    # When one message of the survivor's id is finishing it, and another finishes it all meanwhile
+    def absorb_after_the_other(*args: object) -> object:
+        monkeypatch.setattr(ob.world.leads, "absorb", absorb)  # the other runs unhindered
+        other = resolve_lead(ports, org, ContactIdentity.of(user_id="AR.9"), LeadSource.LIVE_MESSAGE, at(T0 + 6))
+        assert (other.lead.id, other.lead.absorbing) == (survivor, None)
+        return absorb(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ob.world.leads, "absorb", absorb_after_the_other)
+    first = resolve_lead(ports, org, ContactIdentity.of(wa_id=CUSTOMER), LeadSource.LIVE_MESSAGE, at(T0 + 6))
+    # Then both end on the one lead, finished: both ids, one conversation, the ticket on it
+    lead = ob.lead()
+    assert (first.lead.id, lead.id, lead.absorbing) == (survivor, survivor, None)
+    assert (lead.phone_number, lead.user_id, lead.has_history) == ("+" + CUSTOMER, "AR.9", True)
+    [conversation] = ob.world.reader.conversations_of(lead.id)
+    assert conversation.message_count == 2 and ob.ticket().conversation_id == conversation.id
+
+
+def test_rule_8_10_a_lead_finishes_its_own_merge_before_it_takes_part_in_another(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given a phone lead whose merge with one history lead was cut short, and another history lead
+    ob, [survivor, first, second] = _cut_short(monkeypatch, "AR.9", "AR.10")
+    ports, org = ob.world.ports, ob.connection.organization_id
+    # When a message shows the phone with the other history lead's user id
+    both = ContactIdentity.of(wa_id=CUSTOMER, user_id="AR.10")
+    resolved = resolve_lead(ports, org, both, LeadSource.LIVE_MESSAGE, at(T0 + 6))
+    # Then both merges are done: one lead, the oldest, with one conversation holding the three messages
+    lead = ob.lead()
+    assert (resolved.lead.id, lead.id, lead.absorbing) == (survivor, survivor, None)
+    [conversation] = ob.world.reader.conversations_of(lead.id)
+    assert conversation.message_count == 3
+    # And every id reaches it alone, the two merged leads redirecting to it
+    for identity in (ContactIdentity.of(user_id="AR.9"), ContactIdentity.of(user_id="AR.10"), both):
+        found = ports.leads.resolve(org, identity, LeadSource.LIVE_MESSAGE, at(T0 + 7))
+        assert (found.lead, found.other) == (lead, None)
+    assert ob.world.reader.lead(first) == ob.world.reader.lead(second) == lead
 
 
 def test_rule_8_10_a_late_history_write_on_the_merged_lead_reaches_the_survivor(ob: Onboarded) -> None:

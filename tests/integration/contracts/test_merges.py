@@ -63,6 +63,66 @@ def test_a_retired_lead_redirects_and_leaves_the_list(ports: Ports) -> None:
     assert (resolved.lead.id, resolved.other.id if resolved.other else None) == (by_phone, by_user)
 
 
+def test_retire_marks_the_survivor_absorbing_in_the_same_write(ports: Ports) -> None:
+    # Given two leads of one person
+    organization_id, by_phone, by_user, both = two_leads(ports)
+    phone_alone = ContactIdentity.of(wa_id=both.wa_id)
+    # When the newer is retired into the older
+    assert ports.leads.retire(by_user, by_phone) is not None
+    # Then a resolve of the survivor's id alone sees the merge in progress (on the lead item it reads)
+    resolved = ports.leads.resolve(organization_id, phone_alone, LeadSource.LIVE_MESSAGE, at(2))
+    assert (resolved.lead.id, resolved.lead.absorbing, resolved.other) == (by_phone, by_user, None)
+    assert ports.reader.lead(by_user) == resolved.lead
+    # And the retired lead is never marked itself
+    retired = ports.leads.retire(by_user, by_phone)
+    assert retired is not None and (retired.lead.merged_into, retired.lead.absorbing) == (by_phone, None)
+
+
+def test_retire_is_refused_whole_while_either_lead_is_in_another_merge(ports: Ports) -> None:
+    # Given a survivor absorbing one lead (a merge not finished), and a third lead of the organization
+    organization_id, by_phone, by_user, _ = two_leads(ports)
+    third = ports.leads.resolve(organization_id, phone(unique_number()), LeadSource.STATE_SYNC, at(3)).lead.id
+    assert ports.leads.retire(by_user, by_phone) is not None
+    # Then no other lead can be retired into it, it cannot be retired while absorbing,
+    # a retired lead cannot absorb, and a lead that does not exist can absorb nothing
+    assert ports.leads.retire(third, by_phone) is None
+    assert ports.leads.retire(by_phone, third) is None
+    assert ports.leads.retire(third, by_user) is None
+    assert ports.leads.retire(third, new_id()) is None
+    # And each refusal wrote nothing: the third lead is neither retired nor absorbing, and is listed
+    lead = ports.reader.lead(third)
+    assert lead is not None and (lead.id, lead.merged_into, lead.absorbing) == (third, None, None)
+    survivor = ports.reader.lead(by_phone)
+    assert survivor is not None and (survivor.merged_into, survivor.absorbing) == (None, by_user)
+    listed = {lead.id for lead in ports.reader.leads(organization_id, limit=50, cursor=None).items}
+    assert listed == {by_phone, third}
+    # And once that merge is over, the survivor can absorb the third
+    ports.leads.end_merge(by_phone, by_user)
+    assert ports.leads.retire(third, by_phone) is not None
+
+
+def test_end_merge_removes_only_that_merges_mark(ports: Ports) -> None:
+    # Given a survivor absorbing a retired lead
+    organization_id, by_phone, by_user, both = two_leads(ports)
+    ports.leads.retire(by_user, by_phone)
+    # When another merge's end is recorded on it, and one on a lead that does not exist
+    ports.leads.end_merge(by_phone, new_id())
+    missing = new_id()
+    ports.leads.end_merge(missing, by_user)
+    # Then its mark stays, and nothing was written for the missing lead
+    survivor = ports.reader.lead(by_phone)
+    assert survivor is not None and survivor.absorbing == by_user
+    assert ports.reader.lead(missing) is None
+    # When this merge's end is recorded (twice)
+    ports.leads.end_merge(by_phone, by_user)
+    ports.leads.end_merge(by_phone, by_user)
+    # Then the mark is gone and the retired lead stays retired
+    resolved = ports.leads.resolve(organization_id, ContactIdentity.of(wa_id=both.wa_id), LeadSource.LIVE_MESSAGE, T0)
+    assert (resolved.lead.id, resolved.lead.absorbing, resolved.other) == (by_phone, None, None)
+    found = ports.reader.lead(by_user)
+    assert found is not None and found.id == by_phone
+
+
 def test_an_update_of_a_retired_lead_reaches_its_survivor(ports: Ports) -> None:
     # Given a retired lead
     _, by_phone, by_user, _ = two_leads(ports)

@@ -67,6 +67,9 @@ class Lead:
     """The delivery that created it (ingest's request id)."""
     merged_into: str | None = None
     """§8.10: set on a lead found to be the same person as an older one (a tombstone that redirects to it)."""
+    absorbing: str | None = None
+    """§8.10: set on a survivor while a merge into it is not finished (the merged lead's id): whoever
+    resolves it finishes that merge. Never set together with ``merged_into``."""
 
     @property
     def is_history_lead(self) -> bool:

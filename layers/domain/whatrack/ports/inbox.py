@@ -49,8 +49,10 @@ class LeadRepository(Protocol):
         meanwhile (§8.10) the lead it became is updated too."""
 
     def retire(self, lead_id: str, into: str) -> ResolvedLead | None:
-        """§8.10: mark the lead merged into ``into`` (out of the lists; lookups of its id redirect);
-        its state from then on, or ``None`` when it does not exist or was merged into another lead."""
+        """§8.10: mark the lead merged into ``into`` (out of the lists; lookups of its id redirect) and
+        ``into`` absorbing it (a merge in progress), both or neither; a repeat applies again. Its state
+        from then on, or ``None`` when either lead does not exist, it was merged into another lead or is
+        absorbing one, or ``into`` was merged or is absorbing another lead."""
 
     def absorb(self, lead_id: str, merged: ResolvedLead) -> ResolvedLead:
         """§8.10: the ids, history flag, last message, name, tickets and latest contact-sync state of
@@ -61,6 +63,10 @@ class LeadRepository(Protocol):
     ) -> None:
         """§8.10: the identity guards of ``identities`` pointing at ``from_lead`` (or missing) now point
         at ``to_lead``."""
+
+    def end_merge(self, lead_id: str, merged: str) -> None:
+        """§8.10: the merge of ``merged`` into this lead is over: its ``absorbing`` mark is removed, only
+        if it is that merge's."""
 
 
 class ContactSyncStore(Protocol):

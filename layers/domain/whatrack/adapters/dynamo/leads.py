@@ -3,8 +3,10 @@
 Uniqueness is enforced by conditional writes, never by reads: the guard items
 ``ORG#<org>#PHONE#<e164>`` / ``ORG#<org>#USER#<bsuid>`` are written in the lead's creation transaction.
 When a phone and a user id known as two leads meet (§8.10), the newer lead is retired into the older
-(``merged_into``, out of the organization's list) and the guards are pointed at the survivor last,
-so a merge cut short is found, and finished, by the next resolve of either id.
+(``merged_into``, out of the organization's list) in the same transaction that marks the older
+``absorbing`` it; the guards are pointed at the survivor, and the mark removed, last. Both marks come
+back with the lead item a resolve reads anyway, so a merge cut short is found, and finished, by the
+next resolve of either id at no extra request.
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ class LeadItem(InboxTableItem):
     tickets_opened = NumberAttribute(default=0)
     correlation_id = UnicodeAttribute(null=True)
     merged_into = UnicodeAttribute(null=True)
+    absorbing = UnicodeAttribute(null=True)
 
 
 class GuardItem(InboxTableItem):
@@ -74,6 +77,7 @@ def to_lead(item: LeadItem) -> Lead:
         deleted_at=item.deleted_at,
         correlation_id=item.correlation_id,
         merged_into=item.merged_into,
+        absorbing=item.absorbing,
     )
 
 
@@ -240,11 +244,31 @@ class DynamoLeadRepository:
 
     # ------------------------------------------------------------------ §8.10 merges
     def retire(self, lead_id: str, into: str) -> ResolvedLead | None:
-        """Mark the lead merged into ``into`` and take it out of the organization's list; its state."""
-        item = LeadItem(*lead_key(lead_id))
-        actions = [LeadItem.merged_into.set(into), LeadItem.gsi1pk.remove(), LeadItem.gsi1sk.remove()]
-        condition = LeadItem.pk.exists() & (LeadItem.merged_into.does_not_exist() | (LeadItem.merged_into == into))
-        return resolved(item) if update_if(item, actions, condition, "lead merge") else None
+        """Mark the lead merged into ``into`` (out of the organization's list) and ``into`` absorbing it,
+        in one transaction (a lead is never both); its state (a consistent read: merges are rare)."""
+        if lead_id == into:
+            return None
+
+        def write(tx: TransactWrite) -> None:
+            tx.update(
+                LeadItem(*lead_key(lead_id)),
+                actions=[LeadItem.merged_into.set(into), LeadItem.gsi1pk.remove(), LeadItem.gsi1sk.remove()],
+                condition=LeadItem.pk.exists()
+                & (LeadItem.merged_into.does_not_exist() | (LeadItem.merged_into == into))
+                & LeadItem.absorbing.does_not_exist(),
+            )
+            tx.update(
+                LeadItem(*lead_key(into)),
+                actions=[LeadItem.absorbing.set(lead_id)],
+                condition=LeadItem.pk.exists()
+                & LeadItem.merged_into.does_not_exist()
+                & (LeadItem.absorbing.does_not_exist() | (LeadItem.absorbing == lead_id)),
+            )
+
+        if not transact("lead merge", write):
+            return None
+        item = get_or_none(LeadItem, lead_key(lead_id), consistent_read=True)
+        return None if item is None else resolved(item)
 
     def absorb(self, lead_id: str, merged: ResolvedLead) -> ResolvedLead:
         """What the merged lead knew joins this one; every write is idempotent (a re-run changes nothing)."""
@@ -288,3 +312,8 @@ class DynamoLeadRepository:
             guard = GuardItem(*key)
             if not update_if(guard, [GuardItem.lead_id.set(to_lead)], GuardItem.lead_id == from_lead, "guard repoint"):
                 put_if_absent(GuardItem(*key, lead_id=to_lead), "guard repoint")
+
+    def end_merge(self, lead_id: str, merged: str) -> None:
+        """The mark goes only if it is this merge's (a finisher running late never clears a newer one)."""
+        item = LeadItem(*lead_key(lead_id))
+        update_if(item, [LeadItem.absorbing.remove()], LeadItem.absorbing == merged, "lead merge end")
