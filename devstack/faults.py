@@ -45,20 +45,36 @@ class InjectedCrash(RuntimeError):
 class FaultInjector:
     """Fail a seeded share of the functions' AWS calls; :attr:`injected` counts what was injected."""
 
-    def __init__(self, rate: float, seed: int, *, crash_share: float = 0.1) -> None:
-        if not 0 <= rate < 1:
-            raise ValueError("rate must be in [0, 1)")
+    def __init__(
+        self,
+        rate: float,
+        seed: int,
+        *,
+        crash_share: float = 0.1,
+        functions: frozenset[str] | None = None,
+        operations: frozenset[str] | None = None,
+    ) -> None:
+        """``functions`` / ``operations``: fail only the calls of these functions (logical ids) and
+        these operations (``TransactWriteItems``...); all of them when ``None``."""
+        if not 0 <= rate <= 1:
+            raise ValueError("rate must be in [0, 1]")
         self.rate = rate
         self.crash_share = crash_share
+        self.functions = functions
+        self.operations = operations
         self.injected: Counter[str] = Counter()
         self.calls: Counter[str] = Counter()
         self._random = random.Random(seed)  # noqa: S311 - a reproducible draw, not a secret
         self._lock = threading.Lock()
 
-    def _draw(self, service: str, operation: str) -> Exception | None:
+    def _draw(self, function: str, service: str, operation: str) -> Exception | None:
         with self._lock:
             self.calls[service] += 1
-            if service not in FAULTS or self._random.random() >= self.rate:
+            if service not in FAULTS or (self.functions is not None and function not in self.functions):
+                return None
+            if self.operations is not None and operation not in self.operations:
+                return None
+            if self._random.random() >= self.rate:
                 return None
             if self._random.random() < self.crash_share:
                 self.injected[f"{service}:{operation}:crash"] += 1
@@ -86,8 +102,9 @@ class FaultInjector:
         injector = self
 
         def faulty(client: BaseClient, operation: str, params: dict[str, Any]) -> Any:
-            if invoking.get() is not None:
-                fault = injector._draw(client.meta.service_model.service_name, operation)
+            function = invoking.get()
+            if function is not None:
+                fault = injector._draw(function, client.meta.service_model.service_name, operation)
                 if fault is not None:
                     raise fault
             return original(client, operation, params)

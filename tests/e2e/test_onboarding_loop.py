@@ -5,13 +5,12 @@ comes back to its organization."""
 
 from __future__ import annotations
 
-import json
-from datetime import UTC, datetime
+import time
 from typing import Any
 
-import boto3
 import pytest
 
+from devstack.faults import FaultInjector
 from devstack.server import LocalStack
 from tests.builders import payloads as b
 from tests.builders.events import meta_bytes
@@ -92,26 +91,18 @@ def test_failed_chunks_are_retried_from_the_archive(stack: LocalStack) -> None:
     body = {"phoneNumberId": pnid, "wabaId": waba, "mode": "coexistence", "syncHistory": True}
     connection_id = api(stack, "POST", "/connections", body, key)[1]["connection"]["id"]
     chunk = on(b.chunk(1, 1, 40, b.thread(customer, b.text("wamid.loop.1", customer, T0))), pnid, waba)
-    assert post_webhook(stack, meta_bytes(chunk)) == 200
-    wait_for(lambda: card(stack, key, connection_id)["historySync"]["messagesImported"] == 1)
-    # the same change dead-lettered, as SQS does after it failed maxReceiveCount times
-    logs = api(stack, "GET", f"/connections/{connection_id}/logs", key=key)[1]["logs"]
-    [entry] = [e for e in logs if e["kind"] == "webhook"]
-    change = {
-        "version": 1,
-        "field": "history",
-        "log_id": entry["id"],
-        "connection_id": connection_id,
-        "organization_id": card(stack, key, connection_id)["organizationId"],
-        "archive_key": entry["archiveKey"],
-        "entry_index": 0,
-        "change_index": 0,
-        "received_at": datetime.now(UTC).isoformat(),
-    }
-    assert stack.provisioned is not None
-    sqs = boto3.client("sqs", endpoint_url=stack.aws_endpoint)
-    sqs.send_message(QueueUrl=stack.provisioned.queues["HistoryDeadLetterQueue"], MessageBody=json.dumps(change))
-    wait_for(lambda: card(stack, key, connection_id)["historySync"]["status"] == "failed")
+    # the chunk's import keeps failing (every transaction of the history consumer is refused), so
+    # SQS retries it and dead-letters it, and the dead letter marks it failed
+    broken = FaultInjector(
+        1.0,
+        0,
+        crash_share=0,
+        functions=frozenset({"HistoryChunkFunction"}),
+        operations=frozenset({"TransactWriteItems"}),
+    )
+    with broken.active():
+        assert post_webhook(stack, meta_bytes(chunk)) == 200
+        wait_for(lambda: card(stack, key, connection_id)["historySync"]["status"] == "failed", timeout=60)
     status, retried = api(stack, "POST", f"/connections/{connection_id}/history-sync/retry", key=key)
     assert (status, retried) == (202, {"retried": 1})
 
@@ -132,7 +123,9 @@ def test_a_disconnected_number_comes_back_to_its_organization(stack: LocalStack,
     key = organization(stack, "Loop 4")
     body = {"phoneNumberId": pnid, "wabaId": waba, "mode": "coexistence", "syncHistory": False, "accessToken": token}
     connection_id = api(stack, "POST", "/connections", body, key)[1]["connection"]["id"]
-    removed = on(b.account_update("PARTNER_REMOVED", time=T0), pnid, waba)
+    # account updates apply by event time (D-21); the watchdog's first check with Meta (every second
+    # here) says "active" at its own time, so the removal is dated after it, as a real one would be
+    removed = on(b.account_update("PARTNER_REMOVED", time=int(time.time()) + 60), pnid, waba)
     removed["entry"][0]["changes"][0]["value"]["phone_number"] = None
     assert post_webhook(stack, meta_bytes(removed)) == 200
     wait_for(lambda: card(stack, key, connection_id)["connectionStatus"] == "disconnected")

@@ -117,13 +117,16 @@ class ChangeConsumer:
             value: dict[str, Any] | None = self.load_value(message)
         except DomainError:
             value = None
-        self._log.mark_failed(
+        failed = self._log.mark_failed(
             message.log_id,
             self._clock(),
             DEAD_LETTER_ERROR,
             connection_id=message.connection_id,
             field=message.field,
         )
+        if not failed:  # already processed or rejected before its last receive: nothing failed
+            logger.warning("stale dead letter: the change already has an outcome", extra={"log_id": message.log_id})
+            return
         hook = self._dead_letter_hooks.get(message.field)
         if hook is not None:
             hook(message, value, DEAD_LETTER_ERROR)
