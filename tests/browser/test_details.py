@@ -2,40 +2,18 @@
 
 from __future__ import annotations
 
-import json
 import time
-from datetime import UTC, datetime
 
-import boto3
 import pytest
 from playwright.sync_api import Page, expect
 
+from devstack.faults import FaultInjector
 from devstack.server import LocalStack
-from tests.browser.support import Tenant, deliver, eventually, for_number, organization, screenshot, sign_in
+from tests.browser.support import deliver, eventually, for_number, organization, screenshot, sign_in
 from tests.builders import payloads as b
 from tests.fakes.graph import FakeGraph
 
 pytestmark = pytest.mark.browser
-
-
-def dead_letter(stack: LocalStack, tenant: Tenant, connection_id: str, event: str) -> None:
-    """Put a stored change on the history DLQ, as SQS does after it failed maxReceiveCount times."""
-    logs = tenant.api("GET", f"/connections/{connection_id}/logs")[1]["logs"]
-    [entry] = [e for e in logs if e["event"] == event]
-    change = {
-        "version": 1,
-        "field": "history",
-        "log_id": entry["id"],
-        "connection_id": connection_id,
-        "organization_id": tenant.card(connection_id)["organizationId"],
-        "archive_key": entry["archiveKey"],
-        "entry_index": 0,
-        "change_index": 0,
-        "received_at": datetime.now(UTC).isoformat(),
-    }
-    assert stack.provisioned is not None
-    sqs = boto3.client("sqs", endpoint_url=stack.aws_endpoint)
-    sqs.send_message(QueueUrl=stack.provisioned.queues["HistoryDeadLetterQueue"], MessageBody=json.dumps(change))
 
 
 def test_details_show_a_gap_a_failed_chunk_the_requests_and_why_an_action_is_refused(
@@ -46,17 +24,23 @@ def test_details_show_a_gap_a_failed_chunk_the_requests_and_why_an_action_is_ref
     tenant = organization(stack, "Detalhes")
     connection_id = tenant.connect(pnid, waba, displayName="Loja Moema", accessToken=token)["id"]
     t0 = int(time.time()) - 86400
-    for order, progress in ((1, 20), (3, 40)):  # chunk 2 never arrives
+
+    def chunk(order: int, progress: int) -> dict[str, object]:
         thread = b.thread(customer, b.text(f"wamid.details.{order}", customer, t0 + order, f"mensagem {order}"))
-        deliver(stack, for_number(b.chunk(0, order, progress, thread, pnid=pnid), pnid, waba))
+        return for_number(b.chunk(0, order, progress, thread, pnid=pnid), pnid, waba)
 
     def chunks() -> list[tuple[int, str]]:
         detail = tenant.api("GET", f"/connections/{connection_id}/history-sync")[1]
         return [(c["chunkOrder"], c["status"]) for c in detail["chunks"]]
 
-    eventually(lambda: chunks() == [(1, "processed"), (3, "processed")])
-    dead_letter(stack, tenant, connection_id, "history_chunk phase=0 chunk=3 progress=40")
-    eventually(lambda: tenant.card(connection_id)["historySync"]["status"] == "failed")
+    deliver(stack, chunk(1, 20))  # chunk 2 never arrives
+    eventually(lambda: chunks() == [(1, "processed")])
+    # chunk 3's import keeps failing (the history consumer's transactions are refused): retried,
+    # dead-lettered, and its dead letter marks it failed
+    history = frozenset({"HistoryChunkFunction"})
+    with FaultInjector(1.0, 0, crash_share=0, functions=history, operations=frozenset({"TransactWriteItems"})).active():
+        deliver(stack, chunk(3, 40))
+        eventually(lambda: tenant.card(connection_id)["historySync"]["status"] == "failed", timeout=60)
     requests = {r["syncType"]: r for r in tenant.card(connection_id)["historySync"]["requests"]}
 
     sign_in(page, tenant, f"#/connections/{connection_id}")
