@@ -167,8 +167,9 @@ REQUIRED_ACTIONS = {
         "sns:Publish",
         "kms:GenerateDataKey",
     },
+    # (tests/integration/test_iam.py records what each function really calls in a whole onboarding)
     **{
-        name: {"s3:GetObject"}
+        name: {"s3:GetObject", "dynamodb:BatchGetItem", "dynamodb:DeleteItem"}
         for name in ("HistoryChunkFunction", "StateSyncFunction", "EchoFunction", "LiveMessageFunction")
     },
     "UnmatchedReplayFunction": {
