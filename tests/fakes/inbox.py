@@ -514,13 +514,14 @@ class InMemoryTickets:
         with self._db.lock:
             db = self._db
             opened_by = ("TICKETBY", connection_id, wamid)
+            # as the adapter reads its transaction's refusals: a merged lead first, then the marker
+            lead_row = db.leads.get(lead.lead.id)
+            if lead_row is not None and lead_row.lead.merged_into is not None:
+                raise TransientError(f"lead {lead.lead.id} was merged into another: resolve it again")
             if opened_by in db.markers:
                 return TicketOpening(OpenOutcome.MESSAGE_OPENED_ONE)
             if conversation_id in db.open_tickets:
                 return TicketOpening(OpenOutcome.CONVERSATION_HAS_ONE)
-            lead_row = db.leads.get(lead.lead.id)
-            if lead_row is not None and lead_row.lead.merged_into is not None:
-                raise TransientError(f"lead {lead.lead.id} was merged into another: resolve it again")
             ticket = Ticket(
                 id=new_id(),
                 organization_id=lead.lead.organization_id,

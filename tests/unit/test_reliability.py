@@ -223,3 +223,14 @@ def test_a_change_whose_every_item_is_invalid_is_rejected_with_the_reasons() -> 
     [entry] = [r for r in world.logs(connection.id) if r.kind == "webhook"]
     assert entry.status == "rejected"
     assert "every item was invalid: statuses[0] (wamid.x): timestamp" in str(entry.error)
+
+
+def test_a_dead_lettered_chunk_with_an_invalid_item_still_shows_failed_in_the_chunk_list() -> None:
+    world = InMemoryWorld()
+    connection = world.connect()
+    bad = {**b.text("wamid.nan", CUSTOMER, T0), "timestamp": "abc"}
+    world.post(b.chunk(1, 7, 40, b.thread(CUSTOMER, b.text("wamid.ok", CUSTOMER, T0), bad)))
+    [message] = world.publisher.sent
+    world.consumer().consume_dead_letter(message)
+    [chunk] = world.reader.chunks(connection.id)
+    assert (chunk.phase, chunk.chunk_order, chunk.status.value) == (1, 7, "failed")

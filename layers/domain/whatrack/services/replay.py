@@ -6,7 +6,7 @@ routes the change itself (:meth:`UnmatchedReplayer.route`). Connection creation 
 :class:`ReplayJob`; the replay function pages through the number's kept changes
 (:meth:`UnmatchedReplayer.run`), a bounded number of pages per job, and enqueues its continuation.
 Either side may route a change the other routes too: the consumers are idempotent. What is still
-kept later is found by the reconciler, which enqueues another job.
+kept later is found by the reconciler, which routes it itself once its number is connected.
 """
 
 from __future__ import annotations

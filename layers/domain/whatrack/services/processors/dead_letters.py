@@ -9,7 +9,7 @@ from whatrack.domain.connections import HistorySyncStatus
 from whatrack.domain.history import CHUNK_FAILED_CODE, ChunkStatus
 from whatrack.services.processors.base import InboxPorts
 from whatrack.services.processors.history import record_chunk
-from whatrack.webhooks.payloads import HistoryValue
+from whatrack.webhooks.payloads import HistoryValue, collecting_skipped
 
 
 class HistoryDeadLetter:
@@ -24,7 +24,8 @@ class HistoryDeadLetter:
         item = None
         if value is not None:
             try:
-                parsed = HistoryValue.model_validate(value)
+                with collecting_skipped():  # a chunk with an invalid item still names its chunk
+                    parsed = HistoryValue.model_validate(value)
                 item = next((h for h in parsed.history if h.metadata is not None), None)
             except ValueError:
                 item = None
