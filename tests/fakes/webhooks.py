@@ -350,6 +350,7 @@ class InMemoryWebhookLog:
             row.last_at = iso(at) or ""
             row.error = None
             row.failed_partition = row.failed_key = None
+            row.redrives = 0
             row.pending_key = f"{iso(at)}#{log_id}"
             return True
 
@@ -364,6 +365,7 @@ class InMemoryWebhookLog:
             row.status = LogStatus.ROUTED
             row.rank = STATUS_RANK[LogStatus.ROUTED]
             row.error = None
+            row.redrives = 0
             row.unmatched_number = row.unmatched_key = None
             if at is not None:
                 row.pending_key = f"{iso(at)}#{log_id}"

@@ -118,6 +118,21 @@ def test_a_redriven_entry_waits_for_its_next_check_and_an_outcome_ends_it(ports:
     assert ports.webhook_log.redriven(entry.id, old(400), next_check=old(400)) is False
 
 
+def test_sweeps_that_found_a_change_waiting_for_its_connection_are_not_counted_as_redrives(ports: Ports) -> None:
+    # Given a change kept for a number, looked at by five sweeps while no connection had it
+    connection = connect(ports)
+    number = unique_number()
+    entry = replace(log_entry(None, LogStatus.UNMATCHED, phone_number_id=number, log_id=new_id()), at=old(10))
+    ports.webhook_log.record([entry])
+    for sweep in range(5):
+        assert ports.webhook_log.redriven(entry.id, old(100 + sweep), next_check=old(101 + sweep))
+    # When its connection is created and it is routed (at 200 s)
+    assert ports.webhook_log.attach(entry.id, ConnectionTarget(connection.id, connection.organization_id), old(200))
+    # Then the reconciler's count starts again (issue 10 review: it was given up at once)
+    [again] = [e for e in ports.webhook_log.stuck(old(10_000), limit=1000).items if e.id == entry.id]
+    assert again.redrives == 0
+
+
 def test_a_connections_entries_are_listed_by_first_time_in_a_range(ports: Ports) -> None:
     # Given entries of a connection at 10, 20, 30 and 40 s (the one at 20 s redelivered at 50 s),
     # an audit entry at 25 s, and an entry of another connection at 20 s

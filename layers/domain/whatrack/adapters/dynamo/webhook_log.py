@@ -258,6 +258,7 @@ class DynamoWebhookLog:
                 WebhookLogItem.error.remove(),
                 WebhookLogItem.gsi2pk.remove(),
                 WebhookLogItem.gsi2sk.remove(),
+                WebhookLogItem.redrives.remove(),  # a retried change gets the reconciler's full count
                 *_pending(log_id, at),
             ],
             WebhookLogItem.status == LogStatus.FAILED.value,
@@ -277,6 +278,8 @@ class DynamoWebhookLog:
                 WebhookLogItem.error.remove(),
                 WebhookLogItem.gsi2pk.remove(),
                 WebhookLogItem.gsi2sk.remove(),
+                # the sweeps that found it waiting for its connection were no re-drives
+                WebhookLogItem.redrives.remove(),
                 *(_pending(log_id, at) if at is not None else []),
             ],
             WebhookLogItem.status == LogStatus.UNMATCHED.value,
