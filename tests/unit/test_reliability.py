@@ -234,3 +234,11 @@ def test_a_dead_lettered_chunk_with_an_invalid_item_still_shows_failed_in_the_ch
     world.consumer().consume_dead_letter(message)
     [chunk] = world.reader.chunks(connection.id)
     assert (chunk.phase, chunk.chunk_order, chunk.status.value) == (1, 7, "failed")
+
+
+def test_an_account_update_of_a_waba_no_connection_has_is_final_not_kept_for_ever() -> None:
+    # (issue 10 review: it stayed `unmatched`, a transport status nothing would ever move)
+    world = InMemoryWorld()
+    report = world.post(b.account_update("PARTNER_REMOVED", T0, waba_info="999000111"))
+    [entry] = report.entries
+    assert (entry.status.value, entry.error) == ("ignored", "no connection has this WABA: an account update is not kept")

@@ -183,6 +183,19 @@ class IngestService:
         correlation_id: str | None,
     ) -> None:
         targets = self._targets(change, lookups)
+        if not targets and change.webhook_field is WebhookField.ACCOUNT_UPDATE:
+            # Meta reports on every WABA the app is subscribed to; a connection created later starts
+            # from its own state, so an update of a WABA we do not serve is final here, not kept
+            report.entries.append(
+                self._entry(
+                    change,
+                    archive_key,
+                    received_at,
+                    LogStatus.IGNORED,
+                    error="no connection has this WABA: an account update is not kept",
+                )
+            )
+            return
         if not targets:
             report.entries.append(
                 self._entry(
