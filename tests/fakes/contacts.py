@@ -58,7 +58,11 @@ class InMemoryContactSync:
         self, organization_id: str, connection_id: str, person: PersonChange, now: datetime, correlation_id: str | None
     ) -> ContactSyncResult:
         reached = {lead for kind, value in person.keys if (lead := self._guards(kind).get((organization_id, value)))}
-        merge = ContactSyncResult(to_merge=(person.identity,)) if len(reached) > 1 else ContactSyncResult()
+        rows = [row for lead_id in reached if (row := self._db.leads.get(lead_id)) is not None]
+        unfinished = any(row.lead.merged_into or row.lead.absorbing for row in rows)
+        merge = (
+            ContactSyncResult(to_merge=(person.identity,)) if len(reached) > 1 or unfinished else ContactSyncResult()
+        )
         return merge + self._apply_one(organization_id, connection_id, person, now, correlation_id)
 
     def _apply_one(

@@ -241,4 +241,7 @@ def test_an_account_update_of_a_waba_no_connection_has_is_final_not_kept_for_eve
     world = InMemoryWorld()
     report = world.post(b.account_update("PARTNER_REMOVED", T0, waba_info="999000111"))
     [entry] = report.entries
-    assert (entry.status.value, entry.error) == ("ignored", "no connection has this WABA: an account update is not kept")
+    assert (entry.status.value, entry.error) == (
+        "ignored",
+        "no connection has this WABA: an account update is not kept",
+    )

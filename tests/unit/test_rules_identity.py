@@ -331,3 +331,30 @@ def test_rule_8_10_a_contact_sync_showing_both_ids_makes_one_lead(ob: Onboarded)
     assert (lead.phone_number, lead.user_id, lead.has_history) == ("+" + CUSTOMER, "AR.9", True)
     [conversation] = ob.world.reader.conversations_of(lead.id)
     assert conversation.message_count == 2
+
+
+@pytest.mark.parametrize("survivor", ["phone", "user_id"])
+def test_rule_8_10_a_contact_change_during_a_merge_cut_short_reaches_the_survivor(
+    monkeypatch: pytest.MonkeyPatch, survivor: str
+) -> None:
+    # Given a merge of a phone lead and a user-id lead cut short after its first step
+    clock = Clock()
+    ob = Onboarded.connect(InMemoryWorld(clock=clock))
+    by_phone = (b.contacts(("add", CUSTOMER, "Maria")),)
+    by_user = (b.chunk(2, 1, 90, b.thread(None, b.text("wamid.H", None, T0, from_user_id="AR.9"), user_id="AR.9")),)
+    for documents in (by_phone, by_user) if survivor == "phone" else (by_user, by_phone):
+        ob.deliver(*documents)
+        clock.advance(seconds=1)
+    monkeypatch.setattr(ob.world.leads, "absorb", lambda *a, **k: (_ for _ in ()).throw(TransientError("fault")))
+    both = ContactIdentity.of(wa_id=CUSTOMER, user_id="AR.9")
+    with pytest.raises(TransientError):
+        resolve_lead(ob.world.ports, ob.connection.organization_id, both, LeadSource.LIVE_MESSAGE, at(T0 + 5))
+    monkeypatch.undo()
+    # When the App removes the contact by phone (a later sync)
+    removal = b.contacts(("remove", CUSTOMER, None))
+    removal["entry"][0]["changes"][0]["value"]["state_sync"][0]["metadata"]["timestamp"] = str(T0 + 86400 * 600)
+    ob.deliver(removal)
+    # Then the merge is finished and the one lead left shows the removal
+    lead = ob.lead()
+    assert (lead.phone_number, lead.user_id, lead.absorbing) == ("+" + CUSTOMER, "AR.9", None)
+    assert lead.is_active is False

@@ -101,3 +101,20 @@ def test_the_checkpoint_only_moves_forward(ports: Ports) -> None:
     ports.contacts.save_progress(connection.id, "change-1", 99)
     assert ports.contacts.progress(connection.id, "change-1") == 198
     assert ports.contacts.progress(connection.id, "change-2") == 0
+
+
+def test_a_person_reaching_two_leads_or_a_merge_cut_short_is_reported_to_merge(ports: Ports) -> None:
+    # Given a phone lead and a user-id lead of one person, and a third person whose lead is retired
+    # into another by a merge cut short (§8.10)
+    connection = connect(ports)
+    org = connection.organization_id
+    a, c = unique_number(), unique_number()
+    ports.contacts.apply(org, connection.id, [add(a, 1), add(c, 1)], T0)
+    user = f"AR.{unique_number()}"
+    ports.leads.resolve(org, ContactIdentity.of(user_id=user), LeadSource.HISTORY_SYNC, T0)
+    survivor = ports.leads.resolve(org, ContactIdentity.of(user_id=f"AR.{c}"), LeadSource.HISTORY_SYNC, T0)
+    assert ports.leads.retire(lead(ports, org, c).id, survivor.lead.id) is not None
+    # When a batch shows the first person's two ids, and names the third by phone
+    result = ports.contacts.apply(org, connection.id, [add(a, 2, user_id=user), add(c, 2)], T0)
+    # Then both are reported to be merged by the caller
+    assert set(result.to_merge) == {ContactIdentity.of(wa_id=a, user_id=user, name="Maria"), add(c, 2).identity}

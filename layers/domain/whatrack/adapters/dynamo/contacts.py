@@ -194,7 +194,12 @@ class _Plan:
             self.deferred.append(person)
         else:
             self.planned.add(lead_id)
-            self._existing(person, ContactLeadItem.from_raw_data(raw_lead))
+            lead = ContactLeadItem.from_raw_data(raw_lead)
+            if (lead.merged_into or lead.absorbing) and person.identity not in self.to_merge:
+                # a merge cut short (§8.10): the change lands here and the merge, finished after the
+                # batch, carries the latest contact state over to the survivor
+                self.to_merge.append(person.identity)
+            self._existing(person, lead)
 
     def _new(self, person: PersonChange) -> None:
         org = self.organization_id
