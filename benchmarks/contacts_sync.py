@@ -11,18 +11,17 @@ import json
 import os
 import sys
 import time
-from contextlib import nullcontext
 from datetime import UTC, datetime
 from typing import Any
 
 from moto import mock_aws
 
 from benchmarks.chunk_import import counting
+from devstack import moto_patches
 from devstack.provision import provision
 from devstack.runtime import LambdaContext
 from tests.builders import payloads as b
 from tests.integration.harness import Onboarding
-from tests.integration.moto_transactions import fast_transactions
 from whatrack import bootstrap
 from whatrack.domain.changes import ChangeMessage, WebhookField
 
@@ -80,7 +79,7 @@ def main(count: int = CONTACTS, *, fast: bool = True) -> None:
         os.environ.setdefault(name, value)
     from functions.state_sync import app as state_app
 
-    with mock_aws(), fast_transactions() if fast else nullcontext():
+    with mock_aws(), moto_patches.patched() if fast else moto_patches.unpatched():
         stack = provision(None, environ={})
         os.environ.update(stack.environment)
         bootstrap.reset()

@@ -18,6 +18,7 @@ from typing import Any
 from moto import mock_aws
 
 from benchmarks.chunk_import import counting
+from devstack import moto_patches
 from devstack.provision import provision
 from devstack.runtime import LambdaContext
 from functions.status_api import app as status_app
@@ -57,7 +58,7 @@ def main() -> None:
     }.items():
         os.environ.setdefault(name, value)
     logging.disable(logging.WARNING)  # the handlers' loggers were made at import, at INFO
-    with mock_aws():
+    with mock_aws(), moto_patches.patched():
         stack = provision(None, environ={"POWERTOOLS_LOG_LEVEL": "ERROR"})
         os.environ.update(stack.environment)
         from whatrack import bootstrap

@@ -13,6 +13,7 @@ import boto3
 from moto import mock_aws
 
 from benchmarks.chunk_import import counting
+from devstack import moto_patches
 from devstack.provision import provision
 from devstack.runtime import LambdaContext
 from functions.watchdog import app as watchdog_app
@@ -39,7 +40,7 @@ def main() -> None:
         "POWERTOOLS_METRICS_DISABLED": "true",
     }.items():
         os.environ.setdefault(name, value)
-    with running_graph() as graph, mock_aws():
+    with running_graph() as graph, mock_aws(), moto_patches.patched():
         stack = provision(None, environ={"GRAPH_API_BASE_URL": graph.base_url, "HISTORY_STALL_AFTER_SECONDS": "60"})
         os.environ.update(stack.environment)
         from whatrack import bootstrap

@@ -14,6 +14,7 @@ from typing import IO, Any
 import boto3
 from moto.server import ThreadedMotoServer
 
+from devstack import moto_patches
 from devstack.http_front import StaticSite, dashboard_config, load_routes, make_server
 from devstack.provision import REGION, Provisioned, provision
 from devstack.runtime import LocalFunction, load_functions
@@ -53,6 +54,7 @@ class LocalStack:
 
     def start(self) -> None:
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's server logs every AWS call
+        moto_patches.install()  # the server's backends live in this process: transactions stop copying tables
         self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         self._moto.start()
         moto_host, moto_port = self._moto.get_host_and_port()

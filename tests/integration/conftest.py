@@ -7,9 +7,17 @@ from collections.abc import Iterator
 import pytest
 from moto import mock_aws
 
+from devstack import moto_patches
 from devstack.provision import Provisioned, provision
 from tests.fakes.graph import FakeGraph, running_graph
 from whatrack import bootstrap
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _moto_transactions() -> Iterator[None]:
+    """Every ``mock_aws`` of this tier runs transactions as the local stack does (no table copies)."""
+    with moto_patches.patched():
+        yield
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 """Issue 10, defect 10: a contact sync of 5,000 contacts through the real ``state_sync`` handler.
 
 DynamoDB requests are counted at botocore (as ``benchmarks/chunk_import.py`` does). moto's
-transactions run through :func:`fast_transactions` (same requests and outcomes, without moto's
+transactions run through ``devstack.moto_patches`` (same requests and outcomes, without moto's
 per-item copy of the table), or 5,000 contacts would take the emulator tens of minutes.
 """
 
@@ -17,13 +17,13 @@ from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingErro
 
 from benchmarks.chunk_import import counting
 from benchmarks.contacts_sync import contacts_message, sqs_event
+from devstack import moto_patches
 from devstack.provision import Provisioned
 from devstack.runtime import LambdaContext
 from functions.state_sync import app as state_app
 from functions.status_api import app as status_app
 from tests.builders.events import http_event
 from tests.integration.harness import Onboarding
-from tests.integration.moto_transactions import fast_transactions
 
 MANY = 5_000
 MAX_REQUESTS_PER_1000 = 80  # was ≈ 4,000 (about 4 sequential requests per contact)
@@ -31,7 +31,7 @@ MAX_REQUESTS_PER_1000 = 80  # was ≈ 4,000 (about 4 sequential requests per con
 
 @pytest.fixture
 def ob(aws: Provisioned) -> Iterator[Onboarding]:
-    with fast_transactions():
+    with moto_patches.patched():  # the tier's default already; this test depends on it
         onboarding = Onboarding(aws)
         onboarding.connect()
         yield onboarding
