@@ -143,7 +143,7 @@ def dynamodb_ports(stack: Provisioned) -> Ports:
         archive=S3ArchiveStore(stack.buckets["ArchiveBucket"]),
         vault=SecretsManagerTokenVault("whatrack-contract/connections/"),
         contacts=DynamoContactSync(),
-        threads=DynamoHistoryThreads(workers=2),
+        threads=DynamoHistoryThreads(),
     )
 
 
