@@ -76,7 +76,7 @@ if __name__ == "__main__":
     print()
     from benchmarks import chunk_import, contacts_sync, dashboard, onboarding
 
-    chunk_import.main()
+    chunk_import.main([])
     print()
     contacts_sync.main()
     print()

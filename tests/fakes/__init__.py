@@ -15,6 +15,7 @@ from tests.fakes.accounts import InMemoryConnections, InMemoryHistorySync, InMem
 from tests.fakes.contacts import InMemoryContactSync
 from tests.fakes.database import InMemoryDatabase
 from tests.fakes.graph import FakeGraph, meta_error, running_graph
+from tests.fakes.history_threads import InMemoryHistoryThreads
 from tests.fakes.inbox import (
     InMemoryAuditLog,
     InMemoryConversations,
@@ -45,6 +46,7 @@ __all__ = [
     "InMemoryDatabase",
     "InMemoryDirectory",
     "InMemoryHistorySync",
+    "InMemoryHistoryThreads",
     "InMemoryLeads",
     "InMemoryMessages",
     "InMemoryOrganizations",

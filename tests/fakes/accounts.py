@@ -217,10 +217,16 @@ class InMemoryHistorySync:
         at: datetime,
         log_id: str | None,
         error: str | None = None,
+        content_hash: str | None = None,
     ) -> None:
-        chunk = ChunkRow(phase, chunk_order, progress, threads, messages, utc(at), status, log_id, error)
+        chunk = ChunkRow(phase, chunk_order, progress, threads, messages, utc(at), status, log_id, error, content_hash)
         with self._db.lock:
             self._db.chunks.setdefault(connection_id, {})[chunk.sort_key] = chunk
+
+    def chunk_imported(self, connection_id: str, phase: int, chunk_order: int, content_hash: str) -> bool:
+        with self._db.lock:
+            found = self._db.chunks.get(connection_id, {}).get(f"CHUNK#{phase:03d}#{chunk_order:06d}")
+            return found is not None and found.status is ChunkStatus.PROCESSED and found.content_hash == content_hash
 
     def count_contact(self, connection_id: str, lead_id: str) -> bool:
         with self._db.lock:

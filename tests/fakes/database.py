@@ -140,6 +140,7 @@ class ChunkRow:
     status: ChunkStatus
     log_id: str | None
     error: str | None
+    content_hash: str | None = None
 
     @property
     def sort_key(self) -> str:

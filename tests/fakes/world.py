@@ -16,6 +16,7 @@ from tests.fakes.accounts import InMemoryConnections, InMemoryHistorySync, InMem
 from tests.fakes.contacts import InMemoryContactSync
 from tests.fakes.database import InMemoryDatabase
 from tests.fakes.graph import FakeGraph
+from tests.fakes.history_threads import InMemoryHistoryThreads
 from tests.fakes.inbox import InMemoryAuditLog, InMemoryConversations, InMemoryLeads, InMemoryMessages, InMemoryTickets
 from tests.fakes.operations import RecordingMetrics, RecordingNotifier
 from tests.fakes.reader import InMemoryReader
@@ -92,6 +93,7 @@ class InMemoryWorld:
         self.tickets = InMemoryTickets(db=db)
         self.audit = InMemoryAuditLog(db=db)
         self.contacts = InMemoryContactSync(db=db)
+        self.threads = InMemoryHistoryThreads(db=db)
         self.reader = InMemoryReader(db=db)
         self.ports = InboxPorts(
             connections=self.connections,
@@ -102,6 +104,7 @@ class InMemoryWorld:
             tickets=self.tickets,
             audit=self.audit,
             contacts=self.contacts,
+            threads=self.threads,
             clock=clock,
             metrics=self.metrics,
         )

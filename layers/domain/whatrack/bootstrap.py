@@ -18,6 +18,7 @@ from whatrack.adapters.dynamo.connections import DynamoConnectionDirectory, Dyna
 from whatrack.adapters.dynamo.contacts import DynamoContactSync
 from whatrack.adapters.dynamo.conversations import DynamoConversationRepository
 from whatrack.adapters.dynamo.history_sync import DynamoHistorySync
+from whatrack.adapters.dynamo.history_threads import DynamoHistoryThreads
 from whatrack.adapters.dynamo.leads import DynamoLeadRepository
 from whatrack.adapters.dynamo.messages import DynamoMessageRepository
 from whatrack.adapters.dynamo.organizations import DynamoOrganizationRepository
@@ -257,8 +258,9 @@ def archive_replay() -> ArchiveReplay:
     )
 
 
-def inbox_ports() -> InboxPorts:
-    """The consumers' storage ports on DynamoDB (tables bound by the caller)."""
+def inbox_ports(*, workers: int = 1) -> InboxPorts:
+    """The consumers' storage ports on DynamoDB (tables bound by the caller; ``workers``: parallel
+    requests within a history chunk)."""
     return InboxPorts(
         connections=DynamoConnectionRepository(),
         sync=DynamoHistorySync(),
@@ -268,6 +270,7 @@ def inbox_ports() -> InboxPorts:
         tickets=DynamoTicketRepository(),
         audit=DynamoAuditLog(),
         contacts=DynamoContactSync(),
+        threads=DynamoHistoryThreads(workers=workers),
         metrics=PowertoolsMetrics(),
     )
 
@@ -282,7 +285,9 @@ def invocation() -> InvocationClock:
 def change_consumer() -> ChangeConsumer:
     settings = consumer_settings()
     _bind(settings)
-    registry = build_registry(inbox_ports(), remaining_ms=invocation().remaining_ms)
+    registry = build_registry(
+        inbox_ports(workers=settings.history_import_workers), remaining_ms=invocation().remaining_ms
+    )
     return ChangeConsumer(
         S3ArchiveStore(settings.archive_bucket_name),
         registry.processors,

@@ -111,6 +111,10 @@ class DeadLettersMixin(_Settings):
 class ConsumerSettings(TablesMixin, ArchiveMixin, DeadLettersMixin):
     """The SQS consumers: ``history_chunk``, ``state_sync``, ``echo``, ``live_message``."""
 
+    # parallel DynamoDB requests within a history chunk (its independent batched reads and lead
+    # transactions); 1 where the emulation cannot take concurrent requests (moto does not lock)
+    history_import_workers: int = Field(default=1, ge=1, le=16)
+
 
 class ReplaySettings(TablesMixin, QueuesMixin, ReplayQueueMixin, DeadLettersMixin):
     """``unmatched_replay``: one job routes up to ``pages_per_job`` pages, then enqueues the rest."""

@@ -16,6 +16,7 @@ from whatrack.adapters.dynamo.connections import DynamoConnectionDirectory, Dyna
 from whatrack.adapters.dynamo.contacts import DynamoContactSync
 from whatrack.adapters.dynamo.conversations import DynamoConversationRepository
 from whatrack.adapters.dynamo.history_sync import DynamoHistorySync
+from whatrack.adapters.dynamo.history_threads import DynamoHistoryThreads
 from whatrack.adapters.dynamo.leads import DynamoLeadRepository
 from whatrack.adapters.dynamo.messages import DynamoMessageRepository
 from whatrack.adapters.dynamo.organizations import DynamoOrganizationRepository
@@ -50,6 +51,7 @@ from whatrack.ports import (
     ContactSyncStore,
     ConversationRepository,
     HistorySyncStore,
+    HistoryThreadStore,
     InboxReader,
     LeadRepository,
     MessageRepository,
@@ -97,6 +99,7 @@ class Ports:
     archive: ArchiveStore
     vault: TokenVault
     contacts: ContactSyncStore
+    threads: HistoryThreadStore
 
 
 def memory_ports() -> Ports:
@@ -117,6 +120,7 @@ def memory_ports() -> Ports:
         archive=world.archive,
         vault=world.vault,
         contacts=world.contacts,
+        threads=world.threads,
     )
 
 
@@ -139,6 +143,7 @@ def dynamodb_ports(stack: Provisioned) -> Ports:
         archive=S3ArchiveStore(stack.buckets["ArchiveBucket"]),
         vault=SecretsManagerTokenVault("whatrack-contract/connections/"),
         contacts=DynamoContactSync(),
+        threads=DynamoHistoryThreads(),
     )
 
 

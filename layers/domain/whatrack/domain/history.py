@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
+from whatrack.domain.identity import ContactIdentity
 from whatrack.domain.messages import NewMessage
 
 DECLINED_CODE = "2593109"
@@ -33,6 +37,34 @@ class ThreadImport:
 class HistoryImportResult:
     new_messages: int
     new_threads: int
+
+
+@dataclass(frozen=True)
+class ThreadCounterpart:
+    """The customer of one thread of a chunk, and the time of the thread's last message."""
+
+    identity: ContactIdentity
+    last_message_at: datetime
+
+
+@dataclass(frozen=True)
+class ResolvedThreads:
+    """A chunk's counterparts resolved together: each one's lead id, in the order given, or ``None``
+    for a counterpart that must go through the one-by-one resolve (its ids reach two leads, or a lead
+    in a merge cut short, §8.10)."""
+
+    lead_ids: tuple[str | None, ...]
+    created: int = 0
+
+    @property
+    def to_merge(self) -> list[int]:
+        return [i for i, lead_id in enumerate(self.lead_ids) if lead_id is None]
+
+
+def content_hash(value: Any) -> str:
+    """The sha256 of a change's value in canonical JSON: the same chunk delivered again has the same hash."""
+    canonical = json.dumps(value, sort_keys=True, ensure_ascii=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("ascii")).hexdigest()
 
 
 @dataclass(frozen=True)

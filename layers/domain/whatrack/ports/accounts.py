@@ -98,7 +98,14 @@ class HistorySyncStore(Protocol):
         at: datetime,
         log_id: str | None,
         error: str | None = None,
-    ) -> None: ...
+        content_hash: str | None = None,
+    ) -> None:
+        """The chunk's row in the gap view; a ``processed`` row with its ``content_hash`` says the import
+        of that content completed (written last, so a crash before leaves the import to be finished)."""
+
+    def chunk_imported(self, connection_id: str, phase: int, chunk_order: int, content_hash: str) -> bool:
+        """True when the chunk's row is ``processed`` with this content hash (a consistent read): that
+        content was imported completely, so a redelivery has nothing left to do."""
 
     def count_contact(self, connection_id: str, lead_id: str) -> bool:
         """``contactsImported`` +1 the first time this connection's contact sync adds this lead."""

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from whatrack.domain.contacts import ContactChange, ContactSyncResult
-from whatrack.domain.history import HistoryImportResult, ThreadImport
+from whatrack.domain.history import HistoryImportResult, ResolvedThreads, ThreadCounterpart, ThreadImport
 from whatrack.domain.identity import ContactIdentity
 from whatrack.domain.inbox import (
     Conversation,
@@ -67,6 +67,27 @@ class LeadRepository(Protocol):
     def end_merge(self, lead_id: str, merged: str) -> None:
         """§8.10: the merge of ``merged`` into this lead is over: its ``absorbing`` mark is removed, only
         if it is that merge's."""
+
+
+class HistoryThreadStore(Protocol):
+    """The counterparts of a history chunk, resolved together (a few requests per chunk, not per thread)."""
+
+    def resolve_threads(
+        self,
+        organization_id: str,
+        connection_id: str,
+        counterparts: Sequence[ThreadCounterpart],
+        now: datetime,
+        *,
+        correlation_id: str | None = None,
+    ) -> ResolvedThreads:
+        """Each counterpart's one lead (created at ``now`` as a ``history_sync`` lead with its identity
+        guards when new; the missing half of its identity linked when known), flagged ``hasHistory``
+        with ``lastMessageAt`` moved forward, and its conversation on the connection upserted
+        (``lastMessageAt`` forward), as ``LeadRepository.resolve`` + ``update`` +
+        ``ConversationRepository.ensure`` would leave them. A counterpart whose ids reach two leads,
+        or a lead merged or absorbing (§8.10), is left untouched and answered ``None``: the caller
+        resolves it one by one (``resolve_lead``), which finishes the merge."""
 
 
 class ContactSyncStore(Protocol):

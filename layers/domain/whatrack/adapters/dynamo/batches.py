@@ -11,7 +11,8 @@ from __future__ import annotations
 import random
 import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,12 +36,21 @@ BATCH_GET_KEYS = 100
 READ_ATTEMPTS = 8
 
 
-def read_items(table: type[Model], keys: Sequence[Key]) -> dict[Key, dict[str, Any]]:
-    """The raw items (``Model.from_raw_data`` shapes) of ``keys`` that exist, strongly consistent."""
+def read_items(table: type[Model], keys: Sequence[Key], *, workers: int = 1) -> dict[Key, dict[str, Any]]:
+    """The raw items (``Model.from_raw_data`` shapes) of ``keys`` that exist, strongly consistent
+    (pages of 100 keys, on up to ``workers`` threads)."""
     found: dict[Key, dict[str, Any]] = {}
     unique = list(dict.fromkeys(keys))
-    for start in range(0, len(unique), BATCH_GET_KEYS):
-        pending = [{"pk": {"S": pk}, "sk": {"S": sk}} for pk, sk in unique[start : start + BATCH_GET_KEYS]]
+    pages = [unique[start : start + BATCH_GET_KEYS] for start in range(0, len(unique), BATCH_GET_KEYS)]
+    for page in parallel(lambda keys: _read_page(table, keys), pages, workers):
+        found.update(page)
+    return found
+
+
+def _read_page(table: type[Model], keys: Sequence[Key]) -> dict[Key, dict[str, Any]]:
+    found: dict[Key, dict[str, Any]] = {}
+    if keys:
+        pending = [{"pk": {"S": pk}, "sk": {"S": sk}} for pk, sk in keys]
         for attempt in range(READ_ATTEMPTS):
             if not pending:
                 break
@@ -80,20 +90,35 @@ class Group:
     increments: list[Increment] = field(default_factory=list)
 
 
-def write_groups(groups: Sequence[Group]) -> list[bool]:
+def write_groups(groups: Sequence[Group], *, workers: int = 1) -> list[bool]:
     """Write every group (several per transaction, ≤ 100 items); per group, whether it landed.
 
     A group is refused when one of its conditions says no; the rest of its transaction is written
     again without it. Conflicts with concurrent transactions back off and retry. Two groups must
-    not write the same item (DynamoDB refuses one item twice in a transaction).
+    not write the same item (DynamoDB refuses one item twice in a transaction). With ``workers`` > 1
+    and no counters (transactions moving one counter would conflict with each other), the
+    transactions are sent in parallel: they write distinct items, so their order does not matter.
     """
     landed = [False] * len(groups)
     pending = [i for i, group in enumerate(groups) if group.writes]
+    batches: list[list[int]] = []
     while pending:
         batch, pending = _take(groups, pending)
-        for index in _write(groups, batch):
+        batches.append(batch)
+    counted = any(group.increments for group in groups)
+    for written in parallel(lambda batch: _write(groups, batch), batches, 1 if counted else workers):
+        for index in written:
             landed[index] = True
     return landed
+
+
+def parallel[T, R](work: Callable[[T], R], items: Sequence[T], workers: int) -> list[R]:
+    """``work`` over ``items`` on up to ``workers`` threads (the botocore client is thread-safe); the
+    results in the order of ``items``; the first failure is raised once all are done."""
+    if workers <= 1 or len(items) <= 1:
+        return [work(item) for item in items]
+    with ThreadPoolExecutor(max_workers=min(workers, len(items))) as pool:
+        return list(pool.map(work, items))
 
 
 def _targets(groups: Sequence[Group], batch: Sequence[int]) -> set[tuple[str, Key]]:

@@ -50,6 +50,34 @@ def to_conversation(item: ConversationItem) -> Conversation:
     )
 
 
+def upsert(
+    organization_id: str, lead_id: str, connection_id: str, now: datetime, last_message_at: datetime | None
+) -> tuple[list[Any], Any]:
+    """The actions and condition of the (lead, connection) conversation's upsert: created if new,
+    ``last_message_at`` only forward (when the condition fails there is nothing left to do), never on
+    a retired conversation."""
+    actions: list[Any] = [
+        ConversationItem.id.set(conversation_id_for(lead_id, connection_id)),
+        ConversationItem.organization_id.set(organization_id),
+        ConversationItem.lead_id.set(lead_id),
+        ConversationItem.connection_id.set(connection_id),
+        ConversationItem.gsi1pk.set(f"LEAD#{lead_id}#CONVS"),
+        ConversationItem.gsi1sk.set(connection_id),
+        ConversationItem.gsi2pk.set(connection_members(connection_id)),
+        ConversationItem.gsi2sk.set(lead_id),
+        ConversationItem.created_at.set(ConversationItem.created_at | now),
+        ConversationItem.message_count.set(ConversationItem.message_count | 0),
+    ]
+    if last_message_at is None:
+        return actions, not_merged()
+    actions.append(ConversationItem.last_message_at.set(last_message_at))
+    return actions, not_merged() & (
+        ConversationItem.pk.does_not_exist()
+        | ConversationItem.last_message_at.does_not_exist()
+        | (ConversationItem.last_message_at < last_message_at)
+    )
+
+
 class DynamoConversationRepository:
     def ensure(
         self, organization_id: str, lead_id: str, connection_id: str, now: datetime, last_message_at: datetime | None
@@ -60,34 +88,8 @@ class DynamoConversationRepository:
         fails the conversation exists already with a later message, so nothing is left to do.
         """
         conversation_id = conversation_id_for(lead_id, connection_id)
-        item = ConversationItem(*conversation_key(conversation_id))
-        actions: list[Any] = [
-            ConversationItem.id.set(conversation_id),
-            ConversationItem.organization_id.set(organization_id),
-            ConversationItem.lead_id.set(lead_id),
-            ConversationItem.connection_id.set(connection_id),
-            ConversationItem.gsi1pk.set(f"LEAD#{lead_id}#CONVS"),
-            ConversationItem.gsi1sk.set(connection_id),
-            ConversationItem.gsi2pk.set(connection_members(connection_id)),
-            ConversationItem.gsi2sk.set(lead_id),
-            ConversationItem.created_at.set(ConversationItem.created_at | now),
-            ConversationItem.message_count.set(ConversationItem.message_count | 0),
-        ]
-        if last_message_at is None:
-            update_if(item, actions, not_merged(), "conversation upsert")
-            return conversation_id
-        actions.append(ConversationItem.last_message_at.set(last_message_at))
-        update_if(
-            item,
-            actions,
-            not_merged()
-            & (
-                ConversationItem.pk.does_not_exist()
-                | ConversationItem.last_message_at.does_not_exist()
-                | (ConversationItem.last_message_at < last_message_at)
-            ),
-            "conversation upsert",
-        )
+        actions, condition = upsert(organization_id, lead_id, connection_id, now, last_message_at)
+        update_if(ConversationItem(*conversation_key(conversation_id)), actions, condition, "conversation upsert")
         return conversation_id
 
     def retire(self, conversation_id: str, into: str) -> Conversation | None:

@@ -16,7 +16,7 @@ from whatrack.adapters.dynamo.tables import (
     connection_members,
     marker_key,
 )
-from whatrack.adapters.dynamo.writes import CountedInsert, storage, update_if, write_counted
+from whatrack.adapters.dynamo.writes import CountedInsert, get_or_none, storage, update_if, write_counted
 from whatrack.domain.connections import PRE_SYNC_STATUSES, HistorySyncStatus, kept_by_stop
 from whatrack.domain.history import CHUNK_FAILED_CODE, ChunkStatus
 from whatrack.domain.onboarding import SyncOutcome, SyncType
@@ -34,6 +34,7 @@ class ChunkItem(AccountsTableItem):
     status = UnicodeAttribute()
     error = UnicodeAttribute(null=True)
     log_id = UnicodeAttribute(null=True)
+    content_hash = UnicodeAttribute(null=True)
 
 
 class DynamoHistorySync:
@@ -108,6 +109,7 @@ class DynamoHistorySync:
         at: datetime,
         log_id: str | None,
         error: str | None = None,
+        content_hash: str | None = None,
     ) -> None:
         item = ChunkItem(
             *chunk_key(connection_id, phase, chunk_order),
@@ -120,9 +122,14 @@ class DynamoHistorySync:
             status=status.value,
             error=error,
             log_id=log_id,
+            content_hash=content_hash,
         )
         with storage("chunk record"):
             item.save()
+
+    def chunk_imported(self, connection_id: str, phase: int, chunk_order: int, content_hash: str) -> bool:
+        found = get_or_none(ChunkItem, chunk_key(connection_id, phase, chunk_order), consistent_read=True)
+        return found is not None and found.status == ChunkStatus.PROCESSED.value and found.content_hash == content_hash
 
     def count_contact(self, connection_id: str, lead_id: str) -> bool:
         """``contactsImported`` +1 the first time this connection's contact sync adds this lead."""

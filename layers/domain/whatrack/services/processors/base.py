@@ -26,6 +26,7 @@ from whatrack.ports import (
     ContactSyncStore,
     ConversationRepository,
     HistorySyncStore,
+    HistoryThreadStore,
     LeadRepository,
     MessageRepository,
     MetricsRecorder,
@@ -52,6 +53,7 @@ class InboxPorts:
     tickets: TicketRepository
     audit: AuditLog
     contacts: ContactSyncStore
+    threads: HistoryThreadStore
     clock: Callable[[], datetime] = utcnow
     metrics: MetricsRecorder = field(default_factory=NoMetrics)
 

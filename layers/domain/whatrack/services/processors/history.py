@@ -9,9 +9,10 @@ from aws_lambda_powertools import Logger
 
 from whatrack.domain.changes import ChangeMessage
 from whatrack.domain.connections import Connection, HistorySyncStatus
-from whatrack.domain.history import DECLINED_CODE, ChunkStatus, ThreadImport
-from whatrack.domain.inbox import LeadSource
-from whatrack.domain.messages import Direction, MessageSource, direction_of
+from whatrack.domain.history import DECLINED_CODE, ChunkStatus, ThreadCounterpart, ThreadImport, content_hash
+from whatrack.domain.identity import ContactIdentity
+from whatrack.domain.inbox import LeadSource, conversation_id_for
+from whatrack.domain.messages import Direction, MessageSource, NewMessage, direction_of
 from whatrack.services.processors.base import InboxPorts, identity_from_contacts, new_message
 from whatrack.services.processors.identity import resolve_lead
 from whatrack.webhooks.payloads import ContactBlock, HistoryItem, HistoryValue, MessageItem, Thread
@@ -26,6 +27,7 @@ def record_chunk(
     status: ChunkStatus,
     now: datetime,
     error: str | None = None,
+    digest: str | None = None,
 ) -> None:
     """The chunk's row in the gap view (only chunks with metadata have one)."""
     meta = item.metadata
@@ -42,6 +44,7 @@ def record_chunk(
         at=now,
         log_id=message.log_id,
         error=error,
+        content_hash=digest,
     )
 
 
@@ -54,14 +57,21 @@ class HistoryProcessor:
         connection = self._ports.connection(message)
         business = parsed.metadata.display_phone_number or connection.display_phone_number
         now = self._ports.clock()
+        digest = content_hash(value) if parsed.history else None
         for item in parsed.history:
-            self._history_item(message, connection, business, item, now)
+            self._history_item(message, connection, business, item, now, digest)
         followups = [*parsed.messages, *parsed.message_echoes]
         if followups:
             self._media_followups(connection, business, parsed.contacts, followups, now, message.correlation_id)
 
     def _history_item(
-        self, message: ChangeMessage, connection: Connection, business: str | None, item: HistoryItem, now: datetime
+        self,
+        message: ChangeMessage,
+        connection: Connection,
+        business: str | None,
+        item: HistoryItem,
+        now: datetime,
+        digest: str | None,
     ) -> None:
         ports = self._ports
         if item.errors:
@@ -73,51 +83,80 @@ class HistoryProcessor:
                 ports.audit.record(connection.id, event, now, key=f"{event}:{message.log_id}", error=error.text)
             return
         meta = item.metadata
+        if (
+            meta is not None
+            and digest
+            and ports.sync.chunk_imported(connection.id, meta.phase, meta.chunk_order, digest)
+        ):
+            logger.info("chunk already imported", extra={"phase": meta.phase, "chunk_order": meta.chunk_order})
+            return  # a redelivery of a completed import: nothing left to do
         if meta is not None and ports.sync.chunk_arrived(
             connection.id, meta.phase, meta.chunk_order, meta.progress, now
         ):
             ports.audit.record(connection.id, "sync_started", now, key="sync_started")
-        threads = [
-            t
-            for t in (
-                self._thread(connection, business, thread, now, message.correlation_id) for thread in item.threads
-            )
-            if t
-        ]
+        threads = self._threads(connection, business, item.threads, now, message.correlation_id)
         imported = ports.messages.import_history(connection.organization_id, connection.id, threads)
         ports.metrics.count("MessagesImported", imported.new_messages)
         ports.metrics.count("ThreadsImported", imported.new_threads)
         if meta is not None:
-            record_chunk(ports, message, item, ChunkStatus.PROCESSED, now)
             if meta.progress >= 100 and ports.sync.complete(connection.id, now):
                 ports.audit.record(connection.id, "sync_completed", now, key="sync_completed")
                 completed = ports.connections.get(connection.id)
                 duration = completed.history.duration_seconds if completed else None
                 if duration is not None:
                     ports.metrics.seconds("HistorySyncSeconds", duration)
+            # last: the record (with the content's hash) says the whole import of this content is done
+            record_chunk(ports, message, item, ChunkStatus.PROCESSED, now, digest=digest)
 
-    def _thread(
-        self, connection: Connection, business: str | None, thread: Thread, now: datetime, correlation_id: str | None
-    ) -> ThreadImport | None:
-        identity = thread.counterpart(business)
-        if not identity.known or not thread.messages:
-            if thread.messages:
-                logger.warning("history thread without a counterpart skipped", extra={"messages": len(thread.messages)})
-            return None
-        messages = sorted(
-            (new_message(m, business, MessageSource.HISTORY, correlation_id=correlation_id) for m in thread.messages),
-            key=lambda m: m.timestamp,
-        )
-        last = messages[-1].timestamp
+    def _threads(
+        self,
+        connection: Connection,
+        business: str | None,
+        threads: list[Thread],
+        now: datetime,
+        correlation_id: str | None,
+    ) -> list[ThreadImport]:
+        """Every thread's conversation, its counterparts resolved together (a few requests per chunk);
+        one that reaches two leads or a lead in a merge cut short goes the one-by-one way (§8.10)."""
+        found: list[tuple[ContactIdentity, list[NewMessage]]] = []
+        for thread in threads:
+            identity = thread.counterpart(business)
+            if not identity.known or not thread.messages:
+                if thread.messages:
+                    logger.warning(
+                        "history thread without a counterpart skipped", extra={"messages": len(thread.messages)}
+                    )
+                continue
+            messages = sorted(
+                (
+                    new_message(m, business, MessageSource.HISTORY, correlation_id=correlation_id)
+                    for m in thread.messages
+                ),
+                key=lambda m: m.timestamp,
+            )
+            found.append((identity, messages))
+        if not found:
+            return []
         ports = self._ports
-        resolved = resolve_lead(
-            ports, connection.organization_id, identity, LeadSource.HISTORY_SYNC, now, correlation_id=correlation_id
+        organization_id = connection.organization_id
+        counterparts = [ThreadCounterpart(identity, messages[-1].timestamp) for identity, messages in found]
+        resolved = ports.threads.resolve_threads(
+            organization_id, connection.id, counterparts, now, correlation_id=correlation_id
         )
-        ports.leads.update(resolved.lead.id, has_history=True, message_at=last)
-        conversation_id = ports.conversations.ensure(
-            connection.organization_id, resolved.lead.id, connection.id, now, last
-        )
-        return ThreadImport(conversation_id=conversation_id, lead_id=resolved.lead.id, messages=messages)
+        out: list[ThreadImport] = []
+        for (identity, messages), batched in zip(found, resolved.lead_ids, strict=True):
+            lead_id = batched
+            if lead_id is None:  # §8.10, rare: merge first, then as before
+                last = messages[-1].timestamp
+                lead = resolve_lead(
+                    ports, organization_id, identity, LeadSource.HISTORY_SYNC, now, correlation_id=correlation_id
+                ).lead
+                ports.leads.update(lead.id, has_history=True, message_at=last)
+                ports.conversations.ensure(organization_id, lead.id, connection.id, now, last)
+                lead_id = lead.id
+            conversation_id = conversation_id_for(lead_id, connection.id)
+            out.append(ThreadImport(conversation_id=conversation_id, lead_id=lead_id, messages=messages))
+        return out
 
     def _media_followups(
         self,
