@@ -18,7 +18,6 @@ from typing import Any
 
 from pynamodb.exceptions import PynamoDBException, TransactWriteError
 from pynamodb.models import Model
-from pynamodb.transactions import TransactWrite
 
 from whatrack.adapters.dynamo.client import transaction_connection
 from whatrack.adapters.dynamo.writes import (
@@ -27,6 +26,7 @@ from whatrack.adapters.dynamo.writes import (
     TRANSACTION_CONDITION_FAILED,
     Increment,
     Key,
+    OrderedTransactWrite,
     reason_codes,
     storage,
 )
@@ -144,8 +144,9 @@ def _write(groups: Sequence[Group], batch: list[int]) -> list[int]:
         for index in batch:
             for model, key, attribute, amount in groups[index].increments:
                 totals[(model, key)][attribute] += amount
+        tx = OrderedTransactWrite(connection=transaction_connection())
         try:
-            with TransactWrite(connection=transaction_connection()) as tx:
+            with tx:
                 for index in batch:
                     for write in groups[index].writes:
                         if write.actions is None:
@@ -156,7 +157,7 @@ def _write(groups: Sequence[Group], batch: list[int]) -> list[int]:
                     adds = [getattr(model, a).add(n) for a, n in amounts.items() if n]
                     tx.update(model(key[0], key[1]), actions=adds)
         except TransactWriteError as exc:
-            codes = reason_codes(exc)
+            codes = tx.in_written_order(reason_codes(exc))
             refused = {owners[i] for i, code in enumerate(codes[: len(owners)]) if code == TRANSACTION_CONDITION_FAILED}
             if refused:
                 batch = [i for i in batch if i not in refused]

@@ -89,6 +89,44 @@ def set_if_later(item: Model, attribute: Any, value: datetime, action: str) -> b
     return update_if(item, [attribute.set(value)], attribute.does_not_exist() | (attribute < value), action)
 
 
+COMMIT_ORDER = ("condition_check", "delete", "put", "update")
+"""The order PynamoDB's ``TransactWrite`` sends a transaction's items in, whatever order they were
+written in; DynamoDB's cancellation reasons come in that order."""
+
+
+class OrderedTransactWrite(TransactWrite):
+    """A ``TransactWrite`` that remembers the order it was written in, so that a cancellation reason
+    can be mapped back to the write it concerns (:meth:`in_written_order`)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.kinds: list[str] = []
+
+    def condition_check(self, *args: Any, **kwargs: Any) -> None:
+        self.kinds.append("condition_check")
+        super().condition_check(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> None:
+        self.kinds.append("delete")
+        super().delete(*args, **kwargs)
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.kinds.append("put")
+        super().save(*args, **kwargs)
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        self.kinds.append("update")
+        super().update(*args, **kwargs)
+
+    def in_written_order(self, codes: Sequence[str | None]) -> list[str | None]:
+        """``codes`` (in the order sent) rearranged in the order the writes were written."""
+        sent = [i for kind in COMMIT_ORDER for i, written in enumerate(self.kinds) if written == kind]
+        ordered: list[str | None] = [None] * len(self.kinds)
+        for position, code in zip(sent, codes, strict=False):
+            ordered[position] = code
+        return ordered
+
+
 def transact(action: str, build: Callable[[TransactWrite], None]) -> bool:
     """One transaction written by ``build``; True when it applied, False when a condition said no."""
     return not transact_refusals(action, build)
@@ -98,12 +136,13 @@ def transact_refusals(action: str, build: Callable[[TransactWrite], None]) -> fr
     """One transaction written by ``build``; the positions (in the order ``build`` wrote them) of the
     writes whose condition said no (``{-1}`` when DynamoDB did not say which), so nothing applied;
     empty when it applied."""
+    tx = OrderedTransactWrite(connection=transaction_connection())
     try:
-        with TransactWrite(connection=transaction_connection()) as tx:
+        with tx:
             build(tx)
     except PynamoDBException as exc:
         if _said_no(exc):
-            codes = reason_codes(exc) if isinstance(exc, TransactWriteError) else []
+            codes = tx.in_written_order(reason_codes(exc)) if isinstance(exc, TransactWriteError) else []
             return frozenset(i for i, code in enumerate(codes) if code == TRANSACTION_CONDITION_FAILED) or frozenset(
                 {-1}
             )
@@ -209,8 +248,9 @@ def _write_batch(batch: list[CountedInsert]) -> set[Key]:
             guards.update(insert.guards)
             for model, key, attribute, amount in insert.increments:
                 totals[(model, key)][attribute] += amount
+        tx = OrderedTransactWrite(connection=transaction_connection())
         try:
-            with TransactWrite(connection=transaction_connection()) as tx:
+            with tx:
                 for insert in batch:
                     insert.write(tx)
                 for (model, key), amounts in totals.items():
@@ -218,7 +258,7 @@ def _write_batch(batch: list[CountedInsert]) -> set[Key]:
                     actions = [getattr(model, a).add(n) for a, n in amounts.items() if n]
                     tx.update(target, actions=actions, condition=guards.get(key))
         except TransactWriteError as exc:
-            codes = reason_codes(exc)
+            codes = tx.in_written_order(reason_codes(exc))
             if TRANSACTION_CONDITION_FAILED in codes[len(batch) :]:
                 raise TransientError("a counted item refused the write (merged meanwhile): retry") from exc
             existing = {i for i, code in enumerate(codes[: len(batch)]) if code == TRANSACTION_CONDITION_FAILED}
