@@ -31,11 +31,54 @@ NOW = 1_767_225_600  # 2026-01-01T00:00:00Z: fixed, so the history is the same o
 PHASE_DAYS = ((0, 1), (1, 90), (90, 180))
 """Age range (days before ``NOW``) of each phase's messages."""
 
-WORDS = (
-    "oi olá bom dia boa tarde tudo bem obrigado valeu preço quanto custa tem stock modelo azul "
-    "entrega frete pix cartão amanhã hoje pedido número endereço loja aberta horário até já "
-    "perfeito combinado certo pode ser então vou ver aguardo retorno 😀 👍 🙏 ¿tienen ¡gracias!"
-).split()
+WORDS = [
+    "oi",
+    "olá",
+    "bom",
+    "dia",
+    "boa",
+    "tarde",
+    "tudo",
+    "bem",
+    "obrigado",
+    "valeu",
+    "preço",
+    "quanto",
+    "custa",
+    "tem",
+    "stock",
+    "modelo",
+    "azul",
+    "entrega",
+    "frete",
+    "pix",
+    "cartão",
+    "amanhã",
+    "hoje",
+    "pedido",
+    "número",
+    "endereço",
+    "loja",
+    "aberta",
+    "horário",
+    "até",
+    "já",
+    "perfeito",
+    "combinado",
+    "certo",
+    "pode",
+    "ser",
+    "então",
+    "vou",
+    "ver",
+    "aguardo",
+    "retorno",
+    "😀",
+    "👍",
+    "🙏",
+    "¿tienen",
+    "¡gracias!",
+]
 
 
 @dataclass(frozen=True)

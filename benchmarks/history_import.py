@@ -76,7 +76,7 @@ class ChunkImporter:
         self.onboarding = Onboarding(self.stack)
         self.connection = self.onboarding.connect()
         self.function: LocalFunction = self.onboarding.functions[FUNCTION]
-        self.poller = next(p for p in self.onboarding.pollers if p._function is self.function)  # noqa: SLF001
+        self.poller = next(p for p in self.onboarding.pollers if p._function is self.function)
         self.sqs = boto3.client("sqs")
         self.queue_url = self.stack.queues["HistoryQueue"]
 
@@ -91,7 +91,13 @@ class ChunkImporter:
             if not got:
                 return records
             for message in got:
-                records.append(self.poller._record(message))  # noqa: SLF001 - the local stack's own record shape
+                records.append(self.poller._record(dict(message)))
+                self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
+
+    def ingest_drain(self) -> None:
+        """Drop what ingest queued (the ingest benchmark does not import it)."""
+        while got := self.sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10).get("Messages", []):
+            for message in got:
                 self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
 
     def deliver(self, records: list[dict[str, Any]], *, delay_s: float = 0.0) -> Meter:
@@ -211,7 +217,12 @@ def seed_loop(documents: list[dict[str, Any]], table: str, delay_s: float) -> tu
                                 "direction, :d), #t = if_not_exists(#t, :t), body = if_not_exists(body, :b), "
                                 "#ts = if_not_exists(#ts, :ts), #st = if_not_exists(#st, :st)"
                             ),
-                            ExpressionAttributeNames={"#src": "source", "#t": "type", "#ts": "timestamp", "#st": "status"},
+                            ExpressionAttributeNames={
+                                "#src": "source",
+                                "#t": "type",
+                                "#ts": "timestamp",
+                                "#st": "status",
+                            },
                             ExpressionAttributeValues={
                                 ":l": lead["pk"],
                                 ":c": conversation["pk"],

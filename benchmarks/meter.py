@@ -31,6 +31,7 @@ from botocore.client import BaseClient
 from devstack.runtime import invoking
 
 KB = 1024
+ACCOUNT = "123456789012"  # moto's default account
 
 
 @dataclass
@@ -53,10 +54,9 @@ class Meter:
 
 
 def _backend() -> Any:
-    from moto.core import DEFAULT_ACCOUNT_ID
     from moto.dynamodb.models import dynamodb_backends
 
-    return dynamodb_backends[DEFAULT_ACCOUNT_ID]["us-east-1"]
+    return dynamodb_backends[ACCOUNT]["us-east-1"]
 
 
 def _stored_size(table: str, key: dict[str, Any]) -> int:
@@ -64,7 +64,7 @@ def _stored_size(table: str, key: dict[str, Any]) -> int:
     try:
         backend = _backend()
         found = backend.get_item(table, key)
-    except Exception:  # noqa: BLE001 - a table moto does not know, a malformed key: no size
+    except Exception:
         return 0
     return int(found.size()) if found is not None else 0
 
@@ -72,7 +72,7 @@ def _stored_size(table: str, key: dict[str, Any]) -> int:
 def _key_of(table: str, item: dict[str, Any]) -> dict[str, Any]:
     try:
         found = _backend().get_table(table)
-    except Exception:  # noqa: BLE001
+    except Exception:
         return {}
     names = [found.hash_key_attr] + ([found.range_key_attr] if found.range_key_attr else [])
     return {n: item[n] for n in names if n in item}
