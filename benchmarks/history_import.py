@@ -109,6 +109,8 @@ class ChunkImporter:
                 try:
                     # a generous timeout: this measures the whole chunk, not where a Lambda would pause
                     result = handler({"Records": [record]}, LambdaContext(FUNCTION, self.function.memory, 3600))
+                except Exception as exc:  # the batch utility raises when every record failed
+                    raise RuntimeError(f"history_chunk failed a record: {exc!r}") from exc
                 finally:
                     invoking.reset(token)
                 if result and result.get("batchItemFailures"):

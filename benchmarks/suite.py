@@ -85,6 +85,18 @@ def entry(
 
 
 # ---------------------------------------------------------------------------------------------- history
+def root_cause(exc: BaseException) -> str:
+    """The handler's own error: the batch utility keeps it in its ``child_exceptions``."""
+    seen: BaseException = exc
+    while seen.__cause__ is not None:
+        seen = seen.__cause__
+    children = getattr(seen, "child_exceptions", None)
+    if children:
+        _, inner, _ = children[0]
+        return repr(inner)
+    return repr(seen)
+
+
 def history_keys(quick: bool) -> dict[str, dict[str, Any]]:
     from benchmarks.history_import import ChunkImporter, batch_floor, empty_copy_of, emulated, seed_loop
 
@@ -109,8 +121,8 @@ def history_keys(quick: bool) -> dict[str, dict[str, Any]]:
                 except RuntimeError as exc:
                     if fresh:
                         raise
-                    cause = exc.__cause__ or exc
-                    errors.append(f"chunk {index + 1} of {len(chunks)} (sequential onboarding): {cause!r}"[:300])
+                    where = f"chunk {index + 1} of {len(chunks)} (sequential onboarding)"
+                    errors.append(f"{where}: {root_cause(exc)}"[:300])
                     fresh = True
                     break
                 changed = [i for i in importer.inbox_items() if json.dumps(i, sort_keys=True) not in before]
