@@ -77,6 +77,7 @@ if __name__ == "__main__":
     from benchmarks import suite
 
     argv = sys.argv[1:]
+    prepared = suite.prepare("--quick" in argv)  # the peak RSS process runs in the background meanwhile
     if "--keys-only" not in argv and "--quick" not in argv:
         main()
         print()
@@ -91,4 +92,4 @@ if __name__ == "__main__":
         dashboard.main()
         print()
     # issue 11: the keys with their targets -> bench/results/latest.json and docs/performance.md
-    sys.exit(suite.main(argv))
+    sys.exit(suite.main(argv, prepared))
