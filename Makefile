@@ -17,7 +17,7 @@ export PYTHONPATH := $(CURDIR):$(CURDIR)/layers/domain
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: help dev run test lint format typecheck unit integration e2e browser chromium screenshots infra build bench deploy publish-dashboard clean openapi events demo demo-live reconcile replay redrive
+.PHONY: help dev run test lint format typecheck unit integration e2e browser chromium screenshots infra build bench bench-check capacity deploy publish-dashboard clean openapi events demo demo-live reconcile replay redrive
 
 help:
 	@echo "make run    - start the local stack on 127.0.0.1:\$${PORT:-3000} (installs what it needs)"
@@ -132,8 +132,18 @@ openapi: $(VENV)/.installed
 events: $(VENV)/.installed
 	$(PY) scripts/make_events.py
 
+# The benchmarks (docs/benchmarks.md) and issue 11's keys with targets: bench/results/latest.json and
+# the table in docs/performance.md. Exit status 0 even when a target is missed (a FAIL table says so);
+# `make bench-check` exits non-zero then. BENCH_ARGS=--keys-only skips the older benchmarks.
 bench: $(VENV)/.installed
-	$(PY) -m benchmarks
+	$(PY) -m benchmarks $(BENCH_ARGS)
+
+bench-check: $(VENV)/.installed
+	$(PY) -m benchmarks --check $(BENCH_ARGS)
+
+# Capacity for 1,000 onboardings an hour from bench/results/latest.json (docs/capacity.md).
+capacity: $(VENV)/.installed
+	$(PY) -m benchmarks.capacity
 
 clean:
 	rm -rf $(VENV) $(SAM_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache .import_linter_cache

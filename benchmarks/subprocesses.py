@@ -1,0 +1,229 @@
+"""Measurements that need fresh interpreters: cold starts per function and the peak RSS of a 3 MB chunk.
+
+Both run against one moto server (``ThreadedMotoServer``, in this process) holding the stack's tables,
+queues and buckets, so a child process holds only what a Lambda would: the interpreter, boto3, the
+layer and the handler, never the emulator's data.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+SCHEDULED = {"version": "0", "source": "aws.events", "detail-type": "Scheduled Event", "detail": {}}
+EVENTS = {
+    "WebhookIngestFunction": "events/webhook_ingest/post_history_chunk.json",
+    "StatusApiFunction": "events/status_api/create_organization.json",
+    "HistoryChunkFunction": "events/history_chunk/sqs_history_chunk.json",
+    "StateSyncFunction": "events/state_sync/sqs_state_sync.json",
+    "EchoFunction": "events/echo/sqs_echo_text.json",
+    "LiveMessageFunction": "events/live_message/sqs_messages_text.json",
+    "UnmatchedReplayFunction": "events/history_chunk/sqs_history_chunk.json",
+}
+"""A first event per function (``events/``); scheduled functions get an EventBridge event, the rest an
+empty SQS batch."""
+
+CONTEXT = """
+class Context:
+    function_name = "bench"; memory_limit_in_mb = 1024; aws_request_id = "cold"; function_version = "$LATEST"
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:bench"; log_group_name = "/aws/lambda/b"
+    log_stream_name = "s"
+    def get_remaining_time_in_millis(self): return 30000
+"""
+COLD_CHILD = (
+    CONTEXT
+    + """
+import importlib, json, sys, time
+event = json.loads(sys.argv[2])
+started = time.perf_counter()
+module = importlib.import_module(sys.argv[1])
+error = ""
+try:
+    module.lambda_handler(event, Context())
+except Exception as exc:  # the time is kept; the error is reported
+    error = repr(exc)[:200]
+print(json.dumps({"seconds": time.perf_counter() - started, "error": error}))
+"""
+)
+BOTO3_CHILD = """
+import json, time
+started = time.perf_counter()
+import boto3
+print(json.dumps({"seconds": time.perf_counter() - started, "error": ""}))
+"""
+RSS_CHILD = (
+    CONTEXT
+    + """
+import json, resource, sys, time, base64
+import boto3
+from functions.webhook_ingest import app as ingest
+from functions.history_chunk import app as history
+from whatrack.webhooks.signature import sign
+raw = open(sys.argv[1], "rb").read()
+event = json.loads(open(sys.argv[2]).read())
+event["body"] = raw.decode()
+event["headers"]["x-hub-signature-256"] = sign(raw, "local-app-secret")
+del raw
+answer = ingest.lambda_handler(event, Context())
+assert answer["statusCode"] == 200, answer
+sqs = boto3.client("sqs")
+url = sys.argv[3]
+handled = 0
+while True:
+    got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=1, AttributeNames=["All"]).get("Messages", [])
+    if not got:
+        break
+    m = got[0]
+    record = {"messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
+              "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "1", "SenderId": "A",
+                             "ApproximateFirstReceiveTimestamp": "1"},
+              "messageAttributes": {}, "md5OfBody": m["MD5OfBody"], "eventSource": "aws:sqs",
+              "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:HistoryQueue", "awsRegion": "us-east-1"}
+    result = history.lambda_handler({"Records": [record]}, Context())
+    assert not result.get("batchItemFailures"), result
+    sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+    handled += 1
+print(json.dumps({"peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "records": handled}))
+"""
+)
+
+
+@contextmanager
+def moto_server() -> Iterator[tuple[dict[str, str], Any]]:
+    """A provisioned moto server; yields the children's environment and the provisioned stack."""
+    from moto.server import ThreadedMotoServer
+    from tests.integration.moto_transactions import fast_transactions
+
+    from devstack.provision import provision
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the server logs every call
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+    saved = dict(os.environ)
+    try:
+        with fast_transactions():
+            os.environ.update(
+                {
+                    "AWS_ENDPOINT_URL": endpoint,
+                    "AWS_DEFAULT_REGION": "us-east-1",
+                    "AWS_REGION": "us-east-1",
+                    "AWS_ACCESS_KEY_ID": "bench",
+                    "AWS_SECRET_ACCESS_KEY": "bench",
+                    "POWERTOOLS_TRACE_DISABLED": "true",
+                    "POWERTOOLS_METRICS_DISABLED": "true",
+                    "POWERTOOLS_LOG_LEVEL": "ERROR",
+                }
+            )
+            stack = provision(endpoint)
+            os.environ.update(stack.environment)
+            from whatrack import bootstrap
+
+            bootstrap.reset()
+            env = dict(os.environ)
+            env["PYTHONPATH"] = f"{ROOT}:{ROOT / 'layers' / 'domain'}"
+            yield env, stack
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+        # the emulated state lives in this process: clear it for the next step (as LocalStack.stop does)
+        reset = urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")  # noqa: S310
+        with urllib.request.urlopen(reset, timeout=10):  # noqa: S310 - our own 127.0.0.1 server
+            pass
+        server.stop()
+
+
+def _child(code: str, args: list[str], env: dict[str, str], timeout: float = 600) -> dict[str, Any]:
+    done = subprocess.run(  # noqa: S603 - our own interpreter and code
+        [sys.executable, "-c", code, *args],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    lines = [line for line in done.stdout.splitlines() if line.startswith("{") and '"level"' not in line]
+    if done.returncode != 0 or not lines:
+        raise RuntimeError(f"child failed ({done.returncode}): {done.stderr[-800:]}")
+    return dict(json.loads(lines[-1]))
+
+
+def first_event(logical: str) -> dict[str, Any]:
+    if logical in EVENTS:
+        return dict(json.loads((ROOT / EVENTS[logical]).read_text()))
+    if logical in ("WatchdogFunction", "ReconcilerFunction"):
+        return dict(SCHEDULED)
+    return {"Records": []}
+
+
+def cold_starts(env: dict[str, str], repeats: int) -> dict[str, Any]:
+    """Per function: median seconds to import its handler and serve a first event in a fresh interpreter,
+    over the median of a fresh interpreter's ``import boto3`` (runs interleaved)."""
+    from devstack.runtime import load_functions
+    from devstack.template import load_template
+
+    functions = load_functions(load_template())
+    baseline: list[float] = []
+    per: dict[str, list[float]] = {name: [] for name in functions}
+    errors: dict[str, str] = {}
+    for _ in range(repeats):
+        baseline.append(float(_child(BOTO3_CHILD, [], env)["seconds"]))
+        for name, function in functions.items():
+            answer = _child(COLD_CHILD, [function.module, json.dumps(first_event(name))], env)
+            per[name].append(float(answer["seconds"]))
+            if answer["error"]:
+                errors[name] = str(answer["error"])
+    boto3_median = statistics.median(baseline)
+    ratios = {name: statistics.median(samples) / boto3_median for name, samples in per.items()}
+    return {
+        "boto3_import_seconds": {"median": boto3_median, "samples": baseline},
+        "functions": {
+            name: {"median_seconds": statistics.median(s), "samples": s, "ratio": ratios[name]}
+            for name, s in per.items()
+        },
+        "worst": max(ratios, key=lambda n: ratios[n]),
+        "ratio": max(ratios.values()),
+        "errors": errors,
+    }
+
+
+def peak_rss(env: dict[str, str], stack: Any, body: bytes) -> dict[str, Any]:
+    """A fresh process takes ``body`` through ``webhook_ingest`` and every record it queued through
+    ``history_chunk``; its peak RSS (``ru_maxrss``)."""
+    from tests.integration.harness import Onboarding
+
+    Onboarding(stack).connect()  # the connection the body is for (created in this process, not the child)
+    template = ROOT / "events" / "webhook_ingest" / "post_history_chunk.json"
+    with tempfile.NamedTemporaryFile(suffix=".json") as raw:
+        raw.write(body)
+        raw.flush()
+        started = time.perf_counter()
+        answer = _child(RSS_CHILD, [raw.name, str(template), stack.queues["HistoryQueue"]], env, timeout=900)
+        answer["seconds"] = time.perf_counter() - started
+    return answer
+
+
+def main(argv: list[str]) -> None:
+    """``python -m benchmarks.subprocesses BODY_FILE``: the peak RSS measurement alone, as JSON (the suite
+    runs it in the background, on its own moto server, while it measures the rest)."""
+    body = Path(argv[0]).read_bytes()
+    with moto_server() as (env, stack):
+        print("RESULT " + json.dumps(peak_rss(env, stack, body)), flush=True)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
