@@ -5,7 +5,7 @@ Each chunk goes the way it goes in AWS: its signed body through the ``webhook_in
 history queue is handed to the ``history_chunk`` handler (a Lambda context, ``invoking`` set as the
 local stack does). Only the requests ``history_chunk`` makes are metered.
 
-moto runs transactions through ``tests.integration.moto_transactions.fast_transactions`` (the same
+moto runs transactions through ``devstack.moto_patches`` (the same
 requests and outcomes, without moto's deep copy of the whole table per transaction item, which AWS
 does not have): otherwise the emulator's own cost, growing with the table, would be what is timed.
 
@@ -28,10 +28,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import boto3
-from tests.integration.moto_transactions import fast_transactions
 
 from benchmarks.generator import chunk_messages
 from benchmarks.meter import Meter, metered
+from devstack import moto_patches
 from devstack.provision import Provisioned, provision
 from devstack.runtime import LambdaContext, LocalFunction, invoking
 from tests.integration.harness import Onboarding
@@ -151,7 +151,7 @@ def emulated() -> Iterator[None]:
     from moto import mock_aws
 
     bench_environment()
-    with mock_aws(), fast_transactions():
+    with mock_aws(), moto_patches.patched():
         yield
 
 

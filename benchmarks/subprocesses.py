@@ -104,8 +104,8 @@ print(json.dumps({"peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_max
 def moto_server() -> Iterator[tuple[dict[str, str], Any]]:
     """A provisioned moto server; yields the children's environment and the provisioned stack."""
     from moto.server import ThreadedMotoServer
-    from tests.integration.moto_transactions import fast_transactions
 
+    from devstack import moto_patches
     from devstack.provision import provision
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the server logs every call
@@ -115,7 +115,7 @@ def moto_server() -> Iterator[tuple[dict[str, str], Any]]:
     endpoint = f"http://{host}:{port}"
     saved = dict(os.environ)
     try:
-        with fast_transactions():
+        with moto_patches.patched():
             os.environ.update(
                 {
                     "AWS_ENDPOINT_URL": endpoint,
