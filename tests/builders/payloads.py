@@ -167,3 +167,18 @@ def account_update(event: str, time: int | None = None, waba_info: str | None = 
     if time is not None:
         entry["time"] = time
     return {"object": "whatsapp_business_account", "entry": [entry]}
+
+
+def one_body(*documents: dict[str, Any]) -> dict[str, Any]:
+    """The changes of several single-change bodies in one body (one entry), as Meta batches them."""
+    first = documents[0]
+    changes = [change for document in documents for change in document["entry"][0]["changes"]]
+    return {**first, "entry": [{**first["entry"][0], "changes": changes}]}
+
+
+def nested(depth: int) -> dict[str, Any]:
+    """A value nested ``depth`` levels deep."""
+    node: dict[str, Any] = {"leaf": "x"}
+    for _ in range(depth - 1):
+        node = {"n": node}
+    return node

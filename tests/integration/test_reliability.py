@@ -26,19 +26,6 @@ def ob(aws: Provisioned) -> Iterator[Onboarding]:
     yield onboarding
 
 
-def one_body(*documents: dict[str, Any]) -> dict[str, Any]:
-    first = documents[0]
-    changes = [change for document in documents for change in document["entry"][0]["changes"]]
-    return {**first, "entry": [{**first["entry"][0], "changes": changes}]}
-
-
-def nested(depth: int) -> dict[str, Any]:
-    node: dict[str, Any] = {"leaf": "x"}
-    for _ in range(depth - 1):
-        node = {"n": node}
-    return node
-
-
 def sqs_safe(text: str) -> bool:
     return all(
         ord(c) in SQS_ALLOWED or 0x20 <= ord(c) <= 0xD7FF or 0xE000 <= ord(c) <= 0xFFFD or ord(c) >= 0x10000
@@ -53,9 +40,9 @@ def webhook_outcomes(ob: Onboarding) -> list[tuple[str, str | None]]:
 def test_odd_unicode_and_deep_values_travel_through_real_queues_and_are_processed(ob: Onboarding) -> None:
     # Given one body (Meta's ASCII-escaped JSON) with an emoji cut in half, a value nested 220
     # levels (past the consumer's JSON parser limit of 200), noncharacters, and an innocent neighbour
-    body = one_body(
+    body = b.one_body(
         b.live("wamid.half", CUSTOMER, T0, body="oi \ud83d"),
-        b.live_raw("wamid.deep", CUSTOMER, T0 + 1, "interactive", nested(220)),
+        b.live_raw("wamid.deep", CUSTOMER, T0 + 1, "interactive", b.nested(220)),
         b.live("wamid.fffe", CUSTOMER, T0 + 2, body="a\ufffeb\uffff"),
         b.live("wamid.fine", CUSTOMER, T0 + 3, body="tudo bem"),
     )
@@ -75,7 +62,7 @@ def test_odd_unicode_and_deep_values_travel_through_real_queues_and_are_processe
 
 
 def test_a_millisecond_timestamp_is_rejected_with_its_reason_not_dead_lettered(ob: Onboarding) -> None:
-    ob.deliver(one_body(b.live("wamid.ms", CUSTOMER, T0 * 1000), b.live("wamid.ok", CUSTOMER, T0)))
+    ob.deliver(b.one_body(b.live("wamid.ms", CUSTOMER, T0 * 1000), b.live("wamid.ok", CUSTOMER, T0)))
     outcomes = webhook_outcomes(ob)
     assert [status for status, _ in outcomes] == ["processed", "rejected"]
     assert "is not unix seconds between 2009 and 2100" in str(outcomes[1][1])
@@ -87,7 +74,7 @@ def test_a_millisecond_timestamp_is_rejected_with_its_reason_not_dead_lettered(o
 
 
 def test_a_message_id_with_half_an_emoji_is_stored_as_valid_unicode(ob: Onboarding) -> None:
-    ob.deliver(one_body(b.live("wamid.\ud83d", CUSTOMER, T0), b.live("wamid.ok", CUSTOMER, T0 + 1)))
+    ob.deliver(b.one_body(b.live("wamid.\ud83d", CUSTOMER, T0), b.live("wamid.ok", CUSTOMER, T0 + 1)))
     assert set(ob.messages()) == {"wamid.\ufffd", "wamid.ok"}
     assert [status for status, _ in webhook_outcomes(ob)] == ["processed"] * 2
 

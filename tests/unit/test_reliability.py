@@ -17,20 +17,6 @@ CUSTOMER = "5491166660001"
 T0 = 1751400000
 
 
-def one_body(*documents: dict[str, Any]) -> dict[str, Any]:
-    """The changes of several single-change bodies in one body (one entry), as Meta batches them."""
-    first = documents[0]
-    changes = [change for document in documents for change in document["entry"][0]["changes"]]
-    return {**first, "entry": [{**first["entry"][0], "changes": changes}]}
-
-
-def nested(depth: int) -> dict[str, Any]:
-    node: dict[str, Any] = {"leaf": "x"}
-    for _ in range(depth - 1):
-        node = {"n": node}
-    return node
-
-
 def statuses(world: InMemoryWorld, connection_id: str) -> dict[str | None, tuple[str | None, str | None]]:
     return {r.event: (r.status, r.error) for r in world.logs(connection_id) if r.kind == "webhook"}
 
@@ -43,9 +29,9 @@ def test_changes_pydantic_cannot_write_still_travel_and_so_do_their_neighbours()
     # refuses, and an innocent neighbour
     world = InMemoryWorld()
     connection = world.connect()
-    body = one_body(
+    body = b.one_body(
         b.live("wamid.half", CUSTOMER, T0, body="oi \ud83d"),
-        b.live_raw("wamid.deep", CUSTOMER, T0 + 1, "interactive", nested(300)),
+        b.live_raw("wamid.deep", CUSTOMER, T0 + 1, "interactive", b.nested(300)),
         b.live("wamid.fffe", CUSTOMER, T0 + 2, body="a\ufffeb\uffff"),
         b.live("wamid.fine", CUSTOMER, T0 + 3, body="tudo bem"),
     )
@@ -73,7 +59,7 @@ def test_a_queue_message_is_ascii_json_that_any_archived_value_can_take() -> Non
             "entry_index": 0,
             "change_index": 0,
             "received_at": "2026-11-26T00:00:00Z",
-            "value": {"text": "\ud83d \ufffe 😀", "deep": nested(400)},
+            "value": {"text": "\ud83d \ufffe 😀", "deep": b.nested(400)},
         }
     )
     encoded = message.encode()
@@ -87,7 +73,7 @@ def test_a_queue_message_is_ascii_json_that_any_archived_value_can_take() -> Non
 def test_a_millisecond_timestamp_is_rejected_with_its_reason_and_its_neighbour_processed() -> None:
     world = InMemoryWorld()
     connection = world.connect()
-    world.post(one_body(b.live("wamid.ms", CUSTOMER, T0 * 1000), b.live("wamid.ok", CUSTOMER, T0)))
+    world.post(b.one_body(b.live("wamid.ms", CUSTOMER, T0 * 1000), b.live("wamid.ok", CUSTOMER, T0)))
     world.pump()
     entries = [r for r in world.logs(connection.id) if r.kind == "webhook"]
     by_status = {r.status: r.error for r in entries}

@@ -17,7 +17,7 @@ from pynamodb.attributes import NumberAttribute, UTCDateTimeAttribute
 
 from whatrack.adapters.dynamo.batches import Group, Write, read_items, write_groups
 from whatrack.adapters.dynamo.connections import ConnectionItem
-from whatrack.adapters.dynamo.leads import GuardItem, LeadItem
+from whatrack.adapters.dynamo.leads import GuardItem, LeadItem, new_lead_item
 from whatrack.adapters.dynamo.tables import (
     InboxTableItem,
     Key,
@@ -30,7 +30,6 @@ from whatrack.adapters.dynamo.tables import (
     user_guard_key,
 )
 from whatrack.adapters.dynamo.writes import Increment, get_or_none, update_if
-from whatrack.domain.clock import iso
 from whatrack.domain.contacts import (
     ContactChange,
     ContactSyncResult,
@@ -214,25 +213,18 @@ class _Plan:
         state = outcome(person, removed_at)
         identity = person.identity
         lead_id = new_id()
-        lead = ContactLeadItem(
-            *lead_key(lead_id),
-            gsi1pk=f"ORG#{org}#LEADS",
-            gsi1sk=f"{iso(self.now)}#{lead_id}",
-            id=lead_id,
-            organization_id=org,
-            phone_number=identity.phone,
-            wa_id=identity.wa_id,
-            user_id=identity.user_id,
-            push_name=identity.name,
+        lead = new_lead_item(
+            ContactLeadItem,
+            org,
+            lead_id,
+            identity,
+            LeadSource.STATE_SYNC,
+            self.now,
+            correlation_id=self.correlation_id,
             contact_name_at=person.named_at,
-            source=LeadSource.STATE_SYNC.value,
             is_active=state.active,
-            has_history=False,
-            created_at=self.now,
             last_synced_at=state.synced_at,
             deleted_at=state.deleted_at,
-            tickets_opened=0,
-            correlation_id=self.correlation_id,
         )
         writes = [Write(lead, ContactLeadItem.pk.does_not_exist())]
         writes += [

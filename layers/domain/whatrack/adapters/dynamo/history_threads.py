@@ -20,9 +20,8 @@ from typing import Any
 
 from whatrack.adapters.dynamo.batches import Group, Write, read_items, write_groups
 from whatrack.adapters.dynamo.conversations import ConversationItem, upsert
-from whatrack.adapters.dynamo.leads import GuardItem, LeadItem, guard_keys
+from whatrack.adapters.dynamo.leads import GuardItem, LeadItem, guard_keys, new_lead_item
 from whatrack.adapters.dynamo.tables import InboxTableItem, Key, conversation_key, lead_key
-from whatrack.domain.clock import iso
 from whatrack.domain.errors import TransientError
 from whatrack.domain.history import ResolvedThreads, ThreadCounterpart
 from whatrack.domain.identity import ContactIdentity
@@ -164,23 +163,16 @@ class _Plan:
     def _new(self, person: _Person) -> None:
         org, identity, at = self.organization_id, person.identity, person.last_message_at
         lead_id = new_id()
-        lead = LeadItem(
-            *lead_key(lead_id),
-            gsi1pk=f"ORG#{org}#LEADS",
-            gsi1sk=f"{iso(self.now)}#{lead_id}",
-            id=lead_id,
-            organization_id=org,
-            phone_number=identity.phone,
-            wa_id=identity.wa_id,
-            user_id=identity.user_id,
-            push_name=identity.name,
-            source=LeadSource.HISTORY_SYNC.value,
-            is_active=True,
-            has_history=True,
-            created_at=self.now,
-            last_message_at=at,
-            tickets_opened=0,
+        lead = new_lead_item(
+            LeadItem,
+            org,
+            lead_id,
+            identity,
+            LeadSource.HISTORY_SYNC,
+            self.now,
             correlation_id=self.correlation_id,
+            has_history=True,
+            last_message_at=at,
         )
         writes = [Write(lead, LeadItem.pk.does_not_exist())]
         writes += [

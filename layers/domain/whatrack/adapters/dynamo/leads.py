@@ -108,6 +108,38 @@ def guard_keys(organization_id: str, identity: ContactIdentity) -> list[Key]:
     return keys
 
 
+def new_lead_item[L: LeadItem](
+    model: type[L],
+    organization_id: str,
+    lead_id: str,
+    identity: ContactIdentity,
+    source: LeadSource,
+    now: datetime,
+    *,
+    correlation_id: str | None = None,
+    **fields: Any,
+) -> L:
+    """A lead item not stored yet, listed in its organization's leads by creation time; ``fields``
+    set what its creator knows beyond that (active, history flag, times...)."""
+    defaults: dict[str, Any] = {"is_active": True, "has_history": False}
+    return model(
+        *lead_key(lead_id),
+        gsi1pk=f"ORG#{organization_id}#LEADS",
+        gsi1sk=f"{iso(now)}#{lead_id}",
+        id=lead_id,
+        organization_id=organization_id,
+        phone_number=identity.phone,
+        wa_id=identity.wa_id,
+        user_id=identity.user_id,
+        push_name=identity.name,
+        source=source.value,
+        created_at=now,
+        tickets_opened=0,
+        correlation_id=correlation_id,
+        **(defaults | fields),
+    )
+
+
 class DynamoLeadRepository:
     def resolve(
         self,
@@ -127,22 +159,8 @@ class DynamoLeadRepository:
                     self._link_identity(organization_id, first, identity)
                 return resolved(first, other)
             lead_id = new_id()
-            item = LeadItem(
-                *lead_key(lead_id),
-                gsi1pk=f"ORG#{organization_id}#LEADS",
-                gsi1sk=f"{iso(now)}#{lead_id}",
-                id=lead_id,
-                organization_id=organization_id,
-                phone_number=identity.phone,
-                wa_id=identity.wa_id,
-                user_id=identity.user_id,
-                push_name=identity.name,
-                source=source.value,
-                is_active=True,
-                has_history=False,
-                created_at=now,
-                tickets_opened=0,
-                correlation_id=correlation_id,
+            item = new_lead_item(
+                LeadItem, organization_id, lead_id, identity, source, now, correlation_id=correlation_id
             )
 
             def write(tx: TransactWrite, item: LeadItem = item, lead_id: str = lead_id) -> None:
