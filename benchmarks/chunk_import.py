@@ -27,6 +27,7 @@ from typing import Any
 from botocore.client import BaseClient
 from moto import mock_aws
 
+from benchmarks import bench_environment
 from devstack import moto_patches
 from devstack.provision import provision
 from tests.builders import payloads as b
@@ -199,14 +200,7 @@ def run(label: str, sizes: Sizes) -> dict[str, Any]:
 
 
 def main(argv: list[str]) -> None:
-    for name, value in {
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ACCESS_KEY_ID": "bench",
-        "AWS_SECRET_ACCESS_KEY": "bench",
-        "POWERTOOLS_LOG_LEVEL": "ERROR",
-        "POWERTOOLS_TRACE_DISABLED": "true",
-    }.items():
-        os.environ.setdefault(name, value)
+    bench_environment()
     print("| chunk | delivery | requests | per 1,000 msgs | write units / msg | operations |")
     print("|---|---|---|---|---|---|")
     for label in argv or list(SHAPES):

@@ -16,6 +16,7 @@ from typing import Any
 
 from moto import mock_aws
 
+from benchmarks import bench_environment
 from benchmarks.chunk_import import counting
 from devstack import moto_patches
 from devstack.provision import provision
@@ -68,15 +69,7 @@ def contacts_message(connection: dict[str, Any], count: int, log_id: str = "benc
 
 
 def main(count: int = CONTACTS, *, fast: bool = True) -> None:
-    for name, value in {
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ACCESS_KEY_ID": "bench",
-        "AWS_SECRET_ACCESS_KEY": "bench",
-        "POWERTOOLS_LOG_LEVEL": "ERROR",
-        "POWERTOOLS_TRACE_DISABLED": "true",
-        "POWERTOOLS_METRICS_NAMESPACE": "bench",
-    }.items():
-        os.environ.setdefault(name, value)
+    bench_environment()
     from functions.state_sync import app as state_app
 
     with mock_aws(), moto_patches.patched() if fast else moto_patches.unpatched():

@@ -17,6 +17,7 @@ from typing import Any
 
 from moto import mock_aws
 
+from benchmarks import bench_environment
 from benchmarks.chunk_import import counting
 from devstack import moto_patches
 from devstack.provision import provision
@@ -48,15 +49,7 @@ def _show(label: str, counts: Counter[str], seconds: float) -> None:
 
 
 def main() -> None:
-    for name, value in {
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ACCESS_KEY_ID": "bench",
-        "AWS_SECRET_ACCESS_KEY": "bench",
-        "POWERTOOLS_LOG_LEVEL": "ERROR",
-        "POWERTOOLS_TRACE_DISABLED": "true",
-        "POWERTOOLS_METRICS_DISABLED": "true",
-    }.items():
-        os.environ.setdefault(name, value)
+    bench_environment()
     logging.disable(logging.WARNING)  # the handlers' loggers were made at import, at INFO
     with mock_aws(), moto_patches.patched():
         stack = provision(None, environ={"POWERTOOLS_LOG_LEVEL": "ERROR"})

@@ -29,6 +29,7 @@ from typing import Any
 
 import boto3
 
+from benchmarks import bench_environment as common_environment
 from benchmarks.generator import chunk_messages
 from benchmarks.meter import Meter, metered
 from devstack import moto_patches
@@ -37,20 +38,11 @@ from devstack.runtime import LambdaContext, LocalFunction, invoking
 from tests.integration.harness import Onboarding
 
 FUNCTION = "HistoryChunkFunction"
-BENCH_ENV = {
-    "AWS_DEFAULT_REGION": "us-east-1",
-    "AWS_ACCESS_KEY_ID": "bench",
-    "AWS_SECRET_ACCESS_KEY": "bench",
-    "POWERTOOLS_LOG_LEVEL": "ERROR",
-    "POWERTOOLS_TRACE_DISABLED": "true",
-    "POWERTOOLS_METRICS_NAMESPACE": "bench",
-    "POWERTOOLS_METRICS_DISABLED": "true",
-}
 
 
 def bench_environment() -> None:
-    for name, value in BENCH_ENV.items():
-        os.environ.setdefault(name, value)
+    """The benchmarks' environment, with the handlers quiet even when the caller's is not."""
+    common_environment()
     os.environ["POWERTOOLS_LOG_LEVEL"] = "ERROR"
 
 

@@ -12,6 +12,7 @@ from collections import Counter
 import boto3
 from moto import mock_aws
 
+from benchmarks import bench_environment
 from benchmarks.chunk_import import counting
 from devstack import moto_patches
 from devstack.provision import provision
@@ -31,15 +32,7 @@ def _show(label: str, counts: Counter[str], graph_calls: int, seconds: float) ->
 
 
 def main() -> None:
-    for name, value in {
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ACCESS_KEY_ID": "bench",
-        "AWS_SECRET_ACCESS_KEY": "bench",
-        "POWERTOOLS_LOG_LEVEL": "ERROR",
-        "POWERTOOLS_TRACE_DISABLED": "true",
-        "POWERTOOLS_METRICS_DISABLED": "true",
-    }.items():
-        os.environ.setdefault(name, value)
+    bench_environment()
     with running_graph() as graph, mock_aws(), moto_patches.patched():
         stack = provision(None, environ={"GRAPH_API_BASE_URL": graph.base_url, "HISTORY_STALL_AFTER_SECONDS": "60"})
         os.environ.update(stack.environment)
