@@ -24,12 +24,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from botocore.client import BaseClient
 from moto import mock_aws
 
 from benchmarks import bench_environment
 from devstack import moto_patches
 from devstack.provision import provision
+from devstack.runtime import ApiCall, around_api_calls
 from tests.builders import payloads as b
 from tests.integration.harness import Onboarding
 from whatrack import bootstrap
@@ -95,20 +95,16 @@ def counting() -> Iterator[Counter[str]]:
 def tallying() -> Iterator[Tally]:
     """Requests and the items written, at botocore."""
     tally = Tally()
-    original = BaseClient._make_api_call
 
-    def counted(self: BaseClient, operation: str, params: dict[str, Any]) -> Any:
-        service = self.meta.service_model.service_name
+    def counted(call: ApiCall, client: Any, operation: str, params: dict[str, Any]) -> Any:
+        service = client.meta.service_model.service_name
         tally.requests[f"{service}:{operation}"] += 1
         if service == "dynamodb":
             tally.writes += _written(operation, params)
-        return original(self, operation, params)
+        return call(client, operation, params)
 
-    BaseClient._make_api_call = counted  # type: ignore[method-assign]
-    try:
+    with around_api_calls(counted):
         yield tally
-    finally:
-        BaseClient._make_api_call = original  # type: ignore[method-assign]
 
 
 def _size(value: Any) -> int:

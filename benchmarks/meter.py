@@ -26,9 +26,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from botocore.client import BaseClient
-
-from devstack.runtime import invoking
+from devstack.runtime import ApiCall, around_api_calls, invoking
 
 KB = 1024
 ACCOUNT = "123456789012"  # moto's default account
@@ -137,9 +135,8 @@ def _planned(operation: str, params: dict[str, Any]) -> list[tuple[str, str, dic
 def metered(delay_s: float = 0.0, functions: frozenset[str] | None = None) -> Iterator[Meter]:
     """Count (and delay) DynamoDB requests while active; see the module's docstring."""
     meter = Meter()
-    original = getattr(BaseClient, "_make_api_call")  # noqa: B009 - a private method, patched on purpose
 
-    def call(client: BaseClient, operation: str, params: dict[str, Any]) -> Any:
+    def metering(original: ApiCall, client: Any, operation: str, params: dict[str, Any]) -> Any:
         if client.meta.service_model.service_name != "dynamodb" or (
             functions is not None and invoking.get() not in functions
         ):
@@ -161,8 +158,5 @@ def metered(delay_s: float = 0.0, functions: frozenset[str] | None = None) -> It
                 transactional += charged if in_transaction else 0
             meter.add(operation, total, transactional)
 
-    setattr(BaseClient, "_make_api_call", call)  # noqa: B010
-    try:
+    with around_api_calls(metering):
         yield meter
-    finally:
-        setattr(BaseClient, "_make_api_call", original)  # noqa: B010

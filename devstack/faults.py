@@ -1,9 +1,10 @@
 """Seeded fault injection for the local stack: AWS calls made by the functions fail at a set rate.
 
 The local stack runs every function in this process, so one patch of botocore's
-``BaseClient._make_api_call`` reaches every AWS call a handler makes (boto3 and PynamoDB alike)
-and none that the emulation makes for itself (queue polling, the test's own reads): only calls
-made while a function is being invoked (:data:`devstack.runtime.invoking`) are eligible.
+``BaseClient._make_api_call`` (:func:`devstack.runtime.around_api_calls`) reaches every AWS call a
+handler makes (boto3 and PynamoDB alike) and none that the emulation makes for itself (queue
+polling, the test's own reads): only calls made while a function is being invoked
+(:data:`devstack.runtime.invoking`) are eligible.
 
 A fault is what AWS answers once its SDK retries are spent: DynamoDB throttling, a transaction
 cancelled by a conflict, a 5xx of DynamoDB, S3 or SQS; or the handler dying in the middle of its
@@ -20,10 +21,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from botocore.client import BaseClient
 from botocore.exceptions import ClientError
 
-from devstack.runtime import invoking
+from devstack.runtime import ApiCall, around_api_calls, invoking
 
 FAULTS: dict[str, tuple[tuple[str, int, str], ...]] = {
     # service -> (error code, HTTP status, message) choices
@@ -98,19 +98,13 @@ class FaultInjector:
 
     @contextmanager
     def active(self) -> Iterator[FaultInjector]:
-        original = getattr(BaseClient, "_make_api_call")  # noqa: B009 - a private method, patched on purpose
-        injector = self
-
-        def faulty(client: BaseClient, operation: str, params: dict[str, Any]) -> Any:
+        def faulty(call: ApiCall, client: Any, operation: str, params: dict[str, Any]) -> Any:
             function = invoking.get()
             if function is not None:
-                fault = injector._draw(function, client.meta.service_model.service_name, operation)
+                fault = self._draw(function, client.meta.service_model.service_name, operation)
                 if fault is not None:
                     raise fault
-            return original(client, operation, params)
+            return call(client, operation, params)
 
-        setattr(BaseClient, "_make_api_call", faulty)  # noqa: B010
-        try:
+        with around_api_calls(faulty):
             yield self
-        finally:
-            setattr(BaseClient, "_make_api_call", original)  # noqa: B010

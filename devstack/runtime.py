@@ -6,7 +6,8 @@ import importlib
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,6 +18,28 @@ Handler = Callable[[dict[str, Any], Any], Any]
 
 invoking: ContextVar[str | None] = ContextVar("invoking", default=None)
 """The function being invoked in this thread, if any (what :mod:`devstack.faults` may fail)."""
+
+ApiCall = Callable[[Any, str, dict[str, Any]], Any]
+"""botocore's ``BaseClient._make_api_call(client, operation, params)``."""
+
+
+@contextmanager
+def around_api_calls(around: Callable[[ApiCall, Any, str, dict[str, Any]], Any]) -> Iterator[None]:
+    """Route every AWS call made in this process (boto3 and PynamoDB alike) through
+    ``around(call, client, operation, params)``, which calls ``call(client, operation, params)`` to
+    make it (or raises instead): fault injection, counting, recording. Nests; undone on exit."""
+    from botocore.client import BaseClient
+
+    original: ApiCall = getattr(BaseClient, "_make_api_call")  # noqa: B009 - a private method, patched on purpose
+
+    def call(client: Any, operation: str, params: dict[str, Any]) -> Any:
+        return around(original, client, operation, params)
+
+    setattr(BaseClient, "_make_api_call", call)  # noqa: B010
+    try:
+        yield
+    finally:
+        setattr(BaseClient, "_make_api_call", original)  # noqa: B010
 
 
 @dataclass

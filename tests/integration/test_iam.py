@@ -17,10 +17,9 @@ from typing import Any
 
 import boto3
 import pytest
-from botocore.client import BaseClient
 
 from devstack.provision import Provisioned
-from devstack.runtime import LambdaContext, invoking
+from devstack.runtime import ApiCall, LambdaContext, around_api_calls, invoking
 from functions.reconciler import app as reconciler_app
 from tests.builders import payloads as b
 from tests.builders.samples import SAMPLES
@@ -46,20 +45,16 @@ def recording() -> Iterator[dict[str, set[str]]]:
     """The IAM actions of every AWS call made while a function runs, by function."""
     used: dict[str, set[str]] = defaultdict(set)
     lock = threading.Lock()
-    original = getattr(BaseClient, "_make_api_call")  # noqa: B009
 
-    def recorded(client: BaseClient, operation: str, params: dict[str, Any]) -> Any:
+    def recorded(call: ApiCall, client: Any, operation: str, params: dict[str, Any]) -> Any:
         function = invoking.get()
         if function is not None:
             with lock:
                 used[function] |= iam_actions(client.meta.service_model.service_name, operation, params)
-        return original(client, operation, params)
+        return call(client, operation, params)
 
-    setattr(BaseClient, "_make_api_call", recorded)  # noqa: B010
-    try:
+    with around_api_calls(recorded):
         yield used
-    finally:
-        setattr(BaseClient, "_make_api_call", original)  # noqa: B010
 
 
 @contextmanager
