@@ -44,18 +44,18 @@ def test_a_customer_met_again_in_a_later_phase_is_imported(ob: Onboarding) -> No
 
 
 def test_write_counted_drops_the_write_that_was_refused_not_the_one_sent_at_its_position(ob: Onboarding) -> None:
-    # Given a batch written as [an insert-as-update of an existing item, a plain put of a new one]:
-    # PynamoDB sends the put first, so DynamoDB's reasons say [None, ConditionalCheckFailed, None]
+    # Given a batch written as [a stub completion (an update) of an item that is no stub, a plain put of
+    # a new one]: PynamoDB sends the put first, so DynamoDB's reasons say [None, ConditionalCheckFailed, None]
     from whatrack.adapters.dynamo.connections import ConnectionItem
     from whatrack.adapters.dynamo.tables import MarkerItem, connection_key, marker_key
     from whatrack.adapters.dynamo.writes import CountedInsert, write_counted
 
     existing, new = marker_key("T", "existing"), marker_key("T", "new")
-    MarkerItem(*existing).save()
+    MarkerItem(*existing, gsi2pk="stored").save()
     counter = (ConnectionItem, connection_key(ob.connection["id"]), "threads_imported", 1)
     inserted = write_counted(
         [
-            CountedInsert(MarkerItem(*existing, gsi2pk="x"), [counter], absent=MarkerItem.pk.does_not_exist()),
+            CountedInsert(MarkerItem(*existing, gsi2pk="x"), [counter], stub_lacks="gsi2pk", completes_stub=True),
             CountedInsert(MarkerItem(*new, gsi2pk="x"), [counter]),
         ]
     )
@@ -63,3 +63,43 @@ def test_write_counted_drops_the_write_that_was_refused_not_the_one_sent_at_its_
     assert inserted == {new}
     assert MarkerItem.count(new[0]) == 1
     assert ob.state()["historySync"]["threadsImported"] == 1
+
+
+def test_a_put_refused_by_a_stub_completes_it_in_the_same_batch_and_a_stored_item_is_dropped(ob: Onboarding) -> None:
+    # Given a stub (no gsi2pk: the attribute a stub lacks), a stored item, and a key that is free
+    from whatrack.adapters.dynamo.connections import ConnectionItem
+    from whatrack.adapters.dynamo.tables import MarkerItem, connection_key, marker_key
+    from whatrack.adapters.dynamo.writes import CountedInsert, write_counted
+
+    stub, stored, new = marker_key("T", "stub"), marker_key("T", "stored"), marker_key("T", "new")
+    MarkerItem(*stub, gsi2sk="kept by the stub").save()
+    MarkerItem(*stored, gsi2pk="stored", gsi2sk="stored").save()
+    counter = (ConnectionItem, connection_key(ob.connection["id"]), "threads_imported", 1)
+    # When the three are inserted as puts that may meet a stub (ALL_OLD tells which refusal is one)
+    inserted = write_counted(
+        [
+            CountedInsert(MarkerItem(*key, gsi2pk="inserted"), [counter], stub_lacks="gsi2pk")
+            for key in (stub, stored, new)
+        ]
+    )
+    # Then the stub is completed (its own attribute kept), the new one put, the stored one untouched,
+    # and only the two inserts are counted
+    assert inserted == {stub, new}
+    completed = MarkerItem.get(*stub)
+    assert (completed.gsi2pk, completed.gsi2sk) == ("inserted", "kept by the stub")
+    assert MarkerItem.get(*stored).gsi2pk == "stored"
+    assert MarkerItem.get(*new).gsi2pk == "inserted"
+    assert ob.state()["historySync"]["threadsImported"] == 2
+
+
+def test_a_refusal_without_the_stored_item_is_tried_as_a_stub_completion() -> None:
+    # DynamoDB sends ALL_OLD with a refusal; if it ever did not, the update form decides (it refuses
+    # a stored item), so a stub is never taken for a stored message
+    from whatrack.adapters.dynamo.tables import MarkerItem, marker_key
+    from whatrack.adapters.dynamo.writes import CountedInsert
+
+    insert = CountedInsert(MarkerItem(*marker_key("T", "k"), gsi2pk="x"), stub_lacks="gsi2pk")
+    assert insert.refused_by_stub(None)
+    assert insert.refused_by_stub({"pk": {"S": "k"}})
+    assert not insert.refused_by_stub({"pk": {"S": "k"}, "gsi2pk": {"S": "stored"}})
+    assert not CountedInsert(MarkerItem(*marker_key("T", "k"))).refused_by_stub(None)

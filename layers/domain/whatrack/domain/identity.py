@@ -8,14 +8,18 @@ canonical number, the nine-digit form, which is also the lead's ``phoneNumber``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import phonenumbers
 
 BRAZIL = 55
 
 
+@lru_cache(maxsize=4096)
 def canonical_phone(raw: str | None) -> str | None:
-    """E.164 (``+5511966660001``) for a Meta number (digits, maybe with ``+``/punctuation), else ``None``."""
+    """E.164 (``+5511966660001``) for a Meta number (digits, maybe with ``+``/punctuation), else ``None``.
+
+    Cached: a chunk names the same few numbers on every message (the business's, its customers')."""
     if raw is None:
         return None
     digits = "".join(ch for ch in str(raw) if ch.isdigit())

@@ -78,6 +78,27 @@ def upsert(
     )
 
 
+def new_conversation_item(
+    organization_id: str, lead_id: str, connection_id: str, now: datetime, last_message_at: datetime | None
+) -> ConversationItem:
+    """The item :func:`upsert` leaves on an absent key, whole: a new lead's conversation is written as
+    a conditional put (no expression to evaluate per attribute)."""
+    return ConversationItem(
+        *conversation_key(conversation_id_for(lead_id, connection_id)),
+        id=conversation_id_for(lead_id, connection_id),
+        organization_id=organization_id,
+        lead_id=lead_id,
+        connection_id=connection_id,
+        gsi1pk=f"LEAD#{lead_id}#CONVS",
+        gsi1sk=connection_id,
+        gsi2pk=connection_members(connection_id),
+        gsi2sk=lead_id,
+        created_at=now,
+        message_count=0,
+        last_message_at=last_message_at,
+    )
+
+
 class DynamoConversationRepository:
     def ensure(
         self, organization_id: str, lead_id: str, connection_id: str, now: datetime, last_message_at: datetime | None

@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from whatrack.adapters.dynamo.batches import Group, Write, read_items, write_groups
-from whatrack.adapters.dynamo.conversations import ConversationItem, upsert
+from whatrack.adapters.dynamo.conversations import ConversationItem, new_conversation_item, upsert
 from whatrack.adapters.dynamo.leads import GuardItem, LeadItem, guard_keys, new_lead_item
 from whatrack.adapters.dynamo.tables import InboxTableItem, Key, conversation_key, lead_key
 from whatrack.domain.errors import TransientError
@@ -178,9 +178,8 @@ class _Plan:
         writes += [
             Write(GuardItem(*key, lead_id=lead_id), GuardItem.pk.does_not_exist()) for key in guard_keys(org, identity)
         ]
-        actions, condition = upsert(org, lead_id, self.connection_id, self.now, at)
-        conversation = ConversationItem(*conversation_key(conversation_id_for(lead_id, self.connection_id)))
-        writes.append(Write(conversation, condition, actions))
+        conversation = new_conversation_item(org, lead_id, self.connection_id, self.now, at)
+        writes.append(Write(conversation, ConversationItem.pk.does_not_exist()))
         index = self._group(person, writes, needed=True)
         self.creating.add(index)
         self.outcomes.append((person, lead_id))

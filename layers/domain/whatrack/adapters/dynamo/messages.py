@@ -168,7 +168,7 @@ def _counted_message(
         _message_item(organization_id, connection_id, conversation_id, message),
         increments,
         guards={conversation_key(conversation_id): not_merged()},
-        absent=MessageItem.conversation_id.does_not_exist(),
+        stub_lacks="conversation_id",
     )
 
 

@@ -11,10 +11,11 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from pynamodb.constants import ALL_OLD
 from pynamodb.exceptions import DoesNotExist, PynamoDBException, TransactWriteError
 from pynamodb.expressions.update import Action
 from pynamodb.models import Model
@@ -118,10 +119,11 @@ class OrderedTransactWrite(TransactWrite):
         self.kinds.append("update")
         super().update(*args, **kwargs)
 
-    def in_written_order(self, codes: Sequence[str | None]) -> list[str | None]:
-        """``codes`` (in the order sent) rearranged in the order the writes were written."""
+    def in_written_order[T](self, codes: Sequence[T | None]) -> list[T | None]:
+        """``codes`` (or any per-write answer, in the order sent) rearranged in the order the writes
+        were written."""
         sent = [i for kind in COMMIT_ORDER for i, written in enumerate(self.kinds) if written == kind]
-        ordered: list[str | None] = [None] * len(self.kinds)
+        ordered: list[T | None] = [None] * len(self.kinds)
         for position, code in zip(sent, codes, strict=False):
             ordered[position] = code
         return ordered
@@ -162,15 +164,18 @@ class CountedInsert:
     ``guards``: conditions on the items the increments move (by key); when one says no the whole
     transaction is refused with :class:`TransientError` (e.g. a conversation merged meanwhile).
 
-    ``absent``: what "not stored yet" means when an item may already hold a stub under its key (say
-    ``attribute_not_exists(conversation_id)``, true of a missing item too). The item is then written
-    as an update setting each of its attributes under that condition, so the stub's own attributes
-    survive and the insert completes it (and counts it: the stub was never counted)."""
+    ``stub_lacks``: set when an item may already hold a stub under its key, the attribute a stub
+    never has (say ``conversation_id``). The item is still written as a conditional put (the cheap
+    case, by far the common one), asking DynamoDB for the item that refused it (``ALL_OLD``, no extra
+    read). When that item is a stub, the insert is written again as an update setting each of its
+    attributes under ``attribute_not_exists(stub_lacks)``: the stub's own attributes survive and the
+    insert completes it (and counts it: the stub was never counted)."""
 
     item: Model
     increments: list[Increment] = field(default_factory=list)
     guards: dict[Key, Any] = field(default_factory=dict)
-    absent: Any = None
+    stub_lacks: str | None = None
+    completes_stub: bool = False
 
     @property
     def key(self) -> Key:
@@ -178,15 +183,24 @@ class CountedInsert:
 
     def write(self, tx: TransactWrite) -> None:
         model = type(self.item)
-        if self.absent is None:
-            tx.save(self.item, condition=model.pk.does_not_exist())  # type: ignore[attr-defined]
+        if not self.completes_stub:
+            return_values = ALL_OLD if self.stub_lacks else None
+            tx.save(self.item, condition=model.pk.does_not_exist(), return_values=return_values)  # type: ignore[attr-defined]
             return
         actions: list[Action] = [
             attribute.set(value)
             for name, attribute in model.get_attributes().items()
             if not (attribute.is_hash_key or attribute.is_range_key) and (value := getattr(self.item, name)) is not None
         ]
-        tx.update(self.item, actions=actions, condition=self.absent)
+        tx.update(self.item, actions=actions, condition=getattr(model, str(self.stub_lacks)).does_not_exist())
+
+    def refused_by_stub(self, stored: dict[str, Any] | None) -> bool:
+        """Whether the item that refused this insert (``ALL_OLD``; None when DynamoDB did not send
+        it) may be a stub to complete: the update form is then tried (it refuses a stored item)."""
+        if self.stub_lacks is None or self.completes_stub:
+            return False
+        attribute = type(self.item).get_attributes()[self.stub_lacks]
+        return stored is None or attribute.attr_name not in stored
 
 
 @dataclass
@@ -261,9 +275,11 @@ def _write_batch(batch: list[CountedInsert]) -> set[Key]:
             codes = tx.in_written_order(reason_codes(exc))
             if TRANSACTION_CONDITION_FAILED in codes[len(batch) :]:
                 raise TransientError("a counted item refused the write (merged meanwhile): retry") from exc
-            existing = {i for i, code in enumerate(codes[: len(batch)]) if code == TRANSACTION_CONDITION_FAILED}
-            if existing:
-                batch = [insert for i, insert in enumerate(batch) if i not in existing]
+            refused = {i for i, code in enumerate(codes[: len(batch)]) if code == TRANSACTION_CONDITION_FAILED}
+            if refused:
+                stored = tx.in_written_order([r.raw_item if r else None for r in exc.cancellation_reasons])
+                kept = [_again(insert, stored[i]) if i in refused else insert for i, insert in enumerate(batch)]
+                batch = [insert for insert in kept if insert is not None]
                 continue
             if attempt + 1 == TRANSACTION_ATTEMPTS:
                 raise TransientError(f"transaction failed ({codes or exc.cause_response_code})") from exc
@@ -271,3 +287,8 @@ def _write_batch(batch: list[CountedInsert]) -> set[Key]:
             continue
         return {insert.key for insert in batch}
     raise TransientError("transaction kept conflicting")
+
+
+def _again(insert: CountedInsert, stored: dict[str, Any] | None) -> CountedInsert | None:
+    """A refused insert: written again as the completion of a stub, or dropped (already stored)."""
+    return replace(insert, completes_stub=True) if insert.refused_by_stub(stored) else None
