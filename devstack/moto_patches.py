@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import json
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -86,6 +87,22 @@ class _Undo:
             shard.items = records
 
 
+class _Conditions:
+    """The transaction's condition expressions, each parsed once: a batch of puts carries the same
+    ``attribute_not_exists(#0)`` a hundred times (moto parses it per item, and parsed it twice: once
+    to check, once more inside the write; the write is now handed no condition, as it was just checked
+    on the same item in the same step)."""
+
+    def __init__(self) -> None:
+        self._parsed: dict[str, Any] = {}
+
+    def parsed(self, condition: str, names: dict[str, str] | None, values: dict[str, Any] | None) -> Any:
+        key = json.dumps([condition, names, values], sort_keys=True)
+        if key not in self._parsed:
+            self._parsed[key] = get_filter_expression(condition, names, values)
+        return self._parsed[key]
+
+
 def _key_of(backend: DynamoDBBackend, op_type: str, op: dict[str, Any]) -> dict[str, Any]:
     if op_type != "Put":
         return dict(op["Key"])
@@ -132,6 +149,7 @@ def transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, A
     if len(transact_items) > 100:
         raise TooManyTransactionsException()
     undo = _Undo()
+    conditions = _Conditions()
     target_items: set[tuple[str, str]] = set()
     errors: list[tuple[str, str, dict[str, Any] | None] | tuple[None, None, None]] = []
     for item in transact_items:
@@ -150,13 +168,13 @@ def transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, A
             target_items.add(target)
             current = self.get_item(table_name, key)
             names, values = op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues")
-            if condition is not None and not get_filter_expression(condition, names, values).expr(current):
+            if condition is not None and not conditions.parsed(condition, names, values).expr(current):
                 if op.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD" and current:
                     original_item = current.to_json()["Attributes"]
                 raise ConditionalCheckFailed(item=original_item)
             table = self.get_table(table_name)
             undo.keep(table, *self.get_keys_value(table, key), op_type)
-            _write(self, op_type, op, key)
+            _write(self, op_type, {**op, "ConditionExpression": None}, key)  # checked just above
             errors.append((None, None, None))
         except (MultipleTransactionsException, MockValidationException):
             undo.rollback()
