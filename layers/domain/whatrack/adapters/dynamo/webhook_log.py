@@ -18,7 +18,7 @@ from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAt
 from whatrack.adapters.dynamo import webhook_kept
 from whatrack.adapters.dynamo.reader import decode_cursor, encode_cursor
 from whatrack.adapters.dynamo.tables import Gsi1, Gsi2, Gsi3, LogTableItem, log_key
-from whatrack.adapters.dynamo.writes import get_or_none, storage, update_if
+from whatrack.adapters.dynamo.writes import get_or_none, put_if_absent, storage, update_if
 from whatrack.domain.changes import WebhookField
 from whatrack.domain.clock import iso, parse_iso
 from whatrack.domain.connections import ConnectionTarget
@@ -89,11 +89,43 @@ def _by_connection_partition(entry: WebhookLogEntry) -> str:
     return f"NOCONN#{entry.at.date().isoformat()}"
 
 
+def _new_item(entry: WebhookLogEntry, pending: bool) -> WebhookLogItem:
+    """The item :meth:`DynamoWebhookLog._update` leaves on an absent key."""
+    at = iso(entry.at)
+    assert at is not None
+    return WebhookLogItem(
+        *log_key(entry.id),
+        kind=LogKind.WEBHOOK.value,
+        id=entry.id,
+        at=at,
+        last_at=at,
+        status=entry.status.value,
+        rank=entry.rank,
+        archive_key=entry.archive_key,
+        entry_index=entry.entry_index,
+        change_index=entry.change_index,
+        gsi1pk=_by_connection_partition(entry),
+        gsi1sk=f"{at}#{entry.id}",
+        field=entry.field,
+        event=entry.event,
+        error=entry.error,
+        connection_id=entry.connection_id,
+        organization_id=entry.organization_id,
+        phone_number_id=entry.phone_number_id,
+        waba_id=entry.waba_id,
+        correlation_id=entry.correlation_id,
+        event_at=entry.event_at,
+        gsi3pk=pending_shard(entry.id) if pending else None,
+        gsi3sk=_pending_key(entry.id, entry.at) if pending else None,
+    )
+
+
 class DynamoWebhookLog:
     MAX_PARALLEL_WRITES = 8
 
     def record(self, entries: Sequence[WebhookLogEntry]) -> None:
-        """One conditional UpdateItem per entry; a body with many changes writes them in parallel."""
+        """One conditional write per entry (a put when new); a body with many changes writes them in
+        parallel."""
         if len(entries) <= 1:
             for entry in entries:
                 self._record_one(entry)
@@ -103,7 +135,18 @@ class DynamoWebhookLog:
                 future.result()  # re-raises the first TransientError
 
     def _record_one(self, entry: WebhookLogEntry) -> None:
-        """Write ``entry`` unless it is already further along (e.g. processed): then keep that."""
+        """Write ``entry`` unless it is already further along (e.g. processed): then keep that.
+
+        A new entry (the common case) is put whole; one that exists (a redelivery, a replay) is
+        updated under its rank, keeping its first time."""
+        kept = entry.status is LogStatus.UNMATCHED and entry.phone_number_id is not None
+        pending = entry.status in PENDING_STATUSES and (kept or entry.connection_id is not None)
+        applied = put_if_absent(_new_item(entry, pending), "webhook log write") or self._update(entry, pending)
+        if applied and kept:
+            webhook_kept.keep(entry)
+
+    @staticmethod
+    def _update(entry: WebhookLogEntry, pending: bool) -> bool:
         at = iso(entry.at)
         assert at is not None
         actions: list[Any] = [
@@ -134,14 +177,9 @@ class DynamoWebhookLog:
         event_at = WebhookLogItem.event_at
         actions.append(event_at.set(entry.event_at) if entry.event_at is not None else event_at.remove())
         actions += [WebhookLogItem.gsi2pk.remove(), WebhookLogItem.gsi2sk.remove()]
-        kept = entry.status is LogStatus.UNMATCHED and entry.phone_number_id is not None
-        if entry.status in PENDING_STATUSES and (kept or entry.connection_id is not None):
-            actions += _pending(entry.id, entry.at)
-        else:
-            actions += _not_pending()
+        actions += _pending(entry.id, entry.at) if pending else _not_pending()
         condition = WebhookLogItem.rank.does_not_exist() | (WebhookLogItem.rank <= entry.rank)
-        if update_if(WebhookLogItem(*log_key(entry.id)), actions, condition, "webhook log write") and kept:
-            webhook_kept.keep(entry)
+        return update_if(WebhookLogItem(*log_key(entry.id)), actions, condition, "webhook log write")
 
     def set_status(self, log_id: str, status: LogStatus, at: datetime, error: str | None = None) -> bool:
         """A consumer's outcome for an existing entry (never moves it back); True when applied."""
