@@ -9,7 +9,7 @@ import pytest
 
 from tests.builders import payloads as b
 from tests.fakes import InMemoryWorld
-from whatrack.domain.changes import ChangeMessage, WebhookField
+from whatrack.domain.changes import ChangeMessage, WebhookField, surely_longer_than
 from whatrack.domain.errors import ConfigurationError, NotFoundError, TransientError
 from whatrack.services.consumer import never_heals
 
@@ -230,4 +230,38 @@ def test_an_account_update_of_a_waba_no_connection_has_is_final_not_kept_for_eve
     assert (entry.status.value, entry.error) == (
         "ignored",
         "no connection has this WABA: an account update is not kept",
+    )
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"text": "ação 😀 " * 400, "n": [1, 2.5, 1e16, -0.0, True, None]},
+        {"deep": [[[{"k": "\u2028\ufeff"}]]] * 300},
+    ],
+)
+def test_the_quick_size_bound_never_calls_a_change_that_fits_too_long(value: dict[str, Any]) -> None:
+    # The orjson length is a lower bound of the ASCII encoding's (less a float's spelling): a change
+    # it calls longer than twice the limit never fits, so skipping the exact encoding is safe
+    encoded = len(_message(value).encode())
+    assert not surely_longer_than(value, encoded)  # never more than the real length...
+    assert surely_longer_than(value, encoded // 6)  # ...and not uselessly small either
+
+
+def test_a_value_orjson_cannot_write_is_not_surely_anything() -> None:
+    assert not surely_longer_than({"half an emoji": "\ud83d"}, 0)
+    assert not surely_longer_than({"big": 2**70}, 0)
+
+
+def _message(value: dict[str, Any]) -> ChangeMessage:
+    return ChangeMessage(
+        field=WebhookField.HISTORY,
+        log_id="l",
+        connection_id="c",
+        organization_id="o",
+        archive_key="k",
+        entry_index=0,
+        change_index=0,
+        received_at="2026-11-26T00:00:00Z",
+        value=value,
     )

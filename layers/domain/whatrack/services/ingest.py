@@ -25,7 +25,7 @@ from datetime import datetime
 
 from aws_lambda_powertools import Logger
 
-from whatrack.domain.changes import ChangeMessage, WebhookField
+from whatrack.domain.changes import ChangeMessage, WebhookField, surely_longer_than
 from whatrack.domain.clock import from_unix, utcnow
 from whatrack.domain.connections import ConnectionTarget
 from whatrack.domain.errors import ForbiddenError, PayloadTooLargeError, UnauthorizedError
@@ -225,6 +225,8 @@ class IngestService:
     def _fits_inline(self, message: ChangeMessage) -> bool:
         """Whether the change travels in its queue message; else by reference to the archive (claim
         check), which any archived body can do."""
+        if message.value is not None and surely_longer_than(message.value, 2 * self._inline_limit):
+            return False
         try:
             return len(message.encode()) <= self._inline_limit
         except (ValueError, RecursionError):  # not writable as JSON here: the archive has it

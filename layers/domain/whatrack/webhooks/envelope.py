@@ -16,6 +16,8 @@ from dataclasses import field as dc_field
 from enum import StrEnum
 from typing import Any
 
+import orjson
+
 from whatrack.domain.changes import WebhookField, known_field
 
 WHATSAPP_OBJECT = "whatsapp_business_account"
@@ -246,7 +248,15 @@ def classify_document(body: Any) -> list[ClassifiedChange]:
 
 
 def parse_document(raw: bytes) -> tuple[Any, str | None]:
-    """``(document, None)`` or ``(None, error)`` for a body that is not JSON."""
+    """``(document, None)`` or ``(None, error)`` for a body that is not JSON.
+
+    orjson parses first (a 3 MB chunk in a fraction of the standard library's time); whatever it
+    refuses (a lone surrogate, NaN, an integer past 64 bits, more than 1,024 levels, invalid UTF-8)
+    the standard library decides, so what is accepted, and how, is the standard library's."""
+    try:
+        return orjson.loads(raw), None
+    except orjson.JSONDecodeError:
+        pass
     try:
         return json.loads(raw.decode("utf-8")), None
     except UnicodeDecodeError:

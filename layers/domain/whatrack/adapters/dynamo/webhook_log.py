@@ -137,11 +137,16 @@ class DynamoWebhookLog:
     def _record_one(self, entry: WebhookLogEntry) -> None:
         """Write ``entry`` unless it is already further along (e.g. processed): then keep that.
 
-        A new entry (the common case) is put whole; one that exists (a redelivery, a replay) is
-        updated under its rank, keeping its first time."""
+        An entry's first write (``received``, or a final status at ingest) is put whole when new;
+        one that exists (a redelivery, a replay) is then updated under its rank, keeping its first
+        time. ``routed`` follows ``received`` (or ``unmatched``): it is an update from the start, so
+        a change costs one request per write as before."""
         kept = entry.status is LogStatus.UNMATCHED and entry.phone_number_id is not None
         pending = entry.status in PENDING_STATUSES and (kept or entry.connection_id is not None)
-        applied = put_if_absent(_new_item(entry, pending), "webhook log write") or self._update(entry, pending)
+        first = entry.status is not LogStatus.ROUTED
+        applied = (first and put_if_absent(_new_item(entry, pending), "webhook log write")) or self._update(
+            entry, pending
+        )
         if applied and kept:
             webhook_kept.keep(entry)
 
