@@ -238,7 +238,7 @@ def ingest_key(bodies: list[bytes], repeats: int) -> dict[str, dict[str, Any]]:
     realistic history's largest chunks); a redelivery of the first body is measured apart."""
     import boto3
 
-    from benchmarks.history_import import ChunkImporter, emulated
+    from benchmarks.history_import import ChunkImporter, emulated, settle
     from tests.builders.events import signed_post
     from whatrack.webhooks.envelope import classify_body
 
@@ -253,6 +253,7 @@ def ingest_key(bodies: list[bytes], repeats: int) -> dict[str, dict[str, Any]]:
         from functions.webhook_ingest import app as ingest_app
 
         def ingest(event: dict[str, Any]) -> float:
+            settle()
             started = time.perf_counter()
             answer = ingest_app.lambda_handler(event, LambdaContext("WebhookIngestFunction", 1024, 20))
             elapsed = time.perf_counter() - started
@@ -268,6 +269,7 @@ def ingest_key(bodies: list[bytes], repeats: int) -> dict[str, dict[str, Any]]:
             events.append((event, body))
         for attempt, (event, body) in enumerate(events):
             elapsed = ingest(event)
+            settle()
             started = time.perf_counter()
             s3.put_object(Bucket=bucket, Key=f"bench/floor-{attempt}.json", Body=body)
             sqs.send_message(
