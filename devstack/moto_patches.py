@@ -40,12 +40,17 @@ from moto.dynamodb.exceptions import (
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType, Item
 from moto.dynamodb.models.table import StreamRecord, Table
+from moto.dynamodb.parsing.ast_nodes import UpdateExpression
+from moto.dynamodb.parsing.expressions import UpdateExpressionParser
+from moto.dynamodb.parsing.validators import ActionCountValidator, OverlappingPathsValidator
 
 SUPPORTED_MOTO_VERSION = "5.2.5"
 
 TransactWrite = Callable[[DynamoDBBackend, list[dict[str, Any]]], None]
 ORIGINAL_TRANSACT_WRITE_ITEMS: TransactWrite = DynamoDBBackend.transact_write_items
 ORIGINAL_LIST_OF_MOTO_MODULES = moto.backends.list_of_moto_modules
+ORIGINAL_MAKE = UpdateExpressionParser.make
+ORIGINAL_TRAVERSALS = {cls: cls.traverse for cls in (ActionCountValidator, OverlappingPathsValidator)}
 _lock = threading.Lock()
 
 
@@ -188,6 +193,40 @@ def transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, A
         raise TransactionCanceledException(errors)
 
 
+# ------------------------------------------------------------------------------- update expressions
+@functools.lru_cache(maxsize=1024)
+def _parsed_update(expression: str) -> UpdateExpression:
+    return ORIGINAL_MAKE(expression)
+
+
+def make_update_expression(cls: type[UpdateExpressionParser], expression: str) -> UpdateExpression:
+    """moto parses an ``UpdateExpression`` twice per write (to check the names used, then to apply
+    it), and PynamoDB sends the same few shapes again and again: each is parsed once. Safe to share:
+    moto reads the parsed tree, and its validator works on a deep copy."""
+    return _parsed_update(expression)
+
+
+def _at_the_root(check: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+    """moto runs its duplicate-path and clause-count checks on every node of the tree (every clause,
+    action, path and value is an ``UpdateExpression`` there), each collecting the clauses below it:
+    time quadratic in the actions, ~0.5 ms per action of a 20-action update. The root's check sees
+    every clause, so it refuses whatever a node below would; only the paths named in the error of
+    an expression with several duplicates may differ."""
+
+    def traverse(self: Any, node: Any) -> Any:
+        if isinstance(node, UpdateExpression):
+            check(self, node)
+        return node
+
+    return traverse
+
+
+ROOT_TRAVERSALS = {
+    ActionCountValidator: _at_the_root(ActionCountValidator.verify_action_counts),
+    OverlappingPathsValidator: _at_the_root(OverlappingPathsValidator.check_for_overlapping_paths),
+}
+
+
 @functools.cache
 def _moto_modules() -> tuple[str, ...]:
     return tuple(ORIGINAL_LIST_OF_MOTO_MODULES())
@@ -216,12 +255,18 @@ def install() -> None:
     with _lock:
         DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
         moto.backends.list_of_moto_modules = list_of_moto_modules
+        UpdateExpressionParser.make = classmethod(make_update_expression)  # type: ignore[method-assign,assignment]
+        for cls, traverse in ROOT_TRAVERSALS.items():
+            cls.traverse = traverse  # type: ignore[method-assign]
 
 
 def uninstall() -> None:
     with _lock:
         DynamoDBBackend.transact_write_items = ORIGINAL_TRANSACT_WRITE_ITEMS  # type: ignore[method-assign,assignment]
         moto.backends.list_of_moto_modules = ORIGINAL_LIST_OF_MOTO_MODULES
+        UpdateExpressionParser.make = ORIGINAL_MAKE  # type: ignore[method-assign]
+        for cls, traverse in ORIGINAL_TRAVERSALS.items():
+            cls.traverse = traverse  # type: ignore[method-assign]
 
 
 def installed() -> bool:

@@ -13,7 +13,7 @@ from tests.fakes.inbox import InMemoryConversations, InMemoryLeads
 from whatrack.domain.history import ResolvedThreads, ThreadCounterpart
 from whatrack.domain.identity import ContactIdentity
 from whatrack.domain.ids import new_id
-from whatrack.domain.inbox import Lead, LeadSource
+from whatrack.domain.inbox import Lead, LeadSource, conversation_id_for
 
 
 class InMemoryHistoryThreads:
@@ -40,6 +40,7 @@ class InMemoryHistoryThreads:
         correlation_id: str | None = None,
     ) -> ResolvedThreads:
         lead_ids: list[str | None] = []
+        counted: list[bool] = []
         created = 0
         with self._db.lock:
             # one person's threads give it its latest message (the adapter collapses them first)
@@ -60,6 +61,7 @@ class InMemoryHistoryThreads:
                     row = self._db.leads.get(found[0])
                     if row is None or row.lead.merged_into or row.lead.absorbing:
                         lead_ids.append(None)  # a merge cut short (or a guard ahead of its lead)
+                        counted.append(False)
                         continue
                     self._leads._link_identity(organization_id, row, identity)
                     last = row.lead.last_message_at
@@ -70,7 +72,9 @@ class InMemoryHistoryThreads:
                 lead_id = lead_ids[-1]
                 if lead_id is not None:
                     self._conversations.ensure(organization_id, lead_id, connection_id, now, at)
-        return ResolvedThreads(tuple(lead_ids), created=created)
+                marker = ("HTHREAD", connection_id, conversation_id_for(lead_id, connection_id)) if lead_id else None
+                counted.append(marker in self._db.markers)
+        return ResolvedThreads(tuple(lead_ids), created=created, counted=tuple(counted))
 
     def _new(
         self, organization_id: str, identity: ContactIdentity, at: datetime, now: datetime, correlation_id: str | None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.integration.contracts.support import T0, Ports, at, connect, phone, unique_number
+from tests.integration.contracts.support import T0, Ports, at, connect, phone, stored, unique_number
 from whatrack.domain.history import ChunkStatus, ThreadCounterpart, content_hash
 from whatrack.domain.identity import ContactIdentity
 from whatrack.domain.ids import new_id
@@ -168,3 +168,28 @@ def test_a_chunk_is_imported_only_once_recorded_processed_with_its_hash(ports: P
     assert ports.sync.chunk_imported(connection.id, 1, 3, digest) is True
     assert ports.sync.chunk_imported(connection.id, 1, 3, content_hash({"other": 1})) is False
     assert ports.sync.chunk_imported(connection.id, 1, 4, digest) is False
+
+
+def test_a_thread_counted_in_an_earlier_chunk_is_known_as_counted(ports: Ports) -> None:
+    # Given a customer whose history thread was imported (and counted) in an earlier chunk
+    from whatrack.domain.history import ThreadImport
+
+    connection = connect(ports)
+    org, identity = connection.organization_id, phone(unique_number())
+    first = ports.threads.resolve_threads(org, connection.id, [ThreadCounterpart(identity, at(10))], at(100))
+    lead_id = first.lead_ids[0] or ""
+    conversation_id = conversation_id_for(lead_id, connection.id)
+    ports.messages.import_history(org, connection.id, [ThreadImport(conversation_id, lead_id)])
+    # When a later chunk meets the same customer, and a new one
+    later = ports.threads.resolve_threads(
+        org,
+        connection.id,
+        [ThreadCounterpart(identity, at(20)), ThreadCounterpart(phone(unique_number()), at(30))],
+        at(200),
+    )
+    # Then only the first is known as counted (a new customer, or one never imported, is not)
+    assert not first.already_counted(0)
+    assert later.lead_ids[0] == lead_id and later.already_counted(0) and not later.already_counted(1)
+    # And an import told so counts nothing twice
+    again = ports.messages.import_history(org, connection.id, [ThreadImport(conversation_id, lead_id, counted=True)])
+    assert again.new_threads == 0 and stored(ports, connection.id).history.threads_imported == 1

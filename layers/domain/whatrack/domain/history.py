@@ -31,6 +31,9 @@ class ThreadImport:
     conversation_id: str
     lead_id: str
     messages: list[NewMessage] = field(default_factory=list)
+    counted: bool = False
+    """The thread was counted already (an earlier chunk or phase met this customer): its marker is
+    not written again. Only a saving: a thread not known as counted is counted at most once anyway."""
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,12 @@ class ResolvedThreads:
 
     lead_ids: tuple[str | None, ...]
     created: int = 0
+    counted: tuple[bool, ...] = ()
+    """Per counterpart, whether its thread on the connection was counted already (seen in the same
+    read that found its lead, so it costs no request); empty when none was."""
+
+    def already_counted(self, index: int) -> bool:
+        return index < len(self.counted) and self.counted[index]
 
     @property
     def to_merge(self) -> list[int]:

@@ -41,26 +41,29 @@ class DynamoHistorySync:
     """Atomic, order-independent updates of a connection's history-sync state."""
 
     def chunk_arrived(self, connection_id: str, phase: int, chunk_order: int, progress: int, at: datetime) -> bool:
-        """Record arrival; True when this chunk started the sync (first chunk → ``syncing``)."""
+        """Record arrival; True when this chunk started the sync (first chunk → ``syncing``).
+
+        One request for most chunks: the arrival and the progress in one update, which applies when
+        the chunk is ahead (progress, phase and chunk shown are those of the highest progress seen,
+        never going back); a chunk behind records its arrival alone. Both answer the item as it is
+        now, so the sync start is written only when the status read back is one a first chunk moves
+        (the first chunk of a sync)."""
         item = ConnectionItem(*connection_key(connection_id))
-        with storage("sync state update"):
-            item.update(
-                actions=[
-                    ConnectionItem.hs_last_payload_at.set(at),
-                    ConnectionItem.hs_started_at.set(ConnectionItem.hs_started_at | at),
-                ]
-            )
-        # progress/phase/chunk shown are those of the highest progress seen, never going back
-        update_if(
-            item,
-            [
-                ConnectionItem.hs_progress.set(progress),
-                ConnectionItem.hs_phase.set(phase),
-                ConnectionItem.hs_chunk_order.set(chunk_order),
-            ],
-            ConnectionItem.hs_progress.does_not_exist() | (ConnectionItem.hs_progress < progress),
-            "sync progress",
-        )
+        arrival = [
+            ConnectionItem.hs_last_payload_at.set(at),
+            ConnectionItem.hs_started_at.set(ConnectionItem.hs_started_at | at),
+        ]
+        ahead = [
+            ConnectionItem.hs_progress.set(progress),
+            ConnectionItem.hs_phase.set(phase),
+            ConnectionItem.hs_chunk_order.set(chunk_order),
+        ]
+        condition = ConnectionItem.hs_progress.does_not_exist() | (ConnectionItem.hs_progress < progress)
+        if not update_if(item, arrival + ahead, condition, "sync progress"):
+            with storage("sync state update"):
+                item.update(actions=arrival)
+        if item.hs_status not in {s.value for s in PRE_SYNC_STATUSES}:
+            return False
         return update_if(
             item,
             [ConnectionItem.hs_status.set(HistorySyncStatus.SYNCING.value)],

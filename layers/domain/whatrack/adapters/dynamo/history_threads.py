@@ -1,7 +1,8 @@
 """A history chunk's counterparts resolved together (InboxTable): a few requests per chunk, not per thread.
 
 Per round: one ``BatchGetItem`` (≤ 100 keys a page, consistent) of the persons' identity guards, one
-of the leads they reach and those leads' conversations on the connection, then
+of the leads they reach, those leads' conversations on the connection and their history-thread
+markers (a thread counted in an earlier chunk is not counted again: no refused transaction), then
 ``TransactWriteItems`` of ≤ 100 items packing many persons: a new lead (already ``hasHistory``, with
 its ``lastMessageAt``) lands with its guards and its conversation; an existing lead gets its flags
 and the missing half of its identity in one conditional update, its conversation its upsert, and
@@ -21,7 +22,7 @@ from typing import Any
 from whatrack.adapters.dynamo.batches import Group, Write, read_items, write_groups
 from whatrack.adapters.dynamo.conversations import ConversationItem, new_conversation_item, upsert
 from whatrack.adapters.dynamo.leads import GuardItem, LeadItem, guard_keys, new_lead_item
-from whatrack.adapters.dynamo.tables import InboxTableItem, Key, conversation_key, lead_key
+from whatrack.adapters.dynamo.tables import InboxTableItem, Key, conversation_key, history_thread_key, lead_key
 from whatrack.domain.errors import TransientError
 from whatrack.domain.history import ResolvedThreads, ThreadCounterpart
 from whatrack.domain.identity import ContactIdentity
@@ -72,6 +73,7 @@ class DynamoHistoryThreads:
         correlation_id: str | None = None,
     ) -> ResolvedThreads:
         lead_ids: list[str | None] = [None] * len(counterparts)
+        counted = [False] * len(counterparts)
         pending = collapse(counterparts)
         created = 0
         for _ in range(PLAN_ATTEMPTS):
@@ -85,8 +87,9 @@ class DynamoHistoryThreads:
             for person, lead_id in plan.resolved(landed):
                 for index in person.indexes:
                     lead_ids[index] = lead_id
+                    counted[index] = lead_id is not None and plan.counted(lead_id)
             if not pending:
-                return ResolvedThreads(tuple(lead_ids), created=created)
+                return ResolvedThreads(tuple(lead_ids), created=created, counted=tuple(counted))
             # another writer changed some of these persons meanwhile: read them again
         raise TransientError("history counterparts kept changing while resolving")
 
@@ -128,7 +131,12 @@ class _Plan:
         second: list[Key] = []
         for person in persons:
             for lead_id in self.leads_of(person):
-                second += [lead_key(lead_id), conversation_key(conversation_id_for(lead_id, self.connection_id))]
+                conversation_id = conversation_id_for(lead_id, self.connection_id)
+                second += [
+                    lead_key(lead_id),
+                    conversation_key(conversation_id),
+                    history_thread_key(self.connection_id, conversation_id),
+                ]
         self.rest = read_items(InboxTableItem, second, workers=self.workers)
 
     def _group(self, person: _Person, writes: list[Write], *, needed: bool) -> int:
@@ -223,6 +231,10 @@ class _Plan:
         actions, condition = upsert(self.organization_id, lead_id, self.connection_id, self.now, at)
         # refused: a concurrent upsert moved it further, or it was retired (the messages then refuse)
         self._group(person, [Write(ConversationItem(*key), condition, actions)], needed=False)
+
+    def counted(self, lead_id: str) -> bool:
+        """Whether the lead's thread on the connection was counted already (its marker was read)."""
+        return history_thread_key(self.connection_id, conversation_id_for(lead_id, self.connection_id)) in self.rest
 
     def resolved(self, landed: list[bool]) -> list[tuple[_Person, str | None]]:
         """The persons this round settled (those whose needed writes all landed)."""

@@ -36,7 +36,7 @@ from whatrack.adapters.dynamo.tables import (
     MarkerItem,
     connection_key,
     conversation_key,
-    marker_key,
+    history_thread_key,
     message_key,
 )
 from whatrack.adapters.dynamo.writes import (
@@ -179,12 +179,13 @@ class DynamoMessageRepository:
         """Insert a chunk's messages and thread markers with their counters (no read per message)."""
         inserts: list[CountedInsert] = []
         for thread in threads:
-            inserts.append(
-                CountedInsert(
-                    MarkerItem(*marker_key("HTHREAD", connection_id, thread.conversation_id)),
-                    [(ConnectionItem, connection_key(connection_id), "threads_imported", 1)],
+            if not thread.counted:  # a marker known to exist would only refuse the transaction
+                inserts.append(
+                    CountedInsert(
+                        MarkerItem(*history_thread_key(connection_id, thread.conversation_id)),
+                        [(ConnectionItem, connection_key(connection_id), "threads_imported", 1)],
+                    )
                 )
-            )
             inserts += [
                 _counted_message(organization_id, connection_id, thread.conversation_id, m, history=True)
                 for m in thread.messages

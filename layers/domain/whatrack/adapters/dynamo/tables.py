@@ -162,6 +162,11 @@ def marker_key(*parts: str) -> Key:
     return "MARK#" + "#".join(parts), "MARK"
 
 
+def history_thread_key(connection_id: str, conversation_id: str) -> Key:
+    """The marker of a conversation's history thread on a connection, counted once."""
+    return marker_key("HTHREAD", connection_id, conversation_id)
+
+
 # --------------------------------------------------------------------------- LogTable keys
 def log_key(log_id: str) -> Key:
     return f"LOG#{log_id}", "LOG"

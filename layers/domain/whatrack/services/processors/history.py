@@ -144,7 +144,7 @@ class HistoryProcessor:
             organization_id, connection.id, counterparts, now, correlation_id=correlation_id
         )
         out: list[ThreadImport] = []
-        for (identity, messages), batched in zip(found, resolved.lead_ids, strict=True):
+        for index, ((identity, messages), batched) in enumerate(zip(found, resolved.lead_ids, strict=True)):
             lead_id = batched
             if lead_id is None:  # §8.10, rare: merge first, then as before
                 last = messages[-1].timestamp
@@ -155,7 +155,8 @@ class HistoryProcessor:
                 ports.conversations.ensure(organization_id, lead.id, connection.id, now, last)
                 lead_id = lead.id
             conversation_id = conversation_id_for(lead_id, connection.id)
-            out.append(ThreadImport(conversation_id=conversation_id, lead_id=lead_id, messages=messages))
+            counted = batched is not None and resolved.already_counted(index)
+            out.append(ThreadImport(conversation_id, lead_id, messages, counted=counted))
         return out
 
     def _media_followups(
