@@ -40,8 +40,8 @@ from moto.dynamodb.exceptions import (
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType, Item
 from moto.dynamodb.models.table import StreamRecord, Table
-from moto.dynamodb.parsing.ast_nodes import UpdateExpression
-from moto.dynamodb.parsing.expressions import UpdateExpressionParser
+from moto.dynamodb.parsing.ast_nodes import UpdateExpression  # type: ignore[attr-defined]
+from moto.dynamodb.parsing.expressions import UpdateExpressionParser  # type: ignore[attr-defined]
 from moto.dynamodb.parsing.validators import ActionCountValidator, OverlappingPathsValidator
 
 SUPPORTED_MOTO_VERSION = "5.2.5"
@@ -255,18 +255,18 @@ def install() -> None:
     with _lock:
         DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
         moto.backends.list_of_moto_modules = list_of_moto_modules
-        UpdateExpressionParser.make = classmethod(make_update_expression)  # type: ignore[method-assign,assignment]
+        UpdateExpressionParser.make = classmethod(make_update_expression)
         for cls, traverse in ROOT_TRAVERSALS.items():
-            cls.traverse = traverse  # type: ignore[method-assign]
+            cls.traverse = traverse
 
 
 def uninstall() -> None:
     with _lock:
         DynamoDBBackend.transact_write_items = ORIGINAL_TRANSACT_WRITE_ITEMS  # type: ignore[method-assign,assignment]
         moto.backends.list_of_moto_modules = ORIGINAL_LIST_OF_MOTO_MODULES
-        UpdateExpressionParser.make = ORIGINAL_MAKE  # type: ignore[method-assign]
+        UpdateExpressionParser.make = ORIGINAL_MAKE
         for cls, traverse in ORIGINAL_TRAVERSALS.items():
-            cls.traverse = traverse  # type: ignore[method-assign]
+            cls.traverse = traverse
 
 
 def installed() -> bool:

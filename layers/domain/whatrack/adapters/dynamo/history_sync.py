@@ -49,7 +49,7 @@ class DynamoHistorySync:
         now, so the sync start is written only when the status read back is one a first chunk moves
         (the first chunk of a sync)."""
         item = ConnectionItem(*connection_key(connection_id))
-        arrival = [
+        arrival: list[Any] = [
             ConnectionItem.hs_last_payload_at.set(at),
             ConnectionItem.hs_started_at.set(ConnectionItem.hs_started_at | at),
         ]
