@@ -239,3 +239,52 @@ def test_the_patch_refuses_a_moto_it_was_not_written_for() -> None:
         with pytest.raises(moto_patches.UnsupportedMotoVersion):
             moto_patches.install()
         assert not moto_patches.installed()
+
+
+UPDATES = {
+    "a path set twice": ("SET #a = :one, #a = :two", {"#a": "count"}),
+    "overlapping paths": ("SET info.x = :one, info = :two", None),
+    "two SET clauses": ("SET #a = :one SET other = :two", {"#a": "count"}),
+    "the key": ("SET pk = :one", None),
+    "many actions, all valid": ("SET a1 = :one, a2 = :two, a3 = :one REMOVE tags ADD #a :one", {"#a": "count"}),
+}
+
+
+def update_outcome(mode: Callable[[], AbstractContextManager[None]], expression: str, names: Any) -> Outcome:
+    """Each update run twice with other values (a parsed expression is shared): answers and tables."""
+    with mode(), mock_aws():
+        ddb = boto3.client("dynamodb", region_name="us-east-1")
+        make_tables(ddb)
+        answers: list[Any] = []
+        for one, two in ((1, 2), (3, 4)):
+            kwargs: dict[str, Any] = {
+                "TableName": PLAIN,
+                "Key": {"pk": s("p1")},
+                "UpdateExpression": expression,
+                "ExpressionAttributeValues": {":one": n(one), ":two": n(two)},
+                "ReturnValues": "ALL_NEW",
+            }
+            if names:
+                kwargs["ExpressionAttributeNames"] = names
+            try:
+                answers.append(ddb.update_item(**kwargs)["Attributes"])
+            except ClientError as e:
+                answers.append((e.response["Error"]["Code"], e.response["Error"]["Message"]))
+        return {"answers": answers, "after": dump(ddb)}
+
+
+@pytest.mark.parametrize("case", list(UPDATES))
+def test_update_expressions_are_checked_and_applied_as_moto_does(case: str) -> None:
+    # Given an update expression (parsed once and checked at its root when patched)
+    expression, names = UPDATES[case]
+    # When it runs twice, with other values, patched and not
+    patched, original = (
+        update_outcome(moto_patches.patched, *UPDATES[case]),
+        update_outcome(moto_patches.unpatched, expression, names),
+    )
+    # Then the answers (items or errors) and the tables are the same
+    assert patched == original
+    if case == "many actions, all valid":
+        assert patched["answers"][1]["a2"] == n(4) and patched["answers"][1]["count"] == n(1 + 1 + 3)
+    else:
+        assert all(isinstance(answer, tuple) and answer[0] == "ValidationException" for answer in patched["answers"])
