@@ -245,10 +245,13 @@ def _targets(batch: Sequence[CountedInsert]) -> set[tuple[str, Key]]:
 
 def _take_batch(pending: list[CountedInsert]) -> tuple[list[CountedInsert], list[CountedInsert]]:
     batch: list[CountedInsert] = []
+    targets: set[tuple[str, Key]] = set()
     for index, insert in enumerate(pending):
-        if len(batch) + 1 + len(_targets([*batch, insert])) > MAX_TRANSACTION_ITEMS:
+        more = _targets([insert]) - targets
+        if len(batch) + 1 + len(targets) + len(more) > MAX_TRANSACTION_ITEMS:
             return batch, pending[index:]
         batch.append(insert)
+        targets |= more
     return batch, []
 
 
