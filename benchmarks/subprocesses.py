@@ -63,6 +63,16 @@ started = time.perf_counter()
 import boto3
 print(json.dumps({"seconds": time.perf_counter() - started, "error": ""}))
 """
+CLIENT_FLOOR_CHILD = """
+import json, os, time
+started = time.perf_counter()
+import boto3
+client = boto3.client("dynamodb")
+client.get_item(TableName=os.environ["ACCOUNTS_TABLE_NAME"], Key={"pk": {"S": "cold"}, "sk": {"S": "cold"}})
+print(json.dumps({"seconds": time.perf_counter() - started, "error": ""}))
+"""
+"""The least any function that reads DynamoDB on its first event can take: ``import boto3``, one
+client, one ``GetItem`` (no layer, no handler)."""
 RSS_CHILD = (
     CONTEXT
     + """
@@ -178,10 +188,12 @@ def cold_starts(env: dict[str, str], repeats: int) -> dict[str, Any]:
 
     functions = load_functions(load_template())
     baseline: list[float] = []
+    client_floor: list[float] = []
     per: dict[str, list[float]] = {name: [] for name in functions}
     errors: dict[str, str] = {}
     for _ in range(repeats):
         baseline.append(float(_child(BOTO3_CHILD, [], env)["seconds"]))
+        client_floor.append(float(_child(CLIENT_FLOOR_CHILD, [], env)["seconds"]))
         for name, function in functions.items():
             answer = _child(COLD_CHILD, [function.module, json.dumps(first_event(name))], env)
             per[name].append(float(answer["seconds"]))
@@ -191,6 +203,11 @@ def cold_starts(env: dict[str, str], repeats: int) -> dict[str, Any]:
     ratios = {name: statistics.median(samples) / boto3_median for name, samples in per.items()}
     return {
         "boto3_import_seconds": {"median": boto3_median, "samples": baseline},
+        "boto3_client_and_one_get_item": {
+            "median_seconds": statistics.median(client_floor),
+            "samples": client_floor,
+            "ratio": statistics.median(client_floor) / boto3_median,
+        },
         "functions": {
             name: {"median_seconds": statistics.median(s), "samples": s, "ratio": ratios[name]}
             for name, s in per.items()

@@ -282,6 +282,7 @@ def ingest_key(bodies: list[bytes], repeats: int) -> dict[str, dict[str, Any]]:
                 handler_s.append(elapsed)
                 floor_s.append(floor)
         redelivered = [ingest(events[1][0]) for _ in range(3)]
+        parse_s = [parse_seconds(body) for _, body in events[1:]]
     ratios = [h / f for h, f in zip(handler_s, floor_s, strict=True)]
     return {
         "ingest_3mb_vs_floor": entry(
@@ -295,8 +296,19 @@ def ingest_key(bodies: list[bytes], repeats: int) -> dict[str, dict[str, Any]]:
             handler_seconds=spread(handler_s),
             floor_seconds=spread(floor_s),
             redelivered_handler_seconds=spread(redelivered),
+            parse_only_seconds=spread(parse_s),
+            floor_plus_parse_vs_floor=statistics.median((f + p) / f for f, p in zip(floor_s, parse_s, strict=True)),
         )
     }
+
+
+def parse_seconds(body: bytes) -> float:
+    """The least a router of the body's changes does besides the floor: parse it (orjson, as ingest)."""
+    import orjson
+
+    started = time.perf_counter()
+    orjson.loads(body)
+    return time.perf_counter() - started
 
 
 # ---------------------------------------------------------------------------------------------- subprocesses
