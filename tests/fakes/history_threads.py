@@ -41,6 +41,7 @@ class InMemoryHistoryThreads:
     ) -> ResolvedThreads:
         lead_ids: list[str | None] = []
         counted: list[bool] = []
+        opens: list[bool] = []
         created = 0
         with self._db.lock:
             # one person's threads give it its latest message (the adapter collapses them first)
@@ -55,6 +56,9 @@ class InMemoryHistoryThreads:
                 if not found:
                     lead_ids.append(self._new(organization_id, identity, at, now, correlation_id))
                     created += 1
+                    opens.append(True)  # its conversation is opened by the import
+                    counted.append(False)
+                    continue
                 elif len(found) > 1:
                     lead_ids.append(None)  # one person known as two leads (§8.10)
                 else:
@@ -62,6 +66,7 @@ class InMemoryHistoryThreads:
                     if row is None or row.lead.merged_into or row.lead.absorbing:
                         lead_ids.append(None)  # a merge cut short (or a guard ahead of its lead)
                         counted.append(False)
+                        opens.append(False)
                         continue
                     self._leads._link_identity(organization_id, row, identity)
                     last = row.lead.last_message_at
@@ -70,11 +75,12 @@ class InMemoryHistoryThreads:
                     )
                     lead_ids.append(row.lead.id)
                 lead_id = lead_ids[-1]
+                opens.append(False)
                 if lead_id is not None:
                     self._conversations.ensure(organization_id, lead_id, connection_id, now, at)
                 marker = ("HTHREAD", connection_id, conversation_id_for(lead_id, connection_id)) if lead_id else None
                 counted.append(marker in self._db.markers)
-        return ResolvedThreads(tuple(lead_ids), created=created, counted=tuple(counted))
+        return ResolvedThreads(tuple(lead_ids), created=created, counted=tuple(counted), opens=tuple(opens))
 
     def _new(
         self, organization_id: str, identity: ContactIdentity, at: datetime, now: datetime, correlation_id: str | None

@@ -378,8 +378,12 @@ class InMemoryMessages:
         self, organization_id: str, connection_id: str, threads: Sequence[ThreadImport]
     ) -> HistoryImportResult:
         new_messages = new_threads = 0
+        conversations = InMemoryConversations(db=self._db)
         with self._db.lock:
             for thread in threads:
+                if thread.opens_at is not None:  # a new customer's conversation, opened with its messages
+                    latest = max(t.last_message_at or thread.opens_at for t in threads if t.lead_id == thread.lead_id)
+                    conversations.ensure(organization_id, thread.lead_id, connection_id, thread.opens_at, latest)
                 if self._db.add_marker("HTHREAD", connection_id, thread.conversation_id):
                     self._db.connection_row(connection_id).counters["threads_imported"] += 1
                     new_threads += 1

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from tests.integration.contracts.support import T0, Ports, at, connect, phone, stored, unique_number
-from whatrack.domain.history import ChunkStatus, ThreadCounterpart, content_hash
+from tests.integration.contracts.support import T0, Ports, at, connect, message, phone, stored, unique_number
+from whatrack.domain.history import ChunkStatus, ThreadCounterpart, ThreadImport, content_hash
 from whatrack.domain.identity import ContactIdentity
 from whatrack.domain.ids import new_id
 from whatrack.domain.inbox import LeadSource, conversation_id_for
+from whatrack.domain.messages import MessageSource
 
 
 def test_new_counterparts_become_history_leads_with_their_conversations(ports: Ports) -> None:
@@ -19,8 +20,21 @@ def test_new_counterparts_become_history_leads_with_their_conversations(ports: P
     resolved = ports.threads.resolve_threads(
         org, connection.id, [ThreadCounterpart(i, at(10 + n)) for n, i in enumerate(identities)], at(100)
     )
-    # Then each has a new history lead, flagged, with its last message, and a conversation there
+    # Then each has a new history lead, whose conversation the import opens with its messages
     assert resolved.created == 3 and None not in resolved.lead_ids
+    assert all(resolved.opens_conversation(n) for n in range(3))
+    threads = [
+        ThreadImport(
+            conversation_id_for(lead_id or "", connection.id),
+            lead_id or "",
+            [message(f"wamid.{new_id()}", 10 + n), message(f"wamid.{new_id()}", 5 + n)],
+            opens_at=at(100),
+        )
+        for n, lead_id in enumerate(resolved.lead_ids)
+    ]
+    imported = ports.messages.import_history(org, connection.id, threads)
+    assert (imported.new_messages, imported.new_threads) == (6, 3)
+    # with a history lead, flagged, with its last message, and a conversation there counting them
     for n, (identity, lead_id) in enumerate(zip(identities, resolved.lead_ids, strict=True)):
         lead = ports.leads.find(org, identity)
         assert lead is not None and lead.id == lead_id
@@ -32,6 +46,7 @@ def test_new_counterparts_become_history_leads_with_their_conversations(ports: P
         )
         conversation = ports.reader.conversation(conversation_id_for(lead.id, connection.id))
         assert conversation is not None and conversation.last_message_at == at(10 + n)
+        assert (conversation.created_at, conversation.message_count) == (at(100), 2)
 
 
 def test_an_existing_lead_is_flagged_and_its_times_move_forward_only(ports: Ports) -> None:
@@ -193,3 +208,24 @@ def test_a_thread_counted_in_an_earlier_chunk_is_known_as_counted(ports: Ports) 
     # And an import told so counts nothing twice
     again = ports.messages.import_history(org, connection.id, [ThreadImport(conversation_id, lead_id, counted=True)])
     assert again.new_threads == 0 and stored(ports, connection.id).history.threads_imported == 1
+
+
+def test_a_conversation_to_open_that_exists_meanwhile_counts_the_messages_in_it(ports: Ports) -> None:
+    # Given a new customer's lead, and its conversation created meanwhile (a live message) with 1 message
+    connection = connect(ports)
+    org, identity = connection.organization_id, phone(unique_number())
+    resolved = ports.threads.resolve_threads(org, connection.id, [ThreadCounterpart(identity, at(10))], at(100))
+    lead_id = resolved.lead_ids[0] or ""
+    conversation_id = ports.conversations.ensure(org, lead_id, connection.id, at(150), at(150))
+    box_message = message(f"wamid.{new_id()}", 150, source=MessageSource.LIVE)
+    assert ports.messages.insert(org, connection.id, conversation_id, box_message)
+    # When the import opens it with two history messages
+    thread = ThreadImport(
+        conversation_id, lead_id, [message(f"wamid.{new_id()}", 10), message(f"wamid.{new_id()}", 5)], opens_at=at(100)
+    )
+    imported = ports.messages.import_history(org, connection.id, [thread])
+    # Then the messages are counted in the existing conversation, which keeps its own times
+    assert imported.new_messages == 2
+    conversation = ports.reader.conversation(conversation_id)
+    assert conversation is not None and conversation.message_count == 3
+    assert (conversation.created_at, conversation.last_message_at) == (at(150), at(150))

@@ -34,6 +34,13 @@ class ThreadImport:
     counted: bool = False
     """The thread was counted already (an earlier chunk or phase met this customer): its marker is
     not written again. Only a saving: a thread not known as counted is counted at most once anyway."""
+    opens_at: datetime | None = None
+    """Set for a new customer's conversation, which the import creates (at this time, with the
+    thread's last message) in the transaction of its first messages, their count included."""
+
+    @property
+    def last_message_at(self) -> datetime | None:
+        return max((m.timestamp for m in self.messages), default=None)
 
 
 @dataclass(frozen=True)
@@ -61,9 +68,15 @@ class ResolvedThreads:
     counted: tuple[bool, ...] = ()
     """Per counterpart, whether its thread on the connection was counted already (seen in the same
     read that found its lead, so it costs no request); empty when none was."""
+    opens: tuple[bool, ...] = ()
+    """Per counterpart, whether its lead was created here without its conversation on the connection,
+    which the import then opens with its first messages (one write instead of a create and a count)."""
 
     def already_counted(self, index: int) -> bool:
         return index < len(self.counted) and self.counted[index]
+
+    def opens_conversation(self, index: int) -> bool:
+        return index < len(self.opens) and self.opens[index]
 
     @property
     def to_merge(self) -> list[int]:

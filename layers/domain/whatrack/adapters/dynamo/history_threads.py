@@ -4,7 +4,8 @@ Per round: one ``BatchGetItem`` (≤ 100 keys a page, consistent) of the persons
 of the leads they reach, those leads' conversations on the connection and their history-thread
 markers (a thread counted in an earlier chunk is not counted again: no refused transaction), then
 ``TransactWriteItems`` of ≤ 100 items packing many persons: a new lead (already ``hasHistory``, with
-its ``lastMessageAt``) lands with its guards and its conversation; an existing lead gets its flags
+its ``lastMessageAt``) lands with its guards (its conversation is opened by the import, in the
+transaction of its first messages, with their count); an existing lead gets its flags
 and the missing half of its identity in one conditional update, its conversation its upsert, and
 only when the read shows they are behind (both only ever move forward, so a skipped write is one a
 later state already covers). A write refused by a concurrent writer sends its person to the next
@@ -20,7 +21,7 @@ from datetime import datetime
 from typing import Any
 
 from whatrack.adapters.dynamo.batches import Group, Write, read_items, write_groups
-from whatrack.adapters.dynamo.conversations import ConversationItem, new_conversation_item, upsert
+from whatrack.adapters.dynamo.conversations import ConversationItem, upsert
 from whatrack.adapters.dynamo.leads import GuardItem, LeadItem, guard_keys, new_lead_item
 from whatrack.adapters.dynamo.tables import InboxTableItem, Key, conversation_key, history_thread_key, lead_key
 from whatrack.domain.errors import TransientError
@@ -74,6 +75,7 @@ class DynamoHistoryThreads:
     ) -> ResolvedThreads:
         lead_ids: list[str | None] = [None] * len(counterparts)
         counted = [False] * len(counterparts)
+        opens = [False] * len(counterparts)
         pending = collapse(counterparts)
         created = 0
         for _ in range(PLAN_ATTEMPTS):
@@ -88,8 +90,9 @@ class DynamoHistoryThreads:
                 for index in person.indexes:
                     lead_ids[index] = lead_id
                     counted[index] = lead_id is not None and plan.counted(lead_id)
+                    opens[index] = lead_id is not None and lead_id in plan.opening
             if not pending:
-                return ResolvedThreads(tuple(lead_ids), created=created, counted=tuple(counted))
+                return ResolvedThreads(tuple(lead_ids), created=created, counted=tuple(counted), opens=tuple(opens))
             # another writer changed some of these persons meanwhile: read them again
         raise TransientError("history counterparts kept changing while resolving")
 
@@ -111,6 +114,8 @@ class _Plan:
         self.needed: dict[int, _Person] = {}
         """Groups that must land for their person to be resolved (a refusal: read again)."""
         self.creating: set[int] = set()
+        self.opening: set[str] = set()
+        """New leads, whose conversation the import opens."""
         self.outcomes: list[tuple[_Person, str | None]] = []
         self.deferred: list[_Person] = []
         self.claimed: set[Key] = set()
@@ -186,10 +191,10 @@ class _Plan:
         writes += [
             Write(GuardItem(*key, lead_id=lead_id), GuardItem.pk.does_not_exist()) for key in guard_keys(org, identity)
         ]
-        conversation = new_conversation_item(org, lead_id, self.connection_id, self.now, at)
-        writes.append(Write(conversation, ConversationItem.pk.does_not_exist()))
+        # its conversation is opened by the import, with its first messages and their count
         index = self._group(person, writes, needed=True)
         self.creating.add(index)
+        self.opening.add(lead_id)
         self.outcomes.append((person, lead_id))
 
     def _existing(self, person: _Person, lead: LeadItem, keys: list[Key]) -> None:

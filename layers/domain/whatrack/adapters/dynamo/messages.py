@@ -29,7 +29,7 @@ from pynamodb.attributes import (
 from pynamodb.transactions import TransactWrite
 
 from whatrack.adapters.dynamo.connections import ConnectionItem
-from whatrack.adapters.dynamo.conversations import ConversationItem, not_merged
+from whatrack.adapters.dynamo.conversations import ConversationItem, new_conversation_item, not_merged
 from whatrack.adapters.dynamo.tables import (
     Gsi1,
     InboxTableItem,
@@ -176,8 +176,14 @@ class DynamoMessageRepository:
     def import_history(
         self, organization_id: str, connection_id: str, threads: Sequence[ThreadImport]
     ) -> HistoryImportResult:
-        """Insert a chunk's messages and thread markers with their counters (no read per message)."""
+        """Insert a chunk's messages and thread markers with their counters (no read per message), and
+        open the conversations of new customers (``opens_at``) with their first messages."""
         inserts: list[CountedInsert] = []
+        latest: dict[str, datetime] = {}
+        for thread in threads:
+            if thread.opens_at is not None:
+                at = thread.last_message_at or thread.opens_at
+                latest[thread.lead_id] = max(latest.get(thread.lead_id, at), at)
         for thread in threads:
             if not thread.counted:  # a marker known to exist would only refuse the transaction
                 inserts.append(
@@ -186,6 +192,11 @@ class DynamoMessageRepository:
                         [(ConnectionItem, connection_key(connection_id), "threads_imported", 1)],
                     )
                 )
+            if thread.opens_at is not None:  # a new customer: before its messages, which count in it
+                conversation = new_conversation_item(
+                    organization_id, thread.lead_id, connection_id, thread.opens_at, latest[thread.lead_id]
+                )
+                inserts.append(CountedInsert(conversation))
             inserts += [
                 _counted_message(organization_id, connection_id, thread.conversation_id, m, history=True)
                 for m in thread.messages

@@ -265,12 +265,15 @@ def _write_batch(batch: list[CountedInsert]) -> set[Key]:
             guards.update(insert.guards)
             for model, key, attribute, amount in insert.increments:
                 totals[(model, key)][attribute] += amount
+        folded = _folded(batch, totals)
         tx = OrderedTransactWrite(connection=transaction_connection())
         try:
             with tx:
                 for insert in batch:
-                    insert.write(tx)
+                    (_with_counts(insert, folded[insert.key]) if insert.key in folded else insert).write(tx)
                 for (model, key), amounts in totals.items():
+                    if key in folded:
+                        continue  # counted in the item put by this transaction
                     target = model(key[0], key[1])
                     actions = [getattr(model, a).add(n) for a, n in amounts.items() if n]
                     tx.update(target, actions=actions, condition=guards.get(key))
@@ -290,6 +293,24 @@ def _write_batch(batch: list[CountedInsert]) -> set[Key]:
             continue
         return {insert.key for insert in batch}
     raise TransientError("transaction kept conflicting")
+
+
+def _folded(
+    batch: Sequence[CountedInsert], totals: dict[tuple[type[Model], Key], dict[str, int]]
+) -> dict[Key, dict[str, int]]:
+    """Counters of an item the same transaction puts (a new conversation with its first messages):
+    a transaction may name an item once, so they are written into the put item instead."""
+    puts = {
+        insert.key: type(insert.item) for insert in batch if type(insert) is CountedInsert and not insert.completes_stub
+    }
+    return {key: amounts for (model, key), amounts in totals.items() if puts.get(key) is model}
+
+
+def _with_counts(insert: CountedInsert, amounts: dict[str, int]) -> CountedInsert:
+    item = type(insert.item).from_raw_data(insert.item.serialize())
+    for attribute, amount in amounts.items():
+        setattr(item, attribute, (getattr(item, attribute) or 0) + amount)
+    return replace(insert, item=item)
 
 
 def _again(insert: CountedInsert, stored: dict[str, Any] | None) -> CountedInsert | None:

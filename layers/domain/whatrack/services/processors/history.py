@@ -156,7 +156,8 @@ class HistoryProcessor:
                 lead_id = lead.id
             conversation_id = conversation_id_for(lead_id, connection.id)
             counted = batched is not None and resolved.already_counted(index)
-            out.append(ThreadImport(conversation_id, lead_id, messages, counted=counted))
+            opens_at = now if batched is not None and resolved.opens_conversation(index) else None
+            out.append(ThreadImport(conversation_id, lead_id, messages, counted=counted, opens_at=opens_at))
         return out
 
     def _media_followups(
