@@ -17,7 +17,7 @@ export PYTHONPATH := $(CURDIR):$(CURDIR)/layers/domain
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: help dev run test lint format typecheck unit integration e2e browser chromium screenshots infra build bench bench-check capacity deploy publish-dashboard clean openapi events demo demo-live reconcile replay redrive
+.PHONY: help dev run test lint format typecheck unit integration e2e browser chromium screenshots infra build chaos bench bench-check capacity deploy publish-dashboard clean openapi events demo demo-live reconcile replay redrive
 
 help:
 	@echo "make run    - start the local stack on 127.0.0.1:\$${PORT:-3000} (installs what it needs)"
@@ -26,7 +26,8 @@ help:
 	@echo "make demo-live - the same, slowly, to watch it in the dashboard"
 	@echo "make build  - sam build;  make deploy - sam deploy (samconfig.toml, ENV=dev|prod)"
 	@echo "make reconcile [AFTER=s]  - one reconciler sweep on the running local stack (STACK_ENV=dev|prod: a deployed one)"
-	@echo "make replay CONNECTION=<id> [FROM=<iso>] [TO=<iso>] - re-deliver a connection's archived changes"
+	@echo "make replay CONNECTION=<id> [FROM=<iso>] [TO=<iso>] [FAILED=1] - re-deliver a connection's archived (or failed) changes"
+	@echo "make chaos [SEEDS=N] [RATE=r] - the chaos replay: an onboarding with and without faults, same end state"
 	@echo "make redrive [QUEUE=<dead-letter queue>] - move dead letters back to their source queues"
 
 $(VENV)/.installed: requirements/dev.txt layers/domain/requirements.txt
@@ -120,8 +121,8 @@ reconcile: $(VENV)/.installed
 	@$(PY) scripts/reconcile.py $(STACK_TARGET) $(if $(AFTER),--after $(AFTER))
 
 replay: $(VENV)/.installed
-	@test -n "$(CONNECTION)" || { echo "usage: make replay CONNECTION=<id> [FROM=<iso>] [TO=<iso>]"; exit 2; }
-	@$(PY) scripts/replay.py $(STACK_TARGET) --connection "$(CONNECTION)" $(if $(FROM),--from "$(FROM)") $(if $(TO),--to "$(TO)")
+	@test -n "$(CONNECTION)" || { echo "usage: make replay CONNECTION=<id> [FROM=<iso>] [TO=<iso>] [FAILED=1]"; exit 2; }
+	@$(PY) scripts/replay.py $(STACK_TARGET) --connection "$(CONNECTION)" $(if $(FROM),--from "$(FROM)") $(if $(TO),--to "$(TO)") $(if $(FAILED),--failed)
 
 redrive: $(VENV)/.installed
 	@$(PY) scripts/redrive.py $(STACK_TARGET) $(if $(QUEUE),--queue "$(QUEUE)")
@@ -135,6 +136,9 @@ events: $(VENV)/.installed
 # The benchmarks (docs/benchmarks.md) and issue 11's keys with targets: bench/results/latest.json and
 # the table in docs/performance.md. Exit status 0 even when a target is missed (a FAIL table says so);
 # `make bench-check` exits non-zero then. BENCH_ARGS=--keys-only skips the older benchmarks.
+chaos: $(VENV)/.installed
+	@$(PY) scripts/chaos.py --seeds $(or $(SEEDS),5) $(if $(RATE),--rate $(RATE))
+
 bench: $(VENV)/.installed
 	$(PY) -m benchmarks $(BENCH_ARGS)
 

@@ -6,6 +6,11 @@ consumers apply it again, which changes nothing that was applied (replaying twic
 
     python scripts/replay.py --connection 01J... --from 2026-11-26T00:00:00Z --to 2026-11-26T12:00:00Z
     python scripts/replay.py --connection 01J... --config-env dev       # a deployed stack
+    python scripts/replay.py --connection 01J... --failed               # only what ended failed
+
+``--failed`` (``make replay CONNECTION=<id> FAILED=1``) re-delivers only the changes that ended
+``failed``, of every field, and marks them ``routed`` again: the dashboard's retry, for history and
+for everything else.
 """
 
 from __future__ import annotations
@@ -28,6 +33,13 @@ def run(connection_id: str, start: datetime, end: datetime) -> ArchiveReplayRepo
     return bootstrap.archive_replay().replay(connection_id, start, end)
 
 
+def retry_failed(connection_id: str) -> int:
+    """Re-send the connection's failed changes of every field (the stack this process points at)."""
+    from whatrack import bootstrap
+
+    return bootstrap.archive_replay().retry_failed(connection_id)
+
+
 def moment(text: str | None, default: datetime) -> datetime:
     if not text:
         return default
@@ -46,9 +58,15 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--connection", required=True, help="the connection id")
     parser.add_argument("--from", dest="start", help="first receive time, ISO-8601 (default: the beginning)")
     parser.add_argument("--to", dest="end", help="last receive time, ISO-8601 (default: now)")
+    parser.add_argument("--failed", action="store_true", help="only the changes that ended failed (every field)")
     args = parser.parse_args(argv)
     if not args.connection:
         raise SystemExit("CONNECTION=<connection id> is required")
+    if args.failed:
+        target = locate(args)
+        activate(target)
+        print(f"{target.label}: connection {args.connection}: {retry_failed(args.connection)} failed change(s) re-sent")
+        return 0
     start, end = moment(args.start, BEGINNING), moment(args.end, datetime.now(UTC))
     target = locate(args)
     activate(target)

@@ -317,6 +317,8 @@ def _increments(message: NewMessage, *, history: bool) -> list[tuple[str, str, i
             moves += [("connection", "media_pending", 1), ("connection", "media_placeholders", 1)]
         elif message.media is not None and message.media.get("id"):
             moves.append(("connection", "media_received", 1))
+            if message.filled_placeholder:
+                moves.append(("connection", "media_placeholders", 1))
     return moves
 
 
@@ -339,6 +341,13 @@ class InMemoryMessages:
         key = (connection_id, message.wamid)
         stub = self._db.messages.get(key)
         if stub is not None and stub.stored:
+            if message.history_status is not None and stub.history_status is None:
+                # a placeholder whose follow-up overtook it adds its history status (the adapter's Fill)
+                status = message.status if message.status is not None else stub.status
+                rank = STATUS_RANK.get(message.status, -1) if message.status is not None else stub.status_rank
+                self._db.messages[key] = replace(
+                    stub, history_status=message.history_status, status=status, status_rank=rank
+                )
             return False
         if conversation_id in self._db.retired_conversations:
             raise TransientError("a counted item refused the write (merged meanwhile): retry")

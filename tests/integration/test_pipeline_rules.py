@@ -384,3 +384,22 @@ def test_every_reference_payload_shape_is_processed(ob: Onboarding) -> None:
         "messages_error",
         "account_update PARTNER_REMOVED",
     } <= audit
+
+
+# ---------------------------------------------------------------- §8.8 a follow-up before its placeholder
+@pytest.mark.parametrize("followup_first", [False, True], ids=["placeholder first", "follow-up first"])
+def test_rule_8_8_a_followup_and_its_placeholder_end_the_same_in_either_order(
+    ob: Onboarding, followup_first: bool
+) -> None:
+    # Given a placeholder (delivered, in its history context) and its media follow-up, in this order
+    chunk = b.chunk(1, 1, 50, b.thread(CUSTOMER, b.placeholder("wamid.M9", CUSTOMER, T0)))
+    followup = b.media_followup("wamid.M9", CUSTOMER, T0)
+    ob.deliver(*((followup, chunk) if followup_first else (chunk, followup)))
+    # Then one image message with the placeholder's history status, counted once as a filled placeholder
+    message = ob.messages()["wamid.M9"]
+    assert (message["type"], message["history_status"], message["status"]) == ("image", "DELIVERED", "delivered")
+    state = ob.state()
+    assert (state["historySync"]["messagesImported"], state["historySync"]["mediaPending"]) == (1, 0)
+    accounts = boto3.resource("dynamodb").Table(ob.aws.tables["AccountsTable"])
+    item = accounts.get_item(Key={"pk": f"CONN#{ob.connection['id']}", "sk": "CONN"})["Item"]
+    assert (int(item["media_placeholders"]), int(item["media_received"])) == (1, 1)

@@ -102,3 +102,35 @@ def test_times_are_read_as_utc_iso() -> None:
     assert replay.moment(None, replay.BEGINNING) == replay.BEGINNING
     with pytest.raises(SystemExit):
         replay.moment("yesterday", replay.BEGINNING)
+
+
+def test_failed_changes_of_every_field_are_re_sent_and_only_those(aws: Provisioned) -> None:
+    # Given a processed live message, and a history chunk and a live message whose queue messages were
+    # lost on the way and which ended failed (as a dead letter leaves them)
+    from whatrack.adapters.dynamo.webhook_log import DynamoWebhookLog
+    from whatrack.domain.changes import WebhookField
+
+    ob = Onboarding(aws)
+    connection = ob.connect()
+    ob.deliver(b.live("wamid.OK", CUSTOMER, T0))
+    assert ob.post(b.chunk(0, 1, 100, b.thread(OTHER, b.text("wamid.LOST.H", OTHER, T0 + 1)))) == 200
+    assert ob.post(b.live("wamid.LOST.L", OTHER, T0 + 2)) == 200
+    sqs = boto3.client("sqs")
+    for logical in ("HistoryQueue", "LiveMessagesQueue"):
+        sqs.purge_queue(QueueUrl=aws.queues[logical])
+    log = DynamoWebhookLog()
+    lost = [e for e in ob.log_entries() if e.get("kind") == "webhook" and e["status"] == "routed"]
+    assert len(lost) == 2
+    for entry in lost:
+        field = WebhookField(str(entry["field"]))
+        now = datetime.now(UTC)
+        assert log.mark_failed(str(entry["id"]), now, "dead-lettered", connection_id=connection["id"], field=field)
+    # When the failed ones are re-sent (make replay FAILED=1) and consumed
+    sent = replay.retry_failed(connection["id"])
+    ob.pump()
+    # Then exactly those two were sent, and everything is processed and in the inbox
+    assert sent == 2
+    assert {str(e["status"]) for e in ob.log_entries() if e.get("kind") == "webhook"} == {"processed"}
+    assert {"wamid.OK", "wamid.LOST.H", "wamid.LOST.L"} <= set(ob.messages())
+    # And a second run finds nothing left to re-send
+    assert replay.retry_failed(connection["id"]) == 0

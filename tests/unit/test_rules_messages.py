@@ -96,6 +96,26 @@ def test_rule_8_8_followup_before_its_chunk_still_one_message(ob: Onboarded) -> 
     assert (state.history.messages_imported, state.history.media_pending, state.media_received) == (1, 0, 1)
 
 
+@pytest.mark.parametrize("outbound", [False, True], ids=["customer", "business"])
+def test_rule_8_8_a_followup_and_its_placeholder_end_the_same_in_either_order(outbound: bool) -> None:
+    # Given a placeholder (read, in its history context) and its media follow-up, in both orders
+    sender = b.BIZ if outbound else CUSTOMER
+    chunk = b.chunk(1, 1, 50, b.thread(CUSTOMER, b.placeholder("wamid.M3", sender, T0)))
+    followup = b.media_followup("wamid.M3", CUSTOMER, T0, outbound=outbound)
+    ends = []
+    for order in ((chunk, followup), (followup, chunk)):
+        ob = Onboarded.connect()
+        ob.deliver(*order)
+        [message] = ob.messages().values()
+        state = ob.state()
+        counters = (state.history.messages_imported, state.history.media_pending, state.media_placeholders)
+        ends.append((message.type, message.status, message.history_status, counters, state.media_received))
+    # Then the message and the counters are the same: the follow-up first counts as a filled
+    # placeholder, and the placeholder after it still adds the status it carries
+    assert ends[0] == ends[1]
+    assert ends[0][0] == "image" and ends[0][2] is not None and ends[0][3] == (1, 0, 1)
+
+
 # ---------------------------------------------------------------- §8.9 statuses
 def test_rule_8_9_statuses_only_move_forward(ob: Onboarded) -> None:
     # Given an App echo (sent)

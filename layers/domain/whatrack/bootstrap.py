@@ -250,11 +250,20 @@ def archive_replay() -> ArchiveReplay:
     """The replay tool's service (``scripts/replay.py``, not a function)."""
     settings = ArchiveReplaySettings.load()
     _bind(settings)
+    publisher = _publisher(settings)
+    retry = ChunkRetry(
+        connections=DynamoConnectionRepository(),
+        log=DynamoWebhookLog(),
+        publisher=publisher,
+        sync=DynamoHistorySync(),
+        audit=DynamoAuditLog(),
+    )
     return ArchiveReplay(
         log=DynamoWebhookLog(),
         connections=DynamoConnectionRepository(),
-        publisher=_publisher(settings),
+        publisher=publisher,
         audit=DynamoAuditLog(),
+        retry=retry,
     )
 
 

@@ -79,6 +79,9 @@ class NewMessage:
     content: str | None = None
     correlation_id: str | None = None
     """The delivery that stored it (ingest's request id)."""
+    filled_placeholder: bool = False
+    """A history media follow-up stored before its placeholder (§8.8): it is that placeholder,
+    filled, and counts as one; the placeholder, when it comes, only adds its history status."""
 
 
 @dataclass(frozen=True)

@@ -15,10 +15,11 @@ from datetime import datetime
 
 from aws_lambda_powertools import Logger
 
-from whatrack.domain.changes import ChangeMessage, known_field
+from whatrack.domain.changes import ChangeMessage, WebhookField, known_field
 from whatrack.domain.clock import iso, utcnow
 from whatrack.domain.errors import InvalidInputError, NotFoundError
 from whatrack.ports import AuditLog, ChangePublisher, ConnectionRepository, WebhookLog
+from whatrack.services.retry import ChunkRetry
 
 logger = Logger(child=True)
 
@@ -39,15 +40,27 @@ class ArchiveReplay:
         connections: ConnectionRepository,
         publisher: ChangePublisher,
         audit: AuditLog,
+        retry: ChunkRetry | None = None,
         page_size: int = 100,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
+        self._retry = retry
         self._log = log
         self._connections = connections
         self._publisher = publisher
         self._audit = audit
         self._page_size = page_size
         self._clock = clock
+
+    def retry_failed(self, connection_id: str) -> int:
+        """Re-send the connection's ``failed`` changes of every field (as the dashboard's retry does
+        for history); how many were sent."""
+        connection = self._connections.get(connection_id)
+        if connection is None:
+            raise NotFoundError(f"connection {connection_id} not found")
+        if self._retry is None:
+            raise InvalidInputError("this replay has no retry of failed changes")
+        return self._retry.retry(connection.organization_id, connection.id, fields=tuple(WebhookField))
 
     def replay(self, connection_id: str, start: datetime, end: datetime) -> ArchiveReplayReport:
         if end < start:

@@ -1,8 +1,9 @@
-"""Retry a connection's failed history changes from the archive (``POST .../history-sync/retry``)."""
+"""Retry a connection's failed changes from the archive: history ones from the dashboard (``POST
+.../history-sync/retry``), every field's from the operator's ``make replay FAILED=1``."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 
 from aws_lambda_powertools import Logger
@@ -36,17 +37,20 @@ class ChunkRetry:
         self._replayer = replayer
         self._clock = clock
 
-    def retry(self, organization_id: str, connection_id: str) -> int:
-        """Send every ``failed`` history change of this connection to its queue again (by reference to
-        the archive), then mark it ``routed``; the sync leaves ``failed``. Changes still kept
-        ``unmatched`` for its number (a replay that failed when it was connected) get a replay job. Idempotent:
-        a change already re-sent is no longer ``failed``, and the consumers absorb a duplicate."""
+    def retry(
+        self, organization_id: str, connection_id: str, fields: Iterable[WebhookField] = (WebhookField.HISTORY,)
+    ) -> int:
+        """Send every ``failed`` change of these ``fields`` of this connection to its queue again (by
+        reference to the archive), then mark it ``routed``; with history, the sync leaves ``failed``.
+        Changes still kept ``unmatched`` for its number (a replay that failed when it was connected) get
+        a replay job. Idempotent: a change already re-sent is no longer ``failed``, and the consumers
+        absorb a duplicate."""
         connection = owned_connection(self._connections, organization_id, connection_id)
         now = self._clock()
-        entries = self._log.failed(connection.id, WebhookField.HISTORY)
         messages = [
-            ChangeMessage.from_archive(entry, WebhookField.HISTORY, connection.id, connection.organization_id)
-            for entry in entries
+            ChangeMessage.from_archive(entry, field, connection.id, connection.organization_id)
+            for field in fields
+            for entry in self._log.failed(connection.id, field)
         ]
         # sent first, then marked: a crash in between sends a change twice (absorbed), never zero times
         self._publisher.publish(messages)
@@ -57,10 +61,11 @@ class ChunkRetry:
             replayed = len(self._log.unmatched(connection.phone_number_id).items)
             if replayed:
                 self._replayer.schedule(connection, reason="retry")
-        if messages:
+        if any(m.field is WebhookField.HISTORY for m in messages):
             self._sync.resume(connection.id)
+        if messages:
             self._audit.record(
                 connection.id, "sync_retry", now, key=f"retry:{iso(now)}", status=f"{len(messages)} change(s) re-sent"
             )
-            logger.info("failed history changes re-sent", extra={"connection_id": connection.id, "count": retried})
+            logger.info("failed changes re-sent", extra={"connection_id": connection.id, "count": retried})
         return len(messages) + replayed

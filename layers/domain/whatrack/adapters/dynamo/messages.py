@@ -42,6 +42,7 @@ from whatrack.adapters.dynamo.tables import (
 from whatrack.adapters.dynamo.writes import (
     CountedInsert,
     CountedUpdate,
+    Fill,
     Increment,
     get_or_none,
     storage,
@@ -164,11 +165,28 @@ def _counted_message(
             ]
         elif message.media is not None and message.media.get("id"):
             increments.append((ConnectionItem, key, "media_received", 1))
+            if message.filled_placeholder:
+                increments.append((ConnectionItem, key, "media_placeholders", 1))
+    fills = None
+    if message.history_status is not None:
+        # a placeholder whose media follow-up overtook it (stored without a history status) adds its own
+        actions: list[Any] = [MessageItem.history_status.set(message.history_status)]
+        if message.status is not None:
+            actions += [
+                MessageItem.status.set(message.status),
+                MessageItem.status_rank.set(STATUS_RANK.get(message.status, -1)),
+            ]
+        fills = Fill(
+            actions=actions,
+            condition=MessageItem.history_status.does_not_exist() & MessageItem.conversation_id.exists(),
+            lacks=MessageItem.history_status.attr_name,
+        )
     return CountedInsert(
         _message_item(organization_id, connection_id, conversation_id, message),
         increments,
         guards={conversation_key(conversation_id): not_merged()},
         stub_lacks="conversation_id",
+        fills=fills,
     )
 
 

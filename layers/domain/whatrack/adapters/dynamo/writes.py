@@ -157,6 +157,16 @@ Increment = tuple[type[Model], Key, str, int]
 """``(model, key, attribute, amount)``: a counter that moves with an insert."""
 
 
+@dataclass(frozen=True)
+class Fill:
+    """What an insert refused by a stored item still adds to it, when that item ``lacks`` an attribute
+    (a late arrival completing an early one: an update under ``condition``, counting nothing)."""
+
+    actions: list[Any]
+    condition: Any
+    lacks: str
+
+
 @dataclass
 class CountedInsert:
     """Put ``item`` if its key is absent; apply ``increments`` only if it was inserted.
@@ -176,6 +186,7 @@ class CountedInsert:
     guards: dict[Key, Any] = field(default_factory=dict)
     stub_lacks: str | None = None
     completes_stub: bool = False
+    fills: Fill | None = None
 
     @property
     def key(self) -> Key:
@@ -291,7 +302,7 @@ def _write_batch(batch: list[CountedInsert]) -> set[Key]:
                 raise TransientError(f"transaction failed ({codes or exc.cause_response_code})") from exc
             time.sleep(min(2.0, 0.05 * 2**attempt) * (0.5 + random.random()))  # noqa: S311 - jitter
             continue
-        return {insert.key for insert in batch}
+        return {insert.key for insert in batch if not isinstance(insert, FillUpdate)}
     raise TransientError("transaction kept conflicting")
 
 
@@ -313,6 +324,17 @@ def _with_counts(insert: CountedInsert, amounts: dict[str, int]) -> CountedInser
     return replace(insert, item=item)
 
 
+@dataclass
+class FillUpdate(CountedUpdate):
+    """A refused insert's :class:`Fill`: written in the next attempt, never counted as inserted."""
+
+
 def _again(insert: CountedInsert, stored: dict[str, Any] | None) -> CountedInsert | None:
-    """A refused insert: written again as the completion of a stub, or dropped (already stored)."""
-    return replace(insert, completes_stub=True) if insert.refused_by_stub(stored) else None
+    """A refused insert: written again as the completion of a stub, as the fill of what the stored
+    item lacks, or dropped (already stored)."""
+    if insert.refused_by_stub(stored):
+        return replace(insert, completes_stub=True)
+    fill = insert.fills
+    if fill is None or stored is None or fill.lacks in stored or isinstance(insert, FillUpdate):
+        return None
+    return FillUpdate(insert.item, actions=list(fill.actions), condition=fill.condition)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -184,6 +185,7 @@ class HistoryProcessor:
                 logger.warning("media follow-up without a counterpart skipped", extra={"wamid": item.id})
                 continue
             new = new_message(item, business, MessageSource.HISTORY, direction=direction, correlation_id=correlation_id)
+            new = replace(new, filled_placeholder=True)  # it overtook its placeholder: counted as one, filled
             resolved = resolve_lead(
                 ports, connection.organization_id, identity, LeadSource.HISTORY_SYNC, now, correlation_id=correlation_id
             )

@@ -1,0 +1,184 @@
+"""One seed of the chaos replay: the same onboarding delivered twice through one local stack, once
+cleanly and once while faults are injected at every boundary, and the two final states compared.
+
+Each run has its own organization, number and WABA, so both live in one stack. Meta's side is
+played here: every webhook is posted until it is acknowledged (Meta retries a 5xx), in the
+scenario's order, with its repeats. With faults, 1 in ``rate`` of the functions' AWS calls fails
+(:class:`devstack.faults.FaultInjector`: DynamoDB throttling, transaction conflicts and 5xx, S3 and
+SQS errors, handlers dying mid-batch or mid-chunk). Once the queues have drained the faults stop,
+what ended ``failed`` is re-sent once from the archive (``scripts/replay.py --failed``, the
+operator's redrive), the queues drain again, and the state is read.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+from devstack.faults import FaultInjector
+from devstack.server import LocalStack
+from tests.builders.events import meta_bytes
+from tests.builders.payloads import BIZ
+from tests.chaos.scenario import Scenario, onboarding, retarget
+from tests.chaos.state import differences, snapshot
+from tests.e2e.test_local_stack import api, post_webhook
+from whatrack.adapters.archive import archive_key
+
+ROOT = Path(__file__).resolve().parents[2]
+ADMIN_KEY = "local-admin-key"
+QUEUES = ("History", "Contacts", "Echoes", "LiveMessages", "AccountUpdates", "Replay")
+MAX_POSTS = 60
+
+
+@dataclass
+class Run:
+    label: str
+    organization_id: str
+    connection_id: str
+    phone_number_id: str
+    waba_id: str
+    archive_keys: dict[str, int] = field(default_factory=dict)
+    refused: int = 0
+    """Deliveries answered with a 5xx (and posted again, as Meta does)."""
+    retried: str = ""
+
+
+@dataclass
+class SeedResult:
+    seed: int
+    identical: bool
+    differences: list[str]
+    faults: int
+    calls: int
+    refused: int
+    history_messages: int
+    deliveries: int
+    seconds: float
+
+    def line(self) -> str:
+        verdict = "identical" if self.identical else "DIFFERENT"
+        return (
+            f"seed {self.seed}: {verdict} ({self.history_messages} history messages, {self.deliveries} deliveries, "
+            f"{self.faults} faults in {self.calls} AWS calls, {self.refused} deliveries refused, {self.seconds:.0f} s)"
+        )
+
+
+def open_run(stack: LocalStack, seed: int, label: str, number: int) -> Run:
+    status, created = api(stack, "POST", "/admin/organizations", {"name": f"Chaos {seed} {label}"}, ADMIN_KEY)
+    assert status == 201, created
+    pnid, waba = f"7{seed:06d}{number:08d}", f"8{seed:06d}{number:08d}"
+    body = {
+        "phoneNumberId": pnid,
+        "wabaId": waba,
+        "displayPhoneNumber": BIZ,
+        "mode": "coexistence",
+        "syncHistory": True,
+    }
+    status, connection = api(stack, "POST", "/connections", body, created["apiKey"])
+    assert status == 201, connection
+    return Run(label, created["organization"]["id"], connection["connection"]["id"], pnid, waba)
+
+
+def deliver(stack: LocalStack, scenario: Scenario, run: Run) -> None:
+    documents = scenario.all_documents
+    for index in scenario.deliveries():
+        raw = meta_bytes(retarget(documents[index], run.phone_number_id, run.waba_id))
+        run.archive_keys[archive_key(raw)] = index
+        for _ in range(MAX_POSTS):
+            answer = post_webhook(stack, raw)
+            if answer == 200:
+                break
+            if answer < 500:
+                raise AssertionError(f"a signed webhook was answered {answer}: Meta would never send it again")
+            run.refused += 1
+        else:
+            raise AssertionError(f"webhook {index} was never acknowledged")
+
+
+def drained(stack: LocalStack) -> bool:
+    """Every queue and dead-letter queue empty, nothing in flight."""
+    assert stack.provisioned is not None
+    sqs = boto3.client("sqs", endpoint_url=stack.aws_endpoint, region_name="us-east-1")
+    names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+    for queue in QUEUES:
+        for logical in (f"{queue}Queue", f"{queue}DeadLetterQueue"):
+            url = stack.provisioned.queues.get(logical)
+            if url is None:
+                continue
+            attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=names)["Attributes"]
+            if any(value != "0" for value in attributes.values()):
+                return False
+    return True
+
+
+def wait_until(condition: Callable[[], bool], timeout: float, *, steady: int = 3) -> None:
+    """``condition`` true ``steady`` times in a row (a consumer may be between two queues)."""
+    deadline = time.monotonic() + timeout
+    seen = 0
+    while seen < steady:
+        if time.monotonic() > deadline:
+            raise AssertionError("the stack did not settle in time")
+        seen = seen + 1 if condition() else 0
+        time.sleep(0.3)
+
+
+def command(stack: LocalStack, script: str, *args: str) -> str:
+    """One of ``scripts/`` against the running local stack (it finds the stack by its port)."""
+    environment = {**os.environ, "PORT": str(stack.port), "PYTHONPATH": f"{ROOT}:{ROOT / 'layers' / 'domain'}"}
+    for name in ("AWS_ENDPOINT_URL", "LOG_TABLE_NAME", "REPLAY_QUEUE_URL"):  # the script finds them itself
+        environment.pop(name, None)
+    done = subprocess.run(  # noqa: S603 - our own script
+        [sys.executable, str(ROOT / "scripts" / script), *args],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout
+
+
+def finish(stack: LocalStack, run: Run, timeout: float) -> dict[str, Any]:
+    wait_until(lambda: drained(stack), timeout)
+    run.retried = command(stack, "replay.py", "--connection", run.connection_id, "--failed").strip()
+    wait_until(lambda: drained(stack), timeout)
+    assert stack.provisioned is not None
+    return snapshot(
+        stack.aws_endpoint, stack.provisioned.tables, run.organization_id, run.connection_id, run.archive_keys
+    )
+
+
+def run_seed(
+    stack: LocalStack, seed: int, *, rate: float = 0.04, messages: int = 1_200, timeout: float = 240
+) -> SeedResult:
+    started = time.monotonic()
+    scenario = onboarding(seed, messages)
+    clean = open_run(stack, seed, "clean", 1)
+    deliver(stack, scenario, clean)
+    expected = finish(stack, clean, timeout)
+    chaotic = open_run(stack, seed, "faults", 2)
+    with FaultInjector(rate=rate, seed=seed).active() as faults:
+        deliver(stack, scenario, chaotic)
+        wait_until(lambda: drained(stack), timeout)
+    found = finish(stack, chaotic, timeout)
+    diff = differences(expected, found, limit=40)
+    return SeedResult(
+        seed=seed,
+        identical=not diff,
+        differences=diff,
+        faults=faults.total,
+        calls=sum(faults.calls.values()),
+        refused=chaotic.refused,
+        history_messages=scenario.history_messages,
+        deliveries=len(scenario.deliveries()),
+        seconds=time.monotonic() - started,
+    )

@@ -1,0 +1,147 @@
+"""A seeded, realistic onboarding as Meta sends it, and a seeded way of delivering it.
+
+What one seed makes (all of it on one number, built with the documented payload shapes of
+``tests/builders/payloads.py``):
+
+* the App's contacts (``smb_app_state_sync``): many adds, one remove;
+* three phases of history (``benchmarks.generator``: skewed threads, mixed types, placeholders), in
+  chunks of up to 250 KB so that one phase is several chunks;
+* the media of every placeholder (history ``messages`` / ``message_echoes`` follow-ups);
+* live messages (customers of the history, who get a history lead's ticket, and new ones), echoes
+  typed in the App, their statuses (some before the echo they are about), revokes;
+* one person known three ways: a contact by phone, a history thread by user id only, and a live
+  message that shows both (§8.10: one lead in the end);
+* an account update pair at the end (the number disconnected, then reconnected, by their times).
+
+:meth:`Scenario.deliveries` is Meta's side: each webhook sent one to three times, moved a few places
+from where it belongs (Meta does not promise order), the account updates last in either order.
+"""
+
+from __future__ import annotations
+
+import copy
+import random
+from dataclasses import dataclass, field
+from typing import Any
+
+from benchmarks.generator import NOW, Shape, generate
+from tests.builders import payloads as b
+
+CHUNK_BYTES = 250_000
+LIVE_AT = NOW + 3_600  # live traffic starts an hour after the history's last day
+
+
+@dataclass
+class Scenario:
+    seed: int
+    documents: list[dict[str, Any]]
+    """In Meta's order, for the builders' number; :func:`retarget` puts them on another."""
+    tail: list[dict[str, Any]] = field(default_factory=list)
+    """Account updates: delivered after everything else."""
+
+    @property
+    def history_messages(self) -> int:
+        return sum(
+            len(thread["messages"])
+            for document in self.documents
+            for change in document["entry"][0]["changes"]
+            if change["field"] == "history"
+            for item in change["value"].get("history", [])
+            for thread in item.get("threads", [])
+        )
+
+    def deliveries(self) -> list[int]:
+        """Indexes into :attr:`all_documents` in the order Meta sends them (with its repeats)."""
+        rng = random.Random(self.seed * 7919)
+        order: list[int] = []
+        for index in range(len(self.documents)):
+            order += [index] * rng.choices((1, 2, 3), weights=(70, 20, 10))[0]
+        for position in range(len(order)):  # each moved at most a few places
+            other = min(len(order) - 1, position + rng.randint(0, 3))
+            order[position], order[other] = order[other], order[position]
+        tail = list(range(len(self.documents), len(self.documents) + len(self.tail)))
+        rng.shuffle(tail)
+        return order + [index for index in tail for _ in range(rng.randint(1, 2))]
+
+    @property
+    def all_documents(self) -> list[dict[str, Any]]:
+        return [*self.documents, *self.tail]
+
+
+def _threads(document: dict[str, Any]) -> list[dict[str, Any]]:
+    return [t for item in document["entry"][0]["changes"][0]["value"]["history"] for t in item["threads"]]
+
+
+def live_with_user_id(wamid: str, wa_id: str, user_id: str, ts: int) -> dict[str, Any]:
+    message = {"from": wa_id, "from_user_id": user_id, "id": wamid, "timestamp": str(ts), "type": "text"}
+    message["text"] = {"body": "sou eu de novo"}
+    return b.envelope("messages", {"contacts": [{"wa_id": wa_id, "user_id": user_id}], "messages": [message]})
+
+
+def onboarding(seed: int, messages: int = 1_200) -> Scenario:
+    """The onboarding of ``seed`` with about ``messages`` history messages."""
+    rng = random.Random(seed)
+    chunks = generate(messages, seed=seed, shape=Shape(max_body_bytes=CHUNK_BYTES)).chunks
+    customers = sorted({t["id"] for chunk in chunks for t in _threads(chunk)})
+    placeholders = [
+        (m["id"], t["id"], int(m["timestamp"]), bool(m["history_context"].get("from_me")))
+        for chunk in chunks
+        for t in _threads(chunk)
+        for m in t["messages"]
+        if m["type"] == "media_placeholder"
+    ]
+    # one person three ways (§8.10): a contact by phone, a history thread by user id only, a live
+    # message with both; the thread goes into the first chunk of phase 2
+    person, user_id = f"55119{seed:04d}7777", f"BR.chaos{seed:04d}"
+    phase_2 = next(c for c in chunks if c["entry"][0]["changes"][0]["value"]["history"][0]["metadata"]["phase"] == 2)
+    hidden = b.text(f"wamid.chaos{seed}.uid", None, NOW - 100 * 86_400, from_user_id=user_id)
+    phase_2["entry"][0]["changes"][0]["value"]["history"][0]["threads"].append(b.thread(None, hidden, user_id=user_id))
+
+    named = rng.sample(customers, k=max(1, len(customers) // 3))
+    only_contacts = [f"55219{seed:04d}{i:04d}" for i in range(3)]
+    contacts = b.contacts(
+        *(("add", phone, f"Cliente {n}") for n, phone in enumerate([*named, *only_contacts, person])),
+    )
+    removed = b.contacts(("remove", only_contacts[0], None))
+    removed["entry"][0]["changes"][0]["value"]["state_sync"][0]["metadata"]["timestamp"] = str(1751401000 + 60)
+
+    followups = [
+        b.media_followup(wamid, customer, ts, outbound=outbound) for wamid, customer, ts, outbound in placeholders
+    ]
+    live: list[dict[str, Any]] = []
+    writers = rng.sample(customers, k=min(8, len(customers))) + [f"55319{seed:04d}{i:04d}" for i in range(4)]
+    for n, customer in enumerate(writers):
+        live.append(b.live(f"wamid.chaos{seed}.live{n}", customer, LIVE_AT + 10 * n, body=f"mensagem {n}"))
+    live.append(b.live(f"wamid.chaos{seed}.live.again", writers[0], LIVE_AT + 500, body="de novo"))
+    live.append(live_with_user_id(f"wamid.chaos{seed}.both", person, user_id, LIVE_AT + 600))
+    echoes, statuses, revokes = [], [], []
+    for n, customer in enumerate(rng.sample(customers, k=min(6, len(customers)))):
+        wamid = f"wamid.chaos{seed}.echo{n}"
+        echoes.append(b.echo(wamid, customer, LIVE_AT + 700 + n))
+        statuses += [b.status(wamid, "delivered", LIVE_AT + 800 + n), b.status(wamid, "read", LIVE_AT + 900 + n)]
+        if n < 2:
+            revokes.append(b.revoke(f"wamid.chaos{seed}.revoke{n}", wamid, customer, LIVE_AT + 1000 + n))
+
+    documents: list[dict[str, Any]] = [contacts, removed]
+    for chunk in chunks:
+        documents.append(chunk)
+    documents += followups
+    rest = live + echoes + statuses[: len(statuses) // 2] + revokes
+    rng.shuffle(rest)
+    documents += rest + statuses[len(statuses) // 2 :]
+    tail = [
+        b.account_update("PARTNER_REMOVED", time=LIVE_AT + 5_000),
+        b.account_update("ACCOUNT_RECONNECTED", time=LIVE_AT + 6_000),
+    ]
+    return Scenario(seed, documents, tail)
+
+
+def retarget(document: dict[str, Any], phone_number_id: str, waba_id: str) -> dict[str, Any]:
+    """The same webhook for another number and WABA."""
+    out = copy.deepcopy(document)
+    for entry in out["entry"]:
+        entry["id"] = waba_id
+        for change in entry["changes"]:
+            if "metadata" in change["value"]:
+                change["value"]["metadata"]["phone_number_id"] = phone_number_id
+    return out

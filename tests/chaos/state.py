@@ -1,0 +1,154 @@
+"""The complete final state of one connection, in a form two runs of one scenario can be compared in.
+
+Read straight from the emulated tables. Ids the runs make up themselves are replaced by what they
+stand for: a lead by its identity (phone, or user id), a conversation and a ticket by their lead, a
+webhook log entry by the scenario document it logs (its archive key is the body's hash, and the two
+runs post the same documents for different numbers). Left out, as the property test leaves them out
+(tests/integration/test_concurrency_and_properties.py): processing times (``created_at``,
+``received_at``, ``at``...), request ids, and who created a lead or a ticket first (``source``,
+``originated_from``, ``opened_by``), which legitimately follow arrival order, and a chunk's content
+hash (its value names the run's own number).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from decimal import Decimal
+from typing import Any
+
+import boto3
+from boto3.dynamodb.types import TypeDeserializer
+
+VOLATILE = frozenset(
+    {
+        "pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk", "gsi3pk", "gsi3sk",
+        "id", "organization_id", "connection_id", "conversation_id", "lead_id",
+        "created_at", "updated_at", "received_at", "last_synced_at", "meta_confirmed_at", "correlation_id",
+        "source", "originated_from", "opened_by", "log_id", "status_changed_at", "last_checked_at",
+        "content_hash",
+    }
+)  # fmt: skip
+CONNECTION_FIELDS = (
+    "connection_status", "hs_status", "hs_phase", "hs_chunk_order", "hs_progress", "hs_error_code",
+    "messages_imported", "contacts_imported", "threads_imported", "media_pending", "history_lead_tickets",
+    "history_inbound", "history_outbound", "media_placeholders", "media_received",
+)  # fmt: skip
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in sorted(value.items())}
+    if isinstance(value, list | set):
+        return [_plain(v) for v in value]
+    return value
+
+
+def scan(endpoint: str, table: str) -> list[dict[str, Any]]:
+    client = boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1")
+    found: list[dict[str, Any]] = []
+    kwargs: dict[str, Any] = {"TableName": table, "ConsistentRead": True}
+    while True:
+        page = client.scan(**kwargs)
+        found += page["Items"]
+        if "LastEvaluatedKey" not in page:
+            break
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    deserialize = TypeDeserializer().deserialize
+    return [{k: _plain(deserialize(v)) for k, v in item.items()} for item in found]
+
+
+def _kept(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in sorted(item.items()) if k not in VOLATILE}
+
+
+def snapshot(
+    endpoint: str,
+    tables: dict[str, str],
+    organization_id: str,
+    connection_id: str,
+    documents_by_archive_key: dict[str, int],
+) -> dict[str, Any]:
+    inbox = scan(endpoint, tables["InboxTable"])
+    accounts = scan(endpoint, tables["AccountsTable"])
+    logs = scan(endpoint, tables["LogTable"])
+
+    leads = {
+        i["id"]: i for i in inbox if str(i["pk"]).startswith("LEAD#") and i.get("organization_id") == organization_id
+    }
+
+    def survivor(lead_id: str) -> dict[str, Any]:
+        lead = leads[lead_id]
+        while lead.get("merged_into"):
+            lead = leads[lead["merged_into"]]
+        return lead
+
+    def who(lead_id: str | None) -> str:
+        if lead_id is None or lead_id not in leads:
+            return f"unknown lead {lead_id}"
+        lead = survivor(lead_id)
+        return str(lead.get("phone_number") or f"user:{lead.get('user_id')}")
+
+    conversations = {
+        i["id"]: i for i in inbox if str(i["pk"]).startswith("CONV#") and i.get("connection_id") == connection_id
+    }
+    state: dict[str, Any] = {
+        "leads": {who(lead_id): _kept(lead) for lead_id, lead in leads.items() if not lead.get("merged_into")},
+        "merged": sorted(who(lead_id) for lead_id, lead in leads.items() if lead.get("merged_into")),
+        "conversations": {who(c["lead_id"]): _kept(c) for c in conversations.values() if not c.get("merged_into")},
+        "messages": {
+            str(i["id"]): {**_kept(i), "lead": who(conversations.get(i["conversation_id"], {}).get("lead_id"))}
+            for i in inbox
+            if str(i["pk"]).startswith(f"MSG#{connection_id}#") and "conversation_id" in i
+        },
+    }
+    tickets: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for item in inbox:
+        if str(item["pk"]).startswith("TICKET#") and item.get("connection_id") == connection_id:
+            tickets[who(item.get("lead_id"))].append(_kept(item))
+    state["tickets"] = {lead: sorted(found, key=repr) for lead, found in sorted(tickets.items())}
+
+    connection = next(i for i in accounts if i["pk"] == f"CONN#{connection_id}" and i["sk"] == "CONN")
+    state["connection"] = {name: connection.get(name) for name in CONNECTION_FIELDS}
+    state["chunks"] = {
+        i["sk"]: _kept(i) for i in accounts if i["pk"] == f"CONN#{connection_id}" and str(i["sk"]).startswith("CHUNK#")
+    }
+    outcomes: dict[str, Any] = {}
+    for entry in logs:
+        if entry.get("kind") != "webhook" or entry.get("connection_id") not in (connection_id, None):
+            continue
+        document = documents_by_archive_key.get(str(entry.get("archive_key")))
+        if document is None:
+            continue  # another run's body
+        where = f"{document}/{entry.get('entry_index')}/{entry.get('change_index')}"
+        outcomes[where] = {
+            "status": entry.get("status"),
+            **({"error": entry["error"]} if entry.get("status") == "rejected" else {}),
+        }
+    state["log"] = dict(sorted(outcomes.items()))
+    return state
+
+
+def differences(expected: dict[str, Any], found: dict[str, Any], *, limit: int = 12) -> list[str]:
+    """Where two snapshots differ, as readable lines (at most ``limit``)."""
+    lines: list[str] = []
+
+    def walk(path: str, a: Any, b: Any) -> None:
+        if len(lines) >= limit or a == b:
+            return
+        if isinstance(a, dict) and isinstance(b, dict):
+            for key in sorted(set(a) | set(b), key=str):
+                if key not in a:
+                    lines.append(f"{path}/{key}: only with faults: {str(b[key])[:160]}")
+                elif key not in b:
+                    lines.append(f"{path}/{key}: missing with faults (was {str(a[key])[:160]})")
+                else:
+                    walk(f"{path}/{key}", a[key], b[key])
+                if len(lines) >= limit:
+                    return
+            return
+        lines.append(f"{path}: {str(a)[:160]} without faults, {str(b)[:160]} with")
+
+    walk("", expected, found)
+    return lines
