@@ -388,3 +388,26 @@ def test_every_deploy_profile_lets_make_deploy_go_on_to_publish_the_dashboard() 
     assert sorted(profiles) == ["default", "dev", "prod"]
     for name in profiles:
         assert config[name]["deploy"]["parameters"]["fail_on_empty_changeset"] is False, name
+
+
+def test_ingest_has_reserved_concurrency_that_dashboard_bursts_cannot_take() -> None:
+    reserved = FUNCTIONS["WebhookIngestFunction"]["Properties"]["ReservedConcurrentExecutions"]
+    condition, value, otherwise = reserved["Fn::If"]
+    assert value == {"Ref": "IngestReservedConcurrency"} and otherwise == {"Ref": "AWS::NoValue"}
+    assert condition in TEMPLATE["Conditions"]
+    assert TEMPLATE["Parameters"]["IngestReservedConcurrency"]["Default"] > 0
+
+
+def test_the_http_api_is_throttled_and_logged() -> None:
+    props = TEMPLATE["Resources"]["HttpApi"]["Properties"]
+    settings = props["DefaultRouteSettings"]
+    assert settings["ThrottlingBurstLimit"] > 0 and settings["ThrottlingRateLimit"] > 0
+    assert props["AccessLogSettings"]["DestinationArn"]
+
+
+def test_every_table_and_queue_is_encrypted_at_rest() -> None:
+    for logical, table in resources_of_type(TEMPLATE, "AWS::DynamoDB::Table").items():
+        assert table["Properties"]["SSESpecification"]["SSEEnabled"] is True, logical
+    for logical, queue in QUEUES.items():
+        props = queue["Properties"]
+        assert props.get("SqsManagedSseEnabled") is True or props.get("KmsMasterKeyId"), logical

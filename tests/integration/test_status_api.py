@@ -227,3 +227,62 @@ def test_every_route_names_who_may_call_it() -> None:
     for route, router in routes:
         middlewares = router._routes_with_middleware.get(route, [])
         assert organization_auth in middlewares or admin_auth in middlewares, route[:2]
+
+
+PUBLIC_ROUTES = {("GET", "/openapi.json")}
+ADMIN_ROUTES = {("POST", "/admin/organizations")}
+
+
+def call(method: str, path: str, key: str | None, body: Any = None) -> tuple[int, str]:
+    headers = {"authorization": f"Bearer {key}"} if key else {}
+    raw = None if body is None else json.dumps(body).encode()
+    result = status_app.lambda_handler(http_event(method, path, body=raw, headers=headers), LambdaContext("s", 512, 20))
+    return result["statusCode"], str(result["body"])
+
+
+def test_every_route_of_the_openapi_document_is_closed_to_strangers_and_other_organizations(
+    world: dict[str, Any],
+) -> None:
+    """Generated from the OpenAPI document: a route added later is checked without a line here."""
+    key, other = world["key"], world["other_key"]
+    _, tickets = get(key, "/tickets")
+    _, leads = get(key, "/leads", "limit=500")
+    ticket = tickets["tickets"][0]
+    ids = {
+        "connection_id": world["connection"]["id"],
+        "lead_id": leads["leads"][0]["id"],
+        "conversation_id": ticket["conversationId"],
+        "ticket_id": ticket["id"],
+    }
+    secrets_of_a = {*ids.values(), *(lead["id"] for lead in leads["leads"]), key}
+    document = json.loads(status_app.openapi_document())
+    checked = 0
+    for template, operations in document["paths"].items():
+        for method in operations:
+            verb = method.upper()
+            names = [part[1:-1] for part in template.split("/") if part.startswith("{")]
+            unknown = [name for name in names if name not in ids]
+            assert not unknown, f"{verb} {template}: add an id of the first organization for {unknown}"
+            path = template
+            for name in names:
+                path = path.replace("{" + name + "}", ids[name])
+            if (verb, template) in PUBLIC_ROUTES:
+                continue
+            # (a route with a body gets an empty one: request validation runs before the route's
+            # authentication, so that is a 400 for anyone; it reveals nothing and changes nothing)
+            body = {} if "requestBody" in operations[method] else None
+            refused = {401} if body is None else {400, 401}
+            # Then nobody without a key, or with an unknown one, gets anything but a refusal
+            assert call(verb, path, None, body)[0] in refused, (verb, template)
+            assert call(verb, path, "wtk_unknown", body)[0] in refused, (verb, template)
+            status, text = call(verb, path, other, body)
+            if (verb, template) in ADMIN_ROUTES:
+                assert status in refused, (verb, template)  # an organization's key is no admin's
+            elif names:
+                # the first organization's ids are unknown here, exactly like missing ones
+                assert status in ({404} if body is None else {400, 404}), (verb, template, status)
+            # And no answer to the other organization names anything of the first one (but what it sent)
+            leaked = [value for value in secrets_of_a if value in text and value not in path]
+            assert not leaked, (verb, template, leaked)
+            checked += 1
+    assert checked >= 15

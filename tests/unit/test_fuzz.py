@@ -1,0 +1,121 @@
+"""Issue 12: fuzzing every boundary a webhook crosses, on the in-memory world.
+
+Hypothesis draws signed bodies (every documented sample with fields dropped, added or swapped for
+another type, odd unicode, deep nesting, huge numbers; arbitrary JSON; arbitrary bytes) and posts
+each through the ingest service, then consumes what it queued. Whatever the body: no exception
+escapes (an exception here is a 5xx to Meta, for input that will never get better), the signed
+body is archived, and every change it logged ends ``processed``, ``rejected`` (with its reason),
+``ignored`` or, for a number no connection has, ``unmatched`` (kept for when it is connected).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.builders import payloads as b
+from tests.builders.samples import SAMPLES
+from tests.fakes import InMemoryWorld
+from whatrack.domain.log import LogStatus
+
+FINAL = {LogStatus.PROCESSED, LogStatus.REJECTED, LogStatus.IGNORED, LogStatus.UNMATCHED}
+FUZZ = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+odd_text = st.text(
+    alphabet=st.characters(codec=None, exclude_categories=()),  # every code point, lone surrogates included
+    max_size=40,
+)
+scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**80), max_value=2**80),
+    st.floats(allow_nan=False, allow_infinity=False),
+    odd_text,
+    st.sampled_from(["", " ", "0", "1751400000", "1751400000000", "-1", "NaN", "wamid.X", b.PNID, b.BIZ]),
+)
+json_values = st.recursive(
+    scalars, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(odd_text, inner, max_size=4), max_leaves=12
+)
+
+
+def _paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    found = [prefix] if prefix else []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            found += _paths(value, (*prefix, key))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            found += _paths(value, (*prefix, index))
+    return found
+
+
+def _parent(document: Any, path: tuple[Any, ...]) -> Any:
+    for step in path[:-1]:
+        document = document[step]
+    return document
+
+
+@st.composite
+def mutated_samples(draw: st.DrawFn) -> Any:
+    """A documented sample with a few fields dropped, swapped for another value or type, or added."""
+    document = copy.deepcopy(SAMPLES[draw(st.sampled_from(sorted(SAMPLES)))])
+    for _ in range(draw(st.integers(min_value=1, max_value=4))):
+        paths = [p for p in _paths(document) if len(p) < 40]  # never inside a nesting made here
+        if not paths:
+            break
+        path = draw(st.sampled_from(paths))
+        parent = _parent(document, path)
+        action = draw(st.sampled_from(["drop", "swap", "add", "nest"]))
+        if action == "drop":
+            del parent[path[-1]]
+        elif action == "swap":
+            parent[path[-1]] = draw(json_values)
+        elif action == "add" and isinstance(parent, dict):
+            parent[draw(odd_text)] = draw(json_values)
+        elif action == "nest":
+            value: Any = draw(json_values)
+            for _ in range(draw(st.integers(min_value=50, max_value=300))):
+                value = [value]
+            parent[path[-1]] = value
+    return document
+
+
+def meta_json(document: Any) -> bytes:
+    """As Meta writes bodies: compact, ASCII-escaped (a lone surrogate travels as ``\\udXXX``)."""
+    return json.dumps(document, ensure_ascii=True, separators=(",", ":")).encode()
+
+
+def check(raw: bytes) -> None:
+    world = InMemoryWorld()
+    world.connect(phone_number_id=b.PNID, display_phone_number=b.BIZ)
+    report = world.post(raw)  # anything raised here would be a 5xx to Meta
+    world.pump()
+    assert raw in world.archive.objects.values(), "a signed body was not archived"
+    entries = [e for e in world.webhook_log.entries.values() if e.archive_key == report.archive_key]
+    assert entries, "a signed body left no log entry"
+    for entry in entries:
+        assert entry.status in FINAL, (entry.status, entry.error)
+        if entry.status in (LogStatus.REJECTED, LogStatus.IGNORED):
+            assert entry.error, f"{entry.status} without a reason"
+
+
+@FUZZ
+@given(mutated_samples())
+def test_every_mutated_sample_is_archived_and_ends_with_an_outcome(document: Any) -> None:
+    check(meta_json(document))
+
+
+@FUZZ
+@given(json_values)
+def test_any_json_body_is_archived_and_ends_with_an_outcome(document: Any) -> None:
+    check(meta_json(document))
+
+
+@FUZZ
+@given(st.binary(max_size=300))
+def test_any_bytes_are_archived_and_end_with_an_outcome(raw: bytes) -> None:
+    check(raw)
