@@ -17,7 +17,7 @@ export PYTHONPATH := $(CURDIR):$(CURDIR)/layers/domain
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: help dev run test lint format typecheck unit integration e2e browser chromium screenshots infra build chaos bench bench-check capacity deploy publish-dashboard clean openapi events demo demo-live reconcile replay redrive
+.PHONY: help dev run test lint format typecheck unit integration e2e browser chromium screenshots infra build chaos load bench bench-check capacity deploy publish-dashboard clean openapi events demo demo-live reconcile replay redrive
 
 help:
 	@echo "make run    - start the local stack on 127.0.0.1:\$${PORT:-3000} (installs what it needs)"
@@ -28,6 +28,7 @@ help:
 	@echo "make reconcile [AFTER=s]  - one reconciler sweep on the running local stack (STACK_ENV=dev|prod: a deployed one)"
 	@echo "make replay CONNECTION=<id> [FROM=<iso>] [TO=<iso>] [FAILED=1] - re-deliver a connection's archived (or failed) changes"
 	@echo "make chaos [SEEDS=N] [RATE=r] - the chaos replay: an onboarding with and without faults, same end state"
+	@echo "make load [REQUESTS=n] [SENDERS=n] - a bounded load on the local ingest (req/s, p50/p99, all archived)"
 	@echo "make redrive [QUEUE=<dead-letter queue>] - move dead letters back to their source queues"
 
 $(VENV)/.installed: requirements/dev.txt layers/domain/requirements.txt
@@ -138,6 +139,9 @@ events: $(VENV)/.installed
 # `make bench-check` exits non-zero then. BENCH_ARGS=--keys-only skips the older benchmarks.
 chaos: $(VENV)/.installed
 	@$(PY) scripts/chaos.py --seeds $(or $(SEEDS),5) $(if $(RATE),--rate $(RATE))
+
+load: $(VENV)/.installed
+	@PYTHONPATH=.:layers/domain $(PY) -m tests.chaos.load --requests $(or $(REQUESTS),600) --senders $(or $(SENDERS),8)
 
 bench: $(VENV)/.installed
 	$(PY) -m benchmarks $(BENCH_ARGS)

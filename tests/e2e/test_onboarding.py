@@ -40,7 +40,14 @@ def drained(stack: LocalStack) -> bool:
 def scan(stack: LocalStack, prefix: str) -> list[dict[str, Any]]:
     assert stack.provisioned is not None
     table = boto3.resource("dynamodb", endpoint_url=stack.aws_endpoint).Table(stack.provisioned.tables["InboxTable"])
-    return list(table.scan(FilterExpression=Attr("pk").begins_with(prefix))["Items"])
+    found: list[dict[str, Any]] = []
+    kwargs: dict[str, Any] = {"FilterExpression": Attr("pk").begins_with(prefix)}
+    while True:  # every page: the session's stack holds what the other tests stored too
+        page = table.scan(**kwargs)
+        found += page["Items"]
+        if "LastEvaluatedKey" not in page:
+            return found
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
 def test_onboarding_history_then_live_and_echoes(stack: LocalStack) -> None:
