@@ -237,6 +237,15 @@ class InMemoryLeads:
                     "is_active": old.is_active,
                     "deleted_at": old.deleted_at,
                 }
+            merged_row = self._db.leads.get(old.id)
+            named_at = merged_row.contact_name_at if merged_row is not None else None
+            if (
+                named_at is not None
+                and old.push_name
+                and (row.contact_name_at is None or row.contact_name_at < named_at)
+            ):  # the newer contact name wins, wherever it was kept
+                changes["push_name"] = old.push_name
+                row.contact_name_at = named_at
             row.lead = replace(lead, **changes)
             if merged.tickets_opened and not row.tickets_opened:
                 row.tickets_opened = merged.tickets_opened

@@ -111,3 +111,24 @@ def test_a_ticket_of_the_newer_lead_follows_it_into_the_older_one(ob: Onboarding
     assert {t["id"] for t in tickets["tickets"]} == {phone_ticket["id"], user_ticket["id"]}
     # And at most one of them is still open
     assert [t["status"] for t in tickets["tickets"]].count("open") == 1
+
+
+def contact_renamed(name: str, ts: int) -> dict[str, Any]:
+    document = b.contacts(("add", CUSTOMER, name))
+    document["entry"][0]["changes"][0]["value"]["state_sync"][0]["metadata"]["timestamp"] = str(ts)
+    return document
+
+
+@pytest.mark.parametrize("first", ["contacts", "history"])
+def test_the_merged_lead_keeps_the_contact_name_and_its_time_whichever_lead_survives(
+    ob: Onboarding, first: str
+) -> None:
+    # Given the contact (named at 1751401000) and a user-id-only history lead, in either order (the
+    # older lead survives the merge: the contact's, or the history's)
+    ob.deliver(*((CONTACT, HISTORY) if first == "contacts" else (HISTORY, CONTACT)))
+    # When a message shows both ids, then a rename older than the contact's name arrives
+    ob.deliver(live_with_both("wamid.L1", T0 + 10))
+    ob.deliver(contact_renamed("Nome antigo", 1751400500))
+    # Then one lead, with the contact's name and its time, which the older rename did not undo
+    [lead] = [item for item in ob.leads() if not item.get("merged_into")]
+    assert (lead.get("push_name"), str(lead.get("contact_name_at"))[:19]) == ("Maria", "2025-07-01T20:16:40")

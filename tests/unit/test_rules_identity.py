@@ -358,3 +358,19 @@ def test_rule_8_10_a_contact_change_during_a_merge_cut_short_reaches_the_survivo
     lead = ob.lead()
     assert (lead.phone_number, lead.user_id, lead.absorbing) == ("+" + CUSTOMER, "AR.9", None)
     assert lead.is_active is False
+
+
+@pytest.mark.parametrize("contacts_first", [True, False])
+def test_rule_8_10_the_merged_lead_keeps_the_contact_name_time_whichever_survives(contacts_first: bool) -> None:
+    # Given a contact named at 1751401000 and a user-id-only history lead, in either order
+    ob = Onboarded.connect()
+    contact = b.contacts(("add", CUSTOMER, "Maria"))
+    history = b.chunk(2, 1, 90, b.thread(None, b.text("wamid.H", None, T0, from_user_id="AR.9"), user_id="AR.9"))
+    ob.deliver(*((contact, history) if contacts_first else (history, contact)))
+    # When a live message shows both ids, then a rename older than the contact's name arrives
+    ob.deliver(live_with_user_id("wamid.L", CUSTOMER, "AR.9", T0 + 10))
+    older = b.contacts(("add", CUSTOMER, "Nome antigo"))
+    older["entry"][0]["changes"][0]["value"]["state_sync"][0]["metadata"]["timestamp"] = "1751400500"
+    ob.deliver(older)
+    # Then the one lead keeps the contact's name
+    assert ob.lead().push_name == "Maria"

@@ -48,10 +48,8 @@ from whatrack.domain.inbox import LeadSource
 PLAN_ATTEMPTS = 4
 
 
-class ContactLeadItem(LeadItem):
-    """A lead with the time of the name the contact sync gave it (names are ordered on their own)."""
-
-    contact_name_at = UTCDateTimeAttribute(null=True)
+ContactLeadItem = LeadItem
+"""A lead, with the time of the name the contact sync gave it (``contact_name_at``)."""
 
 
 class ContactTombstoneItem(InboxTableItem):

@@ -51,6 +51,8 @@ class LeadItem(InboxTableItem):
     correlation_id = UnicodeAttribute(null=True)
     merged_into = UnicodeAttribute(null=True)
     absorbing = UnicodeAttribute(null=True)
+    contact_name_at = UTCDateTimeAttribute(null=True)
+    """When the contact sync last named it (contact names are ordered on their own)."""
 
 
 class GuardItem(InboxTableItem):
@@ -312,6 +314,12 @@ class DynamoLeadRepository:
         if merged.tickets_opened:
             none_yet = LeadItem.tickets_opened.does_not_exist() | (LeadItem.tickets_opened == 0)
             update_if(item, [LeadItem.tickets_opened.set(merged.tickets_opened)], none_yet, "lead absorb")
+        merged_item = get_or_none(LeadItem, lead_key(old.id), consistent_read=True)
+        named_at = merged_item.contact_name_at if merged_item is not None else None
+        if named_at is not None and old.push_name:  # the newer contact name wins, wherever it was kept
+            newer = LeadItem.contact_name_at.does_not_exist() | (LeadItem.contact_name_at < named_at)
+            named = [LeadItem.push_name.set(old.push_name), LeadItem.contact_name_at.set(named_at)]
+            update_if(item, named, newer, "lead absorb")
         if old.last_synced_at is not None:  # the latest contact sync says whether the contact is active
             synced = [LeadItem.last_synced_at.set(old.last_synced_at), LeadItem.is_active.set(old.is_active)]
             synced.append(LeadItem.deleted_at.set(old.deleted_at) if old.deleted_at else LeadItem.deleted_at.remove())
