@@ -87,16 +87,6 @@ def deliver(stack: LocalStack, document: dict[str, Any]) -> None:
         assert response.status == 200
 
 
-def for_number(document: dict[str, Any], pnid: str, waba: str) -> dict[str, Any]:
-    """Point a builder document at one test's number and WABA."""
-    for entry in document["entry"]:
-        entry["id"] = waba
-        for change in entry["changes"]:
-            if "metadata" in change["value"]:
-                change["value"]["metadata"]["phone_number_id"] = pnid
-    return document
-
-
 def eventually(condition: Callable[[], bool], timeout: float = 20.0) -> None:
     deadline = time.monotonic() + timeout
     while not condition():

@@ -9,8 +9,9 @@ from playwright.sync_api import Page, expect
 
 from devstack.faults import FaultInjector
 from devstack.server import LocalStack
-from tests.browser.support import deliver, eventually, for_number, organization, screenshot, sign_in
+from tests.browser.support import deliver, eventually, organization, screenshot, sign_in
 from tests.builders import payloads as b
+from tests.builders.payloads import for_number
 from tests.fakes.graph import FakeGraph
 
 pytestmark = pytest.mark.browser

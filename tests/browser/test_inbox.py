@@ -15,13 +15,13 @@ from tests.browser.support import (
     Tenant,
     deliver,
     eventually,
-    for_number,
     organization,
     overflowing,
     screenshot,
     sign_in,
 )
 from tests.builders import payloads as b
+from tests.builders.payloads import for_number
 
 pytestmark = pytest.mark.browser
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 WABA = "401122334455667"
@@ -167,6 +168,17 @@ def account_update(event: str, time: int | None = None, waba_info: str | None = 
     if time is not None:
         entry["time"] = time
     return {"object": "whatsapp_business_account", "entry": [entry]}
+
+
+def for_number(document: dict[str, Any], phone_number_id: str, waba_id: str) -> dict[str, Any]:
+    """A copy of a builder document for another number and WABA."""
+    out = copy.deepcopy(document)
+    for entry in out["entry"]:
+        entry["id"] = waba_id
+        for change in entry["changes"]:
+            if "metadata" in change["value"]:
+                change["value"]["metadata"]["phone_number_id"] = phone_number_id
+    return out
 
 
 def one_body(*documents: dict[str, Any]) -> dict[str, Any]:

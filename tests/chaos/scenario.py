@@ -19,7 +19,6 @@ from where it belongs (Meta does not promise order), the account updates last in
 
 from __future__ import annotations
 
-import copy
 import random
 from dataclasses import dataclass, field
 from typing import Any
@@ -136,12 +135,4 @@ def onboarding(seed: int, messages: int = 1_200) -> Scenario:
     return Scenario(seed, documents, tail)
 
 
-def retarget(document: dict[str, Any], phone_number_id: str, waba_id: str) -> dict[str, Any]:
-    """The same webhook for another number and WABA."""
-    out = copy.deepcopy(document)
-    for entry in out["entry"]:
-        entry["id"] = waba_id
-        for change in entry["changes"]:
-            if "metadata" in change["value"]:
-                change["value"]["metadata"]["phone_number_id"] = phone_number_id
-    return out
+retarget = b.for_number

@@ -9,7 +9,6 @@ archive); once retried with the faults gone, everything Meta sent is in the inbo
 
 from __future__ import annotations
 
-import copy
 import random
 import time
 from typing import Any
@@ -22,8 +21,8 @@ from devstack.server import LocalStack
 from tests.builders import payloads as b
 from tests.builders.events import meta_bytes
 from tests.builders.samples import demo_onboarding
+from tests.chaos.replay import command
 from tests.e2e.test_local_stack import api, post_webhook, wait_for
-from tests.e2e.test_operator_commands import command
 
 pytestmark = pytest.mark.e2e
 
@@ -33,17 +32,6 @@ QUEUES = ("History", "Contacts", "Echoes", "LiveMessages", "AccountUpdates")
 OUTCOMES = {"processed", "rejected", "failed"}
 
 
-def retarget(document: dict[str, Any], pnid: str, waba: str) -> dict[str, Any]:
-    """The same webhook for this test's number and WABA."""
-    doc = copy.deepcopy(document)
-    for entry in doc["entry"]:
-        entry["id"] = waba
-        for change in entry["changes"]:
-            if "metadata" in change["value"]:
-                change["value"]["metadata"]["phone_number_id"] = pnid
-    return doc
-
-
 def onboarding(pnid: str, waba: str) -> list[dict[str, Any]]:
     extra = [
         b.live("wamid.chaos.ms", "5511944440009", 1751400000 * 1000),  # rejected: ms timestamp
@@ -51,7 +39,7 @@ def onboarding(pnid: str, waba: str) -> list[dict[str, Any]]:
         b.status("wamid.chaos.echo", "delivered", 1751400200),
         b.contacts(("add", "5511944440010", "Zé"), ("remove", "5511944440011", None)),
     ]
-    return [retarget(doc, pnid, waba) for doc in [*(doc for _, doc in demo_onboarding()), *extra]]
+    return [b.for_number(doc, pnid, waba) for doc in [*(doc for _, doc in demo_onboarding()), *extra]]
 
 
 def wamids(documents: list[dict[str, Any]]) -> set[str]:

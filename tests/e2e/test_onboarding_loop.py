@@ -28,14 +28,7 @@ def organization(stack: LocalStack, name: str) -> str:
     return str(created["apiKey"])
 
 
-def on(doc: dict[str, Any], pnid: str, waba: str) -> dict[str, Any]:
-    """Point a builder document at one test's number and WABA."""
-    for entry in doc["entry"]:
-        entry["id"] = waba
-        for change in entry["changes"]:
-            if "metadata" in change["value"]:
-                change["value"]["metadata"]["phone_number_id"] = pnid
-    return doc
+on = b.for_number
 
 
 def card(stack: LocalStack, key: str, connection_id: str) -> dict[str, Any]:

@@ -5,9 +5,6 @@ at ``127.0.0.1:$PORT``."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -18,7 +15,7 @@ import pytest
 from devstack.server import LocalStack
 from tests.builders import payloads as b
 from tests.builders.events import meta_bytes
-from tests.conftest import ROOT
+from tests.chaos.replay import command
 from tests.e2e.test_local_stack import api, post_webhook, queue_depth
 from whatrack.domain.changes import ChangeMessage, WebhookField
 
@@ -26,22 +23,6 @@ pytestmark = pytest.mark.e2e
 
 CUSTOMER = "5491166660009"
 T0 = 1751400000
-
-
-def command(stack: LocalStack, script: str, *args: str) -> str:
-    environment = {**os.environ, "PORT": str(stack.port), "PYTHONPATH": f"{ROOT}:{ROOT / 'layers' / 'domain'}"}
-    for name in ("AWS_ENDPOINT_URL", "LOG_TABLE_NAME", "REPLAY_QUEUE_URL"):  # the script finds them itself
-        environment.pop(name, None)
-    done = subprocess.run(  # noqa: S603 - our own script
-        [sys.executable, str(ROOT / "scripts" / script), *args],
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    return done.stdout
 
 
 def webhook_statuses(stack: LocalStack, key: str, connection_id: str) -> list[str]:
