@@ -276,3 +276,31 @@ def test_account_update_without_number_reaches_every_connection_of_the_waba(h: H
     h.post(meta_bytes(SAMPLES["account_update_offboarded"]))
     assert sorted(m.connection_id for m in h.publisher.sent) == ["conn-1", "conn-2"]
     assert len(h.log.entries) == 2
+
+
+def test_every_secret_is_compared_in_constant_time(h: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The signature, the verify token and API keys go through ``compare_digest`` (no ``==`` that
+    stops at the first differing byte and tells an attacker how much of a guess was right)."""
+    import hmac as hmac_module
+    import secrets as secrets_module
+
+    from whatrack.domain import organizations
+    from whatrack.services import ingest
+    from whatrack.webhooks import signature
+
+    compared: list[tuple[bytes, bytes]] = []
+    real = hmac_module.compare_digest
+
+    def recording(a: Any, b: Any) -> bool:
+        compared.append((a, b))
+        return real(a, b)
+
+    for module in (signature.hmac, ingest.hmac):
+        monkeypatch.setattr(module, "compare_digest", recording)
+    monkeypatch.setattr(secrets_module, "compare_digest", recording)
+    raw = meta_bytes(SAMPLES["messages_text"])
+    assert h.post(raw).archive_key
+    assert h.service.verify_subscription("subscribe", "tok", "c") == "c"
+    assert organizations.same_secret("wtk_given", "wtk_expected") is False
+    assert len(compared) == 3
+    assert compared[0][0] == sign(raw, SECRET).encode()  # the whole expected header, as bytes
