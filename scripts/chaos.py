@@ -42,17 +42,18 @@ def main(argv: list[str]) -> int:
     identical = 0
     with running_graph() as graph, tempfile.TemporaryDirectory() as logs:
         os.environ["GRAPH_API_BASE_URL"] = graph.base_url
-        stack = LocalStack(port=0, visibility_timeout_override=1, function_log=Path(logs) / "functions.log")
-        stack.start()
-        try:
-            for seed in range(1, args.seeds + 1):
+        for seed in range(1, args.seeds + 1):
+            # a fresh stack per seed: the state is read by scanning the tables, which would grow
+            stack = LocalStack(port=0, visibility_timeout_override=1, function_log=Path(logs) / f"seed-{seed}.log")
+            stack.start()
+            try:
                 result = run_seed(stack, seed, rate=args.rate, messages=args.messages)
-                identical += result.identical
-                print(result.line(), flush=True)
-                for line in result.differences:
-                    print(f"    {line}", flush=True)
-        finally:
-            stack.stop()
+            finally:
+                stack.stop()
+            identical += result.identical
+            print(result.line(), flush=True)
+            for line in result.differences:
+                print(f"    {line}", flush=True)
     print(f"chaos: {identical}/{args.seeds} seeds identical", flush=True)
     return 0 if identical == args.seeds else 1
 
