@@ -40,9 +40,24 @@ def _plain(value: Any) -> Any:
         return int(value) if value == value.to_integral_value() else float(value)
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in sorted(value.items())}
-    if isinstance(value, list | set):
+    if isinstance(value, set):
+        return sorted((_plain(v) for v in value), key=repr)
+    if isinstance(value, list):
         return [_plain(v) for v in value]
     return value
+
+
+def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A dict of ``pairs`` where a repeated key is kept as ``key (again N)``: two things that one
+    identity stands for are a difference to show, never one hidden behind the other."""
+    out: dict[str, Any] = {}
+    for key, value in sorted(pairs, key=lambda pair: (pair[0], repr(pair[1]))):
+        name, n = key, 1
+        while name in out:
+            n += 1
+            name = f"{key} (again {n})"
+        out[name] = value
+    return out
 
 
 def scan(endpoint: str, table: str) -> list[dict[str, Any]]:
@@ -93,15 +108,27 @@ def snapshot(
     conversations = {
         i["id"]: i for i in inbox if str(i["pk"]).startswith("CONV#") and i.get("connection_id") == connection_id
     }
+
+    def holder(conversation_id: str) -> str:
+        """Who a conversation belongs to (its lead's survivor), and whether it was retired."""
+        conversation = conversations.get(conversation_id)
+        if conversation is None:
+            return f"no conversation {conversation_id}"
+        return who(conversation.get("lead_id")) + (" (retired)" if conversation.get("merged_into") else "")
+
+    stored = [i for i in inbox if str(i["pk"]).startswith(f"MSG#{connection_id}#")]
     state: dict[str, Any] = {
-        "leads": {who(lead_id): _kept(lead) for lead_id, lead in leads.items() if not lead.get("merged_into")},
+        "leads": _unique([(who(i), _kept(lead)) for i, lead in leads.items() if not lead.get("merged_into")]),
         "merged": sorted(who(lead_id) for lead_id, lead in leads.items() if lead.get("merged_into")),
-        "conversations": {who(c["lead_id"]): _kept(c) for c in conversations.values() if not c.get("merged_into")},
-        "messages": {
-            str(i["id"]): {**_kept(i), "lead": who(conversations.get(i["conversation_id"], {}).get("lead_id"))}
-            for i in inbox
-            if str(i["pk"]).startswith(f"MSG#{connection_id}#") and "conversation_id" in i
-        },
+        "conversations": _unique([(holder(i), _kept(c)) for i, c in conversations.items()]),
+        "messages": _unique(
+            [
+                (str(i["id"]), {**_kept(i), "lead": holder(i["conversation_id"])})
+                for i in stored
+                if "conversation_id" in i
+            ]
+        ),
+        "stubs": _unique([(str(i["id"]), _kept(i)) for i in stored if "conversation_id" not in i]),
     }
     tickets: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for item in inbox:

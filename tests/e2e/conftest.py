@@ -33,6 +33,13 @@ def stack(graph: FakeGraph) -> Iterator[LocalStack]:
         os.environ.update(saved)
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked ``fills_stack`` (the chaos replay, the load) store thousands of items in the
+    session's stack (one moto per process: a stack of their own is not possible): they run last,
+    so that the tests that scan the stack stay fast."""
+    items.sort(key=lambda item: item.get_closest_marker("fills_stack") is not None)
+
+
 @pytest.fixture(autouse=True)
 def _fresh_dependencies() -> Iterator[None]:
     """Override the root fixture: the stack's handlers keep their warm dependencies, like Lambda."""

@@ -10,7 +10,7 @@ import pytest
 from devstack.server import LocalStack
 from tests.chaos.replay import run_seed
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.fills_stack]
 
 
 @pytest.mark.parametrize("seed", [1, 2])

@@ -7,7 +7,7 @@ import pytest
 from devstack.server import LocalStack
 from tests.chaos.load import run_load
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.fills_stack]
 
 
 def test_a_bounded_load_of_mixed_bodies_is_all_accepted_and_archived(stack: LocalStack) -> None:

@@ -239,12 +239,11 @@ class InMemoryLeads:
                 }
             merged_row = self._db.leads.get(old.id)
             named_at = merged_row.contact_name_at if merged_row is not None else None
+            name = merged_row.lead.push_name if merged_row is not None else None  # read with its time
             if (
-                named_at is not None
-                and old.push_name
-                and (row.contact_name_at is None or row.contact_name_at < named_at)
+                named_at is not None and name and (row.contact_name_at is None or row.contact_name_at < named_at)
             ):  # the newer contact name wins, wherever it was kept
-                changes["push_name"] = old.push_name
+                changes["push_name"] = name
                 row.contact_name_at = named_at
             row.lead = replace(lead, **changes)
             if merged.tickets_opened and not row.tickets_opened:
@@ -350,10 +349,11 @@ class InMemoryMessages:
         key = (connection_id, message.wamid)
         stub = self._db.messages.get(key)
         if stub is not None and stub.stored:
-            if message.history_status is not None and stub.history_status is None:
+            rank = STATUS_RANK.get(message.status or "", -1)
+            overtaken = message.type == MEDIA_PLACEHOLDER_TYPE and message.history_status is not None
+            if overtaken and stub.history_status is None and (stub.status_rank is None or stub.status_rank < rank):
                 # a placeholder whose follow-up overtook it adds its history status (the adapter's Fill)
                 status = message.status if message.status is not None else stub.status
-                rank = STATUS_RANK.get(message.status, -1) if message.status is not None else stub.status_rank
                 self._db.messages[key] = replace(
                     stub, history_status=message.history_status, status=status, status_rank=rank
                 )
@@ -399,6 +399,9 @@ class InMemoryMessages:
         conversations = InMemoryConversations(db=self._db)
         with self._db.lock:
             for thread in threads:
+                merged = self._db.leads.get(thread.lead_id)
+                if thread.opens_at is not None and merged is not None and merged.lead.merged_into:
+                    raise TransientError("a counted item refused the write (merged meanwhile): retry")
                 if thread.opens_at is not None:  # a new customer's conversation, opened with its messages
                     latest = max(t.last_message_at or thread.opens_at for t in threads if t.lead_id == thread.lead_id)
                     conversations.ensure(organization_id, thread.lead_id, connection_id, thread.opens_at, latest)

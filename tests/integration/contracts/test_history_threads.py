@@ -229,3 +229,25 @@ def test_a_conversation_to_open_that_exists_meanwhile_counts_the_messages_in_it(
     conversation = ports.reader.conversation(conversation_id)
     assert conversation is not None and conversation.message_count == 3
     assert (conversation.created_at, conversation.last_message_at) == (at(150), at(150))
+
+
+def test_a_new_lead_merged_before_its_conversation_is_opened_refuses_the_import(ports: Ports) -> None:
+    # Given a new customer's lead, merged into an older lead before the import opens its conversation
+    import pytest
+
+    from whatrack.domain.errors import TransientError
+
+    connection = connect(ports)
+    org, identity = connection.organization_id, phone(unique_number())
+    older = ports.leads.resolve(org, phone(unique_number()), LeadSource.STATE_SYNC, at(1)).lead
+    resolved = ports.threads.resolve_threads(org, connection.id, [ThreadCounterpart(identity, at(10))], at(100))
+    lead_id = resolved.lead_ids[0] or ""
+    assert ports.leads.retire(lead_id, older.id) is not None
+    # When the import opens it
+    conversation_id = conversation_id_for(lead_id, connection.id)
+    thread = ThreadImport(conversation_id, lead_id, [message(f"wamid.{new_id()}", 10)], opens_at=at(100))
+    # Then it is refused as a conflict (the chunk is retried, and then reaches the survivor), writing nothing
+    with pytest.raises(TransientError):
+        ports.messages.import_history(org, connection.id, [thread])
+    assert ports.reader.conversation(conversation_id) is None
+    assert stored(ports, connection.id).history.messages_imported == 0

@@ -316,9 +316,10 @@ class DynamoLeadRepository:
             update_if(item, [LeadItem.tickets_opened.set(merged.tickets_opened)], none_yet, "lead absorb")
         merged_item = get_or_none(LeadItem, lead_key(old.id), consistent_read=True)
         named_at = merged_item.contact_name_at if merged_item is not None else None
-        if named_at is not None and old.push_name:  # the newer contact name wins, wherever it was kept
+        name = merged_item.push_name if merged_item is not None else None  # read with its time
+        if named_at is not None and name:  # the newer contact name wins, wherever it was kept
             newer = LeadItem.contact_name_at.does_not_exist() | (LeadItem.contact_name_at < named_at)
-            named = [LeadItem.push_name.set(old.push_name), LeadItem.contact_name_at.set(named_at)]
+            named = [LeadItem.push_name.set(name), LeadItem.contact_name_at.set(named_at)]
             update_if(item, named, newer, "lead absorb")
         if old.last_synced_at is not None:  # the latest contact sync says whether the contact is active
             synced = [LeadItem.last_synced_at.set(old.last_synced_at), LeadItem.is_active.set(old.is_active)]

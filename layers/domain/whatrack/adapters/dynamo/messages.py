@@ -29,7 +29,8 @@ from pynamodb.attributes import (
 from pynamodb.transactions import TransactWrite
 
 from whatrack.adapters.dynamo.connections import ConnectionItem
-from whatrack.adapters.dynamo.conversations import ConversationItem, new_conversation_item, not_merged
+from whatrack.adapters.dynamo.conversations import ConversationItem, new_conversation_item, not_merged, upsert
+from whatrack.adapters.dynamo.leads import LeadItem
 from whatrack.adapters.dynamo.tables import (
     Gsi1,
     InboxTableItem,
@@ -37,6 +38,7 @@ from whatrack.adapters.dynamo.tables import (
     connection_key,
     conversation_key,
     history_thread_key,
+    lead_key,
     message_key,
 )
 from whatrack.adapters.dynamo.writes import (
@@ -168,17 +170,17 @@ def _counted_message(
             if message.filled_placeholder:
                 increments.append((ConnectionItem, key, "media_placeholders", 1))
     fills = None
-    if message.history_status is not None:
-        # a placeholder whose media follow-up overtook it (stored without a history status) adds its own
+    if message.type == MEDIA_PLACEHOLDER_TYPE and message.history_status is not None:
+        # a placeholder whose media follow-up overtook it (stored without a history status) adds its
+        # own, and its status if that is further along (a status never moves back)
+        rank = STATUS_RANK.get(message.status or "", -1)
         actions: list[Any] = [MessageItem.history_status.set(message.history_status)]
         if message.status is not None:
-            actions += [
-                MessageItem.status.set(message.status),
-                MessageItem.status_rank.set(STATUS_RANK.get(message.status, -1)),
-            ]
+            actions += [MessageItem.status.set(message.status), MessageItem.status_rank.set(rank)]
+        behind = MessageItem.status_rank.does_not_exist() | (MessageItem.status_rank < rank)
         fills = Fill(
             actions=actions,
-            condition=MessageItem.history_status.does_not_exist() & MessageItem.conversation_id.exists(),
+            condition=MessageItem.history_status.does_not_exist() & MessageItem.conversation_id.exists() & behind,
             lacks=MessageItem.history_status.attr_name,
         )
     return CountedInsert(
@@ -214,12 +216,22 @@ class DynamoMessageRepository:
                 conversation = new_conversation_item(
                     organization_id, thread.lead_id, connection_id, thread.opens_at, latest[thread.lead_id]
                 )
-                inserts.append(CountedInsert(conversation))
+                # in the same transaction, the lead must still be itself: a merge between the resolve
+                # and here would leave this conversation outside it (the chunk is retried instead)
+                alive = (LeadItem, lead_key(thread.lead_id), LeadItem.merged_into.does_not_exist())
+                inserts.append(CountedInsert(conversation, checks=[alive]))
             inserts += [
                 _counted_message(organization_id, connection_id, thread.conversation_id, m, history=True)
                 for m in thread.messages
             ]
         inserted = write_counted(inserts)
+        for insert in inserts:  # a conversation opened meanwhile (a parallel chunk): its time moves forward
+            if isinstance(insert.item, ConversationItem) and insert.key not in inserted:
+                item: ConversationItem = insert.item
+                actions, condition = upsert(
+                    organization_id, item.lead_id, connection_id, item.created_at, item.last_message_at
+                )
+                update_if(ConversationItem(*insert.key), actions, condition, "conversation upsert")
         return HistoryImportResult(
             new_messages=sum(1 for i in inserts if isinstance(i.item, MessageItem) and i.key in inserted),
             new_threads=sum(1 for i in inserts if isinstance(i.item, MarkerItem) and i.key in inserted),

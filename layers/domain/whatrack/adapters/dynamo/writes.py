@@ -187,6 +187,9 @@ class CountedInsert:
     stub_lacks: str | None = None
     completes_stub: bool = False
     fills: Fill | None = None
+    checks: list[tuple[type[Model], Key, Any]] = field(default_factory=list)
+    """Conditions on other items that must hold for this insert (``ConditionCheck``s in its
+    transaction); one that says no refuses the transaction with :class:`TransientError`."""
 
     @property
     def key(self) -> Key:
@@ -251,7 +254,10 @@ def _dedupe(inserts: Iterable[CountedInsert]) -> list[CountedInsert]:
 
 
 def _targets(batch: Sequence[CountedInsert]) -> set[tuple[str, Key]]:
-    return {(model.__name__, key) for i in batch for model, key, _, _ in i.increments}
+    """The items a batch writes besides its inserts: its counters and its checks."""
+    return {(model.__name__, key) for i in batch for model, key, _, _ in i.increments} | {
+        (f"check:{model.__name__}", key) for i in batch for model, key, _ in i.checks
+    }
 
 
 def _take_batch(pending: list[CountedInsert]) -> tuple[list[CountedInsert], list[CountedInsert]]:
@@ -270,24 +276,10 @@ def _write_batch(batch: list[CountedInsert]) -> set[Key]:
     for attempt in range(TRANSACTION_ATTEMPTS):
         if not batch:
             return set()
-        totals: dict[tuple[type[Model], Key], dict[str, int]] = defaultdict(lambda: defaultdict(int))
-        guards: dict[Key, Any] = {}
-        for insert in batch:
-            guards.update(insert.guards)
-            for model, key, attribute, amount in insert.increments:
-                totals[(model, key)][attribute] += amount
-        folded = _folded(batch, totals)
         tx = OrderedTransactWrite(connection=transaction_connection())
         try:
             with tx:
-                for insert in batch:
-                    (_with_counts(insert, folded[insert.key]) if insert.key in folded else insert).write(tx)
-                for (model, key), amounts in totals.items():
-                    if key in folded:
-                        continue  # counted in the item put by this transaction
-                    target = model(key[0], key[1])
-                    actions = [getattr(model, a).add(n) for a, n in amounts.items() if n]
-                    tx.update(target, actions=actions, condition=guards.get(key))
+                _write_transaction(tx, batch)
         except TransactWriteError as exc:
             codes = tx.in_written_order(reason_codes(exc))
             if TRANSACTION_CONDITION_FAILED in codes[len(batch) :]:
@@ -304,6 +296,27 @@ def _write_batch(batch: list[CountedInsert]) -> set[Key]:
             continue
         return {insert.key for insert in batch if not isinstance(insert, FillUpdate)}
     raise TransientError("transaction kept conflicting")
+
+
+def _write_transaction(tx: TransactWrite, batch: Sequence[CountedInsert]) -> None:
+    """The batch's inserts, then one update per counted item (its guard as condition), then its checks."""
+    totals: dict[tuple[type[Model], Key], dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    guards: dict[Key, Any] = {}
+    for insert in batch:
+        guards.update(insert.guards)
+        for model, key, attribute, amount in insert.increments:
+            totals[(model, key)][attribute] += amount
+    folded = _folded(batch, totals)
+    for insert in batch:
+        (_with_counts(insert, folded[insert.key]) if insert.key in folded else insert).write(tx)
+    for (model, key), amounts in totals.items():
+        if key in folded:
+            continue  # counted in the item put by this transaction
+        actions = [getattr(model, a).add(n) for a, n in amounts.items() if n]
+        tx.update(model(key[0], key[1]), actions=actions, condition=guards.get(key))
+    checks = {(m.__name__, k): (m, k, c) for i in batch for m, k, c in i.checks}
+    for model, key, condition in checks.values():
+        tx.condition_check(model, key[0], key[1], condition=condition)
 
 
 def _folded(
