@@ -28,7 +28,7 @@ from devstack.server import LocalStack
 from tests.builders.events import meta_bytes
 from tests.builders.payloads import BIZ
 from tests.chaos.scenario import Scenario, onboarding, retarget
-from tests.chaos.state import differences, snapshot
+from tests.chaos.state import differences, scan, snapshot
 from tests.e2e.test_local_stack import api, post_webhook
 from whatrack.adapters.archive import archive_key
 
@@ -147,10 +147,27 @@ def command(stack: LocalStack, script: str, *args: str) -> str:
     return done.stdout
 
 
+PENDING = {"received", "routed"}
+
+
+def settled(stack: LocalStack, run: Run) -> bool:
+    """The queues drained and no change of the run still on its way (a change the reconciler
+    re-drives is back in a queue for a moment, and its entry is ``routed`` until it is consumed)."""
+    if not drained(stack):
+        return False
+    assert stack.provisioned is not None
+    log = scan(stack.aws_endpoint, stack.provisioned.tables["LogTable"])
+    return not any(
+        e.get("status") in PENDING
+        for e in log
+        if e.get("kind") == "webhook" and e.get("connection_id") == run.connection_id
+    )
+
+
 def finish(stack: LocalStack, run: Run, timeout: float) -> dict[str, Any]:
-    wait_until(lambda: drained(stack), timeout)
+    wait_until(lambda: settled(stack, run), timeout)
     run.retried = command(stack, "replay.py", "--connection", run.connection_id, "--failed").strip()
-    wait_until(lambda: drained(stack), timeout)
+    wait_until(lambda: settled(stack, run), timeout)
     assert stack.provisioned is not None
     return snapshot(
         stack.aws_endpoint, stack.provisioned.tables, run.organization_id, run.connection_id, run.archive_keys

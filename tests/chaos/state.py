@@ -25,7 +25,7 @@ VOLATILE = frozenset(
         "id", "organization_id", "connection_id", "conversation_id", "lead_id",
         "created_at", "updated_at", "received_at", "last_synced_at", "meta_confirmed_at", "correlation_id",
         "source", "originated_from", "opened_by", "log_id", "status_changed_at", "last_checked_at",
-        "content_hash",
+        "content_hash", "merged_into",
     }
 )  # fmt: skip
 CONNECTION_FIELDS = (
