@@ -9,8 +9,9 @@ import pytest
 from playwright.sync_api import Locator, Page, Request, Route, expect
 
 from devstack.server import LocalStack
-from tests.browser.support import deliver, eventually, for_number, organization, screenshot, sign_in
+from tests.browser.support import deliver, eventually, organization, screenshot, sign_in
 from tests.builders import payloads as b
+from tests.builders.payloads import for_number
 from tests.fakes.graph import FakeGraph
 
 pytestmark = pytest.mark.browser
