@@ -15,7 +15,7 @@ from typing import Any
 from tests.fakes.database import AuditRow, InMemoryDatabase, LeadRow, MessageRow, TicketRow, sort_key, utc, utc_or_none
 from whatrack.domain.clock import iso
 from whatrack.domain.errors import TransientError
-from whatrack.domain.history import HistoryImportResult, ThreadImport
+from whatrack.domain.history import HistoryImportResult, ThreadImport, opening_times
 from whatrack.domain.identity import ContactIdentity
 from whatrack.domain.ids import new_id, stable_id
 from whatrack.domain.inbox import (
@@ -397,14 +397,15 @@ class InMemoryMessages:
     ) -> HistoryImportResult:
         new_messages = new_threads = 0
         conversations = InMemoryConversations(db=self._db)
+        latest = opening_times(threads)
         with self._db.lock:
             for thread in threads:
                 merged = self._db.leads.get(thread.lead_id)
                 if thread.opens_at is not None and merged is not None and merged.lead.merged_into:
                     raise TransientError("a counted item refused the write (merged meanwhile): retry")
                 if thread.opens_at is not None:  # a new customer's conversation, opened with its messages
-                    latest = max(t.last_message_at or thread.opens_at for t in threads if t.lead_id == thread.lead_id)
-                    conversations.ensure(organization_id, thread.lead_id, connection_id, thread.opens_at, latest)
+                    last = latest[thread.lead_id]
+                    conversations.ensure(organization_id, thread.lead_id, connection_id, thread.opens_at, last)
                 if self._db.add_marker("HTHREAD", connection_id, thread.conversation_id):
                     self._db.connection_row(connection_id).counters["threads_imported"] += 1
                     new_threads += 1

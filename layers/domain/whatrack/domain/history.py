@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -41,6 +42,17 @@ class ThreadImport:
     @property
     def last_message_at(self) -> datetime | None:
         return max((m.timestamp for m in self.messages), default=None)
+
+
+def opening_times(threads: Sequence[ThreadImport]) -> dict[str, datetime]:
+    """For each lead whose conversation the import opens (``opens_at``), the last message of all its
+    threads in the chunk: the new conversation's ``last_message_at``."""
+    latest: dict[str, datetime] = {}
+    for thread in threads:
+        if thread.opens_at is not None:
+            at = thread.last_message_at or thread.opens_at
+            latest[thread.lead_id] = max(latest.get(thread.lead_id, at), at)
+    return latest
 
 
 @dataclass(frozen=True)

@@ -54,7 +54,7 @@ from whatrack.adapters.dynamo.writes import (
 )
 from whatrack.domain.clock import iso
 from whatrack.domain.errors import TransientError
-from whatrack.domain.history import HistoryImportResult, ThreadImport
+from whatrack.domain.history import HistoryImportResult, ThreadImport, opening_times
 from whatrack.domain.messages import (
     MEDIA_PLACEHOLDER_TYPE,
     REVOKED_TYPE,
@@ -199,11 +199,7 @@ class DynamoMessageRepository:
         """Insert a chunk's messages and thread markers with their counters (no read per message), and
         open the conversations of new customers (``opens_at``) with their first messages."""
         inserts: list[CountedInsert] = []
-        latest: dict[str, datetime] = {}
-        for thread in threads:
-            if thread.opens_at is not None:
-                at = thread.last_message_at or thread.opens_at
-                latest[thread.lead_id] = max(latest.get(thread.lead_id, at), at)
+        latest = opening_times(threads)
         for thread in threads:
             if not thread.counted:  # a marker known to exist would only refuse the transaction
                 inserts.append(
