@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from whatrack.domain.annotations import annotated
 from whatrack.domain.changes import ReplayJob
 from whatrack.domain.clock import iso
 from whatrack.domain.connections import (
@@ -190,6 +191,12 @@ class MessageRow:
     delivery_status: str | None = None
     delivery_rank: int | None = None
     delivery_error: str | None = None
+    reply_to_id: str | None = None
+    forwarded: bool | None = None
+    reactions: dict[Direction, dict[str, Any]] = field(default_factory=dict)
+    """Each side's latest reaction record (``Reaction.record``)."""
+    edits: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Each edit's record (``Edit.record``) by its wamid."""
 
     def to_message(self) -> Message:
         """As ``to_message`` of the messages adapter maps a stored item."""
@@ -197,7 +204,7 @@ class MessageRow:
         assert self.type is not None and self.timestamp is not None
         media = self.media if isinstance(self.media, dict) else None
         status, error = shown_status(self.status, self.error, self.delivery_status, self.delivery_error)
-        return Message(
+        message = Message(
             id=self.wamid,
             conversation_id=self.conversation_id,
             direction=self.direction,
@@ -215,7 +222,10 @@ class MessageRow:
             error=error,
             content=self.content,
             correlation_id=self.correlation_id,
+            reply_to_id=self.reply_to_id,
+            forwarded=bool(self.forwarded),
         )
+        return annotated(message, self.reactions, self.edits.values())
 
 
 @dataclass

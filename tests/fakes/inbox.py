@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from tests.fakes.database import AuditRow, InMemoryDatabase, LeadRow, MessageRow, TicketRow, sort_key, utc, utc_or_none
+from whatrack.domain.annotations import Annotation, Reaction, latest_of_each, latest_reaction
 from whatrack.domain.clock import iso
 from whatrack.domain.errors import TransientError
 from whatrack.domain.history import HistoryImportResult, ThreadImport, opening_times
@@ -330,6 +331,9 @@ def _increments(message: NewMessage, *, history: bool) -> list[tuple[str, str, i
     return moves
 
 
+KEPT_ON_STUBS = frozenset({"reactions", "edits"})
+
+
 class InMemoryMessages:
     """:class:`whatrack.ports.MessageRepository`: unique per (connection, wamid), counters with the insert.
 
@@ -380,9 +384,11 @@ class InMemoryMessages:
             meta_confirmed_at=utc_or_none(message.meta_confirmed_at),
             deleted=message.deleted,
             error=message.error,
+            reply_to_id=message.reply_to_id,
+            forwarded=True if message.forwarded else None,
         )
-        if stub is not None:
-            given = {f.name: getattr(row, f.name) for f in fields(row)}
+        if stub is not None:  # what the message sets; the stub's statuses, reactions and edits stay
+            given = {f.name: getattr(row, f.name) for f in fields(row) if f.name not in KEPT_ON_STUBS}
             row = replace(stub, **{name: value for name, value in given.items() if value is not None})
         self._db.messages[key] = row
         for target, counter, amount in _increments(message, history=history):
@@ -496,6 +502,23 @@ class InMemoryMessages:
                 return False
             row.deleted = True
             return True
+
+    def annotate(self, connection_id: str, annotations: Sequence[Annotation]) -> int:
+        """As the adapter's conditional updates: a side's reaction only by a later one, an edit once."""
+        changed = 0
+        with self._db.lock:
+            for annotation in latest_of_each(annotations):
+                row = self._row(connection_id, annotation.target)
+                if isinstance(annotation, Reaction):
+                    if not latest_reaction(row.reactions.get(annotation.direction), annotation):
+                        continue
+                    row.reactions[annotation.direction] = annotation.record()
+                elif annotation.id in row.edits:
+                    continue
+                else:
+                    row.edits[annotation.id] = annotation.record()
+                changed += 1
+        return changed
 
     def apply_status(self, connection_id: str, wamid: str, status: str, error: str | None) -> bool:
         rank = STATUS_RANK.get(status)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, StrictBool, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, StrictBool, StringConstraints
 from pydantic.alias_generators import to_camel
 
 from whatrack.domain.clock import iso
@@ -258,6 +259,27 @@ class MediaOut(WireModel):
     caption: str | None
 
 
+class ReactionOut(WireModel):
+    emoji: str
+    direction: Literal["INBOUND", "OUTBOUND"]
+    at: IsoTime
+
+
+class VersionOut(WireModel):
+    body: str | None
+    at: IsoTime
+
+
+def _raw_object(value: Any) -> Any:
+    """The raw content kept as JSON text → the object Meta sent (text that is not JSON stays text)."""
+    if not isinstance(value, str):
+        return value
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value
+
+
 class MessageOut(WireModel):
     id: str
     conversation_id: str
@@ -271,6 +293,14 @@ class MessageOut(WireModel):
     media: MediaOut | None
     meta_confirmed_at: IsoTime | None
     deleted: bool
+    reply_to_id: str | None
+    forwarded: bool
+    reactions: list[ReactionOut]
+    edited_at: IsoTime | None
+    edits: list[VersionOut]
+    content: Annotated[Any, BeforeValidator(_raw_object)] = Field(
+        default=None, description="the raw object of a type without a body (location, contacts, ...), as Meta sent it"
+    )
 
 
 class MessageList(WireModel):

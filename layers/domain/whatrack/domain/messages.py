@@ -14,6 +14,11 @@ REVOKED_TYPE = "revoked"
 MEDIA_PLACEHOLDER_TYPE = "media_placeholder"
 MODELLED_TYPES = frozenset({"text", MEDIA_PLACEHOLDER_TYPE, "image", "video", "audio", "document", "sticker"})
 """Types whose content we map to ``body``/``media``; any other type keeps its raw content."""
+REACTION_TYPE = "reaction"
+EDIT_TYPE = "edit"
+REVOKE_TYPE = "revoke"
+ANNOTATION_TYPES = frozenset({REACTION_TYPE, EDIT_TYPE})
+"""Types that change their target message and are never a message of their own (CONTRACT §7)."""
 
 
 class MessageSource(StrEnum):
@@ -82,6 +87,9 @@ class NewMessage:
     filled_placeholder: bool = False
     """A history media follow-up stored before its placeholder (§8.8): it is that placeholder,
     filled, and counts as one; the placeholder, when it comes, only adds its history status."""
+    reply_to_id: str | None = None
+    """The wamid this message quotes (``context.id``)."""
+    forwarded: bool = False
 
 
 @dataclass(frozen=True)
@@ -89,6 +97,21 @@ class Media:
     id: str | None
     mime_type: str | None
     caption: str | None
+
+
+@dataclass(frozen=True)
+class ShownReaction:
+    emoji: str
+    direction: Direction
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Version:
+    """An earlier content of an edited message: its text (or caption) and since when it was shown."""
+
+    body: str | None
+    at: datetime
 
 
 @dataclass(frozen=True)
@@ -110,3 +133,8 @@ class Message:
     error: str | None = None
     content: str | None = None
     correlation_id: str | None = None
+    reply_to_id: str | None = None
+    forwarded: bool = False
+    reactions: tuple[ShownReaction, ...] = ()
+    edited_at: datetime | None = None
+    edits: tuple[Version, ...] = ()

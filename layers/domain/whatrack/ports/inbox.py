@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
+from whatrack.domain.annotations import Annotation
 from whatrack.domain.contacts import ContactChange, ContactSyncResult
 from whatrack.domain.history import HistoryImportResult, ResolvedThreads, ThreadCounterpart, ThreadImport
 from whatrack.domain.identity import ContactIdentity
@@ -165,6 +166,11 @@ class MessageRepository(Protocol):
         """§8.9: statuses only move forward (past the status the message was stored with too);
         ``failed`` records the error. A status of a message not stored yet is kept, never listed
         nor counted, and shown once the message is inserted (by any path). False when not applied."""
+
+    def annotate(self, connection_id: str, annotations: Sequence[Annotation]) -> int:
+        """CONTRACT §7: keep reactions (the latest of each side) and edits (each once) on their target
+        message, stored yet or not (a target that comes later shows them); the number that changed
+        something. Never a message, never counted."""
 
 
 class TicketRepository(Protocol):

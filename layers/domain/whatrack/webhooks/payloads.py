@@ -7,23 +7,14 @@ Unknown keys are kept (``extra="allow"``): message content lives under a key nam
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
-from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    ValidationError,
-    ValidationInfo,
-    ValidatorFunctionWrapHandler,
-    WrapValidator,
-)
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 from whatrack.domain.identity import ContactIdentity, same_number
+from whatrack.webhooks.skipping import Items, collecting_skipped
+
+__all__ = ["collecting_skipped"]  # where the consumers have always found it
 
 
 def _blank_to_none(value: Any) -> Any:
@@ -63,68 +54,6 @@ def _unix_seconds(value: Any) -> Any:
 UnixTime = Annotated[int, BeforeValidator(_unix_seconds)]
 
 
-# ---------------------------------------------------------------- one bad item never sinks its change
-class Skipped(list[str]):
-    """What :func:`collecting_skipped` collected: the skipped items' reasons, and how many were kept."""
-
-    kept: int = 0
-
-    @property
-    def everything(self) -> bool:
-        """Every item of the change was invalid: nothing of it can be processed."""
-        return bool(self) and self.kept == 0
-
-    def note(self) -> str | None:
-        """The log entry's note for a change processed without some of its items."""
-        if not self:
-            return None
-        shown = "; ".join(self[:MAX_SKIPPED_SHOWN])
-        more = f"; and {len(self) - MAX_SKIPPED_SHOWN} more" if len(self) > MAX_SKIPPED_SHOWN else ""
-        what = "every item was invalid" if self.everything else "the rest processed"
-        return f"{len(self)} invalid item(s) skipped, {what}: {shown}{more}"
-
-
-_skipped: ContextVar[Skipped | None] = ContextVar("skipped_items", default=None)
-MAX_SKIPPED_SHOWN = 5
-
-
-@contextmanager
-def collecting_skipped() -> Iterator[Skipped]:
-    """Collect, while parsing a change, the items of its lists that were skipped as invalid."""
-    skipped = Skipped()
-    token = _skipped.set(skipped)
-    try:
-        yield skipped
-    finally:
-        _skipped.reset(token)
-
-
-def _valid_items(value: Any, handler: ValidatorFunctionWrapHandler, info: ValidationInfo) -> Any:
-    """A list whose invalid items are skipped (and noted) instead of failing the whole change: one
-    message with a bad timestamp must not cost the other 2,999 of its history chunk."""
-    if not isinstance(value, list):
-        return handler(value)
-    kept: list[Any] = []
-    collected = _skipped.get()
-    for index, item in enumerate(value):
-        try:
-            kept += handler([item])
-        except ValidationError as exc:
-            label = item.get("id") if isinstance(item, dict) and isinstance(item.get("id"), str) else None
-            where = f"{info.field_name}[{index}]" + (f" ({label[:64]})" if label else "")
-            reasons = ", ".join(f"{'.'.join(str(p) for p in e['loc'][1:])}: {e['msg']}" for e in exc.errors()[:2])
-            if collected is None:
-                raise  # parsed outside a consumer: nothing would record the skip, so do not skip
-            collected.append(f"{where}: {reasons}")
-    if collected is not None:
-        collected.kept += len(kept)
-    return kept
-
-
-T = TypeVar("T")
-Items = Annotated[list[T], WrapValidator(_valid_items)]
-"""A list of ``T`` in which an invalid item is skipped and noted (see :func:`collecting_skipped`)."""
-
 MEDIA_TYPES = frozenset({"image", "video", "audio", "document", "sticker"})
 
 
@@ -148,6 +77,25 @@ class HistoryContext(_Tolerant):
     status: OptStr = None
 
 
+def _object_or_none(value: Any) -> Any:
+    """Reply context Meta may one day shape otherwise: anything but an object is read as none."""
+    return value if isinstance(value, dict) else None
+
+
+class ReplyContext(_Tolerant):
+    """``messages[].context``: the quoted message of a reply, or the forwarded flags."""
+
+    id: OptStr = None
+    from_: OptStr = Field(default=None, alias="from")
+    forwarded: bool = False
+    frequently_forwarded: bool = False
+
+    @field_validator("forwarded", "frequently_forwarded", mode="before")
+    @classmethod
+    def _flag(cls, value: Any) -> bool:
+        return value is True or (isinstance(value, str) and value.lower() == "true")
+
+
 class MessageItem(_Tolerant):
     """A message in a history thread, a media follow-up, a live ``messages[]`` or an echo."""
 
@@ -159,11 +107,28 @@ class MessageItem(_Tolerant):
     timestamp: UnixTime
     type: str = "unknown"
     history_context: HistoryContext | None = None
+    context: Annotated[ReplyContext | None, BeforeValidator(_object_or_none)] = None
     errors: list[ErrorItem] = []
 
+    def raw(self) -> Any:
+        """The content under the key named like the type (an object, or a list for ``contacts``)."""
+        return (self.model_extra or {}).get(self.type)
+
     def content(self) -> dict[str, Any] | None:
-        value = (self.model_extra or {}).get(self.type)
+        value = self.raw()
         return value if isinstance(value, dict) else None
+
+    @property
+    def reply_to_id(self) -> str | None:
+        return self.context.id if self.context else None
+
+    @property
+    def forwarded(self) -> bool:
+        return bool(self.context and (self.context.forwarded or self.context.frequently_forwarded))
+
+    @property
+    def errors_text(self) -> str | None:
+        return "; ".join(e.text for e in self.errors) or None
 
     @property
     def body(self) -> str | None:

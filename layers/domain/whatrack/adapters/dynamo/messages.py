@@ -15,25 +15,18 @@ so any interleaving of statuses and inserts ends the same, with no read and no e
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from pynamodb.attributes import (
-    BooleanAttribute,
-    JSONAttribute,
-    NumberAttribute,
-    UnicodeAttribute,
-    UTCDateTimeAttribute,
-)
 from pynamodb.transactions import TransactWrite
 
 from whatrack.adapters.dynamo.connections import ConnectionItem
 from whatrack.adapters.dynamo.conversations import ConversationItem, new_conversation_item, not_merged, upsert
 from whatrack.adapters.dynamo.leads import LeadItem
+from whatrack.adapters.dynamo.message_items import STORED, MessageItem, annotation_update, message_item
 from whatrack.adapters.dynamo.tables import (
-    Gsi1,
-    InboxTableItem,
     MarkerItem,
     connection_key,
     conversation_key,
@@ -52,7 +45,7 @@ from whatrack.adapters.dynamo.writes import (
     update_if,
     write_counted,
 )
-from whatrack.domain.clock import iso
+from whatrack.domain.annotations import Annotation, latest_of_each
 from whatrack.domain.errors import TransientError
 from whatrack.domain.history import HistoryImportResult, ThreadImport, opening_times
 from whatrack.domain.messages import (
@@ -60,96 +53,12 @@ from whatrack.domain.messages import (
     REVOKED_TYPE,
     STATUS_RANK,
     Direction,
-    Media,
-    Message,
     MessageSource,
     NewMessage,
-    shown_status,
     status_rank,
 )
 
 MOVE_ROUNDS = 6
-
-
-class MessageItem(InboxTableItem):
-    by_conversation = Gsi1()
-    gsi1pk = UnicodeAttribute()
-    gsi1sk = UnicodeAttribute()
-    id = UnicodeAttribute()
-    connection_id = UnicodeAttribute()
-    conversation_id = UnicodeAttribute()
-    organization_id = UnicodeAttribute()
-    direction = UnicodeAttribute()
-    source = UnicodeAttribute()
-    type = UnicodeAttribute()
-    body = UnicodeAttribute(null=True)
-    content = UnicodeAttribute(null=True)
-    timestamp = UTCDateTimeAttribute()
-    status = UnicodeAttribute(null=True)
-    status_rank = NumberAttribute(default=-1)
-    history_status = UnicodeAttribute(null=True)
-    media = JSONAttribute(null=True)
-    meta_confirmed_at = UTCDateTimeAttribute(null=True)
-    deleted = BooleanAttribute(default=False)
-    error = UnicodeAttribute(null=True)
-    correlation_id = UnicodeAttribute(null=True)
-    delivery_status = UnicodeAttribute(null=True)
-    delivery_rank = NumberAttribute(null=True)
-    delivery_error = UnicodeAttribute(null=True)
-
-
-STORED = MessageItem.conversation_id.exists()
-"""A message, not a stub holding statuses that overtook it."""
-
-
-def to_message(item: MessageItem) -> Message:
-    media = item.media if isinstance(item.media, dict) else None
-    status, error = shown_status(item.status, item.error, item.delivery_status, item.delivery_error)
-    return Message(
-        id=item.id,
-        conversation_id=item.conversation_id,
-        direction=Direction(item.direction),
-        source=MessageSource(item.source),
-        type=item.type,
-        body=item.body,
-        timestamp=item.timestamp,
-        status=status,
-        history_status=item.history_status,
-        media=Media(id=media.get("id"), mime_type=media.get("mimeType"), caption=media.get("caption"))
-        if media
-        else None,
-        meta_confirmed_at=item.meta_confirmed_at,
-        deleted=bool(item.deleted),
-        error=error,
-        content=item.content,
-        correlation_id=item.correlation_id,
-    )
-
-
-def _message_item(organization_id: str, connection_id: str, conversation_id: str, message: NewMessage) -> MessageItem:
-    return MessageItem(
-        *message_key(connection_id, message.wamid),
-        gsi1pk=f"CONV#{conversation_id}#MSGS",
-        gsi1sk=f"{iso(message.timestamp)}#{message.wamid}",
-        id=message.wamid,
-        connection_id=connection_id,
-        conversation_id=conversation_id,
-        organization_id=organization_id,
-        direction=message.direction.value,
-        source=message.source.value,
-        type=message.type,
-        body=message.body,
-        content=message.content,
-        timestamp=message.timestamp,
-        status=message.status,
-        status_rank=STATUS_RANK.get(message.status or "", -1),
-        history_status=message.history_status,
-        media=message.media,
-        meta_confirmed_at=message.meta_confirmed_at,
-        deleted=message.deleted,
-        error=message.error,
-        correlation_id=message.correlation_id,
-    )
 
 
 def _counted_message(
@@ -184,7 +93,7 @@ def _counted_message(
             lacks=MessageItem.history_status.attr_name,
         )
     return CountedInsert(
-        _message_item(organization_id, connection_id, conversation_id, message),
+        message_item(organization_id, connection_id, conversation_id, message),
         increments,
         guards={conversation_key(conversation_id): not_merged()},
         stub_lacks="conversation_id",
@@ -352,3 +261,23 @@ class DynamoMessageRepository:
             MessageItem.delivery_rank.does_not_exist() | (MessageItem.delivery_rank < rank)
         )
         return update_if(MessageItem(*message_key(connection_id, wamid)), actions, condition, "status update")
+
+    def annotate(self, connection_id: str, annotations: Sequence[Annotation]) -> int:
+        """Reactions and edits on their targets' keys: one conditional update (alone) or transactions
+        of up to 100 (a chunk's), in rounds that name each key once; a side's earlier reactions in
+        the same call are never written, and a refused update (a later reaction or an edit already
+        kept) is dropped."""
+        rounds: list[list[CountedInsert]] = []
+        per_target: Counter[str] = Counter()
+        for annotation in latest_of_each(annotations):
+            seen = per_target[annotation.target]
+            per_target[annotation.target] += 1
+            if seen == len(rounds):
+                rounds.append([])
+            item, actions, condition = annotation_update(connection_id, annotation)
+            rounds[seen].append(CountedUpdate(item, actions=actions, condition=condition))
+        if len(annotations) == 1 and rounds:
+            only = rounds[0][0]
+            assert isinstance(only, CountedUpdate)
+            return int(update_if(only.item, only.actions, only.condition, "annotation"))
+        return sum(len(write_counted(updates)) for updates in rounds)

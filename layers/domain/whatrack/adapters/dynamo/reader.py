@@ -18,7 +18,7 @@ from pynamodb.attributes import UnicodeAttribute
 from whatrack.adapters.dynamo.conversations import ConversationItem, to_conversation
 from whatrack.adapters.dynamo.history_sync import ChunkItem
 from whatrack.adapters.dynamo.leads import MAX_REDIRECTS, GuardItem, LeadItem, to_lead
-from whatrack.adapters.dynamo.messages import MessageItem, to_message
+from whatrack.adapters.dynamo.message_items import MessageItem, to_message
 from whatrack.adapters.dynamo.tables import (
     Gsi1,
     Gsi2,

@@ -7,19 +7,26 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from aws_lambda_powertools import Logger
+
+from whatrack.domain.annotations import Annotation, Edit, Reaction
 from whatrack.domain.changes import ChangeMessage
 from whatrack.domain.clock import from_unix, utcnow
 from whatrack.domain.connections import Connection
 from whatrack.domain.errors import TransientError
 from whatrack.domain.identity import ContactIdentity
 from whatrack.domain.messages import (
+    EDIT_TYPE,
     MODELLED_TYPES,
+    REACTION_TYPE,
+    REVOKED_TYPE,
     Direction,
     MessageSource,
     NewMessage,
     direction_of,
     status_from_history,
 )
+from whatrack.domain.summaries import readable_body
 from whatrack.ports import (
     AuditLog,
     ConnectionRepository,
@@ -34,6 +41,9 @@ from whatrack.ports import (
     TicketRepository,
 )
 from whatrack.webhooks.payloads import ContactBlock, MessageItem
+from whatrack.webhooks.skipping import note_skipped
+
+logger = Logger(child=True)
 
 ChangeProcessor = Callable[[ChangeMessage, dict[str, Any]], None]
 """Applies one routed change (its ``value``); raises ``ValidationError`` for a change it can never apply."""
@@ -85,11 +95,84 @@ def new_message(
         source=source,
         type=item.type,
         timestamp=from_unix(item.timestamp),
-        body=item.body,
+        body=item.body or readable_body(item.type, item.raw(), item.errors_text),
         status=extra.pop("status", status_from_history(history_status)),
         history_status=history_status.upper() if history_status else None,
         media=item.media,
         content=None if item.type in MODELLED_TYPES else item.raw_content(),
-        error="; ".join(e.text for e in item.errors) or None,
+        error=item.errors_text,
+        reply_to_id=item.reply_to_id,
+        forwarded=item.forwarded,
         **extra,
     )
+
+
+def _text_of(content: dict[str, Any]) -> str | None:
+    """The text of an edit's new content: the body of a text, the caption of anything else."""
+    kind = content.get("type")
+    inner = content.get(kind) if isinstance(kind, str) else None
+    if not isinstance(inner, dict):
+        return None
+    value = inner.get("body") if kind == "text" else inner.get("caption")
+    return value if isinstance(value, str) else None
+
+
+def annotation_of(item: MessageItem, direction: Direction) -> Annotation | None:
+    """A reaction or an edit sent by ``direction``'s side, or ``None`` when ``item`` is neither (or
+    names no target: it is then logged and dropped, never stored as a message)."""
+    content = item.content() or {}
+    at = from_unix(item.timestamp)
+    if item.type == REACTION_TYPE:
+        target, emoji = content.get("message_id"), content.get("emoji")
+        if isinstance(target, str) and target:
+            return Reaction(target, item.id, direction, emoji if isinstance(emoji, str) else "", at)
+    elif item.type == EDIT_TYPE:
+        target, new = content.get("original_message_id"), content.get("message")
+        if isinstance(target, str) and target:
+            return Edit(target, item.id, _text_of(new) if isinstance(new, dict) else None, at)
+    return None
+
+
+def annotate(ports: InboxPorts, connection_id: str, item: MessageItem, direction: Direction) -> None:
+    """A reaction or an edit on its target (never a message, never a ticket); one naming no target
+    is logged and dropped."""
+    annotation = annotation_of(item, direction)
+    if annotation is None:
+        logger.warning("reaction or edit without a target skipped", extra={"wamid": item.id, "type": item.type})
+        note_skipped(f"{item.type} {item.id[:64]}: names no message")
+        return
+    ports.messages.annotate(connection_id, [annotation])
+
+
+def revoke(
+    ports: InboxPorts,
+    connection: Connection,
+    item: MessageItem,
+    conversation_id: str,
+    *,
+    direction: Direction,
+    source: MessageSource,
+    correlation_id: str | None,
+) -> None:
+    """``type: "revoke"``: the referenced message is marked deleted; if it has not arrived yet, a
+    deleted tombstone (in ``conversation_id``) keeps it from ever appearing (it takes its content
+    when it comes: ``restore_revoked``)."""
+    messages = ports.messages
+    original = (item.content() or {}).get("original_message_id")
+    if not isinstance(original, str) or not original:
+        logger.warning("revoke without original_message_id", extra={"wamid": item.id})
+        note_skipped(f"revoke {item.id[:64]}: names no message")
+        return
+    if messages.mark_deleted(connection.id, original):
+        return
+    tombstone = NewMessage(
+        wamid=original,
+        direction=direction,
+        source=source,
+        type=REVOKED_TYPE,
+        timestamp=from_unix(item.timestamp),
+        deleted=True,
+        correlation_id=correlation_id,
+    )
+    if not messages.insert(connection.organization_id, connection.id, conversation_id, tombstone):
+        messages.mark_deleted(connection.id, original)

@@ -13,8 +13,8 @@ from whatrack.domain.connections import Connection, HistorySyncStatus
 from whatrack.domain.history import DECLINED_CODE, ChunkStatus, ThreadCounterpart, ThreadImport, content_hash
 from whatrack.domain.identity import ContactIdentity
 from whatrack.domain.inbox import LeadSource, conversation_id_for
-from whatrack.domain.messages import Direction, MessageSource, NewMessage, direction_of
-from whatrack.services.processors.base import InboxPorts, identity_from_contacts, new_message
+from whatrack.domain.messages import ANNOTATION_TYPES, Direction, MessageSource, NewMessage, direction_of
+from whatrack.services.processors.base import InboxPorts, annotation_of, identity_from_contacts, new_message
 from whatrack.services.processors.identity import resolve_lead
 from whatrack.webhooks.payloads import ContactBlock, HistoryItem, HistoryValue, MessageItem, Thread
 
@@ -97,6 +97,14 @@ class HistoryProcessor:
             ports.audit.record(connection.id, "sync_started", now, key="sync_started")
         threads = self._threads(connection, business, item.threads, now, message.correlation_id)
         imported = ports.messages.import_history(connection.organization_id, connection.id, threads)
+        annotations = [
+            found
+            for thread in item.threads
+            for m in thread.messages
+            if m.type in ANNOTATION_TYPES and (found := annotation_of(m, direction_of(m.from_, business)))
+        ]
+        if annotations:  # after their targets (most are in the chunk): an update each, no stub to complete
+            ports.messages.annotate(connection.id, annotations)
         ports.metrics.count("MessagesImported", imported.new_messages)
         ports.metrics.count("ThreadsImported", imported.new_threads)
         if meta is not None:
@@ -122,17 +130,15 @@ class HistoryProcessor:
         found: list[tuple[ContactIdentity, list[NewMessage]]] = []
         for thread in threads:
             identity = thread.counterpart(business)
-            if not identity.known or not thread.messages:
-                if thread.messages:
+            said = [m for m in thread.messages if m.type not in ANNOTATION_TYPES]  # reactions, edits: after
+            if not identity.known or not said:
+                if said:
                     logger.warning(
                         "history thread without a counterpart skipped", extra={"messages": len(thread.messages)}
                     )
                 continue
             messages = sorted(
-                (
-                    new_message(m, business, MessageSource.HISTORY, correlation_id=correlation_id)
-                    for m in thread.messages
-                ),
+                (new_message(m, business, MessageSource.HISTORY, correlation_id=correlation_id) for m in said),
                 key=lambda m: m.timestamp,
             )
             found.append((identity, messages))

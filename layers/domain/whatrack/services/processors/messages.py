@@ -12,8 +12,8 @@ from whatrack.domain.clock import from_unix
 from whatrack.domain.connections import Connection
 from whatrack.domain.errors import TransientError
 from whatrack.domain.inbox import TICKET_WINDOW, LeadSource, OpenOutcome, initial_window, ticket_origin
-from whatrack.domain.messages import Direction, MessageSource
-from whatrack.services.processors.base import InboxPorts, identity_from_contacts, new_message
+from whatrack.domain.messages import ANNOTATION_TYPES, REVOKE_TYPE, Direction, MessageSource
+from whatrack.services.processors.base import InboxPorts, annotate, identity_from_contacts, new_message, revoke
 from whatrack.services.processors.identity import resolve_lead
 from whatrack.webhooks.payloads import ContactBlock, MessageItem, MessagesValue
 
@@ -33,7 +33,12 @@ class MessagesProcessor:
         business = parsed.metadata.display_phone_number or connection.display_phone_number
         now = ports.clock()
         for item in parsed.messages:
-            self._live_message(connection, business, parsed.contacts, item, now, message.correlation_id)
+            if item.type in ANNOTATION_TYPES:  # the customer reacted or edited: never a message or a ticket
+                annotate(ports, connection.id, item, Direction.INBOUND)
+            elif item.type == REVOKE_TYPE:
+                self._revoke(connection, parsed.contacts, item, now, message.correlation_id)
+            else:
+                self._live_message(connection, business, parsed.contacts, item, now, message.correlation_id)
         for status in parsed.statuses:
             status_error = "; ".join(e.text for e in status.errors) or None
             if not ports.messages.apply_status(connection.id, status.id, status.status.lower(), status_error):
@@ -73,7 +78,8 @@ class MessagesProcessor:
         new = new_message(
             item, business, MessageSource.LIVE, direction=Direction.INBOUND, status=None, correlation_id=correlation_id
         )
-        ports.messages.insert(connection.organization_id, connection.id, conversation_id, new)
+        if not ports.messages.insert(connection.organization_id, connection.id, conversation_id, new):
+            ports.messages.restore_revoked(connection.id, new)  # the customer deleted it before it came
         # §8.3: the only path that opens tickets; idempotent per message and per conversation
         origin = ticket_origin(
             resolved.lead,
@@ -100,3 +106,34 @@ class MessagesProcessor:
             # the ticket the open met was closed since: open again; the lead has had a ticket
             origin = ticket_origin(resolved.lead, lead_created_by_live_traffic=False)
         raise TransientError(f"the open ticket of conversation {conversation_id} kept changing")
+
+    def _revoke(
+        self,
+        connection: Connection,
+        contacts: list[ContactBlock],
+        item: MessageItem,
+        now: datetime,
+        correlation_id: str | None,
+    ) -> None:
+        """The customer deleted a message for everyone: it stays, marked deleted; never a ticket."""
+        ports = self._ports
+        identity = identity_from_contacts(contacts, item.from_, item.from_user_id)
+        if not identity.known:
+            logger.warning("revoke without a sender skipped", extra={"wamid": item.id})
+            return
+        resolved = resolve_lead(
+            ports, connection.organization_id, identity, LeadSource.LIVE_MESSAGE, now, correlation_id=correlation_id
+        )
+        at = from_unix(item.timestamp)
+        conversation_id = ports.conversations.ensure(
+            connection.organization_id, resolved.lead.id, connection.id, now, at
+        )
+        revoke(
+            ports,
+            connection,
+            item,
+            conversation_id,
+            direction=Direction.INBOUND,
+            source=MessageSource.LIVE,
+            correlation_id=correlation_id,
+        )
