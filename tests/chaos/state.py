@@ -6,8 +6,9 @@ webhook log entry by the scenario document it logs (its archive key is the body'
 runs post the same documents for different numbers). Left out, as the property test leaves them out
 (tests/integration/test_concurrency_and_properties.py): processing times (``created_at``,
 ``received_at``, ``at``...), request ids, and who created a lead or a ticket first (``source``,
-``originated_from``, ``opened_by``), which legitimately follow arrival order, and a chunk's content
-hash (its value names the run's own number).
+``originated_from``, ``opened_by``), which legitimately follow arrival order (the connection's count
+of history-lead tickets, which follows them too, is compared as agreeing with its tickets), and a
+chunk's content hash (its value names the run's own number).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ VOLATILE = frozenset(
 )  # fmt: skip
 CONNECTION_FIELDS = (
     "connection_status", "hs_status", "hs_phase", "hs_chunk_order", "hs_progress", "hs_error_code",
-    "messages_imported", "contacts_imported", "threads_imported", "media_pending", "history_lead_tickets",
+    "messages_imported", "contacts_imported", "threads_imported", "media_pending",
     "history_inbound", "history_outbound", "media_placeholders", "media_received",
 )  # fmt: skip
 
@@ -138,6 +139,16 @@ def snapshot(
 
     connection = next(i for i in accounts if i["pk"] == f"CONN#{connection_id}" and i["sk"] == "CONN")
     state["connection"] = {name: connection.get(name) for name in CONNECTION_FIELDS}
+    # like ``originated_from``, which it counts, it follows arrival order: it must agree with the tickets
+    from_history = sum(
+        1
+        for item in inbox
+        if str(item["pk"]).startswith("TICKET#")
+        and item.get("connection_id") == connection_id
+        and item.get("originated_from") == "history_lead"
+    )
+    counted = int(connection.get("history_lead_tickets") or 0)
+    state["connection"]["history_lead_tickets"] = "agrees with the tickets" if counted == from_history else counted
     state["chunks"] = {
         i["sk"]: _kept(i) for i in accounts if i["pk"] == f"CONN#{connection_id}" and str(i["sk"]).startswith("CHUNK#")
     }
