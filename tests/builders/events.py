@@ -149,6 +149,12 @@ def build() -> dict[str, Any]:
     )
     files["echo/sqs_echo_text.json"] = sqs_event("smb_message_echoes", SAMPLES["echo_text"], "EchoesQueue")
     files["live_message/sqs_messages_text.json"] = sqs_event("messages", SAMPLES["messages_text"], "LiveMessagesQueue")
+    for name in ("messages_reaction", "messages_edit", "messages_location"):
+        files[f"live_message/sqs_{name}.json"] = sqs_event("messages", SAMPLES[name], "LiveMessagesQueue")
+    files["echo/sqs_echo_edit.json"] = sqs_event("smb_message_echoes", SAMPLES["echo_edit"], "EchoesQueue")
+    files["history_chunk/sqs_history_chunk_fidelity.json"] = sqs_event(
+        "history", SAMPLES["history_chunk_fidelity"], "HistoryQueue"
+    )
     return files
 
 

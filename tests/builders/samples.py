@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from tests.builders.fidelity_samples import FIDELITY_SAMPLES
+
 WABA = "401122334455667"
 PNID = "209988776655443"
 BIZ = "5491155550100"
@@ -327,6 +329,7 @@ SAMPLES: dict[str, Any] = {
     ),
     "account_update_offboarded": envelope("account_update", {"event": "ACCOUNT_OFFBOARDED"}, time=1751404100),
     "account_update_reconnected": envelope("account_update", {"event": "ACCOUNT_RECONNECTED"}, time=1751404200),
+    **FIDELITY_SAMPLES,
 }
 
 

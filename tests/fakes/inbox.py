@@ -491,6 +491,10 @@ class InMemoryMessages:
                 row.content = message.content
             if message.media is not None:
                 row.media = copy.deepcopy(message.media)
+            if message.reply_to_id is not None:
+                row.reply_to_id = message.reply_to_id
+            if message.forwarded:
+                row.forwarded = True
             if message.status is not None:
                 row.status, row.status_rank = message.status, STATUS_RANK.get(message.status, -1)
             return True

@@ -36,8 +36,9 @@ class Onboarding:
     def api(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
         raw = None if body is None else json.dumps(body).encode()
         headers = {"authorization": f"Bearer {self.api_key}"}
+        path, _, query = path.partition("?")
         result = status_app.lambda_handler(
-            http_event(method, path, body=raw, headers=headers), LambdaContext("s", 512, 20)
+            http_event(method, path, body=raw, headers=headers, query=query), LambdaContext("s", 512, 20)
         )
         return result["statusCode"], json.loads(result["body"])
 

@@ -230,6 +230,10 @@ class DynamoMessageRepository:
             actions.append(MessageItem.content.set(message.content))
         if message.media is not None:
             actions.append(MessageItem.media.set(message.media))
+        if message.reply_to_id is not None:
+            actions.append(MessageItem.reply_to_id.set(message.reply_to_id))
+        if message.forwarded:
+            actions.append(MessageItem.forwarded.set(True))
         if message.status is not None:
             rank = status_rank(message.status)
             actions += [MessageItem.status.set(message.status), MessageItem.status_rank.set(rank)]
