@@ -121,7 +121,15 @@ def snapshot(
     state: dict[str, Any] = {
         "leads": _unique([(who(i), _kept(lead)) for i, lead in leads.items() if not lead.get("merged_into")]),
         "merged": sorted(who(lead_id) for lead_id, lead in leads.items() if lead.get("merged_into")),
-        "conversations": _unique([(holder(i), _kept(c)) for i, c in conversations.items()]),
+        # a retired conversation left empty is a tombstone whose existence follows arrival order (the
+        # merged lead had a conversation here before the merge, or not); one that still holds messages stays
+        "conversations": _unique(
+            [
+                (holder(i), _kept(c))
+                for i, c in conversations.items()
+                if not (c.get("merged_into") and not c.get("message_count"))
+            ]
+        ),
         "messages": _unique(
             [
                 (str(i["id"]), {**_kept(i), "lead": holder(i["conversation_id"])})
