@@ -17,7 +17,7 @@ export PYTHONPATH := $(CURDIR):$(CURDIR)/layers/domain
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: help dev run test lint format typecheck unit integration e2e browser chromium screenshots infra build chaos load bench bench-check capacity deploy publish-dashboard clean openapi events demo demo-live reconcile replay redrive
+.PHONY: help dev run test lint format typecheck unit integration e2e browser chromium screenshots infra build chaos load audit bench bench-check capacity deploy publish-dashboard clean openapi events demo demo-live reconcile replay redrive
 
 help:
 	@echo "make run    - start the local stack on 127.0.0.1:\$${PORT:-3000} (installs what it needs)"
@@ -30,6 +30,7 @@ help:
 	@echo "make chaos [SEEDS=N] [RATE=r] - the chaos replay: an onboarding with and without faults, same end state"
 	@echo "make load [REQUESTS=n] [SENDERS=n] - a bounded load on the local ingest (req/s, p50/p99, all archived)"
 	@echo "make redrive [QUEUE=<dead-letter queue>] - move dead letters back to their source queues"
+	@echo "make audit  - pip-audit of the shipped dependencies (needs PyPI's JSON API; not reachable here)"
 
 $(VENV)/.installed: requirements/dev.txt layers/domain/requirements.txt
 	@echo "==> creating $(VENV) with $(PY312)"
@@ -153,5 +154,12 @@ bench-check: $(VENV)/.installed
 capacity: $(VENV)/.installed
 	$(PY) -m benchmarks.capacity
 
+# pip-audit of what ships (the domain layer's pins); --strict fails when a package cannot be
+# audited, so a machine without PyPI's JSON API or OSV fails loudly instead of passing silently.
+AUDIT_VENV := .venv-audit
+audit:
+	@test -x $(AUDIT_VENV)/bin/pip-audit || { $(PY312) -m venv $(AUDIT_VENV) && $(AUDIT_VENV)/bin/pip install $(PIP_QUIET) pip-audit==2.10.1; }
+	$(AUDIT_VENV)/bin/pip-audit --strict --no-deps --disable-pip -r layers/domain/requirements.txt
+
 clean:
-	rm -rf $(VENV) $(SAM_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache .import_linter_cache
+	rm -rf $(VENV) $(SAM_VENV) $(AUDIT_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache .import_linter_cache
