@@ -9,6 +9,8 @@ What one seed makes (all of it on one number, built with the documented payload 
 * the media of every placeholder (history ``messages`` / ``message_echoes`` follow-ups);
 * live messages (customers of the history, who get a history lead's ticket, and new ones), echoes
   typed in the App, their statuses (some before the echo they are about), revokes;
+* message fidelity: replies, reactions of both sides (replaced, removed) and edits of live and history
+  messages, shuffled with the rest (so some arrive before their message);
 * one person known three ways: a contact by phone, a history thread by user id only, and a live
   message that shows both (§8.10: one lead in the end);
 * an account update pair at the end (the number disconnected, then reconnected, by their times).
@@ -24,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from benchmarks.generator import NOW, Shape, generate
+from tests.builders import fidelity as f
 from tests.builders import payloads as b
 
 CHUNK_BYTES = 250_000
@@ -77,6 +80,25 @@ def live_with_user_id(wamid: str, wa_id: str, user_id: str, ts: int) -> dict[str
     return b.envelope("messages", {"contacts": [{"wa_id": wa_id, "user_id": user_id}], "messages": [message]})
 
 
+def annotations(seed: int, writers: list[str], history_thread: dict[str, Any]) -> list[dict[str, Any]]:
+    """Replies to, reactions to (both sides; the customer's replaced or removed) and two edits of each
+    writer's first live message, and a reaction of the business to a history message."""
+    out: list[dict[str, Any]] = []
+    for n, customer in enumerate(writers):
+        target, at, w = f"wamid.chaos{seed}.live{n}", LIVE_AT + 1_100 + n, f"wamid.chaos{seed}.f{n}"
+        out += [
+            f.live(customer, f.reaction(f"{w}.like", customer, at, target, "👍")),
+            f.live(customer, f.reaction(f"{w}.relike", customer, at + 100, target, "" if n % 2 else "❤️")),
+            f.echoes(customer, f.reaction(f"{w}.bizlike", b.BIZ, at + 50, target, "🙏")),
+            f.live(customer, f.edit(f"{w}.edit1", customer, at + 200, target, f"mensagem {n} (editada)")),
+            f.live(customer, f.edit(f"{w}.edit2", customer, at + 300, target, f"mensagem {n} (de novo)")),
+            f.live(customer, f.text(f"{w}.reply", customer, at + 400, "isso", **f.reply_to(target, sender=customer))),
+        ]
+    customer, first = history_thread["id"], history_thread["messages"][0]
+    out.append(f.echoes(customer, f.reaction(f"wamid.chaos{seed}.histlike", b.BIZ, LIVE_AT + 1_050, first["id"], "👀")))
+    return out
+
+
 def onboarding(seed: int, messages: int = 1_200) -> Scenario:
     """The onboarding of ``seed`` with about ``messages`` history messages."""
     rng = random.Random(seed)
@@ -121,11 +143,13 @@ def onboarding(seed: int, messages: int = 1_200) -> Scenario:
         if n < 2:
             revokes.append(b.revoke(f"wamid.chaos{seed}.revoke{n}", wamid, customer, LIVE_AT + 1000 + n))
 
+    fidelity = annotations(seed, writers[:4], _threads(chunks[0])[0])
+
     documents: list[dict[str, Any]] = [contacts, removed]
     for chunk in chunks:
         documents.append(chunk)
     documents += followups
-    rest = live + echoes + statuses[: len(statuses) // 2] + revokes
+    rest = live + echoes + statuses[: len(statuses) // 2] + revokes + fidelity
     rng.shuffle(rest)
     documents += rest + statuses[len(statuses) // 2 :]
     tail = [

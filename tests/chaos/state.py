@@ -75,8 +75,12 @@ def scan(endpoint: str, table: str) -> list[dict[str, Any]]:
     return [{k: _plain(deserialize(v)) for k, v in item.items()} for item in found]
 
 
+ARRIVAL_ORDERED = frozenset({"edits"})
+"""Lists kept in arrival order whose order means nothing (a message's edits are shown in time order)."""
+
+
 def _kept(item: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in sorted(item.items()) if k not in VOLATILE}
+    return {k: sorted(v) if k in ARRIVAL_ORDERED else v for k, v in sorted(item.items()) if k not in VOLATILE}
 
 
 def snapshot(
