@@ -280,8 +280,8 @@ class DynamoMessageRepository:
                 rounds.append([])
             item, actions, condition = annotation_update(connection_id, annotation)
             rounds[seen].append(CountedUpdate(item, actions=actions, condition=condition))
-        if len(annotations) == 1 and rounds:
-            only = rounds[0][0]
+        if len(rounds) == 1 and len(rounds[0]) == 1:  # a live one: a plain conditional update
+            [only] = rounds[0]
             assert isinstance(only, CountedUpdate)
             return int(update_if(only.item, only.actions, only.condition, "annotation"))
         return sum(len(write_counted(updates)) for updates in rounds)
