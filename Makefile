@@ -79,6 +79,10 @@ browser: $(VENV)/.installed chromium
 
 # The browser tests again, saving their screenshots into docs/screenshots (the README shows one).
 screenshots: $(VENV)/.installed chromium
+	@fc-list 2>/dev/null | grep -qi "color emoji" || { \
+		echo "==> installing fonts-noto-color-emoji (the screenshots show emoji; the tests do not need it)"; \
+		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$SUDO apt-get install -y -qq fonts-noto-color-emoji >/dev/null; }
 	SCREENSHOT_DIR=$(CURDIR)/docs/screenshots $(PY) -m pytest tests/browser -q
 
 # Installs Debian's chromium when it is missing (as root, or through sudo).

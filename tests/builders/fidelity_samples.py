@@ -68,11 +68,11 @@ FIDELITY_SAMPLES: dict[str, Any] = {
         thread(
             CUSTOMER,
             *f.in_history(
-                f.text("wamid.HREPLY1", BIZ, 1751395000, "Temos sim", **f.reply_to(W_IN, sender=CUSTOMER)),
-                f.reaction("wamid.HREACT1", CUSTOMER, 1751395100, "wamid.HREPLY1", "🎉"),
-                f.reaction("wamid.HREACT2", BIZ, 1751395200, W_IN, "👀"),
-                f.edit("wamid.HEDIT1", BIZ, 1751395300, "wamid.HREPLY1", "Temos sim, em 3 cores"),
-                f.item("wamid.HLOC1", BIZ, 1751395400, "location", f.LOCATION, **f.FORWARDED),
+                f.text("wamid.HREPLY1", BIZ, 1751400200, "Temos sim", **f.reply_to(W_IN, sender=CUSTOMER)),
+                f.reaction("wamid.HREACT1", CUSTOMER, 1751400300, "wamid.HREPLY1", "🎉"),
+                f.reaction("wamid.HREACT2", BIZ, 1751400400, W_IN, "👀"),
+                f.edit("wamid.HEDIT1", BIZ, 1751400500, "wamid.HREPLY1", "Temos sim, em 3 cores"),
+                f.item("wamid.HLOC1", BIZ, 1751400600, "location", f.LOCATION, **f.FORWARDED),
             ),
         ),
     ),

@@ -20,6 +20,30 @@ export const MESSAGE_STATUS_LABELS = {
   failed: "falhou",
 };
 
+/** Who sent a message or a reaction, by its direction. */
+export const SIDE_LABELS = { INBOUND: "Cliente", OUTBOUND: "Empresa" };
+
+export const MEDIA_LABELS = {
+  image: "Imagem",
+  video: "Vídeo",
+  audio: "Áudio",
+  document: "Documento",
+  sticker: "Figurinha",
+  media_placeholder: "Mídia",
+};
+
+/** The types without a body: what each one is, before its summary. */
+export const CONTENT_LABELS = {
+  location: "Localização",
+  contacts: "Contato compartilhado",
+  button_reply: "Resposta de botão",
+  list_reply: "Resposta de lista",
+  button: "Botão",
+  order: "Pedido",
+  system: "Aviso do WhatsApp",
+  unsupported: "Mensagem não suportada pelo WhatsApp",
+};
+
 export const TICKET_ORIGIN_LABELS = {
   history_lead: "Lead do histórico",
   new_contact: "Novo contato",

@@ -1,65 +1,98 @@
 import { isAbort } from "../api.js";
 import { h, srOnly } from "../dom.js";
 import { dayKey, formatDateTime, formatDay, formatTime } from "../format.js";
-import { MESSAGE_SOURCE_LABELS, MESSAGE_STATUS_LABELS } from "../labels.js";
+import { MESSAGE_SOURCE_LABELS, MESSAGE_STATUS_LABELS, SIDE_LABELS } from "../labels.js";
+import { messageContent, summaryText } from "./message-content.js";
 
-const MEDIA_LABELS = {
-  image: "Imagem",
-  video: "Vídeo",
-  audio: "Áudio",
-  document: "Documento",
-  sticker: "Figurinha",
-  media_placeholder: "Mídia",
-};
-
-function excerpt(text, size = 80) {
+function excerpt(text, size = 120) {
   return text.length > size ? `${text.slice(0, size - 1)}…` : text;
 }
 
-function media(message) {
-  const placeholder = message.type === "media_placeholder" || !message.media?.id;
-  const kind = MEDIA_LABELS[message.type] ?? "Mídia";
+/** Scrolls to the quoted message and gives it focus (the quote's `data-quote` names it). */
+function showQuoted(event) {
+  const id = event.currentTarget.getAttribute("data-quote");
+  const target = event.currentTarget.closest(".conversation")?.querySelector(`[data-id="${CSS.escape(id)}"]`);
+  if (!target) return;
+  target.setAttribute("tabindex", "-1");
+  target.scrollIntoView({ block: "center" });
+  target.focus({ preventScroll: true });
+}
+
+/** The quoted message above a reply: who sent it and what it said, or that it is not loaded (yet). */
+function quote(id, byId) {
+  const quoted = byId.get(id);
+  if (!quoted) {
+    return h(
+      "p",
+      { class: "quote quote--missing", "data-quote": id },
+      srOnly("Em resposta a: "),
+      "Mensagem anterior (não carregada)",
+    );
+  }
+  const who = SIDE_LABELS[quoted.direction] ?? quoted.direction;
+  const said = excerpt(summaryText(quoted));
   return h(
-    "div",
-    { class: ["msg__media", placeholder && "msg__media--pending"] },
-    placeholder
-      ? `${kind} do histórico: o arquivo ainda não chegou`
-      : `${kind}${message.media.mimeType ? ` (${message.media.mimeType})` : ""}`,
-    message.media?.caption ? h("p", { class: "msg__caption" }, message.media.caption) : null,
+    "button",
+    {
+      type: "button",
+      class: ["quote", `quote--${quoted.direction === "OUTBOUND" ? "out" : "in"}`],
+      "data-quote": id,
+      "aria-label": `Em resposta a ${who}: ${said}`,
+      title: "Ir para a mensagem citada",
+      on: { click: showQuoted },
+    },
+    h("span", { class: "quote__who" }, who),
+    h("span", { class: "quote__text" }, said),
   );
 }
 
-function content(message) {
-  if (message.deleted) {
-    return h("p", { class: "msg__deleted" }, h("span", { "aria-hidden": "true" }, "⊘ "), "Mensagem apagada");
-  }
-  const hasMedia = message.media || message.type === "media_placeholder";
-  return [
-    hasMedia ? media(message) : null,
-    message.body ? h("p", { class: "msg__body" }, message.body) : null,
-    !hasMedia && !message.body ? h("p", { class: "msg__body muted" }, `[${message.type}]`) : null,
-  ];
+/** "editada", opening on the earlier versions, the original first. */
+function edits(message) {
+  if (!message.editedAt || message.deleted) return null;
+  const title = `Editada em ${formatDateTime(message.editedAt)}`;
+  if (!message.edits?.length) return h("p", { class: "msg__edited", title }, "editada");
+  return h(
+    "details",
+    { class: "msg__edited" },
+    h("summary", { title }, "editada"),
+    h(
+      "ol",
+      { class: "msg__versions", "aria-label": "Versões anteriores" },
+      message.edits.map((version) =>
+        h(
+          "li",
+          {},
+          "Versão de ",
+          h("time", { datetime: version.at, title: formatDateTime(version.at) }, formatTime(version.at)),
+          ": ",
+          h("span", { class: "msg__body" }, version.body ?? "(sem texto)"),
+        ),
+      ),
+    ),
+  );
 }
 
+/** Under the bubble: at most one reaction of each side. */
 function reactions(message) {
   if (!message.reactions?.length) return null;
   return h(
     "ul",
     { class: "msg__reactions", "aria-label": "Reações" },
-    message.reactions.map((reaction) =>
-      h(
+    message.reactions.map((reaction) => {
+      const said = `${SIDE_LABELS[reaction.direction] ?? reaction.direction} reagiu com ${reaction.emoji}`;
+      return h(
         "li",
-        { title: `${reaction.direction === "OUTBOUND" ? "Empresa" : "Cliente"} · ${formatDateTime(reaction.at)}` },
-        reaction.emoji,
-      ),
-    ),
+        { title: `${said} · ${formatDateTime(reaction.at)}` },
+        h("span", { "aria-hidden": "true" }, reaction.emoji),
+        srOnly(said),
+      );
+    }),
   );
 }
 
 /** One message as a bubble: who sent it, its content and its origin (histórico, ao vivo, enviada pelo App). */
 function messageItem(message, byId) {
   const outbound = message.direction === "OUTBOUND";
-  const quoted = message.replyToId ? byId.get(message.replyToId) : null;
   return h(
     "li",
     {
@@ -73,20 +106,18 @@ function messageItem(message, byId) {
       { class: "bubble" },
       srOnly(outbound ? "Enviada pela empresa: " : "Recebida do cliente: "),
       message.forwarded ? h("p", { class: "msg__flag" }, "Encaminhada") : null,
-      message.replyToId
-        ? h("p", { class: "msg__reply" }, "Em resposta a: ", quoted?.body ? excerpt(quoted.body) : "mensagem anterior")
-        : null,
-      content(message),
-      reactions(message),
+      message.replyToId ? quote(message.replyToId, byId) : null,
+      messageContent(message),
+      edits(message),
       h(
         "p",
         { class: "msg__meta" },
         h("span", { class: ["origin", `origin--${message.source}`] }, MESSAGE_SOURCE_LABELS[message.source] ?? message.source),
         h("time", { datetime: message.timestamp, title: formatDateTime(message.timestamp) }, formatTime(message.timestamp)),
         message.status ? h("span", { class: "msg__status" }, MESSAGE_STATUS_LABELS[message.status] ?? message.status) : null,
-        message.editedAt ? h("span", { title: `Editada em ${formatDateTime(message.editedAt)}` }, "editada") : null,
       ),
     ),
+    reactions(message),
   );
 }
 
@@ -130,6 +161,11 @@ export class Conversation {
       items.push(messageItem(message, this.byId));
     }
     this.list.append(...items);
+    // a reply loaded before the message it quotes (an older page, or history after live) shows it now
+    for (const missing of this.list.querySelectorAll(".quote--missing")) {
+      const id = missing.getAttribute("data-quote");
+      if (this.byId.has(id)) missing.replaceWith(quote(id, this.byId));
+    }
     this.empty.hidden = this.byId.size > 0;
   }
 
