@@ -352,6 +352,14 @@ class InMemoryMessages:
     ) -> bool:
         key = (connection_id, message.wamid)
         stub = self._db.messages.get(key)
+        if stub is not None and stub.stored and stub.type == REVOKED_TYPE and history:
+            # the adapter's tombstone Fill: the content and history status, and the history counters
+            self._restore(stub, message)
+            stub.history_status = message.history_status or stub.history_status
+            for target, counter, amount in _increments(message, history=True):
+                if target == "connection":
+                    self._db.connection_row(connection_id).counters[counter] += amount
+            return False
         if stub is not None and stub.stored:
             rank = STATUS_RANK.get(message.status or "", -1)
             overtaken = message.type == MEDIA_PLACEHOLDER_TYPE and message.history_status is not None
@@ -483,21 +491,25 @@ class InMemoryMessages:
             row = self._db.messages.get((connection_id, message.wamid))
             if row is None or row.type != REVOKED_TYPE:
                 return False
-            row.type = message.type
-            row.timestamp = utc(message.timestamp)
-            if message.body is not None:
-                row.body = message.body
-            if message.content is not None:
-                row.content = message.content
-            if message.media is not None:
-                row.media = copy.deepcopy(message.media)
-            if message.reply_to_id is not None:
-                row.reply_to_id = message.reply_to_id
-            if message.forwarded:
-                row.forwarded = True
-            if message.status is not None:
-                row.status, row.status_rank = message.status, STATUS_RANK.get(message.status, -1)
+            self._restore(row, message)
             return True
+
+    @staticmethod
+    def _restore(row: MessageRow, message: NewMessage) -> None:
+        row.type = message.type
+        row.timestamp = utc(message.timestamp)
+        if message.body is not None:
+            row.body = message.body
+        if message.content is not None:
+            row.content = message.content
+        if message.media is not None:
+            row.media = copy.deepcopy(message.media)
+        if message.reply_to_id is not None:
+            row.reply_to_id = message.reply_to_id
+        if message.forwarded:
+            row.forwarded = True
+        if message.status is not None:
+            row.status, row.status_rank = message.status, STATUS_RANK.get(message.status, -1)
 
     def mark_deleted(self, connection_id: str, wamid: str) -> bool:
         with self._db.lock:

@@ -57,12 +57,16 @@ def test_a_reply_keeps_the_message_it_quotes_and_a_forward_its_flag(ob: Onboarde
     assert (messages["wamid.O"].reply_to_id, messages["wamid.O"].forwarded) == (None, False)
 
 
-def test_a_frequently_forwarded_message_is_forwarded(ob: Onboarded) -> None:
-    ob.deliver(f.live(CUSTOMER, f.text("wamid.FF", CUSTOMER, T0, "corrente", context={"frequently_forwarded": True})))
+@pytest.mark.parametrize("path", PATHS)
+def test_a_frequently_forwarded_message_is_forwarded(ob: Onboarded, path: str) -> None:
+    chain = f.text("wamid.FF", sender(path), T0, "corrente", context={"frequently_forwarded": True})
+    ob.deliver(said(path, chain))
     assert ob.messages()["wamid.FF"].forwarded is True
 
 
-@pytest.mark.parametrize("context", ["not an object", ["a list"], 7])
+@pytest.mark.parametrize(
+    "context", ["not an object", ["a list"], 7, {"id": {"nested": 1}, "from": ["x"]}, {"forwarded": "yes"}]
+)
 def test_a_context_of_another_shape_is_read_as_none_and_the_message_kept(ob: Onboarded, context: Any) -> None:
     ob.deliver(f.live(CUSTOMER, f.text("wamid.C", CUSTOMER, T0, "oi", context=context)))
     message = ob.messages()["wamid.C"]
@@ -142,6 +146,27 @@ def test_a_chunk_with_reactions_to_its_own_messages_imports_only_the_messages(ob
     assert [(r.emoji, r.direction) for r in messages["wamid.H1"].reactions] == [("👀", Direction.OUTBOUND)]
 
 
+def test_a_reaction_without_its_emoji_key_removes_the_side(ob: Onboarded) -> None:
+    ob.deliver(original(), f.live(CUSTOMER, f.reaction("wamid.X1", CUSTOMER, T0 + 10, "wamid.O", "👍")))
+    ob.deliver(f.live(CUSTOMER, f.item("wamid.X2", CUSTOMER, T0 + 20, "reaction", {"message_id": "wamid.O"})))
+    assert ob.messages()["wamid.O"].reactions == ()
+
+
+@pytest.mark.parametrize("field", ["messages", "message_echoes"])
+def test_reactions_and_edits_among_history_follow_ups_go_on_their_message(ob: Onboarded, field: str) -> None:
+    # Given a history message, and a history change shaped like live traffic (the media follow-ups')
+    ob.deliver(original())
+    items = [
+        f.reaction("wamid.FX", CUSTOMER, T0 + 10, "wamid.O", "🔥"),
+        f.edit("wamid.FE", CUSTOMER, T0 + 20, "wamid.O", "quero 5 unidades"),
+    ]
+    ob.deliver(b.envelope("history", {"contacts": [{"wa_id": CUSTOMER}], field: items}))
+    # Then they are on the message, not messages of their own
+    message = ob.messages()["wamid.O"]
+    assert ([r.emoji for r in message.reactions], message.body) == (["🔥"], "quero 5 unidades")
+    assert list(ob.messages()) == ["wamid.O"] and ob.state().history.messages_imported == 1
+
+
 def test_a_reaction_without_a_target_is_dropped(ob: Onboarded) -> None:
     ob.deliver(f.live(CUSTOMER, f.item("wamid.X", CUSTOMER, T0, "reaction", {"emoji": "👍"})))
     assert ob.messages() == {} and ob.tickets() == []
@@ -182,6 +207,41 @@ def test_edits_resolve_by_time_in_any_order_even_before_their_original(ob: Onboa
     assert ob.tickets() == [] and ob.state().history.messages_imported == 1
 
 
+def test_an_edit_in_a_history_chunk_changes_its_message_and_never_counts(ob: Onboarded) -> None:
+    thread = b.thread(
+        CUSTOMER,
+        b.text("wamid.H1", CUSTOMER, T0, "tem azul"),
+        *f.in_history(f.edit("wamid.HE", CUSTOMER, T0 + 30, "wamid.H1", "tem azul?")),
+    )
+    ob.deliver(b.chunk(1, 1, 50, thread), b.chunk(1, 1, 50, thread))
+    message = ob.messages()["wamid.H1"]
+    assert (message.body, [v.body for v in message.edits]) == ("tem azul?", ["tem azul"])
+    assert list(ob.messages()) == ["wamid.H1"] and ob.state().history.messages_imported == 1
+
+
+@pytest.mark.parametrize(
+    "new",
+    [None, "not an object", {"type": "text"}, {"type": "text", "text": {"body": 7}}, {"text": {"body": "no type"}}],
+    ids=["missing", "not-an-object", "no-content", "body-not-text", "no-type"],
+)
+def test_an_unreadable_edit_is_dropped_and_noted_never_a_blank_text(ob: Onboarded, new: Any) -> None:
+    ob.deliver(original())
+    edit = f.item("wamid.EX", CUSTOMER, T0 + 60, "edit", {"original_message_id": "wamid.O", "message": new})
+    ob.deliver(f.live(CUSTOMER, edit))
+    message = ob.messages()["wamid.O"]
+    assert (message.body, message.edited_at) == ("quero 2 unidades", None)
+    assert "edit wamid.EX: names no message or no readable content" in (ob.webhook_entries()[-1].error or "")
+
+
+def test_an_edit_that_removes_a_caption_shows_none(ob: Onboarded) -> None:
+    image = {"id": "media-1", "mime_type": "image/jpeg", "caption": "vestido azul"}
+    ob.deliver(f.echoes(CUSTOMER, f.item("wamid.IMG", b.BIZ, T0, "image", image)))
+    removal = {"original_message_id": "wamid.IMG", "message": {"type": "image", "image": {"id": "media-1"}}}
+    ob.deliver(f.echoes(CUSTOMER, f.item("wamid.E1", b.BIZ, T0 + 30, "edit", removal)))
+    message = ob.messages()["wamid.IMG"]
+    assert message.media is not None and (message.media.caption, message.edited_at) == (None, at(T0 + 30))
+
+
 def test_an_edit_of_a_media_message_changes_its_caption(ob: Onboarded) -> None:
     image = {"id": "media-1", "mime_type": "image/jpeg", "caption": "vestido azul"}
     ob.deliver(f.echoes(CUSTOMER, f.item("wamid.IMG", b.BIZ, T0, "image", image)))
@@ -195,9 +255,11 @@ def test_an_edit_delivered_as_unsupported_stays_an_unsupported_record(ob: Onboar
     # Given the original, and an edit Meta delivered as `unsupported` (mid-2026)
     unsupported = f.item("wamid.U", CUSTOMER, T0 + 60, "unsupported", None, errors=f.UNSUPPORTED_ERRORS)
     ob.deliver(original(), f.live(CUSTOMER, unsupported))
-    # Then the original is untouched and the unsupported record says why, without an error
+    # Then the original is untouched and the unsupported record says why, without an error; it is a
+    # live message of the customer like any (it cannot be told from one), so it opens the ticket
     messages = ob.messages()
     assert (messages["wamid.O"].body, messages["wamid.O"].edited_at) == ("quero 2 unidades", None)
+    assert [t.originated_from.value for t in ob.tickets()] == ["history_lead"]
     assert (messages["wamid.U"].type, messages["wamid.U"].body) == ("unsupported", "Message type unknown")
     assert {e.status.value for e in ob.webhook_entries()} == {"processed"}
 
@@ -251,3 +313,29 @@ def test_a_customer_revoke_before_its_live_message_leaves_it_deleted_with_its_co
     ob.deliver(f.live(CUSTOMER, f.text("wamid.LIVE", CUSTOMER, T0, "apaguei")))
     message = ob.messages()["wamid.LIVE"]
     assert (message.deleted, message.body, message.type, message.timestamp) == (True, "apaguei", "text", at(T0))
+
+
+def test_a_customer_revoke_before_the_history_of_its_message_leaves_it_deleted_with_its_content(
+    ob: Onboarded,
+) -> None:
+    # Given the customer deleted a message during the onboarding, before its history came
+    ob.deliver(revoke_of("wamid.O"))
+    # When the chunk with it arrives, twice
+    ob.deliver(original(), original())
+    # Then it is the history message, deleted, counted once as imported
+    message = ob.messages()["wamid.O"]
+    assert (message.deleted, message.type, message.body, message.history_status) == (
+        True,
+        "text",
+        "quero 2 unidades",
+        "READ",
+    )
+    assert ob.state().history.messages_imported == 1 and ob.state().history_inbound == 1
+
+
+def test_a_revoke_before_a_reply_keeps_what_the_reply_quoted(ob: Onboarded) -> None:
+    ob.deliver(revoke_of("wamid.LIVE"))
+    reply = f.text("wamid.LIVE", CUSTOMER, T0, "apaguei", **f.reply_to("wamid.Q", sender=b.BIZ))
+    ob.deliver(f.live(CUSTOMER, {**reply, "context": {**reply["context"], "forwarded": True}}))
+    message = ob.messages()["wamid.LIVE"]
+    assert (message.deleted, message.reply_to_id, message.forwarded) == (True, "wamid.Q", True)

@@ -24,7 +24,7 @@ from whatrack.domain.history import HistoryImportResult, ThreadImport
 from whatrack.domain.inbox import (
     LeadSource,
 )
-from whatrack.domain.messages import REVOKED_TYPE, Direction, MessageSource
+from whatrack.domain.messages import MEDIA_PLACEHOLDER_TYPE, REVOKED_TYPE, Direction, MessageSource
 
 
 # =========================================================================== messages
@@ -351,3 +351,26 @@ def test_a_kept_status_is_not_a_message_to_revoke_or_fill(ports: Ports) -> None:
     tombstone = put(ports, box, message("wamid.KD", kind=REVOKED_TYPE, body=None, deleted=True))
     kept = stored_message(ports, box, "wamid.KD")
     assert (tombstone, kept["deleted"], kept["status"]) == (True, True, "delivered")
+
+
+def test_a_tombstone_takes_its_history_message_content_and_counts_it_in_history_only(ports: Ports) -> None:
+    # Given a live revoke's tombstone (the customer deleted the message before its history came)
+    box = inbox(ports)
+    put(ports, box, message("wamid.TOMB", 5, kind=REVOKED_TYPE, body=None, deleted=True, source=MessageSource.LIVE))
+    # When the history chunk with the message is imported, twice (and a placeholder that met a tombstone)
+    thread = ThreadImport(
+        box.conversation_id,
+        box.lead.lead.id,
+        [message("wamid.TOMB", 1, body="apagada depois", status="read"), placeholder("wamid.TOMB2", 2)],
+    )
+    put(ports, box, message("wamid.TOMB2", 6, kind=REVOKED_TYPE, body=None, deleted=True, source=MessageSource.LIVE))
+    first = ports.messages.import_history(box.organization_id, box.connection.id, [thread])
+    again = ports.messages.import_history(box.organization_id, box.connection.id, [thread])
+    # Then each is its history message, still deleted; the conversation counts each once and the
+    # history counters count them now
+    found = stored_message(ports, box, "wamid.TOMB")
+    assert (found["type"], found["body"], found["deleted"], found["status"]) == ("text", "apagada depois", True, "read")
+    assert stored_message(ports, box, "wamid.TOMB2")["type"] == MEDIA_PLACEHOLDER_TYPE
+    assert (first.new_messages, again.new_messages, message_count(ports, box.conversation_id)) == (0, 0, 2)
+    state = stored(ports, box.connection.id)
+    assert (state.history.messages_imported, state.history_inbound, state.history.media_pending) == (2, 2, 1)

@@ -2,24 +2,17 @@
 
 from __future__ import annotations
 
-import json
-from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, StrictBool, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints
 from pydantic.alias_generators import to_camel
 
-from whatrack.domain.clock import iso
+from whatrack.api.message_models import MediaOut, MessageList, MessageOut, ReactionOut, VersionOut
+from whatrack.api.wire import IsoTime, WireModel
 from whatrack.domain.connections import ConnectionMode, ConnectionRequest
 from whatrack.domain.onboarding import SyncOutcome, SyncType
 
-IsoTime = Annotated[datetime, PlainSerializer(iso, return_type=str)]
-
-
-class WireModel(BaseModel):
-    """camelCase on the wire; built from read models by attribute (``Model.model_validate(record)``)."""
-
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True, from_attributes=True)
+__all__ = ["IsoTime", "MediaOut", "MessageList", "MessageOut", "ReactionOut", "VersionOut", "WireModel"]
 
 
 class ErrorDetail(WireModel):
@@ -251,61 +244,6 @@ class ConversationSummary(WireModel):
 class LeadDetail(WireModel):
     lead: LeadOut
     conversations: list[ConversationSummary]
-
-
-class MediaOut(WireModel):
-    id: str | None
-    mime_type: str | None
-    caption: str | None
-
-
-class ReactionOut(WireModel):
-    emoji: str
-    direction: Literal["INBOUND", "OUTBOUND"]
-    at: IsoTime
-
-
-class VersionOut(WireModel):
-    body: str | None
-    at: IsoTime
-
-
-def _raw_object(value: Any) -> Any:
-    """The raw content kept as JSON text → the object Meta sent (text that is not JSON stays text)."""
-    if not isinstance(value, str):
-        return value
-    try:
-        return json.loads(value)
-    except ValueError:
-        return value
-
-
-class MessageOut(WireModel):
-    id: str
-    conversation_id: str
-    direction: Literal["INBOUND", "OUTBOUND"]
-    source: Literal["live", "history", "app_echo"]
-    type: str
-    body: str | None
-    timestamp: IsoTime
-    status: str | None
-    history_status: str | None
-    media: MediaOut | None
-    meta_confirmed_at: IsoTime | None
-    deleted: bool
-    reply_to_id: str | None
-    forwarded: bool
-    reactions: list[ReactionOut]
-    edited_at: IsoTime | None
-    edits: list[VersionOut]
-    content: Annotated[Any, BeforeValidator(_raw_object)] = Field(
-        default=None, description="the raw object of a type without a body (location, contacts, ...), as Meta sent it"
-    )
-
-
-class MessageList(WireModel):
-    messages: list[MessageOut]
-    next_cursor: str | None
 
 
 class TicketOut(WireModel):

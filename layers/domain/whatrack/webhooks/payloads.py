@@ -85,8 +85,8 @@ def _object_or_none(value: Any) -> Any:
 class ReplyContext(_Tolerant):
     """``messages[].context``: the quoted message of a reply, or the forwarded flags."""
 
-    id: OptStr = None
-    from_: OptStr = Field(default=None, alias="from")
+    id: Annotated[str | None, BeforeValidator(_text)] = None
+    from_: Annotated[str | None, BeforeValidator(_text)] = Field(default=None, alias="from")
     forwarded: bool = False
     frequently_forwarded: bool = False
 

@@ -78,7 +78,22 @@ def _counted_message(
             increments.append((ConnectionItem, key, "media_received", 1))
             if message.filled_placeholder:
                 increments.append((ConnectionItem, key, "media_placeholders", 1))
-    fills = None
+    fills: list[Fill] = []
+    if history:
+        # the customer deleted it (a live revoke) before its history came: the tombstone takes its
+        # content and history status, and it counts in the history counters (the conversation
+        # counted the tombstone already); the live path does the same with ``restore_revoked``
+        restore = _restored(message)
+        if message.history_status is not None:
+            restore.append(MessageItem.history_status.set(message.history_status))
+        fills.append(
+            Fill(
+                actions=restore,
+                condition=MessageItem.type == REVOKED_TYPE,
+                has=(MessageItem.type.attr_name, REVOKED_TYPE),
+                increments=increments[1:],
+            )
+        )
     if message.type == MEDIA_PLACEHOLDER_TYPE and message.history_status is not None:
         # a placeholder whose media follow-up overtook it (stored without a history status) adds its
         # own, and its status if that is further along (a status never moves back)
@@ -87,18 +102,39 @@ def _counted_message(
         if message.status is not None:
             actions += [MessageItem.status.set(message.status), MessageItem.status_rank.set(rank)]
         behind = MessageItem.status_rank.does_not_exist() | (MessageItem.status_rank < rank)
-        fills = Fill(
-            actions=actions,
-            condition=MessageItem.history_status.does_not_exist() & MessageItem.conversation_id.exists() & behind,
-            lacks=MessageItem.history_status.attr_name,
+        fills.append(
+            Fill(
+                actions=actions,
+                condition=MessageItem.history_status.does_not_exist() & MessageItem.conversation_id.exists() & behind,
+                lacks=MessageItem.history_status.attr_name,
+            )
         )
     return CountedInsert(
         message_item(organization_id, connection_id, conversation_id, message),
         increments,
         guards={conversation_key(conversation_id): not_merged()},
         stub_lacks="conversation_id",
-        fills=fills,
+        fills=tuple(fills),
     )
+
+
+def _restored(message: NewMessage) -> list[Any]:
+    """What the original of a revoke sets on its tombstone: its content and status (it stays
+    deleted, and in the tombstone's place in the conversation's order)."""
+    actions: list[Any] = [MessageItem.type.set(message.type), MessageItem.timestamp.set(message.timestamp)]
+    if message.body is not None:
+        actions.append(MessageItem.body.set(message.body))
+    if message.content is not None:
+        actions.append(MessageItem.content.set(message.content))
+    if message.media is not None:
+        actions.append(MessageItem.media.set(message.media))
+    if message.reply_to_id is not None:
+        actions.append(MessageItem.reply_to_id.set(message.reply_to_id))
+    if message.forwarded:
+        actions.append(MessageItem.forwarded.set(True))
+    if message.status is not None:
+        actions += [MessageItem.status.set(message.status), MessageItem.status_rank.set(status_rank(message.status))]
+    return actions
 
 
 class DynamoMessageRepository:
@@ -223,20 +259,7 @@ class DynamoMessageRepository:
 
     def restore_revoked(self, connection_id: str, message: NewMessage) -> bool:
         """The original of an earlier revoke arrived: keep it deleted, but with its content."""
-        actions: list[Any] = [MessageItem.type.set(message.type), MessageItem.timestamp.set(message.timestamp)]
-        if message.body is not None:
-            actions.append(MessageItem.body.set(message.body))
-        if message.content is not None:
-            actions.append(MessageItem.content.set(message.content))
-        if message.media is not None:
-            actions.append(MessageItem.media.set(message.media))
-        if message.reply_to_id is not None:
-            actions.append(MessageItem.reply_to_id.set(message.reply_to_id))
-        if message.forwarded:
-            actions.append(MessageItem.forwarded.set(True))
-        if message.status is not None:
-            rank = status_rank(message.status)
-            actions += [MessageItem.status.set(message.status), MessageItem.status_rank.set(rank)]
+        actions = _restored(message)
         return update_if(
             MessageItem(*message_key(connection_id, message.wamid)),
             actions,
@@ -271,7 +294,7 @@ class DynamoMessageRepository:
         of up to 100 (a chunk's), in rounds that name each key once; a side's earlier reactions in
         the same call are never written, and a refused update (a later reaction or an edit already
         kept) is dropped."""
-        rounds: list[list[CountedInsert]] = []
+        rounds: list[list[CountedUpdate]] = []
         per_target: Counter[str] = Counter()
         for annotation in latest_of_each(annotations):
             seen = per_target[annotation.target]
@@ -282,6 +305,5 @@ class DynamoMessageRepository:
             rounds[seen].append(CountedUpdate(item, actions=actions, condition=condition))
         if len(rounds) == 1 and len(rounds[0]) == 1:  # a live one: a plain conditional update
             [only] = rounds[0]
-            assert isinstance(only, CountedUpdate)
             return int(update_if(only.item, only.actions, only.condition, "annotation"))
         return sum(len(write_counted(updates)) for updates in rounds)

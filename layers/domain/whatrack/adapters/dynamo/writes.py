@@ -159,12 +159,22 @@ Increment = tuple[type[Model], Key, str, int]
 
 @dataclass(frozen=True)
 class Fill:
-    """What an insert refused by a stored item still adds to it, when that item ``lacks`` an attribute
-    (a late arrival completing an early one: an update under ``condition``, counting nothing)."""
+    """What an insert refused by a stored item still adds to it (a late arrival completing an early
+    one): an update under ``condition``, moving ``increments`` if it applies. It is tried when the
+    stored item ``lacks`` an attribute, or when its string attribute ``has[0]`` equals ``has[1]``."""
 
     actions: list[Any]
     condition: Any
-    lacks: str
+    lacks: str | None = None
+    has: tuple[str, str] | None = None
+    increments: list[Increment] = field(default_factory=list)
+
+    def applies(self, stored: dict[str, Any]) -> bool:
+        """Whether the stored item (``ALL_OLD``, DynamoDB's JSON) is one this fill completes."""
+        if self.has is not None:
+            name, value = self.has
+            return stored.get(name) == {"S": value}
+        return self.lacks is not None and self.lacks not in stored
 
 
 @dataclass
@@ -186,7 +196,7 @@ class CountedInsert:
     guards: dict[Key, Any] = field(default_factory=dict)
     stub_lacks: str | None = None
     completes_stub: bool = False
-    fills: Fill | None = None
+    fills: tuple[Fill, ...] = ()
     checks: list[tuple[type[Model], Key, Any]] = field(default_factory=list)
     """Conditions on other items that must hold for this insert (``ConditionCheck``s in its
     transaction); one that says no refuses the transaction with :class:`TransientError`."""
@@ -343,11 +353,13 @@ class FillUpdate(CountedUpdate):
 
 
 def _again(insert: CountedInsert, stored: dict[str, Any] | None) -> CountedInsert | None:
-    """A refused insert: written again as the completion of a stub, as the fill of what the stored
-    item lacks, or dropped (already stored)."""
+    """A refused insert: written again as the completion of a stub, as the first of its fills that
+    applies to the stored item, or dropped (already stored)."""
     if insert.refused_by_stub(stored):
         return replace(insert, completes_stub=True)
-    fill = insert.fills
-    if fill is None or stored is None or fill.lacks in stored or isinstance(insert, FillUpdate):
+    if stored is None or isinstance(insert, FillUpdate):
         return None
-    return FillUpdate(insert.item, actions=list(fill.actions), condition=fill.condition)
+    fill = next((f for f in insert.fills if f.applies(stored)), None)
+    if fill is None:
+        return None
+    return FillUpdate(insert.item, list(fill.increments), actions=list(fill.actions), condition=fill.condition)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -16,6 +16,7 @@ from whatrack.domain.connections import Connection
 from whatrack.domain.errors import TransientError
 from whatrack.domain.identity import ContactIdentity
 from whatrack.domain.messages import (
+    ANNOTATION_TYPES,
     EDIT_TYPE,
     MODELLED_TYPES,
     REACTION_TYPE,
@@ -107,19 +108,28 @@ def new_message(
     )
 
 
-def _text_of(content: dict[str, Any]) -> str | None:
-    """The text of an edit's new content: the body of a text, the caption of anything else."""
-    kind = content.get("type")
+class _Unreadable(ValueError):
+    """An edit whose new content cannot be read: dropped (and noted), never shown as a blank."""
+
+
+def _text_of(content: Any) -> str | None:
+    """The text of an edit's new content: the body of a text, the caption of anything else (which
+    may be gone: a caption removed)."""
+    kind = content.get("type") if isinstance(content, dict) else None
     inner = content.get(kind) if isinstance(kind, str) else None
     if not isinstance(inner, dict):
-        return None
+        raise _Unreadable
     value = inner.get("body") if kind == "text" else inner.get("caption")
-    return value if isinstance(value, str) else None
+    if isinstance(value, str):
+        return value
+    if kind == "text" or value is not None:
+        raise _Unreadable
+    return None
 
 
 def annotation_of(item: MessageItem, direction: Direction) -> Annotation | None:
-    """A reaction or an edit sent by ``direction``'s side, or ``None`` when ``item`` is neither (or
-    names no target: it is then logged and dropped, never stored as a message)."""
+    """A reaction or an edit sent by ``direction``'s side, or ``None`` when ``item`` is neither, names
+    no target or carries no readable new text (it is then dropped and noted, never a message)."""
     content = item.content() or {}
     at = from_unix(item.timestamp)
     if item.type == REACTION_TYPE:
@@ -127,21 +137,36 @@ def annotation_of(item: MessageItem, direction: Direction) -> Annotation | None:
         if isinstance(target, str) and target:
             return Reaction(target, item.id, direction, emoji if isinstance(emoji, str) else "", at)
     elif item.type == EDIT_TYPE:
-        target, new = content.get("original_message_id"), content.get("message")
+        target = content.get("original_message_id")
         if isinstance(target, str) and target:
-            return Edit(target, item.id, _text_of(new) if isinstance(new, dict) else None, at)
+            try:
+                return Edit(target, item.id, _text_of(content.get("message")), at)
+            except _Unreadable:
+                return None
     return None
 
 
+def annotations_of(items: Iterable[MessageItem], direction: Callable[[MessageItem], Direction]) -> list[Annotation]:
+    """The reactions and edits among ``items`` (never messages, never tickets); one naming no
+    message, or with no readable new text, is logged and noted in its change's log entry."""
+    found: list[Annotation] = []
+    for item in items:
+        if item.type not in ANNOTATION_TYPES:
+            continue
+        annotation = annotation_of(item, direction(item))
+        if annotation is None:
+            logger.warning("unreadable reaction or edit skipped", extra={"wamid": item.id, "type": item.type})
+            note_skipped(f"{item.type} {item.id[:64]}: names no message or no readable content")
+        else:
+            found.append(annotation)
+    return found
+
+
 def annotate(ports: InboxPorts, connection_id: str, item: MessageItem, direction: Direction) -> None:
-    """A reaction or an edit on its target (never a message, never a ticket); one naming no target
-    is logged and dropped."""
-    annotation = annotation_of(item, direction)
-    if annotation is None:
-        logger.warning("reaction or edit without a target skipped", extra={"wamid": item.id, "type": item.type})
-        note_skipped(f"{item.type} {item.id[:64]}: names no message")
-        return
-    ports.messages.annotate(connection_id, [annotation])
+    """One reaction or edit on its target."""
+    found = annotations_of([item], lambda _: direction)
+    if found:
+        ports.messages.annotate(connection_id, found)
 
 
 def revoke(

@@ -14,7 +14,7 @@ from whatrack.domain.history import DECLINED_CODE, ChunkStatus, ThreadCounterpar
 from whatrack.domain.identity import ContactIdentity
 from whatrack.domain.inbox import LeadSource, conversation_id_for
 from whatrack.domain.messages import ANNOTATION_TYPES, Direction, MessageSource, NewMessage, direction_of
-from whatrack.services.processors.base import InboxPorts, annotation_of, identity_from_contacts, new_message
+from whatrack.services.processors.base import InboxPorts, annotations_of, identity_from_contacts, new_message
 from whatrack.services.processors.identity import resolve_lead
 from whatrack.webhooks.payloads import ContactBlock, HistoryItem, HistoryValue, MessageItem, Thread
 
@@ -40,7 +40,7 @@ def record_chunk(
         meta.chunk_order,
         meta.progress,
         threads=len(item.threads),
-        messages=sum(len(t.messages) for t in item.threads),
+        messages=sum(1 for t in item.threads for m in t.messages if m.type not in ANNOTATION_TYPES),
         status=status,
         at=now,
         log_id=message.log_id,
@@ -97,12 +97,9 @@ class HistoryProcessor:
             ports.audit.record(connection.id, "sync_started", now, key="sync_started")
         threads = self._threads(connection, business, item.threads, now, message.correlation_id)
         imported = ports.messages.import_history(connection.organization_id, connection.id, threads)
-        annotations = [
-            found
-            for thread in item.threads
-            for m in thread.messages
-            if m.type in ANNOTATION_TYPES and (found := annotation_of(m, direction_of(m.from_, business)))
-        ]
+        annotations = annotations_of(
+            (m for thread in item.threads for m in thread.messages), lambda m: direction_of(m.from_, business)
+        )
         if annotations:  # after their targets (most are in the chunk): an update each, no stub to complete
             ports.messages.annotate(connection.id, annotations)
         ports.metrics.count("MessagesImported", imported.new_messages)
@@ -178,7 +175,12 @@ class HistoryProcessor:
     ) -> None:
         """§8.8: fill the placeholder with the same wamid; if it has not arrived yet, import the message."""
         ports = self._ports
+        annotations = annotations_of(items, lambda m: direction_of(m.from_, business))
+        if annotations:  # reactions and edits shaped like live traffic: on their messages, like any
+            ports.messages.annotate(connection.id, annotations)
         for item in items:
+            if item.type in ANNOTATION_TYPES:
+                continue
             media = item.media
             if media is not None and ports.messages.fill_media(connection.id, item.id, item.type, media, item.body):
                 continue

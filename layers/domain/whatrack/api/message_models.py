@@ -1,0 +1,65 @@
+"""Wire models of a message (CONTRACT §7): its media, reactions, earlier versions and raw content."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any, Literal
+
+from pydantic import BeforeValidator, Field
+
+from whatrack.api.wire import IsoTime, WireModel
+
+
+class MediaOut(WireModel):
+    id: str | None
+    mime_type: str | None
+    caption: str | None
+
+
+class ReactionOut(WireModel):
+    emoji: str
+    direction: Literal["INBOUND", "OUTBOUND"]
+    at: IsoTime
+
+
+class VersionOut(WireModel):
+    body: str | None
+    at: IsoTime
+
+
+def _raw_object(value: Any) -> Any:
+    """The raw content kept as JSON text → the object Meta sent (text that is not JSON stays text)."""
+    if not isinstance(value, str):
+        return value
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value
+
+
+class MessageOut(WireModel):
+    id: str
+    conversation_id: str
+    direction: Literal["INBOUND", "OUTBOUND"]
+    source: Literal["live", "history", "app_echo"]
+    type: str
+    body: str | None
+    timestamp: IsoTime
+    status: str | None
+    history_status: str | None
+    media: MediaOut | None
+    meta_confirmed_at: IsoTime | None
+    deleted: bool
+    reply_to_id: str | None
+    forwarded: bool
+    reactions: list[ReactionOut]
+    edited_at: IsoTime | None
+    edits: list[VersionOut]
+    content: Annotated[Any, BeforeValidator(_raw_object)] = Field(
+        default=None, description="the raw object of a type without a body (location, contacts, ...), as Meta sent it"
+    )
+
+
+class MessageList(WireModel):
+    messages: list[MessageOut]
+    next_cursor: str | None
