@@ -18,6 +18,7 @@ import time
 from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from pynamodb.transactions import TransactWrite
@@ -78,8 +79,19 @@ def _counted_message(
             increments.append((ConnectionItem, key, "media_received", 1))
             if message.filled_placeholder:
                 increments.append((ConnectionItem, key, "media_placeholders", 1))
+    return CountedInsert(
+        message_item(organization_id, connection_id, conversation_id, message),
+        increments,
+        guards={conversation_key(conversation_id): not_merged()},
+        stub_lacks="conversation_id",
+        fills=partial(_fills, message, increments[1:] if history else None),
+    )
+
+
+def _fills(message: NewMessage, history_increments: list[Increment] | None) -> tuple[Fill, ...]:
+    """What a history insert refused by a stored item still adds to it (built on refusal only)."""
     fills: list[Fill] = []
-    if history:
+    if history_increments is not None:
         # the customer deleted it (a live revoke) before its history came: the tombstone takes its
         # content and history status, and it counts in the history counters (the conversation
         # counted the tombstone already); the live path does the same with ``restore_revoked``
@@ -91,7 +103,7 @@ def _counted_message(
                 actions=restore,
                 condition=MessageItem.type == REVOKED_TYPE,
                 has=(MessageItem.type.attr_name, REVOKED_TYPE),
-                increments=increments[1:],
+                increments=history_increments,
             )
         )
     if message.type == MEDIA_PLACEHOLDER_TYPE and message.history_status is not None:
@@ -109,13 +121,7 @@ def _counted_message(
                 lacks=MessageItem.history_status.attr_name,
             )
         )
-    return CountedInsert(
-        message_item(organization_id, connection_id, conversation_id, message),
-        increments,
-        guards={conversation_key(conversation_id): not_merged()},
-        stub_lacks="conversation_id",
-        fills=tuple(fills),
-    )
+    return tuple(fills)
 
 
 def _restored(message: NewMessage) -> list[Any]:

@@ -196,7 +196,8 @@ class CountedInsert:
     guards: dict[Key, Any] = field(default_factory=dict)
     stub_lacks: str | None = None
     completes_stub: bool = False
-    fills: tuple[Fill, ...] = ()
+    fills: Callable[[], Sequence[Fill]] = tuple
+    """What a refusal by a stored item may still add (built only then: most inserts never need it)."""
     checks: list[tuple[type[Model], Key, Any]] = field(default_factory=list)
     """Conditions on other items that must hold for this insert (``ConditionCheck``s in its
     transaction); one that says no refuses the transaction with :class:`TransientError`."""
@@ -359,7 +360,7 @@ def _again(insert: CountedInsert, stored: dict[str, Any] | None) -> CountedInser
         return replace(insert, completes_stub=True)
     if stored is None or isinstance(insert, FillUpdate):
         return None
-    fill = next((f for f in insert.fills if f.applies(stored)), None)
+    fill = next((f for f in insert.fills() if f.applies(stored)), None)
     if fill is None:
         return None
     return FillUpdate(insert.item, list(fill.increments), actions=list(fill.actions), condition=fill.condition)
