@@ -11,6 +11,7 @@ from whatrack.domain.changes import ChangeMessage
 from whatrack.domain.clock import from_unix
 from whatrack.domain.connections import Connection
 from whatrack.domain.errors import TransientError
+from whatrack.domain.identity import ContactIdentity
 from whatrack.domain.inbox import TICKET_WINDOW, LeadSource, OpenOutcome, initial_window, ticket_origin
 from whatrack.domain.messages import ANNOTATION_TYPES, REVOKE_TYPE, Direction, MessageSource
 from whatrack.services.processors.base import InboxPorts, annotate, identity_from_contacts, new_message, revoke
@@ -20,6 +21,15 @@ from whatrack.webhooks.payloads import ContactBlock, MessageItem, MessagesValue
 logger = Logger(child=True)
 TICKET_OPEN_ATTEMPTS = 5
 """Opens of one message's ticket: each retry follows an agent closing the ticket the last one met."""
+
+
+def _sender(contacts: list[ContactBlock], item: MessageItem) -> ContactIdentity | None:
+    """Who sent a live message (its ``contacts[]`` block); ``None`` (logged) when nothing tells."""
+    identity = identity_from_contacts(contacts, item.from_, item.from_user_id)
+    if not identity.known:
+        logger.warning("live message without a sender skipped", extra={"wamid": item.id, "type": item.type})
+        return None
+    return identity
 
 
 class MessagesProcessor:
@@ -63,9 +73,8 @@ class MessagesProcessor:
         correlation_id: str | None,
     ) -> None:
         ports = self._ports
-        identity = identity_from_contacts(contacts, item.from_, item.from_user_id)
-        if not identity.known:
-            logger.warning("live message without a sender skipped", extra={"wamid": item.id})
+        identity = _sender(contacts, item)
+        if identity is None:
             return
         at = from_unix(item.timestamp)
         resolved = resolve_lead(
@@ -117,9 +126,8 @@ class MessagesProcessor:
     ) -> None:
         """The customer deleted a message for everyone: it stays, marked deleted; never a ticket."""
         ports = self._ports
-        identity = identity_from_contacts(contacts, item.from_, item.from_user_id)
-        if not identity.known:
-            logger.warning("revoke without a sender skipped", extra={"wamid": item.id})
+        identity = _sender(contacts, item)
+        if identity is None:
             return
         resolved = resolve_lead(
             ports, connection.organization_id, identity, LeadSource.LIVE_MESSAGE, now, correlation_id=correlation_id
