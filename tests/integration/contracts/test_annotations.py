@@ -116,3 +116,18 @@ def test_a_chunk_of_annotations_names_each_key_once_per_transaction_and_keeps_th
     assert (first, again) == (262, 0)
     assert all([r.emoji for r in m.reactions] == ["👍", "✅"] for m in messages.values())
     assert (messages["wamid.M007"].body, [v.body for v in messages["wamid.M007"].edits]) == ("third", ["oi", "second"])
+
+
+def test_a_status_a_reaction_and_an_edit_waiting_on_one_key_all_show_on_the_message(ports: Ports) -> None:
+    # Given Meta's status, the customer's reaction and the business's edit of a message not stored yet
+    box = inbox(ports)
+    ports.messages.apply_status(box.connection.id, "wamid.T", "read", None)
+    ports.messages.annotate(box.connection.id, [like("wamid.X1", 10, "👍")])
+    ports.messages.annotate(box.connection.id, [edit("wamid.E1", 20, "corrigido")])
+    # When the business's message is stored (an App echo, sent), twice
+    sent = dataclasses.replace(message("wamid.T", 0, body="original", status="sent"), direction=Direction.OUTBOUND)
+    assert (put(ports, box, sent), put(ports, box, sent)) == (True, False)
+    # Then it shows all three, and counts once
+    found = shown(ports, box.conversation_id)["wamid.T"]
+    assert (found.status, found.body, [r.emoji for r in found.reactions]) == ("read", "corrigido", ["👍"])
+    assert message_count(ports, box.conversation_id) == 1
