@@ -339,3 +339,14 @@ def test_a_revoke_before_a_reply_keeps_what_the_reply_quoted(ob: Onboarded) -> N
     ob.deliver(f.live(CUSTOMER, {**reply, "context": {**reply["context"], "forwarded": True}}))
     message = ob.messages()["wamid.LIVE"]
     assert (message.deleted, message.reply_to_id, message.forwarded) == (True, "wamid.Q", True)
+
+
+@pytest.mark.parametrize("revoke_first", [False, True], ids=["echo-then-revoke", "revoke-then-echo"])
+def test_a_delete_never_moves_the_conversation_last_message_time(ob: Onboarded, revoke_first: bool) -> None:
+    # Given an App echo and the business deleting it later, in either order
+    echo, deleted = b.echo("wamid.E1", CUSTOMER, T0), b.revoke("wamid.RV", "wamid.E1", CUSTOMER, T0 + 300)
+    ob.deliver(*((deleted, echo) if revoke_first else (echo, deleted)))
+    # Then the conversation's last message is the echo's, and the lead's too
+    [conversation] = ob.world.reader.conversations_of(ob.lead().id)
+    assert (conversation.last_message_at, ob.lead().last_message_at) == (at(T0), at(T0))
+    assert ob.messages()["wamid.E1"].deleted is True

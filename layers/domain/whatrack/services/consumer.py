@@ -16,7 +16,7 @@ from whatrack.domain.log import LogStatus
 from whatrack.ports import ArchiveStore, MetricsRecorder, NoMetrics, WebhookLog
 from whatrack.services.processors.base import ChangeProcessor, DeadLetterHook
 from whatrack.webhooks.envelope import locate_value, parse_document, valid_text
-from whatrack.webhooks.payloads import collecting_skipped
+from whatrack.webhooks.skipping import collecting_skipped
 
 logger = Logger(child=True)
 

@@ -12,9 +12,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 from whatrack.domain.identity import ContactIdentity, same_number
-from whatrack.webhooks.skipping import Items, collecting_skipped
-
-__all__ = ["collecting_skipped"]  # where the consumers have always found it
+from whatrack.webhooks.skipping import Items
 
 
 def _blank_to_none(value: Any) -> Any:

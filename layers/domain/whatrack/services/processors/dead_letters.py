@@ -9,7 +9,8 @@ from whatrack.domain.connections import HistorySyncStatus
 from whatrack.domain.history import CHUNK_FAILED_CODE, ChunkStatus
 from whatrack.services.processors.base import InboxPorts
 from whatrack.services.processors.history import record_chunk
-from whatrack.webhooks.payloads import HistoryValue, collecting_skipped
+from whatrack.webhooks.payloads import HistoryValue
+from whatrack.webhooks.skipping import collecting_skipped
 
 
 class HistoryDeadLetter:

@@ -10,8 +10,10 @@ from whatrack.domain.changes import ChangeMessage
 from whatrack.domain.clock import from_unix
 from whatrack.domain.inbox import LeadSource
 from whatrack.domain.messages import ANNOTATION_TYPES, REVOKE_TYPE, Direction, MessageSource
-from whatrack.services.processors.base import InboxPorts, annotate, identity_from_contacts, new_message, revoke
+from whatrack.services.processors.annotations import annotations_of
+from whatrack.services.processors.base import InboxPorts, identity_from_contacts, new_message
 from whatrack.services.processors.identity import resolve_lead
+from whatrack.services.processors.revokes import revoke
 from whatrack.webhooks.payloads import EchoesValue
 
 logger = Logger(child=True)
@@ -28,12 +30,24 @@ class EchoesProcessor:
         business = parsed.metadata.display_phone_number or connection.display_phone_number
         now = ports.clock()
         for item in parsed.message_echoes:
-            if item.type in ANNOTATION_TYPES:  # the business reacted or edited in the App
-                annotate(ports, connection.id, item, Direction.OUTBOUND)
-                continue
+            if item.type in ANNOTATION_TYPES:
+                continue  # the business reacted or edited in the App: below, on their messages
             identity = identity_from_contacts(parsed.contacts, item.to, item.to_user_id)
             if not identity.known:
                 logger.warning("echo without a recipient skipped", extra={"wamid": item.id})
+                continue
+            if item.type == REVOKE_TYPE:
+                revoke(
+                    ports,
+                    connection,
+                    item,
+                    identity,
+                    lead_source=LeadSource.DIRECT_CREATION,
+                    direction=Direction.OUTBOUND,
+                    source=MessageSource.APP_ECHO,
+                    now=now,
+                    correlation_id=message.correlation_id,
+                )
                 continue
             resolved = resolve_lead(
                 ports,
@@ -47,17 +61,6 @@ class EchoesProcessor:
             conversation_id = ports.conversations.ensure(
                 connection.organization_id, resolved.lead.id, connection.id, now, at
             )
-            if item.type == REVOKE_TYPE:
-                revoke(
-                    ports,
-                    connection,
-                    item,
-                    conversation_id,
-                    direction=Direction.OUTBOUND,
-                    source=MessageSource.APP_ECHO,
-                    correlation_id=message.correlation_id,
-                )
-                continue
             ports.leads.update(resolved.lead.id, message_at=at)
             new = new_message(
                 item,
@@ -71,3 +74,7 @@ class EchoesProcessor:
             if not ports.messages.insert(connection.organization_id, connection.id, conversation_id, new):
                 ports.messages.restore_revoked(connection.id, new)
                 ports.messages.confirm_echo(connection.id, item.id, now)
+        # after the messages of the same change: a target among them is stored, no stub is needed
+        annotations = annotations_of(parsed.message_echoes, lambda _: Direction.OUTBOUND)
+        if annotations:
+            ports.messages.annotate(connection.id, annotations)

@@ -14,7 +14,8 @@ from whatrack.domain.history import DECLINED_CODE, ChunkStatus, ThreadCounterpar
 from whatrack.domain.identity import ContactIdentity
 from whatrack.domain.inbox import LeadSource, conversation_id_for
 from whatrack.domain.messages import ANNOTATION_TYPES, Direction, MessageSource, NewMessage, direction_of
-from whatrack.services.processors.base import InboxPorts, annotations_of, identity_from_contacts, new_message
+from whatrack.services.processors.annotations import annotations_of
+from whatrack.services.processors.base import InboxPorts, identity_from_contacts, new_message
 from whatrack.services.processors.identity import resolve_lead
 from whatrack.webhooks.payloads import ContactBlock, HistoryItem, HistoryValue, MessageItem, Thread
 

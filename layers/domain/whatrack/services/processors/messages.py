@@ -14,8 +14,10 @@ from whatrack.domain.errors import TransientError
 from whatrack.domain.identity import ContactIdentity
 from whatrack.domain.inbox import TICKET_WINDOW, LeadSource, OpenOutcome, initial_window, ticket_origin
 from whatrack.domain.messages import ANNOTATION_TYPES, REVOKE_TYPE, Direction, MessageSource
-from whatrack.services.processors.base import InboxPorts, annotate, identity_from_contacts, new_message, revoke
+from whatrack.services.processors.annotations import annotations_of
+from whatrack.services.processors.base import InboxPorts, identity_from_contacts, new_message
 from whatrack.services.processors.identity import resolve_lead
+from whatrack.services.processors.revokes import revoke
 from whatrack.webhooks.payloads import ContactBlock, MessageItem, MessagesValue
 
 logger = Logger(child=True)
@@ -43,12 +45,29 @@ class MessagesProcessor:
         business = parsed.metadata.display_phone_number or connection.display_phone_number
         now = ports.clock()
         for item in parsed.messages:
-            if item.type in ANNOTATION_TYPES:  # the customer reacted or edited: never a message or a ticket
-                annotate(ports, connection.id, item, Direction.INBOUND)
-            elif item.type == REVOKE_TYPE:
-                self._revoke(connection, parsed.contacts, item, now, message.correlation_id)
+            if item.type in ANNOTATION_TYPES:
+                continue  # the customer reacted or edited: below, never a message or a ticket
+            sender = _sender(parsed.contacts, item)
+            if sender is None:
+                continue
+            if item.type == REVOKE_TYPE:  # the customer deleted a message for everyone: never a ticket
+                revoke(
+                    ports,
+                    connection,
+                    item,
+                    sender,
+                    lead_source=LeadSource.LIVE_MESSAGE,
+                    direction=Direction.INBOUND,
+                    source=MessageSource.LIVE,
+                    now=now,
+                    correlation_id=message.correlation_id,
+                )
             else:
-                self._live_message(connection, business, parsed.contacts, item, now, message.correlation_id)
+                self._live_message(connection, business, sender, item, now, message.correlation_id)
+        # after the messages of the same change: a target among them is stored, no stub is needed
+        annotations = annotations_of(parsed.messages, lambda _: Direction.INBOUND)
+        if annotations:
+            ports.messages.annotate(connection.id, annotations)
         for status in parsed.statuses:
             status_error = "; ".join(e.text for e in status.errors) or None
             if not ports.messages.apply_status(connection.id, status.id, status.status.lower(), status_error):
@@ -67,15 +86,12 @@ class MessagesProcessor:
         self,
         connection: Connection,
         business: str | None,
-        contacts: list[ContactBlock],
+        identity: ContactIdentity,
         item: MessageItem,
         now: datetime,
         correlation_id: str | None,
     ) -> None:
         ports = self._ports
-        identity = _sender(contacts, item)
-        if identity is None:
-            return
         at = from_unix(item.timestamp)
         resolved = resolve_lead(
             ports, connection.organization_id, identity, LeadSource.LIVE_MESSAGE, now, correlation_id=correlation_id
@@ -115,33 +131,3 @@ class MessagesProcessor:
             # the ticket the open met was closed since: open again; the lead has had a ticket
             origin = ticket_origin(resolved.lead, lead_created_by_live_traffic=False)
         raise TransientError(f"the open ticket of conversation {conversation_id} kept changing")
-
-    def _revoke(
-        self,
-        connection: Connection,
-        contacts: list[ContactBlock],
-        item: MessageItem,
-        now: datetime,
-        correlation_id: str | None,
-    ) -> None:
-        """The customer deleted a message for everyone: it stays, marked deleted; never a ticket."""
-        ports = self._ports
-        identity = _sender(contacts, item)
-        if identity is None:
-            return
-        resolved = resolve_lead(
-            ports, connection.organization_id, identity, LeadSource.LIVE_MESSAGE, now, correlation_id=correlation_id
-        )
-        at = from_unix(item.timestamp)
-        conversation_id = ports.conversations.ensure(
-            connection.organization_id, resolved.lead.id, connection.id, now, at
-        )
-        revoke(
-            ports,
-            connection,
-            item,
-            conversation_id,
-            direction=Direction.INBOUND,
-            source=MessageSource.LIVE,
-            correlation_id=correlation_id,
-        )
