@@ -202,7 +202,6 @@ class MessageRow:
         """As ``to_message`` of the messages adapter maps a stored item."""
         assert self.conversation_id is not None and self.direction is not None and self.source is not None
         assert self.type is not None and self.timestamp is not None
-        media = self.media if isinstance(self.media, dict) else None
         status, error = shown_status(self.status, self.error, self.delivery_status, self.delivery_error)
         message = Message(
             id=self.wamid,
@@ -214,9 +213,7 @@ class MessageRow:
             timestamp=self.timestamp,
             status=status,
             history_status=self.history_status,
-            media=Media(id=media.get("id"), mime_type=media.get("mimeType"), caption=media.get("caption"))
-            if media
-            else None,
+            media=Media.stored(self.media),
             meta_confirmed_at=self.meta_confirmed_at,
             deleted=self.deleted,
             error=error,

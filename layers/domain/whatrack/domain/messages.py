@@ -98,6 +98,13 @@ class Media:
     mime_type: str | None
     caption: str | None
 
+    @classmethod
+    def stored(cls, media: Any) -> Media | None:
+        """The media kept with a message (``{"id", "mimeType", "caption"}``), or ``None``."""
+        if not isinstance(media, dict) or not media:
+            return None
+        return cls(id=media.get("id"), mime_type=media.get("mimeType"), caption=media.get("caption"))
+
 
 @dataclass(frozen=True)
 class ShownReaction:

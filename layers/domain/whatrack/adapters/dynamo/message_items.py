@@ -67,7 +67,6 @@ STORED = MessageItem.conversation_id.exists()
 
 
 def to_message(item: MessageItem) -> Message:
-    media = item.media if isinstance(item.media, dict) else None
     status, error = shown_status(item.status, item.error, item.delivery_status, item.delivery_error)
     message = Message(
         id=item.id,
@@ -79,9 +78,7 @@ def to_message(item: MessageItem) -> Message:
         timestamp=item.timestamp,
         status=status,
         history_status=item.history_status,
-        media=Media(id=media.get("id"), mime_type=media.get("mimeType"), caption=media.get("caption"))
-        if media
-        else None,
+        media=Media.stored(item.media),
         meta_confirmed_at=item.meta_confirmed_at,
         deleted=bool(item.deleted),
         error=error,
