@@ -31,6 +31,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--seeds", type=int, default=5, help="run seeds 1..N (default 5)")
     parser.add_argument("--rate", type=float, default=0.04, help="share of the functions' AWS calls that fail")
     parser.add_argument("--messages", type=int, default=1_200, help="history messages per onboarding (about)")
+    parser.add_argument(
+        "--settle-timeout", type=float, default=900, help="seconds a run may take to settle before it is a failure"
+    )
     args = parser.parse_args(argv)
 
     from devstack.server import LocalStack
@@ -47,7 +50,7 @@ def main(argv: list[str]) -> int:
             stack = LocalStack(port=0, visibility_timeout_override=1, function_log=Path(logs) / f"seed-{seed}.log")
             stack.start()
             try:
-                result = run_seed(stack, seed, rate=args.rate, messages=args.messages)
+                result = run_seed(stack, seed, rate=args.rate, messages=args.messages, timeout=args.settle_timeout)
             finally:
                 stack.stop()
             identical += result.identical

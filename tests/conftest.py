@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from devstack.runtime import LambdaContext
+from tests import waiting
 from whatrack import bootstrap
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,6 +27,24 @@ TEST_ENVIRONMENT = {
 
 def load_event(relative: str) -> dict[str, Any]:
     return json.loads((EVENTS / relative).read_text(encoding="utf-8"))
+
+
+def hang_guard(item: pytest.Item) -> float | None:
+    """The test's pytest-timeout limit: its ``timeout`` marker, else ``--timeout``, else pyproject's."""
+    marker = item.get_closest_marker("timeout")
+    if marker is not None:
+        return float(marker.args[0] if marker.args else marker.kwargs["timeout"])
+    option = item.config.getoption("timeout", None)
+    value = option if option is not None else item.config.getini("timeout")
+    return float(value) if value else None
+
+
+@pytest.hookimpl(hookwrapper=True, tryfirst=True)
+def pytest_runtest_protocol(item: pytest.Item) -> Iterator[None]:
+    """The test's waits share its hang guard's budget, from the moment the guard starts (setup included)."""
+    waiting.begin(hang_guard(item))
+    yield
+    waiting.end()
 
 
 @pytest.fixture(autouse=True)

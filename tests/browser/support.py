@@ -5,10 +5,8 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -85,14 +83,6 @@ def deliver(stack: LocalStack, document: dict[str, Any]) -> None:
     )
     with urllib.request.urlopen(request, timeout=30) as response:
         assert response.status == 200
-
-
-def eventually(condition: Callable[[], bool], timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(0.2)
 
 
 @dataclass

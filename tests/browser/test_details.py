@@ -9,10 +9,11 @@ from playwright.sync_api import Page, expect
 
 from devstack.faults import FaultInjector
 from devstack.server import LocalStack
-from tests.browser.support import deliver, eventually, organization, screenshot, sign_in
+from tests.browser.support import deliver, organization, screenshot, sign_in
 from tests.builders import payloads as b
 from tests.builders.payloads import for_number
 from tests.fakes.graph import FakeGraph
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -35,13 +36,13 @@ def test_details_show_a_gap_a_failed_chunk_the_requests_and_why_an_action_is_ref
         return [(c["chunkOrder"], c["status"]) for c in detail["chunks"]]
 
     deliver(stack, chunk(1, 20))  # chunk 2 never arrives
-    eventually(lambda: chunks() == [(1, "processed")])
+    wait_until(lambda: chunks() == [(1, "processed")], "the chunk processed", seen=chunks)
     # chunk 3's import keeps failing (the history consumer's transactions are refused): retried,
     # dead-lettered, and its dead letter marks it failed
     history = frozenset({"HistoryChunkFunction"})
     with FaultInjector(1.0, 0, crash_share=0, functions=history, operations=frozenset({"TransactWriteItems"})).active():
         deliver(stack, chunk(3, 40))
-        eventually(lambda: tenant.card(connection_id)["historySync"]["status"] == "failed", timeout=60)
+        wait_until(lambda: tenant.card(connection_id)["historySync"]["status"] == "failed", "the sync failed")
     requests = {r["syncType"]: r for r in tenant.card(connection_id)["historySync"]["requests"]}
 
     sign_in(page, tenant, f"#/connections/{connection_id}")

@@ -11,10 +11,11 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from devstack.server import LocalStack
-from tests.browser.support import Tenant, deliver, eventually, organization, overflowing, screenshot, sign_in
+from tests.browser.support import Tenant, deliver, organization, overflowing, screenshot, sign_in
 from tests.builders.fidelity_samples import FIDELITY_SAMPLES, W_ECHO, W_IN, W_LIVE
 from tests.builders.payloads import BIZ, for_number
 from tests.builders.samples import SAMPLES, W_MEDIA
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -52,10 +53,10 @@ def ticket(stack: LocalStack) -> Ticket:
 
     # in order: the history makes the lead, so the live message opens a history lead's ticket
     send(SAMPLES["history_chunk"])
-    eventually(lambda: len(leads()) == 1)
+    wait_until(lambda: len(leads()) == 1, "one lead")
     send(SAMPLES["echo_text"])
     send(SAMPLES["messages_text"])
-    eventually(lambda: len(tickets()) == 1)
+    wait_until(lambda: len(tickets()) == 1, "one ticket")
     [opened] = tickets()
     assert opened["originatedFrom"] == "history_lead"
     for document in FIDELITY_SAMPLES.values():
@@ -75,7 +76,7 @@ def ticket(stack: LocalStack) -> Ticket:
             and messages["wamid.FWD1"]["deleted"]
         )
 
-    eventually(settled)
+    wait_until(settled, "every sample shown in the timeline")
     return Ticket(tenant, opened["id"])
 
 

@@ -14,7 +14,6 @@ from devstack.server import LocalStack
 from tests.browser.support import (
     Tenant,
     deliver,
-    eventually,
     organization,
     overflowing,
     screenshot,
@@ -22,6 +21,7 @@ from tests.browser.support import (
 )
 from tests.builders import payloads as b
 from tests.builders.payloads import for_number
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -55,7 +55,7 @@ def shop(stack: LocalStack) -> Shop:
         return list(tenant.api("GET", f"/tickets?connectionId={connection_id}")[1]["tickets"])
 
     send(b.contacts(("add", ANA, "Ana Souza"), ("add", BRUNO, "Bruno Lima"), ("add", CARLA, "Carla Dias")))
-    eventually(lambda: len(leads()) == 3)
+    wait_until(lambda: len(leads()) == 3, "three leads")
     send(b.contacts(("remove", CARLA, None)))
     ana = b.thread(
         ANA,
@@ -66,18 +66,27 @@ def shop(stack: LocalStack) -> Shop:
     )
     edu = b.thread(EDU, b.text("wamid.inbox.e1", EDU, now - 20 * day, "Qual o horário de sábado?"))
     send(b.chunk(0, 1, 100, ana, edu, pnid=pnid))
-    eventually(lambda: tenant.card(connection_id)["historySync"]["status"] == "completed")
+    wait_until(lambda: tenant.card(connection_id)["historySync"]["status"] == "completed", "the sync completed")
     send(b.live("wamid.inbox.live1", ANA, now - 120, "Voltei! Ainda tem o azul?", name="Ana S."))
-    eventually(lambda: len(tickets()) == 1)
+    wait_until(lambda: len(tickets()) == 1, "one ticket")
     send(b.echo("wamid.inbox.echo1", ANA, now - 60, "Tem sim, Ana! Separo um para você?"))
     send(b.echo("wamid.inbox.echo2", ANA, now - 50, "Ops, mensagem para outro cliente"))
     send(b.live("wamid.inbox.live2", FABIO, now - 30, "Olá! Vi o anúncio de vocês.", name="Fábio"))
-    eventually(lambda: len(tickets()) == 2)
+    wait_until(lambda: len(tickets()) == 2, "two tickets")
     [history_ticket] = [t["id"] for t in tickets() if t["originatedFrom"] == "history_lead"]
-    eventually(lambda: len(tenant.api("GET", f"/tickets/{history_ticket}")[1]["ticket"]["messages"]) == 7)
+    wait_until(
+        lambda: len(tenant.api("GET", f"/tickets/{history_ticket}")[1]["ticket"]["messages"]) == 7,
+        "seven messages on the history lead's ticket",
+    )
     send(b.revoke("wamid.inbox.revoke", "wamid.inbox.echo2", ANA, now - 40))
-    eventually(lambda: tenant.api("GET", f"/tickets/{history_ticket}")[1]["ticket"]["messages"][-1]["deleted"])
-    eventually(lambda: not next(lead for lead in leads() if lead["phoneNumber"] == f"+{CARLA}")["isActive"])
+    wait_until(
+        lambda: tenant.api("GET", f"/tickets/{history_ticket}")[1]["ticket"]["messages"][-1]["deleted"],
+        "the last message deleted",
+    )
+    wait_until(
+        lambda: not next(lead for lead in leads() if lead["phoneNumber"] == f"+{CARLA}")["isActive"],
+        "Carla's lead removed by the contact sync",
+    )
     return Shop(tenant, connection_id, history_ticket)
 
 
@@ -264,10 +273,10 @@ def test_every_screen_fits_a_phone(page: Page, stack: LocalStack) -> None:
         b.placeholder("wamid.phone.2", GABI, now - 3 * day + 60),
     )
     send(b.chunk(0, 1, 100, gabi, pnid=pnid))
-    eventually(lambda: tenant.card(connection_id)["historySync"]["status"] == "completed")
+    wait_until(lambda: tenant.card(connection_id)["historySync"]["status"] == "completed", "the sync completed")
     send(b.live("wamid.phone.live1", GABI, now - 60, "Voltei!", name=LONG_CONTACT))
     send(b.live("wamid.phone.live2", HELIO, now - 30, "Olá!", name=LONG_NEW_CONTACT))
-    eventually(lambda: len(tickets()) == 2)
+    wait_until(lambda: len(tickets()) == 2, "two tickets")
     [history_ticket] = [t for t in tickets() if t["originatedFrom"] == "history_lead"]
 
     page.set_viewport_size({"width": 375, "height": 812})

@@ -9,10 +9,11 @@ import pytest
 from playwright.sync_api import Locator, Page, Request, Route, expect
 
 from devstack.server import LocalStack
-from tests.browser.support import deliver, eventually, organization, screenshot, sign_in
+from tests.browser.support import deliver, organization, screenshot, sign_in
 from tests.builders import payloads as b
 from tests.builders.payloads import for_number
 from tests.fakes.graph import FakeGraph
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -120,7 +121,7 @@ def test_the_manual_form_validates_and_the_new_card_appears_at_once(page: Page, 
 
     # once Meta disconnected it, the same form connects it again (200): the same card, active
     disconnect(stack, pnid, waba)
-    eventually(lambda: tenant.card(created["id"])["connectionStatus"] == "disconnected")
+    wait_until(lambda: tenant.card(created["id"])["connectionStatus"] == "disconnected", "the card disconnected")
     connect.click()
     expect(page.get_by_text("Número reconectado: Loja <b>Centro</b> voltou a ficar ativo.")).to_be_visible()
     expect(page.locator("article.card")).to_have_count(1)
@@ -134,7 +135,7 @@ def test_a_replayed_sync_is_watched_from_waiting_to_completed_without_reloading(
     tenant.connect("509900000000012", "609900000000012", mode="cloud_api", syncHistory=False, displayName="Loja Online")
     south = tenant.connect("509900000000013", "609900000000013", syncHistory=False, displayName="Loja Sul")
     disconnect(stack, "509900000000013", "609900000000013")
-    eventually(lambda: tenant.card(south["id"])["connectionStatus"] == "disconnected")
+    wait_until(lambda: tenant.card(south["id"])["connectionStatus"] == "disconnected", "the card disconnected")
 
     list_reads: list[str] = []
 
@@ -155,6 +156,10 @@ def test_a_replayed_sync_is_watched_from_waiting_to_completed_without_reloading(
 
     page.on("request", count_list_reads)
     page.route("**/connections", unavailable_after_sign_in)
+    # the page's timers run on Playwright's clock: in step with real time until the end, where it is
+    # moved forward at once (the page counts its own reads of the list, so the count is exact)
+    page.clock.install()
+    page.add_init_script(COUNT_LIST_READS)
     sign_in(page, tenant)
     page.evaluate("window.sameDocument = true")
     stamp = page.locator(".refresh-state")
@@ -192,7 +197,7 @@ def test_a_replayed_sync_is_watched_from_waiting_to_completed_without_reloading(
     details_link = card.get_by_role("link", name="Ver detalhes")
     details_link.focus()
     deliver(stack, for_number(b.live("wamid.watch.live", customer, int(time.time()), "Voltei!"), pnid, waba))
-    eventually(lambda: tenant.card(main["id"])["historyLeadsWithNewMessages"] == 1)
+    wait_until(lambda: tenant.card(main["id"])["historyLeadsWithNewMessages"] == 1, "one history lead with news")
     last = b.thread(
         customer,
         b.text("wamid.watch.4", customer, t0 - 120 * 86400, "Abrem no feriado?"),
@@ -219,7 +224,7 @@ def test_a_replayed_sync_is_watched_from_waiting_to_completed_without_reloading(
 
     # every card is in a final state: the refresh stops by itself (checked below, after the tooltip)
     expect(stamp).not_to_contain_text("automática")
-    reads, stopped_at = len(list_reads), time.monotonic()
+    reads = len(list_reads)
     assert reads >= 5
 
     details_link.blur()
@@ -238,10 +243,24 @@ def test_a_replayed_sync_is_watched_from_waiting_to_completed_without_reloading(
     page.keyboard.press("Escape")
     expect(tooltip).to_be_hidden()
 
-    # no read of the list for more than one slow turn (5 s) and two fast ones (2 s), and no reload
-    page.wait_for_timeout(max(0.0, 5_500 - (time.monotonic() - stopped_at) * 1000))
+    # no read of the list for more than one slow turn (5 s) and two fast ones (2 s), and no reload:
+    # the page's clock runs 5.5 s forward, firing every timer due meanwhile, however slow the machine
+    counted = page.evaluate("window.listReads")
+    page.clock.run_for(5_500)
+    assert page.evaluate("window.listReads") == counted
     assert len(list_reads) == reads
     assert page.evaluate("window.sameDocument") is True
+
+
+COUNT_LIST_READS = """
+window.listReads = 0;
+const originalFetch = window.fetch;
+window.fetch = (input, init) => {
+  const url = new URL(typeof input === "string" ? input : input.url, location.href);
+  if (url.pathname === "/connections" && (init?.method ?? "GET") === "GET") window.listReads += 1;
+  return originalFetch(input, init);
+};
+"""
 
 
 FAKE_FACEBOOK = Template("""

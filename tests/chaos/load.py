@@ -2,7 +2,8 @@
 
 ``requests`` signed webhooks, from ``senders`` concurrent senders, against a running local stack:
 mostly small live messages, echoes and statuses, every 40th a ~3 MB history chunk, every 10th a
-repeat of an earlier body (Meta's retries). Sending stops at ``cap`` seconds whatever is left. Each
+repeat of an earlier body (Meta's retries). With a ``cap`` (``make load``), sending stops after that many
+seconds whatever is left; without one (the e2e test), every request is sent however slow the machine. Each
 answer's latency is kept; afterwards every accepted body is looked for in the archive bucket.
 
     PYTHONPATH=.:layers/domain python -m tests.chaos.load [--requests 600] [--senders 8]
@@ -26,7 +27,7 @@ from tests.builders import payloads as b
 from tests.builders.events import meta_bytes
 from tests.chaos.replay import open_run
 from tests.chaos.scenario import retarget
-from tests.e2e.test_local_stack import post_webhook
+from tests.localstack import post_webhook
 from whatrack.adapters.archive import archive_key
 
 T0 = 1_767_300_000
@@ -84,15 +85,15 @@ def bodies(requests: int, phone_number_id: str, waba_id: str) -> list[bytes]:
     return out
 
 
-def run_load(stack: LocalStack, *, requests: int = 600, senders: int = 8, cap: float = 120.0) -> LoadResult:
+def run_load(stack: LocalStack, *, requests: int = 600, senders: int = 8, cap: float | None = None) -> LoadResult:
     run = open_run(stack, 99, "load", 9)
     work = bodies(requests, run.phone_number_id, run.waba_id)
     result = LoadResult()
     lock = threading.Lock()
-    deadline = time.monotonic() + cap
+    deadline = None if cap is None else time.monotonic() + cap
 
     def send(raw: bytes) -> None:
-        if time.monotonic() > deadline:
+        if deadline is not None and time.monotonic() > deadline:
             return
         started = time.perf_counter()
         answer = post_webhook(stack, raw)

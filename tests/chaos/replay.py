@@ -16,12 +16,9 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-import boto3
 
 from devstack.faults import FaultInjector
 from devstack.server import LocalStack
@@ -29,12 +26,11 @@ from tests.builders.events import meta_bytes
 from tests.builders.payloads import BIZ
 from tests.chaos.scenario import Scenario, onboarding, retarget
 from tests.chaos.state import differences, scan, snapshot
-from tests.e2e.test_local_stack import api, post_webhook
+from tests.localstack import ADMIN_KEY, api, depths, drained, post_webhook
+from tests.waiting import subprocess_timeout, wait_until
 from whatrack.adapters.archive import archive_key
 
 ROOT = Path(__file__).resolve().parents[2]
-ADMIN_KEY = "local-admin-key"
-QUEUES = ("History", "Contacts", "Echoes", "LiveMessages", "AccountUpdates", "Replay")
 MAX_POSTS = 60
 
 
@@ -103,33 +99,6 @@ def deliver(stack: LocalStack, scenario: Scenario, run: Run) -> None:
             raise AssertionError(f"webhook {index} was never acknowledged")
 
 
-def drained(stack: LocalStack) -> bool:
-    """Every queue and dead-letter queue empty, nothing in flight."""
-    assert stack.provisioned is not None
-    sqs = boto3.client("sqs", endpoint_url=stack.aws_endpoint, region_name="us-east-1")
-    names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
-    for queue in QUEUES:
-        for logical in (f"{queue}Queue", f"{queue}DeadLetterQueue"):
-            url = stack.provisioned.queues.get(logical)
-            if url is None:
-                continue
-            attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=names)["Attributes"]
-            if any(value != "0" for value in attributes.values()):
-                return False
-    return True
-
-
-def wait_until(condition: Callable[[], bool], timeout: float, *, steady: int = 3) -> None:
-    """``condition`` true ``steady`` times in a row (a consumer may be between two queues)."""
-    deadline = time.monotonic() + timeout
-    seen = 0
-    while seen < steady:
-        if time.monotonic() > deadline:
-            raise AssertionError("the stack did not settle in time")
-        seen = seen + 1 if condition() else 0
-        time.sleep(0.3)
-
-
 def command(stack: LocalStack, script: str, *args: str) -> str:
     """One of ``scripts/`` against the running local stack (it finds the stack by its port)."""
     environment = {**os.environ, "PORT": str(stack.port), "PYTHONPATH": f"{ROOT}:{ROOT / 'layers' / 'domain'}"}
@@ -140,7 +109,7 @@ def command(stack: LocalStack, script: str, *args: str) -> str:
         env=environment,
         capture_output=True,
         text=True,
-        timeout=180,
+        timeout=subprocess_timeout(180),
         check=False,
     )
     assert done.returncode == 0, done.stderr[-2000:]
@@ -164,10 +133,15 @@ def settled(stack: LocalStack, run: Run) -> bool:
     )
 
 
-def finish(stack: LocalStack, run: Run, timeout: float) -> dict[str, Any]:
-    wait_until(lambda: settled(stack, run), timeout)
+def wait_settled(stack: LocalStack, run: Run, timeout: float | None) -> None:
+    what = f"the {run.label} run to settle (queues drained, no change of it received or routed)"
+    wait_until(lambda: settled(stack, run), what, timeout=timeout, steady=3, interval=0.3, seen=lambda: depths(stack))
+
+
+def finish(stack: LocalStack, run: Run, timeout: float | None) -> dict[str, Any]:
+    wait_settled(stack, run, timeout)
     run.retried = command(stack, "replay.py", "--connection", run.connection_id, "--failed").strip()
-    wait_until(lambda: settled(stack, run), timeout)
+    wait_settled(stack, run, timeout)
     assert stack.provisioned is not None
     return snapshot(
         stack.aws_endpoint, stack.provisioned.tables, run.organization_id, run.connection_id, run.archive_keys
@@ -175,8 +149,10 @@ def finish(stack: LocalStack, run: Run, timeout: float) -> dict[str, Any]:
 
 
 def run_seed(
-    stack: LocalStack, seed: int, *, rate: float = 0.04, messages: int = 1_200, timeout: float = 240
+    stack: LocalStack, seed: int, *, rate: float = 0.04, messages: int = 1_200, timeout: float | None = None
 ) -> SeedResult:
+    """``timeout`` bounds each wait for the stack to settle; ``None``: the running test's budget (or
+    no bound outside pytest)."""
     started = time.monotonic()
     scenario = onboarding(seed, messages)
     clean = open_run(stack, seed, "clean", 1)
@@ -185,7 +161,13 @@ def run_seed(
     chaotic = open_run(stack, seed, "faults", 2)
     with FaultInjector(rate=rate, seed=seed).active() as faults:
         deliver(stack, scenario, chaotic)
-        wait_until(lambda: drained(stack), timeout)
+        wait_until(
+            lambda: drained(stack),
+            "the queues to drain under faults",
+            timeout=timeout,
+            steady=3,
+            seen=lambda: depths(stack),
+        )
     found = finish(stack, chaotic, timeout)
     diff = differences(expected, found, limit=40)
     return SeedResult(

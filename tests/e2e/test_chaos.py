@@ -1,6 +1,8 @@
 """Issue 12: the same onboarding, delivered cleanly and under injected faults, ends in the same state.
 
-Two seeds here; ``make chaos SEEDS=N`` runs more (scripts/chaos.py).
+Two seeds here, each a quarter of ``make chaos``'s onboarding (about 300 history messages instead of
+1,200): the same shapes, faults and comparison, sized to finish well inside the hang guard on a loaded
+2-core machine. ``make chaos SEEDS=N`` (scripts/chaos.py) runs the full seeds.
 """
 
 from __future__ import annotations
@@ -12,10 +14,15 @@ from tests.chaos.replay import run_seed
 
 pytestmark = [pytest.mark.e2e, pytest.mark.fills_stack]
 
+MESSAGES = 300
 
+
+# hang guard: a seed takes ~60 s on a 2-core machine (two onboardings of ~200 deliveries, ~400 posts
+# with Meta's retries); 900 s leaves room for a machine several times slower
+@pytest.mark.timeout(900)
 @pytest.mark.parametrize("seed", [1, 2])
 def test_an_onboarding_ends_in_the_same_state_whatever_fails_on_the_way(stack: LocalStack, seed: int) -> None:
-    result = run_seed(stack, seed)
+    result = run_seed(stack, seed, messages=MESSAGES)
     print(result.line())
-    assert result.faults > 0 and result.history_messages > 1_000, "nothing was tested"
+    assert result.faults > 0 and result.history_messages > MESSAGES * 0.8, "nothing was tested"
     assert result.identical, "\n".join(result.differences)

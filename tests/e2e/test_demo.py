@@ -13,6 +13,7 @@ import pytest
 
 from devstack.server import LocalStack
 from tests.conftest import ROOT
+from tests.waiting import subprocess_timeout
 
 pytestmark = pytest.mark.e2e
 
@@ -27,7 +28,7 @@ def test_demo_prints_the_product(stack: LocalStack) -> None:
         env=env,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=subprocess_timeout(120),
     )
     # Then it succeeds and prints the card, the report and a ticket's timeline
     assert result.returncode == 0, result.stderr
@@ -51,7 +52,7 @@ def test_demo_on_its_own_stack_keeps_the_terminal_to_the_story(tmp_path: Path) -
         env=env,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=subprocess_timeout(120),
     )
     # Then the terminal shows the story only, naming the log file and ending with the dashboard
     assert result.returncode == 0, result.stderr

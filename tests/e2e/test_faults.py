@@ -10,10 +10,8 @@ archive); once retried with the faults gone, everything Meta sent is in the inbo
 from __future__ import annotations
 
 import random
-import time
 from typing import Any
 
-import boto3
 import pytest
 
 from devstack.faults import FaultInjector
@@ -22,13 +20,13 @@ from tests.builders import payloads as b
 from tests.builders.events import meta_bytes
 from tests.builders.samples import demo_onboarding
 from tests.chaos.replay import command
-from tests.e2e.test_local_stack import api, post_webhook, wait_for
+from tests.localstack import api, post_webhook, wait_drained
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 
 NUMBERS = {3: ("309900112233003", "409900112233003"), 10: ("309900112233010", "409900112233010")}
 BIZ = "5511955550100"
-QUEUES = ("History", "Contacts", "Echoes", "LiveMessages", "AccountUpdates")
 OUTCOMES = {"processed", "rejected", "failed"}
 
 
@@ -57,19 +55,6 @@ def wamids(documents: list[dict[str, Any]]) -> set[str]:
 
     walk(documents)
     return found
-
-
-def settled(stack: LocalStack) -> bool:
-    """Every queue and dead-letter queue empty, nothing in flight."""
-    assert stack.provisioned is not None
-    sqs = boto3.client("sqs", endpoint_url=stack.aws_endpoint)
-    names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
-    for queue in QUEUES:
-        for logical in (f"{queue}Queue", f"{queue}DeadLetterQueue"):
-            attributes = sqs.get_queue_attributes(QueueUrl=stack.provisioned.queues[logical], AttributeNames=names)
-            if any(value != "0" for value in attributes["Attributes"].values()):
-                return False
-    return True
 
 
 def webhook_log(stack: LocalStack, key: str, connection_id: str) -> list[dict[str, Any]]:
@@ -121,7 +106,7 @@ def test_every_acknowledged_change_ends_processed_rejected_or_failed_under_fault
                 refused += 1
             else:
                 raise AssertionError("a webhook was never acknowledged")
-        wait_for(lambda: settled(stack), timeout=120)
+        wait_drained(stack)
     assert faults.total > 0, "no fault was injected: the test proves nothing"
 
     # Then no acknowledged change is stuck on its way: each has an outcome, with a reason if not processed
@@ -140,7 +125,10 @@ def test_every_acknowledged_change_ends_processed_rejected_or_failed_under_fault
     assert status == 202, retried
     replayed = command(stack, "replay.py", "--connection", connection_id, "--from", "2000-01-01T00:00:00Z")
     assert f"{len(entries)} re-delivered from the archive" in replayed, replayed
-    time.sleep(0.5)
-    wait_for(lambda: settled(stack), timeout=60)
-    wait_for(lambda: {e["status"] for e in webhook_log(stack, key, connection_id)} == {"processed", "rejected"})
+    wait_drained(stack)
+    wait_until(
+        lambda: {e["status"] for e in webhook_log(stack, key, connection_id)} == {"processed", "rejected"},
+        "every change processed (or the one rejected) after the retry",
+        seen=lambda: sorted(e["status"] for e in webhook_log(stack, key, connection_id)),
+    )
     assert wamids(documents) - {"wamid.chaos.ms"} <= stored_wamids(stack, key, connection_id)

@@ -12,7 +12,8 @@ from tests.builders.events import meta_bytes
 from tests.builders.fidelity_samples import FIDELITY_SAMPLES, W_ECHO, W_IN, W_LIVE
 from tests.builders.payloads import for_number
 from tests.builders.samples import SAMPLES
-from tests.e2e.test_local_stack import api, post_webhook, wait_for
+from tests.localstack import api, post_webhook
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -45,7 +46,7 @@ def test_annotations_before_their_messages_show_on_them_in_the_ticket_timeline(s
         shown = timeline(stack, key, connection_id)
         return all(w in shown for w in (W_IN, W_LIVE, W_ECHO)) and bool(shown[W_IN]["reactions"])
 
-    wait_for(complete, timeout=30)
+    wait_until(complete, "the three messages in the timeline, with their reactions")
     messages = timeline(stack, key, connection_id)
     assert [(r["emoji"], r["direction"]) for r in messages[W_LIVE]["reactions"]] == [("❤️", "OUTBOUND")]
     assert [(r["emoji"], r["direction"]) for r in messages[W_IN]["reactions"]] == [("👀", "OUTBOUND")]

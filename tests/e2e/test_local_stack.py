@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
-import urllib.error
-import urllib.request
 from typing import Any
 
 import boto3
@@ -14,51 +11,11 @@ import pytest
 from devstack.server import LocalStack
 from tests.builders.events import meta_bytes
 from tests.builders.samples import SAMPLES
+from tests.localstack import api, post_webhook, queue_depth, request
+from tests.waiting import wait_until
 from whatrack.webhooks.signature import sign
 
 pytestmark = pytest.mark.e2e
-
-
-def request(
-    stack: LocalStack, method: str, path: str, body: bytes | None = None, headers: dict[str, str] | None = None
-) -> tuple[int, bytes, dict[str, str]]:
-    req = urllib.request.Request(stack.url + path, data=body, method=method, headers=headers or {})
-    try:
-        with urllib.request.urlopen(req, timeout=30) as response:
-            return response.status, response.read(), dict(response.headers)
-    except urllib.error.HTTPError as error:
-        return error.code, error.read(), dict(error.headers)
-
-
-def api(stack: LocalStack, method: str, path: str, payload: Any = None, key: str | None = None) -> tuple[int, Any]:
-    headers = {"content-type": "application/json"}
-    if key:
-        headers["authorization"] = f"Bearer {key}"
-    status, body, _ = request(stack, method, path, None if payload is None else json.dumps(payload).encode(), headers)
-    return status, json.loads(body)
-
-
-def post_webhook(stack: LocalStack, raw: bytes, secret: str = "local-app-secret") -> int:
-    status, _, _ = request(
-        stack, "POST", "/webhook", raw, {"content-type": "application/json", "x-hub-signature-256": sign(raw, secret)}
-    )
-    return status
-
-
-def queue_depth(stack: LocalStack, logical: str) -> int:
-    assert stack.provisioned is not None
-    sqs = boto3.client("sqs", endpoint_url=stack.aws_endpoint)
-    attrs = sqs.get_queue_attributes(QueueUrl=stack.provisioned.queues[logical], AttributeNames=["All"])["Attributes"]
-    return int(attrs["ApproximateNumberOfMessages"]) + int(attrs["ApproximateNumberOfMessagesNotVisible"])
-
-
-def wait_for(condition: Any, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.2)
-    raise AssertionError("condition not met in time")
 
 
 @pytest.fixture(scope="module")
@@ -111,7 +68,7 @@ def test_signed_webhooks_reach_their_consumers(stack: LocalStack, tenant: dict[s
     for sample in cases:
         assert post_webhook(stack, meta_bytes(SAMPLES[sample])) == 200
     # every queue drains: each change was delivered to its consumer and acknowledged
-    wait_for(lambda: all(queue_depth(stack, q) == 0 for q in cases.values()))
+    wait_until(lambda: all(queue_depth(stack, q) == 0 for q in cases.values()), "the five queues to drain", steady=3)
     consumed = {p.name for p in stack.pollers if p.batches > before[p.name]}
     assert len(consumed) == len(cases)
     status, body = api(stack, "GET", f"/connections/{tenant['connection']['id']}", key=tenant["key"])
@@ -175,15 +132,11 @@ def test_a_poison_message_goes_to_the_dlq_and_is_dropped_there_with_an_error(sta
     sqs.send_message(QueueUrl=stack.provisioned.queues["EchoesQueue"], MessageBody='{"poison": true}')
     # Then it is retried, dead-lettered, and the dead-letter consumer drops it (with an error log and
     # a ChangesFailed count): the echo consumer never deletes it, so only that can empty both queues
-    names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
-
-    def gone(logical: str) -> bool:
-        url = stack.provisioned.queues[logical]  # type: ignore[union-attr]
-        return all(
-            v == "0" for v in sqs.get_queue_attributes(QueueUrl=url, AttributeNames=names)["Attributes"].values()
-        )
-
-    wait_for(lambda: gone("EchoesQueue") and gone("EchoesDeadLetterQueue"), timeout=30)
+    wait_until(
+        lambda: queue_depth(stack, "EchoesQueue") == queue_depth(stack, "EchoesDeadLetterQueue") == 0,
+        "the poison message to be dead-lettered and dropped",
+        steady=3,
+    )
 
 
 def test_the_dashboard_is_served_at_the_root_with_its_config_and_nothing_else_leaks(stack: LocalStack) -> None:

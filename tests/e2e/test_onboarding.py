@@ -12,7 +12,8 @@ from boto3.dynamodb.conditions import Attr
 from devstack.server import LocalStack
 from tests.builders import payloads as b
 from tests.builders.events import meta_bytes
-from tests.e2e.test_local_stack import api, post_webhook, queue_depth, wait_for
+from tests.localstack import api, post_webhook, wait_drained
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -29,12 +30,6 @@ def on(doc: dict[str, Any]) -> dict[str, Any]:
     if "metadata" in value:
         value["metadata"] = {"display_phone_number": BIZ, "phone_number_id": PNID}
     return doc
-
-
-def drained(stack: LocalStack) -> bool:
-    return all(
-        queue_depth(stack, q) == 0 for q in ("HistoryQueue", "ContactsQueue", "EchoesQueue", "LiveMessagesQueue")
-    )
 
 
 def scan(stack: LocalStack, prefix: str) -> list[dict[str, Any]]:
@@ -65,7 +60,7 @@ def test_onboarding_history_then_live_and_echoes(stack: LocalStack) -> None:
 
     # contacts first, then history chunks shuffled and duplicated
     assert post_webhook(stack, meta_bytes(on(b.contacts(("add", MARIA, "Maria Souza"), ("add", JOAO, "João"))))) == 200
-    wait_for(lambda: drained(stack))
+    wait_drained(stack)
     chunks = [
         on(b.chunk(0, 1, 20, b.thread(MARIA, b.text("wamid.e2e.1", MARIA, T0), b.text("wamid.e2e.2", BIZ, T0 + 60)))),
         on(
@@ -84,7 +79,7 @@ def test_onboarding_history_then_live_and_echoes(stack: LocalStack) -> None:
     for chunk in deliveries:
         assert post_webhook(stack, meta_bytes(chunk)) == 200
     assert post_webhook(stack, meta_bytes(on(b.media_followup("wamid.e2e.4", JOAO, T0 - 86000)))) == 200
-    wait_for(lambda: drained(stack))
+    wait_drained(stack)
     sync = api(stack, "GET", f"/connections/{connection_id}", key=key)[1]["connection"]["historySync"]
     assert (sync["status"], sync["progress"], sync["messagesImported"], sync["threadsImported"]) == (
         "completed",
@@ -103,8 +98,10 @@ def test_onboarding_history_then_live_and_echoes(stack: LocalStack) -> None:
         b.echo("wamid.e2e.E1", MARIA, T0 + 86600),
     ):
         assert post_webhook(stack, meta_bytes(on(doc))) == 200
-    wait_for(
-        lambda: drained(stack) and len([t for t in scan(stack, "TICKET#") if t["connection_id"] == connection_id]) == 2
+    wait_drained(stack)
+    wait_until(
+        lambda: len([t for t in scan(stack, "TICKET#") if t["connection_id"] == connection_id]) == 2,
+        "the connection's two tickets",
     )
     tickets = {t["originated_from"]: t for t in scan(stack, "TICKET#") if t["connection_id"] == connection_id}
     assert set(tickets) == {"history_lead", "new_contact"}

@@ -14,8 +14,9 @@ from devstack.faults import FaultInjector
 from devstack.server import LocalStack
 from tests.builders import payloads as b
 from tests.builders.events import meta_bytes
-from tests.e2e.test_local_stack import api, post_webhook, wait_for
 from tests.fakes.graph import FakeGraph
+from tests.localstack import api, post_webhook
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -70,7 +71,7 @@ def test_a_number_that_never_receives_history_shows_the_alert(stack: LocalStack)
         logs = api(stack, "GET", f"/connections/{connection_id}/logs", key=key)[1]["logs"]
         return any(e["event"] == "alert_raised" for e in logs)
 
-    wait_for(alerted, timeout=20)
+    wait_until(alerted, "the watchdog's no-history alert in the logs")
     alert = card(stack, key, connection_id)["historySync"]["alert"]
     assert alert is not None and alert["code"] == "no_history_received"
     logs = api(stack, "GET", f"/connections/{connection_id}/logs", key=key)[1]["logs"]
@@ -95,7 +96,7 @@ def test_failed_chunks_are_retried_from_the_archive(stack: LocalStack) -> None:
     )
     with broken.active():
         assert post_webhook(stack, meta_bytes(chunk)) == 200
-        wait_for(lambda: card(stack, key, connection_id)["historySync"]["status"] == "failed", timeout=60)
+        wait_until(lambda: card(stack, key, connection_id)["historySync"]["status"] == "failed", "the chunk failed")
     status, retried = api(stack, "POST", f"/connections/{connection_id}/history-sync/retry", key=key)
     assert (status, retried) == (202, {"retried": 1})
 
@@ -103,7 +104,7 @@ def test_failed_chunks_are_retried_from_the_archive(stack: LocalStack) -> None:
         detail = api(stack, "GET", f"/connections/{connection_id}/history-sync", key=key)[1]
         return [(c["chunkOrder"], c["status"]) for c in detail["chunks"]]
 
-    wait_for(lambda: chunks() == [(1, "processed")])
+    wait_until(lambda: chunks() == [(1, "processed")], "the retried chunk processed", seen=chunks)
     state = card(stack, key, connection_id)["historySync"]
     assert (state["status"], state["messagesImported"], state["error"]) == ("syncing", 1, None)
     logs = api(stack, "GET", f"/connections/{connection_id}/logs", key=key)[1]["logs"]
@@ -121,7 +122,7 @@ def test_a_disconnected_number_comes_back_to_its_organization(stack: LocalStack,
     removed = on(b.account_update("PARTNER_REMOVED", time=int(time.time()) + 60), pnid, waba)
     removed["entry"][0]["changes"][0]["value"]["phone_number"] = None
     assert post_webhook(stack, meta_bytes(removed)) == 200
-    wait_for(lambda: card(stack, key, connection_id)["connectionStatus"] == "disconnected")
+    wait_until(lambda: card(stack, key, connection_id)["connectionStatus"] == "disconnected", "the card disconnected")
     other = organization(stack, "Loop 4 other")
     assert api(stack, "POST", "/connections", body, other)[0] == 409
     status, again = api(stack, "POST", "/connections", body, key)

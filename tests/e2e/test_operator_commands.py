@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import time
 from datetime import UTC, datetime
-from typing import Any
 
 import boto3
 import pytest
@@ -16,7 +15,8 @@ from devstack.server import LocalStack
 from tests.builders import payloads as b
 from tests.builders.events import meta_bytes
 from tests.chaos.replay import command
-from tests.e2e.test_local_stack import api, post_webhook, queue_depth
+from tests.localstack import api, post_webhook, wait_drained
+from tests.waiting import wait_until
 from whatrack.domain.changes import ChangeMessage, WebhookField
 
 pytestmark = pytest.mark.e2e
@@ -28,13 +28,6 @@ T0 = 1751400000
 def webhook_statuses(stack: LocalStack, key: str, connection_id: str) -> list[str]:
     _, body = api(stack, "GET", f"/connections/{connection_id}/logs?limit=100", key=key)
     return [log["status"] for log in body["logs"] if log["kind"] == "webhook"]
-
-
-def wait_until(condition: Any, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.2)
 
 
 def test_reconcile_replay_and_redrive_work_on_the_running_stack(stack: LocalStack) -> None:
@@ -54,7 +47,7 @@ def test_reconcile_replay_and_redrive_work_on_the_running_stack(stack: LocalStac
     document = b.live("wamid.OPS", CUSTOMER, T0)
     document["entry"][0]["changes"][0]["value"]["metadata"]["phone_number_id"] = number
     assert post_webhook(stack, meta_bytes(document)) == 200
-    wait_until(lambda: webhook_statuses(stack, key, connection_id) == ["processed"])
+    wait_until(lambda: webhook_statuses(stack, key, connection_id) == ["processed"], "the live message processed")
     # When the reconciler sweeps (anything with no outcome counts as stuck)
     swept = json.loads(command(stack, "reconcile.py", "--after", "0").split("\n", 1)[1])
     # Then it answers its findings (the processed change is not among them)
@@ -63,7 +56,11 @@ def test_reconcile_replay_and_redrive_work_on_the_running_stack(stack: LocalStac
     replayed = command(stack, "replay.py", "--connection", connection_id, "--from", "2000-01-01T00:00:00Z")
     # Then the one change was re-delivered, and is still processed once
     assert "1 re-delivered from the archive" in replayed
-    wait_until(lambda: "archive_replayed" in str(api(stack, "GET", f"/connections/{connection_id}/logs", key=key)[1]))
+    wait_until(
+        lambda: "archive_replayed" in str(api(stack, "GET", f"/connections/{connection_id}/logs", key=key)[1]),
+        "the replay in the connection's logs",
+    )
+    wait_drained(stack)
     assert webhook_statuses(stack, key, connection_id) == ["processed"]
     # When the change's message waits in the live messages' dead-letter queue and it is redriven
     [log] = [
@@ -89,5 +86,5 @@ def test_reconcile_replay_and_redrive_work_on_the_running_stack(stack: LocalStac
     # consumer, which leaves a processed change processed), and nothing is left; nothing changed
     assert "LiveMessagesDeadLetterQueue" in report
     assert "moved 1, left 0" in report or "moved 0, left 0" in report, report
-    wait_until(lambda: queue_depth(stack, "LiveMessagesQueue") == 0)
+    wait_drained(stack)
     assert webhook_statuses(stack, key, connection_id) == ["processed"]

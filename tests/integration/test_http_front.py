@@ -5,25 +5,27 @@ from __future__ import annotations
 import socket
 import struct
 import threading
-import time
 from typing import Any
 
 import pytest
 
 from devstack.http_front import Route, make_server
 
+HANG_GUARD_SECONDS = 60  # each step takes milliseconds; this only keeps a broken server from hanging
+
 
 class SlowBigAnswer:
-    """A function that answers 8 MB after a moment: long enough for the client to hang up first."""
+    """A function that answers 8 MB once released: the test releases it after the client hung up."""
 
     logical_id = "SlowBigAnswer"
 
     def __init__(self) -> None:
         self.invoked = threading.Event()
+        self.released = threading.Event()
 
     def invoke(self, event: dict[str, Any]) -> dict[str, Any]:
         self.invoked.set()
-        time.sleep(0.3)
+        self.released.wait(HANG_GUARD_SECONDS)
         return {"statusCode": 200, "body": "x" * 8_000_000}
 
 
@@ -31,16 +33,26 @@ def test_a_cancelled_request_leaves_no_traceback_and_the_next_is_served(capsys: 
     # Given the front with one slow route (as the dashboard's reads are, seen from a page change)
     function = SlowBigAnswer()
     server = make_server("127.0.0.1", 0, [Route("GET", "/slow", function)], lambda: True)  # type: ignore[arg-type]
+    served = threading.Event()
+    shutdown_request = server.shutdown_request
+
+    def done(request: Any) -> None:  # the last step of a request's thread, after any error was handled
+        shutdown_request(request)
+        served.set()
+
+    server.shutdown_request = done  # type: ignore[method-assign]
     threading.Thread(target=server.serve_forever, daemon=True).start()
     host, port = server.server_address[:2]
     try:
         # When a client asks and resets the connection before the answer (the browser's abort)
         client = socket.create_connection((str(host), int(port)))
         client.sendall(b"GET /slow HTTP/1.1\r\nHost: x\r\n\r\n")
-        assert function.invoked.wait(5)
+        assert function.invoked.wait(HANG_GUARD_SECONDS)
         client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         client.close()
-        time.sleep(0.8)  # the answer is written into the reset connection meanwhile
+        function.released.set()
+        # the answer is written into the reset connection meanwhile: wait until that request is done
+        assert served.wait(HANG_GUARD_SECONDS), "the cancelled request was never finished"
         # Then nothing is printed, and the next request is served
         with socket.create_connection((str(host), int(port))) as again:
             again.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
