@@ -11,8 +11,9 @@ stops copying tables.
 
 The patch is written against one moto version (the ``moto[server]`` pin of
 ``requirements/dev.txt``): :func:`install` refuses any other, so an upgrade cannot change the
-semantics silently. The local stack (:mod:`devstack.server`), the integration tier and the
-benchmarks install it; :func:`unpatched` runs moto's original (for comparison tests).
+semantics silently. :func:`install` also makes every request atomic (:mod:`devstack.atomic`), as AWS
+applies them. The local stack (:mod:`devstack.server`), the integration tier and the benchmarks
+install it; :func:`unpatched` runs moto as it is (for comparison tests).
 """
 
 from __future__ import annotations
@@ -43,6 +44,8 @@ from moto.dynamodb.models.table import StreamRecord, Table
 from moto.dynamodb.parsing.ast_nodes import UpdateExpression  # type: ignore[attr-defined]
 from moto.dynamodb.parsing.expressions import UpdateExpressionParser  # type: ignore[attr-defined]
 from moto.dynamodb.parsing.validators import ActionCountValidator, OverlappingPathsValidator
+
+from devstack import atomic
 
 SUPPORTED_MOTO_VERSION = "5.2.5"
 
@@ -249,9 +252,11 @@ def check_version(version: str | None = None) -> None:
 
 
 def install() -> None:
-    """Run DynamoDB transactions of every moto backend of this process through :func:`transact_write_items`
-    (and let moto's server route requests without listing its package directory each time)."""
+    """Run DynamoDB transactions of every moto backend of this process through :func:`transact_write_items`,
+    apply every request atomically (:mod:`devstack.atomic`), and let moto's server route requests without
+    listing its package directory each time."""
     check_version()
+    atomic.install()
     with _lock:
         DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
         moto.backends.list_of_moto_modules = list_of_moto_modules
@@ -261,6 +266,7 @@ def install() -> None:
 
 
 def uninstall() -> None:
+    atomic.uninstall()
     with _lock:
         DynamoDBBackend.transact_write_items = ORIGINAL_TRANSACT_WRITE_ITEMS  # type: ignore[method-assign,assignment]
         moto.backends.list_of_moto_modules = ORIGINAL_LIST_OF_MOTO_MODULES
@@ -287,7 +293,7 @@ def patched() -> Iterator[None]:
 
 @contextmanager
 def unpatched() -> Iterator[None]:
-    """moto's own transactions (its table copies) for the block, then back to what was there."""
+    """moto as it is (its transactions' table copies, no request locks) for the block, then back to what was there."""
     was = installed()
     uninstall()
     try:

@@ -1,20 +1,20 @@
-"""Concurrency (parallel deliveries) and order-independence (hypothesis) of the import pipeline."""
+"""Concurrency (parallel deliveries) and order-independence (hypothesis) of the import pipeline.
+
+The threads race against moto with every request atomic, as DynamoDB applies them (devstack/atomic.py,
+installed with the tier's devstack.moto_patches)."""
 
 from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
-from functools import wraps
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from moto import mock_aws
-from moto.dynamodb.responses import DynamoHandler
 
 from devstack.provision import Provisioned, provision
 from tests.builders import payloads as b
@@ -23,25 +23,6 @@ from whatrack import bootstrap
 from whatrack.domain.changes import ChangeMessage, WebhookField
 
 T0 = 1751400000
-_ATOMIC = threading.RLock()
-
-
-@pytest.fixture
-def atomic_dynamodb(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """DynamoDB applies each request atomically; moto's in-memory backend does not lock, so the
-    emulation is made to (per request, as the real service) before racing threads against it.
-
-    The lock covers the whole request, response included: moto serializes a read's item after
-    the backend call returns, so locking only the backend let a concurrent update change the
-    item while it was being serialized ("dictionary changed size during iteration")."""
-    original: Callable[..., Any] = DynamoHandler.call_action
-
-    def locked(*args: Any, **kwargs: Any) -> Any:
-        with _ATOMIC:
-            return original(*args, **kwargs)
-
-    monkeypatch.setattr(DynamoHandler, "call_action", wraps(original)(locked))
-    yield
 
 
 def _message(connection: dict[str, Any], field: WebhookField, value: dict[str, Any], log_id: str) -> ChangeMessage:
@@ -58,7 +39,6 @@ def _message(connection: dict[str, Any], field: WebhookField, value: dict[str, A
     )
 
 
-@pytest.mark.usefixtures("atomic_dynamodb")
 def test_parallel_deliveries_of_a_new_lead_give_one_ticket(aws: Provisioned) -> None:
     ob = Onboarding(aws)
     connection = ob.connect()
@@ -81,7 +61,6 @@ def test_parallel_deliveries_of_a_new_lead_give_one_ticket(aws: Provisioned) -> 
     )
 
 
-@pytest.mark.usefixtures("atomic_dynamodb")
 def test_parallel_chunks_keep_counters_exact(aws: Provisioned) -> None:
     ob = Onboarding(aws)
     connection = ob.connect()
