@@ -20,7 +20,7 @@ export AWS_DEFAULT_REGION ?= us-east-1
 .PHONY: help dev run test lint format typecheck unit integration e2e browser chromium screenshots infra build chaos load audit bench bench-check capacity deploy publish-dashboard clean openapi events demo demo-live reconcile replay redrive
 
 help:
-	@echo "make run    - start the local stack on 127.0.0.1:\$${PORT:-3000} (installs what it needs)"
+	@echo "make run    - start the local stack on 127.0.0.1:\$${PORT:-3000} (installs what it needs; META=simulator: with the Meta simulator)"
 	@echo "make test   - lint, type check, unit, integration, local-stack e2e, browser and infra checks"
 	@echo "make demo   - a whole onboarding replayed against the local stack, then the dashboard's address"
 	@echo "make demo-live - the same, slowly, to watch it in the dashboard"
@@ -48,8 +48,9 @@ $(SAM_VENV)/.installed: requirements/sam.txt
 
 dev: $(VENV)/.installed $(SAM_VENV)/.installed
 
+# META=simulator: with the Meta simulator (Graph answered locally, its webhooks posted back)
 run: $(VENV)/.installed
-	@$(PY) -m devstack
+	@META="$(META)" $(PY) -m devstack
 
 test: lint typecheck unit integration e2e browser infra
 

@@ -24,10 +24,10 @@ from pathlib import Path
 from typing import Any
 
 from devstack import moto_patches
+from devstack.meta import MetaSimulator
 from devstack.server import LocalStack
 from tests.builders import payloads as b
 from tests.builders.events import meta_bytes
-from tests.fakes.graph import running_graph
 from whatrack.webhooks.signature import sign
 
 CHUNKS, THREADS, MESSAGES_PER_THREAD = 5, 200, 20
@@ -103,9 +103,8 @@ def measure(chunks: int = CHUNKS, *, moto_copies: bool = False, timeout: float =
     """Post ``chunks`` chunks to a fresh local stack; the first's seconds, the last's over the first's."""
     saved = dict(os.environ)
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
-    with running_graph() as graph, tempfile.TemporaryDirectory() as logs:
-        os.environ["GRAPH_API_BASE_URL"] = graph.base_url
-        stack = LocalStack(port=0, function_log=Path(logs) / "functions.log")
+    with tempfile.TemporaryDirectory() as logs:
+        stack = LocalStack(port=0, function_log=Path(logs) / "functions.log", meta=MetaSimulator())
         stack.start()
         try:
             if moto_copies:

@@ -15,10 +15,10 @@ from moto import mock_aws
 from benchmarks import bench_environment
 from benchmarks.chunk_import import counting
 from devstack import moto_patches
+from devstack.meta import running_simulator
 from devstack.provision import provision
 from devstack.runtime import LambdaContext
 from functions.watchdog import app as watchdog_app
-from tests.fakes.graph import running_graph
 from tests.integration.harness import Onboarding
 
 CONNECTIONS = 200
@@ -33,7 +33,7 @@ def _show(label: str, counts: Counter[str], graph_calls: int, seconds: float) ->
 
 def main() -> None:
     bench_environment()
-    with running_graph() as graph, mock_aws(), moto_patches.patched():
+    with running_simulator() as graph, mock_aws(), moto_patches.patched():
         stack = provision(None, environ={"GRAPH_API_BASE_URL": graph.base_url, "HISTORY_STALL_AFTER_SECONDS": "60"})
         os.environ.update(stack.environment)
         from whatrack import bootstrap

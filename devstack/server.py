@@ -16,6 +16,7 @@ from moto.server import ThreadedMotoServer
 
 from devstack import moto_patches
 from devstack.http_front import StaticSite, dashboard_config, load_routes, make_server
+from devstack.meta import MetaSimulator
 from devstack.provision import REGION, Provisioned, provision
 from devstack.runtime import LocalFunction, load_functions
 from devstack.scheduler import DEFAULT_INTERVAL_SECONDS, Schedule, build_schedules
@@ -46,6 +47,9 @@ class LocalStack:
     schedules: list[Schedule] = field(default_factory=list)
     watchdog_interval: float = DEFAULT_INTERVAL_SECONDS
     function_log: Path | None = None  # where the functions' JSON log lines go (default: stdout)
+    meta: MetaSimulator | None = None
+    """Meta's side, simulated: the functions' Graph calls go to it, its webhooks come to this stack's
+    ``/webhook``; the stack starts and stops it. ``None``: Graph is ``GRAPH_API_BASE_URL`` (Meta's own)."""
     aws_endpoint: str = ""
     _function_log_stream: IO[str] | None = None
     _moto: ThreadedMotoServer | None = None
@@ -61,6 +65,8 @@ class LocalStack:
         self.aws_endpoint = f"http://{moto_host}:{moto_port}"
         os.environ.update(LOCAL_ENV)
         os.environ["AWS_ENDPOINT_URL"] = self.aws_endpoint
+        if self.meta is not None:
+            self._start_meta(self.meta)
         self.provisioned = provision(self.aws_endpoint, visibility_timeout_override=self.visibility_timeout_override)
         os.environ.update(self.provisioned.environment)
 
@@ -83,8 +89,18 @@ class LocalStack:
         )
         self.port = self._http.server_address[1]
         threading.Thread(target=self._http.serve_forever, name="http-front", daemon=True).start()
+        if self.meta is not None:
+            self.meta.deliver_to(f"{self.url}/webhook")
         self._ready = True
         log.info("local stack ready on http://%s:%d (AWS emulation at %s)", self.host, self.port, self.aws_endpoint)
+
+    @staticmethod
+    def _start_meta(meta: MetaSimulator) -> None:
+        secret = os.environ.get("META_APP_SECRET", "local-app-secret")
+        if meta.app_secret != secret:
+            raise ValueError("the Meta simulator signs with another app secret than META_APP_SECRET")
+        meta.start()
+        os.environ["GRAPH_API_BASE_URL"] = meta.base_url  # read by provision(): every function calls it
 
     def _start_pollers(self, template: dict[str, Any]) -> None:
         assert self.provisioned is not None
@@ -101,6 +117,7 @@ class LocalStack:
             "region": REGION,
             "environment": dict(self.provisioned.environment),
             "queues": dict(self.provisioned.queues),
+            "metaSimulator": self.meta.base_url if self.meta is not None else None,
         }
 
     @property
@@ -115,6 +132,8 @@ class LocalStack:
             self._http.server_close()
         for thread in [*self.pollers, *self.schedules]:
             thread.join(timeout=5)
+        if self.meta is not None:
+            self.meta.stop()
         try:
             if self._moto is not None:
                 # the emulated AWS state lives in this process, not in the server: clear it, so a

@@ -36,18 +36,18 @@ def main(argv: list[str]) -> int:
     )
     args = parser.parse_args(argv)
 
+    from devstack.meta import MetaSimulator
     from devstack.server import LocalStack
     from tests.chaos.replay import run_seed
-    from tests.fakes.graph import running_graph
 
     logging.disable(logging.CRITICAL)  # the injected faults are logged by every function: keep the summary
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "CRITICAL")
     identical = 0
-    with running_graph() as graph, tempfile.TemporaryDirectory() as logs:
-        os.environ["GRAPH_API_BASE_URL"] = graph.base_url
+    with tempfile.TemporaryDirectory() as logs:
         for seed in range(1, args.seeds + 1):
             # a fresh stack per seed: the state is read by scanning the tables, which would grow
-            stack = LocalStack(port=0, visibility_timeout_override=1, function_log=Path(logs) / f"seed-{seed}.log")
+            log = Path(logs) / f"seed-{seed}.log"
+            stack = LocalStack(port=0, visibility_timeout_override=1, function_log=log, meta=MetaSimulator())
             stack.start()
             try:
                 result = run_seed(stack, seed, rate=args.rate, messages=args.messages, timeout=args.settle_timeout)

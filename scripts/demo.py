@@ -1,11 +1,14 @@
 """`make demo`: the whole product in a minute, in a terminal.
 
-Uses the local stack at 127.0.0.1:$PORT when one is running, else starts one in this process
-(its functions' log lines go to ``logs/demo-functions.log``, so the terminal keeps to the story).
-Creates an organization and a coexistence connection, replays the signed onboarding of
+Uses the local stack at 127.0.0.1:$PORT when one is running with its Meta simulator (``make run
+META=simulator``), else starts one in this process with it (its functions' log lines go to
+``logs/demo-functions.log``, so the terminal keeps to the story). Meta's side is the simulator: the
+business and its token are registered there, the connection is made with the token (the stack
+checks the number with Meta and asks it for the contacts, then the history), and the onboarding of
 ``events/demo/`` (contacts, history chunks out of order and duplicated, a media follow-up, live
-messages, an App echo), then prints the instance card, the sync report and a ticket's timeline,
-and ends with the dashboard's address and the organization's API key. A stack the demo started
+messages, an App echo) is posted by the simulator, signed, as Meta posts it. Then it prints the
+instance card, the sync report and a ticket's timeline, and ends with the dashboard's address and
+the organization's API key. A stack the demo started
 keeps serving the dashboard until Ctrl-C (``--no-wait`` stops it at once, for scripts and tests);
 ``--slow`` (``make demo-live``) waits 5 s between steps, to watch the card move in the dashboard.
 """
@@ -24,12 +27,11 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from whatrack.webhooks.signature import sign
-
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "events" / "demo"
 FUNCTION_LOG = Path(os.environ.get("DEMO_FUNCTION_LOG") or ROOT / "logs" / "demo-functions.log")
 EVENT_PNID = "209988776655443"
+BUSINESS_NUMBER = "5511955550100"
 
 
 class Client:
@@ -66,14 +68,14 @@ def running(base: str) -> bool:
         return False
 
 
-def replay(client: Client, phone_number_id: str, secret: str, pause: float = 0.0) -> None:
+def replay(meta: Client, phone_number_id: str, pause: float = 0.0) -> None:
+    """Meta (the simulator) posts each webhook of the onboarding to the stack, signed."""
     for path in sorted(DEMO.glob("*.json")):
-        raw = path.read_text(encoding="utf-8").replace(EVENT_PNID, phone_number_id)
-        body = json.dumps(json.loads(raw), ensure_ascii=True, separators=(",", ":")).encode()  # as Meta sends it
-        status, _ = client.call("POST", "/webhook", raw=body, headers={"x-hub-signature-256": sign(body, secret)})
-        print(f"  POST /webhook  {path.stem:28s} -> {status}")
-        if status != 200:
-            raise SystemExit(f"webhook answered {status}")
+        document = json.loads(path.read_text(encoding="utf-8").replace(EVENT_PNID, phone_number_id))
+        status, answer = meta.call("POST", "/_simulator/webhooks", document)
+        print(f"  Meta → POST /webhook  {path.stem:28s} -> {answer.get('status', status)}")
+        if status != 200 or answer.get("status") != 200:
+            raise SystemExit(f"the webhook was answered {answer.get('status', status)}")
         time.sleep(pause or (0.3 if "history" in path.stem else 0.6))  # let each step land, as in real life
 
 
@@ -105,6 +107,8 @@ def show(client: Client, key: str, connection: dict[str, Any]) -> None:
         f"{sync['contactsImported']} contacts imported; media pending: {sync['mediaPending']}"
     )
     print(f"  Histórico + nova msg: {connection['historyLeadsWithNewMessages']}")
+    asked = ", ".join(f"{r['syncType']} ({r['outcome']})" for r in sync.get("requests") or [])
+    print(f"  asked of Meta: {asked or 'nothing'}")
     _, detail = client.call("GET", f"/connections/{connection['id']}/history-sync", key=key)
     report = detail["report"]
     print("\n== Sync report ==")
@@ -131,39 +135,55 @@ def main(argv: list[str]) -> int:
     base = f"http://127.0.0.1:{port}"
     stack = None
     if port == 0 or not running(base):
+        from devstack.meta import MetaSimulator
         from devstack.server import LocalStack
 
         FUNCTION_LOG.unlink(missing_ok=True)
-        stack = LocalStack(port=port, function_log=FUNCTION_LOG)
+        secret = os.environ.get("META_APP_SECRET", "local-app-secret")
+        stack = LocalStack(port=port, function_log=FUNCTION_LOG, meta=MetaSimulator(app_secret=secret))
         stack.start()
         base = stack.url
-        print(f"local stack started on {base}; function logs: {shown(FUNCTION_LOG)}")
+        print(f"local stack and Meta simulator started on {base}; function logs: {shown(FUNCTION_LOG)}")
     else:
         print(f"using the local stack already running on {base} (its function logs are in its own terminal)")
     try:
         client = Client(base)
+        meta = Client(simulator_of(client))
         admin_key = os.environ.get("ADMIN_API_KEY", "local-admin-key")
         _, created = client.call("POST", "/admin/organizations", {"name": "Loja Demo"}, admin_key)
         key = created["apiKey"]
-        phone_number_id = "".join(random.choice("0123456789") for _ in range(15))  # noqa: S311 - demo id
+        # ids of this run: the token proves this WABA's ownership, which then no other connection shares (D-21)
+        phone_number_id, waba_id = (
+            prefix + "".join(random.choice("0123456789") for _ in range(14))  # noqa: S311 - demo ids
+            for prefix in ("2", "4")
+        )
+        token = f"EAAG-demo-{phone_number_id}"
+        business = {"wabaId": waba_id, "phoneNumberIds": [phone_number_id], "token": token, "display": BUSINESS_NUMBER}
+        business["verifiedName"] = "Loja Demo Centro"
+        status, _ = meta.call("POST", "/_simulator/businesses", business)
+        if status != 201:
+            raise SystemExit(f"the Meta simulator refused the business ({status})")
         status, body = client.call(
             "POST",
             "/connections",
             {
                 "phoneNumberId": phone_number_id,
-                "wabaId": "401122334455667",
-                "displayPhoneNumber": "5511955550100",
+                "wabaId": waba_id,
+                "displayPhoneNumber": BUSINESS_NUMBER,
                 "mode": "coexistence",
                 "syncHistory": True,
                 "displayName": "Loja Demo Centro",
+                "accessToken": token,
             },
             key,
         )
-        print(f"organization + connection created ({status}); API key: {key}")
+        if status != 201:
+            raise SystemExit(f"the connection was refused ({status}): {body}")
+        print(f"organization + connection created ({status}), the number checked with Meta; API key: {key}")
         if slow:
             print(f"watch it live: open {base}/ and enter the key (5 s between steps)")
         print("replaying the onboarding:")
-        replay(client, phone_number_id, os.environ.get("META_APP_SECRET", "local-app-secret"), 5.0 if slow else 0.0)
+        replay(meta, phone_number_id, 5.0 if slow else 0.0)
         show(client, key, wait_for(client, key, body["connection"]["id"]))
         print("\n== Dashboard ==")
         print(f'  API key (organization "Loja Demo"): {key}')
@@ -175,6 +195,18 @@ def main(argv: list[str]) -> int:
         if stack is not None:
             stack.stop()
     return 0
+
+
+def simulator_of(client: Client) -> str:
+    """The Meta simulator of the running stack (``GET /_devstack/stack``); the demo needs one."""
+    status, described = client.call("GET", "/_devstack/stack")
+    url = described.get("metaSimulator") if status == 200 and isinstance(described, dict) else None
+    if not url:
+        raise SystemExit(
+            f"the local stack on {client.base} runs without the Meta simulator: stop it and run `make demo` alone, "
+            "or start it with `make run META=simulator`"
+        )
+    return str(url)
 
 
 def shown(path: Path) -> str:

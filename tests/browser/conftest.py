@@ -1,4 +1,4 @@
-"""Browser tier: the dashboard in Debian's chromium (Playwright), against the local stack and a fake Graph API."""
+"""Browser tier: the dashboard in Debian's chromium (Playwright), against the local stack and its Meta simulator."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
+from devstack.meta import MetaSimulator, StatusPlan
 from devstack.server import LocalStack
 from tests.browser.support import watch
-from tests.fakes.graph import FakeGraph, running_graph
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")  # Debian's: Playwright's own download cannot work here
 CHROMIUM_ARGS = [
@@ -30,18 +30,14 @@ expect.set_options(timeout=15_000)
 # Package scope: one stack for the whole tier, stopped before another tier starts its own
 # (the local stack sets process-wide environment and the domain's composition root).
 @pytest.fixture(scope="package")
-def graph() -> Iterator[FakeGraph]:
-    """Meta's Graph API on 127.0.0.1, the one the local stack's functions call."""
-    with running_graph() as fake:
-        yield fake
-
-
-@pytest.fixture(scope="package")
-def stack(graph: FakeGraph) -> Iterator[LocalStack]:
+def stack() -> Iterator[LocalStack]:
+    """The local stack with its Meta simulator (Graph answered locally, its webhooks posted back)."""
     saved = dict(os.environ)
-    os.environ["GRAPH_API_BASE_URL"] = graph.base_url
     os.environ["HISTORY_STALL_AFTER_SECONDS"] = "3"  # alerts show on the cards within seconds
-    local = LocalStack(port=0, visibility_timeout_override=1, watchdog_interval=1.0)
+    statuses = StatusPlan(sent=0.2, delivered=0.6, read=1.2)  # a send's ticks arrive while the page is open
+    local = LocalStack(
+        port=0, visibility_timeout_override=1, watchdog_interval=1.0, meta=MetaSimulator(statuses=statuses)
+    )
     local.start()
     try:
         yield local
@@ -49,6 +45,13 @@ def stack(graph: FakeGraph) -> Iterator[LocalStack]:
         local.stop()  # also empties the emulated AWS: a later stack in this process starts afresh
         os.environ.clear()
         os.environ.update(saved)
+
+
+@pytest.fixture(scope="package")
+def graph(stack: LocalStack) -> MetaSimulator:
+    """The stack's Meta simulator."""
+    assert stack.meta is not None
+    return stack.meta
 
 
 @pytest.fixture(autouse=True)

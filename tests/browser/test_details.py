@@ -8,18 +8,18 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from devstack.faults import FaultInjector
+from devstack.meta import MetaSimulator
 from devstack.server import LocalStack
 from tests.browser.support import deliver, organization, screenshot, sign_in
 from tests.builders import payloads as b
 from tests.builders.payloads import for_number
-from tests.fakes.graph import FakeGraph
 from tests.waiting import wait_until
 
 pytestmark = pytest.mark.browser
 
 
 def test_details_show_a_gap_a_failed_chunk_the_requests_and_why_an_action_is_refused(
-    page: Page, stack: LocalStack, graph: FakeGraph
+    page: Page, stack: LocalStack, graph: MetaSimulator
 ) -> None:
     pnid, waba, token, customer = "509900000000031", "609900000000031", "EAAG-browser-details", "5511966663001"
     graph.business(waba, pnid, token=token)

@@ -8,11 +8,11 @@ from string import Template
 import pytest
 from playwright.sync_api import Locator, Page, Request, Route, expect
 
+from devstack.meta import MetaSimulator
 from devstack.server import LocalStack
 from tests.browser.support import deliver, organization, screenshot, sign_in
 from tests.builders import payloads as b
 from tests.builders.payloads import for_number
-from tests.fakes.graph import FakeGraph
 from tests.waiting import wait_until
 
 pytestmark = pytest.mark.browser
@@ -283,7 +283,7 @@ window.FB = {
 
 
 def test_embedded_signup_sends_metas_code_and_session_and_the_card_appears(
-    page: Page, stack: LocalStack, graph: FakeGraph
+    page: Page, stack: LocalStack, graph: MetaSimulator
 ) -> None:
     pnid, waba, code = "509900000000021", "609900000000021", "es-code-browser"
     graph.business(waba, pnid, token="EAAG-browser-es", code=code)

@@ -133,16 +133,14 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--cap", type=float, default=120.0)
     args = parser.parse_args(argv)
     import logging
-    import os
     import tempfile
     from pathlib import Path
 
-    from tests.fakes.graph import running_graph
+    from devstack.meta import MetaSimulator
 
     logging.disable(logging.CRITICAL)
-    with running_graph() as graph, tempfile.TemporaryDirectory() as logs:
-        os.environ["GRAPH_API_BASE_URL"] = graph.base_url
-        stack = LocalStack(port=0, function_log=Path(logs) / "functions.log")
+    with tempfile.TemporaryDirectory() as logs:
+        stack = LocalStack(port=0, function_log=Path(logs) / "functions.log", meta=MetaSimulator())
         stack.start()
         try:
             result = run_load(stack, requests=args.requests, senders=args.senders, cap=args.cap)

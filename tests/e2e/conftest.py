@@ -7,23 +7,21 @@ from collections.abc import Iterator
 
 import pytest
 
+from devstack.meta import MetaSimulator, StatusPlan
 from devstack.server import LocalStack
-from tests.fakes.graph import FakeGraph, running_graph
+
+# a send's statuses come within a second here (Meta's take seconds to minutes)
+FAST_STATUSES = StatusPlan(sent=0.05, delivered=0.2, read=0.5)
 
 
 @pytest.fixture(scope="session")
-def graph() -> Iterator[FakeGraph]:
-    """Meta's Graph API on 127.0.0.1, the one the local stack's functions call."""
-    with running_graph() as fake:
-        yield fake
-
-
-@pytest.fixture(scope="session")
-def stack(graph: FakeGraph) -> Iterator[LocalStack]:
+def stack() -> Iterator[LocalStack]:
+    """The local stack with its Meta simulator, as ``make demo`` runs it."""
     saved = dict(os.environ)
-    os.environ["GRAPH_API_BASE_URL"] = graph.base_url
     os.environ["HISTORY_STALL_AFTER_SECONDS"] = "3"  # the watchdog (every second here) alerts quickly
-    local = LocalStack(port=0, visibility_timeout_override=1, watchdog_interval=1.0)
+    local = LocalStack(
+        port=0, visibility_timeout_override=1, watchdog_interval=1.0, meta=MetaSimulator(statuses=FAST_STATUSES)
+    )
     local.start()
     try:
         yield local
@@ -31,6 +29,13 @@ def stack(graph: FakeGraph) -> Iterator[LocalStack]:
         local.stop()
         os.environ.clear()
         os.environ.update(saved)
+
+
+@pytest.fixture(scope="session")
+def graph(stack: LocalStack) -> MetaSimulator:
+    """The stack's Meta simulator: what its functions' Graph calls reach, what posts Meta's webhooks."""
+    assert stack.meta is not None
+    return stack.meta
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -35,6 +35,7 @@ def test_demo_prints_the_product(stack: LocalStack) -> None:
     out = result.stdout
     assert "Histórico: 100%  -  Concluído" in out
     assert "8 messages, 3 conversations, 2 contacts imported; media pending: 0" in out
+    assert "asked of Meta: smb_app_state_sync (accepted), history (accepted)" in out  # by the Meta simulator
     assert "by direction: {'INBOUND': 4, 'OUTBOUND': 4}" in out
     assert "history_lead  window: None" in out and "new_contact   window: 2025-11-26T16:01:00.000Z" in out
     assert "→ [app_echo] Tem sim, Ana! Separo um para você?" in out

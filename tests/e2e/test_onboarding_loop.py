@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 
 from devstack.faults import FaultInjector
+from devstack.meta import MetaSimulator
 from devstack.server import LocalStack
 from tests.builders import payloads as b
 from tests.builders.events import meta_bytes
-from tests.fakes.graph import FakeGraph
 from tests.localstack import api, post_webhook
 from tests.waiting import wait_until
 
@@ -38,7 +38,7 @@ def card(stack: LocalStack, key: str, connection_id: str) -> dict[str, Any]:
     return dict(body["connection"])
 
 
-def test_a_token_verifies_the_number_and_asks_meta_once_per_sync_type(stack: LocalStack, graph: FakeGraph) -> None:
+def test_a_token_verifies_the_number_and_asks_meta_once_per_sync_type(stack: LocalStack, graph: MetaSimulator) -> None:
     pnid, waba, token = "309900000000001", "409900000000001", "EAAG-e2e-1"
     graph.business(waba, pnid, token=token)
     key = organization(stack, "Loop 1")
@@ -111,7 +111,7 @@ def test_failed_chunks_are_retried_from_the_archive(stack: LocalStack) -> None:
     assert [e["status"] for e in logs if e["kind"] == "webhook"] == ["processed"]
 
 
-def test_a_disconnected_number_comes_back_to_its_organization(stack: LocalStack, graph: FakeGraph) -> None:
+def test_a_disconnected_number_comes_back_to_its_organization(stack: LocalStack, graph: MetaSimulator) -> None:
     pnid, waba, token = "309900000000004", "409900000000004", "EAAG-e2e-4"
     graph.business(waba, pnid, token=token)
     key = organization(stack, "Loop 4")

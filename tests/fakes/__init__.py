@@ -8,13 +8,12 @@ the DynamoDB adapters; ``tests/integration/contracts/`` runs one suite against b
 * ``accounts`` — organizations, token vault, connections, history-sync state;
 * ``inbox`` — leads, conversations, messages, tickets, audit log; ``contacts`` — the contact sync;
 * ``reader`` — the status API's read side; ``world`` — everything together;
-* ``graph`` — Meta's Graph API on 127.0.0.1 (or in-process); ``operations`` — notifier, metrics, clock.
+* ``operations`` — notifier, metrics, clock. Meta's side is ``devstack.meta.MetaSimulator`` (the local stack's).
 """
 
 from tests.fakes.accounts import InMemoryConnections, InMemoryHistorySync, InMemoryOrganizations, InMemoryVault
 from tests.fakes.contacts import InMemoryContactSync
 from tests.fakes.database import InMemoryDatabase
-from tests.fakes.graph import FakeGraph, meta_error, running_graph
 from tests.fakes.history_threads import InMemoryHistoryThreads
 from tests.fakes.inbox import (
     InMemoryAuditLog,
@@ -37,7 +36,6 @@ from tests.fakes.world import InMemoryWorld
 
 __all__ = [
     "Clock",
-    "FakeGraph",
     "InMemoryArchive",
     "InMemoryAuditLog",
     "InMemoryConnections",
@@ -60,6 +58,4 @@ __all__ = [
     "RecordingPublisher",
     "RecordingReplayJobs",
     "StaticSecrets",
-    "meta_error",
-    "running_graph",
 ]

@@ -11,11 +11,11 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+from devstack.meta import MetaSimulator
 from tests.builders.events import meta_bytes
 from tests.fakes.accounts import InMemoryConnections, InMemoryHistorySync, InMemoryOrganizations, InMemoryVault
 from tests.fakes.contacts import InMemoryContactSync
 from tests.fakes.database import InMemoryDatabase
-from tests.fakes.graph import FakeGraph
 from tests.fakes.history_threads import InMemoryHistoryThreads
 from tests.fakes.inbox import InMemoryAuditLog, InMemoryConversations, InMemoryLeads, InMemoryMessages, InMemoryTickets
 from tests.fakes.operations import RecordingMetrics, RecordingNotifier
@@ -65,7 +65,7 @@ class InMemoryWorld:
         clock: Callable[[], datetime] = utcnow,
         max_body_bytes: int = MAX_BODY_BYTES,
         inline_change_limit_bytes: int = INLINE_CHANGE_LIMIT_BYTES,
-        graph: FakeGraph | None = None,
+        graph: MetaSimulator | None = None,
     ) -> None:
         self.db = db = InMemoryDatabase()
         self.clock = clock
@@ -160,7 +160,7 @@ class InMemoryWorld:
 
     def sync_requester(self) -> SyncRequester:
         graph = self.graph_api()
-        assert graph is not None, "build the world with a FakeGraph"
+        assert graph is not None, "build the world with a MetaSimulator"
         return SyncRequester(
             connections=self.connections,
             sync=self.sync,
@@ -184,7 +184,7 @@ class InMemoryWorld:
 
     def embedded_signup(self) -> EmbeddedSignup:
         graph = self.graph_api()
-        assert graph is not None, "build the world with a FakeGraph"
+        assert graph is not None, "build the world with a MetaSimulator"
         return EmbeddedSignup(graph, self.connection_service())
 
     def chunk_retry(self) -> ChunkRetry:

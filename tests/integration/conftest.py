@@ -8,8 +8,8 @@ import pytest
 from moto import mock_aws
 
 from devstack import moto_patches
+from devstack.meta import MetaSimulator, running_simulator
 from devstack.provision import Provisioned, provision
-from tests.fakes.graph import FakeGraph, running_graph
 from whatrack import bootstrap
 
 
@@ -21,14 +21,14 @@ def _moto_transactions() -> Iterator[None]:
 
 
 @pytest.fixture
-def graph() -> Iterator[FakeGraph]:
-    """Meta's Graph API, faked on 127.0.0.1 (the functions reach it through ``GRAPH_API_BASE_URL``)."""
-    with running_graph() as fake:
-        yield fake
+def graph() -> Iterator[MetaSimulator]:
+    """The Meta simulator on 127.0.0.1 (the functions reach it through ``GRAPH_API_BASE_URL``)."""
+    with running_simulator() as simulator:
+        yield simulator
 
 
 @pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch, graph: FakeGraph) -> Iterator[Provisioned]:
+def aws(monkeypatch: pytest.MonkeyPatch, graph: MetaSimulator) -> Iterator[Provisioned]:
     with mock_aws():
         stack = provision(None, environ={"GRAPH_API_BASE_URL": graph.base_url})
         for name, value in stack.environment.items():

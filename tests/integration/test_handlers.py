@@ -8,6 +8,7 @@ from typing import Any
 import boto3
 import pytest
 
+from devstack.meta import MetaSimulator
 from devstack.provision import Provisioned
 from devstack.runtime import LambdaContext
 from functions.echo import app as echo_app
@@ -19,14 +20,13 @@ from functions.webhook_ingest import app as ingest_app
 from tests.builders.events import http_event, meta_bytes, signed_post
 from tests.builders.samples import SAMPLES
 from tests.conftest import EVENTS, load_event
-from tests.fakes.graph import FakeGraph
 from whatrack.adapters.dynamo.webhook_log import DynamoWebhookLog
 
 ADMIN = {"authorization": "Bearer local-admin-key"}
 
 
 @pytest.fixture(autouse=True)
-def meta(graph: FakeGraph) -> FakeGraph:
+def meta(graph: MetaSimulator) -> MetaSimulator:
     """The business behind the events of ``events/``: its WABA and number, readable with its token."""
     graph.business("401122334455667", "209988776655443", token="EAAG-secret")
     return graph

@@ -10,18 +10,18 @@ from typing import Any
 import boto3
 import pytest
 
+from devstack.meta import MetaSimulator, meta_error
 from devstack.provision import Provisioned
 from devstack.runtime import LambdaContext
 from functions.watchdog import app as watchdog_app
 from tests.builders import payloads as b
-from tests.fakes.graph import FakeGraph, meta_error
 from tests.integration.harness import Onboarding
 
 TOKEN = "EAAG-business-token"
 
 
 @pytest.fixture
-def ob(aws: Provisioned, graph: FakeGraph) -> Onboarding:
+def ob(aws: Provisioned, graph: MetaSimulator) -> Onboarding:
     graph.business(b.WABA, b.PNID, token=TOKEN, code="code-ok")
     return Onboarding(aws)
 
@@ -40,7 +40,9 @@ def connect_with_token(ob: Onboarding, **extra: Any) -> tuple[int, dict[str, Any
     return ob.api("POST", "/connections", body)
 
 
-def test_connecting_with_a_token_verifies_and_requests_contacts_then_history(ob: Onboarding, graph: FakeGraph) -> None:
+def test_connecting_with_a_token_verifies_and_requests_contacts_then_history(
+    ob: Onboarding, graph: MetaSimulator
+) -> None:
     # When a coexistence number is connected with its business token
     status, body = connect_with_token(ob)
     # Then the card is verified and shows both requests accepted, in Meta's order
@@ -61,7 +63,7 @@ def test_connecting_with_a_token_verifies_and_requests_contacts_then_history(ob:
     assert "sync_requested" in events
 
 
-def test_a_number_the_token_cannot_read_is_422_and_a_graph_outage_502(ob: Onboarding, graph: FakeGraph) -> None:
+def test_a_number_the_token_cannot_read_is_422_and_a_graph_outage_502(ob: Onboarding, graph: MetaSimulator) -> None:
     status, body = connect_with_token(ob, phoneNumberId="123456789")
     assert (status, body["error"]["code"]) == (422, "number_not_owned")
     graph.fail_next("phone_numbers", *[meta_error("Service unavailable", 2, 503)] * 3)
@@ -71,7 +73,7 @@ def test_a_number_the_token_cannot_read_is_422_and_a_graph_outage_502(ob: Onboar
     assert listed["connections"] == []
 
 
-def test_the_explicit_request_after_a_failure_and_its_refusals(ob: Onboarding, graph: FakeGraph) -> None:
+def test_the_explicit_request_after_a_failure_and_its_refusals(ob: Onboarding, graph: MetaSimulator) -> None:
     # Given a connection whose automatic contacts request Meta failed (a POST is tried once)
     graph.fail_next("smb_app_data", meta_error("An unknown error occurred", 1, 500))
     status, body = connect_with_token(ob)
@@ -94,7 +96,7 @@ def test_a_connection_without_a_token_cannot_request(ob: Onboarding) -> None:
     assert (status, body["error"]["code"]) == (422, "no_access_token")
 
 
-def test_embedded_signup_connects_the_wabas_number(ob: Onboarding, graph: FakeGraph) -> None:
+def test_embedded_signup_connects_the_wabas_number(ob: Onboarding, graph: MetaSimulator) -> None:
     ob.connect_organization()
     status, body = ob.api(
         "POST", "/connections/embedded-signup", {"code": "code-ok", "wabaId": b.WABA, "syncHistory": True}
@@ -107,7 +109,7 @@ def test_embedded_signup_connects_the_wabas_number(ob: Onboarding, graph: FakeGr
     assert (status, body["error"]["code"]) == (422, "code_exchange_failed")
 
 
-def test_refresh_disconnect_and_reconnect_by_the_same_organization(ob: Onboarding, graph: FakeGraph) -> None:
+def test_refresh_disconnect_and_reconnect_by_the_same_organization(ob: Onboarding, graph: MetaSimulator) -> None:
     # Given a verified connection whose number left the Business App
     _, body = connect_with_token(ob)
     ob.connection = body["connection"]

@@ -1,5 +1,5 @@
 """Onboarding with Meta on the fakes: ownership, the one-shot sync requests, Embedded Signup,
-reconnection and refresh. The Graph client is the real one, answered in-process by ``FakeGraph``."""
+reconnection and refresh. The Graph client is the real one, answered in-process by ``MetaSimulator``."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.fakes import Clock, FakeGraph, InMemoryWorld, meta_error
-from tests.fakes.graph import Scripted
+from devstack.meta import MetaSimulator, Scripted, meta_error
+from tests.fakes import Clock, InMemoryWorld
 from whatrack.domain.connections import ConnectionMode, ConnectionRequest, ConnectionStatus
 from whatrack.domain.errors import ConflictError, RuleViolationError, UpstreamError
 from whatrack.domain.onboarding import SyncOutcome, SyncType
@@ -25,14 +25,14 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def graph() -> FakeGraph:
-    fake = FakeGraph()
+def graph() -> MetaSimulator:
+    fake = MetaSimulator()
     fake.business(WABA, PNID, token=TOKEN, code="code-ok")
     return fake
 
 
 @pytest.fixture
-def world(graph: FakeGraph, clock: Clock) -> Iterator[InMemoryWorld]:
+def world(graph: MetaSimulator, clock: Clock) -> Iterator[InMemoryWorld]:
     yield InMemoryWorld(graph=graph, clock=clock)
 
 
@@ -55,7 +55,9 @@ def outcomes(world: InMemoryWorld, connection_id: str) -> dict[SyncType, SyncOut
 
 
 # ---------------------------------------------------------------- ownership and the automatic request
-def test_a_token_verifies_the_number_and_asks_for_contacts_then_history(world: InMemoryWorld, graph: FakeGraph) -> None:
+def test_a_token_verifies_the_number_and_asks_for_contacts_then_history(
+    world: InMemoryWorld, graph: MetaSimulator
+) -> None:
     # Given a business whose token can read its WABA and number
     organization = world.organization()
     # When it connects its coexistence number with history sync and that token
@@ -73,7 +75,7 @@ def test_a_token_verifies_the_number_and_asks_for_contacts_then_history(world: I
     assert ("sync_requested", "history request_id=req-2") in audit
 
 
-def test_without_history_sync_only_the_contacts_are_requested(world: InMemoryWorld, graph: FakeGraph) -> None:
+def test_without_history_sync_only_the_contacts_are_requested(world: InMemoryWorld, graph: MetaSimulator) -> None:
     # Given a coexistence number whose business did not choose to share its history
     connection = world.connection_service().connect(world.organization().id, request(sync_history=False)).connection
     # Then connecting it with a token asked for the contacts only (CONTRACT §6), and that is all there is
@@ -84,7 +86,7 @@ def test_without_history_sync_only_the_contacts_are_requested(world: InMemoryWor
     assert refused.value.code == "already_requested"
 
 
-def test_a_number_of_another_waba_is_refused_and_nothing_is_kept(world: InMemoryWorld, graph: FakeGraph) -> None:
+def test_a_number_of_another_waba_is_refused_and_nothing_is_kept(world: InMemoryWorld, graph: MetaSimulator) -> None:
     # Given a token that reads the WABA, but a phone number id that is not one of its numbers
     organization = world.organization()
     # When it is connected
@@ -105,7 +107,9 @@ def test_a_token_meta_refuses_is_a_422_with_metas_answer(world: InMemoryWorld) -
     assert refused.value.code == "number_not_owned" and "(#190)" in refused.value.message
 
 
-def test_graph_failing_during_the_check_is_a_502_and_creates_nothing(world: InMemoryWorld, graph: FakeGraph) -> None:
+def test_graph_failing_during_the_check_is_a_502_and_creates_nothing(
+    world: InMemoryWorld, graph: MetaSimulator
+) -> None:
     # Given Meta answering 503 to every attempt
     graph.fail_next("phone_numbers", *[Scripted(503, {"error": {"message": "Service temporarily unavailable"}})] * 3)
     organization = world.organization()
@@ -118,7 +122,7 @@ def test_graph_failing_during_the_check_is_a_502_and_creates_nothing(world: InMe
 
 
 # ---------------------------------------------------------------- the explicit request
-def test_a_second_request_is_refused(world: InMemoryWorld, graph: FakeGraph) -> None:
+def test_a_second_request_is_refused(world: InMemoryWorld, graph: MetaSimulator) -> None:
     # Given a connection whose contacts and history were requested when it connected
     connection = world.connection_service().connect(world.organization().id, request()).connection
     # When the business asks again
@@ -129,7 +133,7 @@ def test_a_second_request_is_refused(world: InMemoryWorld, graph: FakeGraph) -> 
 
 
 def test_a_refused_request_can_be_tried_again_and_history_waits_for_contacts(
-    world: InMemoryWorld, graph: FakeGraph
+    world: InMemoryWorld, graph: MetaSimulator
 ) -> None:
     # Given Meta answering the automatic contacts request with an error (a POST is not retried: Meta
     # takes each sync request once, and a 5xx does not say it was not applied)
@@ -147,7 +151,7 @@ def test_a_refused_request_can_be_tried_again_and_history_waits_for_contacts(
     assert graph.sync_requests == [(PNID, "smb_app_state_sync"), (PNID, "history")]
 
 
-def test_a_failure_of_the_explicit_request_is_meta_error_in_a_502(world: InMemoryWorld, graph: FakeGraph) -> None:
+def test_a_failure_of_the_explicit_request_is_meta_error_in_a_502(world: InMemoryWorld, graph: MetaSimulator) -> None:
     # Given a connection whose automatic history request failed, and Meta failing once more
     graph.fail_next("smb_app_data", Scripted(200, {"request_id": "req-c"}), meta_error("Try later", 2, 503))
     connection = world.connection_service().connect(world.organization().id, request()).connection
@@ -160,7 +164,7 @@ def test_a_failure_of_the_explicit_request_is_meta_error_in_a_502(world: InMemor
     assert outcomes(world, connection.id)[SyncType.HISTORY] is SyncOutcome.FAILED
 
 
-def test_a_lost_answer_is_never_sent_again_blindly(world: InMemoryWorld, graph: FakeGraph) -> None:
+def test_a_lost_answer_is_never_sent_again_blindly(world: InMemoryWorld, graph: MetaSimulator) -> None:
     # Given Meta taking longer than the client waits for the history request (the answer is lost)
     graph.fail_next("smb_app_data", Scripted(200, {"request_id": "req-c"}), Scripted(200, {"request_id": "r"}, 5.0))
     connection = world.connection_service().connect(world.organization().id, request()).connection
@@ -174,7 +178,7 @@ def test_a_lost_answer_is_never_sent_again_blindly(world: InMemoryWorld, graph: 
 
 
 def test_a_crash_between_intent_and_answer_leaves_the_request_pending_then_unknown(
-    world: InMemoryWorld, graph: FakeGraph, clock: Clock, monkeypatch: pytest.MonkeyPatch
+    world: InMemoryWorld, graph: MetaSimulator, clock: Clock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Given a connection whose automatic contacts request Meta refused (so it may be sent again)
     graph.fail_next("smb_app_data", meta_error("Try later", 2, 503))
@@ -199,7 +203,7 @@ def test_a_crash_between_intent_and_answer_leaves_the_request_pending_then_unkno
 
 
 def test_a_request_still_waiting_for_its_answer_is_in_progress_and_history_waits(
-    world: InMemoryWorld, graph: FakeGraph
+    world: InMemoryWorld, graph: MetaSimulator
 ) -> None:
     # Given a contacts request whose intent is saved and whose answer has not come yet
     graph.fail_next("smb_app_data", meta_error("Try later", 2, 503))
@@ -213,7 +217,7 @@ def test_a_request_still_waiting_for_its_answer_is_in_progress_and_history_waits
     assert [c.body["sync_type"] for c in graph.calls_to("smb_app_data")] == ["smb_app_state_sync"]
 
 
-def test_a_lost_contacts_answer_stops_history_too(world: InMemoryWorld, graph: FakeGraph, clock: Clock) -> None:
+def test_a_lost_contacts_answer_stops_history_too(world: InMemoryWorld, graph: MetaSimulator, clock: Clock) -> None:
     # Given the contacts request's answer lost (a gateway 502 without Graph's error body)
     graph.fail_next("smb_app_data", Scripted(502, None))
     connection = world.connection_service().connect(world.organization().id, request()).connection
@@ -236,7 +240,7 @@ def test_a_lost_contacts_answer_stops_history_too(world: InMemoryWorld, graph: F
 )
 def test_requests_meta_cannot_take_are_422(
     world: InMemoryWorld,
-    graph: FakeGraph,
+    graph: MetaSimulator,
     clock: Clock,
     overrides: dict[str, object],
     hours: float,
@@ -259,7 +263,7 @@ def test_requests_meta_cannot_take_are_422(
 
 
 # ---------------------------------------------------------------- Embedded Signup
-def test_embedded_signup_exchanges_the_code_and_finds_the_number(world: InMemoryWorld, graph: FakeGraph) -> None:
+def test_embedded_signup_exchanges_the_code_and_finds_the_number(world: InMemoryWorld, graph: MetaSimulator) -> None:
     # Given the session of an Embedded Signup that named only the WABA
     session = SignupSession(code="code-ok", waba_id=WABA, mode=ConnectionMode.COEXISTENCE, sync_history=True)
     # When it is completed
@@ -280,7 +284,7 @@ def test_embedded_signup_with_a_refused_code_is_a_422(world: InMemoryWorld) -> N
     assert refused.value.code == "code_exchange_failed" and "authorization code" in refused.value.message
 
 
-def test_embedded_signup_on_a_waba_with_several_numbers_asks_which(world: InMemoryWorld, graph: FakeGraph) -> None:
+def test_embedded_signup_on_a_waba_with_several_numbers_asks_which(world: InMemoryWorld, graph: MetaSimulator) -> None:
     # Given a WABA with two numbers and a session that did not say which one
     graph.business("555000111222333", "111", "222", token="EAAG-two", code="code-two")
     session = SignupSession(code="code-two", waba_id="555000111222333", mode=ConnectionMode.COEXISTENCE)
@@ -321,7 +325,7 @@ def test_a_disconnected_number_comes_back_to_its_organization_only(world: InMemo
     ],
 )
 def test_refresh_applies_a_definite_answer(
-    world: InMemoryWorld, graph: FakeGraph, state: dict[str, object], expected: ConnectionStatus
+    world: InMemoryWorld, graph: MetaSimulator, state: dict[str, object], expected: ConnectionStatus
 ) -> None:
     connection = world.connection_service().connect(world.organization().id, request()).connection
     graph.states[PNID] = state
@@ -329,7 +333,7 @@ def test_refresh_applies_a_definite_answer(
     assert refreshed.connection_status is expected and refreshed.last_checked_at is not None
 
 
-def test_refresh_with_a_revoked_token_disconnects(world: InMemoryWorld, graph: FakeGraph) -> None:
+def test_refresh_with_a_revoked_token_disconnects(world: InMemoryWorld, graph: MetaSimulator) -> None:
     connection = world.connection_service().connect(world.organization().id, request()).connection
     graph.tokens.clear()  # the business removed the app
     refreshed = world.connection_service().refresh(connection.organization_id, connection.id)
@@ -344,7 +348,9 @@ def test_refresh_with_a_revoked_token_disconnects(world: InMemoryWorld, graph: F
         [Scripted(200, {"id": PNID}, delay=5.0)] * 3,  # timeouts
     ],
 )
-def test_an_uncertain_refresh_changes_nothing(world: InMemoryWorld, graph: FakeGraph, answers: list[Scripted]) -> None:
+def test_an_uncertain_refresh_changes_nothing(
+    world: InMemoryWorld, graph: MetaSimulator, answers: list[Scripted]
+) -> None:
     # Given an active connection and Meta answering nothing definite
     connection = world.connection_service().connect(world.organization().id, request()).connection
     graph.fail_next("number_state", *answers)
@@ -356,7 +362,7 @@ def test_an_uncertain_refresh_changes_nothing(world: InMemoryWorld, graph: FakeG
     assert found is not None and found.connection_status is ConnectionStatus.ACTIVE
 
 
-def test_a_number_comes_back_only_on_its_own_waba(world: InMemoryWorld, clock: Clock, graph: FakeGraph) -> None:
+def test_a_number_comes_back_only_on_its_own_waba(world: InMemoryWorld, clock: Clock, graph: MetaSimulator) -> None:
     # Given a disconnected number of an organization
     organization = world.organization()
     connection = world.connection_service().connect(organization.id, request()).connection
@@ -373,7 +379,7 @@ def test_a_number_comes_back_only_on_its_own_waba(world: InMemoryWorld, clock: C
     assert found is not None and found.connection_status is ConnectionStatus.DISCONNECTED
 
 
-def test_a_conflict_is_answered_without_asking_meta(world: InMemoryWorld, graph: FakeGraph) -> None:
+def test_a_conflict_is_answered_without_asking_meta(world: InMemoryWorld, graph: MetaSimulator) -> None:
     # Given a number connected by one organization, and Meta unreachable
     world.connection_service().connect(world.organization().id, request())
     graph.fail_next("phone_numbers", *[meta_error("Service unavailable", 2, 503)] * 3)

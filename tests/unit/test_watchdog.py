@@ -7,8 +7,9 @@ from datetime import timedelta
 
 import pytest
 
+from devstack.meta import MetaSimulator, meta_error
 from tests.builders import payloads as b
-from tests.fakes import Clock, FakeGraph, InMemoryWorld, meta_error
+from tests.fakes import Clock, InMemoryWorld
 from whatrack.domain.changes import WebhookField
 from whatrack.domain.connections import ConnectionMode, ConnectionRequest, ConnectionStatus, HistorySyncStatus
 from whatrack.domain.errors import TransientError
@@ -24,14 +25,14 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def graph() -> FakeGraph:
-    fake = FakeGraph()
+def graph() -> MetaSimulator:
+    fake = MetaSimulator()
     fake.business(b.WABA, b.PNID, token="EAAG-token")
     return fake
 
 
 @pytest.fixture
-def world(graph: FakeGraph, clock: Clock) -> InMemoryWorld:
+def world(graph: MetaSimulator, clock: Clock) -> InMemoryWorld:
     return InMemoryWorld(graph=graph, clock=clock)
 
 
@@ -95,7 +96,7 @@ def test_a_completed_or_declined_sync_gets_no_alert(world: InMemoryWorld, clock:
 
 
 # ---------------------------------------------------------------- daily number check
-def test_numbers_with_a_token_are_checked_once_a_day(world: InMemoryWorld, graph: FakeGraph, clock: Clock) -> None:
+def test_numbers_with_a_token_are_checked_once_a_day(world: InMemoryWorld, graph: MetaSimulator, clock: Clock) -> None:
     # Given a verified connection and a number that has left the Business App
     request = ConnectionRequest(
         phone_number_id=b.PNID, waba_id=b.WABA, mode=ConnectionMode.COEXISTENCE, access_token="EAAG-token"
@@ -117,7 +118,7 @@ def test_numbers_with_a_token_are_checked_once_a_day(world: InMemoryWorld, graph
 
 
 def test_an_uncertain_check_changes_nothing_and_waits_a_day(
-    world: InMemoryWorld, graph: FakeGraph, clock: Clock
+    world: InMemoryWorld, graph: MetaSimulator, clock: Clock
 ) -> None:
     request = ConnectionRequest(
         phone_number_id=b.PNID, waba_id=b.WABA, mode=ConnectionMode.COEXISTENCE, access_token="EAAG-token"
