@@ -21,15 +21,14 @@ rejected it). The same class of race exists where the project relies on SQS and 
   post: multipart completion, delete) runs under one lock.
 
 :func:`install` is called by :func:`devstack.moto_patches.install` (the local stack, the integration
-tier and the benchmarks); :func:`uninstalled` exists to show the races in a test.
+tier and the benchmarks); ``devstack.moto_patches.unpatched()`` runs moto as it is, races included.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
@@ -125,15 +124,3 @@ def uninstall() -> None:
 
 def installed() -> bool:
     return all(getattr(owner, name) is replacement for (owner, name), replacement in _REPLACEMENTS.items())
-
-
-@contextmanager
-def uninstalled() -> Iterator[None]:
-    """moto as it is, without the locks, for the block (to show a race); then back to what was there."""
-    was = installed()
-    uninstall()
-    try:
-        yield
-    finally:
-        if was:
-            install()

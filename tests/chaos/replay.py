@@ -26,7 +26,7 @@ from tests.builders.events import meta_bytes
 from tests.builders.payloads import BIZ
 from tests.chaos.scenario import Scenario, onboarding, retarget
 from tests.chaos.state import differences, scan, snapshot
-from tests.localstack import ADMIN_KEY, api, depths, drained, post_webhook
+from tests.localstack import ADMIN_KEY, api, depths, drained, post_webhook, wait_drained
 from tests.waiting import subprocess_timeout, wait_until
 from whatrack.adapters.archive import archive_key
 
@@ -161,13 +161,7 @@ def run_seed(
     chaotic = open_run(stack, seed, "faults", 2)
     with FaultInjector(rate=rate, seed=seed).active() as faults:
         deliver(stack, scenario, chaotic)
-        wait_until(
-            lambda: drained(stack),
-            "the queues to drain under faults",
-            timeout=timeout,
-            steady=3,
-            seen=lambda: depths(stack),
-        )
+        wait_drained(stack, timeout=timeout)
     found = finish(stack, chaotic, timeout)
     diff = differences(expected, found, limit=40)
     return SeedResult(

@@ -1,8 +1,8 @@
 """Every request to the emulated AWS is atomic (devstack/atomic.py), as AWS applies it: threads racing
 through one moto server (the local stack's kind) never see a request interleaved with another.
 
-Without the locks (``devstack.atomic.uninstalled()``), measured on a 2-core machine: the DynamoDB race
-fails every run (e.g. "47 updates accepted, but n moved 42 times"); the SQS race fails most runs (a
+Without the locks (moto as it is: ``devstack.moto_patches.unpatched()``), measured on a 2-core machine:
+the DynamoDB race fails every run (e.g. "47 updates accepted, but n moved 42 times"); the SQS race fails most runs (a
 message received twice; the 500-message backlog makes each receive and delete walk long enough for
 it); the S3 race was never seen (moto's check-then-write window is narrow), so that test guards the
 write-once behaviour the archive relies on rather than proving the race.
