@@ -1,6 +1,6 @@
 """What the onboarding loop costs: AWS requests and Graph calls per connection, per watchdog round.
 
-Counted on the emulation at the botocore level (what AWS would bill) and on the fake Graph API.
+Counted on the emulation at the botocore level (what AWS would bill) and on the Meta simulator.
 """
 
 from __future__ import annotations

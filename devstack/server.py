@@ -57,6 +57,14 @@ class LocalStack:
     _ready: bool = False
 
     def start(self) -> None:
+        """Start everything; a start that fails half-way stops what it had started, then raises."""
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self) -> None:
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's server logs every AWS call
         moto_patches.install()  # the server's backends live in this process: transactions stop copying tables
         self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
@@ -127,13 +135,13 @@ class LocalStack:
     def stop(self) -> None:
         self._ready = False
         self.stop_event.set()
+        if self.meta is not None:  # first: its webhooks would meet a closed port
+            self.meta.stop()
         if self._http is not None:
             self._http.shutdown()
             self._http.server_close()
         for thread in [*self.pollers, *self.schedules]:
             thread.join(timeout=5)
-        if self.meta is not None:
-            self.meta.stop()
         try:
             if self._moto is not None:
                 # the emulated AWS state lives in this process, not in the server: clear it, so a

@@ -10,7 +10,8 @@ messages, an App echo) is posted by the simulator, signed, as Meta posts it. The
 instance card, the sync report and a ticket's timeline, and ends with the dashboard's address and
 the organization's API key. A stack the demo started
 keeps serving the dashboard until Ctrl-C (``--no-wait`` stops it at once, for scripts and tests);
-``--slow`` (``make demo-live``) waits 5 s between steps, to watch the card move in the dashboard.
+``--slow`` (``make demo-live``) waits 5 s between steps, to watch the card move in the dashboard;
+``--timeout SECONDS`` (default 180) bounds the wait for the onboarding to finish.
 """
 
 from __future__ import annotations
@@ -30,7 +31,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "events" / "demo"
 FUNCTION_LOG = Path(os.environ.get("DEMO_FUNCTION_LOG") or ROOT / "logs" / "demo-functions.log")
-EVENT_PNID = "209988776655443"
+EVENT_PNID, EVENT_WABA = "209988776655443", "401122334455667"
+DEFAULT_TIMEOUT_SECONDS = 180.0
 BUSINESS_NUMBER = "5511955550100"
 
 
@@ -68,10 +70,11 @@ def running(base: str) -> bool:
         return False
 
 
-def replay(meta: Client, phone_number_id: str, pause: float = 0.0) -> None:
-    """Meta (the simulator) posts each webhook of the onboarding to the stack, signed."""
+def replay(meta: Client, phone_number_id: str, waba_id: str, pause: float = 0.0) -> None:
+    """Meta (the simulator) posts each webhook of the onboarding to the stack, signed, for this run's ids."""
     for path in sorted(DEMO.glob("*.json")):
-        document = json.loads(path.read_text(encoding="utf-8").replace(EVENT_PNID, phone_number_id))
+        text = path.read_text(encoding="utf-8").replace(EVENT_PNID, phone_number_id).replace(EVENT_WABA, waba_id)
+        document = json.loads(text)
         status, answer = meta.call("POST", "/_simulator/webhooks", document)
         print(f"  Meta → POST /webhook  {path.stem:28s} -> {answer.get('status', status)}")
         if status != 200 or answer.get("status") != 200:
@@ -79,8 +82,8 @@ def replay(meta: Client, phone_number_id: str, pause: float = 0.0) -> None:
         time.sleep(pause or (0.3 if "history" in path.stem else 0.6))  # let each step land, as in real life
 
 
-def wait_for(client: Client, key: str, connection_id: str) -> dict[str, Any]:
-    deadline = time.monotonic() + 60
+def wait_for(client: Client, key: str, connection_id: str, timeout: float) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         _, card = client.call("GET", f"/connections/{connection_id}", key=key)
         _, tickets = client.call("GET", f"/tickets?connectionId={connection_id}", key=key)
@@ -88,7 +91,7 @@ def wait_for(client: Client, key: str, connection_id: str) -> dict[str, Any]:
         if sync["status"] == "completed" and sync["mediaPending"] == 0 and len(tickets["tickets"]) >= 2:
             return dict(card["connection"])
         time.sleep(0.5)
-    raise SystemExit("the onboarding did not finish within 60 s")
+    raise SystemExit(f"the onboarding did not finish within {timeout:.0f} s")
 
 
 def show(client: Client, key: str, connection: dict[str, Any]) -> None:
@@ -131,6 +134,7 @@ def show(client: Client, key: str, connection: dict[str, Any]) -> None:
 def main(argv: list[str]) -> int:
     wait = "--no-wait" not in argv
     slow = "--slow" in argv
+    timeout = float(argv[argv.index("--timeout") + 1]) if "--timeout" in argv[:-1] else DEFAULT_TIMEOUT_SECONDS
     port = int(os.environ.get("PORT", "3000"))
     base = f"http://127.0.0.1:{port}"
     stack = None
@@ -183,8 +187,8 @@ def main(argv: list[str]) -> int:
         if slow:
             print(f"watch it live: open {base}/ and enter the key (5 s between steps)")
         print("replaying the onboarding:")
-        replay(meta, phone_number_id, 5.0 if slow else 0.0)
-        show(client, key, wait_for(client, key, body["connection"]["id"]))
+        replay(meta, phone_number_id, waba_id, 5.0 if slow else 0.0)
+        show(client, key, wait_for(client, key, body["connection"]["id"], timeout))
         print("\n== Dashboard ==")
         print(f'  API key (organization "Loja Demo"): {key}')
         print(f"  Open {base}/ and enter the key to watch this onboarding.")

@@ -47,16 +47,24 @@ class Accounts:
     # ------------------------------------------------------------------ who may do what
     def token_of(self, authorization: str | None) -> str | None:
         token = (authorization or "").removeprefix("Bearer ").strip()
-        return token if token in self.tokens else None
+        with self._lock:
+            return token if token in self.tokens else None
 
     def can_read(self, token: str, pnid: str) -> bool:
-        return any(n["id"] == pnid for waba in self.tokens.get(token, ()) for n in self.numbers.get(waba, []))
+        with self._lock:
+            return any(n["id"] == pnid for waba in self.tokens.get(token, ()) for n in self.numbers.get(waba, []))
+
+    def can_read_waba(self, token: str, waba_id: str) -> bool:
+        with self._lock:
+            return waba_id in self.tokens.get(token, ())
 
     def number(self, pnid: str) -> dict[str, Any] | None:
-        return next((n for numbers in self.numbers.values() for n in numbers if n["id"] == pnid), None)
+        with self._lock:
+            return next((n for numbers in self.numbers.values() for n in numbers if n["id"] == pnid), None)
 
     def waba_of(self, pnid: str) -> str | None:
-        return next((waba for waba, numbers in self.numbers.items() if any(n["id"] == pnid for n in numbers)), None)
+        with self._lock:
+            return next((w for w, numbers in self.numbers.items() if any(n["id"] == pnid for n in numbers)), None)
 
     def authorize(self, authorization: str | None, pnid: str) -> tuple[str | None, Scripted | None]:
         """The caller's token if it may act for ``pnid``; else Graph's refusal."""
@@ -81,13 +89,17 @@ class Accounts:
         token = self.token_of(authorization)
         if token is None:
             return invalid_token()
-        if waba_id not in self.tokens[token]:
+        with self._lock:
+            readable, numbers = waba_id in self.tokens[token], list(self.numbers.get(waba_id, []))
+        if not readable:
             return meta_error(f"Unsupported get request. Object with ID '{waba_id}' does not exist", 100)
-        return ok({"data": self.numbers.get(waba_id, [])})
+        return ok({"data": numbers})
 
     def state(self, authorization: str | None, pnid: str) -> Scripted:
         _, refused = self.authorize(authorization, pnid)
-        return refused or ok({"id": pnid, **self.states.get(pnid, {})})
+        with self._lock:
+            fields = dict(self.states.get(pnid, {}))
+        return refused or ok({"id": pnid, **fields})
 
     def request_sync(self, authorization: str | None, pnid: str, body: Any) -> Scripted:
         _, refused = self.authorize(authorization, pnid)

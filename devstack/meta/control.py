@@ -3,7 +3,7 @@ META=simulator``, a developer with curl). Local only: it listens on 127.0.0.1 wi
 
 * ``POST /_simulator/businesses`` ``{wabaId, phoneNumberIds, token?, code?, display?, verifiedName?}``:
   a business, its numbers and its token (answered);
-* ``POST /_simulator/media`` ``{mimeType, contentBase64 | size, phoneNumberId?, ageSeconds?}``: a file
+* ``POST /_simulator/media`` ``{mimeType, contentBase64 | size, mediaId?, phoneNumberId?, ageSeconds?}``: a file
   Meta holds (answers its id and sha256);
 * ``POST /_simulator/templates`` ``{wabaId, name, language?, body?, status?, category?}``: a template;
 * ``POST /_simulator/webhooks`` with a webhook body: posted to the stack, signed, as Meta posts it;
@@ -19,6 +19,7 @@ from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 from devstack.meta.answers import Scripted
+from devstack.meta.webhooks import NowhereToPost
 
 if TYPE_CHECKING:
     from devstack.meta.simulator import MetaSimulator
@@ -53,7 +54,10 @@ def handle(simulator: MetaSimulator, method: str, path: str, raw: bytes) -> Scri
             made = simulator.template(str(body["wabaId"]), str(body["name"]), **fields)
             return Scripted(201, {"template": made.shape()})
         if (method, name) == ("POST", "webhooks"):
-            return Scripted(200, {"status": simulator.deliver(body)})
+            try:
+                return Scripted(200, {"status": simulator.deliver(body)})
+            except NowhereToPost as error:
+                return _error(409, str(error))
         if (method, name) == ("GET", "sent"):
             return Scripted(200, {"sent": [asdict(sent) for sent in simulator.messaging.sent]})
     except (KeyError, TypeError, ValueError, binascii.Error) as error:
@@ -68,6 +72,7 @@ def _media(simulator: MetaSimulator, body: dict[str, Any]) -> Any:
     content = base64.b64decode(body["contentBase64"], validate=True) if "contentBase64" in body else None
     return simulator.add_media(
         content,
+        media_id=str(body["mediaId"]) if body.get("mediaId") else None,
         mime_type=str(body.get("mimeType") or "image/jpeg"),
         size=int(body["size"]) if content is None else None,
         phone_number_id=str(body["phoneNumberId"]) if body.get("phoneNumberId") else None,

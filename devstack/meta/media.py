@@ -116,9 +116,6 @@ class MediaStore:
         with self._lock:
             self.expired.add(media_id)
 
-    def knows(self, media_id: str) -> bool:
-        return media_id in self.files
-
     # ------------------------------------------------------------------ the calls
     def url_of(self, authorization: str | None, media_id: str) -> Scripted:
         token = self.accounts.token_of(authorization)

@@ -148,7 +148,7 @@ class Messaging:
         token = self.accounts.token_of(authorization)
         if token is None:
             return invalid_token()
-        if waba_id not in self.accounts.tokens[token]:
+        if not self.accounts.can_read_waba(token, waba_id):
             return meta_error(f"Unsupported get request. Object with ID '{waba_id}' does not exist", 100)
         limit = max(1, min(int(query.get("limit") or 25), 100)) if (query.get("limit") or "25").isdigit() else 25
         start = int(query["after"]) if query.get("after", "").isdigit() else 0
@@ -204,11 +204,15 @@ class Messaging:
                 132001,
                 details=f"template name ({template['name']}) does not exist in {language}",
             )
-        given = sum(
-            len(component.get("parameters") or [])
-            for component in template.get("components") or []
-            if isinstance(component, dict) and str(component.get("type", "")).lower() == "body"
+        components = template.get("components") or []
+        bodies = (
+            [c for c in components if isinstance(c, dict) and str(c.get("type", "")).lower() == "body"]
+            if isinstance(components, list)
+            else []
         )
+        if not isinstance(components, list) or any(not isinstance(c.get("parameters", []), list) for c in bodies):
+            return meta_error("(#100) Param template['components'] must be an array of components with parameters", 100)
+        given = sum(len(c.get("parameters") or []) for c in bodies)
         if given != found.parameters:
             return meta_error(
                 "(#132000) Number of parameters does not match the expected number of params",
@@ -228,7 +232,9 @@ class Messaging:
     # ------------------------------------------------------------------ statuses
     def _report(self, record: Sent) -> None:
         steps: list[tuple[float, str]] = [(self.plan.sent, "sent")]
-        if record.outcome.startswith("failed:"):
+        if record.body.get("type") == "reaction" and not record.outcome.startswith("failed:"):
+            pass  # a reaction the business sends gets a "sent" status only
+        elif record.outcome.startswith("failed:"):
             steps.append((self.plan.delivered, "failed"))
         else:
             steps.append((self.plan.delivered, "delivered"))
@@ -247,7 +253,7 @@ class Messaging:
         if record.body.get("biz_opaque_callback_data"):
             entry["biz_opaque_callback_data"] = record.body["biz_opaque_callback_data"]
         if status in ("sent", "delivered"):
-            category = "utility" if record.body.get("type") == "template" else "service"
+            category = self._category(record)
             entry["pricing"] = {"billable": category != "service", "pricing_model": "PMP", "category": category}
         if status == "failed":
             code = int(record.outcome.split(":", 1)[1])
@@ -275,6 +281,15 @@ class Messaging:
             "object": "whatsapp_business_account",
             "entry": [{"id": waba, "changes": [{"field": "messages", "value": value}]}],
         }
+
+    def _category(self, record: Sent) -> str:
+        """What Meta bills the message as: a template's own category, else a service conversation."""
+        if record.body.get("type") != "template":
+            return "service"
+        name = (record.body.get("template") or {}).get("name")
+        waba = self.accounts.waba_of(record.phone_number_id) or ""
+        found = next((t for t in self.templates.get(waba, []) if t.name == name), None)
+        return found.category.lower() if found is not None else "utility"
 
 
 def _digits(value: str) -> str:

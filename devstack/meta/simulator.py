@@ -15,6 +15,7 @@ from __future__ import annotations
 import http.client
 import io
 import json
+import logging
 import re
 import threading
 import time
@@ -38,6 +39,7 @@ APP_ID = "local-app-id"
 APP_SECRET = "local-app-secret"  # noqa: S105 - the local stack's documented default (CONTRACT §2)
 VERSION = "v24.0"
 VERSION_PREFIX = re.compile(r"^/v\d+\.\d+/")
+log = logging.getLogger("devstack.meta")
 
 
 @dataclass
@@ -145,7 +147,8 @@ class MetaSimulator:
 
     @property
     def download_host(self) -> str:
-        """The ``MEDIA_DOWNLOAD_HOSTS`` entry that lets the stack fetch this simulator's media URLs."""
+        """Where this simulator's media URLs point, written as ``MEDIA_DOWNLOAD_HOSTS`` takes a plain-http
+        host (CONTRACT §2): the entry a media download from the simulator needs."""
         return self.base_url
 
     def start(self) -> MetaSimulator:
@@ -179,12 +182,12 @@ class MetaSimulator:
             self._server.server_close()
 
     def _serve(self, request: BaseHTTPRequestHandler, method: str) -> None:
-        length = int(request.headers.get("Content-Length") or 0)
-        raw = request.rfile.read(length) if length else b""
-        if request.path.startswith(control.PREFIX):
-            answer = control.handle(self, method, request.path, raw)
+        declared = (request.headers.get("Content-Length") or "0").strip()
+        if not declared.isdigit():
+            answer = meta_error("(#100) Invalid Content-Length", 100)
         else:
-            answer = self.respond(method, request.path, request.headers.get("Authorization"), raw)
+            raw = request.rfile.read(int(declared)) if int(declared) else b""
+            answer = self._answer_safely(request, method, raw)
         if answer.delay:
             time.sleep(answer.delay)
         if answer.lost:  # the call took effect; its answer never comes
@@ -207,6 +210,17 @@ class MetaSimulator:
             request.wfile.write(payload)
         except (BrokenPipeError, ConnectionResetError):  # the client gave up (a timeout test)
             request.close_connection = True
+
+    def _answer_safely(self, request: BaseHTTPRequestHandler, method: str, raw: bytes) -> Scripted:
+        """Meta's answer, or Graph's error shape for a call the simulator could not handle: a client
+        must never mistake a simulator bug for a lost answer (a dropped connection)."""
+        try:
+            if request.path.startswith(control.PREFIX):
+                return control.handle(self, method, request.path, raw)
+            return self.respond(method, request.path, request.headers.get("Authorization"), raw)
+        except Exception as error:
+            log.exception("the Meta simulator failed on %s %s", method, request.path.split("?")[0])
+            return meta_error(f"An unexpected error has occurred in the simulator: {error}", 2, 500)
 
     def respond(self, method: str, target: str, authorization: str | None, raw: bytes) -> Scripted:
         """Record the call and answer it: the next scripted answer of its route, else Meta's."""
@@ -261,8 +275,8 @@ class MetaSimulator:
             return "messages"
         if path.endswith("/message_templates") and method == "GET":
             return "message_templates"
-        if "/" not in path and method == "GET":
-            return "media" if self.media.knows(path) else "number_state"
+        if "/" not in path and method == "GET":  # an object: a number Meta knows, else a media id
+            return "number_state" if self.accounts.number(path) is not None else "media"
         return None
 
     def _answer(self, route: str | None, call: Call) -> Scripted:
@@ -320,15 +334,21 @@ class _Response:
         return None
 
 
-def _inbound(document: dict[str, Any]) -> Iterator[tuple[str, str, float]]:
-    """(phone number id, customer, unix time) of every live customer message in a webhook body."""
-    for entry in document.get("entry") or []:
-        for change in entry.get("changes") or [] if isinstance(entry, dict) else []:
-            if not isinstance(change, dict) or change.get("field") != "messages":
+def _objects(value: Any) -> list[dict[str, Any]]:
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
+
+
+def _inbound(document: Any) -> Iterator[tuple[str, str, float]]:
+    """(phone number id, customer, unix time) of every live customer message in a webhook body
+    (whatever else the body holds: a test may hand it any shape)."""
+    for entry in _objects(document.get("entry") if isinstance(document, dict) else None):
+        for change in _objects(entry.get("changes")):
+            value = change.get("value")
+            if change.get("field") != "messages" or not isinstance(value, dict):
                 continue
-            value = change.get("value") or {}
-            pnid = str((value.get("metadata") or {}).get("phone_number_id") or "")
-            for message in value.get("messages") or []:
+            metadata = value.get("metadata")
+            pnid = str(metadata.get("phone_number_id") or "") if isinstance(metadata, dict) else ""
+            for message in _objects(value.get("messages")):
                 sender, stamp = message.get("from"), str(message.get("timestamp") or "")
                 if pnid and sender and stamp.isdigit():
                     yield pnid, str(sender), float(stamp)

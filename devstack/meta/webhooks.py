@@ -23,6 +23,11 @@ from whatrack.webhooks.signature import sign
 
 log = logging.getLogger("devstack.meta")
 
+
+class NowhereToPost(RuntimeError):
+    """A webhook to post before the simulator was told where (``deliver_to``)."""
+
+
 Sink = Callable[[bytes, dict[str, str]], int]
 """Posts one body with its headers; answers the HTTP status."""
 RETRY_DELAYS = (0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 30.0)
@@ -107,11 +112,11 @@ class WebhookSender:
 
     def _post(self, raw: bytes) -> int:
         if self.sink is None:
-            raise RuntimeError("the simulator has nowhere to post webhooks: call deliver_to() first")
+            raise NowhereToPost("the simulator has nowhere to post webhooks: call deliver_to() first")
         try:
             status = self.sink(raw, self._headers(raw))
-        except OSError as error:
-            log.warning("webhook post failed: %s", error)
+        except Exception as error:  # no answer (refused, reset, garbled): Meta tries again later
+            log.warning("webhook post failed: %s: %s", type(error).__name__, error)
             status = 0
         self.posted.append((raw, status))
         return status
@@ -126,18 +131,15 @@ class WebhookSender:
                     return
                 due = heapq.heappop(self._queue)
                 self._busy += 1
-            try:
-                status = self._post(due.raw) if self.sink is not None else 0
-            finally:
-                with self._wake:
-                    self._busy -= 1
-            if status == 200:
-                continue
-            if due.attempt >= len(RETRY_DELAYS):
-                log.error("webhook given up after %d attempts (last status %s)", due.attempt + 1, status)
-                self.given_up.append(due.raw)
-                continue
-            with self._wake:  # Meta tries again later, as long as it is not acknowledged
-                heapq.heappush(
-                    self._queue, _Due(self.clock() + RETRY_DELAYS[due.attempt], due.sequence, due.raw, due.attempt + 1)
-                )
+            status = self._post(due.raw)
+            with self._wake:
+                self._busy -= 1
+                if status == 200:
+                    continue
+                if due.attempt >= len(RETRY_DELAYS):
+                    log.error("webhook given up after %d attempts (last status %s)", due.attempt + 1, status)
+                    self.given_up.append(due.raw)
+                    continue
+                # Meta tries again later, as long as it is not acknowledged
+                again = _Due(self.clock() + RETRY_DELAYS[due.attempt], due.sequence, due.raw, due.attempt + 1)
+                heapq.heappush(self._queue, again)

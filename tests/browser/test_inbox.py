@@ -104,10 +104,12 @@ def test_the_leads_of_a_connection_are_filtered_by_origin(page: Page, shop: Shop
     expect(page.get_by_role("link", name="Loja Jardins")).to_be_visible()
     tickets = page.get_by_role("list", name="Tickets, os mais recentes primeiro")
     expect(tickets.locator(".row")).to_have_count(2)
-    for _ in range(50):  # the leads request left first: its route is reported by now or in a moment
-        if held:
-            break
-        page.wait_for_timeout(100)
+
+    def route_held() -> bool:
+        page.wait_for_timeout(100)  # lets Playwright deliver the route's event
+        return bool(held)
+
+    wait_until(route_held, "the leads request to reach its route", interval=0)  # it left first
     assert len(held) == 1
     held[0].continue_()
     from_history = tickets.locator('[data-origin="history_lead"]')

@@ -25,6 +25,7 @@ from botocore.exceptions import ClientError
 from moto.server import ThreadedMotoServer
 
 from devstack import atomic
+from tests.waiting import wait_until
 
 REGION = "us-east-1"
 THREADS = 12
@@ -155,12 +156,17 @@ def test_sends_and_deletes_racing_on_one_queue_lose_nothing_and_no_message_is_ta
             if not messages and done_sending.is_set():
                 return
 
+    finished: list[int] = []
+
     def run(index: int) -> None:
         try:
             work(index)
         finally:
-            if index == senders - 1:
-                done_sending.set()
+            if index < senders:
+                with lock:
+                    finished.append(index)
+                    if len(finished) == senders:  # receivers stop once every sender is done and nothing is left
+                        done_sending.set()
 
     together(run)
     left = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
@@ -174,18 +180,19 @@ def test_sends_and_deletes_racing_on_one_queue_lose_nothing_and_no_message_is_ta
 def test_a_long_poll_never_blocks_a_sender(endpoint: str) -> None:
     sqs = client(endpoint, "sqs")
     url = sqs.create_queue(QueueName="waiting")["QueueUrl"]
-    polling = threading.Event()
+    consumer_client = client(endpoint, "sqs")
     result: dict[str, Any] = {}
 
     def consumer() -> None:
-        polling.set()
-        result["messages"] = client(endpoint, "sqs").receive_message(QueueUrl=url, WaitTimeSeconds=20)
+        result["messages"] = consumer_client.receive_message(QueueUrl=url, WaitTimeSeconds=20)
 
     thread = threading.Thread(target=consumer)
     thread.start()
-    assert polling.wait(60)
-    sqs.send_message(QueueUrl=url, MessageBody="hello")  # would wait 20 s if the poll held the lock
+    # the poll is inside the server, waiting on the SQS condition (with the lock let go)
+    wait_until(lambda: len(atomic.SQS._waiters) > 0, "the long poll to be waiting")
+    sqs.send_message(QueueUrl=url, MessageBody="hello")  # had the poll kept the lock, this would wait 20 s
     thread.join(60)
+    # and the send woke it: had it waited its 20 s out first, its answer would be empty
     assert [m["Body"] for m in result["messages"].get("Messages", [])] == ["hello"]
 
 

@@ -98,3 +98,19 @@ def test_the_control_api_arranges_meta_for_another_process(meta: MetaSimulator) 
     assert call("POST", f"{control}/media", {"mimeType": "image/png"}, token=None)[0] == 400
     assert call("POST", f"{control}/businesses", [1, 2], token=None)[0] == 400
     assert call("POST", f"{control}/nothing", {}, token=None)[0] == 404
+
+
+def test_what_the_simulator_cannot_handle_is_an_answer_never_a_dropped_connection(meta: MetaSimulator) -> None:
+    control = f"{meta.base_url}/_simulator"
+    odd = {
+        "object": "whatsapp_business_account",
+        "entry": [{"changes": [{"field": "messages", "value": {"messages": ["x"]}}]}],
+    }
+    status, _, raw = call("POST", f"{control}/webhooks", odd, token=None)  # nowhere to post yet
+    assert status == 409 and "deliver_to" in json.loads(raw)["error"]["message"]
+    connection = http.client.HTTPConnection("127.0.0.1", int(meta.base_url.rsplit(":", 1)[1]), timeout=30)
+    connection.putrequest("POST", f"/v24.0/{PNID}/messages")
+    connection.putheader("Content-Length", "ten")
+    connection.endheaders()
+    answer = connection.getresponse()
+    assert (answer.status, json.loads(answer.read())["error"]["code"]) == (400, 100)

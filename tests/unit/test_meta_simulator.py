@@ -312,3 +312,48 @@ def test_a_refused_webhook_post_is_tried_again_until_acknowledged(meta: MetaSimu
     assert send(meta).status == 200
     wait_until(lambda: [status for _, status in meta.webhooks.posted] == [503, 500, 200], "the third post accepted")
     assert len({raw for raw, _ in meta.webhooks.posted}) == 1 and meta.webhooks.given_up == []
+
+
+def test_a_reaction_the_business_sends_gets_only_sent(meta: MetaSimulator) -> None:
+    sink = Sink()
+    meta.deliver_to(sink)
+    meta.customer_wrote(PNID, CUSTOMER)
+    reaction = {"message_id": "wamid.in", "emoji": "👍"}
+    assert send(meta, type="reaction", reaction=reaction, text=None).status == 200
+    meta.customer_wrote(PNID, CUSTOMER)
+    assert send(meta).status == 200  # a text after it: statuses are posted in order, so once it is read...
+    reaction, text = meta.messaging.sent
+    wait_until(lambda: {"id": text.wamid, "status": "read"}.items() <= _last(sink).items(), "the text read")
+    # ...every status of the reaction was posted before: "sent" alone
+    assert [s["status"] for s in sink.statuses() if s["id"] == reaction.wamid] == ["sent"]
+    assert len(sink.statuses()) == 4
+
+
+def _last(sink: Sink) -> dict[str, Any]:
+    statuses = sink.statuses()
+    return statuses[-1] if statuses else {}
+
+
+def test_a_sink_that_raises_is_tried_again_and_the_sender_lives_on(meta: MetaSimulator) -> None:
+    answers = iter([ValueError("garbled answer"), 200, 200, 200])
+
+    def flaky(raw: bytes, headers: dict[str, str]) -> int:
+        answer = next(answers)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    meta.deliver_to(flaky)
+    meta.customer_wrote(PNID, CUSTOMER)
+    assert send(meta).status == 200
+    wait_until(lambda: sum(status == 200 for _, status in meta.webhooks.posted) == 3, "all three statuses posted")
+    assert [status for _, status in meta.webhooks.posted].count(0) == 1 and meta.webhooks.pending == 0
+
+
+def test_an_odd_template_body_is_refused_not_a_crash(meta: MetaSimulator) -> None:
+    meta.template(WABA, "boas_vindas")
+    odd = {"name": "boas_vindas", "language": {"code": "pt_BR"}, "components": [{"type": "body", "parameters": 3}]}
+    status, body, _ = send(meta, type="template", template=odd)
+    assert (status, body["error"]["code"]) == (400, 100)
+    status, body, _ = send(meta, type="template", template={**odd, "components": 7})
+    assert (status, body["error"]["code"]) == (400, 100)
