@@ -262,7 +262,7 @@ def test_ingest_errors_consumer_errors_and_stall_alerts_have_alarms() -> None:
         return found - {None}
 
     names = {a["Properties"].get("MetricName") for a in ALARMS.values()}
-    assert {"Errors", "5xx", "StallAlertsRaised", "ChangesFailed"} <= names
+    assert {"Errors", "5xx", "StallAlertsRaised", "ChangesFailed", "ChangesRejectedUnexpectedly"} <= names
     covered = set().union(*(refs(a) for a in ALARMS.values()))
     consumers = {"HistoryChunkFunction", "StateSyncFunction", "EchoFunction", "LiveMessageFunction"}
     assert {"WebhookIngestFunction", "HttpApi", *consumers, "ReconcilerFunction", "UnmatchedReplayFunction"} <= covered

@@ -10,8 +10,8 @@ import pytest
 from tests.builders import payloads as b
 from tests.fakes import InMemoryWorld
 from whatrack.domain.changes import ChangeMessage, WebhookField, surely_longer_than
-from whatrack.domain.errors import ConfigurationError, NotFoundError, TransientError
-from whatrack.services.consumer import never_heals
+from whatrack.domain.errors import ConfigurationError, ForbiddenError, NotFoundError, TransientError
+from whatrack.services.consumer import never_heals, reason_class
 
 CUSTOMER = "5491166660001"
 T0 = 1751400000
@@ -90,30 +90,66 @@ def test_a_millisecond_timestamp_is_rejected_with_its_reason_and_its_neighbour_p
         (ConnectionError("reset by peer"), True),
         (RuntimeError("unknown"), True),
         (NotFoundError("connection gone"), False),
-        (ValueError("year 57000 is out of range"), False),
         (RecursionError("maximum recursion depth exceeded"), False),
-        (KeyError("id"), False),
+        # a bug of ours is never filed as bad data: it is retried, dead-lettered and alarmed
+        (ValueError("year 57000 is out of range"), True),
+        (KeyError("id"), True),
+        (TypeError("'NoneType' object is not subscriptable"), True),
+        (ZeroDivisionError("division by zero"), True),
     ],
 )
 def test_only_errors_of_the_moment_are_retried(error: Exception, heals: bool) -> None:
     assert never_heals(error) is not heals
 
 
-def test_any_error_of_the_data_in_a_processor_is_a_rejection_with_its_reason() -> None:
-    # Given a processor that meets a shape it cannot handle (an arithmetic error deep inside)
+@pytest.mark.parametrize("bug", [KeyError("id"), TypeError("unsupported operand"), ZeroDivisionError("division")])
+def test_a_bug_in_a_processor_fails_loudly_and_ends_failed_never_rejected(bug: Exception) -> None:
+    # Given a processor with a bug (a KeyError deep inside, say)
     world = InMemoryWorld()
     connection = world.connect()
 
     def broken(message: ChangeMessage, value: dict[str, Any]) -> None:
-        raise ZeroDivisionError("division by zero")
+        raise bug
 
     consumer = world.consumer()
     consumer._processors[WebhookField.MESSAGES] = broken
-    world.post(b.live("wamid.poison", CUSTOMER, T0))
+    world.post(b.live("wamid.bug", CUSTOMER, T0))
     [message] = world.publisher.sent
-    consumer.consume(message)
+    # When the change is consumed: the error propagates (the record is retried by SQS) and the
+    # entry keeps the attempt's error, still on its way
+    with pytest.raises(type(bug)):
+        consumer.consume(message)
     [entry] = [r for r in world.logs(connection.id) if r.kind == "webhook"]
-    assert (entry.status, entry.error) == ("rejected", "invalid change: ZeroDivisionError: division by zero")
+    assert (entry.status, entry.error) == ("routed", f"last attempt failed: {type(bug).__name__}: {bug}")
+    # And when its retries are spent, the dead-letter consumer marks it failed (retryable from the
+    # archive) and counts it for the alarm; nothing was counted as a rejection
+    world.dead_letter()
+    [entry] = [r for r in world.logs(connection.id) if r.kind == "webhook"]
+    assert (entry.status, world.metrics.totals["ChangesDeadLettered"]) == ("failed", 1)
+    assert world.metrics.totals.get("ChangesRejected", 0) == 0
+
+
+def test_a_rejection_carries_its_reason_class_and_an_unexpected_one_is_counted_for_the_alarm() -> None:
+    world = InMemoryWorld()
+    connection = world.connect()
+
+    def refusing(message: ChangeMessage, value: dict[str, Any]) -> None:
+        raise ForbiddenError("a consumer has no business refusing this")
+
+    # Meta's invalid data is an expected rejection (a millisecond timestamp)...
+    world.post(b.live("wamid.ms", CUSTOMER, T0 * 1000))
+    world.pump()
+    assert world.metrics.totals["ChangesRejected"] == 1 and "ChangesRejectedUnexpectedly" not in world.metrics.totals
+    # ...a refusal no data should cause is rejected too, and counted apart (alarmed)
+    consumer = world.consumer()
+    consumer._processors[WebhookField.MESSAGES] = refusing
+    world.post(b.live("wamid.odd", CUSTOMER, T0))
+    consumer.consume(world.publisher.sent[-1])
+    assert (world.metrics.totals["ChangesRejected"], world.metrics.totals["ChangesRejectedUnexpectedly"]) == (2, 1)
+    assert {r.error for r in world.logs(connection.id) if r.status == "rejected"} >= {
+        "a consumer has no business refusing this"
+    }
+    assert (reason_class(ForbiddenError("x")), reason_class(ValueError("x"))) == ("forbidden", "invalid_change")
 
 
 # ---------------------------------------------------------------- defect 8: an outcome outranks transport

@@ -33,9 +33,11 @@ DEAD_LETTER_ERROR = "kept failing; moved to the dead-letter queue"
 class ChangeConsumer:
     """Resolve, process and record the outcome of one routed change.
 
-    Outcomes: ``processed``; ``rejected`` for a change that can never succeed (invalid shape,
-    missing from its archive): acknowledged, not retried; any other error propagates, so the
-    record is retried and, after ``maxReceiveCount``, dead-lettered (``failed``).
+    Outcomes: ``processed``; ``rejected`` for a change that can never succeed: Meta's data fails
+    validation, or the domain refuses it explicitly (a :class:`DomainError` that is not transient),
+    acknowledged, not retried, with its reason class (:func:`reason_class`); any other error, a bug
+    of ours above all (a ``KeyError`` in a processor), propagates: the record is retried and, after
+    ``maxReceiveCount``, dead-lettered (``failed``), and both steps are alarmed.
     """
 
     def __init__(
@@ -79,7 +81,7 @@ class ChangeConsumer:
             if not never_heals(exc):
                 self._note_attempt(message, exc)
                 raise
-            self._reject(message, _reason(exc))
+            self._reject(message, exc)
             return
         logger.info(
             "change received",
@@ -97,11 +99,11 @@ class ChangeConsumer:
             if not never_heals(exc):
                 self._note_attempt(message, exc)
                 raise
-            self._reject(message, _reason(exc))
+            self._reject(message, exc)
             return
         note = skipped.note()
         if skipped.everything:  # nothing of it was valid: a rejection, with the reasons
-            self._reject(message, f"invalid change: {note}")
+            self._reject(message, InvalidChangeError(f"invalid change: {note}"))
             return
         if note is not None:
             logger.warning(
@@ -143,30 +145,44 @@ class ChangeConsumer:
         except Exception:
             logger.exception("could not note the failed attempt", extra={"log_id": message.log_id})
 
-    def _reject(self, message: ChangeMessage, error: str) -> None:
-        logger.warning("change rejected", extra={"log_id": message.log_id, "error": error})
+    def _reject(self, message: ChangeMessage, exc: BaseException) -> None:
+        error, kind = _reason(exc), reason_class(exc)
+        logger.warning("change rejected", extra={"log_id": message.log_id, "error": error, "reason_class": kind})
         self._log.set_status(message.log_id, LogStatus.REJECTED, self._clock(), error=error)
         self._metrics.count("ChangesRejected")
+        if kind not in EXPECTED_REJECTIONS:  # a refusal no data of Meta's should cause: alarmed
+            logger.error("unexpected rejection", extra={"log_id": message.log_id, "reason_class": kind})
+            self._metrics.count("ChangesRejectedUnexpectedly")
 
 
-# Errors of the data, not of the moment: the same change fails the same way on every retry.
-POISON_ERRORS: tuple[type[BaseException], ...] = (
-    ValueError,  # pydantic's ValidationError, json's JSONDecodeError, a timestamp out of range
-    TypeError,
-    KeyError,
-    IndexError,
-    RecursionError,
-    ArithmeticError,
-)
+class InvalidChangeError(DomainError):
+    """Nothing of the change was valid (every item of it was skipped with its reason)."""
+
+    code = "invalid_change"
+
+
+# Errors of Meta's data, not of the moment: the same change fails the same way on every retry.
+# Nothing else is: a TypeError, KeyError or ZeroDivisionError in a processor is a bug of ours, and a
+# bug is retried, dead-lettered and alarmed, never filed as bad data.
+POISON_ERRORS: tuple[type[BaseException], ...] = (ValidationError, RecursionError)
+
+# Reason classes of the rejections Meta's data can cause; any other is alarmed (a domain refusal a
+# processor raised where no data should lead, a change missing from its own archive).
+EXPECTED_REJECTIONS = frozenset({"invalid_change", "invalid_input", "rule_violation", "not_found", "conflict"})
 
 
 def never_heals(exc: BaseException) -> bool:
-    """Whether retrying the change can only fail again: a domain refusal (not a transient fault or
-    a configuration an operator will fix) or an error of the data. Anything else (AWS, network,
-    an unknown fault) is retried and, in the end, dead-lettered as ``failed``."""
+    """Whether retrying the change can only fail again: a validation error of Meta's data or an
+    explicit domain refusal (not a transient fault or a configuration an operator will fix).
+    Anything else (AWS, network, a bug) is retried and, in the end, dead-lettered as ``failed``."""
     if isinstance(exc, TransientError | ConfigurationError):
         return False
     return isinstance(exc, (DomainError, *POISON_ERRORS))
+
+
+def reason_class(exc: BaseException) -> str:
+    """The class of a rejection, for logs and alarms: the domain error's code, else ``invalid_change``."""
+    return exc.code if isinstance(exc, DomainError) else "invalid_change"
 
 
 def _reason(exc: BaseException) -> str:
