@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools import Tracer
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 from aws_lambda_powertools.logging import correlation_paths
@@ -13,10 +12,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from whatrack.api.openapi import document_contract_errors
 from whatrack.api.routers import ROUTERS
 from whatrack.entrypoints.http import register_error_handlers, reject_non_json_body
-from whatrack.entrypoints.observability import function_logger
+from whatrack.entrypoints.observability import function_logger, function_tracer
 
 logger = function_logger()
-tracer = Tracer()
+tracer = function_tracer()
 app = APIGatewayHttpResolver(enable_validation=True)
 for router in ROUTERS:
     app.include_router(router)

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools import Metrics, Tracer
+from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from whatrack import bootstrap
-from whatrack.entrypoints.observability import function_logger
+from whatrack.entrypoints.observability import function_logger, function_tracer
 
 logger = function_logger()
-tracer = Tracer()
+tracer = function_tracer()
 metrics = Metrics(namespace="WhaTrack")
 
 

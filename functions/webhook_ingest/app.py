@@ -6,7 +6,7 @@ import base64
 import binascii
 from typing import Any
 
-from aws_lambda_powertools import Metrics, Tracer
+from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
@@ -16,10 +16,10 @@ from whatrack import bootstrap
 from whatrack.domain.errors import InvalidInputError
 from whatrack.domain.log import LogStatus
 from whatrack.entrypoints.http import register_error_handlers
-from whatrack.entrypoints.observability import function_logger
+from whatrack.entrypoints.observability import function_logger, function_tracer
 
 logger = function_logger()
-tracer = Tracer()
+tracer = function_tracer()
 metrics = Metrics(namespace="WhaTrack")
 app = APIGatewayHttpResolver()
 register_error_handlers(app)

@@ -5,12 +5,18 @@ from __future__ import annotations
 import io
 import json
 import logging
+import os
+import subprocess
+import sys
 import threading
 from datetime import UTC, datetime
 
+import pytest
+
 from tests.builders import payloads as b
+from tests.conftest import ROOT
 from tests.fakes import InMemoryWorld
-from whatrack.entrypoints.observability import RedactingFormatter, mask_digits
+from whatrack.entrypoints.observability import FunctionTracer, RedactingFormatter, mask_digits, tracing_enabled
 
 CUSTOMER = "5491166660001"
 T0 = 1751400000
@@ -159,3 +165,34 @@ def test_a_thread_a_handler_starts_logs_under_the_invocations_context() -> None:
     assert (worker_line["function_name"], worker_line["correlation_id"]) == ("WebhookIngestFunction", "req-1")
     assert worker_line["service"] == "whatrack"
     assert after["function_name"] == "WebhookIngestFunction" and "correlation_id" not in after
+
+
+@pytest.mark.parametrize(
+    ("environ", "traced"),
+    [
+        ({"LAMBDA_TASK_ROOT": "/var/task"}, True),
+        ({"LAMBDA_TASK_ROOT": "/var/task", "POWERTOOLS_TRACE_DISABLED": "true"}, False),
+        ({"LAMBDA_TASK_ROOT": "/var/task", "AWS_SAM_LOCAL": "true"}, False),
+        ({}, False),  # not in Lambda: no X-Ray daemon to talk to
+    ],
+)
+def test_tracing_is_on_only_where_powertools_would_trace(environ: dict[str, str], traced: bool) -> None:
+    assert tracing_enabled(environ) is traced
+
+
+def test_a_handler_imported_with_tracing_off_never_imports_the_xray_sdk() -> None:
+    # a fresh interpreter, as a cold start: every function of the template, tracing off
+    modules = [f"functions.{name}.app" for name in ("webhook_ingest", "status_api", "live_message", "watchdog")]
+    probe = f"import sys; import {', '.join(modules)}; print('aws_xray_sdk' in sys.modules)"
+    env = {
+        **os.environ,
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'layers' / 'domain'}",
+    }
+    done = subprocess.run(  # noqa: S603 - our own interpreter, a fixed probe
+        [sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=False, timeout=120
+    )
+    assert (done.returncode, done.stdout.strip()) == (0, "False"), done.stderr[-2000:]
+    # and a decorated handler is the handler itself
+    handler = FunctionTracer(None).capture_lambda_handler(capture_response=False)(len)
+    assert handler is len

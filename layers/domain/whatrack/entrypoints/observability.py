@@ -9,15 +9,18 @@ not people. Traces keep no responses or errors (``capture_response=False`` and t
 
 from __future__ import annotations
 
+import os
 import threading
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, TypeVar, cast
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
+from aws_lambda_powertools.shared.functions import resolve_truthy_env_var_choice
 
 from whatrack.domain.privacy import mask_digits
 
+F = TypeVar("F", bound=Callable[..., Any])
 REDACTED = "[redacted]"
 SENSITIVE_KEYS = frozenset(
     {
@@ -149,3 +152,33 @@ def function_logger() -> Logger:
         # on every thread's lines, not only on those of the thread that imported the handler
         formatter.set_defaults(service=logger.service, sampling_rate=logger.sampling_rate)
     return logger
+
+
+class FunctionTracer:
+    """A handler's tracing: Powertools' Tracer when tracing is on; while it is off, the decorator hands
+    the handler back as it is and the X-Ray SDK (a fifth of a cold start) is never imported."""
+
+    def __init__(self, tracer: Any | None) -> None:
+        self.tracer = tracer
+
+    def capture_lambda_handler(self, *, capture_response: bool = False) -> Callable[[F], F]:
+        if self.tracer is None:
+            return lambda handler: handler
+        return cast(Callable[[F], F], self.tracer.capture_lambda_handler(capture_response=capture_response))
+
+
+def tracing_enabled(environ: Mapping[str, str] | None = None) -> bool:
+    """As Powertools decides it: not switched off, and running in Lambda (not SAM's local emulator)."""
+    env = os.environ if environ is None else environ
+    if resolve_truthy_env_var_choice(env=env.get("POWERTOOLS_TRACE_DISABLED", "false")):
+        return False
+    return bool(env.get("LAMBDA_TASK_ROOT")) and not env.get("AWS_SAM_LOCAL") and not env.get("AWS_CHALICE_CLI_MODE")
+
+
+def function_tracer() -> FunctionTracer:
+    """Tracing for a handler: on in Lambda with ``Tracing: Active``, off locally and in tests."""
+    if not tracing_enabled():
+        return FunctionTracer(None)
+    from aws_lambda_powertools import Tracer
+
+    return FunctionTracer(Tracer())

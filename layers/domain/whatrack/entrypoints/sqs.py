@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from aws_lambda_powertools import Metrics, Tracer
+from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
@@ -14,7 +14,7 @@ from pydantic import BeforeValidator
 
 from whatrack import bootstrap
 from whatrack.domain.changes import ChangeMessage, ReplayJob, WebhookField
-from whatrack.entrypoints.observability import function_logger
+from whatrack.entrypoints.observability import function_logger, function_tracer
 
 
 def _decoded(body: Any) -> Any:
@@ -41,7 +41,7 @@ def consumer_handler(handles: frozenset[WebhookField]) -> Callable[[dict[str, An
     ``maxReceiveCount``, moves it to the queue's DLQ.
     """
     logger = function_logger()
-    tracer = Tracer()
+    tracer = function_tracer()
     processor = change_batch_processor()
 
     metrics = Metrics()
@@ -113,7 +113,7 @@ def replay_job_handler() -> Callable[[dict[str, Any], LambdaContext], dict[str, 
     """The Lambda handler of the replay queue: one record = one :class:`ReplayJob`; a job that
     fails is reported in ``batchItemFailures`` (retried, then dead-lettered)."""
     logger = function_logger()
-    tracer = Tracer()
+    tracer = function_tracer()
     processor = BatchProcessor(event_type=EventType.SQS, model=ReplayJobRecord)
     metrics = Metrics()
 
