@@ -12,6 +12,8 @@ import pytest
 from devstack.provision import Provisioned
 from tests.builders import payloads as b
 from tests.integration.harness import Onboarding
+from whatrack.adapters.dynamo.tables import MarkerItem, bind_tables, marker_key
+from whatrack.adapters.dynamo.writes import OrderedTransactWrite, transact_refusals
 
 CUSTOMER, OTHER = "5491166660001", "5491177770002"
 T0 = 1751400000
@@ -103,3 +105,24 @@ def test_a_refusal_without_the_stored_item_is_tried_as_a_stub_completion() -> No
     assert insert.refused_by_stub({"pk": {"S": "k"}})
     assert not insert.refused_by_stub({"pk": {"S": "k"}, "gsi2pk": {"S": "stored"}})
     assert not CountedInsert(MarkerItem(*marker_key("T", "k"))).refused_by_stub(None)
+
+
+def test_a_refusal_is_reported_by_the_names_of_the_writes_refused(aws: Provisioned) -> None:
+    # Given one marker stored, and the writes of a transaction named
+    bind_tables(accounts=aws.tables["AccountsTable"], inbox=aws.tables["InboxTable"], log=aws.tables["LogTable"])
+    MarkerItem(*marker_key("NAMED", "stored")).save()
+
+    def build(tx: OrderedTransactWrite) -> None:
+        # an update written first is sent last (PynamoDB sends puts before updates)
+        tx.update(
+            MarkerItem(*marker_key("NAMED", "missing")),
+            actions=[MarkerItem.gsi2pk.set("x")],
+            condition=MarkerItem.pk.exists(),
+            name="update of a missing item",
+        )
+        tx.save(MarkerItem(*marker_key("NAMED", "fresh")), condition=MarkerItem.pk.does_not_exist(), name="fresh")
+        tx.save(MarkerItem(*marker_key("NAMED", "stored")), condition=MarkerItem.pk.does_not_exist(), name="stored")
+
+    # Then the refusals are named, whatever order DynamoDB answered in, and nothing was written
+    assert transact_refusals("named writes", build) == {"update of a missing item", "stored"}
+    assert MarkerItem.count(marker_key("NAMED", "fresh")[0]) == 0

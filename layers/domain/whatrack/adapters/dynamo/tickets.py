@@ -20,18 +20,24 @@ from whatrack.adapters.dynamo.tables import (
     open_ticket_guard_key,
     ticket_key,
 )
-from whatrack.adapters.dynamo.writes import get_or_none, set_if_later, storage, transact, transact_refusals, update_if
+from whatrack.adapters.dynamo.writes import (
+    OrderedTransactWrite,
+    get_or_none,
+    set_if_later,
+    storage,
+    transact,
+    transact_refusals,
+    update_if,
+)
 from whatrack.domain.clock import iso
 from whatrack.domain.errors import TransientError
 from whatrack.domain.ids import new_id
 from whatrack.domain.inbox import OpenOutcome, ResolvedLead, Ticket, TicketOpening, TicketOrigin, TicketStatus
 
 TICKET_SOURCE = "incoming_message"
-LEAD_POSITION = 3
-"""The lead's counter in the creation transaction (refused when the lead was merged, §8.10)."""
 FIRST_STAGE = "new"
-MARKER_WRITE = 1
-"""Position of the ``TICKETBY#`` marker in the opening transaction (after the ``OPEN#`` guard)."""
+# the writes of the opening transaction whose refusals mean something, by name
+OPEN_GUARD, OPENED_BY_MESSAGE, LEAD_COUNTER = "open guard", "opened-by marker", "lead counter"
 
 
 class TicketItem(InboxTableItem):
@@ -114,17 +120,23 @@ class DynamoTicketRepository:
             correlation_id=correlation_id,
         )
 
-        def write(tx: TransactWrite) -> None:
+        def write(tx: OrderedTransactWrite) -> None:
             tx.save(
                 GuardItem(*open_ticket_guard_key(conversation_id), ticket_id=ticket_id),
                 condition=GuardItem.pk.does_not_exist(),
+                name=OPEN_GUARD,  # refused: the conversation has an open ticket
             )
-            tx.save(MarkerItem(*marker_key("TICKETBY", connection_id, wamid)), condition=MarkerItem.pk.does_not_exist())
-            tx.save(item, condition=TicketItem.pk.does_not_exist())
+            tx.save(
+                MarkerItem(*marker_key("TICKETBY", connection_id, wamid)),
+                condition=MarkerItem.pk.does_not_exist(),
+                name=OPENED_BY_MESSAGE,  # refused: this message already opened one
+            )
+            tx.save(item, condition=TicketItem.pk.does_not_exist(), name="ticket")
             tx.update(
                 LeadItem(*lead_key(lead.lead.id)),
                 actions=[LeadItem.tickets_opened.add(1)],
                 condition=LeadItem.merged_into.does_not_exist(),
+                name=LEAD_COUNTER,  # refused: the lead was merged into another (§8.10)
             )
             if origin is TicketOrigin.HISTORY_LEAD:
                 tx.update(
@@ -135,11 +147,14 @@ class DynamoTicketRepository:
         refused = transact_refusals("ticket create", write)
         if not refused:
             return TicketOpening(OpenOutcome.OPENED, ticket_id)
-        if LEAD_POSITION in refused:
+        if LEAD_COUNTER in refused:
             raise TransientError(f"lead {lead.lead.id} was merged into another: resolve it again")
-        if MARKER_WRITE in refused:
+        if OPENED_BY_MESSAGE in refused:
             return TicketOpening(OpenOutcome.MESSAGE_OPENED_ONE)
-        return TicketOpening(OpenOutcome.CONVERSATION_HAS_ONE)
+        if OPEN_GUARD in refused:
+            return TicketOpening(OpenOutcome.CONVERSATION_HAS_ONE)
+        # a refusal none of the named conditions explains (DynamoDB did not say which): try again
+        raise TransientError(f"the ticket opening was refused for a reason not given ({sorted(refused)}): retry")
 
     def open_ticket_id(self, conversation_id: str) -> str | None:
         guard = get_or_none(GuardItem, open_ticket_guard_key(conversation_id), consistent_read=True)

@@ -95,28 +95,38 @@ COMMIT_ORDER = ("condition_check", "delete", "put", "update")
 written in; DynamoDB's cancellation reasons come in that order."""
 
 
+UNKNOWN_REFUSAL = "<not said>"
+"""A refusal DynamoDB gave no reasons for: a caller must treat it as none of its named writes."""
+
+
 class OrderedTransactWrite(TransactWrite):
-    """A ``TransactWrite`` that remembers the order it was written in, so that a cancellation reason
-    can be mapped back to the write it concerns (:meth:`in_written_order`)."""
+    """A ``TransactWrite`` that remembers the order it was written in and each write's name
+    (``name=`` on any write), so that a cancellation reason maps back to the write it concerns by
+    name, not by position (:meth:`in_written_order`)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.kinds: list[str] = []
+        self.names: list[str] = []
 
-    def condition_check(self, *args: Any, **kwargs: Any) -> None:
-        self.kinds.append("condition_check")
+    def _note(self, kind: str, name: str | None) -> None:
+        self.kinds.append(kind)
+        self.names.append(name or f"write {len(self.kinds)}")
+
+    def condition_check(self, *args: Any, name: str | None = None, **kwargs: Any) -> None:
+        self._note("condition_check", name)
         super().condition_check(*args, **kwargs)
 
-    def delete(self, *args: Any, **kwargs: Any) -> None:
-        self.kinds.append("delete")
+    def delete(self, *args: Any, name: str | None = None, **kwargs: Any) -> None:
+        self._note("delete", name)
         super().delete(*args, **kwargs)
 
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        self.kinds.append("put")
+    def save(self, *args: Any, name: str | None = None, **kwargs: Any) -> None:
+        self._note("put", name)
         super().save(*args, **kwargs)
 
-    def update(self, *args: Any, **kwargs: Any) -> None:
-        self.kinds.append("update")
+    def update(self, *args: Any, name: str | None = None, **kwargs: Any) -> None:
+        self._note("update", name)
         super().update(*args, **kwargs)
 
     def in_written_order[T](self, codes: Sequence[T | None]) -> list[T | None]:
@@ -134,10 +144,10 @@ def transact(action: str, build: Callable[[TransactWrite], None]) -> bool:
     return not transact_refusals(action, build)
 
 
-def transact_refusals(action: str, build: Callable[[TransactWrite], None]) -> frozenset[int]:
-    """One transaction written by ``build``; the positions (in the order ``build`` wrote them) of the
-    writes whose condition said no (``{-1}`` when DynamoDB did not say which), so nothing applied;
-    empty when it applied."""
+def transact_refusals(action: str, build: Callable[[OrderedTransactWrite], None]) -> frozenset[str]:
+    """One transaction written by ``build``; the names of the writes whose condition said no
+    (``{UNKNOWN_REFUSAL}`` when DynamoDB did not say which), so nothing applied; empty when it
+    applied."""
     tx = OrderedTransactWrite(connection=transaction_connection())
     try:
         with tx:
@@ -145,9 +155,8 @@ def transact_refusals(action: str, build: Callable[[TransactWrite], None]) -> fr
     except PynamoDBException as exc:
         if _said_no(exc):
             codes = tx.in_written_order(reason_codes(exc)) if isinstance(exc, TransactWriteError) else []
-            return frozenset(i for i, code in enumerate(codes) if code == TRANSACTION_CONDITION_FAILED) or frozenset(
-                {-1}
-            )
+            refused = {tx.names[i] for i, code in enumerate(codes) if code == TRANSACTION_CONDITION_FAILED}
+            return frozenset(refused) or frozenset({UNKNOWN_REFUSAL})
         raise _failure(action, exc) from exc
     return frozenset()
 
