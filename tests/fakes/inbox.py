@@ -15,11 +15,14 @@ from typing import Any
 from tests.fakes.database import AuditRow, InMemoryDatabase, LeadRow, MessageRow, TicketRow, sort_key, utc, utc_or_none
 from whatrack.domain.annotations import Annotation, Reaction, latest_of_each, latest_reaction
 from whatrack.domain.clock import iso
+from whatrack.domain.counting import insert_counts, restored_fields
 from whatrack.domain.errors import TransientError
 from whatrack.domain.history import HistoryImportResult, ThreadImport, opening_times
 from whatrack.domain.identity import ContactIdentity
 from whatrack.domain.ids import new_id, stable_id
 from whatrack.domain.inbox import (
+    FIRST_TICKET_STAGE,
+    INCOMING_TICKET_SOURCE,
     Conversation,
     Lead,
     LeadSource,
@@ -35,13 +38,9 @@ from whatrack.domain.messages import (
     MEDIA_PLACEHOLDER_TYPE,
     REVOKED_TYPE,
     STATUS_RANK,
-    Direction,
     MessageSource,
     NewMessage,
 )
-
-TICKET_SOURCE = "incoming_message"
-FIRST_STAGE = "new"
 
 GuardKey = tuple[str, str, str]
 """``("PHONE" | "USER", organization, value)``."""
@@ -317,18 +316,8 @@ class InMemoryConversations:
 
 
 def _increments(message: NewMessage, *, history: bool) -> list[tuple[str, str, int]]:
-    """What the insert of ``message`` moves (``messages._counted_message``): (target, counter, amount)."""
-    moves = [("conversation", "message_count", 1)]
-    if history:
-        direction = "history_inbound" if message.direction is Direction.INBOUND else "history_outbound"
-        moves += [("connection", "messages_imported", 1), ("connection", direction, 1)]
-        if message.type == MEDIA_PLACEHOLDER_TYPE:
-            moves += [("connection", "media_pending", 1), ("connection", "media_placeholders", 1)]
-        elif message.media is not None and message.media.get("id"):
-            moves.append(("connection", "media_received", 1))
-            if message.filled_placeholder:
-                moves.append(("connection", "media_placeholders", 1))
-    return moves
+    """What the insert of ``message`` moves (the domain's rule, as the adapter applies it)."""
+    return [(count.target.value, count.counter, count.amount) for count in insert_counts(message, history=history)]
 
 
 KEPT_ON_STUBS = frozenset({"reactions", "edits"})
@@ -496,20 +485,9 @@ class InMemoryMessages:
 
     @staticmethod
     def _restore(row: MessageRow, message: NewMessage) -> None:
-        row.type = message.type
-        row.timestamp = utc(message.timestamp)
-        if message.body is not None:
-            row.body = message.body
-        if message.content is not None:
-            row.content = message.content
-        if message.media is not None:
-            row.media = copy.deepcopy(message.media)
-        if message.reply_to_id is not None:
-            row.reply_to_id = message.reply_to_id
-        if message.forwarded:
-            row.forwarded = True
-        if message.status is not None:
-            row.status, row.status_rank = message.status, STATUS_RANK.get(message.status, -1)
+        fields = {**restored_fields(message), "timestamp": utc(message.timestamp)}
+        for name, value in fields.items():
+            setattr(row, name, copy.deepcopy(value))
 
     def mark_deleted(self, connection_id: str, wamid: str) -> bool:
         with self._db.lock:
@@ -593,9 +571,9 @@ class InMemoryTickets:
                 connection_id=connection_id,
                 lead_id=lead.lead.id,
                 conversation_id=conversation_id,
-                source=TICKET_SOURCE,
+                source=INCOMING_TICKET_SOURCE,
                 originated_from=origin,
-                stage=FIRST_STAGE,
+                stage=FIRST_TICKET_STAGE,
                 status=TicketStatus.OPEN,
                 message_window_expires_at=utc_or_none(window),
                 created_at=utc(message_at),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import inspect
 import io
 import json
 import logging
@@ -12,6 +13,7 @@ from typing import Any
 
 import boto3
 import pytest
+from aws_lambda_powertools import Tracer
 
 from devstack.provision import Provisioned
 from devstack.runtime import LambdaContext
@@ -21,6 +23,7 @@ from tests.builders import payloads as b
 from tests.builders.events import http_event, signed_post
 from tests.conftest import ROOT
 from tests.integration.harness import Onboarding
+from whatrack.entrypoints.observability import FunctionTracer
 
 
 class RecordingSubsegment:
@@ -70,8 +73,11 @@ def test_the_one_time_api_key_never_reaches_a_log_or_a_trace(aws: Provisioned, m
     # Given tracing on (a recorder in place of X-Ray), the logs captured, and event logging on, as an
     # operator may turn it on (POWERTOOLS_LOGGER_LOG_EVENT): the admin key is in the request headers
     provider = RecordingProvider()
-    monkeypatch.setattr(status_app.tracer, "provider", provider)
-    logged_handler = status_app.logger.inject_lambda_context(log_event=True)(status_app.lambda_handler)
+    tracer = Tracer()  # what function_tracer() wraps in Lambda with tracing active
+    monkeypatch.setattr(tracer, "provider", provider)
+    raw_handler = inspect.unwrap(status_app.lambda_handler)  # tracing is off here: only the logger wraps it
+    traced = FunctionTracer(tracer).capture_lambda_handler(capture_response=False)(raw_handler)
+    logged_handler = status_app.logger.inject_lambda_context(log_event=True)(traced)
     with captured_logs() as logs:
         # When an organization is created (its API key is in the response body, once), then the new
         # key is used on a route that fails and logs it

@@ -114,6 +114,11 @@ def conversation_id_for(lead_id: str, connection_id: str) -> str:
     return stable_id("conversation", lead_id, connection_id)
 
 
+INCOMING_TICKET_SOURCE = "incoming_message"
+"""A ticket's ``source`` when a customer's live message opened it."""
+FIRST_TICKET_STAGE = "new"
+
+
 @dataclass(frozen=True)
 class Ticket:
     id: str

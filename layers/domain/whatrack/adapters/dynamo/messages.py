@@ -47,16 +47,15 @@ from whatrack.adapters.dynamo.writes import (
     write_counted,
 )
 from whatrack.domain.annotations import Annotation, latest_of_each
+from whatrack.domain.counting import CountedOn, insert_counts, restored_fields
 from whatrack.domain.errors import TransientError
 from whatrack.domain.history import HistoryImportResult, ThreadImport, opening_times
 from whatrack.domain.messages import (
     MEDIA_PLACEHOLDER_TYPE,
     REVOKED_TYPE,
     STATUS_RANK,
-    Direction,
     MessageSource,
     NewMessage,
-    status_rank,
 )
 
 MOVE_ROUNDS = 6
@@ -65,20 +64,13 @@ MOVE_ROUNDS = 6
 def _counted_message(
     organization_id: str, connection_id: str, conversation_id: str, message: NewMessage, *, history: bool
 ) -> CountedInsert:
-    increments: list[Increment] = [(ConversationItem, conversation_key(conversation_id), "message_count", 1)]
-    if history:
-        key = connection_key(connection_id)
-        direction = "history_inbound" if message.direction is Direction.INBOUND else "history_outbound"
-        increments += [(ConnectionItem, key, "messages_imported", 1), (ConnectionItem, key, direction, 1)]
-        if message.type == MEDIA_PLACEHOLDER_TYPE:
-            increments += [
-                (ConnectionItem, key, "media_pending", 1),
-                (ConnectionItem, key, "media_placeholders", 1),
-            ]
-        elif message.media is not None and message.media.get("id"):
-            increments.append((ConnectionItem, key, "media_received", 1))
-            if message.filled_placeholder:
-                increments.append((ConnectionItem, key, "media_placeholders", 1))
+    targets: dict[CountedOn, tuple[type[Any], Any]] = {
+        CountedOn.CONVERSATION: (ConversationItem, conversation_key(conversation_id)),
+        CountedOn.CONNECTION: (ConnectionItem, connection_key(connection_id)),
+    }
+    increments: list[Increment] = [
+        (*targets[count.target], count.counter, count.amount) for count in insert_counts(message, history=history)
+    ]
     return CountedInsert(
         message_item(organization_id, connection_id, conversation_id, message),
         increments,
@@ -127,20 +119,7 @@ def _fills(message: NewMessage, history_increments: list[Increment] | None) -> t
 def _restored(message: NewMessage) -> list[Any]:
     """What the original of a revoke sets on its tombstone: its content and status (it stays
     deleted, and in the tombstone's place in the conversation's order)."""
-    actions: list[Any] = [MessageItem.type.set(message.type), MessageItem.timestamp.set(message.timestamp)]
-    if message.body is not None:
-        actions.append(MessageItem.body.set(message.body))
-    if message.content is not None:
-        actions.append(MessageItem.content.set(message.content))
-    if message.media is not None:
-        actions.append(MessageItem.media.set(message.media))
-    if message.reply_to_id is not None:
-        actions.append(MessageItem.reply_to_id.set(message.reply_to_id))
-    if message.forwarded:
-        actions.append(MessageItem.forwarded.set(True))
-    if message.status is not None:
-        actions += [MessageItem.status.set(message.status), MessageItem.status_rank.set(status_rank(message.status))]
-    return actions
+    return [getattr(MessageItem, name).set(value) for name, value in restored_fields(message).items()]
 
 
 class DynamoMessageRepository:

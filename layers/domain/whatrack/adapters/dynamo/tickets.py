@@ -32,10 +32,17 @@ from whatrack.adapters.dynamo.writes import (
 from whatrack.domain.clock import iso
 from whatrack.domain.errors import TransientError
 from whatrack.domain.ids import new_id
-from whatrack.domain.inbox import OpenOutcome, ResolvedLead, Ticket, TicketOpening, TicketOrigin, TicketStatus
+from whatrack.domain.inbox import (
+    FIRST_TICKET_STAGE,
+    INCOMING_TICKET_SOURCE,
+    OpenOutcome,
+    ResolvedLead,
+    Ticket,
+    TicketOpening,
+    TicketOrigin,
+    TicketStatus,
+)
 
-TICKET_SOURCE = "incoming_message"
-FIRST_STAGE = "new"
 # the writes of the opening transaction whose refusals mean something, by name
 OPEN_GUARD, OPENED_BY_MESSAGE, LEAD_COUNTER = "open guard", "opened-by marker", "lead counter"
 
@@ -109,9 +116,9 @@ class DynamoTicketRepository:
             connection_id=connection_id,
             lead_id=lead.lead.id,
             conversation_id=conversation_id,
-            source=TICKET_SOURCE,
+            source=INCOMING_TICKET_SOURCE,
             originated_from=origin.value,
-            stage=FIRST_STAGE,
+            stage=FIRST_TICKET_STAGE,
             status=TicketStatus.OPEN.value,
             message_window_expires_at=window,
             created_at=message_at,
