@@ -32,8 +32,9 @@ from devstack.provision import provision
 from devstack.runtime import ApiCall, around_api_calls
 from tests.builders import payloads as b
 from tests.integration.harness import Onboarding
-from whatrack import bootstrap
+from whatrack import wiring
 from whatrack.domain.changes import ChangeMessage, WebhookField
+from whatrack.wiring import consumers
 
 Sizes = list[int]
 
@@ -158,10 +159,10 @@ def run(label: str, sizes: Sizes) -> dict[str, Any]:
     with mock_aws(), moto_patches.patched():
         stack = provision(None, environ={})
         os.environ.update(stack.environment)
-        bootstrap.reset()
+        wiring.reset()
         ob = Onboarding(stack)
         connection = ob.connect()
-        consumer = bootstrap.change_consumer()
+        consumer = consumers.consumer()
         message = ChangeMessage(
             field=WebhookField.HISTORY,
             log_id=f"bench-{label}",

@@ -23,7 +23,7 @@ from devstack.provision import provision
 from devstack.runtime import LambdaContext
 from tests.builders import payloads as b
 from tests.integration.harness import Onboarding
-from whatrack import bootstrap
+from whatrack import wiring
 from whatrack.domain.changes import ChangeMessage, WebhookField
 
 CONTACTS = 5_000
@@ -75,7 +75,7 @@ def main(count: int = CONTACTS, *, fast: bool = True) -> None:
     with mock_aws(), moto_patches.patched() if fast else moto_patches.unpatched():
         stack = provision(None, environ={})
         os.environ.update(stack.environment)
-        bootstrap.reset()
+        wiring.reset()
         ob = Onboarding(stack)
         connection = ob.connect()
         event = sqs_event(contacts_message(connection, count))

@@ -54,9 +54,9 @@ def main() -> None:
     with mock_aws(), moto_patches.patched():
         stack = provision(None, environ={"POWERTOOLS_LOG_LEVEL": "ERROR"})
         os.environ.update(stack.environment)
-        from whatrack import bootstrap
+        from whatrack import wiring
 
-        bootstrap.reset()
+        wiring.reset()
         ob = Onboarding(stack)
         connection = ob.connect()
         for event in onboarding_events():

@@ -73,11 +73,11 @@ class ChunkImporter:
     """One emulated stack (inside ``mock_aws``) with one connection, importing chunks."""
 
     def __init__(self) -> None:
-        from whatrack import bootstrap
+        from whatrack import wiring
 
         self.stack: Provisioned = provision(None, environ={})
         os.environ.update(self.stack.environment)
-        bootstrap.reset()
+        wiring.reset()
         self.onboarding = Onboarding(self.stack)
         self.connection = self.onboarding.connect()
         self.function: LocalFunction = self.onboarding.functions[FUNCTION]

@@ -36,9 +36,9 @@ def main() -> None:
     with running_simulator() as graph, mock_aws(), moto_patches.patched():
         stack = provision(None, environ={"GRAPH_API_BASE_URL": graph.base_url, "HISTORY_STALL_AFTER_SECONDS": "60"})
         os.environ.update(stack.environment)
-        from whatrack import bootstrap
+        from whatrack import wiring
 
-        bootstrap.reset()
+        wiring.reset()
         ob = Onboarding(stack)
         graph.business("401000000000001", "209000000000001", token="EAAG-bench")
         ob.connect_organization()

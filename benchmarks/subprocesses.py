@@ -140,9 +140,9 @@ def moto_server() -> Iterator[tuple[dict[str, str], Any]]:
             )
             stack = provision(endpoint)
             os.environ.update(stack.environment)
-            from whatrack import bootstrap
+            from whatrack import wiring
 
-            bootstrap.reset()
+            wiring.reset()
             env = dict(os.environ)
             env["PYTHONPATH"] = f"{ROOT}:{ROOT / 'layers' / 'domain'}"
             yield env, stack

@@ -78,9 +78,9 @@ class LocalStack:
         self.provisioned = provision(self.aws_endpoint, visibility_timeout_override=self.visibility_timeout_override)
         os.environ.update(self.provisioned.environment)
 
-        from whatrack import bootstrap  # after the environment is set: settings are read on first use
+        from whatrack import wiring
 
-        bootstrap.reset()
+        wiring.reset()
         template = self.provisioned.template
         self.functions = load_functions(template)
         for function in self.functions.values():

@@ -17,9 +17,9 @@ from scripts.stack import activate, add_arguments, locate
 
 def run() -> dict[str, int]:
     """One sweep against the stack this process points at."""
-    from whatrack import bootstrap
+    from whatrack.wiring import reconciler as reconciler_wiring
 
-    return bootstrap.reconciler().run().as_dict()
+    return reconciler_wiring.reconciler().run().as_dict()
 
 
 def main(argv: list[str]) -> int:

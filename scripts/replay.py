@@ -28,16 +28,16 @@ BEGINNING = datetime(2000, 1, 1, tzinfo=UTC)
 
 def run(connection_id: str, start: datetime, end: datetime) -> ArchiveReplayReport:
     """Replay against the stack this process points at."""
-    from whatrack import bootstrap
+    from whatrack.wiring import operator
 
-    return bootstrap.archive_replay().replay(connection_id, start, end)
+    return operator.archive_replay().replay(connection_id, start, end)
 
 
 def retry_failed(connection_id: str) -> int:
     """Re-send the connection's failed changes of every field (the stack this process points at)."""
-    from whatrack import bootstrap
+    from whatrack.wiring import operator
 
-    return bootstrap.archive_replay().retry_failed(connection_id)
+    return operator.archive_replay().retry_failed(connection_id)
 
 
 def moment(text: str | None, default: datetime) -> datetime:

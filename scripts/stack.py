@@ -102,6 +102,6 @@ def activate(target: Target) -> None:
         os.environ["AWS_ENDPOINT_URL"] = target.endpoint
         os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
         os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
-    from whatrack import bootstrap
+    from whatrack import wiring
 
-    bootstrap.reset()
+    wiring.reset()

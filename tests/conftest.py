@@ -11,7 +11,7 @@ import pytest
 
 from devstack.runtime import LambdaContext
 from tests import waiting
-from whatrack import bootstrap
+from whatrack import wiring
 
 ROOT = Path(__file__).resolve().parent.parent
 EVENTS = ROOT / "events"
@@ -53,9 +53,9 @@ def _fresh_dependencies(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     for name, value in TEST_ENVIRONMENT.items():
         monkeypatch.setenv(name, value)
-    bootstrap.reset()
+    wiring.reset()
     yield
-    bootstrap.reset()
+    wiring.reset()
 
 
 @pytest.fixture

@@ -8,8 +8,8 @@ from typing import Any
 from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from whatrack import bootstrap
 from whatrack.entrypoints.observability import function_logger, function_tracer
+from whatrack.wiring import reconciler
 
 logger = function_logger()
 tracer = function_tracer()
@@ -20,4 +20,4 @@ metrics = Metrics(namespace="WhaTrack")
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
-    return bootstrap.reconciler().run().as_dict()
+    return reconciler.reconciler().run().as_dict()

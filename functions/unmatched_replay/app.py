@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from whatrack.entrypoints.sqs import replay_job_handler
+from whatrack.entrypoints.replay import replay_job_handler
 
 lambda_handler = replay_job_handler()

@@ -8,8 +8,8 @@ from typing import Any
 from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from whatrack import bootstrap
 from whatrack.entrypoints.observability import function_logger, function_tracer
+from whatrack.wiring import watchdog
 
 logger = function_logger()
 tracer = function_tracer()
@@ -20,7 +20,7 @@ metrics = Metrics(namespace="WhaTrack")
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
-    report = bootstrap.watchdog().run()
+    report = watchdog.watchdog().run()
     return {
         "connections": report.connections,
         "raised": len(report.raised),

@@ -12,11 +12,11 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from whatrack import bootstrap
 from whatrack.domain.errors import InvalidInputError
 from whatrack.domain.log import LogStatus
 from whatrack.entrypoints.http import register_error_handlers
 from whatrack.entrypoints.observability import function_logger, function_tracer
+from whatrack.wiring import ingest
 
 logger = function_logger()
 tracer = function_tracer()
@@ -39,7 +39,7 @@ def raw_body(event: dict[str, Any]) -> bytes:
 @app.get("/webhook")
 def verify() -> Response[str]:
     params = app.current_event.query_string_parameters or {}
-    challenge = bootstrap.ingest_service().verify_subscription(
+    challenge = ingest.service().verify_subscription(
         params.get("hub.mode"), params.get("hub.verify_token"), params.get("hub.challenge")
     )
     return Response(status_code=200, content_type=content_types.TEXT_PLAIN, body=challenge)
@@ -47,7 +47,7 @@ def verify() -> Response[str]:
 
 @app.post("/webhook")
 def receive() -> Response[str]:
-    report = bootstrap.ingest_service().receive(
+    report = ingest.service().receive(
         raw_body(app.current_event.raw_event),
         app.current_event.headers.get("x-hub-signature-256"),
         correlation_id=logger.get_correlation_id(),

@@ -40,11 +40,12 @@ from whatrack.services.connections import ConnectionService
 from whatrack.services.consumer import ChangeConsumer
 from whatrack.services.embedded_signup import EmbeddedSignup
 from whatrack.services.ingest import IngestReport, IngestService
+from whatrack.services.number_check import NumberChecker
 from whatrack.services.organizations import OrganizationService
 from whatrack.services.processors.base import InboxPorts
 from whatrack.services.processors.registry import build_registry
 from whatrack.services.queries import InboxQueries
-from whatrack.services.replay import UnmatchedReplayer
+from whatrack.services.replay import KeptChanges, ReplayScheduler, UnmatchedReplayer
 from whatrack.services.retry import ChunkRetry
 from whatrack.services.sync_requests import SyncRequester
 from whatrack.services.watchdog import Watchdog
@@ -69,7 +70,7 @@ class InMemoryWorld:
     ) -> None:
         self.db = db = InMemoryDatabase()
         self.clock = clock
-        self.graph = graph
+        self.graph = graph if graph is not None else MetaSimulator()  # Meta, in-process (open(): no socket)
         self.notifier = RecordingNotifier()
         self.metrics = RecordingMetrics()
         self.max_body_bytes = max_body_bytes
@@ -142,50 +143,51 @@ class InMemoryWorld:
         return self._consumer
 
     def replayer(self) -> UnmatchedReplayer:
-        return UnmatchedReplayer(self.webhook_log, self.publisher, self.replay_jobs, self.connections, clock=self.clock)
+        kept = KeptChanges(self.webhook_log, self.publisher, clock=self.clock)
+        return UnmatchedReplayer(self.webhook_log, kept, self.replay_jobs, self.connections, self.metrics)
 
-    def graph_api(self) -> HttpGraphApi | None:
+    def replays(self) -> ReplayScheduler:
+        return ReplayScheduler(self.webhook_log, self.replay_jobs)
+
+    def graph_api(self) -> HttpGraphApi:
         """The real Graph client, answered in-process by ``self.graph`` (no socket)."""
-        if self.graph is None:
-            return None
         return HttpGraphApi(
             base_url="http://graph.test",
             version=self.graph.version,
             app_id=self.graph.app_id,
-            app_secret=lambda: self.graph.app_secret if self.graph else "",
+            app_secret=lambda: self.graph.app_secret,
             timeout_seconds=1.0,
             opener=self.graph.open,
             sleep=lambda _seconds: None,
         )
 
     def sync_requester(self) -> SyncRequester:
-        graph = self.graph_api()
-        assert graph is not None, "build the world with a MetaSimulator"
         return SyncRequester(
             connections=self.connections,
             sync=self.sync,
             vault=self.vault,
-            graph=graph,
+            graph=self.graph_api(),
             audit=self.audit,
             clock=self.clock,
         )
 
+    def number_checker(self) -> NumberChecker:
+        return NumberChecker(self.connections, self.vault, self.graph_api(), self.audit, clock=self.clock)
+
     def connection_service(self) -> ConnectionService:
-        graph = self.graph_api()
         return ConnectionService(
             self.connections,
             self.vault,
-            self.replayer(),
-            graph=graph,
+            replays=self.replays(),
+            graph=self.graph_api(),
             audit=self.audit,
-            requester=self.sync_requester() if graph is not None else None,
+            requester=self.sync_requester(),
+            numbers=self.number_checker(),
             clock=self.clock,
         )
 
     def embedded_signup(self) -> EmbeddedSignup:
-        graph = self.graph_api()
-        assert graph is not None, "build the world with a MetaSimulator"
-        return EmbeddedSignup(graph, self.connection_service())
+        return EmbeddedSignup(self.graph_api(), self.connection_service())
 
     def chunk_retry(self) -> ChunkRetry:
         """The retry as the status API wires it: failed history changes and kept unmatched ones."""
@@ -195,7 +197,7 @@ class InMemoryWorld:
             publisher=self.publisher,
             sync=self.sync,
             audit=self.audit,
-            replayer=self.replayer(),
+            replays=self.replays(),
             clock=self.clock,
         )
 
@@ -206,7 +208,7 @@ class InMemoryWorld:
             audit=self.audit,
             notifier=self.notifier,
             metrics=self.metrics,
-            numbers=self.connection_service(),
+            numbers=self.number_checker(),
             stall_after=stall_after,
             clock=self.clock,
         )

@@ -10,7 +10,7 @@ from moto import mock_aws
 from devstack import moto_patches
 from devstack.meta import MetaSimulator, running_simulator
 from devstack.provision import Provisioned, provision
-from whatrack import bootstrap
+from whatrack import wiring
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -33,5 +33,5 @@ def aws(monkeypatch: pytest.MonkeyPatch, graph: MetaSimulator) -> Iterator[Provi
         stack = provision(None, environ={"GRAPH_API_BASE_URL": graph.base_url})
         for name, value in stack.environment.items():
             monkeypatch.setenv(name, value)
-        bootstrap.reset()
+        wiring.reset()
         yield stack

@@ -19,8 +19,9 @@ from moto import mock_aws
 from devstack.provision import Provisioned, provision
 from tests.builders import payloads as b
 from tests.integration.harness import Onboarding
-from whatrack import bootstrap
+from whatrack import wiring
 from whatrack.domain.changes import ChangeMessage, WebhookField
+from whatrack.wiring import consumers
 
 T0 = 1751400000
 
@@ -42,7 +43,7 @@ def _message(connection: dict[str, Any], field: WebhookField, value: dict[str, A
 def test_parallel_deliveries_of_a_new_lead_give_one_ticket(aws: Provisioned) -> None:
     ob = Onboarding(aws)
     connection = ob.connect()
-    consumer = bootstrap.change_consumer()
+    consumer = consumers.consumer()
     customer = "5511944443333"
     docs = [b.live(f"wamid.PAR{i}", customer, T0 + i)["entry"][0]["changes"][0]["value"] for i in range(8)]
     barrier = threading.Barrier(len(docs))
@@ -64,7 +65,7 @@ def test_parallel_deliveries_of_a_new_lead_give_one_ticket(aws: Provisioned) -> 
 def test_parallel_chunks_keep_counters_exact(aws: Provisioned) -> None:
     ob = Onboarding(aws)
     connection = ob.connect()
-    consumer = bootstrap.change_consumer()
+    consumer = consumers.consumer()
     chunks = []
     for order in range(1, 7):
         threads = [
@@ -161,15 +162,15 @@ def run(order: list[int], monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
         stack = provision(None, environ={})
         for name, value in stack.environment.items():
             monkeypatch.setenv(name, value)
-        bootstrap.reset()
+        wiring.reset()
         ob = Onboarding(stack)
         connection = ob.connect()
-        consumer = bootstrap.change_consumer()
+        consumer = consumers.consumer()
         for position, index in enumerate(order):
             change = events[index]["entry"][0]["changes"][0]
             consumer.consume(_message(connection, FIELDS[change["field"]], change["value"], f"log-{position}"))
         result = projection(ob)
-        bootstrap.reset()
+        wiring.reset()
     return result
 
 

@@ -174,17 +174,16 @@ def test_large_change_goes_by_reference_and_the_consumer_reads_it_back(
     [message] = drain(aws.queues["HistoryQueue"])
     body = json.loads(message["Body"])
     assert body["value"] is None
-    from whatrack import bootstrap
     from whatrack.domain.changes import ChangeMessage
+    from whatrack.wiring import consumers
 
-    value = bootstrap.change_consumer().load_value(ChangeMessage.model_validate(body))
+    value = consumers.consumer().load_value(ChangeMessage.model_validate(body))
     assert len(value["history"][0]["threads"][0]["messages"]) == 1500
 
 
 @pytest.fixture
 def event_connection(aws: Provisioned) -> None:
     """The connection the consumer events of events/ name (ids fixed by scripts/make_events.py)."""
-    from whatrack import bootstrap
     from whatrack.adapters.dynamo.connections import DynamoConnectionRepository
     from whatrack.domain.clock import utcnow
     from whatrack.domain.connections import (
@@ -194,8 +193,9 @@ def event_connection(aws: Provisioned) -> None:
         HistorySyncState,
         HistorySyncStatus,
     )
+    from whatrack.wiring import status_api
 
-    bootstrap.status_api()  # binds the tables
+    status_api.api()  # binds the tables
     DynamoConnectionRepository().create(
         Connection(
             id="01EVENTCONNECTION000000000",

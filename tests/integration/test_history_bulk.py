@@ -21,10 +21,12 @@ from moto.dynamodb.responses import DynamoHandler
 from devstack.provision import Provisioned
 from tests.builders import payloads as b
 from tests.integration.harness import Onboarding
-from whatrack import bootstrap
+from whatrack import wiring
+from whatrack.adapters.metrics import PowertoolsMetrics
 from whatrack.domain.changes import ChangeMessage, WebhookField
 from whatrack.domain.identity import ContactIdentity
 from whatrack.domain.inbox import LeadSource
+from whatrack.wiring import consumers
 
 T0 = 1751400000
 
@@ -75,7 +77,7 @@ def test_a_chunk_of_short_threads_costs_per_chunk_and_its_redelivery_a_handful(a
     # Given a connection, and a chunk of 60 threads of 3 messages (a history of short threads)
     ob = Onboarding(aws)
     connection = ob.connect()
-    consumer = bootstrap.change_consumer()
+    consumer = consumers.consumer()
     change = history_change(connection, 60, 3)
     # When it is imported, then delivered again
     with dynamodb_requests() as first:
@@ -105,15 +107,15 @@ def test_parallel_requests_within_a_chunk_give_the_same_import(
 
     monkeypatch.setattr(DynamoHandler, "call_action", locked)
     monkeypatch.setenv("HISTORY_IMPORT_WORKERS", "4")
-    bootstrap.reset()
+    wiring.reset()
     ob = Onboarding(aws)
     connection = ob.connect()
-    ports = bootstrap.inbox_ports()
+    ports = consumers.inbox_ports(PowertoolsMetrics())
     for t in range(3):
         identity = ContactIdentity.of(wa_id=f"55119{t:04d}0000")
         ports.leads.resolve(connection["organizationId"], identity, LeadSource.STATE_SYNC, datetime.now(UTC))
     # When a chunk of 120 threads (two pages of guards, two lead transactions) is imported twice at once
-    consumer = bootstrap.change_consumer()
+    consumer = consumers.consumer()
     change = history_change(connection, 120, 2)
 
     def deliver() -> None:

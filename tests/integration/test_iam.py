@@ -24,8 +24,8 @@ from functions.reconciler import app as reconciler_app
 from tests.builders import payloads as b
 from tests.builders.samples import SAMPLES
 from tests.integration.harness import Onboarding
-from whatrack import bootstrap
 from whatrack.domain.clock import utcnow
+from whatrack.wiring import reconciler as reconciler_wiring
 
 CUSTOMER = "5491166660001"
 T0 = 1751400000
@@ -144,7 +144,7 @@ def test_every_call_a_function_makes_is_granted_to_it(aws: Provisioned, monkeypa
         status, _ = ob.api("POST", f"/connections/{ob.connection['id']}/history-sync/retry")
         assert status == 202
         ob.pump()
-        reconciler = bootstrap.reconciler()
+        reconciler = reconciler_wiring.reconciler()
         later = utcnow() + timedelta(hours=4)
         monkeypatch.setattr(reconciler, "_clock", lambda: later)
         with as_function("ReconcilerFunction"):

@@ -17,10 +17,10 @@ from devstack.runtime import LambdaContext
 from functions.reconciler import app as reconciler_app
 from tests.builders import payloads as b
 from tests.integration.harness import Onboarding
-from whatrack import bootstrap
 from whatrack.adapters.queues import SqsReplayJobs
 from whatrack.domain.clock import utcnow
 from whatrack.domain.errors import TransientError
+from whatrack.wiring import reconciler as reconciler_wiring
 
 CUSTOMER = "5491166660001"
 T0 = 1751400000
@@ -35,7 +35,7 @@ def ob(aws: Provisioned) -> Onboarding:
 
 def sweep(hours_later: float = 4) -> dict[str, int]:
     """The scheduled handler, run as if ``hours_later`` had passed (the default bound is 3 h)."""
-    reconciler = bootstrap.reconciler()
+    reconciler = reconciler_wiring.reconciler()
     later = utcnow() + timedelta(hours=hours_later)
     reconciler._clock = lambda: later  # type: ignore[method-assign]
     result: dict[str, int] = reconciler_app.lambda_handler({"source": "aws.events"}, LambdaContext("r", 512, 300))

@@ -18,7 +18,7 @@ from tests.builders.events import http_event
 from tests.conftest import TEST_ENVIRONMENT
 from tests.integration.harness import Onboarding
 from tests.integration.test_concurrency_and_properties import CUSTOMERS, onboarding_events
-from whatrack import bootstrap
+from whatrack import wiring
 
 
 def get(key: str | None, path: str, query: str = "") -> tuple[int, Any]:
@@ -41,7 +41,7 @@ def shared_world() -> Iterator[tuple[Provisioned, dict[str, Any]]]:
         stack = provision(None, environ={})
         for name, value in stack.environment.items():
             patch.setenv(name, value)
-        bootstrap.reset()
+        wiring.reset()
         ob = Onboarding(stack)
         connection = ob.connect()
         for event in onboarding_events():
@@ -58,7 +58,7 @@ def world(shared_world: tuple[Provisioned, dict[str, Any]], monkeypatch: pytest.
     stack, data = shared_world
     for name, value in stack.environment.items():
         monkeypatch.setenv(name, value)
-    bootstrap.reset()
+    wiring.reset()
     return data
 
 

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from tests.fakes import InMemoryConnections, InMemoryOrganizations, InMemoryVault, StaticSecrets
+from tests.fakes import InMemoryOrganizations, InMemoryWorld, StaticSecrets
 from whatrack.api.models import NewConnection
 from whatrack.domain.connections import ConnectionMode, HistorySyncStatus
 from whatrack.domain.errors import ConflictError, NotFoundError, UnauthorizedError
 from whatrack.domain.onboarding import PhoneNumber
 from whatrack.domain.organizations import hash_api_key
-from whatrack.services.connections import ConnectionService
 from whatrack.services.organizations import OrganizationService
 
 NUMBERS = [PhoneNumber("123", "5511955550100")]
@@ -39,14 +38,14 @@ def test_organization_keys_are_stored_only_as_hashes() -> None:
     ],
 )
 def test_initial_history_status(mode: str, sync: bool, status: HistorySyncStatus) -> None:
-    service = ConnectionService(InMemoryConnections(), InMemoryVault())
+    service = InMemoryWorld().connection_service()
     request = NewConnection.model_validate({"phoneNumberId": "123", "wabaId": "456", "mode": mode, "syncHistory": sync})
     assert service.connect("org", request.to_request()).connection.history.status is status
 
 
 def test_connection_conflict_removes_the_stored_token_and_other_orgs_see_404() -> None:
-    vault = InMemoryVault()
-    service = ConnectionService(InMemoryConnections(), vault)
+    world = InMemoryWorld()
+    vault, service = world.vault, world.connection_service()
     body = {"phoneNumberId": "123", "wabaId": "456", "mode": ConnectionMode.COEXISTENCE, "accessToken": "t1"}
     first = service.connect("org-a", NewConnection.model_validate(body).to_request(), numbers=NUMBERS).connection
     assert vault.read(str(first.access_token_secret_id)) == "t1"

@@ -1,7 +1,7 @@
 """Typed settings, one model per function, composed from small mixins (pydantic-settings).
 
 Each field is read from the environment variable of the same name, upper-cased. Settings are
-loaded once per execution environment by :mod:`whatrack.bootstrap` (never at import time) and
+loaded once per execution environment by the function's :mod:`whatrack.wiring` module (never at import time) and
 passed as plain values to the code that needs them: services and adapters never read them. A
 template test asserts that every required field below is set in the function's ``Environment``
 in ``template.yaml``.
@@ -134,5 +134,5 @@ class ReconcilerSettings(TablesMixin, QueuesMixin):
     reconcile_max_redrives: int = Field(default=5, gt=0, le=100)
 
 
-class ArchiveReplaySettings(TablesMixin, QueuesMixin):
+class ArchiveReplaySettings(TablesMixin, QueuesMixin, ReplayQueueMixin):
     """The replay tool (``make replay``, run by an operator against a stack)."""

@@ -12,22 +12,22 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 
-from whatrack import bootstrap
 from whatrack.domain.organizations import Organization
+from whatrack.wiring import status_api
 
 ORGANIZATION = "organization"
 
 
 def organization_auth(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response[Any]:
     """``Authorization: Bearer <organization API key>`` → the calling organization, in the context."""
-    organization = bootstrap.status_api().organizations.authenticate(app.current_event.headers.get("authorization"))
+    organization = status_api.api().organizations.authenticate(app.current_event.headers.get("authorization"))
     app.append_context(**{ORGANIZATION: organization})  # type: ignore[no-untyped-call]
     return next_middleware(app)
 
 
 def admin_auth(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response[Any]:
     """``Authorization: Bearer <admin API key>``."""
-    bootstrap.status_api().organizations.require_admin(app.current_event.headers.get("authorization"))
+    status_api.api().organizations.require_admin(app.current_event.headers.get("authorization"))
     return next_middleware(app)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import binascii
 import functools
+import json
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -17,7 +18,6 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestValidationError,
 )
 
-from whatrack.api.models import ErrorBody, ErrorDetail
 from whatrack.domain.errors import (
     ConfigurationError,
     ConflictError,
@@ -50,6 +50,12 @@ HTTP_STATUS: dict[type[DomainError], int] = {
 }
 
 
+def error_body(code: str, message: str) -> str:
+    """The contract's error body (``api.models.ErrorBody`` documents it in the OpenAPI document; the
+    functions write it without loading the API's models)."""
+    return json.dumps({"error": {"code": code, "message": message}})
+
+
 def status_for(error: DomainError) -> int:
     for cls in type(error).__mro__:
         if cls in HTTP_STATUS:
@@ -58,11 +64,11 @@ def status_for(error: DomainError) -> int:
 
 
 def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> Response:
-    body = ErrorBody(error=ErrorDetail(code=code, message=message))
+    body = error_body(code, message)
     return Response(
         status_code=status,
         content_type=content_types.APPLICATION_JSON,
-        body=body.model_dump_json(),
+        body=body,
         headers=headers,
     )
 
@@ -164,6 +170,6 @@ def reject_non_json_body(event: dict[str, Any]) -> dict[str, Any] | None:
     return {
         "statusCode": 400,
         "headers": {"Content-Type": "application/json"},
-        "body": ErrorBody(error=ErrorDetail(code="invalid_input", message=JSON_ONLY)).model_dump_json(),
+        "body": error_body("invalid_input", JSON_ONLY),
         "isBase64Encoded": False,
     }

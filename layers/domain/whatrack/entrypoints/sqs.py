@@ -1,4 +1,4 @@
-"""SQS batch plumbing shared by the consumer functions (Powertools partial batch responses)."""
+"""The queue consumers' Lambda handler (Powertools partial batch responses, one record = one change)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BeforeValidator
 
-from whatrack import bootstrap
-from whatrack.domain.changes import ChangeMessage, ReplayJob, WebhookField
+from whatrack.domain.changes import ChangeMessage, WebhookField
 from whatrack.entrypoints.observability import function_logger, function_tracer
+from whatrack.wiring import consumers
 
 
 def _decoded(body: Any) -> Any:
@@ -49,8 +49,8 @@ def consumer_handler(handles: frozenset[WebhookField]) -> Callable[[dict[str, An
     def record_handler(record: ChangeRecord) -> None:
         # the webhook's correlation id follows its change into every log line of the consumer
         logger.set_correlation_id(record.body.correlation_id or record.body.log_id)
-        consumer = bootstrap.change_consumer()
-        if bootstrap.consumer_settings().is_dead_letter_queue(record.eventSourceARN):
+        consumer = consumers.consumer()
+        if consumers.settings().is_dead_letter_queue(record.eventSourceARN):
             consumer.consume_dead_letter(record.body)
         else:
             consumer.consume(record.body, expected=handles)
@@ -63,7 +63,7 @@ def consumer_handler(handles: frozenset[WebhookField]) -> Callable[[dict[str, An
         if not event.get("Records"):
             return {"batchItemFailures": []}
         # long changes (a contact dump) stop, checkpointed, before the invocation's time runs out
-        bootstrap.invocation().start(context.get_remaining_time_in_millis)
+        consumers.invocation().start(context.get_remaining_time_in_millis)
         response = dict(
             process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
         )
@@ -85,9 +85,7 @@ def _without_unreadable_dead_letters(event: dict[str, Any], logger: Any, metrics
         return event
     kept: list[Any] = []
     for record in records:
-        if isinstance(record, dict) and bootstrap.consumer_settings().is_dead_letter_queue(
-            record.get("eventSourceARN")
-        ):
+        if isinstance(record, dict) and consumers.settings().is_dead_letter_queue(record.get("eventSourceARN")):
             try:
                 ChangeMessage.decode(record.get("body") or "")
             except (ValueError, RecursionError) as exc:
@@ -99,40 +97,3 @@ def _without_unreadable_dead_letters(event: dict[str, Any], logger: Any, metrics
                 continue
         kept.append(record)
     return {**event, "Records": kept}
-
-
-def _decoded_job(body: Any) -> Any:
-    return ReplayJob.decode(body) if isinstance(body, str | bytes) else body
-
-
-class ReplayJobRecord(SqsRecordModel):
-    body: Annotated[ReplayJob, BeforeValidator(_decoded_job)]
-
-
-def replay_job_handler() -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
-    """The Lambda handler of the replay queue: one record = one :class:`ReplayJob`; a job that
-    fails is reported in ``batchItemFailures`` (retried, then dead-lettered)."""
-    logger = function_logger()
-    tracer = function_tracer()
-    processor = BatchProcessor(event_type=EventType.SQS, model=ReplayJobRecord)
-    metrics = Metrics()
-
-    def record_handler(record: ReplayJobRecord) -> None:
-        logger.append_keys(connection_id=record.body.connection_id)
-        if bootstrap.replay_settings().is_dead_letter_queue(record.eventSourceARN):
-            # a job that kept failing: its changes are still kept (unmatched), and the reconciler
-            # routes them once they are older than its bound; say so loudly, do not circle
-            logger.error("replay job dead-lettered; the reconciler will route its kept changes")
-            metrics.add_metric(name="ChangesFailed", unit=MetricUnit.Count, value=1)
-            return
-        bootstrap.unmatched_replayer().run(record.body)
-
-    @logger.inject_lambda_context
-    @tracer.capture_lambda_handler(capture_response=False)
-    @metrics.log_metrics
-    def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-        return dict(
-            process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
-        )
-
-    return lambda_handler

@@ -40,7 +40,7 @@ class ArchiveReplay:
         connections: ConnectionRepository,
         publisher: ChangePublisher,
         audit: AuditLog,
-        retry: ChunkRetry | None = None,
+        retry: ChunkRetry,
         page_size: int = 100,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
@@ -58,8 +58,6 @@ class ArchiveReplay:
         connection = self._connections.get(connection_id)
         if connection is None:
             raise NotFoundError(f"connection {connection_id} not found")
-        if self._retry is None:
-            raise InvalidInputError("this replay has no retry of failed changes")
         return self._retry.retry(connection.organization_id, connection.id, fields=tuple(WebhookField))
 
     def replay(self, connection_id: str, start: datetime, end: datetime) -> ArchiveReplayReport:

@@ -20,10 +20,11 @@ from whatrack.domain.connections import (
 )
 from whatrack.domain.errors import ConflictError, RuleViolationError, TransientError, UpstreamError
 from whatrack.domain.ids import new_id
-from whatrack.domain.onboarding import TOKEN_INVALID_CODE, PhoneNumber
+from whatrack.domain.onboarding import PhoneNumber
 from whatrack.ports import AuditLog, ConnectionRepository, GraphApi, TokenVault
 from whatrack.services.lookups import owned_connection
-from whatrack.services.replay import UnmatchedReplayer
+from whatrack.services.number_check import NumberChecker
+from whatrack.services.replay import ReplayScheduler
 from whatrack.services.sync_requests import SyncRequester
 
 logger = Logger(child=True)
@@ -41,19 +42,21 @@ class ConnectionService:
         self,
         repository: ConnectionRepository,
         vault: TokenVault,
-        replayer: UnmatchedReplayer | None = None,
         *,
-        graph: GraphApi | None = None,
-        audit: AuditLog | None = None,
-        requester: SyncRequester | None = None,
+        replays: ReplayScheduler,
+        graph: GraphApi,
+        audit: AuditLog,
+        requester: SyncRequester,
+        numbers: NumberChecker,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self._repository = repository
         self._vault = vault
-        self._replayer = replayer
+        self._replays = replays
         self._graph = graph
         self._audit = audit
         self._requester = requester
+        self._numbers = numbers
         self._clock = clock
 
     # ------------------------------------------------------------------ connect
@@ -76,13 +79,8 @@ class ConnectionService:
         if existing is not None:
             return Connected(self._reconnect(existing, request, verified), created=False)
         connection = self._create(organization_id, request, verified)
-        if self._replayer is not None:
-            self._schedule_replay(connection)
-        if (
-            self._requester is not None
-            and request.access_token is not None
-            and connection.mode is ConnectionMode.COEXISTENCE
-        ):
+        self._schedule_replay(connection)
+        if request.access_token is not None and connection.mode is ConnectionMode.COEXISTENCE:
             self._requester.request_after_connect(connection, request.access_token)
             connection = self._repository.get(connection.id) or connection
         return Connected(connection, created=True)
@@ -94,23 +92,21 @@ class ConnectionService:
         the request: it is logged as an error and an audit entry of the card, and the reconciler,
         which finds changes still kept for a connected number, enqueues it again.
         """
-        assert self._replayer is not None
         try:
-            self._replayer.schedule(connection)
+            self._replays.schedule(connection)
         except TransientError as exc:
             logger.exception("queueing the replay of kept changes failed", extra={"connection_id": connection.id})
-            if self._audit is not None:
-                now = self._clock()
-                try:
-                    self._audit.record(
-                        connection.id,
-                        "unmatched_replay_deferred",
-                        now,
-                        key=f"replay_deferred:{now.isoformat()}",
-                        error=f"{exc.message}; the reconciler replays the kept changes",
-                    )
-                except TransientError:
-                    logger.exception("auditing the deferred replay failed", extra={"connection_id": connection.id})
+            now = self._clock()
+            try:
+                self._audit.record(
+                    connection.id,
+                    "unmatched_replay_deferred",
+                    now,
+                    key=f"replay_deferred:{now.isoformat()}",
+                    error=f"{exc.message}; the reconciler replays the kept changes",
+                )
+            except TransientError:
+                logger.exception("auditing the deferred replay failed", extra={"connection_id": connection.id})
 
     def _create(self, organization_id: str, request: ConnectionRequest, verified: bool) -> Connection:
         connection_id = new_id()
@@ -140,8 +136,6 @@ class ConnectionService:
 
     def _check_ownership(self, request: ConnectionRequest, token: str, numbers: list[PhoneNumber] | None) -> None:
         if numbers is None:
-            if self._graph is None:
-                raise TransientError("the Graph API is not configured for this function")
             try:
                 numbers = self._graph.phone_numbers(request.waba_id, token)
             except UpstreamError as exc:
@@ -183,8 +177,7 @@ class ConnectionService:
                 f"phone number id {request.phone_number_id} was connected again meanwhile",
                 code="phone_number_already_connected",
             )
-        if self._audit is not None:
-            self._audit.record(existing.id, "connection_reconnected", now, key=f"reconnected:{now.isoformat()}")
+        self._audit.record(existing.id, "connection_reconnected", now, key=f"reconnected:{now.isoformat()}")
         return self._repository.get(existing.id) or existing
 
     # ------------------------------------------------------------------ read
@@ -200,35 +193,5 @@ class ConnectionService:
     def refresh(self, organization_id: str, connection_id: str) -> Connection:
         """Ask Meta for the number's state; only a definite answer changes the card (else ``502``)."""
         connection = owned_connection(self._repository, organization_id, connection_id)
-        self.check_number(connection)
+        self._numbers.check_number(connection)
         return self._repository.get(connection.id) or connection
-
-    def check_number(self, connection: Connection) -> ConnectionStatus:
-        """``GET /{phone-number-id}?fields=is_on_biz_app,platform_type`` applied by a definite answer.
-
-        Coexistence active → ``active``; a definite other answer, or Meta saying the token was
-        revoked → ``disconnected``; anything uncertain raises :class:`UpstreamError` and changes nothing.
-        """
-        if connection.access_token_secret_id is None:
-            raise RuleViolationError("this connection has no access token to ask Meta with", code="no_access_token")
-        if self._graph is None:
-            raise TransientError("the Graph API is not configured for this function")
-        token = self._vault.read(connection.access_token_secret_id)
-        now = self._clock()
-        try:
-            active = self._graph.number_state(connection.phone_number_id, token).coexistence_active()
-            reason = "is_on_biz_app/platform_type"
-        except UpstreamError as exc:
-            if not (exc.definite and exc.meta_code == TOKEN_INVALID_CODE):
-                raise
-            active, reason = False, f"token revoked: {exc.meta_error}"
-        if active is None:
-            raise UpstreamError("Meta's answer did not say whether the number is still on the Business App")
-        status = ConnectionStatus.ACTIVE if active else ConnectionStatus.DISCONNECTED
-        applied = self._repository.set_status(connection.id, status, now)
-        self._repository.mark_checked(connection.id, now)
-        if self._audit is not None and applied and status is not connection.connection_status:
-            self._audit.record(
-                connection.id, f"connection_{status.value}", now, key=f"checked:{now.isoformat()}", error=reason
-            )
-        return status

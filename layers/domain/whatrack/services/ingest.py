@@ -32,7 +32,7 @@ from whatrack.domain.errors import ForbiddenError, PayloadTooLargeError, Unautho
 from whatrack.domain.ids import stable_id
 from whatrack.domain.log import LogStatus, WebhookLogEntry
 from whatrack.ports import ArchiveStore, ChangePublisher, ConnectionDirectory, WebhookLog, WebhookSecrets
-from whatrack.services.replay import UnmatchedReplayer
+from whatrack.services.replay import KeptChanges
 from whatrack.webhooks import signature
 from whatrack.webhooks.envelope import ClassifiedChange, Disposition, classify_body
 
@@ -78,7 +78,7 @@ class IngestService:
         self._max_body_bytes = max_body_bytes
         self._inline_limit = inline_change_limit_bytes
         self._clock = clock
-        self._kept = UnmatchedReplayer(webhook_log, publisher, clock=clock)
+        self._kept = KeptChanges(webhook_log, publisher, clock=clock)
 
     # ------------------------------------------------------------------ handshake
     def verify_subscription(self, mode: str | None, token: str | None, challenge: str | None) -> str:

@@ -29,7 +29,7 @@ from whatrack.domain.clock import iso, utcnow
 from whatrack.domain.connections import ConnectionTarget
 from whatrack.domain.log import LogStatus, WebhookLogEntry
 from whatrack.ports import AuditLog, ChangePublisher, ConnectionDirectory, MetricsRecorder, WebhookLog
-from whatrack.services.replay import UnmatchedReplayer
+from whatrack.services.replay import KeptChanges
 
 logger = Logger(child=True)
 
@@ -81,7 +81,7 @@ class Reconciler:
         self._max_pages = max_pages
         self._max_redrives = max_redrives
         self._clock = clock
-        self._kept = UnmatchedReplayer(log, publisher, clock=clock)
+        self._kept = KeptChanges(log, publisher, clock=clock)
 
     def run(self) -> ReconcileReport:
         report = ReconcileReport()

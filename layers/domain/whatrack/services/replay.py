@@ -2,7 +2,7 @@
 
 Ingest keeps such a change (a log entry ``unmatched`` and a kept item of its number, strongly
 readable), then reads the phone guard again, strongly: if the connection appeared meanwhile it
-routes the change itself (:meth:`UnmatchedReplayer.route`). Connection creation only enqueues a
+routes the change itself (:meth:`KeptChanges.route`). Connection creation only enqueues a
 :class:`ReplayJob`; the replay function pages through the number's kept changes
 (:meth:`UnmatchedReplayer.run`), a bounded number of pages per job, and enqueues its continuation.
 Either side may route a change the other routes too: the consumers are idempotent. What is still
@@ -19,9 +19,8 @@ from aws_lambda_powertools import Logger
 from whatrack.domain.changes import ChangeMessage, ReplayJob, known_field
 from whatrack.domain.clock import utcnow
 from whatrack.domain.connections import Connection, ConnectionTarget
-from whatrack.domain.errors import TransientError
 from whatrack.domain.log import WebhookLogEntry
-from whatrack.ports import ChangePublisher, ConnectionRepository, MetricsRecorder, NoMetrics, ReplayJobQueue, WebhookLog
+from whatrack.ports import ChangePublisher, ConnectionRepository, MetricsRecorder, ReplayJobQueue, WebhookLog
 
 logger = Logger(child=True)
 
@@ -29,29 +28,15 @@ PAGE_SIZE = 100
 PAGES_PER_JOB = 10
 
 
-class UnmatchedReplayer:
-    def __init__(
-        self,
-        log: WebhookLog,
-        publisher: ChangePublisher,
-        jobs: ReplayJobQueue | None = None,
-        connections: ConnectionRepository | None = None,
-        *,
-        page_size: int = PAGE_SIZE,
-        pages_per_job: int = PAGES_PER_JOB,
-        metrics: MetricsRecorder | None = None,
-        clock: Callable[[], datetime] = utcnow,
-    ) -> None:
+class KeptChanges:
+    """Routes kept changes to their queues once their connection exists (ingest, the reconciler and
+    the replay jobs share it)."""
+
+    def __init__(self, log: WebhookLog, publisher: ChangePublisher, *, clock: Callable[[], datetime] = utcnow) -> None:
         self._log = log
         self._publisher = publisher
-        self._jobs = jobs
-        self._connections = connections
-        self._page_size = page_size
-        self._pages_per_job = pages_per_job
-        self._metrics = metrics or NoMetrics()
         self._clock = clock
 
-    # ------------------------------------------------------------------ one batch of kept changes
     def route(self, entries: Sequence[WebhookLogEntry], target: ConnectionTarget) -> int:
         """Send kept changes to their field's queue (by reference to the archive), then mark each
         ``routed`` and no longer kept.
@@ -72,25 +57,58 @@ class UnmatchedReplayer:
                 self._log.release(entry.phone_number_id, entry.id)
         return len(messages)
 
-    # ------------------------------------------------------------------ jobs
+
+class ReplayScheduler:
+    """Queues a replay job for a connection's kept changes (a connection created, a retry asked)."""
+
+    def __init__(self, log: WebhookLog, jobs: ReplayJobQueue) -> None:
+        self._log = log
+        self._jobs = jobs
+
     def schedule(self, connection: Connection, reason: str = "connected") -> bool:
         """Enqueue a replay of the connection's kept changes, if any are kept (a strongly consistent
         read: the guard was written before, so a change kept after this read is routed by ingest).
         True when a job was queued; raises :class:`TransientError` if it could not be."""
-        if self._jobs is None:
-            raise TransientError("no replay queue is configured for this function")
         if not self._log.unmatched(connection.phone_number_id, limit=1).items:
             return False
         self._jobs.enqueue(ReplayJob(connection_id=connection.id, reason=reason))
         return True
 
+    def kept(self, connection: Connection) -> int:
+        """How many changes are still kept for the connection's number."""
+        return len(self._log.unmatched(connection.phone_number_id).items)
+
+
+class UnmatchedReplayer:
+    """The replay function's job: route a connection's kept changes, page by page."""
+
+    def __init__(
+        self,
+        log: WebhookLog,
+        kept: KeptChanges,
+        jobs: ReplayJobQueue,
+        connections: ConnectionRepository,
+        metrics: MetricsRecorder,
+        *,
+        page_size: int = PAGE_SIZE,
+        pages_per_job: int = PAGES_PER_JOB,
+    ) -> None:
+        self._log = log
+        self._kept = kept
+        self._jobs = jobs
+        self._connections = connections
+        self._metrics = metrics
+        self._page_size = page_size
+        self._pages_per_job = pages_per_job
+
     def run(self, job: ReplayJob) -> int:
         """Route up to ``pages_per_job`` pages of kept changes; enqueue the rest as a continuation.
 
         Any failure raises (the job is retried by its queue, then dead-lettered and alarmed; the
-        reconciler enqueues a new one for changes still kept). Returns the changes sent.
+        reconciler enqueues a new one for changes still kept). Returns the changes sent. A job for a
+        connection that does not exist (deleted since) has nothing to replay.
         """
-        connection = self._connections.get(job.connection_id) if self._connections is not None else None
+        connection = self._connections.get(job.connection_id)
         if connection is None:
             logger.warning("replay job for an unknown connection", extra={"connection_id": job.connection_id})
             return 0
@@ -98,13 +116,11 @@ class UnmatchedReplayer:
         cursor, sent = job.cursor, 0
         for _ in range(self._pages_per_job):
             page = self._log.unmatched(connection.phone_number_id, limit=self._page_size, cursor=cursor)
-            sent += self.route(page.items, target)
+            sent += self._kept.route(page.items, target)
             cursor = page.next_cursor
             if cursor is None:
                 break
         else:
-            if self._jobs is None:
-                raise TransientError("no replay queue is configured for this function")
             self._jobs.enqueue(job.model_copy(update={"cursor": cursor}))
         self._metrics.count("UnmatchedReplayed", sent)
         if sent:

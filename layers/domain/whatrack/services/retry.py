@@ -12,7 +12,7 @@ from whatrack.domain.changes import ChangeMessage, WebhookField
 from whatrack.domain.clock import iso, utcnow
 from whatrack.ports import AuditLog, ChangePublisher, ConnectionRepository, HistorySyncStore, WebhookLog
 from whatrack.services.lookups import owned_connection
-from whatrack.services.replay import UnmatchedReplayer
+from whatrack.services.replay import ReplayScheduler
 
 logger = Logger(child=True)
 
@@ -26,7 +26,7 @@ class ChunkRetry:
         publisher: ChangePublisher,
         sync: HistorySyncStore,
         audit: AuditLog,
-        replayer: UnmatchedReplayer | None = None,
+        replays: ReplayScheduler,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self._connections = connections
@@ -34,7 +34,7 @@ class ChunkRetry:
         self._publisher = publisher
         self._sync = sync
         self._audit = audit
-        self._replayer = replayer
+        self._replays = replays
         self._clock = clock
 
     def retry(
@@ -56,11 +56,9 @@ class ChunkRetry:
         self._publisher.publish(messages)
         retried = sum(1 for m in messages if self._log.retry(m.log_id, now))
         # changes still kept for this number (its replay failed or is late): a replay job, not now
-        replayed = 0
-        if self._replayer is not None:
-            replayed = len(self._log.unmatched(connection.phone_number_id).items)
-            if replayed:
-                self._replayer.schedule(connection, reason="retry")
+        replayed = self._replays.kept(connection)
+        if replayed:
+            self._replays.schedule(connection, reason="retry")
         if any(m.field is WebhookField.HISTORY for m in messages):
             self._sync.resume(connection.id)
         if messages:

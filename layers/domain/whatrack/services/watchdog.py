@@ -20,7 +20,7 @@ from whatrack.domain.connections import Connection, sync_alert
 from whatrack.domain.errors import DomainError
 from whatrack.domain.privacy import mask_digits
 from whatrack.ports import AlertNotifier, AuditLog, ConnectionRepository, HistorySyncStore, MetricsRecorder
-from whatrack.services.connections import ConnectionService
+from whatrack.services.number_check import NumberChecker
 
 logger = Logger(child=True)
 
@@ -50,7 +50,7 @@ class Watchdog:
         audit: AuditLog,
         notifier: AlertNotifier,
         metrics: MetricsRecorder,
-        numbers: ConnectionService,
+        numbers: NumberChecker,
         stall_after: timedelta,
         check_every: timedelta = CHECK_EVERY,
         clock: Callable[[], datetime] = utcnow,

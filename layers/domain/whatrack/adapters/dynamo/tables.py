@@ -7,18 +7,42 @@ counting markers; ``LogTable`` the webhook and audit log. ``docs/data-model.md``
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from pynamodb.attributes import UnicodeAttribute
+from pynamodb.connection import TableConnection
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
-from whatrack.adapters.dynamo.client import bind_models
+from whatrack.adapters.dynamo.client import shared_client
 
 Key = tuple[str, str]
+TABLES: dict[str, str] = {}
+"""Physical table names by role (``accounts``, ``inbox``, ``log``), set by :func:`bind_tables`."""
 
 
-class AccountsTableItem(Model):
+class _TableBound:
+    """Every item model finds its table when it is used, from :data:`TABLES`, and talks through the
+    one shared client: a model module imported after :func:`bind_tables` is bound all the same."""
+
+    _table_role: ClassVar[str]
+
+    @classmethod
+    def _get_connection(cls) -> TableConnection:
+        name = TABLES.get(cls._table_role)
+        meta: Any = cls.Meta  # type: ignore[attr-defined]
+        if name is not None and meta.table_name != name:
+            meta.table_name = name
+        if "_connection" not in vars(cls):  # its own: a base class's connection does not know its indexes
+            cls._connection = None  # type: ignore[attr-defined]
+        connection: TableConnection = super()._get_connection()  # type: ignore[misc]
+        connection.connection._client = shared_client()
+        return connection
+
+
+class AccountsTableItem(_TableBound, Model):
+    _table_role = "accounts"
+
     class Meta:
         table_name = "unbound-accounts"
 
@@ -26,7 +50,9 @@ class AccountsTableItem(Model):
     sk = UnicodeAttribute(range_key=True)
 
 
-class InboxTableItem(Model):
+class InboxTableItem(_TableBound, Model):
+    _table_role = "inbox"
+
     class Meta:
         table_name = "unbound-inbox"
 
@@ -34,7 +60,9 @@ class InboxTableItem(Model):
     sk = UnicodeAttribute(range_key=True)
 
 
-class LogTableItem(Model):
+class LogTableItem(_TableBound, Model):
+    _table_role = "log"
+
     class Meta:
         table_name = "unbound-log"
 
@@ -86,16 +114,9 @@ class Gsi3(GlobalSecondaryIndex[Any]):  # type: ignore[no-untyped-call]
 
 
 def bind_tables(*, accounts: str, inbox: str, log: str) -> None:
-    """Point every item model at the physical tables (names come from settings, at runtime)."""
-    for base, table in ((AccountsTableItem, accounts), (InboxTableItem, inbox), (LogTableItem, log)):
-        bind_models([base, *_descendants(base)], table)
-
-
-def _descendants(model: type[Model]) -> list[type[Model]]:
-    found: list[type[Model]] = []
-    for sub in model.__subclasses__():
-        found += [sub, *_descendants(sub)]
-    return found
+    """The physical tables (names come from settings, at runtime); every item model, imported before
+    or after, uses them from its next request."""
+    TABLES.update(accounts=accounts, inbox=inbox, log=log)
 
 
 # --------------------------------------------------------------------------- AccountsTable keys

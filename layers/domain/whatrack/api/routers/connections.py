@@ -10,7 +10,6 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
-from whatrack import bootstrap
 from whatrack.api.auth import AUTHENTICATED, caller
 from whatrack.api.models import (
     ConnectionEnvelope,
@@ -29,6 +28,7 @@ from whatrack.domain.clock import utcnow
 from whatrack.domain.connections import Connection, sync_alert
 from whatrack.services.connections import Connected
 from whatrack.services.embedded_signup import SignupSession
+from whatrack.wiring import status_api
 
 router = Router()  # type: ignore[no-untyped-call]
 
@@ -42,7 +42,7 @@ CONNECTED: dict[int, OpenAPIResponse] = {
 
 
 def _card(connection: Connection) -> ConnectionOut:
-    stall = timedelta(seconds=bootstrap.status_api_settings().history_stall_after_seconds)
+    stall = timedelta(seconds=status_api.settings().history_stall_after_seconds)
     now = utcnow()
     return connection_out(connection, now, sync_alert(connection, now, stall))
 
@@ -53,36 +53,36 @@ def _connected(result: Connected) -> Response[ConnectionEnvelope]:
 
 @router.post("/connections", responses=CONNECTED, middlewares=AUTHENTICATED)
 def create_connection(body: Annotated[NewConnection, Body()]) -> Response[ConnectionEnvelope]:
-    return _connected(bootstrap.status_api().connections.connect(caller(router).id, body.to_request()))
+    return _connected(status_api.api().connections.connect(caller(router).id, body.to_request()))
 
 
 @router.post("/connections/embedded-signup", responses=CONNECTED, middlewares=AUTHENTICATED)
 def embedded_signup(body: Annotated[EmbeddedSignupBody, Body()]) -> Response[ConnectionEnvelope]:
     session = SignupSession(**body.model_dump())
-    return _connected(bootstrap.status_api().embedded_signup.connect(caller(router).id, session))
+    return _connected(status_api.api().embedded_signup.connect(caller(router).id, session))
 
 
 @router.get("/connections", middlewares=AUTHENTICATED)
 def list_connections() -> Response[ConnectionList]:
-    connections = bootstrap.status_api().connections.list(caller(router).id)
+    connections = status_api.api().connections.list(caller(router).id)
     return json_response(ConnectionList(connections=[_card(c) for c in connections]))
 
 
 @router.get("/connections/<connection_id>", middlewares=AUTHENTICATED)
 def get_connection(connection_id: Id) -> Response[ConnectionEnvelope]:
-    connection = bootstrap.status_api().connections.get(caller(router).id, connection_id)
+    connection = status_api.api().connections.get(caller(router).id, connection_id)
     return json_response(ConnectionEnvelope(connection=_card(connection)))
 
 
 @router.post("/connections/<connection_id>/refresh", middlewares=AUTHENTICATED)
 def refresh_connection(connection_id: Id) -> Response[ConnectionEnvelope]:
-    connection = bootstrap.status_api().connections.refresh(caller(router).id, connection_id)
+    connection = status_api.api().connections.refresh(caller(router).id, connection_id)
     return json_response(ConnectionEnvelope(connection=_card(connection)))
 
 
 @router.get("/connections/<connection_id>/history-sync", middlewares=AUTHENTICATED)
 def get_history_sync(connection_id: Id) -> Response[HistorySyncDetail]:
-    detail = bootstrap.status_api().queries.history_sync(caller(router).id, connection_id)
+    detail = status_api.api().queries.history_sync(caller(router).id, connection_id)
     return json_response(
         HistorySyncDetail(
             history_sync=_card(detail.connection).history_sync,
@@ -98,7 +98,7 @@ def get_history_sync(connection_id: Id) -> Response[HistorySyncDetail]:
     middlewares=AUTHENTICATED,
 )
 def request_history_sync(connection_id: Id) -> Response[SyncRequestList]:
-    requests = bootstrap.status_api().sync_requests.request(caller(router).id, connection_id)
+    requests = status_api.api().sync_requests.request(caller(router).id, connection_id)
     now = utcnow()
     return json_response(SyncRequestList(requests=[sync_request_out(r, now) for r in requests]), 202)
 
@@ -109,11 +109,11 @@ def request_history_sync(connection_id: Id) -> Response[SyncRequestList]:
     middlewares=AUTHENTICATED,
 )
 def retry_history_sync(connection_id: Id) -> Response[RetryResult]:
-    retried = bootstrap.status_api().retry.retry(caller(router).id, connection_id)
+    retried = status_api.api().retry.retry(caller(router).id, connection_id)
     return json_response(RetryResult(retried=retried), 202)
 
 
 @router.get("/connections/<connection_id>/logs", middlewares=AUTHENTICATED)
 def get_logs(connection_id: Id, limit: Limit = 50, cursor: Cursor = None) -> Response[LogList]:
-    page = bootstrap.status_api().queries.logs(caller(router).id, connection_id, limit=limit, cursor=cursor)
+    page = status_api.api().queries.logs(caller(router).id, connection_id, limit=limit, cursor=cursor)
     return json_response(LogList(logs=[log_out(r) for r in page.items], next_cursor=page.next_cursor))

@@ -8,12 +8,12 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from whatrack import bootstrap
 from whatrack.api.auth import AUTHENTICATED, caller
 from whatrack.api.models import LeadDetail, LeadList, MessageList
 from whatrack.api.routers.responses import ConnectionFilter, Cursor, Id, Limit, json_response
 from whatrack.api.views import conversation_summary, lead_out, message_out
 from whatrack.domain.inbox import LeadSource
+from whatrack.wiring import status_api
 
 router = Router()  # type: ignore[no-untyped-call]
 
@@ -26,7 +26,7 @@ def list_leads(
     source: Annotated[LeadSource | None, Query()] = None,
     phone_number: Annotated[str | None, Query(alias="phoneNumber", min_length=1, max_length=40)] = None,
 ) -> Response[LeadList]:
-    page = bootstrap.status_api().queries.leads(
+    page = status_api.api().queries.leads(
         caller(router).id,
         limit=limit,
         cursor=cursor,
@@ -39,7 +39,7 @@ def list_leads(
 
 @router.get("/leads/<lead_id>", middlewares=AUTHENTICATED)
 def get_lead(lead_id: Id) -> Response[LeadDetail]:
-    detail = bootstrap.status_api().queries.lead(caller(router).id, lead_id)
+    detail = status_api.api().queries.lead(caller(router).id, lead_id)
     return json_response(
         LeadDetail(lead=lead_out(detail.lead), conversations=[conversation_summary(c) for c in detail.conversations])
     )
@@ -47,5 +47,5 @@ def get_lead(lead_id: Id) -> Response[LeadDetail]:
 
 @router.get("/conversations/<conversation_id>/messages", middlewares=AUTHENTICATED)
 def list_messages(conversation_id: Id, limit: Limit = 50, cursor: Cursor = None) -> Response[MessageList]:
-    page = bootstrap.status_api().queries.messages(caller(router).id, conversation_id, limit=limit, cursor=cursor)
+    page = status_api.api().queries.messages(caller(router).id, conversation_id, limit=limit, cursor=cursor)
     return json_response(MessageList(messages=[message_out(m) for m in page.items], next_cursor=page.next_cursor))

@@ -8,11 +8,11 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 
-from whatrack import bootstrap
 from whatrack.api.auth import AUTHENTICATED, caller
 from whatrack.api.models import TicketDetail, TicketDetailOut, TicketEnvelope, TicketList, TicketPatch
 from whatrack.api.routers.responses import ConnectionFilter, Cursor, Id, Limit, json_response
 from whatrack.api.views import lead_out, message_out, ticket_out
+from whatrack.wiring import status_api
 
 router = Router()  # type: ignore[no-untyped-call]
 
@@ -24,7 +24,7 @@ def list_tickets(
     connection_id: ConnectionFilter = None,
     status: Annotated[Literal["open", "closed"] | None, Query()] = None,
 ) -> Response[TicketList]:
-    page = bootstrap.status_api().queries.tickets(
+    page = status_api.api().queries.tickets(
         caller(router).id, limit=limit, cursor=cursor, connection_id=connection_id, status=status
     )
     return json_response(TicketList(tickets=[ticket_out(t) for t in page.items], next_cursor=page.next_cursor))
@@ -35,7 +35,7 @@ TimelineLimit = Annotated[int, Query(ge=1, le=500, description="messages per pag
 
 @router.get("/tickets/<ticket_id>", middlewares=AUTHENTICATED)
 def get_ticket(ticket_id: Id, limit: TimelineLimit = 200, cursor: Cursor = None) -> Response[TicketDetail]:
-    detail = bootstrap.status_api().queries.ticket(caller(router).id, ticket_id, limit=limit, cursor=cursor)
+    detail = status_api.api().queries.ticket(caller(router).id, ticket_id, limit=limit, cursor=cursor)
     ticket = TicketDetailOut(
         **ticket_out(detail.ticket).model_dump(),
         lead=lead_out(detail.lead),
@@ -46,5 +46,5 @@ def get_ticket(ticket_id: Id, limit: TimelineLimit = 200, cursor: Cursor = None)
 
 @router.patch("/tickets/<ticket_id>", middlewares=AUTHENTICATED)
 def patch_ticket(ticket_id: Id, body: Annotated[TicketPatch, Body()]) -> Response[TicketEnvelope]:
-    ticket = bootstrap.status_api().queries.close_ticket(caller(router).id, ticket_id)
+    ticket = status_api.api().queries.close_ticket(caller(router).id, ticket_id)
     return json_response(TicketEnvelope(ticket=ticket_out(ticket)))

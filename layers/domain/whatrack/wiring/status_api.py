@@ -1,0 +1,80 @@
+"""``status_api``: the dashboard's API. Each collaborator is built once and shared by the use cases
+that need it (one Graph client, one audit log, one secrets cache)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from whatrack.adapters.dynamo.audit import DynamoAuditLog
+from whatrack.adapters.dynamo.connections import DynamoConnectionRepository
+from whatrack.adapters.dynamo.history_sync import DynamoHistorySync
+from whatrack.adapters.dynamo.organizations import DynamoOrganizationRepository
+from whatrack.adapters.dynamo.reader import DynamoReader
+from whatrack.adapters.dynamo.tickets import DynamoTicketRepository
+from whatrack.adapters.dynamo.webhook_log import DynamoWebhookLog
+from whatrack.adapters.queues import SqsReplayJobs
+from whatrack.adapters.secrets import (
+    SecretsManagerAdminCredentials,
+    SecretsManagerTokenVault,
+    SecretsManagerWebhookSecrets,
+)
+from whatrack.config import StatusApiSettings
+from whatrack.services.connections import ConnectionService
+from whatrack.services.embedded_signup import EmbeddedSignup
+from whatrack.services.number_check import NumberChecker
+from whatrack.services.organizations import OrganizationService
+from whatrack.services.queries import InboxQueries
+from whatrack.services.replay import ReplayScheduler
+from whatrack.services.retry import ChunkRetry
+from whatrack.services.sync_requests import SyncRequester
+from whatrack.wiring.shared import bind, graph, once, publisher
+
+
+@dataclass(frozen=True)
+class StatusApi:
+    organizations: OrganizationService
+    connections: ConnectionService
+    embedded_signup: EmbeddedSignup
+    sync_requests: SyncRequester
+    retry: ChunkRetry
+    queries: InboxQueries
+
+
+@once
+def settings() -> StatusApiSettings:
+    return StatusApiSettings.load()
+
+
+@once
+def api() -> StatusApi:
+    config = settings()
+    bind(config)
+    connections = DynamoConnectionRepository()
+    log = DynamoWebhookLog()
+    audit = DynamoAuditLog()
+    sync = DynamoHistorySync()
+    vault = SecretsManagerTokenVault(config.access_token_secret_prefix)
+    meta = graph(config, SecretsManagerWebhookSecrets(config.meta_secret_arn).app_secret)
+    replays = ReplayScheduler(log, SqsReplayJobs(config.replay_queue_url))
+    requester = SyncRequester(connections=connections, sync=sync, vault=vault, graph=meta, audit=audit)
+    connecting = ConnectionService(
+        connections,
+        vault,
+        replays=replays,
+        graph=meta,
+        audit=audit,
+        requester=requester,
+        numbers=NumberChecker(connections, vault, meta, audit),
+    )
+    return StatusApi(
+        organizations=OrganizationService(
+            DynamoOrganizationRepository(), SecretsManagerAdminCredentials(config.admin_secret_arn)
+        ),
+        connections=connecting,
+        embedded_signup=EmbeddedSignup(meta, connecting),
+        sync_requests=requester,
+        retry=ChunkRetry(
+            connections=connections, log=log, publisher=publisher(config), sync=sync, audit=audit, replays=replays
+        ),
+        queries=InboxQueries(DynamoReader(), connections, DynamoTicketRepository()),
+    )
