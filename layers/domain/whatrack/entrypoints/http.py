@@ -8,7 +8,6 @@ from __future__ import annotations
 import base64
 import binascii
 import functools
-import json
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -18,49 +17,12 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestValidationError,
 )
 
-from whatrack.domain.errors import (
-    ConfigurationError,
-    ConflictError,
-    DomainError,
-    ForbiddenError,
-    InvalidInputError,
-    NotFoundError,
-    PayloadTooLargeError,
-    RuleViolationError,
-    TransientError,
-    UnauthorizedError,
-    UpstreamError,
-)
+from whatrack.domain.errors import DomainError
+from whatrack.entrypoints.errors import error_body, status_for
 
 logger = Logger(child=True)
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch")
-
-HTTP_STATUS: dict[type[DomainError], int] = {
-    InvalidInputError: 400,
-    UnauthorizedError: 401,
-    ForbiddenError: 403,
-    NotFoundError: 404,
-    ConflictError: 409,
-    PayloadTooLargeError: 413,
-    RuleViolationError: 422,
-    ConfigurationError: 500,
-    TransientError: 503,
-    UpstreamError: 502,
-}
-
-
-def error_body(code: str, message: str) -> str:
-    """The contract's error body (``api.models.ErrorBody`` documents it in the OpenAPI document; the
-    functions write it without loading the API's models)."""
-    return json.dumps({"error": {"code": code, "message": message}})
-
-
-def status_for(error: DomainError) -> int:
-    for cls in type(error).__mro__:
-        if cls in HTTP_STATUS:
-            return HTTP_STATUS[cls]
-    return 500
 
 
 def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> Response:

@@ -6,9 +6,6 @@ the same partition it came from, so one organization's cursor can never read ano
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -16,6 +13,7 @@ from typing import Any
 from pynamodb.attributes import UnicodeAttribute
 
 from whatrack.adapters.dynamo.conversations import ConversationItem, to_conversation
+from whatrack.adapters.dynamo.cursors import decode_cursor, encode_cursor
 from whatrack.adapters.dynamo.history_sync import ChunkItem
 from whatrack.adapters.dynamo.leads import MAX_REDIRECTS, GuardItem, LeadItem, to_lead
 from whatrack.adapters.dynamo.message_items import MessageItem, to_message
@@ -35,7 +33,6 @@ from whatrack.adapters.dynamo.tables import (
 from whatrack.adapters.dynamo.tickets import TicketItem, to_ticket
 from whatrack.adapters.dynamo.writes import get_or_none, storage
 from whatrack.domain.clock import parse_iso
-from whatrack.domain.errors import InvalidInputError
 from whatrack.domain.history import ChunkRecord, ChunkStatus
 from whatrack.domain.identity import canonical_phone
 from whatrack.domain.inbox import Conversation, Lead, LeadSource, Ticket, conversation_id_for
@@ -91,30 +88,6 @@ def to_chunk_record(item: ChunkItem) -> ChunkRecord:
         received_at=item.received_at,
         status=ChunkStatus(item.status) if item.status in ChunkStatus._value2member_map_ else ChunkStatus.PENDING,
     )
-
-
-# --------------------------------------------------------------------------- cursors
-def encode_cursor(key: dict[str, Any] | None) -> str | None:
-    if not key:
-        return None
-    return base64.urlsafe_b64encode(json.dumps(key, sort_keys=True).encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str | None, partition_attribute: str, partition: str) -> dict[str, Any] | None:
-    if cursor is None:
-        return None
-    try:
-        key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (binascii.Error, ValueError) as exc:
-        raise InvalidInputError("cursor is not valid", code="invalid_cursor") from exc
-    valid = (
-        isinstance(key, dict)
-        and all(isinstance(v, dict) and len(v) == 1 and isinstance(next(iter(v.values())), str) for v in key.values())
-        and key.get(partition_attribute, {}).get("S") == partition
-    )
-    if not valid:
-        raise InvalidInputError("cursor does not belong to this list", code="invalid_cursor")
-    return dict(key)
 
 
 def _paged[T](

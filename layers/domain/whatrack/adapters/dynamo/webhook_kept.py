@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 
-from whatrack.adapters.dynamo.reader import decode_cursor, encode_cursor
+from whatrack.adapters.dynamo.cursors import decode_cursor, encode_cursor
 from whatrack.adapters.dynamo.tables import LogTableItem, kept_key, kept_partition
 from whatrack.adapters.dynamo.writes import storage
 from whatrack.domain.clock import iso, parse_iso

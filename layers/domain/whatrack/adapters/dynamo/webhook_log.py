@@ -16,7 +16,7 @@ from typing import Any
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 
 from whatrack.adapters.dynamo import webhook_kept
-from whatrack.adapters.dynamo.reader import decode_cursor, encode_cursor
+from whatrack.adapters.dynamo.cursors import decode_cursor, encode_cursor
 from whatrack.adapters.dynamo.tables import Gsi1, Gsi2, Gsi3, LogTableItem, log_key
 from whatrack.adapters.dynamo.writes import get_or_none, put_if_absent, storage, update_if
 from whatrack.domain.changes import WebhookField
