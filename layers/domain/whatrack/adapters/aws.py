@@ -23,20 +23,21 @@ _CONFIG = Config(
 
 
 @functools.cache
-def _session() -> boto3.session.Session:
+def session() -> boto3.session.Session:
+    """The one boto3 session of the execution environment: every client shares its loaded service data."""
     return boto3.session.Session()
 
 
 @functools.cache
 def client(service: str) -> Any:
     """A shared client for ``service`` (``s3``, ``sqs``, ``secretsmanager``, ``dynamodb``)."""
-    return _session().client(service, config=_CONFIG)  # type: ignore[call-overload]
+    return session().client(service, config=_CONFIG)  # type: ignore[call-overload]
 
 
 def reset() -> None:
     """Forget every client (tests, and the local stack when its endpoint changes)."""
     client.cache_clear()
-    _session.cache_clear()
+    session.cache_clear()
 
 
 def error_code(exc: BaseException) -> str | None:
