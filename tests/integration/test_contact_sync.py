@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 
 from benchmarks.chunk_import import counting
 from benchmarks.contacts_sync import contacts_message, sqs_event
@@ -24,6 +23,7 @@ from functions.state_sync import app as state_app
 from functions.status_api import app as status_app
 from tests.builders.events import http_event
 from tests.integration.harness import Onboarding
+from whatrack.entrypoints.batches import AllRecordsFailedError
 
 MANY = 5_000
 MAX_REQUESTS_PER_1000 = 80  # was ≈ 4,000 (about 4 sequential requests per contact)
@@ -90,7 +90,7 @@ def test_an_interrupted_sync_is_retried_and_resumes_where_it_stopped(ob: Onboard
     # Given 1,000 contacts and an invocation whose time runs out after 4 batches
     count = 1_000
     event = sqs_event(contacts_message(ob.connection, count))
-    with counting() as interrupted, pytest.raises(BatchProcessingError, match="paused at 396/1000"):
+    with counting() as interrupted, pytest.raises(AllRecordsFailedError, match="paused at 396/1000"):
         invoke(event, ShortContext(batches=4))  # its only record failed: the whole batch goes back to SQS
     # Then it stopped between batches, before the time ran out
     assert len(ob.leads()) == 4 * 99

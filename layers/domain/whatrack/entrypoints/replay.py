@@ -3,26 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Any
 
 from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BeforeValidator
 
 from whatrack.domain.changes import ReplayJob
+from whatrack.entrypoints.batches import QueueRecord, partial_batch
 from whatrack.entrypoints.observability import function_logger, function_tracer
 from whatrack.wiring import replay
-
-
-def _decoded_job(body: Any) -> Any:
-    return ReplayJob.decode(body) if isinstance(body, str | bytes) else body
-
-
-class ReplayJobRecord(SqsRecordModel):
-    body: Annotated[ReplayJob, BeforeValidator(_decoded_job)]
 
 
 def replay_job_handler() -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
@@ -30,12 +20,11 @@ def replay_job_handler() -> Callable[[dict[str, Any], LambdaContext], dict[str, 
     fails is reported in ``batchItemFailures`` (retried, then dead-lettered)."""
     logger = function_logger()
     tracer = function_tracer()
-    processor = BatchProcessor(event_type=EventType.SQS, model=ReplayJobRecord)
     metrics = Metrics()
 
-    def record_handler(record: ReplayJobRecord) -> None:
+    def record_handler(record: QueueRecord[ReplayJob]) -> None:
         logger.append_keys(connection_id=record.body.connection_id)
-        if replay.settings().is_dead_letter_queue(record.eventSourceARN):
+        if replay.settings().is_dead_letter_queue(record.event_source_arn):
             # a job that kept failing: its changes are still kept (unmatched), and the reconciler
             # routes them once they are older than its bound; say so loudly, do not circle
             logger.error("replay job dead-lettered; the reconciler will route its kept changes")
@@ -47,8 +36,7 @@ def replay_job_handler() -> Callable[[dict[str, Any], LambdaContext], dict[str, 
     @tracer.capture_lambda_handler(capture_response=False)
     @metrics.log_metrics
     def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-        return dict(
-            process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
-        )
+        # a failed job is tried again; one that keeps failing is counted when it is dead-lettered
+        return partial_batch(event, ReplayJob.decode, record_handler, logger=logger, failed=lambda _n: None)
 
     return lambda_handler

@@ -1,36 +1,18 @@
-"""The queue consumers' Lambda handler (Powertools partial batch responses, one record = one change)."""
+"""The queue consumers' Lambda handler (partial batch responses, one record = one change)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Any
 
 from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BeforeValidator
 
 from whatrack.domain.changes import ChangeMessage, WebhookField
+from whatrack.entrypoints.batches import QueueRecord, partial_batch
 from whatrack.entrypoints.observability import function_logger, function_tracer
 from whatrack.wiring import consumers
-
-
-def _decoded(body: Any) -> Any:
-    return ChangeMessage.decode(body) if isinstance(body, str | bytes) else body
-
-
-class ChangeRecord(SqsRecordModel):
-    """An SQS record whose body is a :class:`ChangeMessage` (read by :meth:`ChangeMessage.decode`,
-    not pydantic's JSON parser, which stops at 200 levels of nesting); parsing failures fail the
-    record."""
-
-    body: Annotated[ChangeMessage, BeforeValidator(_decoded)]
-
-
-def change_batch_processor() -> BatchProcessor:
-    return BatchProcessor(event_type=EventType.SQS, model=ChangeRecord)
 
 
 def consumer_handler(handles: frozenset[WebhookField]) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
@@ -42,15 +24,13 @@ def consumer_handler(handles: frozenset[WebhookField]) -> Callable[[dict[str, An
     """
     logger = function_logger()
     tracer = function_tracer()
-    processor = change_batch_processor()
-
     metrics = Metrics()
 
-    def record_handler(record: ChangeRecord) -> None:
+    def record_handler(record: QueueRecord[ChangeMessage]) -> None:
         # the webhook's correlation id follows its change into every log line of the consumer
         logger.set_correlation_id(record.body.correlation_id or record.body.log_id)
         consumer = consumers.consumer()
-        if consumers.settings().is_dead_letter_queue(record.eventSourceARN):
+        if consumers.settings().is_dead_letter_queue(record.event_source_arn):
             consumer.consume_dead_letter(record.body)
         else:
             consumer.consume(record.body, expected=handles)
@@ -64,13 +44,13 @@ def consumer_handler(handles: frozenset[WebhookField]) -> Callable[[dict[str, An
             return {"batchItemFailures": []}
         # long changes (a contact dump) stop, checkpointed, before the invocation's time runs out
         consumers.invocation().start(context.get_remaining_time_in_millis)
-        response = dict(
-            process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
+        return partial_batch(
+            event,
+            ChangeMessage.decode,  # not pydantic's JSON parser, which stops at 200 levels of nesting
+            record_handler,
+            logger=logger,
+            failed=lambda n: metrics.add_metric(name="ChangesFailed", unit=MetricUnit.Count, value=n),
         )
-        failed_records = response.get("batchItemFailures")
-        if isinstance(failed_records, list) and (failures := len(failed_records)):
-            metrics.add_metric(name="ChangesFailed", unit=MetricUnit.Count, value=failures)
-        return response
 
     return lambda_handler
 
