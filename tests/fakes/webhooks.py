@@ -269,6 +269,14 @@ class InMemoryWebhookLog:
                 row.pending_key = None
             return True
 
+    def unsent(self, log_ids: Sequence[str], at: datetime) -> None:
+        with self._db.lock:
+            for log_id in log_ids:
+                row = self._db.webhook_log.get(log_id)
+                if row is not None and row.status is LogStatus.ROUTED:
+                    row.status, row.rank = LogStatus.RECEIVED, STATUS_RANK[LogStatus.RECEIVED]
+                    row.last_at = iso(at) or ""
+
     def unmatched(self, phone_number_id: str, *, limit: int = 100, cursor: str | None = None) -> Page[WebhookLogEntry]:
         """The number's kept changes by log id (as the base-table partition), from after ``cursor``."""
         with self._db.lock:

@@ -21,6 +21,7 @@ from tests.builders import payloads as b
 from tests.builders.samples import SAMPLES
 from tests.fakes import InMemoryWorld
 from whatrack.domain.log import LogStatus
+from whatrack.webhooks.envelope import ClassifiedChange, classify_body, classify_large_body
 
 FINAL = {LogStatus.PROCESSED, LogStatus.REJECTED, LogStatus.IGNORED, LogStatus.UNMATCHED}
 FUZZ = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -89,8 +90,9 @@ def meta_json(document: Any) -> bytes:
     return json.dumps(document, ensure_ascii=True, separators=(",", ":")).encode()
 
 
-def check(raw: bytes) -> None:
-    world = InMemoryWorld()
+def check(raw: bytes, inline_limit: int | None = None) -> None:
+    """``inline_limit``: a small one sends every body through ingest's large-body path (its outline)."""
+    world = InMemoryWorld() if inline_limit is None else InMemoryWorld(inline_change_limit_bytes=inline_limit)
     world.connect(phone_number_id=b.PNID, display_phone_number=b.BIZ)
     report = world.post(raw)  # anything raised here would be a 5xx to Meta
     world.pump()
@@ -119,3 +121,53 @@ def test_any_json_body_is_archived_and_ends_with_an_outcome(document: Any) -> No
 @given(st.binary(max_size=300))
 def test_any_bytes_are_archived_and_end_with_an_outcome(raw: bytes) -> None:
     check(raw)
+
+
+# ---------------------------------------------------------------- a large body's outline (issue 20)
+def _judged(changes: list[ClassifiedChange]) -> list[tuple[Any, ...]]:
+    """What ingest decides from a classification; the value aside (the outline's travels by reference)."""
+    return [
+        (
+            c.entry_index,
+            c.change_index,
+            c.disposition,
+            c.field,
+            c.waba_id,
+            c.event_time,
+            c.phone_number_id,
+            c.display_phone_number,
+            c.event,
+            c.error,
+        )
+        for c in changes
+    ]
+
+
+def same_judgement(raw: bytes) -> None:
+    outlined, full = classify_large_body(raw), classify_body(raw)
+    assert _judged(outlined) == _judged(full)
+    for change in outlined:
+        if change.by_reference:
+            assert change.value == {}
+        else:
+            assert change in full  # the outline could not read it: the full parse decided
+
+
+@FUZZ
+@given(mutated_samples())
+def test_a_large_bodys_outline_judges_every_mutated_sample_as_the_full_parse(document: Any) -> None:
+    same_judgement(meta_json(document))
+    check(meta_json(document), inline_limit=16)
+
+
+@FUZZ
+@given(json_values)
+def test_a_large_bodys_outline_judges_any_json_as_the_full_parse(document: Any) -> None:
+    same_judgement(meta_json(document))
+
+
+@FUZZ
+@given(st.binary(max_size=300))
+def test_a_large_bodys_outline_judges_any_bytes_as_the_full_parse(raw: bytes) -> None:
+    same_judgement(raw)
+    check(raw, inline_limit=16)

@@ -261,7 +261,7 @@ def test_queue_failure_is_transient_so_meta_retries() -> None:
     h = Harness(queue_fails=True)
     with pytest.raises(TransientError):
         h.post(meta_bytes(SAMPLES["messages_text"]))
-    # nothing claims "routed" while the send failed: the change is indexed as received only
+    # nothing claims "routed" while the send failed: the claim is taken back, the change is received
     assert [e.status for e in h.log.entries.values()] == [LogStatus.RECEIVED]
 
 

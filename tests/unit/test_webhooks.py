@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 from pydantic import ValidationError
 
 from tests.builders.events import meta_bytes
 from tests.builders.samples import SAMPLES
-from whatrack.webhooks.envelope import Disposition, classify_body, locate_value
+from whatrack.webhooks.envelope import Disposition, classify_body, classify_large_body, locate_value
 from whatrack.webhooks.payloads import HistoryValue, MessageItem, Thread
 from whatrack.webhooks.signature import sign, verify
 
@@ -19,6 +20,37 @@ def test_every_reference_shape_is_routable(name: str) -> None:
     [change] = classify_body(meta_bytes(SAMPLES[name]))
     assert change.disposition is Disposition.ROUTE, change.error
     assert locate_value(json.loads(meta_bytes(SAMPLES[name])), change.entry_index, change.change_index) == change.value
+
+
+@pytest.mark.parametrize("name", sorted(SAMPLES))
+def test_every_reference_shape_is_judged_alike_from_its_outline(name: str) -> None:
+    raw = meta_bytes(SAMPLES[name])
+    [full], [outlined] = classify_body(raw), classify_large_body(raw)
+    bare = "entry" not in SAMPLES[name]  # Meta's bare history value: only the full parse reads it
+    assert outlined.by_reference is not bare
+    assert outlined == (full if bare else replace(full, value={}, by_reference=True))
+
+
+def test_an_outline_leaves_to_the_full_parse_what_only_it_refuses() -> None:
+    chunk = json.loads(meta_bytes(SAMPLES["history_chunk"]))
+    good = json.dumps(chunk).encode()
+    # invalid UTF-8 inside the messages the outline skips: refused as the full parse refuses it
+    bad_utf8 = good.replace(b'"body": "', b'"body": "' + bytes([0xFF]), 1)
+    [change] = classify_large_body(bad_utf8)
+    assert (change.disposition, change.error, change.by_reference) == (
+        Disposition.REJECTED,
+        "body is not valid UTF-8",
+        False,
+    )
+    # NaN inside the skipped messages: the standard library accepts it, so the change is routed
+    with_nan = good.replace(b'"timestamp": "', b'"nan": NaN, "timestamp": "', 1)
+    assert with_nan != good
+    [change] = classify_large_body(with_nan)
+    assert (change.disposition, change.by_reference, change.value["history"][0]["threads"] != []) == (
+        Disposition.ROUTE,
+        False,
+        True,
+    )
 
 
 def test_signature_rejects_malformed_headers() -> None:

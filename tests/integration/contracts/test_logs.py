@@ -89,6 +89,21 @@ def test_a_log_entry_moves_up_and_keeps_its_first_time(ports: Ports) -> None:
     assert (record.id, record.status, record.at, record.archive_key) == (entry.id, "routed", T0, ARCHIVE_KEY)
 
 
+def test_an_unsent_entry_goes_back_to_received_unless_a_consumer_reached_an_outcome(ports: Ports) -> None:
+    # Given two entries ingest recorded routed, one of which a consumer already processed
+    connection = connect(ports)
+    refused, done = log_entry(connection, LogStatus.ROUTED), log_entry(connection, LogStatus.ROUTED)
+    ports.webhook_log.record([refused, done])
+    ports.webhook_log.set_status(done.id, LogStatus.PROCESSED, at(1))
+    # When the queue refused the body's messages and ingest takes its claim back
+    ports.webhook_log.unsent([refused.id, done.id, new_id()], at(2))
+    # Then the refused one is received (still pending), the processed one keeps its outcome
+    assert webhook_statuses(ports, connection.id) == {refused.id: "received", done.id: "processed"}
+    assert [e.id for e in ports.webhook_log.stuck(at(3), limit=10).items if e.id in {refused.id, done.id}] == [
+        refused.id
+    ]
+
+
 def test_set_status_needs_an_existing_entry(ports: Ports) -> None:
     # Given no entry with that id
     # When a consumer's outcome is set for it

@@ -52,6 +52,10 @@ class WebhookLog(Protocol):
     def set_status(self, log_id: str, status: LogStatus, at: datetime, error: str | None = None) -> bool:
         """A consumer's outcome for an existing entry (never moves it back)."""
 
+    def unsent(self, log_ids: Sequence[str], at: datetime) -> None:
+        """Entries recorded ``routed`` whose queue refused their messages go back to ``received``;
+        an entry no longer ``routed`` (a consumer reached an outcome) is left as it is."""
+
     def unmatched(self, phone_number_id: str, *, limit: int = 100, cursor: str | None = None) -> Page[WebhookLogEntry]:
         """One page of the changes kept for a number that had no connection yet (a strongly
         consistent read: an entry recorded before the call is listed)."""

@@ -5,8 +5,8 @@ Order of operations (each step is what makes the next safe):
 1. size check (413) and signature over the raw bytes (401): nothing is stored for these;
 2. archive the raw body under a content-addressed key: from here on nothing is lost;
 3. classify every change (route / ignored / rejected) and match it to connections;
-4. send routed changes to their field's queue (by reference when too large);
-5. write one webhook-log entry per change and connection;
+4. write one webhook-log entry per change and connection (``routed`` before its message is sent);
+5. send routed changes to their field's queue (by reference when too large);
 6. a change kept ``unmatched`` (no connection for its number): read the phone guard again, strongly,
    and route it ourselves if the connection was created meanwhile (its replay may have looked for
    kept changes before ours was written).
@@ -28,13 +28,13 @@ from aws_lambda_powertools import Logger
 from whatrack.domain.changes import ChangeMessage, WebhookField, surely_longer_than
 from whatrack.domain.clock import from_unix, utcnow
 from whatrack.domain.connections import ConnectionTarget
-from whatrack.domain.errors import ForbiddenError, PayloadTooLargeError, UnauthorizedError
+from whatrack.domain.errors import ForbiddenError, PayloadTooLargeError, TransientError, UnauthorizedError
 from whatrack.domain.ids import stable_id
 from whatrack.domain.log import LogStatus, WebhookLogEntry
 from whatrack.ports import ArchiveStore, ChangePublisher, ConnectionDirectory, WebhookLog, WebhookSecrets
 from whatrack.services.replay import KeptChanges
 from whatrack.webhooks import signature
-from whatrack.webhooks.envelope import ClassifiedChange, Disposition, classify_body
+from whatrack.webhooks.envelope import ClassifiedChange, Disposition, classify_body, classify_large_body
 
 logger = Logger(child=True)
 
@@ -105,7 +105,8 @@ class IngestService:
         report = IngestReport(archive_key=archive_key)
         lookups: _Lookups = {}
 
-        for change in classify_body(raw):
+        large = len(raw) > self._inline_limit  # no change of it can travel in a queue message
+        for change in classify_large_body(raw) if large else classify_body(raw):
             if change.disposition is Disposition.ROUTE:
                 self._route(
                     change,
@@ -120,12 +121,15 @@ class IngestService:
 
         if correlation_id is not None:
             report.entries = [replace(e, correlation_id=correlation_id) for e in report.entries]
-        # "received" first: a consumer may finish before we write "routed", and its outcome must win
-        self._log.record(
-            [replace(e, status=LogStatus.RECEIVED) for e in report.entries if e.status is LogStatus.ROUTED]
-        )
-        self._publisher.publish(report.messages)
+        # one write per entry, before anything is queued: a consumer always finds its entry and its
+        # outcome is the last write. If the queue refuses, the claim is taken back and the answer is
+        # a 5xx, so Meta delivers again (and the reconciler re-drives what stays pending).
         self._log.record(report.entries)
+        try:
+            self._publisher.publish(report.messages)
+        except TransientError:
+            self._unsent(report)
+            raise
         rechecked = self._route_kept(report.entries)
         logger.info(
             "webhook ingested",
@@ -140,6 +144,14 @@ class IngestService:
             },
         )
         return report
+
+    def _unsent(self, report: IngestReport) -> None:
+        """Take back the ``routed`` claim of a body whose messages the queue refused (some may have
+        been sent: a consumer's outcome is kept). Best effort: the answer is a 5xx either way."""
+        try:
+            self._log.unsent([e.id for e in report.entries if e.status is LogStatus.ROUTED], self._clock())
+        except Exception:
+            logger.exception("could not take back the routed claim", extra={"archive_key": report.archive_key})
 
     def _route_kept(self, entries: list[WebhookLogEntry]) -> int:
         """Kept changes whose number is connected by now (a strongly consistent read), routed here.
@@ -220,7 +232,8 @@ class IngestService:
                 correlation_id=correlation_id,
                 value=change.value,
             )
-            report.messages.append(message if self._fits_inline(message) else message.without_value())
+            inline = not change.by_reference and self._fits_inline(message)
+            report.messages.append(message if inline else message.without_value())
 
     def _fits_inline(self, message: ChangeMessage) -> bool:
         """Whether the change travels in its queue message; else by reference to the archive (claim

@@ -11,7 +11,7 @@ data. Each change is judged on its own, so one malformed change does not reject 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from dataclasses import field as dc_field
 from enum import StrEnum
 from typing import Any
@@ -19,6 +19,7 @@ from typing import Any
 import orjson
 
 from whatrack.domain.changes import WebhookField, known_field
+from whatrack.webhooks.outline import outline
 
 WHATSAPP_OBJECT = "whatsapp_business_account"
 
@@ -49,6 +50,9 @@ class ClassifiedChange:
     display_phone_number: str | None = None
     event: str | None = None
     error: str | None = None
+    by_reference: bool = False
+    """Classified from the body's outline (:func:`classify_large_body`): ``value`` is empty and the
+    change travels by reference to the archive."""
 
     @property
     def webhook_field(self) -> WebhookField:
@@ -275,6 +279,16 @@ def classify_body(raw: bytes) -> list[ClassifiedChange]:
     if error is not None:
         return [_rejected(BODY_LEVEL, BODY_LEVEL, error)]
     return classify_document(document)
+
+
+def classify_large_body(raw: bytes) -> list[ClassifiedChange]:
+    """Classify a body too large for any of its changes to travel in a queue message: from its
+    outline when it has one (:mod:`whatrack.webhooks.outline`), each change by reference; else as
+    :func:`classify_body` does."""
+    document = outline(raw)
+    if document is None:
+        return classify_body(raw)
+    return [replace(change, value={}, by_reference=True) for change in classify_document(document)]
 
 
 def locate_value(document: Any, entry_index: int, change_index: int) -> dict[str, Any] | None:

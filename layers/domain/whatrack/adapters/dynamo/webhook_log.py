@@ -28,7 +28,7 @@ from whatrack.domain.log import PENDING_STATUSES, STATUS_RANK, LogKind, LogStatu
 from whatrack.domain.paging import Page
 
 PENDING_SHARDS = 4
-"""Partitions of the pending index: every change writes it (twice), so no single hot key."""
+"""Partitions of the pending index: every change writes it, so no single hot key."""
 
 
 class WebhookLogItem(LogTableItem):
@@ -137,16 +137,11 @@ class DynamoWebhookLog:
     def _record_one(self, entry: WebhookLogEntry) -> None:
         """Write ``entry`` unless it is already further along (e.g. processed): then keep that.
 
-        An entry's first write (``received``, or a final status at ingest) is put whole when new;
-        one that exists (a redelivery, a replay) is then updated under its rank, keeping its first
-        time. ``routed`` follows ``received`` (or ``unmatched``): it is an update from the start, so
-        a change costs one request per write as before."""
+        A new entry is put whole (one request); one that exists (a redelivery) is then updated under
+        its rank, keeping its first time."""
         kept = entry.status is LogStatus.UNMATCHED and entry.phone_number_id is not None
         pending = entry.status in PENDING_STATUSES and (kept or entry.connection_id is not None)
-        first = entry.status is not LogStatus.ROUTED
-        applied = (first and put_if_absent(_new_item(entry, pending), "webhook log write")) or self._update(
-            entry, pending
-        )
+        applied = put_if_absent(_new_item(entry, pending), "webhook log write") or self._update(entry, pending)
         if applied and kept:
             webhook_kept.keep(entry)
 
@@ -203,6 +198,20 @@ class DynamoWebhookLog:
             WebhookLogItem.pk.exists() & (WebhookLogItem.rank <= STATUS_RANK[status]),
             "webhook log status",
         )
+
+    def unsent(self, log_ids: Sequence[str], at: datetime) -> None:
+        """The one move back: ingest's own ``routed`` claim, when the queue refused the message."""
+        for log_id in log_ids:
+            update_if(
+                WebhookLogItem(*log_key(log_id)),
+                [
+                    WebhookLogItem.status.set(LogStatus.RECEIVED.value),
+                    WebhookLogItem.rank.set(STATUS_RANK[LogStatus.RECEIVED]),
+                    WebhookLogItem.last_at.set(iso(at) or ""),
+                ],
+                WebhookLogItem.status == LogStatus.ROUTED.value,
+                "webhook log unsent",
+            )
 
     def unmatched(self, phone_number_id: str, *, limit: int = 100, cursor: str | None = None) -> Page[WebhookLogEntry]:
         """One page of the changes kept for a number that had no connection yet (ConsistentRead)."""
