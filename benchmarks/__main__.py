@@ -15,7 +15,7 @@ from collections.abc import Callable
 from tests.builders.events import meta_bytes
 from tests.builders.samples import SAMPLES
 from tests.fakes import InMemoryArchive, InMemoryDirectory, InMemoryWebhookLog, RecordingPublisher, StaticSecrets
-from whatrack.domain.connections import ConnectionTarget
+from whatrack.domain.routing import ConnectionTarget
 from whatrack.services.ingest import IngestService
 from whatrack.webhooks.envelope import classify_body
 from whatrack.webhooks.signature import sign, verify

@@ -6,18 +6,12 @@ from dataclasses import replace
 from datetime import datetime
 
 from tests.fakes.database import ChunkRow, ConnectionRow, InMemoryDatabase, WabaLink, sort_key, utc
-from whatrack.domain.connections import (
-    PRE_SYNC_STATUSES,
-    Connection,
-    ConnectionStatus,
-    ConnectionTarget,
-    HistorySyncStatus,
-    kept_by_stop,
-)
+from whatrack.domain.connections import PRE_SYNC_STATUSES, Connection, ConnectionStatus, HistorySyncStatus, kept_by_stop
 from whatrack.domain.errors import ConflictError, TransientError
 from whatrack.domain.history import CHUNK_FAILED_CODE, ChunkStatus
 from whatrack.domain.onboarding import SyncOutcome, SyncRequest, SyncType
 from whatrack.domain.organizations import Organization
+from whatrack.domain.routing import ConnectionTarget
 
 
 class InMemoryOrganizations:

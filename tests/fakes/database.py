@@ -23,19 +23,14 @@ from typing import Any
 from whatrack.domain.annotations import annotated
 from whatrack.domain.changes import ReplayJob
 from whatrack.domain.clock import iso
-from whatrack.domain.connections import (
-    Connection,
-    ConnectionStatus,
-    ConnectionTarget,
-    HistorySyncState,
-    HistorySyncStatus,
-)
+from whatrack.domain.connections import Connection, ConnectionStatus, HistorySyncState, HistorySyncStatus
 from whatrack.domain.history import ChunkStatus
 from whatrack.domain.inbox import Conversation, Lead, Ticket
 from whatrack.domain.log import LogStatus, WebhookLogEntry
 from whatrack.domain.messages import Direction, Media, Message, MessageSource, shown_status
 from whatrack.domain.onboarding import SyncRequest, SyncType
 from whatrack.domain.organizations import Organization
+from whatrack.domain.routing import ConnectionTarget
 
 
 def utc(value: datetime) -> datetime:

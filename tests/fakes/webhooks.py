@@ -11,10 +11,10 @@ from datetime import UTC, datetime
 from tests.fakes.database import InMemoryDatabase, WabaLink, WebhookRow, utc
 from whatrack.domain.changes import ChangeMessage, ReplayJob, WebhookField
 from whatrack.domain.clock import iso, parse_iso
-from whatrack.domain.connections import ConnectionTarget, digits_only
 from whatrack.domain.errors import TransientError
 from whatrack.domain.log import PENDING_STATUSES, STATUS_RANK, LogStatus, WebhookLogEntry
 from whatrack.domain.paging import Page
+from whatrack.domain.routing import ConnectionTarget, digits_only
 
 ARCHIVE_PREFIX = "webhooks/sha256/"
 

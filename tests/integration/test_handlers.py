@@ -177,7 +177,7 @@ def test_large_change_goes_by_reference_and_the_consumer_reads_it_back(
     from whatrack.domain.changes import ChangeMessage
     from whatrack.wiring import consumers
 
-    value = consumers.consumer().load_value(ChangeMessage.model_validate(body))
+    value = consumers.consumer().load_value(ChangeMessage.decode(message["Body"]))
     assert len(value["history"][0]["threads"][0]["messages"]) == 1500
 
 

@@ -13,7 +13,7 @@ import pytest
 from devstack.provision import Provisioned
 from tests.builders import payloads as b
 from tests.integration.harness import PNID, Onboarding
-from whatrack.adapters.dynamo.connections import DynamoConnectionDirectory
+from whatrack.adapters.dynamo.directory import DynamoConnectionDirectory
 from whatrack.adapters.queues import SqsChangePublisher
 from whatrack.domain.errors import TransientError
 

@@ -17,9 +17,9 @@ from tests.fakes import (
     StaticSecrets,
 )
 from whatrack.domain.changes import WebhookField
-from whatrack.domain.connections import ConnectionTarget
 from whatrack.domain.errors import ForbiddenError, PayloadTooLargeError, TransientError, UnauthorizedError
 from whatrack.domain.log import LogStatus
+from whatrack.domain.routing import ConnectionTarget
 from whatrack.services.ingest import IngestService
 from whatrack.webhooks.signature import sign
 

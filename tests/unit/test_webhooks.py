@@ -42,6 +42,14 @@ def test_an_outline_leaves_to_the_full_parse_what_only_it_refuses() -> None:
         "body is not valid UTF-8",
         False,
     )
+    # an integer past 64 bits in what the outline reads (found by the fuzz tier): the full parse's float
+    wide = good.replace(b'"phase": 1', b'"phase": -9223372036854775809', 1)
+    assert wide != good
+    [change] = classify_large_body(wide)
+    assert (change.event, change.by_reference) == (
+        "history_chunk phase=-9.223372036854776e+18 chunk=3 progress=40",
+        False,
+    )
     # NaN inside the skipped messages: the standard library accepts it, so the change is routed
     with_nan = good.replace(b'"timestamp": "', b'"nan": NaN, "timestamp": "', 1)
     assert with_nan != good

@@ -12,9 +12,10 @@ from tests.fakes import InMemoryWorld
 from whatrack.adapters.archive import S3ArchiveStore
 from whatrack.adapters.dynamo import client as dynamo_client
 from whatrack.adapters.dynamo.audit import DynamoAuditLog
-from whatrack.adapters.dynamo.connections import DynamoConnectionDirectory, DynamoConnectionRepository
+from whatrack.adapters.dynamo.connections import DynamoConnectionRepository
 from whatrack.adapters.dynamo.contacts import DynamoContactSync
 from whatrack.adapters.dynamo.conversations import DynamoConversationRepository
+from whatrack.adapters.dynamo.directory import DynamoConnectionDirectory
 from whatrack.adapters.dynamo.history_sync import DynamoHistorySync
 from whatrack.adapters.dynamo.history_threads import DynamoHistoryThreads
 from whatrack.adapters.dynamo.leads import DynamoLeadRepository

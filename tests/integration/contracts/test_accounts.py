@@ -12,13 +12,11 @@ from tests.integration.contracts.support import (
     stored,
     unique_number,
 )
-from whatrack.domain.connections import (
-    ConnectionStatus,
-    ConnectionTarget,
-)
+from whatrack.domain.connections import ConnectionStatus
 from whatrack.domain.errors import ConflictError, TransientError
 from whatrack.domain.ids import new_id
 from whatrack.domain.organizations import Organization
+from whatrack.domain.routing import ConnectionTarget
 
 
 # =========================================================================== organizations

@@ -13,11 +13,9 @@ from tests.integration.contracts.support import (
     webhook_statuses,
 )
 from whatrack.domain.changes import WebhookField
-from whatrack.domain.connections import (
-    ConnectionTarget,
-)
 from whatrack.domain.ids import new_id
 from whatrack.domain.log import LogKind, LogStatus
+from whatrack.domain.routing import ConnectionTarget
 
 
 # =========================================================================== audit

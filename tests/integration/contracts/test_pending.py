@@ -8,9 +8,10 @@ from datetime import UTC, datetime, timedelta
 
 from tests.integration.contracts.support import Ports, at, connect, log_entry, unique_number
 from whatrack.domain.changes import WebhookField
-from whatrack.domain.connections import Connection, ConnectionTarget
+from whatrack.domain.connections import Connection
 from whatrack.domain.ids import new_id
 from whatrack.domain.log import LogStatus, WebhookLogEntry
+from whatrack.domain.routing import ConnectionTarget
 
 # a time no other contract test writes: the pending index is shared by every test of a backend
 OLD = datetime(2001, 1, 1, tzinfo=UTC)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
+import msgspec
 import orjson
-from pydantic import BaseModel, ConfigDict
 
 from whatrack.domain.log import WebhookLogEntry
 
@@ -55,15 +55,32 @@ def surely_longer_than(value: Any, limit: int) -> bool:
         return False
 
 
-class ChangeMessage(BaseModel):
+class _QueueMessage(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Our own queue contracts: strict (an unknown field or a wrong type is refused with a
+    ``ValueError``), frozen, and light (msgspec: ingest's cold start loads no model library)."""
+
+    def with_changes(self, **changes: Any) -> Self:
+        return msgspec.structs.replace(self, **changes)
+
+    def _json(self, **extra: Any) -> str:
+        envelope = msgspec.to_builtins(self)
+        envelope.update(extra)
+        return json.dumps(envelope, ensure_ascii=True, separators=(",", ":"), allow_nan=False)
+
+    @classmethod
+    def decode(cls, body: str | bytes) -> Self:
+        """A queue message body back into a message (the standard library's parser: no depth limit
+        below Python's own, lone surrogates kept as they were sent)."""
+        return msgspec.convert(json.loads(body), cls)
+
+
+class ChangeMessage(_QueueMessage, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """One routed change for one connection: what ``webhook_ingest`` puts on a field's queue.
 
-    Our own contract, strict and frozen. ``value`` is ``None`` when the change was too large for
-    a queue message: the consumer then reads it from the archived raw body (claim check) at
-    ``archive_key`` / ``entry_index`` / ``change_index``.
+    ``value`` is ``None`` when the change was too large for a queue message: the consumer then
+    reads it from the archived raw body (claim check) at ``archive_key`` / ``entry_index`` /
+    ``change_index``.
     """
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     version: Literal[1] = 1
     field: WebhookField
@@ -94,19 +111,11 @@ class ChangeMessage(BaseModel):
         writer stops at 255 levels). Raises ``ValueError`` or ``RecursionError`` for a value that
         cannot be written at all: send it by reference then.
         """
-        envelope = self.model_dump(mode="json", exclude={"value"})
-        envelope["value"] = self.value
-        return json.dumps(envelope, ensure_ascii=True, separators=(",", ":"), allow_nan=False)
-
-    @classmethod
-    def decode(cls, body: str | bytes) -> ChangeMessage:
-        """A queue message body back into a message (the standard library's parser: no depth limit
-        below Python's own, lone surrogates kept as they were sent)."""
-        return cls.model_validate(json.loads(body))
+        return msgspec.structs.replace(self, value=None)._json(value=self.value)
 
     def without_value(self) -> ChangeMessage:
         """The same change, by reference to its archived body."""
-        return self.model_copy(update={"value": None})
+        return self.with_changes(value=None)
 
     @classmethod
     def from_archive(
@@ -129,7 +138,7 @@ class ChangeMessage(BaseModel):
         )
 
 
-class ReplayJob(BaseModel):
+class ReplayJob(_QueueMessage, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Replay the changes kept ``unmatched`` for a connection's number, one page after another.
 
     Connection creation (and the reconciler) enqueue one; a job that stops after ``pages`` enqueues
@@ -137,16 +146,10 @@ class ReplayJob(BaseModel):
     kept, and the consumers absorb a change sent twice.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
     version: Literal[1] = 1
     connection_id: str
     cursor: str | None = None
     reason: str = "connected"
 
     def encode(self) -> str:
-        return json.dumps(self.model_dump(mode="json"), ensure_ascii=True, separators=(",", ":"))
-
-    @classmethod
-    def decode(cls, body: str | bytes) -> ReplayJob:
-        return cls.model_validate(json.loads(body))
+        return self._json()

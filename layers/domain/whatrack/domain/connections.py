@@ -133,21 +133,6 @@ class ConnectionRequest:
     access_token: str | None = None
 
 
-@dataclass(frozen=True)
-class ConnectionTarget:
-    """What ingest needs to route a change to a connection."""
-
-    connection_id: str
-    organization_id: str
-
-
-def digits_only(value: str | None) -> str | None:
-    if value is None:
-        return None
-    digits = "".join(ch for ch in value if ch.isdigit())
-    return digits or None
-
-
 MAX_ID_LENGTH = 128
 
 

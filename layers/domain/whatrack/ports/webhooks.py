@@ -7,9 +7,9 @@ from datetime import datetime
 from typing import Protocol
 
 from whatrack.domain.changes import ChangeMessage, ReplayJob, WebhookField
-from whatrack.domain.connections import ConnectionTarget
 from whatrack.domain.log import LogStatus, WebhookLogEntry
 from whatrack.domain.paging import Page
+from whatrack.domain.routing import ConnectionTarget
 
 
 class ArchiveStore(Protocol):

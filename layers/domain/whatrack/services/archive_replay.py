@@ -12,14 +12,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from aws_lambda_powertools import Logger
 
 from whatrack.domain.changes import ChangeMessage, WebhookField, known_field
 from whatrack.domain.clock import iso, utcnow
 from whatrack.domain.errors import InvalidInputError, NotFoundError
-from whatrack.ports import AuditLog, ChangePublisher, ConnectionRepository, WebhookLog
-from whatrack.services.retry import ChunkRetry
+
+if TYPE_CHECKING:
+    from whatrack.ports import AuditLog, ChangePublisher, ConnectionRepository, WebhookLog
+    from whatrack.services.retry import ChunkRetry
 
 logger = Logger(child=True)
 

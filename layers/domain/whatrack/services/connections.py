@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from aws_lambda_powertools import Logger
 
@@ -12,20 +13,24 @@ from whatrack.domain.clock import utcnow
 from whatrack.domain.connections import (
     Connection,
     ConnectionMode,
-    ConnectionRequest,
     ConnectionStatus,
     HistorySyncState,
-    digits_only,
     initial_history_status,
 )
 from whatrack.domain.errors import ConflictError, RuleViolationError, TransientError, UpstreamError
 from whatrack.domain.ids import new_id
-from whatrack.domain.onboarding import PhoneNumber
-from whatrack.ports import AuditLog, ConnectionRepository, GraphApi, TokenVault
+from whatrack.domain.routing import digits_only
 from whatrack.services.lookups import owned_connection
-from whatrack.services.number_check import NumberChecker
-from whatrack.services.replay import ReplayScheduler
-from whatrack.services.sync_requests import SyncRequester
+
+if TYPE_CHECKING:
+    from whatrack.domain.connections import (
+        ConnectionRequest,
+    )
+    from whatrack.domain.onboarding import PhoneNumber
+    from whatrack.ports import AuditLog, ConnectionRepository, GraphApi, TokenVault
+    from whatrack.services.number_check import NumberChecker
+    from whatrack.services.replay import ReplayScheduler
+    from whatrack.services.sync_requests import SyncRequester
 
 logger = Logger(child=True)
 

@@ -4,19 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
 from pydantic import ValidationError
 
-from whatrack.domain.changes import ChangeMessage, WebhookField
 from whatrack.domain.clock import utcnow
 from whatrack.domain.errors import ConfigurationError, DomainError, TransientError
 from whatrack.domain.log import LogStatus
-from whatrack.ports import ArchiveStore, MetricsRecorder, NoMetrics, WebhookLog
-from whatrack.services.processors.base import ChangeProcessor, DeadLetterHook
+from whatrack.ports import NoMetrics
 from whatrack.webhooks.envelope import locate_value, parse_document, valid_text
 from whatrack.webhooks.skipping import collecting_skipped
+
+if TYPE_CHECKING:
+    from whatrack.domain.changes import ChangeMessage, WebhookField
+    from whatrack.ports import ArchiveStore, MetricsRecorder, WebhookLog
+    from whatrack.services.processors.base import ChangeProcessor, DeadLetterHook
 
 logger = Logger(child=True)
 

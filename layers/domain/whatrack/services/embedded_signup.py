@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from whatrack.domain.connections import ConnectionMode, ConnectionRequest
+from whatrack.domain.connections import ConnectionRequest
 from whatrack.domain.errors import RuleViolationError, UpstreamError
 from whatrack.domain.onboarding import PhoneNumber
-from whatrack.ports import GraphApi
-from whatrack.services.connections import Connected, ConnectionService
+
+if TYPE_CHECKING:
+    from whatrack.domain.connections import ConnectionMode
+    from whatrack.ports import GraphApi
+    from whatrack.services.connections import Connected, ConnectionService
 
 
 @dataclass(frozen=True)

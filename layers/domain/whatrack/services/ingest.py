@@ -22,19 +22,23 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from aws_lambda_powertools import Logger
 
 from whatrack.domain.changes import ChangeMessage, WebhookField, surely_longer_than
 from whatrack.domain.clock import from_unix, utcnow
-from whatrack.domain.connections import ConnectionTarget
 from whatrack.domain.errors import ForbiddenError, PayloadTooLargeError, TransientError, UnauthorizedError
 from whatrack.domain.ids import stable_id
 from whatrack.domain.log import LogStatus, WebhookLogEntry
-from whatrack.ports import ArchiveStore, ChangePublisher, ConnectionDirectory, WebhookLog, WebhookSecrets
+from whatrack.domain.routing import ConnectionTarget
 from whatrack.services.replay import KeptChanges
 from whatrack.webhooks import signature
-from whatrack.webhooks.envelope import ClassifiedChange, Disposition, classify_body, classify_large_body
+from whatrack.webhooks.envelope import Disposition, classify_body, classify_large_body
+
+if TYPE_CHECKING:
+    from whatrack.ports import ArchiveStore, ChangePublisher, ConnectionDirectory, WebhookLog, WebhookSecrets
+    from whatrack.webhooks.envelope import ClassifiedChange
 
 logger = Logger(child=True)
 

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from whatrack.domain.connections import Connection, plausible_id
+from typing import TYPE_CHECKING
+
+from whatrack.domain.connections import plausible_id
 from whatrack.domain.errors import NotFoundError
-from whatrack.ports import ConnectionRepository
+
+if TYPE_CHECKING:
+    from whatrack.domain.connections import Connection
+    from whatrack.ports import ConnectionRepository
 
 
 def owned_connection(repository: ConnectionRepository, organization_id: str, connection_id: str) -> Connection:

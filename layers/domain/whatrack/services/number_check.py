@@ -5,12 +5,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from whatrack.domain.clock import utcnow
-from whatrack.domain.connections import Connection, ConnectionStatus
+from whatrack.domain.connections import ConnectionStatus
 from whatrack.domain.errors import RuleViolationError, UpstreamError
 from whatrack.domain.onboarding import TOKEN_INVALID_CODE
-from whatrack.ports import AuditLog, ConnectionRepository, GraphApi, TokenVault
+
+if TYPE_CHECKING:
+    from whatrack.domain.connections import Connection
+    from whatrack.ports import AuditLog, ConnectionRepository, GraphApi, TokenVault
 
 
 class NumberChecker:

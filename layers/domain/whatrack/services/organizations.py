@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from whatrack.domain.clock import utcnow
 from whatrack.domain.errors import UnauthorizedError
 from whatrack.domain.ids import new_id
 from whatrack.domain.organizations import Organization, bearer_token, hash_api_key, new_api_key, same_secret
-from whatrack.ports import AdminCredentials, OrganizationRepository
+
+if TYPE_CHECKING:
+    from whatrack.ports import AdminCredentials, OrganizationRepository
 
 
 class OrganizationService:

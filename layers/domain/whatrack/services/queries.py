@@ -6,16 +6,21 @@ Every lookup answers another organization's resource exactly like a missing one 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from whatrack.domain.connections import Connection, plausible_id
+from whatrack.domain.connections import plausible_id
 from whatrack.domain.errors import NotFoundError
-from whatrack.domain.history import ChunkRecord
-from whatrack.domain.inbox import Conversation, Lead, LeadSource, Ticket, TicketStatus
-from whatrack.domain.log import LogRecord
-from whatrack.domain.messages import Message
-from whatrack.domain.paging import Page
-from whatrack.ports import ConnectionRepository, InboxReader, TicketRepository
+from whatrack.domain.inbox import TicketStatus
 from whatrack.services.lookups import owned_connection
+
+if TYPE_CHECKING:
+    from whatrack.domain.connections import Connection
+    from whatrack.domain.history import ChunkRecord
+    from whatrack.domain.inbox import Conversation, Lead, LeadSource, Ticket
+    from whatrack.domain.log import LogRecord
+    from whatrack.domain.messages import Message
+    from whatrack.domain.paging import Page
+    from whatrack.ports import ConnectionRepository, InboxReader, TicketRepository
 
 
 @dataclass(frozen=True)

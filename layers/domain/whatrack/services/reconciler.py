@@ -21,15 +21,19 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from aws_lambda_powertools import Logger
 
 from whatrack.domain.changes import ChangeMessage, known_field
 from whatrack.domain.clock import iso, utcnow
-from whatrack.domain.connections import ConnectionTarget
-from whatrack.domain.log import LogStatus, WebhookLogEntry
-from whatrack.ports import AuditLog, ChangePublisher, ConnectionDirectory, MetricsRecorder, WebhookLog
+from whatrack.domain.log import LogStatus
 from whatrack.services.replay import KeptChanges
+
+if TYPE_CHECKING:
+    from whatrack.domain.log import WebhookLogEntry
+    from whatrack.domain.routing import ConnectionTarget
+    from whatrack.ports import AuditLog, ChangePublisher, ConnectionDirectory, MetricsRecorder, WebhookLog
 
 logger = Logger(child=True)
 

@@ -13,14 +13,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from aws_lambda_powertools import Logger
 
 from whatrack.domain.changes import ChangeMessage, ReplayJob, known_field
 from whatrack.domain.clock import utcnow
-from whatrack.domain.connections import Connection, ConnectionTarget
-from whatrack.domain.log import WebhookLogEntry
-from whatrack.ports import ChangePublisher, ConnectionRepository, MetricsRecorder, ReplayJobQueue, WebhookLog
+from whatrack.domain.routing import ConnectionTarget
+
+if TYPE_CHECKING:
+    from whatrack.domain.connections import Connection
+    from whatrack.domain.log import WebhookLogEntry
+    from whatrack.ports import ChangePublisher, ConnectionRepository, MetricsRecorder, ReplayJobQueue, WebhookLog
 
 logger = Logger(child=True)
 
@@ -121,7 +125,7 @@ class UnmatchedReplayer:
             if cursor is None:
                 break
         else:
-            self._jobs.enqueue(job.model_copy(update={"cursor": cursor}))
+            self._jobs.enqueue(job.with_changes(cursor=cursor))
         self._metrics.count("UnmatchedReplayed", sent)
         if sent:
             logger.info(

@@ -5,14 +5,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from aws_lambda_powertools import Logger
 
 from whatrack.domain.changes import ChangeMessage, WebhookField
 from whatrack.domain.clock import iso, utcnow
-from whatrack.ports import AuditLog, ChangePublisher, ConnectionRepository, HistorySyncStore, WebhookLog
 from whatrack.services.lookups import owned_connection
-from whatrack.services.replay import ReplayScheduler
+
+if TYPE_CHECKING:
+    from whatrack.ports import AuditLog, ChangePublisher, ConnectionRepository, HistorySyncStore, WebhookLog
+    from whatrack.services.replay import ReplayScheduler
 
 logger = Logger(child=True)
 

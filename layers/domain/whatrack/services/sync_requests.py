@@ -9,15 +9,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from aws_lambda_powertools import Logger
 
 from whatrack.domain.clock import iso, utcnow
-from whatrack.domain.connections import Connection, ConnectionMode, ConnectionStatus
+from whatrack.domain.connections import ConnectionMode, ConnectionStatus
 from whatrack.domain.errors import ConflictError, DomainError, RuleViolationError, UpstreamError
-from whatrack.domain.onboarding import SyncOutcome, SyncRequest, SyncType, sync_types_for
-from whatrack.ports import AuditLog, ConnectionRepository, GraphApi, HistorySyncStore, TokenVault
+from whatrack.domain.onboarding import SyncOutcome, sync_types_for
 from whatrack.services.lookups import owned_connection
+
+if TYPE_CHECKING:
+    from whatrack.domain.connections import Connection
+    from whatrack.domain.onboarding import SyncRequest, SyncType
+    from whatrack.ports import AuditLog, ConnectionRepository, GraphApi, HistorySyncStore, TokenVault
 
 logger = Logger(child=True)
 

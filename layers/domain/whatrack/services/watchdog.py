@@ -12,15 +12,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from aws_lambda_powertools import Logger
 
 from whatrack.domain.clock import iso, utcnow
-from whatrack.domain.connections import Connection, sync_alert
+from whatrack.domain.connections import sync_alert
 from whatrack.domain.errors import DomainError
 from whatrack.domain.privacy import mask_digits
-from whatrack.ports import AlertNotifier, AuditLog, ConnectionRepository, HistorySyncStore, MetricsRecorder
-from whatrack.services.number_check import NumberChecker
+
+if TYPE_CHECKING:
+    from whatrack.domain.connections import Connection
+    from whatrack.ports import AlertNotifier, AuditLog, ConnectionRepository, HistorySyncStore, MetricsRecorder
+    from whatrack.services.number_check import NumberChecker
 
 logger = Logger(child=True)
 

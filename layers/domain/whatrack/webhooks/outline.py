@@ -70,4 +70,17 @@ def outline(raw: bytes) -> dict[str, Any] | None:
     if body.object is UNSET or body.entry is UNSET:
         return None  # Meta's bare history value, or no envelope: the full parse's call
     document: dict[str, Any] = msgspec.to_builtins(body)
-    return document
+    return None if _has_wide_int(document) else document
+
+
+_INT_RANGE = range(-(2**63), 2**64)
+
+
+def _has_wide_int(value: Any) -> bool:
+    """An integer past 64 bits: the full parse reads it as a float, or as an exact integer when one
+    overflows a double, so only the full parse can say what it is."""
+    if isinstance(value, dict):
+        return any(_has_wide_int(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_has_wide_int(v) for v in value)
+    return isinstance(value, int) and not isinstance(value, bool) and value not in _INT_RANGE

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from whatrack.adapters.archive import S3ArchiveStore
-from whatrack.adapters.dynamo.connections import DynamoConnectionDirectory
+from whatrack.adapters.dynamo.directory import DynamoConnectionDirectory
 from whatrack.adapters.dynamo.webhook_log import DynamoWebhookLog
 from whatrack.adapters.secrets import SecretsManagerWebhookSecrets
 from whatrack.config import IngestSettings

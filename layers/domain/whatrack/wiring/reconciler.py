@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from whatrack.adapters.dynamo.audit import DynamoAuditLog
-from whatrack.adapters.dynamo.connections import DynamoConnectionDirectory
+from whatrack.adapters.dynamo.directory import DynamoConnectionDirectory
 from whatrack.adapters.dynamo.webhook_log import DynamoWebhookLog
 from whatrack.adapters.metrics import PowertoolsMetrics
 from whatrack.config import ReconcilerSettings

@@ -1,4 +1,4 @@
-"""Connections, the phone-number guard and WABA links (AccountsTable); ingest's directory on them."""
+"""Connections (AccountsTable), with the phone-number guard and WABA links they own (:mod:`.directory`)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.transactions import TransactWrite
 
+from whatrack.adapters.dynamo.directory import PhoneNumberGuardItem, WabaLinkItem
 from whatrack.adapters.dynamo.tables import (
     AccountsTableItem,
     Gsi1,
@@ -22,10 +23,8 @@ from whatrack.domain.connections import (
     Connection,
     ConnectionMode,
     ConnectionStatus,
-    ConnectionTarget,
     HistorySyncState,
     HistorySyncStatus,
-    digits_only,
 )
 from whatrack.domain.errors import ConflictError
 from whatrack.domain.onboarding import SyncOutcome, SyncRequest, SyncType
@@ -93,22 +92,6 @@ class ConnectionItem(AccountsTableItem):
     history_outbound = NumberAttribute(default=0)
     media_placeholders = NumberAttribute(default=0)
     media_received = NumberAttribute(default=0)
-
-
-class PhoneNumberGuardItem(AccountsTableItem):
-    """One per connected ``phone_number_id``: enforces uniqueness and serves ingest's lookup."""
-
-    connection_id = UnicodeAttribute()
-    organization_id = UnicodeAttribute()
-
-
-class WabaLinkItem(AccountsTableItem):
-    """``WABA#<waba id>`` / ``CONN#<id>``: matches ``account_update`` changes (keyed by WABA)."""
-
-    connection_id = UnicodeAttribute()
-    organization_id = UnicodeAttribute()
-    display_phone_number = UnicodeAttribute(null=True)
-    verified = BooleanAttribute(default=False)
 
 
 def _int(value: float | None) -> int | None:
@@ -298,25 +281,3 @@ class DynamoConnectionRepository:
             ConnectionItem.pk.exists(),
             "connection check",
         )
-
-
-class DynamoConnectionDirectory:
-    """Ingest's read side: which connection(s) does a change belong to."""
-
-    def targets_for_phone_number_id(self, phone_number_id: str, *, consistent: bool = False) -> list[ConnectionTarget]:
-        guard = get_or_none(PhoneNumberGuardItem, phone_number_guard_key(phone_number_id), consistent_read=consistent)
-        if guard is None:
-            return []
-        return [ConnectionTarget(guard.connection_id, guard.organization_id)]
-
-    def targets_for_waba(self, waba_id: str, display_phone_number: str | None) -> list[ConnectionTarget]:
-        with storage("connection lookup"):
-            links = list(WabaLinkItem.query(f"WABA#{waba_id}", WabaLinkItem.sk.startswith("CONN#")))
-        # a WABA whose ownership a token proved belongs to those connections only (decision D-21)
-        links = [link for link in links if link.verified] or links
-        wanted = digits_only(display_phone_number)
-        if wanted is not None:
-            links = [link for link in links if digits_only(link.display_phone_number) == wanted] or [
-                link for link in links if link.display_phone_number is None
-            ]
-        return [ConnectionTarget(link.connection_id, link.organization_id) for link in links]

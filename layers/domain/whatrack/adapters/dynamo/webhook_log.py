@@ -21,11 +21,11 @@ from whatrack.adapters.dynamo.tables import Gsi1, Gsi2, Gsi3, LogTableItem, log_
 from whatrack.adapters.dynamo.writes import get_or_none, put_if_absent, storage, update_if
 from whatrack.domain.changes import WebhookField
 from whatrack.domain.clock import iso, parse_iso
-from whatrack.domain.connections import ConnectionTarget
 from whatrack.domain.errors import InvalidInputError
 from whatrack.domain.ids import stable_id
 from whatrack.domain.log import PENDING_STATUSES, STATUS_RANK, LogKind, LogStatus, WebhookLogEntry
 from whatrack.domain.paging import Page
+from whatrack.domain.routing import ConnectionTarget
 
 PENDING_SHARDS = 4
 """Partitions of the pending index: every change writes it, so no single hot key."""

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from whatrack.domain.changes import ChangeMessage
 from whatrack.domain.connections import ConnectionStatus
-from whatrack.services.processors.base import InboxPorts
 from whatrack.webhooks.payloads import AccountUpdateValue
+
+if TYPE_CHECKING:
+    from whatrack.domain.changes import ChangeMessage
+    from whatrack.services.processors.base import InboxPorts
 
 DISCONNECTING_EVENTS = frozenset({"PARTNER_REMOVED", "PARTNER_APP_UNINSTALLED", "ACCOUNT_OFFBOARDED"})
 RECONNECTING_EVENTS = frozenset({"ACCOUNT_RECONNECTED"})

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
 
-from whatrack.domain.annotations import Annotation, Edit, Reaction
+from whatrack.domain.annotations import Edit, Reaction
 from whatrack.domain.clock import from_unix
-from whatrack.domain.messages import ANNOTATION_TYPES, EDIT_TYPE, REACTION_TYPE, Direction
-from whatrack.webhooks.payloads import MessageItem
+from whatrack.domain.messages import ANNOTATION_TYPES, EDIT_TYPE, REACTION_TYPE
 from whatrack.webhooks.skipping import note_skipped
+
+if TYPE_CHECKING:
+    from whatrack.domain.annotations import Annotation
+    from whatrack.domain.messages import Direction
+    from whatrack.webhooks.payloads import MessageItem
 
 logger = Logger(child=True)
 

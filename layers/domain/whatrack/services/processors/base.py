@@ -5,36 +5,42 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from whatrack.domain.changes import ChangeMessage
 from whatrack.domain.clock import from_unix, utcnow
-from whatrack.domain.connections import Connection
 from whatrack.domain.errors import TransientError
 from whatrack.domain.identity import ContactIdentity
 from whatrack.domain.messages import (
     MODELLED_TYPES,
-    Direction,
-    MessageSource,
     NewMessage,
     direction_of,
     status_from_history,
 )
 from whatrack.domain.summaries import readable_body
 from whatrack.ports import (
-    AuditLog,
-    ConnectionRepository,
-    ContactSyncStore,
-    ConversationRepository,
-    HistorySyncStore,
-    HistoryThreadStore,
-    LeadRepository,
-    MessageRepository,
-    MetricsRecorder,
     NoMetrics,
-    TicketRepository,
 )
-from whatrack.webhooks.payloads import ContactBlock, MessageItem
+
+if TYPE_CHECKING:
+    from whatrack.domain.connections import Connection
+    from whatrack.domain.messages import (
+        Direction,
+        MessageSource,
+    )
+    from whatrack.ports import (
+        AuditLog,
+        ConnectionRepository,
+        ContactSyncStore,
+        ConversationRepository,
+        HistorySyncStore,
+        HistoryThreadStore,
+        LeadRepository,
+        MessageRepository,
+        MetricsRecorder,
+        TicketRepository,
+    )
+    from whatrack.webhooks.payloads import ContactBlock, MessageItem
 
 ChangeProcessor = Callable[[ChangeMessage, dict[str, Any]], None]
 """Applies one routed change (its ``value``); raises ``ValidationError`` for a change it can never apply."""

@@ -11,19 +11,22 @@ being killed mid-write.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
 
-from whatrack.domain.changes import ChangeMessage
 from whatrack.domain.clock import from_unix
 from whatrack.domain.contacts import CONTACT_BATCH, ContactAction, ContactChange, ContactSyncResult
 from whatrack.domain.errors import TransientError
 from whatrack.domain.identity import ContactIdentity
 from whatrack.domain.inbox import LeadSource
-from whatrack.services.processors.base import InboxPorts
 from whatrack.services.processors.identity import resolve_lead
-from whatrack.webhooks.payloads import StateSyncItem, StateSyncValue
+from whatrack.webhooks.payloads import StateSyncValue
+
+if TYPE_CHECKING:
+    from whatrack.domain.changes import ChangeMessage
+    from whatrack.services.processors.base import InboxPorts
+    from whatrack.webhooks.payloads import StateSyncItem
 
 logger = Logger(child=True)
 

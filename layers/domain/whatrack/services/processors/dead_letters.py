@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from whatrack.domain.changes import ChangeMessage
 from whatrack.domain.connections import HistorySyncStatus
 from whatrack.domain.history import CHUNK_FAILED_CODE, ChunkStatus
-from whatrack.services.processors.base import InboxPorts
 from whatrack.services.processors.history import record_chunk
 from whatrack.webhooks.payloads import HistoryValue
 from whatrack.webhooks.skipping import collecting_skipped
+
+if TYPE_CHECKING:
+    from whatrack.domain.changes import ChangeMessage
+    from whatrack.services.processors.base import InboxPorts
 
 
 class HistoryDeadLetter:

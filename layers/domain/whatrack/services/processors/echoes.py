@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
 
-from whatrack.domain.changes import ChangeMessage
 from whatrack.domain.clock import from_unix
 from whatrack.domain.inbox import LeadSource
 from whatrack.domain.messages import ANNOTATION_TYPES, REVOKE_TYPE, Direction, MessageSource
 from whatrack.services.processors.annotations import annotations_of
-from whatrack.services.processors.base import InboxPorts, identity_from_contacts, new_message
+from whatrack.services.processors.base import identity_from_contacts, new_message
 from whatrack.services.processors.identity import resolve_lead
 from whatrack.services.processors.revokes import revoke
 from whatrack.webhooks.payloads import EchoesValue
+
+if TYPE_CHECKING:
+    from whatrack.domain.changes import ChangeMessage
+    from whatrack.services.processors.base import InboxPorts
 
 logger = Logger(child=True)
 

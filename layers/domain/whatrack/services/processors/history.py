@@ -4,20 +4,26 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
 
-from whatrack.domain.changes import ChangeMessage
-from whatrack.domain.connections import Connection, HistorySyncStatus
+from whatrack.domain.connections import HistorySyncStatus
 from whatrack.domain.history import DECLINED_CODE, ChunkStatus, ThreadCounterpart, ThreadImport, content_hash
-from whatrack.domain.identity import ContactIdentity
 from whatrack.domain.inbox import LeadSource, conversation_id_for
-from whatrack.domain.messages import ANNOTATION_TYPES, Direction, MessageSource, NewMessage, direction_of
+from whatrack.domain.messages import ANNOTATION_TYPES, Direction, MessageSource, direction_of
 from whatrack.services.processors.annotations import annotations_of
-from whatrack.services.processors.base import InboxPorts, identity_from_contacts, new_message
+from whatrack.services.processors.base import identity_from_contacts, new_message
 from whatrack.services.processors.identity import resolve_lead
-from whatrack.webhooks.payloads import ContactBlock, HistoryItem, HistoryValue, MessageItem, Thread
+from whatrack.webhooks.payloads import HistoryValue
+
+if TYPE_CHECKING:
+    from whatrack.domain.changes import ChangeMessage
+    from whatrack.domain.connections import Connection
+    from whatrack.domain.identity import ContactIdentity
+    from whatrack.domain.messages import NewMessage
+    from whatrack.services.processors.base import InboxPorts
+    from whatrack.webhooks.payloads import ContactBlock, HistoryItem, MessageItem, Thread
 
 logger = Logger(child=True)
 

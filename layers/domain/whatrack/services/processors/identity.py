@@ -23,13 +23,17 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from aws_lambda_powertools import Logger
 
 from whatrack.domain.errors import TransientError
 from whatrack.domain.identity import ContactIdentity
-from whatrack.domain.inbox import LeadSource, ResolvedLead, conversation_id_for, merge_order
-from whatrack.services.processors.base import InboxPorts
+from whatrack.domain.inbox import conversation_id_for, merge_order
+
+if TYPE_CHECKING:
+    from whatrack.domain.inbox import LeadSource, ResolvedLead
+    from whatrack.services.processors.base import InboxPorts
 
 logger = Logger(child=True)
 

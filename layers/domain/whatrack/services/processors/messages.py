@@ -3,22 +3,26 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
 
-from whatrack.domain.changes import ChangeMessage
 from whatrack.domain.clock import from_unix
-from whatrack.domain.connections import Connection
 from whatrack.domain.errors import TransientError
-from whatrack.domain.identity import ContactIdentity
 from whatrack.domain.inbox import TICKET_WINDOW, LeadSource, OpenOutcome, initial_window, ticket_origin
 from whatrack.domain.messages import ANNOTATION_TYPES, REVOKE_TYPE, Direction, MessageSource
 from whatrack.services.processors.annotations import annotations_of
-from whatrack.services.processors.base import InboxPorts, identity_from_contacts, new_message
+from whatrack.services.processors.base import identity_from_contacts, new_message
 from whatrack.services.processors.identity import resolve_lead
 from whatrack.services.processors.revokes import revoke
-from whatrack.webhooks.payloads import ContactBlock, MessageItem, MessagesValue
+from whatrack.webhooks.payloads import MessagesValue
+
+if TYPE_CHECKING:
+    from whatrack.domain.changes import ChangeMessage
+    from whatrack.domain.connections import Connection
+    from whatrack.domain.identity import ContactIdentity
+    from whatrack.services.processors.base import InboxPorts
+    from whatrack.webhooks.payloads import ContactBlock, MessageItem
 
 logger = Logger(child=True)
 TICKET_OPEN_ATTEMPTS = 5

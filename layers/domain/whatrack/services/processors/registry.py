@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from whatrack.domain.changes import WebhookField
 from whatrack.services.processors.account_updates import AccountUpdatesProcessor
-from whatrack.services.processors.base import ChangeProcessor, DeadLetterHook, InboxPorts
 from whatrack.services.processors.contacts import ContactsProcessor, no_deadline
 from whatrack.services.processors.dead_letters import HistoryDeadLetter
 from whatrack.services.processors.echoes import EchoesProcessor
 from whatrack.services.processors.history import HistoryProcessor
 from whatrack.services.processors.messages import MessagesProcessor
+
+if TYPE_CHECKING:
+    from whatrack.services.processors.base import ChangeProcessor, DeadLetterHook, InboxPorts
 
 
 @dataclass(frozen=True)

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from aws_lambda_powertools import Logger
 
 from whatrack.domain.clock import from_unix
-from whatrack.domain.connections import Connection
-from whatrack.domain.identity import ContactIdentity
-from whatrack.domain.inbox import LeadSource
-from whatrack.domain.messages import REVOKED_TYPE, Direction, MessageSource, NewMessage
-from whatrack.services.processors.base import InboxPorts
+from whatrack.domain.messages import REVOKED_TYPE, NewMessage
 from whatrack.services.processors.identity import resolve_lead
-from whatrack.webhooks.payloads import MessageItem
 from whatrack.webhooks.skipping import note_skipped
+
+if TYPE_CHECKING:
+    from whatrack.domain.connections import Connection
+    from whatrack.domain.identity import ContactIdentity
+    from whatrack.domain.inbox import LeadSource
+    from whatrack.domain.messages import Direction, MessageSource
+    from whatrack.services.processors.base import InboxPorts
+    from whatrack.webhooks.payloads import MessageItem
 
 logger = Logger(child=True)
 
