@@ -54,7 +54,11 @@ def test_every_function_shares_one_runtime_and_the_domain_layer() -> None:
     assert function_globals["Layers"] == [{"Ref": "DomainLayer"}]
     assert all("Runtime" not in res["Properties"] for res in FUNCTIONS.values())
     layer = TEMPLATE["Resources"]["DomainLayer"]
-    assert layer["Metadata"]["BuildMethod"] == "python3.12"
+    # built by layers/domain/Makefile (bytecode shipped: tests/infra/test_layer_build.py), for the runtime's Python
+    assert layer["Metadata"]["BuildMethod"] == "makefile"
+    makefile = (ROOT / "layers" / "domain" / "Makefile").read_text()
+    assert "build-DomainLayer:" in makefile
+    assert "PYTHON ?= python3.12" in makefile and "--python-version 3.12" in makefile
 
 
 @pytest.mark.parametrize("logical", sorted(SETTINGS))
