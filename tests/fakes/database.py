@@ -24,9 +24,11 @@ from whatrack.domain.annotations import annotated
 from whatrack.domain.changes import ReplayJob
 from whatrack.domain.clock import iso
 from whatrack.domain.connections import Connection, ConnectionStatus, HistorySyncState, HistorySyncStatus
+from whatrack.domain.counting import files_counter
 from whatrack.domain.history import ChunkStatus
 from whatrack.domain.inbox import Conversation, Lead, Ticket
 from whatrack.domain.log import LogStatus, WebhookLogEntry
+from whatrack.domain.media import COUNTED
 from whatrack.domain.messages import Direction, Media, Message, MessageSource, shown_status
 from whatrack.domain.onboarding import SyncRequest, SyncType
 from whatrack.domain.organizations import Organization
@@ -114,6 +116,7 @@ class ConnectionRow:
                 "history_outbound": count["history_outbound"],
                 "media_placeholders": count["media_placeholders"],
                 "media_received": count["media_received"],
+                "media_files": {state.value: count[files_counter(state)] for state in COUNTED},
             }
         )
 

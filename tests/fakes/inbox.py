@@ -15,7 +15,7 @@ from typing import Any
 from tests.fakes.database import AuditRow, InMemoryDatabase, LeadRow, MessageRow, TicketRow, sort_key, utc, utc_or_none
 from whatrack.domain.annotations import Annotation, Reaction, latest_of_each, latest_reaction
 from whatrack.domain.clock import iso
-from whatrack.domain.counting import insert_counts, restored_fields
+from whatrack.domain.counting import insert_counts, media_move, media_state_of, restored_fields
 from whatrack.domain.errors import TransientError
 from whatrack.domain.history import HistoryImportResult, ThreadImport, opening_times
 from whatrack.domain.identity import ContactIdentity
@@ -34,6 +34,7 @@ from whatrack.domain.inbox import (
     TicketStatus,
     conversation_id_for,
 )
+from whatrack.domain.media import MediaState
 from whatrack.domain.messages import (
     MEDIA_PLACEHOLDER_TYPE,
     REVOKED_TYPE,
@@ -449,6 +450,8 @@ class InMemoryMessages:
             row = self._db.messages.get((connection_id, wamid))
             if row is None or row.type != MEDIA_PLACEHOLDER_TYPE:
                 return False
+            before = media_state_of(row.media) or MediaState.PLACEHOLDER
+            after = media_state_of(media)
             row.type = media_type
             row.media = copy.deepcopy(media)
             if body:
@@ -456,6 +459,8 @@ class InMemoryMessages:
             counters = self._db.connection_row(connection_id).counters
             counters["media_pending"] -= 1
             counters["media_received"] += 1
+            for count in media_move(before, after) if after is not None else []:
+                counters[count.counter] += count.amount
             return True
 
     def _row(self, connection_id: str, wamid: str) -> MessageRow:

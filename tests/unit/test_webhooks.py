@@ -127,9 +127,37 @@ def test_media_of_placeholder_and_followup() -> None:
             "id": "w",
             "timestamp": "1751400000",
             "type": "image",
-            "image": {"id": "m1", "mime_type": "image/jpeg", "caption": "c"},
+            "image": {"id": "m1", "mime_type": "image/jpeg", "caption": "c", "sha256": "q" * 43 + "="},
         }
     )
-    assert image.media == {"id": "m1", "mimeType": "image/jpeg", "caption": "c"} and image.body == "c"
+    assert image.media == {
+        "id": "m1",
+        "mimeType": "image/jpeg",
+        "caption": "c",
+        "filename": None,
+        "voice": False,
+        "animated": False,
+        "metaSha256": "aa" * 32,  # Meta's base64 digest, as hex
+    }
+    assert image.body == "c"
+    voice = MessageItem.model_validate(
+        {
+            "id": "v",
+            "timestamp": "1751400000",
+            "type": "audio",
+            "audio": {"id": "m2", "mime_type": "audio/ogg; codecs=opus", "voice": True, "sha256": "AB" * 32},
+        }
+    )
+    assert (voice.media or {})["voice"] is True and (voice.media or {})["metaSha256"] == "ab" * 32
+    # a customer file over 100 MB: no media id, Meta's error 131052 on the message
+    too_big = MessageItem.model_validate(
+        {
+            "id": "t",
+            "timestamp": "1751400000",
+            "type": "unsupported",
+            "errors": [{"code": 131052, "title": "Media file size too big"}],
+        }
+    )
+    assert too_big.media is not None and too_big.media["id"] is None and too_big.error_codes == {131052}
     thread = Thread.model_validate({"messages": [{"from": "5491155550100", "id": "w", "timestamp": "1751400000"}]})
     assert not thread.counterpart("5491155550100").known

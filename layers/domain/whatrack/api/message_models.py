@@ -10,10 +10,26 @@ from pydantic import BeforeValidator, Field
 from whatrack.api.wire import IsoTime, WireModel
 
 
+class MediaErrorOut(WireModel):
+    code: str
+    message: str
+
+
 class MediaOut(WireModel):
+    """CONTRACT §7 Media. ``url`` serves the stored bytes for ``urlExpiresAt`` (``null`` unless ``stored``)."""
+
     id: str | None
     mime_type: str | None
     caption: str | None
+    filename: str | None = None
+    voice: bool = False
+    animated: bool = False
+    state: str | None = None
+    sha256: str | None = None
+    size: int | None = None
+    url: str | None = None
+    url_expires_at: IsoTime | None = None
+    error: MediaErrorOut | None = None
 
 
 class ReactionOut(WireModel):

@@ -145,6 +145,17 @@ class Badge(WireModel):
     tooltip: str
 
 
+class MediaCountsOut(WireModel):
+    """Its messages' media files by state (CONTRACT §6 ``media``)."""
+
+    pending: int = 0
+    stored: int = 0
+    failed: int = 0
+    expired: int = 0
+    unavailable: int = 0
+    too_large: int = 0
+
+
 class ConnectionOut(WireModel):
     id: str
     organization_id: str
@@ -160,6 +171,7 @@ class ConnectionOut(WireModel):
     history_sync: HistorySyncOut
     badge: Badge
     history_leads_with_new_messages: int = Field(ge=0)
+    media: MediaCountsOut
 
 
 class ConnectionEnvelope(WireModel):

@@ -12,6 +12,7 @@ from whatrack.api.models import (
     HistorySyncOut,
     LeadOut,
     LogEntryOut,
+    MediaCountsOut,
     MessageOut,
     OrganizationOut,
     ReportOut,
@@ -115,6 +116,7 @@ def connection_out(connection: Connection, now: datetime, alert: tuple[str, date
         history_sync=history_sync_out(connection, now, alert),
         badge=Badge(label=badge_label(connection.history), tooltip=BADGE_TOOLTIP),
         history_leads_with_new_messages=connection.history_lead_tickets,
+        media=MediaCountsOut(**{state: max(0, count) for state, count in connection.media_files.items()}),
     )
 
 

@@ -55,7 +55,7 @@ def surely_longer_than(value: Any, limit: int) -> bool:
         return False
 
 
-class _QueueMessage(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+class QueueMessage(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Our own queue contracts: strict (an unknown field or a wrong type is refused with a
     ``ValueError``), frozen, and light (msgspec: ingest's cold start loads no model library)."""
 
@@ -74,7 +74,7 @@ class _QueueMessage(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
         return msgspec.convert(json.loads(body), cls)
 
 
-class ChangeMessage(_QueueMessage, frozen=True, kw_only=True, forbid_unknown_fields=True):
+class ChangeMessage(QueueMessage, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """One routed change for one connection: what ``webhook_ingest`` puts on a field's queue.
 
     ``value`` is ``None`` when the change was too large for a queue message: the consumer then
@@ -138,7 +138,7 @@ class ChangeMessage(_QueueMessage, frozen=True, kw_only=True, forbid_unknown_fie
         )
 
 
-class ReplayJob(_QueueMessage, frozen=True, kw_only=True, forbid_unknown_fields=True):
+class ReplayJob(QueueMessage, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Replay the changes kept ``unmatched`` for a connection's number, one page after another.
 
     Connection creation (and the reconciler) enqueue one; a job that stops after ``pages`` enqueues

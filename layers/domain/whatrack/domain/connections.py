@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
+from whatrack.domain.media import COUNTED
 from whatrack.domain.onboarding import SYNC_REQUEST_WINDOW, SyncRequest, SyncType
 
 
@@ -111,6 +112,8 @@ class Connection(BaseModel):
     history_outbound: int = 0
     media_placeholders: int = 0
     media_received: int = 0
+    media_files: dict[str, int] = Field(default_factory=lambda: {state.value: 0 for state in COUNTED})
+    """Its messages' media files by state (``MediaState`` values of ``media.COUNTED``; CONTRACT §6 ``media``)."""
 
     def sync_request(self, sync_type: SyncType) -> SyncRequest | None:
         return next((r for r in self.sync_requests if r.sync_type is sync_type), None)

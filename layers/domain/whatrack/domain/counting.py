@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from whatrack.domain.media import COUNTED, MediaState
 from whatrack.domain.messages import MEDIA_PLACEHOLDER_TYPE, Direction, NewMessage, status_rank
 
 
@@ -30,6 +31,9 @@ def insert_counts(message: NewMessage, *, history: bool) -> list[Count]:
     connection's imported messages by direction, and its media (a placeholder waits for its media,
     a follow-up stored before its placeholder is that placeholder, filled: §8.8)."""
     counts = [Count(CountedOn.CONVERSATION, "message_count")]
+    state = media_state_of(message.media)
+    if state in COUNTED:
+        counts.append(Count(CountedOn.CONNECTION, files_counter(state)))
     if not history:
         return counts
     direction = "history_inbound" if message.direction is Direction.INBOUND else "history_outbound"
@@ -43,6 +47,24 @@ def insert_counts(message: NewMessage, *, history: bool) -> list[Count]:
     return counts
 
 
+def media_state_of(media: Any) -> MediaState | None:
+    state = media.get("state") if isinstance(media, dict) else None
+    return MediaState(state) if isinstance(state, str) and state in MediaState._value2member_map_ else None
+
+
+def files_counter(state: MediaState) -> str:
+    """The connection's count of media files in ``state`` (its card's ``media``)."""
+    return f"files_{state.value}"
+
+
+def media_move(before: MediaState | None, after: MediaState) -> list[Count]:
+    """What a media file moving from ``before`` to ``after`` changes in its connection's counts."""
+    counts = [Count(CountedOn.CONNECTION, files_counter(after))] if after in COUNTED else []
+    if before in COUNTED:
+        counts.append(Count(CountedOn.CONNECTION, files_counter(before), -1))
+    return counts
+
+
 def restored_fields(message: NewMessage) -> dict[str, Any]:
     """What the original of a revoke sets on its tombstone: its type, time, content and status (it
     stays deleted, in the tombstone's place in the conversation's order). Only what the original has."""
@@ -50,7 +72,8 @@ def restored_fields(message: NewMessage) -> dict[str, Any]:
     optional = {
         "body": message.body,
         "content": message.content,
-        "media": message.media,
+        # a message deleted before it came keeps what Meta said of its file, never fetched nor counted
+        "media": {k: v for k, v in message.media.items() if k != "state"} if message.media else None,
         "reply_to_id": message.reply_to_id,
     }
     fields.update({name: value for name, value in optional.items() if value is not None})

@@ -94,16 +94,41 @@ class NewMessage:
 
 @dataclass(frozen=True)
 class Media:
+    """A message's media as kept (CONTRACT §7 Media): what Meta said of it, its state, and once
+    ``stored`` our digest, size and object key (never shown: the view turns it into a short-lived URL)."""
+
     id: str | None
     mime_type: str | None
     caption: str | None
+    filename: str | None = None
+    voice: bool = False
+    animated: bool = False
+    state: str | None = None
+    sha256: str | None = None
+    size: int | None = None
+    key: str | None = None
+    error: dict[str, str] | None = None
 
     @classmethod
     def stored(cls, media: Any) -> Media | None:
-        """The media kept with a message (``{"id", "mimeType", "caption"}``), or ``None``."""
+        """The media kept with a message (the JSON the adapters store), or ``None``."""
         if not isinstance(media, dict) or not media:
             return None
-        return cls(id=media.get("id"), mime_type=media.get("mimeType"), caption=media.get("caption"))
+        error = media.get("error")
+        size = media.get("size")
+        return cls(
+            id=media.get("id"),
+            mime_type=media.get("mimeType"),
+            caption=media.get("caption"),
+            filename=media.get("filename"),
+            voice=media.get("voice") is True,
+            animated=media.get("animated") is True,
+            state=media.get("state"),
+            sha256=media.get("sha256"),
+            size=int(size) if isinstance(size, int | float) else None,
+            key=media.get("key"),
+            error=error if isinstance(error, dict) else None,
+        )
 
 
 @dataclass(frozen=True)

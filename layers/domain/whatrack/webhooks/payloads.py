@@ -12,6 +12,8 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 from whatrack.domain.identity import ContactIdentity, same_number
+from whatrack.domain.media import TOO_LARGE_CODE as TOO_LARGE_ERROR
+from whatrack.domain.media import normalized_sha256
 from whatrack.webhooks.skipping import Items
 
 
@@ -136,17 +138,28 @@ class MessageItem(_Tolerant):
         return _text(content.get("caption"))
 
     @property
+    def error_codes(self) -> frozenset[int]:
+        return frozenset(int(e.code) for e in self.errors if str(e.code).isdigit())
+
+    @property
     def media(self) -> dict[str, Any] | None:
-        """``{"id", "mimeType", "caption"}`` for media types and placeholders, else ``None``."""
+        """What Meta says of the file of a media type or a placeholder (``None`` for other types):
+        ``{"id", "mimeType", "caption", "filename", "voice", "animated", "metaSha256"}`` (the
+        webhook's own short-lived ``url`` is not kept: the download asks Graph for a fresh one); a
+        customer file over 100 MB has no id, only the message's error 131052."""
         if self.type == "media_placeholder":
             return {"id": None, "mimeType": None, "caption": None}
-        if self.type not in MEDIA_TYPES:
+        if self.type not in MEDIA_TYPES and TOO_LARGE_ERROR not in self.error_codes:
             return None
         content = self.content() or {}
         return {
             "id": _text(content.get("id")),
             "mimeType": _text(content.get("mime_type")),
             "caption": _text(content.get("caption")),
+            "filename": _text(content.get("filename")),
+            "voice": content.get("voice") is True,
+            "animated": content.get("animated") is True,
+            "metaSha256": normalized_sha256(content.get("sha256")),
         }
 
     def raw_content(self) -> str | None:

@@ -26,7 +26,9 @@ from whatrack.domain.connections import (
     HistorySyncState,
     HistorySyncStatus,
 )
+from whatrack.domain.counting import files_counter
 from whatrack.domain.errors import ConflictError
+from whatrack.domain.media import COUNTED
 from whatrack.domain.onboarding import SyncOutcome, SyncRequest, SyncType
 
 SYNC_REQUEST_PREFIX = {SyncType.CONTACTS: "sr_contacts", SyncType.HISTORY: "sr_history"}
@@ -92,6 +94,13 @@ class ConnectionItem(AccountsTableItem):
     history_outbound = NumberAttribute(default=0)
     media_placeholders = NumberAttribute(default=0)
     media_received = NumberAttribute(default=0)
+    # media files by state (domain.counting.files_counter): the card's ``media``
+    files_pending = NumberAttribute(null=True)
+    files_stored = NumberAttribute(null=True)
+    files_failed = NumberAttribute(null=True)
+    files_expired = NumberAttribute(null=True)
+    files_unavailable = NumberAttribute(null=True)
+    files_too_large = NumberAttribute(null=True)
 
 
 def _int(value: float | None) -> int | None:
@@ -162,6 +171,7 @@ def _to_connection(item: ConnectionItem) -> Connection:
         history_outbound=int(item.history_outbound or 0),
         media_placeholders=int(item.media_placeholders or 0),
         media_received=int(item.media_received or 0),
+        media_files={state.value: int(getattr(item, files_counter(state)) or 0) for state in COUNTED},
     )
 
 

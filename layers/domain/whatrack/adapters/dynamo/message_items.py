@@ -8,6 +8,7 @@ delivery statuses (``delivery_*``), each side's latest reaction (``reaction_*``)
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 from pynamodb.attributes import (
@@ -20,16 +21,26 @@ from pynamodb.attributes import (
     UTCDateTimeAttribute,
 )
 
-from whatrack.adapters.dynamo.tables import Gsi1, InboxTableItem, message_key
+from whatrack.adapters.dynamo.tables import Gsi1, Gsi2, InboxTableItem, message_key
 from whatrack.domain.annotations import Annotation, Reaction, annotated
 from whatrack.domain.clock import iso
+from whatrack.domain.counting import media_state_of
+from whatrack.domain.media import LISTED, MediaState
 from whatrack.domain.messages import STATUS_RANK, Direction, Media, Message, MessageSource, NewMessage, shown_status
 
 
 class MessageItem(InboxTableItem):
     by_conversation = Gsi1()
+    media_listed = Gsi2()
+    """``gsi2``: ``MEDIA#<connection>#<state>`` / ``<since>#<wamid>`` while the media is in a
+    ``LISTED`` state (a sweep or a retry looks for it); removed with the state's ending."""
     gsi1pk = UnicodeAttribute()
     gsi1sk = UnicodeAttribute()
+    gsi2pk = UnicodeAttribute(null=True)
+    gsi2sk = UnicodeAttribute(null=True)
+    media_state = UnicodeAttribute(null=True)
+    media_lease = NumberAttribute(null=True)
+    """Until when (unix seconds) a download holds the file: one download at a time, however often queued."""
     id = UnicodeAttribute()
     connection_id = UnicodeAttribute()
     conversation_id = UnicodeAttribute()
@@ -91,9 +102,18 @@ def to_message(item: MessageItem) -> Message:
     return annotated(message, reactions, [json.loads(str(e)) for e in item.edits or ()])
 
 
+def media_listing(connection_id: str, wamid: str, state: MediaState, since: datetime) -> tuple[str, str]:
+    return f"MEDIA#{connection_id}#{state.value}", f"{iso(since)}#{wamid}"
+
+
 def message_item(organization_id: str, connection_id: str, conversation_id: str, message: NewMessage) -> MessageItem:
+    state = media_state_of(message.media)
+    listed = media_listing(connection_id, message.wamid, state, message.timestamp) if state in LISTED else (None, None)
     return MessageItem(
         *message_key(connection_id, message.wamid),
+        media_state=state.value if state else None,
+        gsi2pk=listed[0],
+        gsi2sk=listed[1],
         gsi1pk=f"CONV#{conversation_id}#MSGS",
         gsi1sk=f"{iso(message.timestamp)}#{message.wamid}",
         id=message.wamid,

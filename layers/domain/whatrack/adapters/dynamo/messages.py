@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from functools import partial
 from typing import Any
@@ -26,7 +26,7 @@ from pynamodb.transactions import TransactWrite
 from whatrack.adapters.dynamo.connections import ConnectionItem
 from whatrack.adapters.dynamo.conversations import ConversationItem, new_conversation_item, not_merged, upsert
 from whatrack.adapters.dynamo.leads import LeadItem
-from whatrack.adapters.dynamo.message_items import STORED, MessageItem, annotation_update, message_item
+from whatrack.adapters.dynamo.message_items import STORED, MessageItem, annotation_update, media_listing, message_item
 from whatrack.adapters.dynamo.tables import (
     MarkerItem,
     connection_key,
@@ -47,9 +47,11 @@ from whatrack.adapters.dynamo.writes import (
     write_counted,
 )
 from whatrack.domain.annotations import Annotation, latest_of_each
-from whatrack.domain.counting import CountedOn, insert_counts, restored_fields
+from whatrack.domain.clock import utcnow
+from whatrack.domain.counting import Count, CountedOn, insert_counts, media_move, media_state_of, restored_fields
 from whatrack.domain.errors import TransientError
 from whatrack.domain.history import HistoryImportResult, ThreadImport, opening_times
+from whatrack.domain.media import LISTED, MediaState
 from whatrack.domain.messages import (
     MEDIA_PLACEHOLDER_TYPE,
     REVOKED_TYPE,
@@ -59,6 +61,18 @@ from whatrack.domain.messages import (
 )
 
 MOVE_ROUNDS = 6
+
+
+def _listing(connection_id: str, wamid: str, state: MediaState, since: datetime) -> list[Any]:
+    """The item's place in the media listing (``LISTED`` states only)."""
+    if state not in LISTED:
+        return [MessageItem.gsi2pk.remove(), MessageItem.gsi2sk.remove()]
+    pk, sk = media_listing(connection_id, wamid, state, since)
+    return [MessageItem.gsi2pk.set(pk), MessageItem.gsi2sk.set(sk)]
+
+
+def _counter_moves(counts: Sequence[Count]) -> list[Any]:
+    return [getattr(ConnectionItem, count.counter).add(count.amount) for count in counts]
 
 
 def _counted_message(
@@ -123,6 +137,9 @@ def _restored(message: NewMessage) -> list[Any]:
 
 
 class DynamoMessageRepository:
+    def __init__(self, clock: Callable[[], datetime] = utcnow) -> None:
+        self._clock = clock
+
     def import_history(
         self, organization_id: str, connection_id: str, threads: Sequence[ThreadImport]
     ) -> HistoryImportResult:
@@ -212,23 +229,31 @@ class DynamoMessageRepository:
     def fill_media(
         self, connection_id: str, wamid: str, media_type: str, media: dict[str, Any], body: str | None
     ) -> bool:
-        """§8.8: fill a placeholder's media and type, exactly once (and count it as no longer pending)."""
+        """§8.8: fill a placeholder's media and type, exactly once, with the media's counts: no longer
+        a pending placeholder, one more file in its new state (one less ``unavailable`` when the
+        placeholder had been given up: a follow-up Meta sends anyway is still fetched)."""
+        state = media_state_of(media)
         actions: list[Any] = [MessageItem.type.set(media_type), MessageItem.media.set(media)]
         if body:
             actions.append(MessageItem.body.set(body))
+        if state is not None:
+            actions.append(MessageItem.media_state.set(state.value))
+            actions += _listing(connection_id, wamid, state, self._clock())
+        waiting = MessageItem.media_state.does_not_exist() | (MessageItem.media_state == MediaState.PLACEHOLDER.value)
+        given_up = MessageItem.media_state == MediaState.UNAVAILABLE.value
+        for before, was in ((MediaState.PLACEHOLDER, waiting), (MediaState.UNAVAILABLE, given_up)):
+            condition = (MessageItem.type == MEDIA_PLACEHOLDER_TYPE) & was
+            counters: list[Any] = [ConnectionItem.media_pending.add(-1), ConnectionItem.media_received.add(1)]
+            if state is not None:
+                counters += _counter_moves(media_move(before, state))
 
-        def write(tx: TransactWrite) -> None:
-            tx.update(
-                MessageItem(*message_key(connection_id, wamid)),
-                actions=actions,
-                condition=MessageItem.type == MEDIA_PLACEHOLDER_TYPE,
-            )
-            tx.update(
-                ConnectionItem(*connection_key(connection_id)),
-                actions=[ConnectionItem.media_pending.add(-1), ConnectionItem.media_received.add(1)],
-            )
+            def write(tx: TransactWrite, condition: Any = condition, counters: list[Any] = counters) -> None:
+                tx.update(MessageItem(*message_key(connection_id, wamid)), actions=actions, condition=condition)
+                tx.update(ConnectionItem(*connection_key(connection_id)), actions=counters)
 
-        return transact("media fill", write)
+            if transact("media fill", write):
+                return True
+        return False
 
     def confirm_echo(self, connection_id: str, wamid: str, confirmed_at: datetime) -> None:
         """§8.7 known wamid: ``source: app_echo``, ``metaConfirmedAt`` set, status at least ``sent``."""

@@ -11,7 +11,9 @@ from whatrack.domain.changes import ChangeMessage
 from whatrack.domain.clock import from_unix, utcnow
 from whatrack.domain.errors import TransientError
 from whatrack.domain.identity import ContactIdentity
+from whatrack.domain.media import TOO_LARGE_CODE, MediaState, initial_state, media_error
 from whatrack.domain.messages import (
+    MEDIA_PLACEHOLDER_TYPE,
     MODELLED_TYPES,
     NewMessage,
     direction_of,
@@ -82,9 +84,16 @@ def identity_from_contacts(contacts: list[ContactBlock], wa_id: str | None, user
 
 
 def new_message(
-    item: MessageItem, business: str | None, source: MessageSource, *, direction: Direction | None = None, **extra: Any
+    item: MessageItem,
+    business: str | None,
+    source: MessageSource,
+    *,
+    connection_created_at: datetime,
+    direction: Direction | None = None,
+    **extra: Any,
 ) -> NewMessage:
-    """Meta's message → the message we insert (``extra`` overrides status, confirmation...)."""
+    """Meta's message → the message we insert (``extra`` overrides status, confirmation...); its
+    media with the state it starts in (§7 Media)."""
     history_status = item.history_context.status if item.history_context else None
     return NewMessage(
         wamid=item.id,
@@ -95,10 +104,30 @@ def new_message(
         body=item.body or readable_body(item.type, item.raw(), item.errors_text),
         status=extra.pop("status", status_from_history(history_status)),
         history_status=history_status.upper() if history_status else None,
-        media=item.media,
+        media=media_with_state(item, connection_created_at),
         content=None if item.type in MODELLED_TYPES else item.raw_content(),
         error=item.errors_text,
         reply_to_id=item.reply_to_id,
         forwarded=item.forwarded,
         **extra,
     )
+
+
+def media_with_state(item: MessageItem, connection_created_at: datetime) -> dict[str, Any] | None:
+    """``item.media`` with the state it is stored in (and why, for a file Meta refused)."""
+    media = item.media
+    if media is None:
+        return None
+    state = initial_state(
+        media,
+        placeholder=item.type == MEDIA_PLACEHOLDER_TYPE,
+        timestamp=from_unix(item.timestamp),
+        connection_created_at=connection_created_at,
+        error_codes=item.error_codes,
+    )
+    media = {**media, "state": state.value}
+    if state is MediaState.TOO_LARGE:
+        media["error"] = media_error(str(TOO_LARGE_CODE), item.errors_text or "file larger than Meta's 100 MB")
+    elif state is MediaState.UNAVAILABLE and item.type != MEDIA_PLACEHOLDER_TYPE:
+        media["error"] = media_error("no_media_id", "Meta sent no media id for this file")
+    return media

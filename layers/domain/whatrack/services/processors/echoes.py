@@ -69,6 +69,7 @@ class EchoesProcessor:
                 item,
                 business,
                 MessageSource.APP_ECHO,
+                connection_created_at=connection.created_at,
                 direction=Direction.OUTBOUND,
                 status="sent",
                 meta_confirmed_at=now,

@@ -13,7 +13,7 @@ from whatrack.domain.history import DECLINED_CODE, ChunkStatus, ThreadCounterpar
 from whatrack.domain.inbox import LeadSource, conversation_id_for
 from whatrack.domain.messages import ANNOTATION_TYPES, Direction, MessageSource, direction_of
 from whatrack.services.processors.annotations import annotations_of
-from whatrack.services.processors.base import identity_from_contacts, new_message
+from whatrack.services.processors.base import identity_from_contacts, media_with_state, new_message
 from whatrack.services.processors.identity import resolve_lead
 from whatrack.webhooks.payloads import HistoryValue
 
@@ -142,7 +142,16 @@ class HistoryProcessor:
                     )
                 continue
             messages = sorted(
-                (new_message(m, business, MessageSource.HISTORY, correlation_id=correlation_id) for m in said),
+                (
+                    new_message(
+                        m,
+                        business,
+                        MessageSource.HISTORY,
+                        connection_created_at=connection.created_at,
+                        correlation_id=correlation_id,
+                    )
+                    for m in said
+                ),
                 key=lambda m: m.timestamp,
             )
             found.append((identity, messages))
@@ -188,7 +197,7 @@ class HistoryProcessor:
         for item in items:
             if item.type in ANNOTATION_TYPES:
                 continue
-            media = item.media
+            media = media_with_state(item, connection.created_at)
             if media is not None and ports.messages.fill_media(connection.id, item.id, item.type, media, item.body):
                 continue
             direction = direction_of(item.from_, business)
@@ -199,7 +208,14 @@ class HistoryProcessor:
             if not identity.known:
                 logger.warning("media follow-up without a counterpart skipped", extra={"wamid": item.id})
                 continue
-            new = new_message(item, business, MessageSource.HISTORY, direction=direction, correlation_id=correlation_id)
+            new = new_message(
+                item,
+                business,
+                MessageSource.HISTORY,
+                connection_created_at=connection.created_at,
+                direction=direction,
+                correlation_id=correlation_id,
+            )
             new = replace(new, filled_placeholder=True)  # it overtook its placeholder: counted as one, filled
             resolved = resolve_lead(
                 ports, connection.organization_id, identity, LeadSource.HISTORY_SYNC, now, correlation_id=correlation_id

@@ -105,7 +105,13 @@ class MessagesProcessor:
             connection.organization_id, resolved.lead.id, connection.id, now, at
         )
         new = new_message(
-            item, business, MessageSource.LIVE, direction=Direction.INBOUND, status=None, correlation_id=correlation_id
+            item,
+            business,
+            MessageSource.LIVE,
+            connection_created_at=connection.created_at,
+            direction=Direction.INBOUND,
+            status=None,
+            correlation_id=correlation_id,
         )
         if not ports.messages.insert(connection.organization_id, connection.id, conversation_id, new):
             ports.messages.restore_revoked(connection.id, new)  # the customer deleted it before it came

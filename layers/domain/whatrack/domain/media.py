@@ -1,0 +1,165 @@
+"""Media kept (CONTRACT §7 Media, §8.11): every file Meta announces is fetched before Meta forgets it.
+
+A media message (live, App echo or history follow-up) is stored with its media ``pending`` and one
+download job; the media function moves it to an ending: ``stored``, ``expired``, ``too_large`` or
+``failed`` (retryable). A history placeholder waits as ``placeholder`` for its follow-up, or is
+``unavailable`` when Meta will never send one. These are the rules; the adapters keep the state on
+the message's own key, with the connection's counts in the same transaction.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from whatrack.domain.changes import QueueMessage
+
+
+class MediaState(StrEnum):
+    PLACEHOLDER = "placeholder"
+    UNAVAILABLE = "unavailable"
+    PENDING = "pending"
+    STORED = "stored"
+    EXPIRED = "expired"
+    TOO_LARGE = "too_large"
+    FAILED = "failed"
+
+
+COUNTED = (
+    MediaState.PENDING,
+    MediaState.STORED,
+    MediaState.FAILED,
+    MediaState.EXPIRED,
+    MediaState.UNAVAILABLE,
+    MediaState.TOO_LARGE,
+)
+"""The states a connection counts (its card's ``media``); a placeholder is the history's to count."""
+LISTED = frozenset({MediaState.PENDING, MediaState.FAILED, MediaState.PLACEHOLDER})
+"""States a sweep or a retry looks for, so listed per connection (a sparse index); the others are final."""
+
+MEDIA_ID_LIFETIME = timedelta(days=7)
+"""A media id received in a webhook can be downloaded for 7 days (Meta)."""
+FOLLOWUP_WINDOW = timedelta(days=14)
+"""History media follow-ups come only for media sent in the 14 days before onboarding (Meta)."""
+FOLLOWUP_GRACE = timedelta(days=7)
+"""A placeholder with no follow-up this long after the sync completed never gets one."""
+STALE_PENDING = timedelta(minutes=15)
+"""A file pending this long with no move lost its job (a crash between the insert and the send)."""
+TOO_LARGE_CODE = 131052
+"""Meta's inbound error for a customer file over 100 MB: no media id comes."""
+
+INLINE_TYPES = frozenset(
+    {
+        "image/jpeg",
+        "image/png",
+        "image/webp",
+        "audio/aac",
+        "audio/amr",
+        "audio/mpeg",
+        "audio/mp4",
+        "audio/ogg",
+        "video/mp4",
+        "video/3gpp",
+    }
+)
+"""Meta's image, audio and video types: served inline with their type. Anything else (a "document"
+that says it is HTML or SVG included) is served as an attachment of ``application/octet-stream``."""
+ATTACHMENT_TYPE = "application/octet-stream"
+
+_HEX = re.compile(r"^[0-9a-fA-F]{64}$")
+
+
+def base_type(mime_type: str | None) -> str:
+    """``audio/ogg; codecs=opus`` → ``audio/ogg`` (lower case; empty when unknown)."""
+    return (mime_type or "").split(";", 1)[0].strip().lower()
+
+
+def served_inline(mime_type: str | None) -> bool:
+    return base_type(mime_type) in INLINE_TYPES
+
+
+def served_type(mime_type: str | None) -> str:
+    """The ``Content-Type`` a stored file is served with."""
+    return (mime_type or "").strip() if served_inline(mime_type) else ATTACHMENT_TYPE
+
+
+def normalized_sha256(value: Any) -> str | None:
+    """Meta's digest, base64 (live webhooks) or hex (history's example), as lower-case hex; ``None``
+    for anything that is not a SHA-256 (then there is nothing to check against)."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    text = value.strip()
+    if _HEX.match(text):
+        return text.lower()
+    try:
+        raw = base64.b64decode(text + "=" * (-len(text) % 4), altchars=b"-_" if "-" in text or "_" in text else None)
+    except (binascii.Error, ValueError):
+        return None
+    return raw.hex() if len(raw) == 32 else None
+
+
+def initial_state(
+    media: dict[str, Any],
+    *,
+    placeholder: bool,
+    timestamp: datetime,
+    connection_created_at: datetime,
+    error_codes: frozenset[int] = frozenset(),
+) -> MediaState:
+    """The state a media message is stored with."""
+    if placeholder:
+        old = timestamp < connection_created_at - FOLLOWUP_WINDOW
+        return MediaState.UNAVAILABLE if old else MediaState.PLACEHOLDER
+    if TOO_LARGE_CODE in error_codes:
+        return MediaState.TOO_LARGE
+    return MediaState.PENDING if media.get("id") else MediaState.UNAVAILABLE
+
+
+def expired_by_age(received_at: datetime, now: datetime) -> bool:
+    return now - received_at >= MEDIA_ID_LIFETIME
+
+
+def placeholder_given_up(sync_completed_at: datetime | None, now: datetime) -> bool:
+    """Meta sends no follow-up this long after the sync completed: waiting placeholders are unavailable."""
+    return sync_completed_at is not None and now - sync_completed_at >= FOLLOWUP_GRACE
+
+
+def media_error(code: str, message: str) -> dict[str, str]:
+    """The media's ``error`` as shown (``{"code", "message"}``)."""
+    return {"code": code, "message": message[:500]}
+
+
+class MediaJob(QueueMessage, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Download one message's file: what the consumers (and the sweeps, and the retry) put on the
+    media queue. The message's key is (connection, wamid); its state says whether there is still
+    anything to do, so a job delivered twice downloads once."""
+
+    version: int = 1
+    connection_id: str
+    organization_id: str
+    wamid: str
+    media_id: str
+    received_at: datetime
+    """When Meta announced it (the webhook's arrival): the id lives 7 days from then."""
+
+    def encode(self) -> str:
+        return self._json()
+
+
+def media_job_of(
+    connection_id: str, organization_id: str, wamid: str, media: dict[str, Any], received_at: datetime
+) -> MediaJob | None:
+    media_id = media.get("id")
+    if not isinstance(media_id, str) or media.get("state") != MediaState.PENDING:
+        return None
+    return MediaJob(
+        connection_id=connection_id,
+        organization_id=organization_id,
+        wamid=wamid,
+        media_id=media_id,
+        received_at=received_at,
+    )
