@@ -26,7 +26,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     artifacts = tmp_path_factory.mktemp("DomainLayer")
     command = ["make", "-s", "-C", str(LAYER), "bytecode-DomainLayer", f"ARTIFACTS_DIR={artifacts}"]
     subprocess.run(  # noqa: S603 - make, on our own Makefile
-        [*command, f"PYTHON={sys.executable}"],
+        [*command, f"LAYER_PYTHON={sys.executable}"],
         check=True,
         capture_output=True,
         text=True,

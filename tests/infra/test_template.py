@@ -58,7 +58,7 @@ def test_every_function_shares_one_runtime_and_the_domain_layer() -> None:
     assert layer["Metadata"]["BuildMethod"] == "makefile"
     makefile = (ROOT / "layers" / "domain" / "Makefile").read_text()
     assert "build-DomainLayer:" in makefile
-    assert "PYTHON ?= python3.12" in makefile and "--python-version 3.12" in makefile
+    assert "LAYER_PYTHON ?= python3.12" in makefile and "--python-version 3.12" in makefile
 
 
 @pytest.mark.parametrize("logical", sorted(SETTINGS))

@@ -171,3 +171,19 @@ def test_a_large_bodys_outline_judges_any_json_as_the_full_parse(document: Any) 
 def test_a_large_bodys_outline_judges_any_bytes_as_the_full_parse(raw: bytes) -> None:
     same_judgement(raw)
     check(raw, inline_limit=16)
+
+
+def test_what_only_the_full_parse_refuses_inside_a_large_body_ends_rejected_with_its_reason() -> None:
+    # an integer of 5,000 digits among a history chunk's messages: msgspec skips it, the standard
+    # library refuses it; the consumer's full parse rejects the change with that reason (found by review)
+    doc = copy.deepcopy(SAMPLES["history_chunk"])
+    thread = doc["entry"][0]["changes"][0]["value"]["history"][0]["threads"][0]
+    raw = meta_json(doc).replace(b'"threads":[', b'"threads":[{"big":' + b"7" * 5000 + b"},", 1)
+    assert raw != meta_json(doc) and thread
+    world = InMemoryWorld(inline_change_limit_bytes=1100)
+    world.connect(phone_number_id=b.PNID, display_phone_number=b.BIZ)
+    report = world.post(raw)
+    world.pump()
+    [entry] = [e for e in world.webhook_log.entries.values() if e.archive_key == report.archive_key]
+    assert entry.status is LogStatus.REJECTED
+    assert entry.error is not None and "the archived body cannot be read: body is not JSON" in entry.error

@@ -46,6 +46,27 @@ def test_settings_name_the_missing_variables(monkeypatch: pytest.MonkeyPatch) ->
     assert settings.archive_bucket_name == "bucket"
     assert settings.is_dead_letter_queue("arn:aws:sqs:us-east-1:1:dlq2") and not settings.is_dead_letter_queue("arn:x")
     assert "META_SECRET_ARN" in IngestSettings.required_env()
+    # values are read as the old settings library read them: surrounding blanks do not count
+    monkeypatch.setenv("HISTORY_IMPORT_WORKERS", " 4 ")
+    assert ConsumerSettings.load().history_import_workers == 4
+    monkeypatch.setenv("HISTORY_IMPORT_WORKERS", "0")
+    with pytest.raises(ConfigurationError, match="HISTORY_IMPORT_WORKERS"):
+        ConsumerSettings.load()
+
+
+def test_a_version_is_checked_whole(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A version is checked whole: blanks around it are dropped, anything else after it is refused."""
+    from whatrack.config import WatchdogSettings
+
+    for name in ("ACCOUNTS_TABLE_NAME", "INBOX_TABLE_NAME", "LOG_TABLE_NAME", "META_SECRET_ARN"):
+        monkeypatch.setenv(name, name.lower())
+    monkeypatch.setenv("ACCESS_TOKEN_SECRET_PREFIX", "p/")
+    monkeypatch.setenv("ALERTS_TOPIC_ARN", "arn:aws:sns:us-east-1:1:t")
+    monkeypatch.setenv("GRAPH_API_VERSION", "v24.0x")
+    with pytest.raises(ConfigurationError, match="GRAPH_API_VERSION"):
+        WatchdogSettings.load()
+    monkeypatch.setenv("GRAPH_API_VERSION", "v25.0")
+    assert WatchdogSettings.load().graph_api_version == "v25.0"
 
 
 def test_no_sys_path_hacks() -> None:

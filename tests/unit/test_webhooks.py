@@ -61,6 +61,23 @@ def test_an_outline_leaves_to_the_full_parse_what_only_it_refuses() -> None:
     )
 
 
+def test_an_outline_is_read_for_one_change_only_and_never_breaks_on_deep_nesting() -> None:
+    # two changes in one large body: the full parse decides, so a small one may still travel inline
+    doc = json.loads(meta_bytes(SAMPLES["messages_text"]))
+    doc["entry"][0]["changes"].append(doc["entry"][0]["changes"][0])
+    assert [c.by_reference for c in classify_large_body(json.dumps(doc).encode())] == [False, False]
+    # 600 levels inside what the outline decodes (found by review): judged as the full parse judges it
+    deep = json.loads(meta_bytes(SAMPLES["messages_text"]))
+    nested: object = "x"
+    for _ in range(600):
+        nested = [nested]
+    deep["entry"][0]["changes"][0]["value"]["messages"][0]["context"] = nested
+    raw = json.dumps(deep).encode()
+    [outlined], [full] = classify_large_body(raw), classify_body(raw)
+    assert (outlined.disposition, outlined.event, outlined.error) == (full.disposition, full.event, full.error)
+    assert outlined.disposition is Disposition.ROUTE
+
+
 def test_signature_rejects_malformed_headers() -> None:
     raw = b"{}"
     good = sign(raw, "s")

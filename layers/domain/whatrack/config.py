@@ -42,7 +42,7 @@ class _Settings:
     def load(cls) -> Self:
         """Read the settings from the environment; a missing or invalid variable is a configuration error."""
         names = {f.name for f in dataclasses.fields(cls)}
-        found = {key.lower(): value for key, value in os.environ.items() if key.lower() in names}
+        found = {key.lower(): value.strip() for key, value in os.environ.items() if key.lower() in names}
         try:
             return msgspec.convert(found, cls, strict=False)
         except msgspec.ValidationError as exc:
@@ -102,7 +102,7 @@ class GraphMixin(_Settings):
     """Meta's Graph API; the app secret (for the code exchange) lives in the webhook secret."""
 
     graph_api_base_url: NonEmpty = "https://graph.facebook.com"
-    graph_api_version: Annotated[str, Meta(pattern=r"^v\d+\.0$")] = "v24.0"
+    graph_api_version: Annotated[str, Meta(pattern=r"^v\d+\.0\Z")] = "v24.0"
     meta_app_id: str = ""
     meta_secret_arn: NonEmpty
     access_token_secret_prefix: NonEmpty

@@ -10,7 +10,7 @@ from aws_lambda_powertools import Logger
 from pydantic import ValidationError
 
 from whatrack.domain.clock import utcnow
-from whatrack.domain.errors import ConfigurationError, DomainError, TransientError
+from whatrack.domain.errors import ConfigurationError, DomainError, InvalidInputError, TransientError
 from whatrack.domain.log import LogStatus
 from whatrack.ports import NoMetrics
 from whatrack.webhooks.envelope import locate_value, parse_document, valid_text
@@ -66,7 +66,9 @@ class ChangeConsumer:
         value = message.value
         if value is None:
             document, error = parse_document(self._archive.get_raw(message.archive_key))
-            value = None if error else locate_value(document, message.entry_index, message.change_index)
+            if error is not None:  # ingest read only its outline (a large body): the full parse says no
+                raise InvalidInputError(f"the archived body cannot be read: {error}")
+            value = locate_value(document, message.entry_index, message.change_index)
         if value is None:
             raise ArchivedChangeMissingError(
                 f"change {message.entry_index}/{message.change_index} not found in {message.archive_key}"
