@@ -327,6 +327,9 @@ class _Response:
     def getheader(self, name: str, default: str | None = None) -> str | None:
         return self.headers.get(name, default)
 
+    def close(self) -> None:
+        self._blocks, self._buffer = None, b""
+
     def __enter__(self) -> _Response:
         return self
 

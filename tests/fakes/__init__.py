@@ -8,6 +8,7 @@ the DynamoDB adapters; ``tests/integration/contracts/`` runs one suite against b
 * ``accounts`` — organizations, token vault, connections, history-sync state;
 * ``inbox`` — leads, conversations, messages, tickets, audit log; ``contacts`` — the contact sync;
 * ``reader`` — the status API's read side; ``world`` — everything together;
+* ``media`` — the media jobs, each message's media state, our bucket;
 * ``operations`` — notifier, metrics, clock. Meta's side is ``devstack.meta.MetaSimulator`` (the local stack's).
 """
 
@@ -22,6 +23,7 @@ from tests.fakes.inbox import (
     InMemoryMessages,
     InMemoryTickets,
 )
+from tests.fakes.media import InMemoryMediaFiles, InMemoryMediaState, RecordingMediaJobs
 from tests.fakes.operations import Clock, RecordingMetrics, RecordingNotifier
 from tests.fakes.reader import InMemoryReader
 from tests.fakes.webhooks import (
@@ -46,6 +48,8 @@ __all__ = [
     "InMemoryHistorySync",
     "InMemoryHistoryThreads",
     "InMemoryLeads",
+    "InMemoryMediaFiles",
+    "InMemoryMediaState",
     "InMemoryMessages",
     "InMemoryOrganizations",
     "InMemoryReader",
@@ -53,6 +57,7 @@ __all__ = [
     "InMemoryVault",
     "InMemoryWebhookLog",
     "InMemoryWorld",
+    "RecordingMediaJobs",
     "RecordingMetrics",
     "RecordingNotifier",
     "RecordingPublisher",

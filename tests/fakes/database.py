@@ -182,6 +182,10 @@ class MessageRow:
     status_rank: int | None = None
     history_status: str | None = None
     media: dict[str, Any] | None = None
+    media_lease: datetime | None = None
+    """Until when a download holds the file (``MediaStateStore.claim``)."""
+    media_since: datetime | None = None
+    """Its place in the media listing (the message's time until a move gives it another)."""
     meta_confirmed_at: datetime | None = None
     deleted: bool = False
     error: str | None = None

@@ -18,6 +18,7 @@ from tests.fakes.contacts import InMemoryContactSync
 from tests.fakes.database import InMemoryDatabase
 from tests.fakes.history_threads import InMemoryHistoryThreads
 from tests.fakes.inbox import InMemoryAuditLog, InMemoryConversations, InMemoryLeads, InMemoryMessages, InMemoryTickets
+from tests.fakes.media import InMemoryMediaFiles, InMemoryMediaState, RecordingMediaJobs
 from tests.fakes.operations import RecordingMetrics, RecordingNotifier
 from tests.fakes.reader import InMemoryReader
 from tests.fakes.webhooks import (
@@ -29,17 +30,21 @@ from tests.fakes.webhooks import (
     StaticSecrets,
 )
 from whatrack.adapters.graph import HttpGraphApi
+from whatrack.adapters.media_source import HttpMediaSource
+from whatrack.config import MEDIA_MAX_BYTES
 from whatrack.domain.changes import ChangeMessage
 from whatrack.domain.clock import utcnow
 from whatrack.domain.connections import Connection, ConnectionMode, ConnectionRequest
 from whatrack.domain.inbox import Lead, Ticket
 from whatrack.domain.log import LogRecord
+from whatrack.domain.media import MediaState
 from whatrack.domain.messages import Message
 from whatrack.domain.organizations import Organization
 from whatrack.services.connections import ConnectionService
 from whatrack.services.consumer import ChangeConsumer
 from whatrack.services.embedded_signup import EmbeddedSignup
 from whatrack.services.ingest import IngestReport, IngestService
+from whatrack.services.media import AllowedHosts, MediaFetcher
 from whatrack.services.number_check import NumberChecker
 from whatrack.services.organizations import OrganizationService
 from whatrack.services.processors.base import InboxPorts
@@ -79,6 +84,10 @@ class InMemoryWorld:
         self.archive = InMemoryArchive(db=db)
         self.publisher = RecordingPublisher(db=db)
         self.replay_jobs = RecordingReplayJobs(db=db)
+        # media
+        self.media_jobs = RecordingMediaJobs()
+        self.media_state = InMemoryMediaState(db=db)
+        self.media_files = InMemoryMediaFiles()
         self.secrets = StaticSecrets(app_secret=app_secret, verify_token=verify_token)
         self.directory = InMemoryDirectory(db=db)
         self.webhook_log = InMemoryWebhookLog(db=db)
@@ -106,6 +115,7 @@ class InMemoryWorld:
             audit=self.audit,
             contacts=self.contacts,
             threads=self.threads,
+            media_jobs=self.media_jobs,
             clock=clock,
             metrics=self.metrics,
         )
@@ -160,6 +170,29 @@ class InMemoryWorld:
             opener=self.graph.open,
             sleep=lambda _seconds: None,
         )
+
+    def media_fetcher(self, *, max_bytes: int = MEDIA_MAX_BYTES, hosts: str | None = None) -> MediaFetcher:
+        """The media function's service on the fakes, downloading from ``self.graph`` in-process."""
+        return MediaFetcher(
+            store=self.media_state,
+            source=HttpMediaSource(self.graph_api(), opener=self.graph.open),
+            files=self.media_files,
+            connections=self.connections,
+            tokens=self.vault,
+            hosts=AllowedHosts.parse(hosts if hosts is not None else self.graph.download_host),
+            max_bytes=max_bytes,
+            lease=timedelta(minutes=5),
+            metrics=self.metrics,
+            clock=self.clock,
+        )
+
+    def run_media_jobs(self, fetcher: MediaFetcher | None = None) -> list[MediaState | None]:
+        """Run every queued media job once (a job that raises is dropped: the queue would retry it)."""
+        fetcher = fetcher or self.media_fetcher()
+        outcomes: list[MediaState | None] = []
+        for job in self.media_jobs.take():
+            outcomes.append(fetcher.fetch(job).state)
+        return outcomes
 
     def sync_requester(self) -> SyncRequester:
         return SyncRequester(

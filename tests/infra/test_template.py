@@ -15,6 +15,7 @@ from devstack.template import function_environment, function_timeout, load_templ
 from whatrack.config import (
     ConsumerSettings,
     IngestSettings,
+    MediaSettings,
     ReconcilerSettings,
     ReplaySettings,
     StatusApiSettings,
@@ -35,6 +36,7 @@ SETTINGS = {
     "WatchdogFunction": WatchdogSettings,
     "UnmatchedReplayFunction": ReplaySettings,
     "ReconcilerFunction": ReconcilerSettings,
+    "MediaFetchFunction": MediaSettings,
 }
 
 
@@ -68,7 +70,7 @@ def test_every_required_setting_is_in_the_function_environment(logical: str) -> 
 
 def test_every_sqs_event_source_reports_batch_item_failures_and_has_a_chosen_batch_size() -> None:
     events = _sqs_events()
-    assert len(events) == 12  # five routed queues, the replay jobs, and their six dead-letter queues
+    assert len(events) == 14  # five routed queues, the replay and media jobs, and their seven dead-letter queues
     for _, props in events:
         assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
         assert 1 <= props["BatchSize"] <= 10
@@ -80,7 +82,7 @@ def test_every_routed_queue_has_a_dlq_and_six_times_the_consumer_timeout() -> No
         for q in QUEUES.values()
         if "RedrivePolicy" in q["Properties"]
     }
-    assert len(dead_letter_queues) == 6
+    assert len(dead_letter_queues) == 7
     for logical, props in _sqs_events():
         name = props["Queue"]["Fn::GetAtt"][0]
         queue = QUEUES[name]["Properties"]
@@ -133,7 +135,7 @@ def test_policies_are_per_function_and_never_wildcard_actions() -> None:
 def test_outputs_name_every_queue_table_and_the_bucket() -> None:
     outputs = TEMPLATE["Outputs"]
     refs = {o["Value"]["Ref"] for o in outputs.values() if isinstance(o["Value"], dict) and "Ref" in o["Value"]}
-    expected = set(QUEUES) | set(resources_of_type(TEMPLATE, "AWS::DynamoDB::Table")) | {"ArchiveBucket"}
+    expected = set(QUEUES) | set(resources_of_type(TEMPLATE, "AWS::DynamoDB::Table")) | {"ArchiveBucket", "MediaBucket"}
     assert expected <= refs
     assert "ApiUrl" in outputs and "WebhookUrl" in outputs
 
@@ -182,6 +184,15 @@ REQUIRED_ACTIONS = {
         "dynamodb:UpdateItem",
         "dynamodb:DeleteItem",
         "sqs:SendMessage",
+    },
+    "MediaFetchFunction": {
+        "dynamodb:GetItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:ConditionCheckItem",
+        "secretsmanager:GetSecretValue",
+        "s3:PutObject",
+        "s3:DeleteObject",
+        "s3:AbortMultipartUpload",
     },
     "ReconcilerFunction": {
         "dynamodb:GetItem",
@@ -233,7 +244,7 @@ def test_every_dead_letter_queue_has_an_alarm() -> None:
         for q in QUEUES.values()
         if "RedrivePolicy" in q["Properties"]
     }
-    assert watched == dead_letter_queues and len(watched) == 6
+    assert watched == dead_letter_queues and len(watched) == 7
 
 
 def test_every_dead_letter_queue_has_a_consumer_that_knows_it_is_one() -> None:

@@ -110,7 +110,7 @@ def test_parallel_requests_within_a_chunk_give_the_same_import(
     wiring.reset()
     ob = Onboarding(aws)
     connection = ob.connect()
-    ports = consumers.inbox_ports(PowertoolsMetrics())
+    ports = consumers.inbox_ports(PowertoolsMetrics(), consumers.settings().media_queue_url)
     for t in range(3):
         identity = ContactIdentity.of(wa_id=f"55119{t:04d}0000")
         ports.leads.resolve(connection["organizationId"], identity, LeadSource.STATE_SYNC, datetime.now(UTC))

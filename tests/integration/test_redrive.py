@@ -51,6 +51,7 @@ def test_redrive_moves_every_dead_letter_back_with_its_attributes_and_reports_co
         "EchoesDeadLetterQueue": 0,
         "HistoryDeadLetterQueue": 0,
         "LiveMessagesDeadLetterQueue": 12,
+        "MediaDeadLetterQueue": 0,
         "ReplayDeadLetterQueue": 2,
     }
     live = drain(aws.queues["LiveMessagesQueue"])

@@ -41,7 +41,7 @@ def test_queues_dlqs_and_visibility_match_the_template(aws: Provisioned) -> None
 
 
 def test_bucket_and_secrets_exist(aws: Provisioned) -> None:
-    assert set(aws.buckets) == {"ArchiveBucket", "DashboardBucket"}
+    assert set(aws.buckets) == {"ArchiveBucket", "DashboardBucket", "MediaBucket"}
     bucket = aws.buckets["ArchiveBucket"]
     assert boto3.client("s3").get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"
     secrets = boto3.client("secretsmanager")

@@ -38,9 +38,11 @@ def test_settings_name_the_missing_variables(monkeypatch: pytest.MonkeyPatch) ->
     for name in ("ACCOUNTS_TABLE_NAME", "INBOX_TABLE_NAME", "LOG_TABLE_NAME"):
         monkeypatch.setenv(name, name.lower())
     monkeypatch.delenv("ARCHIVE_BUCKET_NAME", raising=False)
-    with pytest.raises(ConfigurationError, match="ARCHIVE_BUCKET_NAME"):
+    monkeypatch.delenv("MEDIA_QUEUE_URL", raising=False)
+    with pytest.raises(ConfigurationError, match="ARCHIVE_BUCKET_NAME, MEDIA_QUEUE_URL"):
         ConsumerSettings.load()
     monkeypatch.setenv("ARCHIVE_BUCKET_NAME", "bucket")
+    monkeypatch.setenv("MEDIA_QUEUE_URL", "https://sqs/media")
     monkeypatch.setenv("DEAD_LETTER_QUEUE_ARNS", "arn:aws:sqs:us-east-1:1:dlq, arn:aws:sqs:us-east-1:1:dlq2")
     settings = ConsumerSettings.load()
     assert settings.archive_bucket_name == "bucket"

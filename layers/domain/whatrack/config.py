@@ -43,6 +43,9 @@ class _Settings:
         """Read the settings from the environment; a missing or invalid variable is a configuration error."""
         names = {f.name for f in dataclasses.fields(cls)}
         found = {key.lower(): value.strip() for key, value in os.environ.items() if key.lower() in names}
+        missing = sorted(name for name in cls.required_env() if name.lower() not in found)
+        if missing:
+            raise ConfigurationError(f"{cls.__name__}: invalid or missing {', '.join(missing)}")
         try:
             return msgspec.convert(found, cls, strict=False)
         except msgspec.ValidationError as exc:
@@ -140,6 +143,9 @@ class DeadLettersMixin(_Settings):
 class ConsumerSettings(TablesMixin, ArchiveMixin, DeadLettersMixin):
     """The SQS consumers: ``history_chunk``, ``state_sync``, ``echo``, ``live_message``."""
 
+    media_queue_url: NonEmpty
+    """Where a media message's download job goes (the ``media_fetch`` function's queue)."""
+
     # parallel DynamoDB requests within a history chunk (its independent batched reads and lead
     # transactions); 1 where the emulation cannot take concurrent requests (moto does not lock)
     history_import_workers: Annotated[int, Meta(ge=1, le=16)] = 1
@@ -168,3 +174,17 @@ class ReconcilerSettings(TablesMixin, QueuesMixin):
 @dataclass(frozen=True, kw_only=True)
 class ArchiveReplaySettings(TablesMixin, QueuesMixin, ReplayQueueMixin):
     """The replay tool (``make replay``, run by an operator against a stack)."""
+
+
+MEDIA_MAX_BYTES = 100 * 1024 * 1024
+
+
+@dataclass(frozen=True, kw_only=True)
+class MediaSettings(TablesMixin, GraphMixin, DeadLettersMixin):
+    """``media_fetch``: downloads each media file Meta announces into our bucket (CONTRACT §7 Media)."""
+
+    media_bucket_name: NonEmpty
+    media_max_bytes: Annotated[int, Meta(gt=0)] = MEDIA_MAX_BYTES
+    media_download_hosts: NonEmpty = "lookaside.fbsbx.com"
+    # how long a download holds its file; above the function's timeout, below the queue's visibility
+    media_lease_seconds: Annotated[int, Meta(ge=30, le=3600)] = 330

@@ -19,6 +19,7 @@ from whatrack.adapters.dynamo.directory import DynamoConnectionDirectory
 from whatrack.adapters.dynamo.history_sync import DynamoHistorySync
 from whatrack.adapters.dynamo.history_threads import DynamoHistoryThreads
 from whatrack.adapters.dynamo.leads import DynamoLeadRepository
+from whatrack.adapters.dynamo.media import DynamoMediaStateStore
 from whatrack.adapters.dynamo.messages import DynamoMessageRepository
 from whatrack.adapters.dynamo.organizations import DynamoOrganizationRepository
 from whatrack.adapters.dynamo.reader import DynamoReader
@@ -55,6 +56,7 @@ from whatrack.ports import (
     HistoryThreadStore,
     InboxReader,
     LeadRepository,
+    MediaStateStore,
     MessageRepository,
     OrganizationRepository,
     TicketRepository,
@@ -101,6 +103,7 @@ class Ports:
     vault: TokenVault
     contacts: ContactSyncStore
     threads: HistoryThreadStore
+    media_state: MediaStateStore
 
 
 def memory_ports() -> Ports:
@@ -122,6 +125,7 @@ def memory_ports() -> Ports:
         vault=world.vault,
         contacts=world.contacts,
         threads=world.threads,
+        media_state=world.media_state,
     )
 
 
@@ -145,6 +149,7 @@ def dynamodb_ports(stack: Provisioned) -> Ports:
         vault=SecretsManagerTokenVault("whatrack-contract/connections/"),
         contacts=DynamoContactSync(),
         threads=DynamoHistoryThreads(),
+        media_state=DynamoMediaStateStore(),
     )
 
 

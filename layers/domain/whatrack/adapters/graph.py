@@ -103,6 +103,10 @@ class HttpGraphApi:
             platform_type=platform if isinstance(platform, str) and platform else None,
         )
 
+    def media_info(self, media_id: str, phone_number_id: str, token: str) -> dict[str, Any]:
+        """``GET /{media-id}?phone_number_id=``: the file's short-lived URL and what Meta knows of it."""
+        return self._call("GET", _segment(media_id), token=token, query={"phone_number_id": phone_number_id})
+
     # ------------------------------------------------------------------ transport
     def _call(
         self,

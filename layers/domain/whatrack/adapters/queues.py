@@ -1,14 +1,17 @@
-"""SQS publisher of routed changes."""
+"""SQS: the publisher of routed changes, the replay jobs and the media jobs."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from whatrack.adapters.aws import AWS_ERRORS, client, transient
 from whatrack.domain.changes import QUEUE_FOR_FIELD, ChangeMessage, QueueName, ReplayJob
 from whatrack.domain.errors import TransientError
+
+if TYPE_CHECKING:
+    from whatrack.domain.media import MediaJob
 
 MAX_BATCH_ENTRIES = 10
 MAX_BATCH_BYTES = 240_000
@@ -74,3 +77,25 @@ class SqsReplayJobs:
             (self._sqs or client("sqs")).send_message(QueueUrl=self._queue_url, MessageBody=job.encode())
         except AWS_ERRORS as exc:
             raise transient("replay job send", exc) from exc
+
+
+class SqsMediaJobs:
+    """The queue of media downloads (one job per file; a job delivered twice downloads once)."""
+
+    def __init__(self, queue_url: str, sqs: Any | None = None) -> None:
+        self._queue_url = queue_url
+        self._sqs = sqs
+
+    def enqueue(self, jobs: Sequence[MediaJob]) -> None:
+        sqs = self._sqs or client("sqs")
+        for start in range(0, len(jobs), MAX_BATCH_ENTRIES):
+            entries = [
+                {"Id": str(index), "MessageBody": job.encode()}
+                for index, job in enumerate(jobs[start : start + MAX_BATCH_ENTRIES])
+            ]
+            try:
+                response = sqs.send_message_batch(QueueUrl=self._queue_url, Entries=entries)
+            except AWS_ERRORS as exc:
+                raise transient("media job send", exc) from exc
+            if response.get("Failed"):
+                raise TransientError(f"media job send failed for {len(response['Failed'])} job(s)")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -163,3 +164,45 @@ def media_job_of(
         media_id=media_id,
         received_at=received_at,
     )
+
+
+@dataclass(frozen=True)
+class ClaimedMedia:
+    """A pending file a download now holds (until its lease ends): what is kept of it."""
+
+    media: dict[str, Any]
+    organization_id: str
+
+
+@dataclass(frozen=True)
+class ListedMedia:
+    connection_id: str
+    organization_id: str
+    wamid: str
+    media: dict[str, Any]
+    since: datetime
+
+
+@dataclass(frozen=True)
+class MediaInfo:
+    """Graph's answer for a media id: a short-lived URL and what Meta knows of the file."""
+
+    url: str
+    mime_type: str | None
+    sha256: str | None
+    file_size: int | None
+
+
+class MediaUrlGoneError(Exception):
+    """The media URL answered 404 (expired after its 5 minutes, or a glitch): ask Graph for a new one."""
+
+
+@dataclass(frozen=True)
+class KeptFile:
+    key: str
+    sha256: str
+    size: int
+
+
+class FileTooLargeError(Exception):
+    """The stream went past the largest file kept; nothing was stored."""

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
         MessageRepository,
         TicketRepository,
     )
+    from whatrack.ports.media import MediaFiles, MediaJobQueue, MediaSource, MediaStateStore
     from whatrack.ports.operations import AlertNotifier, MetricsRecorder, NoMetrics
     from whatrack.ports.reads import InboxReader
     from whatrack.ports.webhooks import (
@@ -57,6 +58,10 @@ _MODULE_OF = {
     "HistoryThreadStore": "inbox",
     "InboxReader": "reads",
     "LeadRepository": "inbox",
+    "MediaFiles": "media",
+    "MediaJobQueue": "media",
+    "MediaSource": "media",
+    "MediaStateStore": "media",
     "MessageRepository": "inbox",
     "MetricsRecorder": "operations",
     "NoMetrics": "operations",
@@ -95,6 +100,10 @@ __all__ = [
     "HistoryThreadStore",
     "InboxReader",
     "LeadRepository",
+    "MediaFiles",
+    "MediaJobQueue",
+    "MediaSource",
+    "MediaStateStore",
     "MessageRepository",
     "MetricsRecorder",
     "NoMetrics",

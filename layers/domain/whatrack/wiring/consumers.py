@@ -15,6 +15,7 @@ from whatrack.adapters.dynamo.messages import DynamoMessageRepository
 from whatrack.adapters.dynamo.tickets import DynamoTicketRepository
 from whatrack.adapters.dynamo.webhook_log import DynamoWebhookLog
 from whatrack.adapters.metrics import PowertoolsMetrics
+from whatrack.adapters.queues import SqsMediaJobs
 from whatrack.config import ConsumerSettings
 from whatrack.domain.invocation import InvocationClock
 from whatrack.services.consumer import ChangeConsumer
@@ -34,7 +35,7 @@ def invocation() -> InvocationClock:
     return InvocationClock()
 
 
-def inbox_ports(metrics: PowertoolsMetrics, *, workers: int = 1) -> InboxPorts:
+def inbox_ports(metrics: PowertoolsMetrics, media_queue_url: str, *, workers: int = 1) -> InboxPorts:
     """The consumers' storage ports on DynamoDB (tables bound by the caller; ``workers``: parallel
     requests within a history chunk)."""
     return InboxPorts(
@@ -47,6 +48,7 @@ def inbox_ports(metrics: PowertoolsMetrics, *, workers: int = 1) -> InboxPorts:
         audit=DynamoAuditLog(),
         contacts=DynamoContactSync(),
         threads=DynamoHistoryThreads(workers=workers),
+        media_jobs=SqsMediaJobs(media_queue_url),
         metrics=metrics,
     )
 
@@ -57,7 +59,8 @@ def consumer() -> ChangeConsumer:
     bind(config)
     metrics = PowertoolsMetrics()
     registry = build_registry(
-        inbox_ports(metrics, workers=config.history_import_workers), remaining_ms=invocation().remaining_ms
+        inbox_ports(metrics, config.media_queue_url, workers=config.history_import_workers),
+        remaining_ms=invocation().remaining_ms,
     )
     return ChangeConsumer(
         S3ArchiveStore(config.archive_bucket_name),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -11,7 +11,7 @@ from whatrack.domain.changes import ChangeMessage
 from whatrack.domain.clock import from_unix, utcnow
 from whatrack.domain.errors import TransientError
 from whatrack.domain.identity import ContactIdentity
-from whatrack.domain.media import TOO_LARGE_CODE, MediaState, initial_state, media_error
+from whatrack.domain.media import TOO_LARGE_CODE, MediaState, initial_state, media_error, media_job_of
 from whatrack.domain.messages import (
     MEDIA_PLACEHOLDER_TYPE,
     MODELLED_TYPES,
@@ -38,6 +38,7 @@ if TYPE_CHECKING:
         HistorySyncStore,
         HistoryThreadStore,
         LeadRepository,
+        MediaJobQueue,
         MessageRepository,
         MetricsRecorder,
         TicketRepository,
@@ -63,6 +64,7 @@ class InboxPorts:
     audit: AuditLog
     contacts: ContactSyncStore
     threads: HistoryThreadStore
+    media_jobs: MediaJobQueue
     clock: Callable[[], datetime] = utcnow
     metrics: MetricsRecorder = field(default_factory=NoMetrics)
 
@@ -131,3 +133,18 @@ def media_with_state(item: MessageItem, connection_created_at: datetime) -> dict
     elif state is MediaState.UNAVAILABLE and item.type != MEDIA_PLACEHOLDER_TYPE:
         media["error"] = media_error("no_media_id", "Meta sent no media id for this file")
     return media
+
+
+def queue_media(
+    ports: InboxPorts, connection: Connection, messages: Iterable[NewMessage], received_at: datetime
+) -> None:
+    """One download job per message stored with its media ``pending`` (a job delivered twice, or for
+    a file already kept, downloads nothing: the media function claims each file once)."""
+    jobs = [
+        job
+        for message in messages
+        if message.media is not None
+        and (job := media_job_of(connection.id, connection.organization_id, message.wamid, message.media, received_at))
+    ]
+    if jobs:
+        ports.media_jobs.enqueue(jobs)

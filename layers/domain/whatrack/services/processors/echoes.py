@@ -10,7 +10,7 @@ from whatrack.domain.clock import from_unix
 from whatrack.domain.inbox import LeadSource
 from whatrack.domain.messages import ANNOTATION_TYPES, REVOKE_TYPE, Direction, MessageSource
 from whatrack.services.processors.annotations import annotations_of
-from whatrack.services.processors.base import identity_from_contacts, new_message
+from whatrack.services.processors.base import identity_from_contacts, new_message, queue_media
 from whatrack.services.processors.identity import resolve_lead
 from whatrack.services.processors.revokes import revoke
 from whatrack.webhooks.payloads import EchoesValue
@@ -75,7 +75,9 @@ class EchoesProcessor:
                 meta_confirmed_at=now,
                 correlation_id=message.correlation_id,
             )
-            if not ports.messages.insert(connection.organization_id, connection.id, conversation_id, new):
+            if ports.messages.insert(connection.organization_id, connection.id, conversation_id, new):
+                queue_media(ports, connection, [new], message.received_at)
+            else:
                 ports.messages.restore_revoked(connection.id, new)
                 ports.messages.confirm_echo(connection.id, item.id, now)
         # after the messages of the same change: a target among them is stored, no stub is needed

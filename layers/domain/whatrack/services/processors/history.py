@@ -11,9 +11,10 @@ from aws_lambda_powertools import Logger
 from whatrack.domain.connections import HistorySyncStatus
 from whatrack.domain.history import DECLINED_CODE, ChunkStatus, ThreadCounterpart, ThreadImport, content_hash
 from whatrack.domain.inbox import LeadSource, conversation_id_for
+from whatrack.domain.media import media_job_of
 from whatrack.domain.messages import ANNOTATION_TYPES, Direction, MessageSource, direction_of
 from whatrack.services.processors.annotations import annotations_of
-from whatrack.services.processors.base import identity_from_contacts, media_with_state, new_message
+from whatrack.services.processors.base import identity_from_contacts, media_with_state, new_message, queue_media
 from whatrack.services.processors.identity import resolve_lead
 from whatrack.webhooks.payloads import HistoryValue
 
@@ -70,7 +71,7 @@ class HistoryProcessor:
             self._history_item(message, connection, business, item, now, digest)
         followups = [*parsed.messages, *parsed.message_echoes]
         if followups:
-            self._media_followups(connection, business, parsed.contacts, followups, now, message.correlation_id)
+            self._media_followups(connection, business, parsed.contacts, followups, now, message)
 
     def _history_item(
         self,
@@ -104,6 +105,8 @@ class HistoryProcessor:
             ports.audit.record(connection.id, "sync_started", now, key="sync_started")
         threads = self._threads(connection, business, item.threads, now, message.correlation_id)
         imported = ports.messages.import_history(connection.organization_id, connection.id, threads)
+        # a chunk's own media (most are placeholders): queued again on a redelivery, downloaded once
+        queue_media(ports, connection, (m for thread in threads for m in thread.messages), message.received_at)
         annotations = annotations_of(
             (m for thread in item.threads for m in thread.messages), lambda m: direction_of(m.from_, business)
         )
@@ -187,10 +190,11 @@ class HistoryProcessor:
         contacts: list[ContactBlock],
         items: list[MessageItem],
         now: datetime,
-        correlation_id: str | None,
+        change: ChangeMessage,
     ) -> None:
         """§8.8: fill the placeholder with the same wamid; if it has not arrived yet, import the message."""
         ports = self._ports
+        correlation_id = change.correlation_id
         annotations = annotations_of(items, lambda m: direction_of(m.from_, business))
         if annotations:  # reactions and edits shaped like live traffic: on their messages, like any
             ports.messages.annotate(connection.id, annotations)
@@ -199,6 +203,9 @@ class HistoryProcessor:
                 continue
             media = media_with_state(item, connection.created_at)
             if media is not None and ports.messages.fill_media(connection.id, item.id, item.type, media, item.body):
+                job = media_job_of(connection.id, connection.organization_id, item.id, media, change.received_at)
+                if job is not None:
+                    ports.media_jobs.enqueue([job])
                 continue
             direction = direction_of(item.from_, business)
             wa_id, user_id = (
@@ -226,3 +233,4 @@ class HistoryProcessor:
             )
             if ports.messages.insert(connection.organization_id, connection.id, conversation_id, new, history=True):
                 ports.metrics.count("MessagesImported")
+                queue_media(ports, connection, [new], change.received_at)

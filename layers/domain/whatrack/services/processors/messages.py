@@ -12,7 +12,7 @@ from whatrack.domain.errors import TransientError
 from whatrack.domain.inbox import TICKET_WINDOW, LeadSource, OpenOutcome, initial_window, ticket_origin
 from whatrack.domain.messages import ANNOTATION_TYPES, REVOKE_TYPE, Direction, MessageSource
 from whatrack.services.processors.annotations import annotations_of
-from whatrack.services.processors.base import identity_from_contacts, new_message
+from whatrack.services.processors.base import identity_from_contacts, new_message, queue_media
 from whatrack.services.processors.identity import resolve_lead
 from whatrack.services.processors.revokes import revoke
 from whatrack.webhooks.payloads import MessagesValue
@@ -67,7 +67,7 @@ class MessagesProcessor:
                     correlation_id=message.correlation_id,
                 )
             else:
-                self._live_message(connection, business, sender, item, now, message.correlation_id)
+                self._live_message(connection, business, sender, item, now, message)
         # after the messages of the same change: a target among them is stored, no stub is needed
         annotations = annotations_of(parsed.messages, lambda _: Direction.INBOUND)
         if annotations:
@@ -93,9 +93,10 @@ class MessagesProcessor:
         identity: ContactIdentity,
         item: MessageItem,
         now: datetime,
-        correlation_id: str | None,
+        change: ChangeMessage,
     ) -> None:
         ports = self._ports
+        correlation_id = change.correlation_id
         at = from_unix(item.timestamp)
         resolved = resolve_lead(
             ports, connection.organization_id, identity, LeadSource.LIVE_MESSAGE, now, correlation_id=correlation_id
@@ -113,7 +114,9 @@ class MessagesProcessor:
             status=None,
             correlation_id=correlation_id,
         )
-        if not ports.messages.insert(connection.organization_id, connection.id, conversation_id, new):
+        if ports.messages.insert(connection.organization_id, connection.id, conversation_id, new):
+            queue_media(ports, connection, [new], change.received_at)
+        else:
             ports.messages.restore_revoked(connection.id, new)  # the customer deleted it before it came
         # §8.3: the only path that opens tickets; idempotent per message and per conversation
         origin = ticket_origin(

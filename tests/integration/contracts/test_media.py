@@ -1,0 +1,89 @@
+"""Port contract: each message's media state (issue 21): claimed once, settled once, counted with it."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from tests.integration.contracts.support import T0, Ports, at, inbox, message, put, stored
+from whatrack.domain.media import MediaState
+from whatrack.domain.messages import MessageSource, NewMessage
+
+
+def _photo(wamid: str, state: MediaState = MediaState.PENDING, seconds: float = 0) -> NewMessage:
+    media = {"id": f"m-{wamid}", "mimeType": "image/jpeg", "caption": None, "state": state.value}
+    return message(wamid, seconds, kind="image", body=None, media=media, source=MessageSource.LIVE)
+
+
+def _counts(ports: Ports, connection_id: str) -> dict[str, int]:
+    return {k: v for k, v in stored(ports, connection_id).media_files.items() if v}
+
+
+def test_a_media_message_is_counted_in_its_state_with_its_insert(ports: Ports) -> None:
+    # Given a photo and a file Meta refused, stored on a connection
+    box = inbox(ports)
+    assert put(ports, box, _photo("wamid.M1"))
+    assert put(ports, box, _photo("wamid.M2", MediaState.TOO_LARGE))
+    # When the photo is delivered again
+    assert not put(ports, box, _photo("wamid.M1"))
+    # Then each is counted once, in its state, and only the pending one is listed
+    assert _counts(ports, box.connection.id) == {"pending": 1, "too_large": 1}
+    assert [m.wamid for m in ports.media_state.listed(box.connection.id, MediaState.PENDING)] == ["wamid.M1"]
+
+
+def test_a_pending_file_is_held_by_one_download_until_its_lease_ends(ports: Ports) -> None:
+    box = inbox(ports)
+    put(ports, box, _photo("wamid.C1"))
+    claimed = ports.media_state.claim(box.connection.id, "wamid.C1", T0, T0 + timedelta(minutes=5))
+    assert claimed is not None and claimed.media["id"] == "m-wamid.C1"
+    assert claimed.organization_id == box.organization_id
+    # another download meanwhile: refused; after the lease: taken
+    assert ports.media_state.claim(box.connection.id, "wamid.C1", at(60), at(360)) is None
+    assert ports.media_state.claim(box.connection.id, "wamid.C1", at(301), at(600)) is not None
+    # a file that is not pending, or no message at all: nothing to claim
+    assert ports.media_state.claim(box.connection.id, "wamid.none", T0, at(300)) is None
+
+
+def test_a_file_settles_once_and_moves_its_counts(ports: Ports) -> None:
+    box = inbox(ports)
+    put(ports, box, _photo("wamid.S1"))
+    kept = {"id": "m-wamid.S1", "mimeType": "image/jpeg", "sha256": "ab" * 32, "size": 10, "key": "media/c/k"}
+    assert ports.media_state.settle(box.connection.id, "wamid.S1", MediaState.STORED, kept, at(5))
+    assert not ports.media_state.settle(box.connection.id, "wamid.S1", MediaState.EXPIRED, kept, at(6))
+    assert _counts(ports, box.connection.id) == {"stored": 1}
+    assert ports.media_state.listed(box.connection.id, MediaState.PENDING) == []
+    [shown] = [m for m in ports.reader.all_messages(box.conversation_id) if m.id == "wamid.S1"]
+    assert shown.media is not None
+    assert (shown.media.state, shown.media.sha256, shown.media.size) == ("stored", "ab" * 32, 10)
+
+
+def test_a_noted_attempt_keeps_the_error_and_frees_the_file(ports: Ports) -> None:
+    box = inbox(ports)
+    put(ports, box, _photo("wamid.N1"))
+    assert ports.media_state.claim(box.connection.id, "wamid.N1", T0, at(300)) is not None
+    noted = {"id": "m-wamid.N1", "mimeType": "image/jpeg", "error": {"code": "503", "message": "busy"}}
+    assert ports.media_state.note_attempt(box.connection.id, "wamid.N1", noted)
+    claimed = ports.media_state.claim(box.connection.id, "wamid.N1", at(1), at(301))
+    assert claimed is not None and claimed.media["error"] == {"code": "503", "message": "busy"}
+
+
+def test_a_failed_file_is_requeued_once_and_listed_while_failed(ports: Ports) -> None:
+    box = inbox(ports)
+    put(ports, box, _photo("wamid.R1"))
+    failed = {"id": "m-wamid.R1", "mimeType": "image/jpeg", "error": {"code": "5xx", "message": "kept failing"}}
+    ports.media_state.settle(box.connection.id, "wamid.R1", MediaState.FAILED, failed, at(10))
+    [listed] = ports.media_state.listed(box.connection.id, MediaState.FAILED)
+    assert (listed.wamid, listed.since, listed.organization_id) == ("wamid.R1", at(10), box.organization_id)
+    assert _counts(ports, box.connection.id) == {"failed": 1}
+    # When a retry is asked for twice
+    again = {**listed.media, "error": None}
+    first = ports.media_state.requeue(box.connection.id, "wamid.R1", MediaState.FAILED, again, at(20))
+    second = ports.media_state.requeue(box.connection.id, "wamid.R1", MediaState.FAILED, again, at(21))
+    # Then it is pending once, listed as such since the retry
+    assert (first, second) == (True, False)
+    assert _counts(ports, box.connection.id) == {"pending": 1}
+    [pending] = ports.media_state.listed(box.connection.id, MediaState.PENDING)
+    assert pending.since == at(20)
+    # a sweep that queues it again gives it a new place: found only by a sweep after that
+    assert ports.media_state.requeue(box.connection.id, "wamid.R1", MediaState.PENDING, again, at(40))
+    assert ports.media_state.listed(box.connection.id, MediaState.PENDING, before=at(30)) == []
+    assert len(ports.media_state.listed(box.connection.id, MediaState.PENDING, before=at(50))) == 1

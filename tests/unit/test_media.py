@@ -1,0 +1,254 @@
+"""Issue 21: every media file Meta announces is fetched, verified and kept, or its ending is named.
+
+The in-memory world stores the messages; the media function's service downloads from the Meta
+simulator in-process (``HttpGraphApi`` and the download on ``simulator.open``: no socket).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from devstack.meta.answers import meta_error, server_error, url_gone
+from tests.builders import payloads as b
+from tests.fakes import Clock, InMemoryWorld
+from whatrack.domain.connections import Connection
+from whatrack.domain.errors import TransientError
+from whatrack.domain.media import MediaState
+from whatrack.domain.messages import Message
+
+T0 = 1_764_158_400  # 2025-11-26 12:00 UTC, the world's clock
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def world(clock: Clock) -> InMemoryWorld:
+    return InMemoryWorld(clock=clock)
+
+
+def connected(world: InMemoryWorld) -> Connection:
+    token = world.graph.business(b.WABA, b.PNID)
+    return world.connect(access_token=token)
+
+
+def image(media_id: str, sha256: str | None = None, **extra: Any) -> dict[str, Any]:
+    content: dict[str, Any] = {"id": media_id, "mime_type": "image/jpeg", **extra}
+    if sha256 is not None:
+        content["sha256"] = sha256
+    return content
+
+
+def message(world: InMemoryWorld, connection: Connection, wamid: str) -> Message:
+    del connection  # one connection per test: wamids are unique
+    return world.all_messages()[wamid]
+
+
+def b64(digest_hex: str) -> str:
+    return base64.b64encode(bytes.fromhex(digest_hex)).decode()
+
+
+# ---------------------------------------------------------------- stored
+def test_a_live_photo_is_downloaded_once_checked_and_kept(world: InMemoryWorld) -> None:
+    connection = connected(world)
+    photo = b"\xff\xd8\xff" + b"jpeg bytes " * 60_000  # 660 kB
+    file = world.graph.add_media(photo, mime_type="image/jpeg", phone_number_id=b.PNID)
+    delivery = b.live_raw("wamid.P1", "5511999990001", T0, "image", image(file.id, b64(file.sha256_hex)))
+    # When it is delivered twice, then its jobs run
+    world.deliver(delivery, delivery)
+    assert len(world.media_jobs.jobs) == 1  # one job: the second delivery inserted nothing
+    assert message(world, connection, "wamid.P1").media.state == "pending"  # type: ignore[union-attr]
+    assert world.run_media_jobs() == [MediaState.STORED]
+    # Then the file is kept whole, under a key that names no phone number, and the message says so
+    media = message(world, connection, "wamid.P1").media
+    assert media is not None and media.state == "stored"
+    assert (media.sha256, media.size) == (hashlib.sha256(photo).hexdigest(), len(photo))
+    assert media.key is not None and media.key.startswith(f"media/{connection.id}/") and "5511" not in media.key
+    stored = world.media_files.objects[media.key]
+    assert (stored.body, stored.content_type) == (photo, "image/jpeg")
+    assert world.media_files.largest_block < len(photo)  # streamed in blocks, never read whole
+    counts = world.connections.get(connection.id).media_files  # type: ignore[union-attr]
+    assert counts == {"pending": 0, "stored": 1, "failed": 0, "expired": 0, "unavailable": 0, "too_large": 0}
+
+
+def test_a_job_delivered_twice_downloads_once(world: InMemoryWorld) -> None:
+    connected(world)
+    file = world.graph.add_media(b"x" * 1000, phone_number_id=b.PNID)
+    world.deliver(b.live_raw("wamid.D1", "5511999990002", T0, "image", image(file.id)))
+    [job] = world.media_jobs.take()
+    fetcher = world.media_fetcher()
+    assert [fetcher.fetch(job).state, fetcher.fetch(job).state] == [MediaState.STORED, None]
+    assert world.media_files.puts == 1
+
+
+def test_a_file_a_download_holds_is_not_taken_by_another(world: InMemoryWorld, clock: Clock) -> None:
+    connection = connected(world)
+    file = world.graph.add_media(b"y" * 10, phone_number_id=b.PNID)
+    world.deliver(b.live_raw("wamid.L1", "5511999990003", T0, "image", image(file.id)))
+    now = clock()
+    assert world.media_state.claim(connection.id, "wamid.L1", now, now + timedelta(minutes=5)) is not None
+    # a second job while the first holds it: nothing to do; once the lease is over, it may go on
+    [job] = world.media_jobs.take()
+    assert world.media_fetcher().fetch(job).state is None
+    clock.advance(minutes=6)
+    assert world.media_fetcher().fetch(job).state is MediaState.STORED
+
+
+def test_an_app_echo_document_that_says_it_is_html_is_kept_as_an_attachment(world: InMemoryWorld) -> None:
+    connection = connected(world)
+    file = world.graph.add_media(b"<script>alert(1)</script>", mime_type="text/html", phone_number_id=b.PNID)
+    echo = b.echo("wamid.E1", "5511999990004", T0)
+    item = echo["entry"][0]["changes"][0]["value"]["message_echoes"][0]
+    item |= {"type": "document", "document": {"id": file.id, "mime_type": "text/html", "filename": "proposta.html"}}
+    del item["text"]
+    world.deliver(echo)
+    assert world.run_media_jobs() == [MediaState.STORED]
+    media = message(world, connection, "wamid.E1").media
+    assert media is not None and (media.filename, media.mime_type) == ("proposta.html", "text/html")
+    stored = world.media_files.objects[media.key or ""]
+    assert (stored.content_type, stored.filename) == ("application/octet-stream", "proposta.html")
+
+
+# ---------------------------------------------------------------- endings
+def test_an_id_meta_forgot_ends_expired(world: InMemoryWorld) -> None:
+    connection = connected(world)
+    file = world.graph.add_media(b"z", phone_number_id=b.PNID)
+    world.graph.expire_media(file.id)
+    world.deliver(b.live_raw("wamid.X1", "5511999990005", T0, "image", image(file.id)))
+    assert world.run_media_jobs() == [MediaState.EXPIRED]
+    media = message(world, connection, "wamid.X1").media
+    assert media is not None and media.error is not None and media.error["code"] == "expired"
+
+
+def test_a_job_older_than_meta_keeps_files_ends_expired_without_asking(world: InMemoryWorld, clock: Clock) -> None:
+    connected(world)
+    file = world.graph.add_media(b"z", phone_number_id=b.PNID)
+    world.deliver(b.live_raw("wamid.X2", "5511999990006", T0, "image", image(file.id)))
+    clock.advance(days=7, seconds=1)
+    calls = len(world.graph.calls)
+    assert world.run_media_jobs() == [MediaState.EXPIRED]
+    assert len(world.graph.calls) == calls  # Graph was not asked
+
+
+def test_a_file_over_meta_limit_is_too_large_and_never_queued(world: InMemoryWorld) -> None:
+    connection = connected(world)
+    too_big = b.live("wamid.T1", "5511999990007", T0)
+    item = too_big["entry"][0]["changes"][0]["value"]["messages"][0]
+    item |= {"type": "unsupported", "errors": [{"code": 131052, "title": "Media file size too big"}]}
+    del item["text"]
+    world.deliver(too_big)
+    assert world.media_jobs.jobs == []
+    media = message(world, connection, "wamid.T1").media
+    assert media is not None and media.state == "too_large" and (media.error or {}).get("code") == "131052"
+    assert world.connections.get(connection.id).media_files["too_large"] == 1  # type: ignore[union-attr]
+
+
+def test_a_file_over_our_limit_is_too_large(world: InMemoryWorld) -> None:
+    connected(world)
+    file = world.graph.add_media(size=5000, mime_type="application/pdf", phone_number_id=b.PNID)
+    world.deliver(
+        b.live_raw("wamid.T2", "5511999990008", T0, "document", {"id": file.id, "mime_type": "application/pdf"})
+    )
+    assert world.run_media_jobs(world.media_fetcher(max_bytes=4096)) == [MediaState.TOO_LARGE]
+    assert world.media_files.puts == 0
+
+
+def test_a_url_on_another_host_is_never_fetched(world: InMemoryWorld) -> None:
+    connection = connected(world)
+    file = world.graph.add_media(b"q", phone_number_id=b.PNID)
+    world.deliver(b.live_raw("wamid.H1", "5511999990009", T0, "image", image(file.id)))
+    fetcher = world.media_fetcher(hosts="lookaside.fbsbx.com")
+    assert world.run_media_jobs(fetcher) == [MediaState.FAILED]
+    assert not world.graph.calls_to("media_download")  # the token went nowhere
+    media = message(world, connection, "wamid.H1").media
+    assert media is not None and (media.error or {}).get("code") == "untrusted_media_host"
+
+
+def test_a_refused_token_fails_the_file_and_says_so(world: InMemoryWorld) -> None:
+    connection = connected(world)
+    file = world.graph.add_media(b"q", phone_number_id=b.PNID)
+    world.deliver(b.live_raw("wamid.K1", "5511999990010", T0, "image", image(file.id)))
+    world.graph.fail_next("media", meta_error("Error validating access token", 190, 401))
+    assert world.run_media_jobs() == [MediaState.FAILED]
+    media = message(world, connection, "wamid.K1").media
+    assert media is not None and (media.error or {}).get("code") == "token"
+
+
+# ---------------------------------------------------------------- retried
+def test_a_url_that_answers_404_gets_a_new_one(world: InMemoryWorld) -> None:
+    connected(world)
+    file = world.graph.add_media(b"abc" * 100, phone_number_id=b.PNID)
+    world.deliver(b.live_raw("wamid.U1", "5511999990011", T0, "image", image(file.id)))
+    world.graph.fail_next("media_download", url_gone())
+    assert world.run_media_jobs() == [MediaState.STORED]
+
+
+def test_a_failing_download_is_noted_retried_dead_lettered_failed_then_retried_and_kept(world: InMemoryWorld) -> None:
+    connection = connected(world)
+    file = world.graph.add_media(b"abc" * 100, phone_number_id=b.PNID)
+    world.deliver(b.live_raw("wamid.F1", "5511999990012", T0, "image", image(file.id)))
+    [job] = world.media_jobs.take()
+    fetcher = world.media_fetcher()
+    world.graph.fail_next("media", *[server_error(503)] * 3)  # the client's own three tries
+    with pytest.raises(TransientError):
+        fetcher.fetch(job)  # the queue would retry it; it stays pending, with its last error
+    media = message(world, connection, "wamid.F1").media
+    assert media is not None and media.state == "pending" and media.error is not None
+    # the queue gave up: its dead letter settles it failed with that error
+    assert fetcher.give_up(job)
+    failed = message(world, connection, "wamid.F1").media
+    assert failed is not None and failed.state == "failed" and failed.error == media.error
+    # a retry asked for: pending again, a new job, then kept
+    [listed] = world.media_state.listed(connection.id, MediaState.FAILED)
+    assert world.media_state.requeue(connection.id, "wamid.F1", MediaState.FAILED, listed.media, world.clock())
+    assert not world.media_state.requeue(connection.id, "wamid.F1", MediaState.FAILED, listed.media, world.clock())
+    assert fetcher.fetch(job).state is MediaState.STORED
+    counts = world.connections.get(connection.id).media_files  # type: ignore[union-attr]
+    assert (counts["failed"], counts["pending"], counts["stored"]) == (0, 0, 1)
+
+
+def test_bytes_that_do_not_match_meta_sha256_are_not_kept(world: InMemoryWorld) -> None:
+    connection = connected(world)
+    file = world.graph.add_media(b"the real bytes", phone_number_id=b.PNID)
+    wrong = b64(hashlib.sha256(b"other bytes").hexdigest())
+    world.deliver(b.live_raw("wamid.S1", "5511999990013", T0, "image", image(file.id, wrong)))
+    [job] = world.media_jobs.take()
+    with pytest.raises(TransientError, match="sha256"):
+        world.media_fetcher().fetch(job)
+    assert world.media_files.objects == {}
+    assert message(world, connection, "wamid.S1").media.state == "pending"  # type: ignore[union-attr]
+
+
+# ---------------------------------------------------------------- history
+def test_history_placeholders_wait_or_are_given_up_and_a_follow_up_is_kept(world: InMemoryWorld, clock: Clock) -> None:
+    connection = connected(world)
+    created = int(connection.created_at.timestamp())
+    recent, old = created - 3 * 86_400, created - 30 * 86_400
+    world.deliver(
+        b.chunk(
+            0,
+            1,
+            100,
+            b.thread("5511999990014", b.placeholder("wamid.H-new", "5511999990014", recent)),
+            b.thread("5511999990015", b.placeholder("wamid.H-old", "5511999990015", old)),
+        )
+    )
+    states = {m.id: m.media.state for m in world.all_messages().values() if m.media}
+    assert states == {"wamid.H-new": "placeholder", "wamid.H-old": "unavailable"}
+    assert world.media_jobs.jobs == []
+    # Meta's follow-up of the recent one: filled, queued, kept
+    file = world.graph.add_media(b"voice" * 200, mime_type="audio/ogg; codecs=opus", phone_number_id=b.PNID)
+    followup = b.media_followup("wamid.H-new", "5511999990014", recent)
+    item = followup["entry"][0]["changes"][0]["value"]["messages"][0]
+    item["image"]["id"] = file.id
+    world.deliver(followup)
+    assert world.run_media_jobs() == [MediaState.STORED]
+    counts = world.connections.get(connection.id).media_files  # type: ignore[union-attr]
+    assert (counts["stored"], counts["unavailable"], counts["pending"]) == (1, 1, 0)
