@@ -17,6 +17,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from devstack.media_front import BLOCK as MEDIA_BLOCK
+from devstack.media_front import PREFIX as MEDIA_PREFIX
+from devstack.media_front import LocalMediaServer
 from devstack.runtime import LocalFunction
 from devstack.template import resources_of_type
 
@@ -205,6 +208,7 @@ class FrontHandler(BaseHTTPRequestHandler):
     ready: Callable[[], bool] = staticmethod(lambda: False)
     site: StaticSite | None = None
     describe: Callable[[], dict[str, Any]] | None = None
+    media: LocalMediaServer | None = None
 
     protocol_version = "HTTP/1.1"
     server_version = "whatrack-devstack"
@@ -267,6 +271,8 @@ class FrontHandler(BaseHTTPRequestHandler):
             # operator scripts (make reconcile / replay / redrive) run against this stack
             self._json(200, self.describe())
             return 200
+        if self.media is not None and path.startswith(MEDIA_PREFIX) and self.command in ("GET", "HEAD"):
+            return self._media(path, urlsplit(self.path).query)
         if self.site is not None and self.command in ("GET", "HEAD"):
             served = self._static(path)
             if served is not None:
@@ -315,6 +321,28 @@ class FrontHandler(BaseHTTPRequestHandler):
         self._send(200, file.read_bytes(), {"Content-Type": content_type(file.name), **STATIC_HEADERS})
         return 200
 
+    def _media(self, path: str, query: str) -> int:
+        """A kept media file, streamed in blocks (a 100 MB document never sits whole in memory)."""
+        assert self.media is not None
+        status, headers, length, body = self.media.answer(path, query)
+        if body is None:
+            self._json(status, {"message": "Forbidden" if status == 403 else "Not Found"})
+            return status
+        self.send_response(status)
+        for key, value in headers.items():
+            self.send_header(key, value)
+        self.send_header("Content-Length", str(length))
+        try:
+            self.end_headers()
+            if self.command != "HEAD":
+                while block := body.read(MEDIA_BLOCK):
+                    self.wfile.write(block)
+        except CLIENT_GONE:
+            self.close_connection = True
+        finally:
+            body.close()
+        return status
+
     def _respond(self, result: Any) -> int:
         if not isinstance(result, dict) or "statusCode" not in result:
             payload = json.dumps(result).encode()
@@ -355,6 +383,7 @@ def make_server(
     ready: Callable[[], bool],
     site: StaticSite | None = None,
     describe: Callable[[], dict[str, Any]] | None = None,
+    media: LocalMediaServer | None = None,
 ) -> ThreadingHTTPServer:
     handler = type(
         "BoundFrontHandler",
@@ -364,6 +393,7 @@ def make_server(
             "ready": staticmethod(ready),
             "site": site,
             "describe": staticmethod(describe) if describe is not None else None,
+            "media": media,
         },
     )
     return FrontServer((host, port), handler)

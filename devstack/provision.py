@@ -25,6 +25,10 @@ PARAMETER_ENV = {
     "HistoryStallAfterSeconds": "HISTORY_STALL_AFTER_SECONDS",
     "ReconcileAfterSeconds": "RECONCILE_AFTER_SECONDS",
     "MetaAppId": "META_APP_ID",
+    "MediaDownloadHosts": "MEDIA_DOWNLOAD_HOSTS",
+    "MediaMaxBytes": "MEDIA_MAX_BYTES",
+    "MediaUrlTtlSeconds": "MEDIA_URL_TTL_SECONDS",
+    "MediaUrlBase": "MEDIA_URL_BASE",
     # local only: how much the functions log (``make demo`` writes INFO to its log file)
     "LogLevel": "POWERTOOLS_LOG_LEVEL",
 }
@@ -36,6 +40,7 @@ SECRET_VALUES = {
     "appSecret": ("META_APP_SECRET", "local-app-secret"),
     "verifyToken": ("META_VERIFY_TOKEN", "local-verify-token"),
     "adminApiKey": ("ADMIN_API_KEY", "local-admin-key"),
+    "key": ("MEDIA_URL_KEY", "local-media-url-key"),
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import sys
@@ -16,6 +17,7 @@ from moto.server import ThreadedMotoServer
 
 from devstack import moto_patches
 from devstack.http_front import StaticSite, dashboard_config, load_routes, make_server
+from devstack.media_front import LocalMediaServer
 from devstack.meta import MetaSimulator
 from devstack.provision import REGION, Provisioned, provision
 from devstack.runtime import LocalFunction, load_functions
@@ -93,9 +95,17 @@ class LocalStack:
             schedule.start()
         site = StaticSite(config=dashboard_config())
         self._http = make_server(
-            self.host, self.port, load_routes(template, self.functions), lambda: self._ready, site, self.describe
+            self.host,
+            self.port,
+            load_routes(template, self.functions),
+            lambda: self._ready,
+            site,
+            self.describe,
+            media=self._media_server(),
         )
         self.port = self._http.server_address[1]
+        # media.url points at this front (the status API reads it on its first request)
+        os.environ["MEDIA_URL_BASE"] = f"{self.url}/media/"
         threading.Thread(target=self._http.serve_forever, name="http-front", daemon=True).start()
         if self.meta is not None:
             self.meta.deliver_to(f"{self.url}/webhook")
@@ -109,6 +119,16 @@ class LocalStack:
             raise ValueError("the Meta simulator signs with another app secret than META_APP_SECRET")
         meta.start()
         os.environ["GRAPH_API_BASE_URL"] = meta.base_url  # read by provision(): every function calls it
+        # its media URLs point at itself (plain http): the one download host a local stack allows
+        os.environ["MEDIA_DOWNLOAD_HOSTS"] = meta.download_host
+
+    def _media_server(self) -> LocalMediaServer:
+        assert self.provisioned is not None
+        s3 = boto3.client("s3", endpoint_url=self.aws_endpoint, region_name=REGION)
+        secrets = boto3.client("secretsmanager", endpoint_url=self.aws_endpoint, region_name=REGION)
+        arn = self.provisioned.secrets["MediaUrlSecret"]
+        key = json.loads(secrets.get_secret_value(SecretId=arn)["SecretString"])["key"]
+        return LocalMediaServer(s3, self.provisioned.buckets["MediaBucket"], lambda: str(key))
 
     def _start_pollers(self, template: dict[str, Any]) -> None:
         assert self.provisioned is not None

@@ -116,8 +116,16 @@ class GraphMixin(_Settings):
 class StatusApiSettings(TablesMixin, QueuesMixin, ReplayQueueMixin, GraphMixin):
     """``status_api``."""
 
+    media_queue_url: NonEmpty
+    """Where a media retry's jobs go."""
+
     admin_secret_arn: NonEmpty
     history_stall_after_seconds: Annotated[int, Meta(gt=0)] = 1800
+    media_url_secret_arn: NonEmpty
+    """The key that signs ``media.url`` (whoever serves the bytes checks it)."""
+    media_url_base: str = ""
+    """Where ``media.url`` points (``.../media/``); empty: this deployment serves no media URLs yet."""
+    media_url_ttl_seconds: Annotated[int, Meta(ge=30, le=3600)] = 300
 
 
 @dataclass(frozen=True, kw_only=True)

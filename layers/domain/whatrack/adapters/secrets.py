@@ -81,6 +81,17 @@ class SecretsManagerAdminCredentials:
         return self._reader.json_field(self._secret_id, "adminApiKey")
 
 
+class SecretsManagerMediaUrlKey:
+    """``{"key": ...}``: what signs ``media.url`` (CONTRACT §7 Media)."""
+
+    def __init__(self, secret_id: str, sm: Any | None = None) -> None:
+        self._secret_id = secret_id
+        self._reader = _SecretReader(sm)
+
+    def key(self) -> str:
+        return self._reader.json_field(self._secret_id, "key")
+
+
 class SecretsManagerTokenVault:
     """One secret per connection, named ``<prefix><connection id>``."""
 

@@ -28,6 +28,7 @@ from whatrack.domain.log import LogRecord
 from whatrack.domain.messages import Message
 from whatrack.domain.onboarding import SyncRequest
 from whatrack.domain.organizations import Organization
+from whatrack.services.media_links import MediaLinks
 
 STATUS_LABELS: dict[HistorySyncStatus, str] = {
     HistorySyncStatus.NOT_SUPPORTED: "Não suportado",
@@ -153,8 +154,14 @@ def conversation_summary(conversation: Conversation) -> ConversationSummary:
     return ConversationSummary.model_validate(conversation)
 
 
-def message_out(message: Message) -> MessageOut:
-    return MessageOut.model_validate(message)
+def message_out(message: Message, links: MediaLinks) -> MessageOut:
+    out = MessageOut.model_validate(message)
+    if message.media is None or out.media is None:
+        return out
+    url, expires = links.link(message.media)
+    if url is None:
+        return out
+    return out.model_copy(update={"media": out.media.model_copy(update={"url": url, "url_expires_at": expires})})
 
 
 def ticket_out(ticket: Ticket) -> TicketOut:

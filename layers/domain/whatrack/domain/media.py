@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import hmac
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
+from urllib.parse import quote
 
 from whatrack.domain.changes import QueueMessage
 
@@ -206,3 +209,21 @@ class KeptFile:
 
 class FileTooLargeError(Exception):
     """The stream went past the largest file kept; nothing was stored."""
+
+
+# ---------------------------------------------------------------- serving (CONTRACT §7 Media: ``media.url``)
+def media_signature(key: str, expires: int, secret: str) -> str:
+    """What makes ``media.url`` valid: an HMAC of the object key and the URL's end, with a key only
+    the stack holds (the status API signs; whoever serves the bytes checks)."""
+    return hmac.new(secret.encode(), f"{key}\n{expires}".encode(), hashlib.sha256).hexdigest()
+
+
+def signed_media_url(base: str, key: str, expires: int, secret: str) -> str:
+    return f"{base.rstrip('/')}/{quote(key)}?exp={expires}&sig={media_signature(key, expires, secret)}"
+
+
+def media_url_valid(key: str, expires: str, signature: str, secret: str, now: datetime) -> bool:
+    """A URL is good until its end, and only as signed (a URL past its time answers 403)."""
+    if not expires.isdigit() or int(expires) < now.timestamp():
+        return False
+    return hmac.compare_digest(signature, media_signature(key, int(expires), secret))

@@ -4,23 +4,28 @@ that need it (one Graph client, one audit log, one secrets cache)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from whatrack.adapters.dynamo.audit import DynamoAuditLog
 from whatrack.adapters.dynamo.connections import DynamoConnectionRepository
 from whatrack.adapters.dynamo.history_sync import DynamoHistorySync
+from whatrack.adapters.dynamo.media import DynamoMediaStateStore
 from whatrack.adapters.dynamo.organizations import DynamoOrganizationRepository
 from whatrack.adapters.dynamo.reader import DynamoReader
 from whatrack.adapters.dynamo.tickets import DynamoTicketRepository
 from whatrack.adapters.dynamo.webhook_log import DynamoWebhookLog
-from whatrack.adapters.queues import SqsReplayJobs
+from whatrack.adapters.queues import SqsMediaJobs, SqsReplayJobs
 from whatrack.adapters.secrets import (
     SecretsManagerAdminCredentials,
+    SecretsManagerMediaUrlKey,
     SecretsManagerTokenVault,
     SecretsManagerWebhookSecrets,
 )
 from whatrack.config import StatusApiSettings
 from whatrack.services.connections import ConnectionService
 from whatrack.services.embedded_signup import EmbeddedSignup
+from whatrack.services.media_links import MediaLinks
+from whatrack.services.media_retry import MediaRetry
 from whatrack.services.number_check import NumberChecker
 from whatrack.services.organizations import OrganizationService
 from whatrack.services.queries import InboxQueries
@@ -38,6 +43,8 @@ class StatusApi:
     sync_requests: SyncRequester
     retry: ChunkRetry
     queries: InboxQueries
+    media_retry: MediaRetry
+    media_links: MediaLinks
 
 
 @once
@@ -77,4 +84,10 @@ def api() -> StatusApi:
             connections=connections, log=log, publisher=publisher(config), sync=sync, audit=audit, replays=replays
         ),
         queries=InboxQueries(DynamoReader(), connections, DynamoTicketRepository()),
+        media_retry=MediaRetry(connections, DynamoMediaStateStore(), SqsMediaJobs(config.media_queue_url)),
+        media_links=MediaLinks(
+            base=config.media_url_base,
+            key=SecretsManagerMediaUrlKey(config.media_url_secret_arn).key,
+            ttl=timedelta(seconds=config.media_url_ttl_seconds),
+        ),
     )

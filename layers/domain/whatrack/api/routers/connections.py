@@ -113,6 +113,16 @@ def retry_history_sync(connection_id: Id) -> Response[RetryResult]:
     return json_response(RetryResult(retried=retried), 202)
 
 
+@router.post(
+    "/connections/<connection_id>/media/retry",
+    responses={202: {"description": "Queued again", "content": {"application/json": {"model": RetryResult}}}},
+    middlewares=AUTHENTICATED,
+)
+def retry_media(connection_id: Id) -> Response[RetryResult]:
+    retried = status_api.api().media_retry.retry(caller(router).id, connection_id)
+    return json_response(RetryResult(retried=retried), 202)
+
+
 @router.get("/connections/<connection_id>/logs", middlewares=AUTHENTICATED)
 def get_logs(connection_id: Id, limit: Limit = 50, cursor: Cursor = None) -> Response[LogList]:
     page = status_api.api().queries.logs(caller(router).id, connection_id, limit=limit, cursor=cursor)

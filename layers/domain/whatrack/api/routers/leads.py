@@ -48,4 +48,8 @@ def get_lead(lead_id: Id) -> Response[LeadDetail]:
 @router.get("/conversations/<conversation_id>/messages", middlewares=AUTHENTICATED)
 def list_messages(conversation_id: Id, limit: Limit = 50, cursor: Cursor = None) -> Response[MessageList]:
     page = status_api.api().queries.messages(caller(router).id, conversation_id, limit=limit, cursor=cursor)
-    return json_response(MessageList(messages=[message_out(m) for m in page.items], next_cursor=page.next_cursor))
+    return json_response(
+        MessageList(
+            messages=[message_out(m, status_api.api().media_links) for m in page.items], next_cursor=page.next_cursor
+        )
+    )

@@ -39,7 +39,7 @@ def get_ticket(ticket_id: Id, limit: TimelineLimit = 200, cursor: Cursor = None)
     ticket = TicketDetailOut(
         **ticket_out(detail.ticket).model_dump(),
         lead=lead_out(detail.lead),
-        messages=[message_out(m) for m in detail.messages.items],
+        messages=[message_out(m, status_api.api().media_links) for m in detail.messages.items],
     )
     return json_response(TicketDetail(ticket=ticket, next_cursor=detail.messages.next_cursor))
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from whatrack.domain.changes import ChangeMessage
-from whatrack.domain.clock import from_unix, utcnow
+from whatrack.domain.clock import from_unix, iso, utcnow
 from whatrack.domain.errors import TransientError
 from whatrack.domain.identity import ContactIdentity
 from whatrack.domain.media import TOO_LARGE_CODE, MediaState, initial_state, media_error, media_job_of
@@ -91,6 +91,7 @@ def new_message(
     source: MessageSource,
     *,
     connection_created_at: datetime,
+    received_at: datetime,
     direction: Direction | None = None,
     **extra: Any,
 ) -> NewMessage:
@@ -106,7 +107,7 @@ def new_message(
         body=item.body or readable_body(item.type, item.raw(), item.errors_text),
         status=extra.pop("status", status_from_history(history_status)),
         history_status=history_status.upper() if history_status else None,
-        media=media_with_state(item, connection_created_at),
+        media=media_with_state(item, connection_created_at, received_at),
         content=None if item.type in MODELLED_TYPES else item.raw_content(),
         error=item.errors_text,
         reply_to_id=item.reply_to_id,
@@ -115,8 +116,11 @@ def new_message(
     )
 
 
-def media_with_state(item: MessageItem, connection_created_at: datetime) -> dict[str, Any] | None:
-    """``item.media`` with the state it is stored in (and why, for a file Meta refused)."""
+def media_with_state(
+    item: MessageItem, connection_created_at: datetime, received_at: datetime
+) -> dict[str, Any] | None:
+    """``item.media`` with the state it is stored in (and why, for a file Meta refused), and when
+    Meta announced it (its id lives 7 days from then: a retry's job needs it)."""
     media = item.media
     if media is None:
         return None
@@ -127,7 +131,7 @@ def media_with_state(item: MessageItem, connection_created_at: datetime) -> dict
         connection_created_at=connection_created_at,
         error_codes=item.error_codes,
     )
-    media = {**media, "state": state.value}
+    media = {**media, "state": state.value, "receivedAt": iso(received_at)}
     if state is MediaState.TOO_LARGE:
         media["error"] = media_error(str(TOO_LARGE_CODE), item.errors_text or "file larger than Meta's 100 MB")
     elif state is MediaState.UNAVAILABLE and item.type != MEDIA_PLACEHOLDER_TYPE:

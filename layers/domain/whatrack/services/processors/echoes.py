@@ -70,6 +70,7 @@ class EchoesProcessor:
                 business,
                 MessageSource.APP_ECHO,
                 connection_created_at=connection.created_at,
+                received_at=message.received_at,
                 direction=Direction.OUTBOUND,
                 status="sent",
                 meta_confirmed_at=now,

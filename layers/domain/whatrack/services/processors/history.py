@@ -103,7 +103,7 @@ class HistoryProcessor:
             connection.id, meta.phase, meta.chunk_order, meta.progress, now
         ):
             ports.audit.record(connection.id, "sync_started", now, key="sync_started")
-        threads = self._threads(connection, business, item.threads, now, message.correlation_id)
+        threads = self._threads(connection, business, item.threads, now, message)
         imported = ports.messages.import_history(connection.organization_id, connection.id, threads)
         # a chunk's own media (most are placeholders): queued again on a redelivery, downloaded once
         queue_media(ports, connection, (m for thread in threads for m in thread.messages), message.received_at)
@@ -130,10 +130,11 @@ class HistoryProcessor:
         business: str | None,
         threads: list[Thread],
         now: datetime,
-        correlation_id: str | None,
+        change: ChangeMessage,
     ) -> list[ThreadImport]:
         """Every thread's conversation, its counterparts resolved together (a few requests per chunk);
         one that reaches two leads or a lead in a merge cut short goes the one-by-one way (§8.10)."""
+        correlation_id = change.correlation_id
         found: list[tuple[ContactIdentity, list[NewMessage]]] = []
         for thread in threads:
             identity = thread.counterpart(business)
@@ -151,7 +152,8 @@ class HistoryProcessor:
                         business,
                         MessageSource.HISTORY,
                         connection_created_at=connection.created_at,
-                        correlation_id=correlation_id,
+                        received_at=change.received_at,
+                        correlation_id=change.correlation_id,
                     )
                     for m in said
                 ),
@@ -201,7 +203,7 @@ class HistoryProcessor:
         for item in items:
             if item.type in ANNOTATION_TYPES:
                 continue
-            media = media_with_state(item, connection.created_at)
+            media = media_with_state(item, connection.created_at, change.received_at)
             if media is not None and ports.messages.fill_media(connection.id, item.id, item.type, media, item.body):
                 job = media_job_of(connection.id, connection.organization_id, item.id, media, change.received_at)
                 if job is not None:
@@ -220,6 +222,7 @@ class HistoryProcessor:
                 business,
                 MessageSource.HISTORY,
                 connection_created_at=connection.created_at,
+                received_at=change.received_at,
                 direction=direction,
                 correlation_id=correlation_id,
             )

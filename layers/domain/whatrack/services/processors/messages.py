@@ -110,6 +110,7 @@ class MessagesProcessor:
             business,
             MessageSource.LIVE,
             connection_created_at=connection.created_at,
+            received_at=change.received_at,
             direction=Direction.INBOUND,
             status=None,
             correlation_id=correlation_id,

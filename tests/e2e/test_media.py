@@ -1,0 +1,153 @@
+"""Issue 21 through the local stack and its Meta simulator: a customer's photo and a document arrive,
+are downloaded by the media function, kept with their digest, and served at ``media.url``; a file
+Meta forgot ends ``expired``; a failing download ends ``failed`` and the retry endpoint keeps it."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+import urllib.error
+import urllib.request
+from typing import Any
+
+import pytest
+
+from devstack.meta import MetaSimulator
+from devstack.meta.answers import server_error
+from devstack.server import LocalStack
+from tests.builders import payloads as b
+from tests.localstack import ADMIN_KEY, api
+from tests.waiting import wait_until
+
+pytestmark = pytest.mark.e2e
+
+PNID, WABA, TOKEN = "309900000000888", "409900000000888", "EAAG-e2e-media"
+
+
+def connected(stack: LocalStack, graph: MetaSimulator) -> tuple[str, str]:
+    graph.business(WABA, PNID, token=TOKEN, display=b.BIZ)
+    _, created = api(stack, "POST", "/admin/organizations", {"name": "Loja de Mídia"}, ADMIN_KEY)
+    key = created["apiKey"]
+    body = {"phoneNumberId": PNID, "wabaId": WABA, "mode": "cloud_api", "syncHistory": False, "accessToken": TOKEN}
+    status, answer = api(stack, "POST", "/connections", body, key)
+    assert status == 201, answer
+    return key, answer["connection"]["id"]
+
+
+def media_of(stack: LocalStack, key: str, customer: str, wamid: str) -> dict[str, Any] | None:
+    """The message's media as the dashboard reads it: the customer's lead, its conversations' messages."""
+    status, leads = api(stack, "GET", "/leads?limit=500", key=key)
+    for lead in leads.get("leads", []) if status == 200 else []:
+        if lead["waId"] != customer:
+            continue
+        _, detail = api(stack, "GET", f"/leads/{lead['id']}", key=key)
+        for conversation in detail.get("conversations", []):
+            _, listed = api(stack, "GET", f"/conversations/{conversation['id']}/messages?limit=50", key=key)
+            for message in listed.get("messages", []):
+                if message["id"] == wamid:
+                    media: dict[str, Any] | None = message["media"]
+                    return media
+    return None
+
+
+def wait_for_state(stack: LocalStack, key: str, customer: str, wamid: str, state: str) -> dict[str, Any]:
+    def seen() -> str | None:
+        media = media_of(stack, key, customer, wamid)
+        return media["state"] if media else None
+
+    wait_until(lambda: seen() == state, f"{wamid} {state}", seen=seen)
+    media = media_of(stack, key, customer, wamid)
+    assert media is not None
+    return media
+
+
+def fetch(url: str) -> tuple[int, dict[str, str], bytes]:
+    try:
+        with urllib.request.urlopen(url, timeout=30) as response:
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read()
+
+
+def test_media_is_kept_served_and_named(stack: LocalStack, graph: MetaSimulator) -> None:
+    key, connection_id = connected(stack, graph)
+    now = int(time.time())
+    photo = b"\xff\xd8\xff" + hashlib.sha256(b"photo").digest() * 40_000  # 1.3 MB
+    image = graph.add_media(photo, mime_type="image/jpeg", phone_number_id=PNID)
+    page = graph.add_media(b"<html><script>alert(1)</script></html>", mime_type="text/html", phone_number_id=PNID)
+    gone = graph.add_media(b"old", mime_type="image/png", phone_number_id=PNID)
+    graph.expire_media(gone.id)
+    content = {"id": image.id, "mime_type": "image/jpeg", "sha256": image.sha256_base64, "caption": "olha"}
+    photo_delivery = b.for_number(b.live_raw("wamid.media.photo", "5511955550001", now, "image", content), PNID, WABA)
+    document = {"id": page.id, "mime_type": "text/html", "filename": "pedido.html"}
+    doc_delivery = b.for_number(b.live_raw("wamid.media.doc", "5511955550002", now, "document", document), PNID, WABA)
+    old = b.for_number(b.live_raw("wamid.media.old", "5511955550003", now, "image", {"id": gone.id}), PNID, WABA)
+    for delivery in (photo_delivery, photo_delivery, doc_delivery, old):
+        assert graph.deliver(delivery) == 200
+
+    # the photo: kept once, its digest ours and Meta's, its bytes at media.url, inline and unsniffable
+    kept = wait_for_state(stack, key, "5511955550001", "wamid.media.photo", "stored")
+    assert (kept["sha256"], kept["size"]) == (hashlib.sha256(photo).hexdigest(), len(photo))
+    status, headers, body = fetch(kept["url"])
+    assert (status, body) == (200, photo)
+    assert headers["Content-Type"] == "image/jpeg" and headers["X-Content-Type-Options"] == "nosniff"
+    downloads = [c for c in graph.calls_to("media_download") if c.query.get("mid") == image.id]
+    assert len(downloads) == 1  # delivered twice, downloaded once
+    # a URL altered or past its time: 403
+    assert fetch(kept["url"].replace("sig=", "sig=0"))[0] == 403
+    assert fetch(kept["url"].replace("exp=", "exp=1"))[0] == 403
+
+    # the HTML "document": an attachment of no type a browser would render
+    served = wait_for_state(stack, key, "5511955550002", "wamid.media.doc", "stored")
+    status, headers, body = fetch(served["url"])
+    assert status == 200 and headers["Content-Type"] == "application/octet-stream"
+    assert headers["Content-Disposition"].startswith('attachment; filename="pedido.html"')
+
+    # the file Meta forgot
+    expired = wait_for_state(stack, key, "5511955550003", "wamid.media.old", "expired")
+    assert expired["url"] is None and expired["error"]["code"] == "expired"
+
+    _, card = api(stack, "GET", f"/connections/{connection_id}", key=key)
+    assert card["connection"]["media"] == {
+        "pending": 0,
+        "stored": 2,
+        "failed": 0,
+        "expired": 1,
+        "unavailable": 0,
+        "tooLarge": 0,
+    }
+
+
+def test_a_download_that_keeps_failing_is_failed_then_kept_after_the_retry(
+    stack: LocalStack, graph: MetaSimulator
+) -> None:
+    key, connection_id = connected_again(stack, graph)
+    voice = graph.add_media(b"OggS" + b"\x00" * 5000, mime_type="audio/ogg; codecs=opus", phone_number_id=PNID2)
+    # Graph keeps answering 503: each attempt's own tries, and the queue's five receives
+    graph.fail_next("media", *[server_error(503)] * 200)
+    note = {"id": voice.id, "mime_type": "audio/ogg; codecs=opus", "voice": True}
+    voice_note = b.live_raw("wamid.media.voice", "5511955550004", int(time.time()), "audio", note)
+    delivery = b.for_number(voice_note, PNID2, WABA2)
+    assert graph.deliver(delivery) == 200
+    failed = wait_for_state(stack, key, "5511955550004", "wamid.media.voice", "failed")
+    assert failed["error"]["code"] == "2" and failed["voice"] is True  # Meta's code for its 503
+    # When Meta answers again and the retry is asked for (twice)
+    graph.script.pop("media", None)
+    assert api(stack, "POST", f"/connections/{connection_id}/media/retry", key=key) == (202, {"retried": 1})
+    assert api(stack, "POST", f"/connections/{connection_id}/media/retry", key=key) == (202, {"retried": 0})
+    # Then it is kept
+    kept = wait_for_state(stack, key, "5511955550004", "wamid.media.voice", "stored")
+    assert kept["error"] is None and fetch(kept["url"])[0] == 200
+
+
+PNID2, WABA2, TOKEN2 = "309900000000889", "409900000000889", "EAAG-e2e-media-2"
+
+
+def connected_again(stack: LocalStack, graph: MetaSimulator) -> tuple[str, str]:
+    graph.business(WABA2, PNID2, token=TOKEN2, display=b.BIZ)
+    _, created = api(stack, "POST", "/admin/organizations", {"name": "Loja de Mídia 2"}, ADMIN_KEY)
+    key = created["apiKey"]
+    body = {"phoneNumberId": PNID2, "wabaId": WABA2, "mode": "cloud_api", "syncHistory": False, "accessToken": TOKEN2}
+    status, answer = api(stack, "POST", "/connections", body, key)
+    assert status == 201, answer
+    return key, answer["connection"]["id"]
