@@ -27,6 +27,7 @@ from devstack.sqs_poller import QueuePoller, build_pollers
 log = logging.getLogger("devstack")
 
 # Process-wide settings every handler sees locally (never set in AWS).
+LOCAL_MEDIA_LEASE_SECONDS = 10
 LOCAL_ENV = {
     "AWS_DEFAULT_REGION": REGION,
     "AWS_REGION": REGION,
@@ -79,6 +80,10 @@ class LocalStack:
             self._start_meta(self.meta)
         self.provisioned = provision(self.aws_endpoint, visibility_timeout_override=self.visibility_timeout_override)
         os.environ.update(self.provisioned.environment)
+        if self.visibility_timeout_override is not None:
+            # queues that bring a record back within seconds: a download that died holds its file
+            # as briefly (its lease stays above a local download's few seconds)
+            os.environ["MEDIA_LEASE_SECONDS"] = str(LOCAL_MEDIA_LEASE_SECONDS)
 
         from whatrack import wiring
 

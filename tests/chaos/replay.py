@@ -7,7 +7,8 @@ scenario's order, with its repeats. With faults, 1 in ``rate`` of the functions'
 (:class:`devstack.faults.FaultInjector`: DynamoDB throttling, transaction conflicts and 5xx, S3 and
 SQS errors, handlers dying mid-batch or mid-chunk). Once the queues have drained the faults stop,
 what ended ``failed`` is re-sent once from the archive (``scripts/replay.py --failed``, the
-operator's redrive), the queues drain again, and the state is read.
+operator's redrive) and the failed media files are retried (``POST /connections/{id}/media/retry``),
+the queues drain again, and the state is read.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ class Run:
     connection_id: str
     phone_number_id: str
     waba_id: str
+    api_key: str
     archive_keys: dict[str, int] = field(default_factory=dict)
     refused: int = 0
     """Deliveries answered with a 5xx (and posted again, as Meta does)."""
@@ -80,7 +82,7 @@ def open_run(stack: LocalStack, seed: int, label: str, number: int) -> Run:
     }
     status, connection = api(stack, "POST", "/connections", body, created["apiKey"])
     assert status == 201, connection
-    return Run(label, created["organization"]["id"], connection["connection"]["id"], pnid, waba)
+    return Run(label, created["organization"]["id"], connection["connection"]["id"], pnid, waba, created["apiKey"])
 
 
 def deliver(stack: LocalStack, scenario: Scenario, run: Run) -> None:
@@ -141,6 +143,9 @@ def wait_settled(stack: LocalStack, run: Run, timeout: float | None) -> None:
 def finish(stack: LocalStack, run: Run, timeout: float | None) -> dict[str, Any]:
     wait_settled(stack, run, timeout)
     run.retried = command(stack, "replay.py", "--connection", run.connection_id, "--failed").strip()
+    # and the media files whose downloads kept failing, as the dashboard's "Tentar de novo" does
+    status, answer = api(stack, "POST", f"/connections/{run.connection_id}/media/retry", key=run.api_key)
+    assert status == 202, answer
     wait_settled(stack, run, timeout)
     assert stack.provisioned is not None
     return snapshot(

@@ -13,6 +13,7 @@ chunk's content hash (its value names the run's own number).
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from decimal import Decimal
 from typing import Any
@@ -26,13 +27,16 @@ VOLATILE = frozenset(
         "id", "organization_id", "connection_id", "conversation_id", "lead_id",
         "created_at", "updated_at", "received_at", "last_synced_at", "meta_confirmed_at", "correlation_id",
         "source", "originated_from", "opened_by", "log_id", "status_changed_at", "last_checked_at",
-        "content_hash", "merged_into",
+        "content_hash", "merged_into", "media_lease",
     }
 )  # fmt: skip
+MEDIA_VOLATILE = frozenset({"receivedAt"})
+"""A media record's arrival time (its 7 days start when its webhook came, which each run's clock sets)."""
 CONNECTION_FIELDS = (
     "connection_status", "hs_status", "hs_phase", "hs_chunk_order", "hs_progress", "hs_error_code",
     "messages_imported", "contacts_imported", "threads_imported", "media_pending",
     "history_inbound", "history_outbound", "media_placeholders", "media_received",
+    "files_pending", "files_stored", "files_failed", "files_expired", "files_unavailable", "files_too_large",
 )  # fmt: skip
 
 
@@ -80,7 +84,11 @@ ARRIVAL_ORDERED = frozenset({"edits"})
 
 
 def _kept(item: dict[str, Any]) -> dict[str, Any]:
-    return {k: sorted(v) if k in ARRIVAL_ORDERED else v for k, v in sorted(item.items()) if k not in VOLATILE}
+    kept = {k: sorted(v) if k in ARRIVAL_ORDERED else v for k, v in sorted(item.items()) if k not in VOLATILE}
+    if isinstance(kept.get("media"), str):
+        media = json.loads(kept["media"])
+        kept["media"] = {k: v for k, v in sorted(media.items()) if k not in MEDIA_VOLATILE}
+    return kept
 
 
 def snapshot(

@@ -18,6 +18,7 @@ from whatrack.domain.media import (
     FileTooLargeError,
     KeptFile,
     ListedMedia,
+    MediaHeldError,
     MediaJob,
     MediaState,
 )
@@ -56,7 +57,7 @@ class InMemoryMediaState:
             if row is None or media_state_of(row.media) is not MediaState.PENDING:
                 return None
             if row.media_lease is not None and row.media_lease >= now:
-                return None
+                raise MediaHeldError(f"held until {row.media_lease}")
             row.media_lease = lease_until
             assert row.organization_id is not None
             return ClaimedMedia(media=copy.deepcopy(row.media or {}), organization_id=row.organization_id)

@@ -69,3 +69,18 @@ export function windowState(expiresAt, now = Date.now()) {
   const minutes = Math.floor((left % 3_600_000) / 60_000);
   return { kind: "open", label: hours ? `janela: ${hours} h ${minutes} min` : `janela: ${minutes} min` };
 }
+
+/** "48 KB", "1,3 MB": a file's size as people read it. */
+export function formatBytes(bytes) {
+  if (typeof bytes !== "number" || !Number.isFinite(bytes) || bytes < 0) return null;
+  if (bytes < 1024) return `${bytes} B`;
+  const units = ["KB", "MB", "GB"];
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  const digits = value < 10 && unit > 0 ? 1 : 0;
+  return `${value.toLocaleString("pt-BR", { maximumFractionDigits: digits })} ${units[unit]}`;
+}

@@ -195,4 +195,5 @@ class MediaSettings(TablesMixin, GraphMixin, DeadLettersMixin):
     media_max_bytes: Annotated[int, Meta(gt=0)] = MEDIA_MAX_BYTES
     media_download_hosts: NonEmpty = "lookaside.fbsbx.com"
     # how long a download holds its file; above the function's timeout, below the queue's visibility
-    media_lease_seconds: Annotated[int, Meta(ge=30, le=3600)] = 330
+    # (the local stack, whose queues bring records back within seconds, sets a few seconds)
+    media_lease_seconds: Annotated[int, Meta(ge=5, le=3600)] = 330

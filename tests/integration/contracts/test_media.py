@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from tests.integration.contracts.support import T0, Ports, at, inbox, message, put, stored
-from whatrack.domain.media import MediaState
+from whatrack.domain.media import MediaHeldError, MediaState
 from whatrack.domain.messages import MessageSource, NewMessage
 
 
@@ -36,8 +38,9 @@ def test_a_pending_file_is_held_by_one_download_until_its_lease_ends(ports: Port
     claimed = ports.media_state.claim(box.connection.id, "wamid.C1", T0, T0 + timedelta(minutes=5))
     assert claimed is not None and claimed.media["id"] == "m-wamid.C1"
     assert claimed.organization_id == box.organization_id
-    # another download meanwhile: refused; after the lease: taken
-    assert ports.media_state.claim(box.connection.id, "wamid.C1", at(60), at(360)) is None
+    # another download meanwhile: told the file is held; after the lease: taken
+    with pytest.raises(MediaHeldError):
+        ports.media_state.claim(box.connection.id, "wamid.C1", at(60), at(360))
     assert ports.media_state.claim(box.connection.id, "wamid.C1", at(301), at(600)) is not None
     # a file that is not pending, or no message at all: nothing to claim
     assert ports.media_state.claim(box.connection.id, "wamid.none", T0, at(300)) is None

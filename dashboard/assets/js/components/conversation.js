@@ -91,7 +91,7 @@ function reactions(message) {
 }
 
 /** One message as a bubble: who sent it, its content and its origin (histórico, ao vivo, enviada pelo App). */
-function messageItem(message, byId) {
+function messageItem(message, byId, options) {
   const outbound = message.direction === "OUTBOUND";
   return h(
     "li",
@@ -107,7 +107,7 @@ function messageItem(message, byId) {
       srOnly(outbound ? "Enviada pela empresa: " : "Recebida do cliente: "),
       message.forwarded ? h("p", { class: "msg__flag" }, "Encaminhada") : null,
       message.replyToId ? quote(message.replyToId, byId) : null,
-      messageContent(message),
+      messageContent(message, options),
       edits(message),
       h(
         "p",
@@ -124,11 +124,11 @@ function messageItem(message, byId) {
 /**
  * A conversation read a page at a time, oldest first, with "Carregar mais mensagens" following
  * `nextCursor`. `page(cursor)` resolves to `{messages, nextCursor}`; `onError(error)` says why a
- * page did not come.
+ * page did not come; `onRetryMedia()` asks for the conversation's failed media files again.
  */
 export class Conversation {
-  constructor({ page, onError }) {
-    Object.assign(this, { page, onError });
+  constructor({ page, onError, onRetryMedia }) {
+    Object.assign(this, { page, onError, onRetryMedia });
     this.byId = new Map();
     this.lastDay = null;
     this.cursor = null;
@@ -158,7 +158,7 @@ export class Conversation {
         this.lastDay = day;
         items.push(h("li", { class: "day" }, h("span", {}, formatDay(message.timestamp))));
       }
-      items.push(messageItem(message, this.byId));
+      items.push(messageItem(message, this.byId, { onRetryMedia: this.onRetryMedia }));
     }
     this.list.append(...items);
     // a reply loaded before the message it quotes (an older page, or history after live) shows it now

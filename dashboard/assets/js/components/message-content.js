@@ -1,7 +1,7 @@
 // What a message says, by its type: text and media as they came, the types without a body
 // (location, contacts, buttons, orders...) as a readable summary, an unknown type with its raw content.
 import { h } from "../dom.js";
-import { plural } from "../format.js";
+import { formatBytes, plural } from "../format.js";
 import { CONTENT_LABELS, MEDIA_LABELS } from "../labels.js";
 
 function mapLink(place) {
@@ -52,6 +52,7 @@ const SUMMARIES = {
 };
 
 function describe(message) {
+  if (message.media?.state) return null; // a file Meta announced (or refused: 131052): shown as media
   const summary = SUMMARIES[message.type]?.(message, message.content);
   return summary ? { label: CONTENT_LABELS[message.type], ...summary } : null;
 }
@@ -84,17 +85,113 @@ export function summaryText(message) {
   return isUnknown(message) ? unknownLabel(message) : `[${message.type}]`;
 }
 
-function media(message) {
-  const placeholder = message.type === "media_placeholder" || !message.media?.id;
+/** What each media state says, where there is no file to show (CONTRACT §7 Media). */
+export const MEDIA_STATE_TEXT = {
+  pending: "Baixando mídia…",
+  placeholder: "Mídia do histórico: o arquivo ainda não chegou",
+  unavailable: "Mídia do histórico indisponível",
+  expired: "Expirada na Meta",
+  too_large: "Arquivo grande demais",
+  failed: "Falha ao baixar",
+};
+
+const MEDIA_STATE_HINT = {
+  expired: "A Meta guarda os arquivos por 7 dias; este não foi baixado a tempo.",
+  too_large: "A Meta não entrega arquivos acima de 100 MB; peça ao cliente outro formato ou um link.",
+  unavailable: "A Meta só reenvia mídias do histórico dos 14 dias antes da conexão.",
+};
+
+/** Why a download failed, in Portuguese (Meta's own words, often English, stay in the tooltip). */
+const FAILURE_HINTS = {
+  token: "A Meta recusou o token de acesso deste número: reconecte o número e tente de novo.",
+  no_token: "Este número não tem token de acesso: conecte-o com um token para baixar as mídias.",
+  untrusted_media_host: "O endereço do arquivo não era da Meta: o arquivo não foi baixado.",
+};
+
+function failureHint(error) {
+  const text = FAILURE_HINTS[error?.code] ?? "A Meta não entregou o arquivo depois de várias tentativas.";
+  return error?.message ? h("span", { title: `Meta: ${error.message}` }, text) : text;
+}
+
+function mediaState(message) {
+  if (message.media?.state) return message.media.state;
+  return message.type === "media_placeholder" || !message.media?.id ? "placeholder" : "pending";
+}
+
+function baseType(mimeType) {
+  return (mimeType ?? "").split(";")[0].trim().toLowerCase();
+}
+
+/** A player when this browser plays the type (Ogg Opus voice notes on older Safari do not), else a download. */
+function player(tag, file, kind) {
+  const probe = document.createElement(tag);
+  const download = h("a", { class: "msg__file", href: file.url, download: file.filename ?? "" }, `Baixar ${kind.toLowerCase()}`);
+  if (!probe.canPlayType(file.mimeType ?? "") && !probe.canPlayType(baseType(file.mimeType))) {
+    return [h("p", { class: "msg__media-note" }, "Este navegador não toca este formato."), download];
+  }
+  return h(tag, { class: `msg__${tag}`, controls: true, preload: "metadata", src: file.url }, download);
+}
+
+function storedFile(message, file, kind) {
+  const label = file.caption ?? kind;
+  if (message.type === "image" || message.type === "sticker") {
+    const sticker = message.type === "sticker";
+    return h(
+      "a",
+      { class: "msg__image-link", href: file.url, target: "_blank", rel: "noopener noreferrer", title: "Abrir em tamanho real" },
+      h("img", { class: sticker ? "msg__sticker" : "msg__image", src: file.url, alt: label, loading: "lazy" }),
+    );
+  }
+  if (message.type === "audio") {
+    const label = file.voice ? "Mensagem de voz" : kind;
+    return [h("p", { class: "msg__voice" }, label), player("audio", file, label)];
+  }
+  if (message.type === "video") return player("video", file, kind);
+  const size = formatBytes(file.size);
+  return h(
+    "a",
+    { class: "msg__file", href: file.url, download: file.filename ?? "" },
+    file.filename ?? kind,
+    size ? h("span", { class: "msg__file-size" }, ` · ${size}`) : null,
+  );
+}
+
+function media(message, { onRetryMedia } = {}) {
+  const file = message.media ?? {};
   const kind = MEDIA_LABELS[message.type] ?? "Mídia";
+  const state = mediaState(message);
+  const caption = file.caption ? h("p", { class: "msg__caption" }, file.caption) : null;
+  if (state === "stored" && file.url) {
+    return h("figure", { class: "msg__media msg__media--stored", "data-media-state": state }, storedFile(message, file, kind), caption);
+  }
+  const retry =
+    state === "failed" && onRetryMedia
+      ? h("button", { type: "button", class: "btn msg__retry", on: { click: (event) => retryMedia(event, onRetryMedia) } }, "Tentar de novo")
+      : null;
+  const hint = MEDIA_STATE_HINT[state] ?? (state === "failed" ? failureHint(file.error) : null);
   return h(
     "div",
-    { class: ["msg__media", placeholder && "msg__media--pending"] },
-    placeholder
-      ? `${kind} do histórico: o arquivo ainda não chegou`
-      : `${kind}${message.media.mimeType ? ` (${message.media.mimeType})` : ""}`,
-    message.media?.caption ? h("p", { class: "msg__caption" }, message.media.caption) : null,
+    { class: ["msg__media", "msg__media--waiting", `msg__media--${state}`], "data-media-state": state },
+    h("p", { class: "msg__media-state" }, `${kind}: ${MEDIA_STATE_TEXT[state] ?? "Mídia"}`),
+    hint ? h("p", { class: "msg__media-note" }, hint) : null,
+    retry,
+    caption,
   );
+}
+
+async function retryMedia(event, onRetryMedia) {
+  const button = event.currentTarget;
+  button.disabled = true;
+  button.setAttribute("aria-busy", "true");
+  button.textContent = "Baixando mídia…";
+  try {
+    await onRetryMedia();
+  } catch {
+    button.disabled = false;
+    button.textContent = "Tentar de novo";
+  } finally {
+    button.removeAttribute("aria-busy");
+  }
 }
 
 function rawContent(content) {
@@ -106,8 +203,8 @@ function rawContent(content) {
   );
 }
 
-/** The nodes of what `message` says, inside its bubble. */
-export function messageContent(message) {
+/** The nodes of what `message` says, inside its bubble (`onRetryMedia`: "Tentar de novo" of a failed file). */
+export function messageContent(message, options = {}) {
   if (message.deleted) {
     return h("p", { class: "msg__deleted" }, h("span", { "aria-hidden": "true" }, "⊘ "), "Mensagem apagada");
   }
@@ -126,9 +223,13 @@ export function messageContent(message) {
   }
   const unknown = isUnknown(message);
   return [
-    hasMedia(message) ? media(message) : null,
+    hasMedia(message) ? media(message, options) : null,
     unknown ? h("p", { class: "msg__body msg__summary" }, h("span", { class: "msg__kind" }, unknownLabel(message))) : null,
-    message.body ? h("p", { class: "msg__body" }, message.body) : null,
+    // a media's caption is its body too: shown once, under the file; a refused file's body is Meta's
+    // English error, which its state says in Portuguese
+    message.body && !(hasMedia(message) && (message.body === message.media?.caption || !message.media?.id))
+      ? h("p", { class: "msg__body" }, message.body)
+      : null,
     unknown ? rawContent(message.content) : null,
     !hasMedia(message) && !message.body && !unknown ? h("p", { class: "msg__body muted" }, `[${message.type}]`) : null,
   ];

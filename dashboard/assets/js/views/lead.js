@@ -72,6 +72,7 @@ export function renderLead(ctx, connectionId, leadId) {
           signal: ctx.signal,
         }),
       onError: (error) => feedback.error(error, "Não foi possível carregar a conversa."),
+      onRetryMedia: () => retryMedia(ctx, conversation.connectionId, feedback),
     });
     slot.replaceChildren(summary, ticketState, messages.element);
     messages.load();
@@ -112,3 +113,17 @@ export function renderLead(ctx, connectionId, leadId) {
     })
     .catch(() => {}); // the crumb keeps its generic name; the lead's own error is shown above
 }
+
+/** "Tentar de novo" on a file that failed: the connection's failed files are downloaded again. */
+export async function retryMedia(ctx, connectionId, feedback) {
+  try {
+    const { data } = await ctx.api.request("POST", `/connections/${segment(connectionId)}/media/retry`, {
+      signal: ctx.signal,
+    });
+    feedback.success(data.retried ? "Baixando a mídia de novo." : "A mídia já está sendo baixada.");
+  } catch (error) {
+    feedback.error(error, "Não foi possível pedir a mídia de novo.");
+    throw error;
+  }
+}
+

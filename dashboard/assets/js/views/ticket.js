@@ -1,5 +1,6 @@
 import { isAbort, segment, withQuery } from "../api.js";
 import { Conversation } from "../components/conversation.js";
+import { retryMedia } from "./lead.js";
 import { Feedback } from "../components/feedback.js";
 import { leadLine, leadName, statusTag, windowTag } from "../components/people.js";
 import { h } from "../dom.js";
@@ -37,6 +38,7 @@ export function renderTicket(ctx, id) {
     onError: (error) => {
       feedback.error(error, error.status === 404 ? "Ticket não encontrado." : "Não foi possível carregar o ticket.");
     },
+    onRetryMedia: () => retryMedia(ctx, ticket.connectionId, feedback),
   });
   const body = h("div", { class: "ticket", hidden: true }, conversation.element);
   ctx.main.append(

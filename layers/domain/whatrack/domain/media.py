@@ -196,6 +196,10 @@ class MediaInfo:
     file_size: int | None
 
 
+class MediaHeldError(Exception):
+    """Another download holds the file until its lease ends (it may have died: try again later)."""
+
+
 class MediaUrlGoneError(Exception):
     """The media URL answered 404 (expired after its 5 minutes, or a glitch): ask Graph for a new one."""
 

@@ -21,8 +21,8 @@ class MediaStateStore(Protocol):
     the same write. Every move is conditional on the state it leaves."""
 
     def claim(self, connection_id: str, wamid: str, now: datetime, lease_until: datetime) -> ClaimedMedia | None:
-        """Hold a ``pending`` file for one download (``None``: not pending, or another download
-        holds it until its lease ends)."""
+        """Hold a ``pending`` file for one download; ``None`` when it is not pending (nothing left
+        to do); :class:`MediaHeldError` while another download holds it (until its lease ends)."""
 
     def settle(self, connection_id: str, wamid: str, state: MediaState, media: dict[str, Any], now: datetime) -> bool:
         """``pending`` → ``state`` with ``media`` (its new record); False if it was not pending."""

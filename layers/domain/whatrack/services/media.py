@@ -24,6 +24,7 @@ from whatrack.domain.errors import TransientError, UpstreamError
 from whatrack.domain.ids import stable_id
 from whatrack.domain.media import (
     FileTooLargeError,
+    MediaHeldError,
     MediaState,
     MediaUrlGoneError,
     expired_by_age,
@@ -32,7 +33,7 @@ from whatrack.domain.media import (
 )
 
 if TYPE_CHECKING:
-    from whatrack.domain.media import MediaInfo, MediaJob
+    from whatrack.domain.media import ClaimedMedia, MediaInfo, MediaJob
     from whatrack.ports import ConnectionRepository, MetricsRecorder, TokenVault
     from whatrack.ports.media import MediaFiles, MediaSource, MediaStateStore
 
@@ -105,10 +106,10 @@ class MediaFetcher:
         self._clock = clock
 
     def fetch(self, job: MediaJob) -> Outcome:
-        now = self._clock()
-        claimed = self._store.claim(job.connection_id, job.wamid, now, now + self._lease)
+        claimed = self._claim(job)
         if claimed is None:
             return Outcome(None)
+        now = self._clock()
         media = claimed.media
         try:
             state, update = self._download(job, media, now)
@@ -121,12 +122,21 @@ class MediaFetcher:
         logger.info("media settled", extra={"wamid_hash": stable_id(job.wamid)[:12], "state": state.value})
         return Outcome(state)
 
+    def _claim(self, job: MediaJob) -> ClaimedMedia | None:
+        """The file for this job (``None``: nothing left to do). Held by another download (which may
+        have died mid-file): raised as transient, so the queue brings the job back after its lease."""
+        now = self._clock()
+        try:
+            return self._store.claim(job.connection_id, job.wamid, now, now + self._lease)
+        except MediaHeldError as exc:
+            raise TransientError(f"the file is being downloaded ({exc})") from exc
+
     def give_up(self, job: MediaJob) -> bool:
         """A dead letter: the file ends ``failed`` with its last attempt's error (retryable)."""
-        now = self._clock()
-        claimed = self._store.claim(job.connection_id, job.wamid, now, now + self._lease)
+        claimed = self._claim(job)
         if claimed is None:
             return False
+        now = self._clock()
         error = claimed.media.get("error") or media_error("retries_exhausted", "the download kept failing")
         failed = {**claimed.media, "error": error}
         return self._store.settle(job.connection_id, job.wamid, MediaState.FAILED, failed, now)

@@ -18,10 +18,10 @@ from pynamodb.transactions import TransactWrite
 from whatrack.adapters.dynamo.connections import ConnectionItem
 from whatrack.adapters.dynamo.message_items import MessageItem, media_listing
 from whatrack.adapters.dynamo.tables import connection_key, message_key
-from whatrack.adapters.dynamo.writes import storage, transact, update_if
+from whatrack.adapters.dynamo.writes import get_or_none, storage, transact, update_if
 from whatrack.domain.clock import iso, parse_iso
 from whatrack.domain.counting import media_move
-from whatrack.domain.media import LISTED, ClaimedMedia, ListedMedia, MediaState
+from whatrack.domain.media import LISTED, ClaimedMedia, ListedMedia, MediaHeldError, MediaState
 
 _CONDITIONAL_FAILED = "ConditionalCheckFailedException"
 
@@ -43,9 +43,13 @@ class DynamoMediaStateStore:
                 condition=(MessageItem.media_state == MediaState.PENDING.value) & free,
             )
         except PynamoDBException as exc:
-            if exc.cause_response_code == _CONDITIONAL_FAILED:
-                return None
-            raise _as_transient(exc) from exc
+            if exc.cause_response_code != _CONDITIONAL_FAILED:
+                raise _as_transient(exc) from exc
+            # refused: not pending any more (done), or held by another download (one more read, rare)
+            current = get_or_none(MessageItem, message_key(connection_id, wamid), consistent_read=True)
+            if current is not None and current.media_state == MediaState.PENDING.value:
+                raise MediaHeldError(f"held until {current.media_lease}") from None
+            return None
         return ClaimedMedia(media=dict(item.media or {}), organization_id=item.organization_id)
 
     def settle(self, connection_id: str, wamid: str, state: MediaState, media: dict[str, Any], now: datetime) -> bool:

@@ -76,11 +76,10 @@ class EchoesProcessor:
                 meta_confirmed_at=now,
                 correlation_id=message.correlation_id,
             )
-            if ports.messages.insert(connection.organization_id, connection.id, conversation_id, new):
-                queue_media(ports, connection, [new], message.received_at)
-            else:
+            if not ports.messages.insert(connection.organization_id, connection.id, conversation_id, new):
                 ports.messages.restore_revoked(connection.id, new)
                 ports.messages.confirm_echo(connection.id, item.id, now)
+            queue_media(ports, connection, [new], message.received_at)  # on every delivery (see messages)
         # after the messages of the same change: a target among them is stored, no stub is needed
         annotations = annotations_of(parsed.message_echoes, lambda _: Direction.OUTBOUND)
         if annotations:

@@ -204,8 +204,8 @@ class HistoryProcessor:
             if item.type in ANNOTATION_TYPES:
                 continue
             media = media_with_state(item, connection.created_at, change.received_at)
+            job = media_job_of(connection.id, connection.organization_id, item.id, media or {}, change.received_at)
             if media is not None and ports.messages.fill_media(connection.id, item.id, item.type, media, item.body):
-                job = media_job_of(connection.id, connection.organization_id, item.id, media, change.received_at)
                 if job is not None:
                     ports.media_jobs.enqueue([job])
                 continue
@@ -236,4 +236,6 @@ class HistoryProcessor:
             )
             if ports.messages.insert(connection.organization_id, connection.id, conversation_id, new, history=True):
                 ports.metrics.count("MessagesImported")
-                queue_media(ports, connection, [new], change.received_at)
+            # on every delivery: a follow-up filled or stored by a delivery that died before its job
+            # went out gets it now (the media function downloads each file once)
+            queue_media(ports, connection, [new], change.received_at)

@@ -115,10 +115,11 @@ class MessagesProcessor:
             status=None,
             correlation_id=correlation_id,
         )
-        if ports.messages.insert(connection.organization_id, connection.id, conversation_id, new):
-            queue_media(ports, connection, [new], change.received_at)
-        else:
+        if not ports.messages.insert(connection.organization_id, connection.id, conversation_id, new):
             ports.messages.restore_revoked(connection.id, new)  # the customer deleted it before it came
+        # queued on every delivery: one that stored the message and died before its job went out is
+        # redelivered, and its job goes then (the media function downloads each file once)
+        queue_media(ports, connection, [new], change.received_at)
         # §8.3: the only path that opens tickets; idempotent per message and per conversation
         origin = ticket_origin(
             resolved.lead,
