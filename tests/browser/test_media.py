@@ -141,3 +141,9 @@ def test_media_fit_a_phone(page: Page, ticket: tuple[Any, str, str]) -> None:
     expect(page.locator('[data-id="wamid.bm.photo"] img.msg__image')).to_be_visible()
     assert overflowing(page) == []
     screenshot(page, "ticket-media-phone.png")
+    # the number's card counts its files by state
+    page.goto(f"{tenant.stack.url}/#/")
+    expect(page.locator(".card__media")).to_contain_text(
+        "Arquivos de mídia: 5 guardados · 1 expirado · 1 grande demais"
+    )
+    screenshot(page, "card-media-phone.png")

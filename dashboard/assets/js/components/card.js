@@ -138,6 +138,7 @@ export function instanceCard(connection, { details = true, heading = "h2", title
       counter("Conversas", sync.threadsImported),
       counter("Mídias pendentes", sync.mediaPending),
     ),
+    mediaFiles(connection.media),
     h(
       "p",
       { class: ["history-new", connection.historyLeadsWithNewMessages > 0 && "history-new--active"] },
@@ -164,3 +165,21 @@ export function instanceCard(connection, { details = true, heading = "h2", title
       : null,
   );
 }
+
+/** The number's media files by state, when it has any: "Arquivos de mídia: 5 guardados · 1 expirado". */
+const MEDIA_FILE_STATES = [
+  ["stored", "guardado", "guardados"],
+  ["pending", "baixando", "baixando"],
+  ["failed", "com falha", "com falha"],
+  ["expired", "expirado", "expirados"],
+  ["unavailable", "indisponível", "indisponíveis"],
+  ["tooLarge", "grande demais", "grandes demais"],
+];
+
+function mediaFiles(media) {
+  const parts = MEDIA_FILE_STATES.filter(([key]) => media?.[key] > 0).map(
+    ([key, one, many]) => `${formatNumber(media[key])} ${media[key] === 1 ? one : many}`,
+  );
+  return parts.length ? h("p", { class: "card__media" }, "Arquivos de mídia: ", parts.join(" · ")) : null;
+}
+
