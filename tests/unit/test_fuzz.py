@@ -21,6 +21,7 @@ from tests.builders import payloads as b
 from tests.builders.samples import SAMPLES
 from tests.fakes import InMemoryWorld
 from whatrack.domain.log import LogStatus
+from whatrack.domain.media import MediaState
 from whatrack.webhooks.envelope import ClassifiedChange, classify_body, classify_large_body
 
 FINAL = {LogStatus.PROCESSED, LogStatus.REJECTED, LogStatus.IGNORED, LogStatus.UNMATCHED}
@@ -187,3 +188,46 @@ def test_what_only_the_full_parse_refuses_inside_a_large_body_ends_rejected_with
     [entry] = [e for e in world.webhook_log.entries.values() if e.archive_key == report.archive_key]
     assert entry.status is LogStatus.REJECTED
     assert entry.error is not None and "the archived body cannot be read: body is not JSON" in entry.error
+
+
+# ---------------------------------------------------------------- odd media objects (issue 21)
+media_objects = st.fixed_dictionaries(
+    {},
+    optional={
+        "id": st.one_of(scalars, st.sampled_from(["1234567890", "wamid-like", "9" * 40])),
+        "mime_type": st.one_of(scalars, st.sampled_from(["image/jpeg", "audio/ogg; codecs=opus", "text/html", "x/y"])),
+        "sha256": st.one_of(scalars, st.sampled_from(["AB" * 32, "q" * 43 + "=", "not-a-digest", ""])),
+        "file_size": st.one_of(st.integers(min_value=-(2**70), max_value=2**70), scalars),
+        "caption": odd_text,
+        "filename": odd_text,
+        "voice": scalars,
+        "animated": scalars,
+        "url": st.one_of(scalars, st.just("https://evil.example/x")),
+    },
+)
+
+
+@FUZZ
+@given(st.sampled_from(["image", "video", "audio", "document", "sticker"]), media_objects)
+def test_any_media_object_is_kept_with_a_named_state_and_every_download_ends(kind: str, content: Any) -> None:
+    world = InMemoryWorld()
+    token = world.graph.business(b.WABA, b.PNID)
+    world.connect(phone_number_id=b.PNID, display_phone_number=b.BIZ, access_token=token)
+    report = world.post(meta_json(b.live_raw("wamid.FUZZ.M", "5511987650000", 1_764_158_400, kind, content)))
+    world.pump()
+    entries = [e for e in world.webhook_log.entries.values() if e.archive_key == report.archive_key]
+    assert entries and all(e.status in FINAL for e in entries), [(e.status, e.error) for e in entries]
+    stored = world.all_messages().get("wamid.FUZZ.M")
+    if stored is None:  # rejected as a whole (a change Meta's model refuses): nothing half-kept
+        assert {e.status for e in entries} == {LogStatus.REJECTED}
+        return
+    media = stored.media
+    assert media is not None and media.state in {s.value for s in MediaState}
+    media_id = content.get("id")
+    has_id = isinstance(media_id, str | int) and not isinstance(media_id, bool) and str(media_id).strip() != ""
+    assert (media.state == MediaState.PENDING.value) == has_id, (media.state, media_id)
+    # every job ends its file (Meta knows none of these ids): never pending for ever
+    outcomes = world.run_media_jobs()
+    assert all(outcome is not MediaState.PENDING for outcome in outcomes)
+    after = world.all_messages()["wamid.FUZZ.M"].media
+    assert after is not None and after.state != MediaState.PENDING.value
