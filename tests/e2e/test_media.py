@@ -22,13 +22,17 @@ from tests.waiting import wait_until
 pytestmark = pytest.mark.e2e
 
 PNID, WABA, TOKEN = "309900000000888", "409900000000888", "EAAG-e2e-media"
+PNID2, WABA2, TOKEN2 = "309900000000889", "409900000000889", "EAAG-e2e-media-2"
 
 
-def connected(stack: LocalStack, graph: MetaSimulator) -> tuple[str, str]:
-    graph.business(WABA, PNID, token=TOKEN, display=b.BIZ)
-    _, created = api(stack, "POST", "/admin/organizations", {"name": "Loja de Mídia"}, ADMIN_KEY)
+def connected(
+    stack: LocalStack, graph: MetaSimulator, pnid: str = PNID, waba: str = WABA, token: str = TOKEN
+) -> tuple[str, str]:
+    """A new organization's number, connected with its token (checked with the simulator): its key, its id."""
+    graph.business(waba, pnid, token=token, display=b.BIZ)
+    _, created = api(stack, "POST", "/admin/organizations", {"name": f"Loja de Mídia {pnid[-3:]}"}, ADMIN_KEY)
     key = created["apiKey"]
-    body = {"phoneNumberId": PNID, "wabaId": WABA, "mode": "cloud_api", "syncHistory": False, "accessToken": TOKEN}
+    body = {"phoneNumberId": pnid, "wabaId": waba, "mode": "cloud_api", "syncHistory": False, "accessToken": token}
     status, answer = api(stack, "POST", "/connections", body, key)
     assert status == 201, answer
     return key, answer["connection"]["id"]
@@ -121,7 +125,7 @@ def test_media_is_kept_served_and_named(stack: LocalStack, graph: MetaSimulator)
 def test_a_download_that_keeps_failing_is_failed_then_kept_after_the_retry(
     stack: LocalStack, graph: MetaSimulator
 ) -> None:
-    key, connection_id = connected_again(stack, graph)
+    key, connection_id = connected(stack, graph, PNID2, WABA2, TOKEN2)
     voice = graph.add_media(b"OggS" + b"\x00" * 5000, mime_type="audio/ogg; codecs=opus", phone_number_id=PNID2)
     # Graph keeps answering 503: each attempt's own tries, and the queue's five receives
     graph.fail_next("media", *[server_error(503)] * 200)
@@ -138,16 +142,3 @@ def test_a_download_that_keeps_failing_is_failed_then_kept_after_the_retry(
     # Then it is kept
     kept = wait_for_state(stack, key, "5511955550004", "wamid.media.voice", "stored")
     assert kept["error"] is None and fetch(kept["url"])[0] == 200
-
-
-PNID2, WABA2, TOKEN2 = "309900000000889", "409900000000889", "EAAG-e2e-media-2"
-
-
-def connected_again(stack: LocalStack, graph: MetaSimulator) -> tuple[str, str]:
-    graph.business(WABA2, PNID2, token=TOKEN2, display=b.BIZ)
-    _, created = api(stack, "POST", "/admin/organizations", {"name": "Loja de Mídia 2"}, ADMIN_KEY)
-    key = created["apiKey"]
-    body = {"phoneNumberId": PNID2, "wabaId": WABA2, "mode": "cloud_api", "syncHistory": False, "accessToken": TOKEN2}
-    status, answer = api(stack, "POST", "/connections", body, key)
-    assert status == 201, answer
-    return key, answer["connection"]["id"]

@@ -45,11 +45,9 @@ class InMemoryMediaState:
     db: InMemoryDatabase
 
     def _row(self, connection_id: str, wamid: str) -> MessageRow | None:
-        row = self._db_row(connection_id, wamid)
+        """The stored message (a stub holding early statuses has no media)."""
+        row = self.db.messages.get((connection_id, wamid))
         return row if row is not None and row.stored else None
-
-    def _db_row(self, connection_id: str, wamid: str) -> MessageRow | None:
-        return self.db.messages.get((connection_id, wamid))
 
     def claim(self, connection_id: str, wamid: str, now: datetime, lease_until: datetime) -> ClaimedMedia | None:
         with self.db.lock:

@@ -191,7 +191,7 @@ class InMemoryWorld:
         fetcher = fetcher or self.media_fetcher()
         outcomes: list[MediaState | None] = []
         for job in self.media_jobs.take():
-            outcomes.append(fetcher.fetch(job).state)
+            outcomes.append(fetcher.fetch(job))
         return outcomes
 
     def sync_requester(self) -> SyncRequester:

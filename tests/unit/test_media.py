@@ -85,7 +85,7 @@ def test_a_job_delivered_twice_downloads_once(world: InMemoryWorld) -> None:
     world.deliver(b.live_raw("wamid.D1", "5511999990002", T0, "image", image(file.id)))
     [job] = world.media_jobs.take()
     fetcher = world.media_fetcher()
-    assert [fetcher.fetch(job).state, fetcher.fetch(job).state] == [MediaState.STORED, None]
+    assert [fetcher.fetch(job), fetcher.fetch(job)] == [MediaState.STORED, None]
     assert world.media_files.puts == 1
 
 
@@ -100,7 +100,7 @@ def test_a_file_a_download_holds_is_not_taken_by_another(world: InMemoryWorld, c
     with pytest.raises(TransientError, match="being downloaded"):
         world.media_fetcher().fetch(job)
     clock.advance(minutes=6)
-    assert world.media_fetcher().fetch(job).state is MediaState.STORED
+    assert world.media_fetcher().fetch(job) is MediaState.STORED
 
 
 def test_an_app_echo_document_that_says_it_is_html_is_kept_as_an_attachment(world: InMemoryWorld) -> None:
@@ -211,7 +211,7 @@ def test_a_failing_download_is_noted_retried_dead_lettered_failed_then_retried_a
     [listed] = world.media_state.listed(connection.id, MediaState.FAILED)
     assert world.media_state.requeue(connection.id, "wamid.F1", MediaState.FAILED, listed.media, world.clock())
     assert not world.media_state.requeue(connection.id, "wamid.F1", MediaState.FAILED, listed.media, world.clock())
-    assert fetcher.fetch(job).state is MediaState.STORED
+    assert fetcher.fetch(job) is MediaState.STORED
     counts = world.connections.get(connection.id).media_files  # type: ignore[union-attr]
     assert (counts["failed"], counts["pending"], counts["stored"]) == (0, 0, 1)
 

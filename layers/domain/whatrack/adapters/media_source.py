@@ -43,7 +43,8 @@ class HttpMediaSource:
         body = self._graph.media_info(media_id, phone_number_id, token)
         url = body.get("url")
         if not isinstance(url, str) or not url:
-            raise UpstreamError("Graph answered a media id without a url")
+            # an answer that is no media object: asking again gets the same (the file fails, named)
+            raise UpstreamError("Graph answered a media id without a url", definite=True)
         size = body.get("file_size")
         mime = body.get("mime_type")
         return MediaInfo(

@@ -49,10 +49,6 @@ MEDIA_ID_LIFETIME = timedelta(days=7)
 """A media id received in a webhook can be downloaded for 7 days (Meta)."""
 FOLLOWUP_WINDOW = timedelta(days=14)
 """History media follow-ups come only for media sent in the 14 days before onboarding (Meta)."""
-FOLLOWUP_GRACE = timedelta(days=7)
-"""A placeholder with no follow-up this long after the sync completed never gets one."""
-STALE_PENDING = timedelta(minutes=15)
-"""A file pending this long with no move lost its job (a crash between the insert and the send)."""
 TOO_LARGE_CODE = 131052
 """Meta's inbound error for a customer file over 100 MB: no media id comes."""
 
@@ -125,11 +121,6 @@ def initial_state(
 
 def expired_by_age(received_at: datetime, now: datetime) -> bool:
     return now - received_at >= MEDIA_ID_LIFETIME
-
-
-def placeholder_given_up(sync_completed_at: datetime | None, now: datetime) -> bool:
-    """Meta sends no follow-up this long after the sync completed: waiting placeholders are unavailable."""
-    return sync_completed_at is not None and now - sync_completed_at >= FOLLOWUP_GRACE
 
 
 def media_error(code: str, message: str) -> dict[str, str]:

@@ -73,12 +73,6 @@ def media_key(connection_id: str, wamid: str) -> str:
     return f"media/{connection_id}/{stable_id('media', connection_id, wamid)}"
 
 
-@dataclass(frozen=True)
-class Outcome:
-    state: MediaState | None
-    """``None``: nothing to do (not pending, or another download holds it)."""
-
-
 class MediaFetcher:
     def __init__(
         self,
@@ -105,10 +99,11 @@ class MediaFetcher:
         self._metrics = metrics
         self._clock = clock
 
-    def fetch(self, job: MediaJob) -> Outcome:
+    def fetch(self, job: MediaJob) -> MediaState | None:
+        """The file's ending; ``None`` when there was nothing left to do (not pending any more)."""
         claimed = self._claim(job)
         if claimed is None:
-            return Outcome(None)
+            return None
         now = self._clock()
         media = claimed.media
         try:
@@ -120,7 +115,7 @@ class MediaFetcher:
         self._store.settle(job.connection_id, job.wamid, state, {**media, **update}, self._clock())
         self._metrics.count(f"Media{state.value.title().replace('_', '')}")
         logger.info("media settled", extra={"wamid_hash": stable_id(job.wamid)[:12], "state": state.value})
-        return Outcome(state)
+        return state
 
     def _claim(self, job: MediaJob) -> ClaimedMedia | None:
         """The file for this job (``None``: nothing left to do). Held by another download (which may
@@ -203,8 +198,7 @@ def _graph_ending(exc: UpstreamError) -> tuple[MediaState, dict[str, Any]] | Non
     if exc.meta_code in TOKEN_CODES or exc.status == 401:
         return MediaState.FAILED, {"error": media_error("token", f"the number's access token was refused: {exc}")}
     if exc.definite:
-        code = str(exc.meta_code or exc.status or "graph")
-        return MediaState.FAILED, {"error": media_error(code, str(exc))}
+        return MediaState.FAILED, {"error": _error_of(exc)}
     return None
 
 

@@ -12,8 +12,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 from whatrack.domain.identity import ContactIdentity, same_number
-from whatrack.domain.media import TOO_LARGE_CODE as TOO_LARGE_ERROR
-from whatrack.domain.media import normalized_sha256
+from whatrack.domain.media import TOO_LARGE_CODE, normalized_sha256
 from whatrack.webhooks.skipping import Items
 
 
@@ -149,7 +148,7 @@ class MessageItem(_Tolerant):
         customer file over 100 MB has no id, only the message's error 131052."""
         if self.type == "media_placeholder":
             return {"id": None, "mimeType": None, "caption": None}
-        if self.type not in MEDIA_TYPES and TOO_LARGE_ERROR not in self.error_codes:
+        if self.type not in MEDIA_TYPES and TOO_LARGE_CODE not in self.error_codes:
             return None
         content = self.content() or {}
         return {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -26,7 +27,7 @@ from whatrack.domain.connections import (
     HistorySyncState,
     HistorySyncStatus,
 )
-from whatrack.domain.counting import files_counter
+from whatrack.domain.counting import Count, files_counter
 from whatrack.domain.errors import ConflictError
 from whatrack.domain.media import COUNTED
 from whatrack.domain.onboarding import SyncOutcome, SyncRequest, SyncType
@@ -291,3 +292,8 @@ class DynamoConnectionRepository:
             ConnectionItem.pk.exists(),
             "connection check",
         )
+
+
+def count_actions(counts: Iterable[Count]) -> list[Any]:
+    """The ``ADD`` actions that move the connection's counters as the domain's counting rules say."""
+    return [getattr(ConnectionItem, count.counter).add(count.amount) for count in counts]

@@ -15,22 +15,16 @@ from typing import Any
 from pynamodb.exceptions import PynamoDBException
 from pynamodb.transactions import TransactWrite
 
-from whatrack.adapters.dynamo.connections import ConnectionItem
-from whatrack.adapters.dynamo.message_items import MessageItem, media_listing
+from whatrack.adapters.dynamo.connections import ConnectionItem, count_actions
+from whatrack.adapters.dynamo.message_items import MessageItem, media_listing_actions
 from whatrack.adapters.dynamo.tables import connection_key, message_key
 from whatrack.adapters.dynamo.writes import get_or_none, storage, transact, update_if
 from whatrack.domain.clock import iso, parse_iso
 from whatrack.domain.counting import media_move
-from whatrack.domain.media import LISTED, ClaimedMedia, ListedMedia, MediaHeldError, MediaState
+from whatrack.domain.errors import TransientError
+from whatrack.domain.media import ClaimedMedia, ListedMedia, MediaHeldError, MediaState
 
 _CONDITIONAL_FAILED = "ConditionalCheckFailedException"
-
-
-def _listing(connection_id: str, wamid: str, state: MediaState, since: datetime) -> list[Any]:
-    if state not in LISTED:
-        return [MessageItem.gsi2pk.remove(), MessageItem.gsi2sk.remove()]
-    pk, sk = media_listing(connection_id, wamid, state, since)
-    return [MessageItem.gsi2pk.set(pk), MessageItem.gsi2sk.set(sk)]
 
 
 class DynamoMediaStateStore:
@@ -44,7 +38,7 @@ class DynamoMediaStateStore:
             )
         except PynamoDBException as exc:
             if exc.cause_response_code != _CONDITIONAL_FAILED:
-                raise _as_transient(exc) from exc
+                raise TransientError(f"media claim failed ({exc.cause_response_code or type(exc).__name__})") from exc
             # refused: not pending any more (done), or held by another download (one more read, rare)
             current = get_or_none(MessageItem, message_key(connection_id, wamid), consistent_read=True)
             if current is not None and current.media_state == MediaState.PENDING.value:
@@ -67,7 +61,7 @@ class DynamoMediaStateStore:
         if state is MediaState.PENDING:  # a sweep queued it again: a new place in the listing
             return update_if(
                 MessageItem(*message_key(connection_id, wamid)),
-                _listing(connection_id, wamid, MediaState.PENDING, now),
+                media_listing_actions(connection_id, wamid, MediaState.PENDING, now),
                 MessageItem.media_state == MediaState.PENDING.value,
                 "media requeue",
             )
@@ -86,9 +80,9 @@ class DynamoMediaStateStore:
             MessageItem.media_state.set(after.value),
             MessageItem.media_lease.remove(),
             MessageItem.media.set({**media, "state": after.value}),
-            *_listing(connection_id, wamid, after, now),
+            *media_listing_actions(connection_id, wamid, after, now),
         ]
-        counts = [getattr(ConnectionItem, c.counter).add(c.amount) for c in media_move(before, after)]
+        counts = count_actions(media_move(before, after))
 
         def write(tx: TransactWrite) -> None:
             tx.update(
@@ -119,9 +113,3 @@ class DynamoMediaStateStore:
             for item in items
             if item.media_state == state.value
         ]
-
-
-def _as_transient(exc: PynamoDBException) -> Exception:
-    from whatrack.domain.errors import TransientError
-
-    return TransientError(f"media claim failed ({exc.cause_response_code or type(exc).__name__})")

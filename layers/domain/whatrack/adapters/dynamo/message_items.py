@@ -106,6 +106,14 @@ def media_listing(connection_id: str, wamid: str, state: MediaState, since: date
     return f"MEDIA#{connection_id}#{state.value}", f"{iso(since)}#{wamid}"
 
 
+def media_listing_actions(connection_id: str, wamid: str, state: MediaState, since: datetime) -> list[Any]:
+    """The update that gives the item its place in the media listing (``LISTED`` states), or takes it out."""
+    if state not in LISTED:
+        return [MessageItem.gsi2pk.remove(), MessageItem.gsi2sk.remove()]
+    pk, sk = media_listing(connection_id, wamid, state, since)
+    return [MessageItem.gsi2pk.set(pk), MessageItem.gsi2sk.set(sk)]
+
+
 def message_item(organization_id: str, connection_id: str, conversation_id: str, message: NewMessage) -> MessageItem:
     state = media_state_of(message.media)
     listed = media_listing(connection_id, message.wamid, state, message.timestamp) if state in LISTED else (None, None)

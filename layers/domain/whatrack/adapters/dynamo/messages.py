@@ -23,10 +23,16 @@ from typing import Any
 
 from pynamodb.transactions import TransactWrite
 
-from whatrack.adapters.dynamo.connections import ConnectionItem
+from whatrack.adapters.dynamo.connections import ConnectionItem, count_actions
 from whatrack.adapters.dynamo.conversations import ConversationItem, new_conversation_item, not_merged, upsert
 from whatrack.adapters.dynamo.leads import LeadItem
-from whatrack.adapters.dynamo.message_items import STORED, MessageItem, annotation_update, media_listing, message_item
+from whatrack.adapters.dynamo.message_items import (
+    STORED,
+    MessageItem,
+    annotation_update,
+    media_listing_actions,
+    message_item,
+)
 from whatrack.adapters.dynamo.tables import (
     MarkerItem,
     connection_key,
@@ -48,10 +54,10 @@ from whatrack.adapters.dynamo.writes import (
 )
 from whatrack.domain.annotations import Annotation, latest_of_each
 from whatrack.domain.clock import utcnow
-from whatrack.domain.counting import Count, CountedOn, insert_counts, media_move, media_state_of, restored_fields
+from whatrack.domain.counting import CountedOn, insert_counts, media_move, media_state_of, restored_fields
 from whatrack.domain.errors import TransientError
 from whatrack.domain.history import HistoryImportResult, ThreadImport, opening_times
-from whatrack.domain.media import LISTED, MediaState
+from whatrack.domain.media import MediaState
 from whatrack.domain.messages import (
     MEDIA_PLACEHOLDER_TYPE,
     REVOKED_TYPE,
@@ -61,18 +67,6 @@ from whatrack.domain.messages import (
 )
 
 MOVE_ROUNDS = 6
-
-
-def _listing(connection_id: str, wamid: str, state: MediaState, since: datetime) -> list[Any]:
-    """The item's place in the media listing (``LISTED`` states only)."""
-    if state not in LISTED:
-        return [MessageItem.gsi2pk.remove(), MessageItem.gsi2sk.remove()]
-    pk, sk = media_listing(connection_id, wamid, state, since)
-    return [MessageItem.gsi2pk.set(pk), MessageItem.gsi2sk.set(sk)]
-
-
-def _counter_moves(counts: Sequence[Count]) -> list[Any]:
-    return [getattr(ConnectionItem, count.counter).add(count.amount) for count in counts]
 
 
 def _counted_message(
@@ -238,14 +232,14 @@ class DynamoMessageRepository:
             actions.append(MessageItem.body.set(body))
         if state is not None:
             actions.append(MessageItem.media_state.set(state.value))
-            actions += _listing(connection_id, wamid, state, self._clock())
+            actions += media_listing_actions(connection_id, wamid, state, self._clock())
         waiting = MessageItem.media_state.does_not_exist() | (MessageItem.media_state == MediaState.PLACEHOLDER.value)
         given_up = MessageItem.media_state == MediaState.UNAVAILABLE.value
         for before, was in ((MediaState.PLACEHOLDER, waiting), (MediaState.UNAVAILABLE, given_up)):
             condition = (MessageItem.type == MEDIA_PLACEHOLDER_TYPE) & was
             counters: list[Any] = [ConnectionItem.media_pending.add(-1), ConnectionItem.media_received.add(1)]
             if state is not None:
-                counters += _counter_moves(media_move(before, state))
+                counters += count_actions(media_move(before, state))
 
             def write(tx: TransactWrite, condition: Any = condition, counters: list[Any] = counters) -> None:
                 tx.update(MessageItem(*message_key(connection_id, wamid)), actions=actions, condition=condition)
