@@ -37,6 +37,7 @@ CONNECTION_FIELDS = (
     "messages_imported", "contacts_imported", "threads_imported", "media_pending",
     "history_inbound", "history_outbound", "media_placeholders", "media_received",
     "files_pending", "files_stored", "files_failed", "files_expired", "files_unavailable", "files_too_large",
+    "files_placeholder",
 )  # fmt: skip
 
 

@@ -34,7 +34,7 @@ from whatrack.domain.inbox import (
     TicketStatus,
     conversation_id_for,
 )
-from whatrack.domain.media import MediaState
+from whatrack.domain.media import MediaState, listed_since
 from whatrack.domain.messages import (
     MEDIA_PLACEHOLDER_TYPE,
     REVOKED_TYPE,
@@ -379,6 +379,7 @@ class InMemoryMessages:
             status_rank=STATUS_RANK.get(message.status or "", -1),
             history_status=message.history_status,
             media=copy.deepcopy(message.media),
+            media_since=listed_since(message.media, utc(message.timestamp)) if message.media else None,
             meta_confirmed_at=utc_or_none(message.meta_confirmed_at),
             deleted=message.deleted,
             error=message.error,
@@ -454,6 +455,8 @@ class InMemoryMessages:
             after = media_state_of(media)
             row.type = media_type
             row.media = copy.deepcopy(media)
+            assert row.timestamp is not None
+            row.media_since = listed_since(media, row.timestamp)
             if body:
                 row.body = body
             counters = self._db.connection_row(connection_id).counters

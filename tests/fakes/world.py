@@ -45,6 +45,7 @@ from whatrack.services.consumer import ChangeConsumer
 from whatrack.services.embedded_signup import EmbeddedSignup
 from whatrack.services.ingest import IngestReport, IngestService
 from whatrack.services.media import AllowedHosts, MediaFetcher
+from whatrack.services.media_sweep import MediaSweep
 from whatrack.services.number_check import NumberChecker
 from whatrack.services.organizations import OrganizationService
 from whatrack.services.processors.base import InboxPorts
@@ -234,7 +235,9 @@ class InMemoryWorld:
             clock=self.clock,
         )
 
-    def watchdog(self, stall_after: timedelta = timedelta(minutes=30)) -> Watchdog:
+    def watchdog(
+        self, stall_after: timedelta = timedelta(minutes=30), media_sweep_after: timedelta = timedelta(hours=6)
+    ) -> Watchdog:
         return Watchdog(
             connections=self.connections,
             sync=self.sync,
@@ -242,6 +245,7 @@ class InMemoryWorld:
             notifier=self.notifier,
             metrics=self.metrics,
             numbers=self.number_checker(),
+            media=MediaSweep(self.media_state, self.media_jobs, sweep_after=media_sweep_after, clock=self.clock),
             stall_after=stall_after,
             clock=self.clock,
         )

@@ -1,6 +1,7 @@
 """Least privilege, proven by use: every AWS call each function makes during a whole onboarding
 (every reference payload, a merge of two leads, a big contact sync, dead letters, the retry, a
-replay job, a reconciler sweep) is allowed by that function's policy in ``template.yaml``.
+replay job, a reconciler sweep, media downloads, the watchdog's media sweeps) is allowed by that
+function's policy in ``template.yaml``.
 
 moto does not enforce IAM, so a missing grant passes every other test and fails only in AWS (the
 calls are recorded at botocore, per function, and mapped to the IAM actions AWS checks: a
@@ -26,6 +27,7 @@ from tests.builders.samples import SAMPLES
 from tests.integration.harness import Onboarding
 from whatrack.domain.clock import utcnow
 from whatrack.wiring import reconciler as reconciler_wiring
+from whatrack.wiring import watchdog as watchdog_wiring
 
 CUSTOMER = "5491166660001"
 T0 = 1751400000
@@ -150,11 +152,27 @@ def test_every_call_a_function_makes_is_granted_to_it(aws: Provisioned, monkeypa
         with as_function("ReconcilerFunction"):
             reconciler_app.lambda_handler({"source": "aws.events"}, LambdaContext("reconciler", 512, 300))
         ob.pump()
+        # the watchdog's media sweeps, a week later: a placeholder Meta never completed, a lost job
+        recent = int(utcnow().timestamp()) - 86_400
+        ob.deliver(b.chunk(2, 2, 100, b.thread(CUSTOMER, b.placeholder("wamid.sweep.p", CUSTOMER, recent))))
+        # a live photo whose download job is lost (the media queue's poller is away, the queue purged)
+        pollers = ob.pollers
+        ob.pollers = [poller for poller in pollers if "MediaFetchFunction" not in poller.name]
+        ob.deliver(b.live_raw("wamid.sweep.m", CUSTOMER, recent, "image", {"id": "m1", "mime_type": "image/png"}))
+        boto3.client("sqs").purge_queue(QueueUrl=aws.queues["MediaQueue"])
+        ob.pollers = pollers
+        watchdog = watchdog_wiring.watchdog()
+        week_later = utcnow() + timedelta(days=8)
+        monkeypatch.setattr(watchdog, "_clock", lambda: week_later)
+        with as_function("WatchdogFunction"):
+            report = watchdog.run()
+        assert (report.media_requeued, report.placeholders_given_up, report.errors) == (1, 1, 0)
         with as_function("StatusApiFunction"):  # the dashboard's reads
             for path in ("/connections", f"/connections/{ob.connection['id']}/history-sync", "/leads", "/tickets"):
                 status, _ = Onboarding.api(ob, "GET", path)
                 assert status == 200
     assert {"WebhookIngestFunction", "StatusApiFunction", "HistoryChunkFunction", "StateSyncFunction"} <= set(used)
     assert {"EchoFunction", "LiveMessageFunction", "UnmatchedReplayFunction", "ReconcilerFunction"} <= set(used)
+    assert {"MediaFetchFunction", "WatchdogFunction"} <= set(used)
     missing = {name: sorted(actions - granted(aws.template, name)) for name, actions in used.items()}
     assert {name: actions for name, actions in missing.items() if actions} == {}

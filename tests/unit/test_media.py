@@ -76,7 +76,7 @@ def test_a_live_photo_is_downloaded_once_checked_and_kept(world: InMemoryWorld) 
     assert (stored.body, stored.content_type) == (photo, "image/jpeg")
     assert world.media_files.largest_block < len(photo)  # streamed in blocks, never read whole
     counts = world.connections.get(connection.id).media_files  # type: ignore[union-attr]
-    assert counts == {"pending": 0, "stored": 1, "failed": 0, "expired": 0, "unavailable": 0, "too_large": 0}
+    assert {state: n for state, n in counts.items() if n} == {"stored": 1}
 
 
 def test_a_job_delivered_twice_downloads_once(world: InMemoryWorld) -> None:
@@ -253,4 +253,68 @@ def test_history_placeholders_wait_or_are_given_up_and_a_follow_up_is_kept(world
     world.deliver(followup)
     assert world.run_media_jobs() == [MediaState.STORED]
     counts = world.connections.get(connection.id).media_files  # type: ignore[union-attr]
-    assert (counts["stored"], counts["unavailable"], counts["pending"]) == (1, 1, 0)
+    assert (counts["stored"], counts["unavailable"], counts["pending"], counts["placeholder"]) == (1, 1, 0, 0)
+
+
+# ---------------------------------------------------------------- the watchdog's sweeps
+def test_placeholders_with_no_follow_up_7_days_after_the_sync_completed_are_given_up(
+    world: InMemoryWorld, clock: Clock
+) -> None:
+    connection = connected(world)
+    sent = int(connection.created_at.timestamp()) - 86_400
+    threads = [
+        b.thread(f"55119999901{n:02d}", b.placeholder(f"wamid.W{n}", f"55119999901{n:02d}", sent)) for n in range(3)
+    ]
+    world.deliver(b.chunk(0, 1, 100, *threads))
+    counts = world.connections.get(connection.id).media_files  # type: ignore[union-attr]
+    assert counts["placeholder"] == 3
+    # six days after the sync completed: Meta may still send the follow-ups; one comes, and is kept
+    clock.advance(days=6, hours=23)
+    assert world.watchdog().run().placeholders_given_up == 0
+    file = world.graph.add_media(b"photo" * 100, phone_number_id=b.PNID)
+    followup = b.media_followup("wamid.W0", "5511999990100", sent)
+    followup["entry"][0]["changes"][0]["value"]["messages"][0]["image"]["id"] = file.id
+    world.deliver(followup)
+    assert world.run_media_jobs() == [MediaState.STORED]
+    # seven days after it: the others never will; given up, once
+    clock.advance(hours=1)
+    report = world.watchdog().run()
+    assert report.placeholders_given_up == 2 and report.errors == 0
+    assert world.watchdog().run().placeholders_given_up == 0
+    states = {m.id: m.media.state for m in world.all_messages().values() if m.media}
+    assert states == {"wamid.W0": "stored", "wamid.W1": "unavailable", "wamid.W2": "unavailable"}
+    counts = world.connections.get(connection.id).media_files  # type: ignore[union-attr]
+    assert (counts["placeholder"], counts["unavailable"], counts["stored"]) == (0, 2, 1)
+    assert world.metrics.totals["MediaPlaceholdersGivenUp"] == 2
+
+
+def test_a_pending_file_whose_job_was_lost_is_queued_again_and_kept(world: InMemoryWorld, clock: Clock) -> None:
+    connection = connected(world)
+    file = world.graph.add_media(b"document" * 500, mime_type="application/pdf", phone_number_id=b.PNID)
+    world.deliver(b.live_raw("wamid.L1", "5511999990020", T0, "document", image(file.id, mime_type="application/pdf")))
+    world.media_jobs.take()  # the job is lost (a queue outage that outlived its retries)
+    # its job may still be retrying for three hours: the watchdog leaves it
+    clock.advance(hours=5)
+    assert world.watchdog().run().media_requeued == 0
+    assert world.media_jobs.jobs == []
+    clock.advance(hours=2)
+    assert world.watchdog().run().media_requeued == 1
+    [job] = world.media_jobs.jobs
+    assert (job.wamid, job.media_id) == ("wamid.L1", file.id)
+    # its place in the listing moved: the next round does not queue it a second time
+    assert world.watchdog().run().media_requeued == 0
+    assert world.run_media_jobs() == [MediaState.STORED]
+    assert message(world, connection, "wamid.L1").media.state == "stored"  # type: ignore[union-attr]
+    clock.advance(hours=7)
+    assert world.watchdog().run().media_requeued == 0  # nothing pending: not even looked for
+
+
+def test_a_lost_job_found_after_meta_forgot_the_file_ends_expired(world: InMemoryWorld, clock: Clock) -> None:
+    connection = connected(world)
+    file = world.graph.add_media(b"abc", phone_number_id=b.PNID)
+    world.deliver(b.live_raw("wamid.L2", "5511999990021", T0, "image", image(file.id)))
+    world.media_jobs.take()
+    clock.advance(days=8)
+    assert world.watchdog().run().media_requeued == 1
+    assert world.run_media_jobs() == [MediaState.EXPIRED]
+    assert message(world, connection, "wamid.L2").media.state == "expired"  # type: ignore[union-attr]

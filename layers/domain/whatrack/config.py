@@ -134,6 +134,10 @@ class WatchdogSettings(TablesMixin, GraphMixin):
 
     history_stall_after_seconds: Annotated[int, Meta(gt=0)] = 1800
     alerts_topic_arn: NonEmpty
+    media_queue_url: NonEmpty
+    """Where the media sweep queues a lost download again."""
+    media_sweep_after_seconds: Annotated[int, Meta(ge=60)] = 6 * 3600
+    """A pending file listed longer ago has lost its job (a job's retries end within 3 hours)."""
 
 
 @dataclass(frozen=True, kw_only=True)

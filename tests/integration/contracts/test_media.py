@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 
 from tests.integration.contracts.support import T0, Ports, at, inbox, message, put, stored
+from whatrack.domain.clock import iso
 from whatrack.domain.media import MediaHeldError, MediaState
-from whatrack.domain.messages import MessageSource, NewMessage
+from whatrack.domain.messages import MEDIA_PLACEHOLDER_TYPE, MessageSource, NewMessage
 
 
 def _photo(wamid: str, state: MediaState = MediaState.PENDING, seconds: float = 0) -> NewMessage:
@@ -90,3 +92,33 @@ def test_a_failed_file_is_requeued_once_and_listed_while_failed(ports: Ports) ->
     assert ports.media_state.requeue(box.connection.id, "wamid.R1", MediaState.PENDING, again, at(40))
     assert ports.media_state.listed(box.connection.id, MediaState.PENDING, before=at(30)) == []
     assert len(ports.media_state.listed(box.connection.id, MediaState.PENDING, before=at(50))) == 1
+
+
+def test_a_file_is_listed_from_when_meta_announced_it_not_from_when_it_was_sent(ports: Ports) -> None:
+    # a history follow-up sent two weeks ago arrives now: a sweep must not take it for a lost job
+    box = inbox(ports)
+    old = _photo("wamid.A1", seconds=-14 * 86_400)
+    put(ports, box, replace(old, media={**(old.media or {}), "receivedAt": iso(at(100))}))
+    assert ports.media_state.listed(box.connection.id, MediaState.PENDING, before=at(50)) == []
+    [listed] = ports.media_state.listed(box.connection.id, MediaState.PENDING, before=at(150))
+    assert listed.since == at(100)
+
+
+def test_a_placeholder_is_given_up_once_and_counted_unavailable(ports: Ports) -> None:
+    box = inbox(ports)
+    placeholder = message(
+        "wamid.G1", kind=MEDIA_PLACEHOLDER_TYPE, body=None, media={"id": None, "state": "placeholder"}
+    )
+    put(ports, box, placeholder)
+    assert _counts(ports, box.connection.id) == {"placeholder": 1}
+    [waiting] = ports.media_state.listed(box.connection.id, MediaState.PLACEHOLDER)
+    assert waiting.wamid == "wamid.G1"
+    # When two sweeps give it up
+    first = ports.media_state.give_up_placeholder(box.connection.id, "wamid.G1", waiting.media, at(10))
+    second = ports.media_state.give_up_placeholder(box.connection.id, "wamid.G1", waiting.media, at(11))
+    # Then it is unavailable once, no longer listed, and a pending file is never given up
+    assert (first, second) == (True, False)
+    assert _counts(ports, box.connection.id) == {"unavailable": 1}
+    assert ports.media_state.listed(box.connection.id, MediaState.PLACEHOLDER) == []
+    put(ports, box, _photo("wamid.G2"))
+    assert not ports.media_state.give_up_placeholder(box.connection.id, "wamid.G2", {"id": "m-wamid.G2"}, at(12))

@@ -25,6 +25,7 @@ from whatrack.domain.connections import Connection, HistorySyncState, HistorySyn
 from whatrack.domain.history import ChunkRecord, chunk_gaps, messages_by_phase
 from whatrack.domain.inbox import Conversation, Lead, Ticket
 from whatrack.domain.log import LogRecord
+from whatrack.domain.media import SHOWN
 from whatrack.domain.messages import Message
 from whatrack.domain.onboarding import SyncRequest
 from whatrack.domain.organizations import Organization
@@ -117,7 +118,7 @@ def connection_out(connection: Connection, now: datetime, alert: tuple[str, date
         history_sync=history_sync_out(connection, now, alert),
         badge=Badge(label=badge_label(connection.history), tooltip=BADGE_TOOLTIP),
         history_leads_with_new_messages=connection.history_lead_tickets,
-        media=MediaCountsOut(**{state: max(0, count) for state, count in connection.media_files.items()}),
+        media=MediaCountsOut(**{state.value: max(0, connection.media_files.get(state.value, 0)) for state in SHOWN}),
     )
 
 

@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import quote
 
 from whatrack.domain.changes import QueueMessage
+from whatrack.domain.clock import parse_iso
 
 
 class MediaState(StrEnum):
@@ -33,7 +34,7 @@ class MediaState(StrEnum):
     FAILED = "failed"
 
 
-COUNTED = (
+SHOWN = (
     MediaState.PENDING,
     MediaState.STORED,
     MediaState.FAILED,
@@ -41,7 +42,10 @@ COUNTED = (
     MediaState.UNAVAILABLE,
     MediaState.TOO_LARGE,
 )
-"""The states a connection counts (its card's ``media``); a placeholder is the history's to count."""
+"""The states on a connection's card (its ``media``)."""
+COUNTED = (*SHOWN, MediaState.PLACEHOLDER)
+"""The states a connection counts: the card's, and the placeholders still waiting for their follow-up
+(the watchdog's sweep looks for them only while there are some)."""
 LISTED = frozenset({MediaState.PENDING, MediaState.FAILED, MediaState.PLACEHOLDER})
 """States a sweep or a retry looks for, so listed per connection (a sparse index); the others are final."""
 
@@ -49,6 +53,8 @@ MEDIA_ID_LIFETIME = timedelta(days=7)
 """A media id received in a webhook can be downloaded for 7 days (Meta)."""
 FOLLOWUP_WINDOW = timedelta(days=14)
 """History media follow-ups come only for media sent in the 14 days before onboarding (Meta)."""
+FOLLOWUP_WAIT = timedelta(days=7)
+"""A placeholder with no follow-up 7 days after the sync's completion never gets one (CONTRACT §7)."""
 TOO_LARGE_CODE = 131052
 """Meta's inbound error for a customer file over 100 MB: no media id comes."""
 
@@ -119,6 +125,19 @@ def initial_state(
     return MediaState.PENDING if media.get("id") else MediaState.UNAVAILABLE
 
 
+def placeholders_given_up(last_history_at: datetime | None, now: datetime) -> bool:
+    """A placeholder gets no follow-up 7 days after the sync's completion (CONTRACT §7 Media); a chunk
+    that came later (a sync Meta reopened) counts from its own arrival."""
+    return last_history_at is not None and now - last_history_at >= FOLLOWUP_WAIT
+
+
+def listed_since(media: dict[str, Any] | None, fallback: datetime) -> datetime:
+    """A file's place in its connection's listing: when Meta announced it (its webhook's arrival), so a
+    sweep looks at what has waited long here, not at what was sent long ago."""
+    received = parse_iso((media or {}).get("receivedAt"))
+    return received or fallback
+
+
 def expired_by_age(received_at: datetime, now: datetime) -> bool:
     return now - received_at >= MEDIA_ID_LIFETIME
 
@@ -175,6 +194,17 @@ class ListedMedia:
     wamid: str
     media: dict[str, Any]
     since: datetime
+
+
+def job_of_listed(listed: ListedMedia) -> MediaJob:
+    """The download job of a listed file (a retry or a sweep queues it again)."""
+    return MediaJob(
+        connection_id=listed.connection_id,
+        organization_id=listed.organization_id,
+        wamid=listed.wamid,
+        media_id=str(listed.media.get("id")),
+        received_at=parse_iso(listed.media.get("receivedAt")) or listed.since,
+    )
 
 
 @dataclass(frozen=True)

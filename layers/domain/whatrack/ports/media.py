@@ -36,6 +36,9 @@ class MediaStateStore(Protocol):
         ``pending``, a new place in the listing (a sweep that queued it again). False when it was not
         in ``state``."""
 
+    def give_up_placeholder(self, connection_id: str, wamid: str, media: dict[str, Any], now: datetime) -> bool:
+        """``placeholder`` → ``unavailable`` (its follow-up never came); False if it was not a placeholder."""
+
     def listed(
         self, connection_id: str, state: MediaState, *, before: datetime | None = None, limit: int = 100
     ) -> list[ListedMedia]:

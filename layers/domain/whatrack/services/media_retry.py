@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 
 from aws_lambda_powertools import Logger
 
-from whatrack.domain.clock import parse_iso, utcnow
-from whatrack.domain.media import MediaJob, MediaState
+from whatrack.domain.clock import utcnow
+from whatrack.domain.media import MediaJob, MediaState, job_of_listed
 from whatrack.services.lookups import owned_connection
 
 if TYPE_CHECKING:
@@ -49,15 +49,7 @@ class MediaRetry:
                 media = {**item.media, "error": None}
                 if not self._store.requeue(connection.id, item.wamid, MediaState.FAILED, media, now):
                     continue  # retried by someone else meanwhile
-                jobs.append(
-                    MediaJob(
-                        connection_id=connection.id,
-                        organization_id=connection.organization_id,
-                        wamid=item.wamid,
-                        media_id=str(media.get("id")),
-                        received_at=parse_iso(media.get("receivedAt")) or item.since,
-                    )
-                )
+                jobs.append(job_of_listed(item))
             if jobs:
                 self._jobs.enqueue(jobs)
             retried += len(jobs)

@@ -4,7 +4,9 @@ It raises ``no_history_received`` when a number waits for history longer than th
 threshold and ``stalled`` when a sync gets no new chunk for that long, and clears them when that
 is no longer true; each transition is an audit entry, a metric and a notification. The card
 derives the same alert on read (:func:`whatrack.domain.connections.sync_alert`), so both agree.
-Once a day it also asks Meta whether each number with a token is still on the Business App.
+Once a day it also asks Meta whether each number with a token is still on the Business App. And it
+sweeps each connection's media (:mod:`whatrack.services.media_sweep`): lost jobs queued again,
+placeholders Meta will never complete given up.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from whatrack.domain.privacy import mask_digits
 if TYPE_CHECKING:
     from whatrack.domain.connections import Connection
     from whatrack.ports import AlertNotifier, AuditLog, ConnectionRepository, HistorySyncStore, MetricsRecorder
+    from whatrack.services.media_sweep import MediaSweep
     from whatrack.services.number_check import NumberChecker
 
 logger = Logger(child=True)
@@ -42,6 +45,8 @@ class WatchdogReport:
     cleared: list[tuple[str, str]] = field(default_factory=list)
     checked: int = 0
     check_failures: int = 0
+    media_requeued: int = 0
+    placeholders_given_up: int = 0
     errors: int = 0
 
 
@@ -55,6 +60,7 @@ class Watchdog:
         notifier: AlertNotifier,
         metrics: MetricsRecorder,
         numbers: NumberChecker,
+        media: MediaSweep,
         stall_after: timedelta,
         check_every: timedelta = CHECK_EVERY,
         clock: Callable[[], datetime] = utcnow,
@@ -65,6 +71,7 @@ class Watchdog:
         self._notifier = notifier
         self._metrics = metrics
         self._numbers = numbers
+        self._media = media
         self._stall_after = stall_after
         self._check_every = check_every
         self._clock = clock
@@ -81,10 +88,19 @@ class Watchdog:
             except DomainError:  # one connection's fault never stops the round
                 report.errors += 1
                 logger.exception("watchdog failed on a connection", extra={"connection_id": connection.id})
+            try:
+                swept = self._media.sweep(connection, now)
+                report.media_requeued += swept.requeued
+                report.placeholders_given_up += swept.given_up
+            except DomainError:
+                report.errors += 1
+                logger.exception("media sweep failed on a connection", extra={"connection_id": connection.id})
         self._metrics.count("StallAlertsRaised", len(report.raised))
         self._metrics.count("StallAlertsCleared", len(report.cleared))
         self._metrics.count("NumberChecks", report.checked)
         self._metrics.count("NumberCheckFailures", report.check_failures)
+        self._metrics.count("MediaRequeued", report.media_requeued)
+        self._metrics.count("MediaPlaceholdersGivenUp", report.placeholders_given_up)
         self._metrics.count("WatchdogErrors", report.errors)
         logger.info(
             "watchdog round",
@@ -94,6 +110,8 @@ class Watchdog:
                 "cleared": len(report.cleared),
                 "checked": report.checked,
                 "check_failures": report.check_failures,
+                "media_requeued": report.media_requeued,
+                "placeholders_given_up": report.placeholders_given_up,
                 "errors": report.errors,
             },
         )

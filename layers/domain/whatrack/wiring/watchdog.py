@@ -1,4 +1,4 @@
-"""``watchdog``: stall alerts, and the daily check of numbers with Meta."""
+"""``watchdog``: stall alerts, the daily check of numbers with Meta, and the media sweeps."""
 
 from __future__ import annotations
 
@@ -7,10 +7,13 @@ from datetime import timedelta
 from whatrack.adapters.dynamo.audit import DynamoAuditLog
 from whatrack.adapters.dynamo.connections import DynamoConnectionRepository
 from whatrack.adapters.dynamo.history_sync import DynamoHistorySync
+from whatrack.adapters.dynamo.media import DynamoMediaStateStore
 from whatrack.adapters.metrics import PowertoolsMetrics
 from whatrack.adapters.notifications import SnsAlertNotifier
+from whatrack.adapters.queues import SqsMediaJobs
 from whatrack.adapters.secrets import SecretsManagerTokenVault, SecretsManagerWebhookSecrets
 from whatrack.config import WatchdogSettings
+from whatrack.services.media_sweep import MediaSweep
 from whatrack.services.number_check import NumberChecker
 from whatrack.services.watchdog import Watchdog
 from whatrack.wiring.shared import bind, graph, once
@@ -35,5 +38,10 @@ def watchdog() -> Watchdog:
         notifier=SnsAlertNotifier(config.alerts_topic_arn),
         metrics=PowertoolsMetrics(),
         numbers=NumberChecker(connections, SecretsManagerTokenVault(config.access_token_secret_prefix), meta, audit),
+        media=MediaSweep(
+            DynamoMediaStateStore(),
+            SqsMediaJobs(config.media_queue_url),
+            sweep_after=timedelta(seconds=config.media_sweep_after_seconds),
+        ),
         stall_after=timedelta(seconds=config.history_stall_after_seconds),
     )

@@ -95,13 +95,14 @@ class ConnectionItem(AccountsTableItem):
     history_outbound = NumberAttribute(default=0)
     media_placeholders = NumberAttribute(default=0)
     media_received = NumberAttribute(default=0)
-    # media files by state (domain.counting.files_counter): the card's ``media``
+    # media files by state (domain.counting.files_counter): the card's ``media``, and the placeholders waiting
     files_pending = NumberAttribute(null=True)
     files_stored = NumberAttribute(null=True)
     files_failed = NumberAttribute(null=True)
     files_expired = NumberAttribute(null=True)
     files_unavailable = NumberAttribute(null=True)
     files_too_large = NumberAttribute(null=True)
+    files_placeholder = NumberAttribute(null=True)
 
 
 def _int(value: float | None) -> int | None:

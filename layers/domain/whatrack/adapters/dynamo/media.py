@@ -67,6 +67,9 @@ class DynamoMediaStateStore:
             )
         return self._move(connection_id, wamid, state, MediaState.PENDING, media, now)
 
+    def give_up_placeholder(self, connection_id: str, wamid: str, media: dict[str, Any], now: datetime) -> bool:
+        return self._move(connection_id, wamid, MediaState.PLACEHOLDER, MediaState.UNAVAILABLE, media, now)
+
     def _move(
         self,
         connection_id: str,

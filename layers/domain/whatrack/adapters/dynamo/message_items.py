@@ -25,7 +25,7 @@ from whatrack.adapters.dynamo.tables import Gsi1, Gsi2, InboxTableItem, message_
 from whatrack.domain.annotations import Annotation, Reaction, annotated
 from whatrack.domain.clock import iso
 from whatrack.domain.counting import media_state_of
-from whatrack.domain.media import LISTED, MediaState
+from whatrack.domain.media import LISTED, MediaState, listed_since
 from whatrack.domain.messages import STATUS_RANK, Direction, Media, Message, MessageSource, NewMessage, shown_status
 
 
@@ -116,7 +116,8 @@ def media_listing_actions(connection_id: str, wamid: str, state: MediaState, sin
 
 def message_item(organization_id: str, connection_id: str, conversation_id: str, message: NewMessage) -> MessageItem:
     state = media_state_of(message.media)
-    listed = media_listing(connection_id, message.wamid, state, message.timestamp) if state in LISTED else (None, None)
+    since = listed_since(message.media, message.timestamp)
+    listed = media_listing(connection_id, message.wamid, state, since) if state in LISTED else (None, None)
     return MessageItem(
         *message_key(connection_id, message.wamid),
         media_state=state.value if state else None,

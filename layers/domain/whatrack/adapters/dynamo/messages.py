@@ -57,7 +57,7 @@ from whatrack.domain.clock import utcnow
 from whatrack.domain.counting import CountedOn, insert_counts, media_move, media_state_of, restored_fields
 from whatrack.domain.errors import TransientError
 from whatrack.domain.history import HistoryImportResult, ThreadImport, opening_times
-from whatrack.domain.media import MediaState
+from whatrack.domain.media import MediaState, listed_since
 from whatrack.domain.messages import (
     MEDIA_PLACEHOLDER_TYPE,
     REVOKED_TYPE,
@@ -232,7 +232,7 @@ class DynamoMessageRepository:
             actions.append(MessageItem.body.set(body))
         if state is not None:
             actions.append(MessageItem.media_state.set(state.value))
-            actions += media_listing_actions(connection_id, wamid, state, self._clock())
+            actions += media_listing_actions(connection_id, wamid, state, listed_since(media, self._clock()))
         waiting = MessageItem.media_state.does_not_exist() | (MessageItem.media_state == MediaState.PLACEHOLDER.value)
         given_up = MessageItem.media_state == MediaState.UNAVAILABLE.value
         for before, was in ((MediaState.PLACEHOLDER, waiting), (MediaState.UNAVAILABLE, given_up)):
