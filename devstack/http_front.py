@@ -24,6 +24,7 @@ from devstack.runtime import LocalFunction
 from devstack.template import resources_of_type
 
 log = logging.getLogger("devstack.http")
+MEDIA_REFUSALS = {403: "Forbidden", 404: "Not Found", 416: "Requested Range Not Satisfiable"}
 
 MAX_REQUEST_BYTES = 11 * 1024 * 1024  # API Gateway's own cap is 10 MB; the handler answers 413 first
 MAX_DISCARD_BYTES = 64 * 1024 * 1024  # a refused body is read and dropped up to this much...
@@ -324,9 +325,9 @@ class FrontHandler(BaseHTTPRequestHandler):
     def _media(self, path: str, query: str) -> int:
         """A kept media file, streamed in blocks (a 100 MB document never sits whole in memory)."""
         assert self.media is not None
-        status, headers, length, body = self.media.answer(path, query)
+        status, headers, length, body = self.media.answer(path, query, self.headers.get("Range"))
         if body is None:
-            self._json(status, {"message": "Forbidden" if status == 403 else "Not Found"})
+            self._json(status, {"message": MEDIA_REFUSALS.get(status, "Not Found")})
             return status
         self.send_response(status)
         for key, value in headers.items():

@@ -5,17 +5,19 @@ META=simulator``), else starts one in this process with it (its functions' log l
 ``logs/demo-functions.log``, so the terminal keeps to the story). Meta's side is the simulator: the
 business and its token are registered there, the connection is made with the token (the stack
 checks the number with Meta and asks it for the contacts, then the history), and the onboarding of
-``events/demo/`` (contacts, history chunks out of order and duplicated, a media follow-up, live
-messages, an App echo) is posted by the simulator, signed, as Meta posts it. Then it prints the
-instance card, the sync report and a ticket's timeline, and ends with the dashboard's address and
-the organization's API key. A stack the demo started
-keeps serving the dashboard until Ctrl-C (``--no-wait`` stops it at once, for scripts and tests);
-``--slow`` (``make demo-live``) waits 5 s between steps, to watch the card move in the dashboard;
-``--timeout SECONDS`` (default 180) bounds the wait for the onboarding to finish.
+``events/demo/`` (contacts, history chunks out of order and duplicated, a photo as a history media
+follow-up, live messages, a voice note, a sticker, App echoes, one with a PDF) is posted by the
+simulator, signed, as Meta posts it; the simulator holds the files of ``events/demo/media/``, which
+the stack downloads, checks and keeps. Then it prints the instance card, the sync report, the media
+kept and a ticket's timeline, and ends with the dashboard's address and the organization's API key.
+A stack the demo started keeps serving the dashboard until Ctrl-C (``--no-wait`` stops it at once,
+for scripts and tests); ``--slow`` (``make demo-live``) waits 5 s between steps, to watch the card
+move in the dashboard; ``--timeout SECONDS`` (default 180) bounds the wait for the onboarding.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import random
@@ -34,6 +36,12 @@ FUNCTION_LOG = Path(os.environ.get("DEMO_FUNCTION_LOG") or ROOT / "logs" / "demo
 EVENT_PNID, EVENT_WABA = "209988776655443", "401122334455667"
 DEFAULT_TIMEOUT_SECONDS = 180.0
 BUSINESS_NUMBER = "5511955550100"
+MEDIA = {  # the media ids of events/demo/ and the files Meta (the simulator) serves for them
+    "880011223344": ("photo.jpg", "image/jpeg"),
+    "880011223345": ("voice.ogg", "audio/ogg; codecs=opus"),
+    "880011223346": ("orcamento.pdf", "application/pdf"),
+    "880011223347": ("sticker.webp", "image/webp"),
+}
 
 
 class Client:
@@ -70,10 +78,25 @@ def running(base: str) -> bool:
         return False
 
 
-def replay(meta: Client, phone_number_id: str, waba_id: str, pause: float = 0.0) -> None:
+def hold_media(meta: Client, phone_number_id: str) -> dict[str, str]:
+    """Meta (the simulator) holds the demo's files for this number: this run's media id of each."""
+    ids = {}
+    for event_id, (name, mime_type) in MEDIA.items():
+        content = base64.b64encode((DEMO / "media" / name).read_bytes()).decode()
+        body = {"mimeType": mime_type, "contentBase64": content, "phoneNumberId": phone_number_id}
+        status, held = meta.call("POST", "/_simulator/media", body)
+        if status != 201:
+            raise SystemExit(f"the Meta simulator refused the file {name} ({status}): {held}")
+        ids[event_id] = str(held["id"])
+    return ids
+
+
+def replay(meta: Client, ids: dict[str, str], pause: float = 0.0) -> None:
     """Meta (the simulator) posts each webhook of the onboarding to the stack, signed, for this run's ids."""
     for path in sorted(DEMO.glob("*.json")):
-        text = path.read_text(encoding="utf-8").replace(EVENT_PNID, phone_number_id).replace(EVENT_WABA, waba_id)
+        text = path.read_text(encoding="utf-8")
+        for event_id, run_id in ids.items():
+            text = text.replace(event_id, run_id)
         document = json.loads(text)
         status, answer = meta.call("POST", "/_simulator/webhooks", document)
         print(f"  Meta → POST /webhook  {path.stem:28s} -> {answer.get('status', status)}")
@@ -88,7 +111,9 @@ def wait_for(client: Client, key: str, connection_id: str, timeout: float) -> di
         _, card = client.call("GET", f"/connections/{connection_id}", key=key)
         _, tickets = client.call("GET", f"/tickets?connectionId={connection_id}", key=key)
         sync = card["connection"]["historySync"]
-        if sync["status"] == "completed" and sync["mediaPending"] == 0 and len(tickets["tickets"]) >= 2:
+        files = card["connection"]["media"]
+        done = sync["status"] == "completed" and sync["mediaPending"] == 0 and len(tickets["tickets"]) >= 2
+        if done and files["pending"] == 0 and files["stored"] >= len(MEDIA):
             return dict(card["connection"])
         time.sleep(0.5)
     raise SystemExit(f"the onboarding did not finish within {timeout:.0f} s")
@@ -118,6 +143,9 @@ def show(client: Client, key: str, connection: dict[str, Any]) -> None:
     print(f"  chunks: {[(c['phase'], c['chunkOrder'], c['status']) for c in detail['chunks']]}")
     print(f"  by phase: {report['messagesByPhase']}  by direction: {report['messagesByDirection']}")
     print(f"  media: {report['mediaReceived']}/{report['mediaPlaceholders']} received; gaps: {report['chunkGaps']}")
+    files = connection["media"]
+    print("\n== Media kept ==")
+    print("  " + ", ".join(f"{state}: {count}" for state, count in files.items() if count))
     _, tickets = client.call("GET", f"/tickets?connectionId={connection['id']}", key=key)
     print("\n== Tickets ==")
     for ticket in tickets["tickets"]:
@@ -128,7 +156,27 @@ def show(client: Client, key: str, connection: dict[str, Any]) -> None:
     print(f"\n== Ticket timeline: {lead['pushName']} {lead['phoneNumber']} (lead source: {lead['source']}) ==")
     for message in full["ticket"]["messages"]:
         arrow = "→" if message["direction"] == "OUTBOUND" else "←"
-        print(f"  {message['timestamp'][:16]}  {arrow} [{message['source']:8s}] {message['body'] or message['type']}")
+        print(f"  {message['timestamp'][:16]}  {arrow} [{message['source']:8s}] {described(message)}")
+    _, leads = client.call("GET", f"/leads?connectionId={connection['id']}", key=key)
+    print("\n== Media messages ==")
+    for lead in leads["leads"]:
+        _, detail = client.call("GET", f"/leads/{lead['id']}", key=key)
+        for conversation in detail["conversations"]:
+            _, page = client.call("GET", f"/conversations/{conversation['id']}/messages", key=key)
+            for message in page["messages"]:
+                if message.get("media") and message["media"].get("state") == "stored":
+                    print(f"  {lead['phoneNumber']}  {described(message)}")
+
+
+def described(message: dict[str, Any]) -> str:
+    """A message as the timeline shows it: its text, or its file (type, name, size, state)."""
+    media = message.get("media")
+    if not media:
+        return str(message["body"] or message["type"])
+    kind = "voice note" if media.get("voice") else message["type"]
+    parts = [kind, media.get("filename"), media.get("caption")]
+    size = f"{media['size'] / 1024:.1f} kB" if media.get("size") else None
+    return " · ".join(str(p) for p in [*parts, size, media["state"]] if p)
 
 
 def main(argv: list[str]) -> int:
@@ -187,7 +235,8 @@ def main(argv: list[str]) -> int:
         if slow:
             print(f"watch it live: open {base}/ and enter the key (5 s between steps)")
         print("replaying the onboarding:")
-        replay(meta, phone_number_id, waba_id, 5.0 if slow else 0.0)
+        ids = {EVENT_PNID: phone_number_id, EVENT_WABA: waba_id, **hold_media(meta, phone_number_id)}
+        replay(meta, ids, 5.0 if slow else 0.0)
         show(client, key, wait_for(client, key, body["connection"]["id"], timeout))
         print("\n== Dashboard ==")
         print(f'  API key (organization "Loja Demo"): {key}')

@@ -5,6 +5,9 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+from pathlib import Path
 from typing import Any
 
 from tests.builders.fidelity_samples import FIDELITY_SAMPLES
@@ -333,6 +336,16 @@ SAMPLES: dict[str, Any] = {
 }
 
 
+DEMO_MEDIA = Path(__file__).resolve().parents[2] / "events" / "demo" / "media"
+"""The files Meta (the simulator) holds for the demo's media messages (how they were made: its README)."""
+
+
+def demo_sha256(name: str, *, base64_form: bool = True) -> str:
+    """Meta's digest of a demo file, as live webhooks carry it (base64) or history's example (hex)."""
+    digest = hashlib.sha256((DEMO_MEDIA / name).read_bytes()).digest()
+    return base64.b64encode(digest).decode() if base64_form else digest.hex()
+
+
 def demo_onboarding() -> list[tuple[str, Any]]:
     """A realistic coexistence onboarding, in the order Meta might deliver it (chunks shuffled)."""
     ana, bruno, carla, novo = "5511966660001", "551177770002", "5511988880003", "5511999990004"
@@ -462,7 +475,7 @@ def demo_onboarding() -> list[tuple[str, Any]]:
                     "type": "image",
                     "image": {
                         "mime_type": "image/jpeg",
-                        "sha256": "d3m0",
+                        "sha256": demo_sha256("photo.jpg", base64_form=False),  # history's example: hex
                         "id": "880011223344",
                         "caption": "Nota fiscal",
                     },
@@ -516,6 +529,67 @@ def demo_onboarding() -> list[tuple[str, Any]]:
             ],
         },
     )
+    voice = wrap(
+        "messages",
+        {
+            "contacts": [{"profile": {"name": "Ana S."}, "wa_id": ana}],
+            "messages": [
+                {
+                    "from": ana,
+                    "id": "wamid.DEMO.voice1",
+                    "timestamp": str(t0 + day + 180),
+                    "type": "audio",
+                    "audio": {
+                        "mime_type": "audio/ogg; codecs=opus",
+                        "sha256": demo_sha256("voice.ogg"),
+                        "id": "880011223345",
+                        "voice": True,
+                    },
+                }
+            ],
+        },
+    )
+    document = wrap(
+        "smb_message_echoes",
+        {
+            "message_echoes": [
+                {
+                    "from": biz,
+                    "to": ana,
+                    "id": "wamid.DEMO.echo2",
+                    "timestamp": str(t0 + day + 240),
+                    "type": "document",
+                    "document": {
+                        "mime_type": "application/pdf",
+                        "sha256": demo_sha256("orcamento.pdf"),
+                        "id": "880011223346",
+                        "filename": "orcamento-2031.pdf",
+                        "caption": "Seu orçamento, Ana",
+                    },
+                }
+            ],
+        },
+    )
+    sticker = wrap(
+        "messages",
+        {
+            "contacts": [{"profile": {"name": "Diego"}, "wa_id": novo}],
+            "messages": [
+                {
+                    "from": novo,
+                    "id": "wamid.DEMO.sticker1",
+                    "timestamp": str(t0 + day + 300),
+                    "type": "sticker",
+                    "sticker": {
+                        "mime_type": "image/webp",
+                        "sha256": demo_sha256("sticker.webp"),
+                        "id": "880011223347",
+                        "animated": False,
+                    },
+                }
+            ],
+        },
+    )
     return [
         ("01_contacts", contacts),
         ("02_history_phase2", phase2),
@@ -526,4 +600,7 @@ def demo_onboarding() -> list[tuple[str, Any]]:
         ("07_live_history_lead", live_ana),
         ("08_live_new_contact", live_new),
         ("09_app_echo", echo),
+        ("10_live_voice_note", voice),
+        ("11_app_echo_document", document),
+        ("12_live_sticker", sticker),
     ]

@@ -42,8 +42,16 @@ def test_demo_prints_the_product(stack: LocalStack) -> None:
     assert "8 messages, 3 conversations, 2 contacts imported; media pending: 0" in out
     assert "asked of Meta: smb_app_state_sync (accepted), history (accepted)" in out  # by the Meta simulator
     assert "by direction: {'INBOUND': 4, 'OUTBOUND': 4}" in out
-    assert "history_lead  window: None" in out and "new_contact   window: 2025-11-26T16:01:00.000Z" in out
+    assert (
+        "history_lead  window: None" in out and "new_contact   window: 2025-11-26T16:05:00.000Z" in out
+    )  # his sticker's 24 h
     assert "→ [app_echo] Tem sim, Ana! Separo um para você?" in out
+    # the photo (a history follow-up), the voice note, the App's PDF and the sticker: downloaded, checked, kept
+    assert "== Media kept ==\n  stored: 4\n" in out
+    assert "← [live    ] voice note · 8.8 kB · stored" in out
+    assert "→ [app_echo] document · orcamento-2031.pdf · Seu orçamento, Ana · 68.6 kB · stored" in out
+    assert "+5511977770002  image · Nota fiscal · 20.9 kB · stored" in out
+    assert "+5511999990004  sticker · 8.2 kB · stored" in out
 
 
 def test_demo_on_its_own_stack_keeps_the_terminal_to_the_story(tmp_path: Path) -> None:
@@ -78,5 +86,6 @@ def test_demo_on_its_own_stack_keeps_the_terminal_to_the_story(tmp_path: Path) -
     assert by_message[("change received", "smb_app_state_sync")] == {"StateSyncFunction"}
     assert by_message[("change received", "messages")] == {"LiveMessageFunction"}
     assert by_message[("change received", "smb_message_echoes")] == {"EchoFunction"}
-    assert len({r["function_request_id"] for r in records if r["message"] == "webhook ingested"}) == 9
+    assert len({r["function_request_id"] for r in records if r["message"] == "webhook ingested"}) == 12
+    assert by_message[("media settled", None)] == {"MediaFetchFunction"}
     assert {r["service"] for r in records} == {"whatrack"}

@@ -65,9 +65,10 @@ def wait_for_state(stack: LocalStack, key: str, customer: str, wamid: str, state
     return media
 
 
-def fetch(url: str) -> tuple[int, dict[str, str], bytes]:
+def fetch(url: str, byte_range: str | None = None) -> tuple[int, dict[str, str], bytes]:
+    request = urllib.request.Request(url, headers={"Range": byte_range} if byte_range else {})
     try:
-        with urllib.request.urlopen(url, timeout=30) as response:
+        with urllib.request.urlopen(request, timeout=30) as response:
             return response.status, dict(response.headers), response.read()
     except urllib.error.HTTPError as error:
         return error.code, dict(error.headers), error.read()
@@ -95,6 +96,11 @@ def test_media_is_kept_served_and_named(stack: LocalStack, graph: MetaSimulator)
     status, headers, body = fetch(kept["url"])
     assert (status, body) == (200, photo)
     assert headers["Content-Type"] == "image/jpeg" and headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["Accept-Ranges"] == "bytes"
+    # a player's range (its duration, a seek): 206 with that part, as S3 and CloudFront answer
+    status, headers, body = fetch(kept["url"], "bytes=100-199")
+    assert (status, body, headers["Content-Range"]) == (206, photo[100:200], f"bytes 100-199/{len(photo)}")
+    assert fetch(kept["url"], f"bytes={len(photo) + 10}-")[0] == 416
     downloads = [c for c in graph.calls_to("media_download") if c.query.get("mid") == image.id]
     assert len(downloads) == 1  # delivered twice, downloaded once
     # a URL altered or past its time: 403
