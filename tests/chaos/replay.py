@@ -1,11 +1,13 @@
 """One seed of the chaos replay: the same onboarding delivered twice through one local stack, once
 cleanly and once while faults are injected at every boundary, and the two final states compared.
 
-Each run has its own organization, number and WABA, so both live in one stack. Meta's side is
-played here: every webhook is posted until it is acknowledged (Meta retries a 5xx), in the
-scenario's order, with its repeats. With faults, 1 in ``rate`` of the functions' AWS calls fails
+Each run has its own organization, number, WABA and token, so both live in one stack. Meta's side
+is played here and by the stack's Meta simulator: every webhook is posted until it is acknowledged
+(Meta retries a 5xx), in the scenario's order, with its repeats; the simulator holds the scenario's
+media files, which both runs download. With faults, 1 in ``rate`` of the functions' AWS calls fails
 (:class:`devstack.faults.FaultInjector`: DynamoDB throttling, transaction conflicts and 5xx, S3 and
-SQS errors, handlers dying mid-batch or mid-chunk). Once the queues have drained the faults stop,
+SQS errors, handlers dying mid-batch or mid-chunk), and Graph misbehaves on the media calls (5xx,
+429, an answer lost, a URL that answers 404, a timeout). Once the queues have drained the faults stop,
 what ended ``failed`` is re-sent once from the archive (``scripts/replay.py --failed``, the
 operator's redrive) and the failed media files are retried (``POST /connections/{id}/media/retry``),
 the queues drain again, and the state is read.
@@ -14,6 +16,7 @@ the queues drain again, and the state is read.
 from __future__ import annotations
 
 import os
+import random
 import subprocess
 import sys
 import time
@@ -22,11 +25,13 @@ from pathlib import Path
 from typing import Any
 
 from devstack.faults import FaultInjector
+from devstack.meta import MetaSimulator
+from devstack.meta.answers import lost_answer, rate_limited, server_error, too_slow, url_gone
 from devstack.server import LocalStack
 from tests.builders.events import meta_bytes
 from tests.builders.payloads import BIZ
 from tests.chaos.scenario import Scenario, onboarding, retarget
-from tests.chaos.state import differences, scan, snapshot
+from tests.chaos.state import differences, files, scan, snapshot
 from tests.localstack import ADMIN_KEY, api, depths, drained, post_webhook, wait_drained
 from tests.waiting import subprocess_timeout, wait_until
 from whatrack.adapters.archive import archive_key
@@ -55,6 +60,10 @@ class SeedResult:
     identical: bool
     differences: list[str]
     faults: int
+    graph_faults: int
+    """Graph's answers spoiled on the media calls (of those scripted, the ones the run reached)."""
+    files: dict[str, int]
+    """The faults run's media files by state (its connection's counts)."""
     calls: int
     refused: int
     history_messages: int
@@ -65,7 +74,8 @@ class SeedResult:
         verdict = "identical" if self.identical else "DIFFERENT"
         return (
             f"seed {self.seed}: {verdict} ({self.history_messages} history messages, {self.deliveries} deliveries, "
-            f"{self.faults} faults in {self.calls} AWS calls, {self.refused} deliveries refused, {self.seconds:.0f} s)"
+            f"{self.faults} faults in {self.calls} AWS calls, {self.graph_faults} Graph faults, "
+            f"{self.refused} deliveries refused, media {self.files}, {self.seconds:.0f} s)"
         )
 
 
@@ -73,12 +83,15 @@ def open_run(stack: LocalStack, seed: int, label: str, number: int) -> Run:
     status, created = api(stack, "POST", "/admin/organizations", {"name": f"Chaos {seed} {label}"}, ADMIN_KEY)
     assert status == 201, created
     pnid, waba = f"7{seed:06d}{number:08d}", f"8{seed:06d}{number:08d}"
+    assert stack.meta is not None, "the chaos replay needs the stack's Meta simulator (its media)"
+    token = stack.meta.business(waba, pnid, token=f"EAAG-chaos-{seed}-{label}", display=BIZ)
     body = {
         "phoneNumberId": pnid,
         "wabaId": waba,
         "displayPhoneNumber": BIZ,
         "mode": "coexistence",
         "syncHistory": True,
+        "accessToken": token,
     }
     status, connection = api(stack, "POST", "/connections", body, created["apiKey"])
     assert status == 201, connection
@@ -148,9 +161,36 @@ def finish(stack: LocalStack, run: Run, timeout: float | None) -> dict[str, Any]
     assert status == 202, answer
     wait_settled(stack, run, timeout)
     assert stack.provisioned is not None
-    return snapshot(
+    state = snapshot(
         stack.aws_endpoint, stack.provisioned.tables, run.organization_id, run.connection_id, run.archive_keys
     )
+    # the bytes kept: one object per stored file, none left over (a file that did not match is deleted)
+    state["files"] = files(stack.aws_endpoint, stack.provisioned.buckets["MediaBucket"], run.connection_id)
+    return state
+
+
+def hold_media(graph: MetaSimulator, scenario: Scenario) -> None:
+    """Meta holds the scenario's files (any number may read them: both runs download the same ids)."""
+    for media_id, (content, mime_type) in scenario.media.items():
+        graph.add_media(content, media_id=media_id, mime_type=mime_type)
+    for media_id in scenario.forgotten:
+        graph.expire_media(media_id)
+
+
+def graph_faults(graph: MetaSimulator, seed: int) -> int:
+    """Graph misbehaves on the next media calls, as it does: every fault heals with a retry."""
+    rng = random.Random(seed * 104_729)
+    info = [server_error(500), server_error(503), rate_limited(), lost_answer(), too_slow(8.0), server_error(502)]
+    downloads = [url_gone(), server_error(503), lost_answer(), url_gone()]
+    rng.shuffle(info)
+    rng.shuffle(downloads)
+    graph.fail_next("media", *info)
+    graph.fail_next("media_download", *downloads)
+    return len(info) + len(downloads)
+
+
+def graph_faults_left(graph: MetaSimulator) -> int:
+    return sum(len(graph.script.get(route, [])) for route in ("media", "media_download"))
 
 
 def run_seed(
@@ -160,20 +200,28 @@ def run_seed(
     no bound outside pytest)."""
     started = time.monotonic()
     scenario = onboarding(seed, messages)
+    assert stack.meta is not None, "the chaos replay needs the stack's Meta simulator (its media)"
+    hold_media(stack.meta, scenario)
     clean = open_run(stack, seed, "clean", 1)
     deliver(stack, scenario, clean)
     expected = finish(stack, clean, timeout)
     chaotic = open_run(stack, seed, "faults", 2)
+    scripted = graph_faults(stack.meta, seed)
     with FaultInjector(rate=rate, seed=seed).active() as faults:
         deliver(stack, scenario, chaotic)
         wait_drained(stack, timeout=timeout)
     found = finish(stack, chaotic, timeout)
+    graph_faulted = scripted - graph_faults_left(stack.meta)
+    stack.meta.script.pop("media", None)  # what the run did not reach is not the next seed's
+    stack.meta.script.pop("media_download", None)
     diff = differences(expected, found, limit=40)
     return SeedResult(
         seed=seed,
         identical=not diff,
         differences=diff,
         faults=faults.total,
+        graph_faults=graph_faulted,
+        files={k.removeprefix("files_"): v for k, v in found["connection"].items() if k.startswith("files_") and v},
         calls=sum(faults.calls.values()),
         refused=chaotic.refused,
         history_messages=scenario.history_messages,

@@ -6,7 +6,9 @@ What one seed makes (all of it on one number, built with the documented payload 
 * the App's contacts (``smb_app_state_sync``): many adds, one remove;
 * three phases of history (``benchmarks.generator``: skewed threads, mixed types, placeholders), in
   chunks of up to 250 KB so that one phase is several chunks;
-* the media of every placeholder (history ``messages`` / ``message_echoes`` follow-ups);
+* the media of every placeholder (history ``messages`` / ``message_echoes`` follow-ups), and live media
+  (a photo, a voice note, a document, a sticker; one Meta has forgotten, one it refused as too large):
+  the files Meta holds are in :attr:`Scenario.media`, the stack downloads them;
 * live messages (customers of the history, who get a history lead's ticket, and new ones), echoes
   typed in the App, their statuses (some before the echo they are about), revokes;
 * message fidelity: replies, reactions of both sides (replaced, removed) and edits of live and history
@@ -21,6 +23,8 @@ from where it belongs (Meta does not promise order), the account updates last in
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import random
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,6 +44,10 @@ class Scenario:
     """In Meta's order, for the builders' number; :func:`retarget` puts them on another."""
     tail: list[dict[str, Any]] = field(default_factory=list)
     """Account updates: delivered after everything else."""
+    media: dict[str, tuple[bytes, str]] = field(default_factory=dict)
+    """The files Meta holds for the media messages: id → (bytes, MIME type)."""
+    forgotten: frozenset[str] = frozenset()
+    """Media ids Meta no longer serves (announced, then expired)."""
 
     @property
     def history_messages(self) -> int:
@@ -78,6 +86,41 @@ def live_with_user_id(wamid: str, wa_id: str, user_id: str, ts: int) -> dict[str
     message = {"from": wa_id, "from_user_id": user_id, "id": wamid, "timestamp": str(ts), "type": "text"}
     message["text"] = {"body": "sou eu de novo"}
     return b.envelope("messages", {"contacts": [{"wa_id": wa_id, "user_id": user_id}], "messages": [message]})
+
+
+def file_of(seed: int, name: str, rng: random.Random) -> bytes:
+    """Made-up file bytes, different per file, a few kB to a few hundred kB (some several blocks)."""
+    block = f"{seed}:{name}:".encode() * 64
+    return block * rng.choice((2, 8, 40, 300))
+
+
+LIVE_MEDIA = (
+    ("image", "image/jpeg", {}),
+    ("audio", "audio/ogg; codecs=opus", {"voice": True}),
+    ("document", "application/pdf", {"filename": "pedido.pdf"}),
+    ("sticker", "image/webp", {"animated": False}),
+)
+
+
+def live_media(seed: int, writers: list[str], rng: random.Random) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """A photo, a voice note, a document and a sticker sent live (each digest as live webhooks carry
+    it: base64), a photo whose id Meta has forgotten, and a file Meta refused as too large (131052)."""
+    documents, files = [], {}
+    for n, (kind, mime_type, extra) in enumerate(LIVE_MEDIA):
+        media_id, content = f"chaos{seed}-live-media-{n}", file_of(seed, f"live{n}", rng)
+        digest = base64.b64encode(hashlib.sha256(content).digest()).decode()
+        item = {"id": media_id, "mime_type": mime_type, "sha256": digest, **extra}
+        customer = writers[n % len(writers)]
+        documents.append(b.live_raw(f"wamid.chaos{seed}.media{n}", customer, LIVE_AT + 1_500 + n, kind, item))
+        files[media_id] = (content, mime_type)
+    gone = f"chaos{seed}-forgotten"
+    files[gone] = (file_of(seed, "forgotten", rng), "image/jpeg")
+    forgotten = b.live_raw(f"wamid.chaos{seed}.gone", writers[0], LIVE_AT + 1_600, "image", {"id": gone})
+    too_big = b.live(f"wamid.chaos{seed}.toobig", writers[1 % len(writers)], LIVE_AT + 1_700)
+    item = too_big["entry"][0]["changes"][0]["value"]["messages"][0]
+    item |= {"type": "unsupported", "errors": [{"code": 131052, "title": "Media file size too big"}]}
+    del item["text"]
+    return [*documents, forgotten, too_big], files
 
 
 def annotations(seed: int, writers: list[str], history_thread: dict[str, Any]) -> list[dict[str, Any]]:
@@ -129,6 +172,13 @@ def onboarding(seed: int, messages: int = 1_200) -> Scenario:
     followups = [
         b.media_followup(wamid, customer, ts, outbound=outbound) for wamid, customer, ts, outbound in placeholders
     ]
+    media = {f"media-{wamid}": (file_of(seed, wamid, rng), "image/jpeg") for wamid, *_ in placeholders}
+    for chunk in chunks:  # the history's own media messages (sent in its last 14 days: Meta still has them)
+        for thread in _threads(chunk):
+            for message in thread["messages"]:
+                held = message.get(message["type"])
+                if isinstance(held, dict) and held.get("id"):
+                    media[held["id"]] = (file_of(seed, held["id"], rng), held.get("mime_type") or "image/jpeg")
     live: list[dict[str, Any]] = []
     writers = rng.sample(customers, k=min(8, len(customers))) + [f"55319{seed:04d}{i:04d}" for i in range(4)]
     for n, customer in enumerate(writers):
@@ -144,19 +194,21 @@ def onboarding(seed: int, messages: int = 1_200) -> Scenario:
             revokes.append(b.revoke(f"wamid.chaos{seed}.revoke{n}", wamid, customer, LIVE_AT + 1000 + n))
 
     fidelity = annotations(seed, writers[:4], _threads(chunks[0])[0])
+    sent_media, live_files = live_media(seed, writers, rng)
+    media.update(live_files)
 
     documents: list[dict[str, Any]] = [contacts, removed]
     for chunk in chunks:
         documents.append(chunk)
     documents += followups
-    rest = live + echoes + statuses[: len(statuses) // 2] + revokes + fidelity
+    rest = live + echoes + statuses[: len(statuses) // 2] + revokes + fidelity + sent_media
     rng.shuffle(rest)
     documents += rest + statuses[len(statuses) // 2 :]
     tail = [
         b.account_update("PARTNER_REMOVED", time=LIVE_AT + 5_000),
         b.account_update("ACCOUNT_RECONNECTED", time=LIVE_AT + 6_000),
     ]
-    return Scenario(seed, documents, tail)
+    return Scenario(seed, documents, tail, media, frozenset({f"chaos{seed}-forgotten"}))
 
 
 retarget = b.for_number

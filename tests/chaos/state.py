@@ -92,6 +92,25 @@ def _kept(item: dict[str, Any]) -> dict[str, Any]:
     return kept
 
 
+def _kept_file(message: dict[str, Any], connection_id: str) -> dict[str, Any]:
+    """A stored file's key names its connection (each run has its own): kept as whether it does."""
+    media = message.get("media")
+    if isinstance(media, dict) and media.get("key"):
+        where = "under its connection" if str(media["key"]).startswith(f"media/{connection_id}/") else media["key"]
+        message = {**message, "media": {**media, "key": where}}
+    return message
+
+
+def files(endpoint: str, bucket: str, connection_id: str) -> dict[str, int]:
+    """The connection's objects in the media bucket: how many, and their bytes."""
+    s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1")
+    count = size = 0
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=f"media/{connection_id}/"):
+        for found in page.get("Contents", []):
+            count, size = count + 1, size + int(found["Size"])
+    return {"objects": count, "bytes": size}
+
+
 def snapshot(
     endpoint: str,
     tables: dict[str, str],
@@ -145,7 +164,7 @@ def snapshot(
         ),
         "messages": _unique(
             [
-                (str(i["id"]), {**_kept(i), "lead": holder(i["conversation_id"])})
+                (str(i["id"]), {**_kept_file(_kept(i), connection_id), "lead": holder(i["conversation_id"])})
                 for i in stored
                 if "conversation_id" in i
             ]
@@ -159,7 +178,11 @@ def snapshot(
     state["tickets"] = {lead: sorted(found, key=repr) for lead, found in sorted(tickets.items())}
 
     connection = next(i for i in accounts if i["pk"] == f"CONN#{connection_id}" and i["sk"] == "CONN")
-    state["connection"] = {name: connection.get(name) for name in CONNECTION_FIELDS}
+    # a media count never moved is absent, one moved there and back is 0: the same count
+    state["connection"] = {
+        name: int(connection.get(name) or 0) if name.startswith("files_") else connection.get(name)
+        for name in CONNECTION_FIELDS
+    }
     # like ``originated_from``, which it counts, it follows arrival order: it must agree with the tickets
     from_history = sum(
         1
