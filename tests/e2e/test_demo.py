@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
 import subprocess
 import sys
+import urllib.request
 from pathlib import Path
 
 import pytest
 
 from devstack.server import LocalStack
 from tests.conftest import ROOT
+from tests.localstack import api
 from tests.waiting import subprocess_timeout
 
 pytestmark = pytest.mark.e2e
@@ -52,6 +55,34 @@ def test_demo_prints_the_product(stack: LocalStack) -> None:
     assert "→ [app_echo] document · orcamento-2031.pdf · Seu orçamento, Ana · 68.6 kB · stored" in out
     assert "+5511977770002  image · Nota fiscal · 20.9 kB · stored" in out
     assert "+5511999990004  sticker · 8.2 kB · stored" in out
+    # and each file's bytes are the ones Meta held, served at its media.url with their type
+    key = re.search(r"API key \(organization \"Loja Demo\"\): (wtk_\S+)", out)
+    assert key is not None
+    served = served_media(stack, key.group(1))
+    originals = {hashlib.sha256(f.read_bytes()).hexdigest(): f.name for f in (ROOT / "events/demo/media").glob("*.*")}
+    assert {originals.get(digest): kind for digest, kind in served.items()} == {
+        "photo.jpg": "image/jpeg",
+        "voice.ogg": "audio/ogg; codecs=opus",
+        "orcamento.pdf": "application/octet-stream",  # not an image, audio or video: an attachment
+        "sticker.webp": "image/webp",
+    }
+
+
+def served_media(stack: LocalStack, key: str) -> dict[str, str]:
+    """The digest of the bytes at each stored file's ``media.url`` (checked against the file's
+    ``sha256``), and the type they were served with."""
+    found = {}
+    _, leads = api(stack, "GET", "/leads", key=key)
+    for lead in leads["leads"]:
+        _, detail = api(stack, "GET", f"/leads/{lead['id']}", key=key)
+        for conversation in detail["conversations"]:
+            _, page = api(stack, "GET", f"/conversations/{conversation['id']}/messages", key=key)
+            for media in (m["media"] for m in page["messages"] if m["media"] and m["media"]["state"] == "stored"):
+                with urllib.request.urlopen(media["url"], timeout=30) as response:  # the local stack
+                    body, kind = response.read(), response.headers["Content-Type"]
+                assert hashlib.sha256(body).hexdigest() == media["sha256"] and len(body) == media["size"]
+                found[media["sha256"]] = kind
+    return found
 
 
 def test_demo_on_its_own_stack_keeps_the_terminal_to_the_story(tmp_path: Path) -> None:
