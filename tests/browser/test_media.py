@@ -4,7 +4,6 @@ novo" for a download that failed, which really downloads it again."""
 
 from __future__ import annotations
 
-import base64
 import struct
 import time
 import zlib
@@ -18,6 +17,7 @@ from devstack.meta.answers import server_error
 from devstack.server import LocalStack
 from tests.browser.support import deliver, organization, overflowing, screenshot, sign_in
 from tests.builders import payloads as b
+from tests.conftest import ROOT
 from tests.waiting import wait_until
 
 pytestmark = pytest.mark.browser
@@ -25,7 +25,7 @@ pytestmark = pytest.mark.browser
 PHONE = {"width": 390, "height": 844}
 PNID, WABA, TOKEN, CUSTOMER = "509900000000091", "609900000000091", "EAAG-browser-media", "5511944440000"
 CAPTION, OPUS, PDF = "Esse modelo em azul", "audio/ogg; codecs=opus", "orcamento.pdf"
-WEBP_1X1 = base64.b64decode("UklGRhoAAABXRUJQVlA4TA0AAAAvAAAAEAcQERGIiP4HAA==")
+DEMO_MEDIA = ROOT / "events" / "demo" / "media"
 
 
 def png(width: int, height: int) -> bytes:
@@ -40,6 +40,15 @@ def png(width: int, height: int) -> bytes:
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
 
 
+LOADED_DURATION = """(audio) => new Promise((done, failed) => {
+  if (audio.readyState >= 1) return done(audio.duration);
+  audio.addEventListener("loadedmetadata", () => done(audio.duration));
+  audio.addEventListener("error", () => failed(new Error("the voice note did not load")));
+  audio.preload = "metadata";
+  audio.load();
+})"""
+
+
 def live(wamid: str, kind: str, content: dict[str, Any], at: int) -> dict[str, Any]:
     return b.for_number(b.live_raw(wamid, CUSTOMER, at, kind, content), PNID, WABA)
 
@@ -50,16 +59,20 @@ def ticket(stack: LocalStack, graph: MetaSimulator) -> tuple[Any, str, str]:
     tenant = organization(stack, "Loja das Mídias")
     connection_id = tenant.connect(PNID, WABA, mode="cloud_api", syncHistory=False, accessToken=TOKEN)["id"]
     now = int(time.time())
-    photo = graph.add_media(png(240, 160), mime_type="image/png", phone_number_id=PNID)
-    voice = graph.add_media(b"OggS" + bytes(4000), mime_type=OPUS, phone_number_id=PNID)
+    # the demo's real files (events/demo/media): a JPEG photo, an Opus voice note, a WebP sticker
+    photo = graph.add_media((DEMO_MEDIA / "photo.jpg").read_bytes(), mime_type="image/jpeg", phone_number_id=PNID)
+    voice = graph.add_media((DEMO_MEDIA / "voice.ogg").read_bytes(), mime_type=OPUS, phone_number_id=PNID)
     pdf = graph.add_media(b"%PDF-1.4\n" + bytes(12_000), mime_type="application/pdf", phone_number_id=PNID)
-    sticker = graph.add_media(WEBP_1X1, mime_type="image/webp", phone_number_id=PNID)
+    sticker = graph.add_media((DEMO_MEDIA / "sticker.webp").read_bytes(), mime_type="image/webp", phone_number_id=PNID)
     gone = graph.add_media(b"x", mime_type="image/jpeg", phone_number_id=PNID)
     graph.expire_media(gone.id)
     flaky = graph.add_media(png(120, 80), mime_type="image/png", phone_number_id=PNID)
     deliveries = [
         live(
-            "wamid.bm.photo", "image", {"id": photo.id, "mime_type": "image/png", "caption": "Esse modelo em azul"}, now
+            "wamid.bm.photo",
+            "image",
+            {"id": photo.id, "mime_type": "image/jpeg", "caption": "Esse modelo em azul"},
+            now,
         ),
         live(
             "wamid.bm.voice", "audio", {"id": voice.id, "mime_type": "audio/ogg; codecs=opus", "voice": True}, now + 1
@@ -106,13 +119,19 @@ def test_a_ticket_shows_each_media_as_whatsapp_did(page: Page, ticket: tuple[Any
     photo = page.locator('[data-id="wamid.bm.photo"] img.msg__image')
     expect(photo).to_be_visible()
     expect(photo).to_have_attribute("alt", "Esse modelo em azul")
-    assert page.evaluate("(img) => img.complete && img.naturalWidth", photo.element_handle()) == 240
+    assert page.evaluate("(img) => img.complete && img.naturalWidth", photo.element_handle()) == 800
     expect(page.locator('[data-id="wamid.bm.photo"]').get_by_text("Esse modelo em azul")).to_have_count(1)  # once
-    expect(page.locator('[data-id="wamid.bm.voice"] audio[controls]')).to_have_count(1)
+    # the voice note plays: Chromium decodes its Opus and reads its length through the served URL
+    voice = page.locator('[data-id="wamid.bm.voice"] audio[controls]')
+    expect(voice).to_have_count(1)
+    duration = page.evaluate(LOADED_DURATION, voice.element_handle())
+    assert duration == pytest.approx(3.2, abs=0.1)
     document = page.locator('[data-id="wamid.bm.pdf"] a.msg__file')
     expect(document).to_contain_text("orcamento.pdf")
     expect(document).to_contain_text("orcamento.pdf · 12 KB")
-    expect(page.locator('[data-id="wamid.bm.sticker"] img.msg__sticker')).to_be_visible()
+    sticker = page.locator('[data-id="wamid.bm.sticker"] img.msg__sticker')
+    expect(sticker).to_be_visible()
+    assert page.evaluate("(img) => img.complete && img.naturalWidth", sticker.element_handle()) == 512
     expect(page.locator('[data-id="wamid.bm.gone"]')).to_contain_text("Imagem: Expirada na Meta")
     expect(page.locator('[data-id="wamid.bm.big"]')).to_contain_text("Arquivo grande demais")
     failed = page.locator('[data-id="wamid.bm.flaky"]')
