@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import base64
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
 from tests.builders.samples import SAMPLES, WABA, demo_onboarding
+from whatrack.domain.media import MediaJob
 from whatrack.webhooks.signature import sign
 
 EVENTS = Path(__file__).resolve().parent.parent.parent / "events"
@@ -116,6 +118,21 @@ def sqs_event(field: str, sample: Any, queue: str) -> dict[str, Any]:
     }
 
 
+def sqs_media_job(wamid: str, media_id: str) -> dict[str, Any]:
+    """The media function's event: one download job, as the consumers queue it (for the connection of
+    :func:`sqs_event`)."""
+    job = MediaJob(
+        connection_id="01EVENTCONNECTION000000000",
+        organization_id="01EVENTORGANIZATION0000000",
+        wamid=wamid,
+        media_id=media_id,
+        received_at=datetime(2026, 11, 25, 12, 0, tzinfo=UTC),
+    )
+    event = sqs_event("messages", SAMPLES["messages_text"], "MediaQueue")
+    event["Records"][0]["body"] = job.encode()
+    return event
+
+
 def build() -> dict[str, Any]:
     files: dict[str, Any] = {f"meta/{name}.json": sample for name, sample in SAMPLES.items()}
     files["webhook_ingest/verify.json"] = http_event(
@@ -143,6 +160,10 @@ def build() -> dict[str, Any]:
     for name, document in demo_onboarding():
         files[f"demo/{name}.json"] = document
     files["history_chunk/sqs_history_chunk.json"] = sqs_event("history", SAMPLES["history_chunk"], "HistoryQueue")
+    files["history_chunk/sqs_media_followup.json"] = sqs_event(
+        "history", SAMPLES["history_media_followup_messages"], "HistoryQueue"
+    )
+    files["media_fetch/sqs_media_job.json"] = sqs_media_job("wamid.MEDIAIN1", "771234500998800")
     files["state_sync/sqs_state_sync.json"] = sqs_event("smb_app_state_sync", SAMPLES["state_sync"], "ContactsQueue")
     files["state_sync/sqs_account_update.json"] = sqs_event(
         "account_update", SAMPLES["account_update_partner_removed"], "AccountUpdatesQueue"

@@ -14,6 +14,7 @@ from devstack.runtime import LambdaContext
 from functions.echo import app as echo_app
 from functions.history_chunk import app as history_app
 from functions.live_message import app as live_app
+from functions.media_fetch import app as media_app
 from functions.state_sync import app as state_app
 from functions.status_api import app as status_app
 from functions.webhook_ingest import app as ingest_app
@@ -226,6 +227,30 @@ def event_connection(aws: Provisioned) -> None:
 )
 def test_consumer_events_are_accepted(aws: Provisioned, lambda_context: LambdaContext, module: Any, event: str) -> None:
     assert module.lambda_handler(load_event(event), lambda_context) == {"batchItemFailures": []}
+
+
+@pytest.mark.usefixtures("event_connection")
+def test_media_job_event_downloads_or_names_the_ending(aws: Provisioned, lambda_context: LambdaContext) -> None:
+    """``sam local invoke MediaFetchFunction -e events/media_fetch/sqs_media_job.json`` after the
+    follow-up's event: the file is claimed and settled (the event's job was announced on 2026-11-25,
+    more than Meta's 7 days ago: expired, without asking Meta), and the same job again has nothing
+    left to do."""
+    from whatrack.adapters.dynamo.connections import DynamoConnectionRepository
+    from whatrack.adapters.dynamo.media import DynamoMediaStateStore
+    from whatrack.domain.media import MediaState
+
+    followup = load_event("history_chunk/sqs_media_followup.json")
+    assert history_app.lambda_handler(followup, lambda_context) == {"batchItemFailures": []}
+    store = DynamoMediaStateStore()
+    assert [m.wamid for m in store.listed("01EVENTCONNECTION000000000", MediaState.PENDING)] == ["wamid.MEDIAIN1"]
+    job = load_event("media_fetch/sqs_media_job.json")
+    assert media_app.lambda_handler(job, lambda_context) == {"batchItemFailures": []}
+    assert store.listed("01EVENTCONNECTION000000000", MediaState.PENDING) == []
+    counts = DynamoConnectionRepository().get("01EVENTCONNECTION000000000").media_files  # type: ignore[union-attr]
+    assert (counts["expired"], counts["pending"]) == (1, 0)
+    assert media_app.lambda_handler(job, lambda_context) == {"batchItemFailures": []}
+    counts = DynamoConnectionRepository().get("01EVENTCONNECTION000000000").media_files  # type: ignore[union-attr]
+    assert (counts["expired"], counts["pending"]) == (1, 0)
 
 
 @pytest.mark.usefixtures("event_connection")
