@@ -4,7 +4,10 @@ Reads the stack's outputs (``DashboardBucketName``, ``DashboardDistributionId``,
 ``DashboardConfig``), uploads ``dashboard/`` with content types and cache headers, writes
 ``config.json`` from the stack (the Meta app id and Embedded Signup configuration of this
 deployment), removes files that are no longer part of the dashboard, and invalidates CloudFront's
-copy so the next visit gets the new version.
+copy so the next visit gets the new version. Then copies the key of ``MediaUrlSecret`` into the key
+value store the distribution's ``media.url`` function reads (``MediaUrlSecretArn``,
+``MediaUrlKeyValueStoreArn``; D-44) when it is not there yet or differs (a rotated secret: run it
+again). The key value store API is signed with SigV4A, which needs botocore's CRT (``awscrt``).
 
     python scripts/publish_dashboard.py --config-env dev     # stack and region from samconfig.toml
     python scripts/publish_dashboard.py --stack NAME --region REGION
@@ -46,6 +49,56 @@ class Published:
     uploaded: list[str]
     removed: list[str]
     invalidation_id: str
+
+
+MEDIA_URL_KEY = "media-url-key"
+"""The key value store's key the ``media.url`` function reads (``infra/cloudfront/media_url.js``)."""
+
+
+@dataclass(frozen=True)
+class MediaUrlKeyTarget:
+    secret_arn: str
+    key_value_store_arn: str
+
+
+def media_url_key_target(outputs: dict[str, str]) -> MediaUrlKeyTarget | None:
+    """Where the ``media.url`` key comes from and goes; ``None`` for a stack from before D-44 (it
+    serves no media through its distribution)."""
+    if "MediaUrlSecretArn" not in outputs or "MediaUrlKeyValueStoreArn" not in outputs:
+        return None
+    return MediaUrlKeyTarget(outputs["MediaUrlSecretArn"], outputs["MediaUrlKeyValueStoreArn"])
+
+
+def media_url_key_step(secretsmanager: Any, keyvaluestore: Any, target: MediaUrlKeyTarget) -> str:
+    """Copy ``MediaUrlSecret``'s key into the function's key value store when it differs; answers
+    what was done (``"written"``, ``"replaced"`` or ``"unchanged"``), never the key."""
+    secret = json.loads(secretsmanager.get_secret_value(SecretId=target.secret_arn)["SecretString"])
+    key = secret.get("key") if isinstance(secret, dict) else None
+    if not isinstance(key, str) or not key:
+        raise SystemExit(f"the secret {target.secret_arn} has no 'key': media.url cannot be signed")
+    try:
+        current = keyvaluestore.get_key(KvsARN=target.key_value_store_arn, Key=MEDIA_URL_KEY)["Value"]
+    except keyvaluestore.exceptions.ResourceNotFoundException:
+        current = None
+    if current == key:
+        return "unchanged"
+    etag = keyvaluestore.describe_key_value_store(KvsARN=target.key_value_store_arn)["ETag"]
+    keyvaluestore.put_key(KvsARN=target.key_value_store_arn, Key=MEDIA_URL_KEY, Value=key, IfMatch=etag)
+    return "written" if current is None else "replaced"
+
+
+KEY_STEP_DONE = {
+    "written": "copied from MediaUrlSecret into",
+    "replaced": "MediaUrlSecret's key changed: replaced in",
+    "unchanged": "already in",
+}
+
+
+def can_sign_key_value_store_calls() -> bool:
+    """The key value store API is signed with SigV4A: botocore needs its CRT (``awscrt``)."""
+    from botocore.compat import HAS_CRT
+
+    return bool(HAS_CRT)
 
 
 def target_from_outputs(outputs: dict[str, str]) -> Target:
@@ -136,12 +189,24 @@ def main(argv: list[str]) -> int:
     else:
         parser.error("give --config-env, or --stack and --region")
     session = boto3.session.Session(region_name=region)
-    target = target_from_outputs(stack_outputs(session.client("cloudformation"), stack))
+    outputs = stack_outputs(session.client("cloudformation"), stack)
+    target = target_from_outputs(outputs)
+    media = media_url_key_target(outputs)
+    if media is not None and not can_sign_key_value_store_calls():
+        raise SystemExit(
+            "the media.url key goes into a CloudFront key value store, whose API needs botocore's CRT "
+            "(SigV4A): pip install awscrt (into this script's environment), then run it again"
+        )
     done = publish(session.client("s3"), session.client("cloudfront"), target)
     print(
         f"dashboard published to s3://{target.bucket}: {len(done.uploaded)} file(s), {len(done.removed)} removed; "
         f"CloudFront invalidation {done.invalidation_id}"
     )
+    if media is None:
+        print("media.url key: the stack has no MediaUrlKeyValueStoreArn output (no media through CloudFront)")
+        return 0
+    outcome = media_url_key_step(session.client("secretsmanager"), session.client("cloudfront-keyvaluestore"), media)
+    print(f"media.url key: {KEY_STEP_DONE[outcome]} the key value store {media.key_value_store_arn}")
     return 0
 
 

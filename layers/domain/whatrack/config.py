@@ -124,7 +124,11 @@ class StatusApiSettings(TablesMixin, QueuesMixin, ReplayQueueMixin, GraphMixin):
     media_url_secret_arn: NonEmpty
     """The key that signs ``media.url`` (whoever serves the bytes checks it)."""
     media_url_base: str = ""
-    """Where ``media.url`` points (``.../media/``); empty: this deployment serves no media URLs yet."""
+    """Where ``media.url`` points (``.../media/``); empty: what ``media_url_base_parameter`` holds."""
+    media_url_base_parameter: str = ""
+    """The SSM parameter holding the dashboard distribution's base, read when ``media_url_base`` is
+    empty (AWS: the template cannot put the distribution's domain in this function's environment,
+    D-44); neither set, or the parameter missing: no media URLs."""
     media_url_ttl_seconds: Annotated[int, Meta(ge=30, le=3600)] = 300
 
 

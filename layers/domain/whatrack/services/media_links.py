@@ -20,13 +20,18 @@ from whatrack.domain.messages import Media
 class MediaLinks:
     """Short-lived URLs of stored media files (``media.url``), signed with the stack's key."""
 
-    base: str
+    base: str | Callable[[], str]
+    """Where the URLs point (``.../media/``), or what reads it the first time a file is shown (in AWS
+    the dashboard distribution's, D-44); empty: no URLs."""
     key: Callable[[], str]
     ttl: timedelta
     clock: Callable[[], datetime] = utcnow
 
     def link(self, media: Media) -> tuple[str | None, datetime | None]:
-        if not self.base or media.state != MediaState.STORED.value or not media.key:
+        if media.state != MediaState.STORED.value or not media.key:
+            return None, None
+        base = self.base() if callable(self.base) else self.base
+        if not base:
             return None, None
         expires = int((self.clock() + self.ttl).timestamp())
-        return signed_media_url(self.base, media.key, expires, self.key()), datetime.fromtimestamp(expires, UTC)
+        return signed_media_url(base, media.key, expires, self.key()), datetime.fromtimestamp(expires, UTC)

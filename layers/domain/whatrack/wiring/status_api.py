@@ -3,6 +3,7 @@ that need it (one Graph client, one audit log, one secrets cache)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -14,6 +15,7 @@ from whatrack.adapters.dynamo.organizations import DynamoOrganizationRepository
 from whatrack.adapters.dynamo.reader import DynamoReader
 from whatrack.adapters.dynamo.tickets import DynamoTicketRepository
 from whatrack.adapters.dynamo.webhook_log import DynamoWebhookLog
+from whatrack.adapters.parameters import SsmParameterText
 from whatrack.adapters.queues import SqsMediaJobs, SqsReplayJobs
 from whatrack.adapters.secrets import (
     SecretsManagerAdminCredentials,
@@ -52,6 +54,14 @@ def settings() -> StatusApiSettings:
     return StatusApiSettings.load()
 
 
+def media_url_base(config: StatusApiSettings) -> str | Callable[[], str]:
+    """``MEDIA_URL_BASE`` when set (the local stack's front, an alias); else the dashboard
+    distribution's, read from its parameter the first time a file is shown (D-44)."""
+    if config.media_url_base or not config.media_url_base_parameter:
+        return config.media_url_base
+    return SsmParameterText(config.media_url_base_parameter).value
+
+
 @once
 def api() -> StatusApi:
     config = settings()
@@ -86,7 +96,7 @@ def api() -> StatusApi:
         queries=InboxQueries(DynamoReader(), connections, DynamoTicketRepository()),
         media_retry=MediaRetry(connections, DynamoMediaStateStore(), SqsMediaJobs(config.media_queue_url)),
         media_links=MediaLinks(
-            base=config.media_url_base,
+            base=media_url_base(config),
             key=SecretsManagerMediaUrlKey(config.media_url_secret_arn).key,
             ttl=timedelta(seconds=config.media_url_ttl_seconds),
         ),
