@@ -22,6 +22,7 @@ from devstack.media_front import PREFIX as MEDIA_PREFIX
 from devstack.media_front import LocalMediaServer
 from devstack.runtime import LocalFunction
 from devstack.template import resources_of_type
+from whatrack.domain.numbers import is_ascii_number
 
 log = logging.getLogger("devstack.http")
 MEDIA_REFUSALS = {403: "Forbidden", 404: "Not Found", 416: "Requested Range Not Satisfiable"}
@@ -252,7 +253,7 @@ class FrontHandler(BaseHTTPRequestHandler):
     def _dispatch(self) -> int:
         path = urlsplit(self.path).path
         declared = (self.headers.get("Content-Length") or "0").strip()
-        if not declared.isdigit():  # negative, signed or not a number: never an unbounded read
+        if not is_ascii_number(declared):  # negative, signed or not a number: never an unbounded read
             self.close_connection = True
             self._json(400, {"message": "Bad Request: invalid Content-Length"})
             return 400

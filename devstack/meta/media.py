@@ -23,6 +23,7 @@ from urllib.parse import urlencode
 
 from devstack.meta.accounts import Accounts
 from devstack.meta.answers import Scripted, invalid_token, media_expired, ok, url_gone
+from whatrack.domain.numbers import is_ascii_number
 
 DOWNLOAD_PATH = "/whatsapp_business/attachments/"
 MEDIA_ID_LIFETIME_SECONDS = 7 * 86_400
@@ -141,7 +142,7 @@ class MediaStore:
 
     def download(self, authorization: str | None, query: dict[str, str]) -> Scripted:
         media_id, expires = query.get("mid", ""), query.get("ext", "")
-        valid = expires.isdigit() and hmac.compare_digest(
+        valid = is_ascii_number(expires) and hmac.compare_digest(
             query.get("hash", ""), self._signature(media_id, int(expires))
         )
         file = self.files.get(media_id)

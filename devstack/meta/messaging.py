@@ -23,6 +23,7 @@ from urllib.parse import urlencode
 from devstack.meta.accounts import Accounts
 from devstack.meta.answers import GRAPH_ERROR_HELP, Scripted, invalid_token, meta_error, ok
 from devstack.meta.webhooks import WebhookSender
+from whatrack.domain.numbers import ASCII_DIGITS, is_ascii_number
 
 WINDOW_SECONDS = 24 * 3600
 TEXT_LIMIT = 4096
@@ -150,8 +151,8 @@ class Messaging:
             return invalid_token()
         if not self.accounts.can_read_waba(token, waba_id):
             return meta_error(f"Unsupported get request. Object with ID '{waba_id}' does not exist", 100)
-        limit = max(1, min(int(query.get("limit") or 25), 100)) if (query.get("limit") or "25").isdigit() else 25
-        start = int(query["after"]) if query.get("after", "").isdigit() else 0
+        limit = max(1, min(int(query.get("limit") or 25), 100)) if is_ascii_number(query.get("limit") or "25") else 25
+        start = int(query["after"]) if is_ascii_number(query.get("after", "")) else 0
         every = self.templates.get(waba_id, [])
         page = every[start : start + limit]
         body: dict[str, Any] = {"data": [t.shape() for t in page]}
@@ -293,4 +294,4 @@ class Messaging:
 
 
 def _digits(value: str) -> str:
-    return "".join(ch for ch in value if ch.isdigit())
+    return "".join(ch for ch in value if ch in ASCII_DIGITS)

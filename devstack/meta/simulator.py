@@ -34,6 +34,7 @@ from devstack.meta.answers import ROUTES, Scripted, meta_error
 from devstack.meta.media import DOWNLOAD_PATH, MediaFile, MediaStore
 from devstack.meta.messaging import Messaging, StatusPlan, Template
 from devstack.meta.webhooks import Sink, WebhookSender, http_sink
+from whatrack.domain.numbers import is_ascii_number
 
 APP_ID = "local-app-id"
 APP_SECRET = "local-app-secret"  # noqa: S105 - the local stack's documented default (CONTRACT §2)
@@ -183,7 +184,7 @@ class MetaSimulator:
 
     def _serve(self, request: BaseHTTPRequestHandler, method: str) -> None:
         declared = (request.headers.get("Content-Length") or "0").strip()
-        if not declared.isdigit():
+        if not is_ascii_number(declared):
             answer = meta_error("(#100) Invalid Content-Length", 100)
         else:
             raw = request.rfile.read(int(declared)) if int(declared) else b""
@@ -353,7 +354,7 @@ def _inbound(document: Any) -> Iterator[tuple[str, str, float]]:
             pnid = str(metadata.get("phone_number_id") or "") if isinstance(metadata, dict) else ""
             for message in _objects(value.get("messages")):
                 sender, stamp = message.get("from"), str(message.get("timestamp") or "")
-                if pnid and sender and stamp.isdigit():
+                if pnid and sender and is_ascii_number(stamp):
                     yield pnid, str(sender), float(stamp)
 
 

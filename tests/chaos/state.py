@@ -30,8 +30,9 @@ VOLATILE = frozenset(
         "content_hash", "merged_into", "media_lease",
     }
 )  # fmt: skip
-MEDIA_VOLATILE = frozenset({"receivedAt"})
-"""A media record's arrival time (its 7 days start when its webhook came, which each run's clock sets)."""
+MEDIA_VOLATILE = frozenset({"receivedAt", "retry"})
+"""A media record's arrival time (its 7 days start when its webhook came, which each run's clock sets),
+and how many retries were asked for (the faults run's downloads may have needed one)."""
 CONNECTION_FIELDS = (
     "connection_status", "hs_status", "hs_phase", "hs_chunk_order", "hs_progress", "hs_error_code",
     "messages_imported", "contacts_imported", "threads_imported", "media_pending",

@@ -5,11 +5,14 @@ Meta forgot ends ``expired``; a failing download ends ``failed`` and the retry e
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from typing import Any
 
+import boto3
 import pytest
 
 from devstack.meta import MetaSimulator
@@ -18,6 +21,7 @@ from devstack.server import LocalStack
 from tests.builders import payloads as b
 from tests.localstack import ADMIN_KEY, api
 from tests.waiting import wait_until
+from whatrack.domain.media import signed_media_url
 
 pytestmark = pytest.mark.e2e
 
@@ -65,6 +69,14 @@ def wait_for_state(stack: LocalStack, key: str, customer: str, wamid: str, state
     return media
 
 
+def media_url_key(stack: LocalStack) -> str:
+    """The stack's media URL key (what the status API signs with), read as the status API reads it."""
+    assert stack.provisioned is not None
+    secrets = boto3.client("secretsmanager", endpoint_url=stack.aws_endpoint, region_name="us-east-1")
+    answer = secrets.get_secret_value(SecretId=stack.provisioned.secrets["MediaUrlSecret"])
+    return str(json.loads(answer["SecretString"])["key"])
+
+
 def fetch(url: str, byte_range: str | None = None) -> tuple[int, dict[str, str], bytes]:
     request = urllib.request.Request(url, headers={"Range": byte_range} if byte_range else {})
     try:
@@ -103,9 +115,15 @@ def test_media_is_kept_served_and_named(stack: LocalStack, graph: MetaSimulator)
     assert fetch(kept["url"], f"bytes={len(photo) + 10}-")[0] == 416
     downloads = [c for c in graph.calls_to("media_download") if c.query.get("mid") == image.id]
     assert len(downloads) == 1  # delivered twice, downloaded once
-    # a URL altered or past its time: 403
+    # a URL altered, or past its time (signed right, with the stack's key): 403
     assert fetch(kept["url"].replace("sig=", "sig=0"))[0] == 403
     assert fetch(kept["url"].replace("exp=", "exp=1"))[0] == 403
+    path = urllib.parse.urlsplit(kept["url"]).path.removeprefix("/media/")
+    past = int(time.time()) - 1
+    expired_url = signed_media_url(f"{stack.url}/media/", urllib.parse.unquote(path), past, media_url_key(stack))
+    assert fetch(expired_url)[0] == 403
+    alive_url = signed_media_url(f"{stack.url}/media/", urllib.parse.unquote(path), past + 60, media_url_key(stack))
+    assert fetch(alive_url)[:1] == (200,)  # the same URL, still in its time: served
 
     # the HTML "document": an attachment of no type a browser would render
     served = wait_for_state(stack, key, "5511955550002", "wamid.media.doc", "stored")

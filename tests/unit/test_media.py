@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -18,8 +18,11 @@ from tests.builders import payloads as b
 from tests.fakes import Clock, InMemoryWorld
 from whatrack.domain.connections import Connection
 from whatrack.domain.errors import TransientError
-from whatrack.domain.media import MediaState
+from whatrack.domain.media import MediaState, media_url_valid
 from whatrack.domain.messages import Message
+from whatrack.services.media import AllowedHosts
+from whatrack.services.media_retry import MediaRetry
+from whatrack.webhooks.payloads import MessageItem
 
 T0 = 1_764_158_400  # 2025-11-26 12:00 UTC, the world's clock
 
@@ -318,3 +321,100 @@ def test_a_lost_job_found_after_meta_forgot_the_file_ends_expired(world: InMemor
     assert world.watchdog().run().media_requeued == 1
     assert world.run_media_jobs() == [MediaState.EXPIRED]
     assert message(world, connection, "wamid.L2").media.state == "expired"  # type: ignore[union-attr]
+
+
+# ---------------------------------------------------------------- review of the pipeline
+@pytest.mark.parametrize(
+    ("code", "title"),
+    [(4, "Application request limit reached"), (80007, "Rate limit issues"), (130429, "Rate limit hit")],
+)
+def test_graph_throttling_answered_400_is_retried_then_kept(world: InMemoryWorld, code: int, title: str) -> None:
+    # Meta rate limits by code, usually with HTTP 400: "later", not a refusal
+    connection = connected(world)
+    file = world.graph.add_media(b"q" * 10, phone_number_id=b.PNID)
+    world.deliver(b.live_raw("wamid.RL", "5511999990099", T0, "image", image(file.id)))
+    [job] = world.media_jobs.take()
+    world.graph.fail_next("media", meta_error(title, code, 400))
+    fetcher = world.media_fetcher()
+    with pytest.raises(TransientError):
+        fetcher.fetch(job)
+    media = message(world, connection, "wamid.RL").media
+    assert media is not None and media.state == "pending" and (media.error or {}).get("code") == str(code)
+    assert fetcher.fetch(job) is MediaState.STORED
+
+
+def test_a_bug_of_ours_is_named_on_the_file_counted_and_raised(
+    world: InMemoryWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    connection = connected(world)
+    file = world.graph.add_media(b"q" * 10, phone_number_id=b.PNID)
+    world.deliver(b.live_raw("wamid.BUG", "5511999990098", T0, "image", image(file.id)))
+    [job] = world.media_jobs.take()
+    fetcher = world.media_fetcher()
+
+    def broken(secret_id: str) -> str:
+        return {}[secret_id]  # a KeyError of ours
+
+    monkeypatch.setattr(world.vault, "read", broken)
+    with pytest.raises(KeyError):  # raised as it is: the queue retries it, the function's error is logged
+        fetcher.fetch(job)
+    assert world.metrics.totals["MediaInternalErrors"] == 1
+    # the dead letter fails the file with our error, never as Meta's
+    assert fetcher.give_up(job)
+    media = message(world, connection, "wamid.BUG").media
+    assert media is not None and media.state == "failed"
+    assert (media.error or {}).get("code") == "internal" and "KeyError" in (media.error or {}).get("message", "")
+
+
+def test_a_dead_letter_of_an_earlier_attempt_leaves_a_retried_file_alone(world: InMemoryWorld) -> None:
+    connection = connected(world)
+    file = world.graph.add_media(b"q" * 10, phone_number_id=b.PNID)
+    world.deliver(b.live_raw("wamid.DL", "5511999990097", T0, "image", image(file.id)))
+    [first] = world.media_jobs.take()
+    second = first  # a second delivery's job of the same file (the same job)
+    fetcher = world.media_fetcher()
+    assert fetcher.give_up(first)  # the first job's dead letter: failed
+    # a retry is asked for: the file is pending again, with a job of the new attempt
+    retry = MediaRetry(world.connections, world.media_state, world.media_jobs, world.clock)
+    assert retry.retry(connection.organization_id, connection.id) == 1
+    [retried] = world.media_jobs.take()
+    assert retried.retry == 1 and second.retry == 0
+    # the other old job dead-letters now: it must not fail the file the retry is downloading
+    assert not fetcher.give_up(second)
+    assert message(world, connection, "wamid.DL").media.state == "pending"  # type: ignore[union-attr]
+    assert fetcher.fetch(retried) is MediaState.STORED
+
+
+@pytest.mark.parametrize(
+    ("url", "allowed"),
+    [
+        ("https://lookaside.fbsbx.com/whatsapp_business/attachments/?mid=1", True),
+        ("https://LOOKASIDE.fbsbx.com/x", True),
+        ("https://lookaside.fbsbx.com:443/x", True),
+        ("https://lookaside.fbsbx.com:8443/x", False),
+        ("https://lookaside.fbsbx.com.evil.com/x", False),
+        ("https://evil.com/lookaside.fbsbx.com", False),
+        ("https://lookaside.fbsbx.com@evil.com/x", False),
+        ("https://evil.com\\@lookaside.fbsbx.com/x", False),
+        ("https://user@lookaside.fbsbx.com/x", False),
+        ("https://lookaside.fbsbx.com:99999/x", False),
+        ("http://lookaside.fbsbx.com/x", False),
+        ("ftp://lookaside.fbsbx.com/x", False),
+        ("http://127.0.0.1:8080/media", True),
+        ("http://127.0.0.1:8081/media", False),
+    ],
+)
+def test_the_token_goes_only_to_the_hosts_allowed(url: str, allowed: bool) -> None:
+    hosts = AllowedHosts.parse("lookaside.fbsbx.com, http://127.0.0.1:8080")
+    assert hosts.allows(url) is allowed
+
+
+def test_numbers_in_other_scripts_are_no_numbers() -> None:
+    # "²" and "٣" pass str.isdigit, which int() then refuses or reads otherwise
+    now = datetime(2026, 12, 6, tzinfo=UTC)
+    assert not media_url_valid("media/c/k", "²", "ab" * 32, "secret", now)
+    assert not media_url_valid("media/c/k", "9999999999", "é" * 64, "secret", now)
+    delivery = b.live("wamid.NUM", "5511999990096", T0)
+    item = delivery["entry"][0]["changes"][0]["value"]["messages"][0]
+    item["errors"] = [{"code": "²", "title": "odd"}, {"code": "131052", "title": "too big"}]
+    assert MessageItem.model_validate(item).error_codes == frozenset({131052})

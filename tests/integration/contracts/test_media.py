@@ -7,15 +7,21 @@ from datetime import timedelta
 
 import pytest
 
-from tests.integration.contracts.support import T0, Ports, at, inbox, message, put, stored
+from tests.integration.contracts.support import T0, Ports, at, inbox, message, placeholder, put, stored
 from whatrack.domain.clock import iso
+from whatrack.domain.history import ThreadImport
 from whatrack.domain.media import MediaHeldError, MediaState
-from whatrack.domain.messages import MEDIA_PLACEHOLDER_TYPE, MessageSource, NewMessage
+from whatrack.domain.messages import MEDIA_PLACEHOLDER_TYPE, REVOKED_TYPE, MessageSource, NewMessage
 
 
 def _photo(wamid: str, state: MediaState = MediaState.PENDING, seconds: float = 0) -> NewMessage:
     media = {"id": f"m-{wamid}", "mimeType": "image/jpeg", "caption": None, "state": state.value}
     return message(wamid, seconds, kind="image", body=None, media=media, source=MessageSource.LIVE)
+
+
+def _waiting(wamid: str, seconds: float) -> NewMessage:
+    """A history placeholder whose follow-up may still come."""
+    return message(wamid, seconds, kind=MEDIA_PLACEHOLDER_TYPE, body=None, media={"id": None, "state": "placeholder"})
 
 
 def _counts(ports: Ports, connection_id: str) -> dict[str, int]:
@@ -122,3 +128,34 @@ def test_a_placeholder_is_given_up_once_and_counted_unavailable(ports: Ports) ->
     assert ports.media_state.listed(box.connection.id, MediaState.PLACEHOLDER) == []
     put(ports, box, _photo("wamid.G2"))
     assert not ports.media_state.give_up_placeholder(box.connection.id, "wamid.G2", {"id": "m-wamid.G2"}, at(12))
+
+
+def test_a_file_deleted_before_its_history_came_is_never_counted(ports: Ports) -> None:
+    # Given tombstones of a photo and a placeholder the customer deleted (live revokes came first)
+    box = inbox(ports)
+    for wamid in ("wamid.TP", "wamid.TH"):
+        put(ports, box, message(wamid, 5, kind=REVOKED_TYPE, body=None, deleted=True, source=MessageSource.LIVE))
+    # When the history brings them
+    photo = _photo("wamid.TP", seconds=1)
+    waiting = message("wamid.TH", 2, kind=MEDIA_PLACEHOLDER_TYPE, body=None, media={"id": None, "state": "placeholder"})
+    thread = ThreadImport(
+        box.conversation_id, box.lead.lead.id, [replace(photo, source=MessageSource.HISTORY), waiting]
+    )
+    ports.messages.import_history(box.organization_id, box.connection.id, [thread])
+    # Then no file is counted (none will be fetched nor swept: the tombstones keep what Meta said of them)
+    assert _counts(ports, box.connection.id) == {}
+    assert ports.media_state.listed(box.connection.id, MediaState.PENDING) == []
+
+
+def test_a_placeholder_stored_before_media_states_is_filled_without_uncounting_another(ports: Ports) -> None:
+    box = inbox(ports)
+    put(ports, box, placeholder("wamid.LEG", 1), history=True)  # no media state: stored before v1.2
+    waiting = message(
+        "wamid.NEW", 2, kind=MEDIA_PLACEHOLDER_TYPE, body=None, media={"id": None, "state": "placeholder"}
+    )
+    put(ports, box, waiting, history=True)
+    assert _counts(ports, box.connection.id) == {"placeholder": 1}
+    pending = {"id": "m-9", "mimeType": "image/jpeg", "state": "pending"}
+    assert ports.messages.fill_media(box.connection.id, "wamid.LEG", "image", pending, None)
+    # the other placeholder is still counted: the watchdog will still give it up in time
+    assert _counts(ports, box.connection.id) == {"pending": 1, "placeholder": 1}

@@ -106,6 +106,7 @@ const FAILURE_HINTS = {
   token: "A Meta recusou o token de acesso deste número: reconecte o número e tente de novo.",
   no_token: "Este número não tem token de acesso: conecte-o com um token para baixar as mídias.",
   untrusted_media_host: "O endereço do arquivo não era da Meta: o arquivo não foi baixado.",
+  internal: "Um erro nosso impediu o download; a equipe foi avisada. Tente de novo mais tarde.",
 };
 
 function failureHint(error) {

@@ -20,7 +20,8 @@ import urllib.request
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from whatrack.domain.errors import ConfigurationError, UpstreamError
+from whatrack.domain.errors import ConfigurationError, UpstreamError, definite_refusal
+from whatrack.domain.numbers import is_ascii_number
 from whatrack.domain.onboarding import NumberState, PhoneNumber, SyncType
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -156,7 +157,7 @@ class HttpGraphApi:
         return status == 429 if method != "GET" else status in RETRY_STATUSES
 
     def _delay(self, attempt: int, retry_after: str | None) -> float:
-        if retry_after and retry_after.isdigit():
+        if retry_after and is_ascii_number(retry_after):
             return min(MAX_BACKOFF_SECONDS, float(retry_after))
         base = self._backoff * 2 ** (attempt - 1)
         return min(MAX_BACKOFF_SECONDS, base * (0.5 + random.random()))  # noqa: S311 - jitter
@@ -209,20 +210,17 @@ def _graph_error(status: int, raw: bytes, path: str, *, posted: bool) -> Upstrea
         return UpstreamError(
             f"Graph answered HTTP {status} to {_redacted(path)}",
             status=status,
-            definite=_definite(status),
+            definite=definite_refusal(status, None),
             answer_lost=posted and status >= 500,
         )
     code = error.get("code")
+    meta_code = code if isinstance(code, int) and not isinstance(code, bool) else None
     subcode = error.get("error_subcode")
     return UpstreamError(
         str(error.get("message") or f"HTTP {status}"),
         status=status,
-        meta_code=code if isinstance(code, int) else None,
+        meta_code=meta_code,
         meta_subcode=subcode if isinstance(subcode, int) else None,
         fbtrace_id=error.get("fbtrace_id") if isinstance(error.get("fbtrace_id"), str) else None,
-        definite=_definite(status),
+        definite=definite_refusal(status, meta_code),
     )
-
-
-def _definite(status: int) -> bool:
-    return 400 <= status < 500 and status != 429

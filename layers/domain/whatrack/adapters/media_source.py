@@ -18,6 +18,7 @@ from typing import Any
 from whatrack.adapters.graph import HttpGraphApi
 from whatrack.domain.errors import TransientError, UpstreamError
 from whatrack.domain.media import MediaInfo, MediaUrlGoneError, normalized_sha256
+from whatrack.domain.numbers import is_ascii_number
 
 BLOCK = 256 * 1024
 
@@ -51,7 +52,7 @@ class HttpMediaSource:
             url=url,
             mime_type=mime if isinstance(mime, str) and mime else None,
             sha256=normalized_sha256(body.get("sha256")),
-            file_size=int(size) if isinstance(size, int | str) and str(size).isdigit() else None,
+            file_size=int(size) if isinstance(size, int | str) and is_ascii_number(str(size)) else None,
         )
 
     @contextmanager

@@ -47,14 +47,28 @@ def insert_counts(message: NewMessage, *, history: bool) -> list[Count]:
     return counts
 
 
+def restored_counts(message: NewMessage) -> list[Count]:
+    """What the history original of a message the customer deleted first (a live revoke made its
+    tombstone) still counts: the connection's history counters. The conversation counted the
+    tombstone already, and its file is never fetched, so never counted (:func:`restored_fields`)."""
+    return [
+        count
+        for count in insert_counts(message, history=True)
+        if count.target is CountedOn.CONNECTION and not count.counter.startswith(FILES_PREFIX)
+    ]
+
+
 def media_state_of(media: Any) -> MediaState | None:
     state = media.get("state") if isinstance(media, dict) else None
     return MediaState(state) if isinstance(state, str) and state in MediaState._value2member_map_ else None
 
 
+FILES_PREFIX = "files_"
+
+
 def files_counter(state: MediaState) -> str:
     """The connection's count of media files in ``state`` (its card's ``media``)."""
-    return f"files_{state.value}"
+    return f"{FILES_PREFIX}{state.value}"
 
 
 def media_move(before: MediaState | None, after: MediaState) -> list[Count]:

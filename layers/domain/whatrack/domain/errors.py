@@ -78,11 +78,22 @@ class ForbiddenError(DomainError):
     code = "forbidden"
 
 
+TRANSIENT_META_CODES = frozenset({1, 2, 4, 80007, 130429, 131000, 131016, 131056, 131057})
+"""Meta's error codes that say "later" whatever the HTTP status (throttling, an unknown or temporary
+error, maintenance): retried with backoff, never a definite refusal. Meta says to decide on the
+code, not the status: app and account rate limits usually come as HTTP 400."""
+
+
+def definite_refusal(status: int, meta_code: int | None) -> bool:
+    """An answer retrying will not change: a 4xx other than 429, unless its code says "later"."""
+    return 400 <= status < 500 and status != 429 and meta_code not in TRANSIENT_META_CODES
+
+
 class UpstreamError(DomainError):
     """Meta's Graph API failed or refused (HTTP 502 unless the use case maps a refusal to 422).
 
-    ``definite`` is True when Meta answered with an error that retrying will not change (a 4xx
-    other than 429); ``answer_lost`` when the request may have reached Meta but no answer came
+    ``definite`` is True when Meta answered with an error that retrying will not change
+    (:func:`definite_refusal`); ``answer_lost`` when the request may have reached Meta but no answer came
     back (a timeout after sending): then nobody knows whether it was applied.
     """
 

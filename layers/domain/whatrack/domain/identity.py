@@ -12,6 +12,8 @@ from functools import lru_cache
 
 import phonenumbers
 
+from whatrack.domain.numbers import ASCII_DIGITS
+
 BRAZIL = 55
 
 
@@ -22,7 +24,7 @@ def canonical_phone(raw: str | None) -> str | None:
     Cached: a chunk names the same few numbers on every message (the business's, its customers')."""
     if raw is None:
         return None
-    digits = "".join(ch for ch in str(raw) if ch.isdigit())
+    digits = "".join(ch for ch in str(raw) if ch in ASCII_DIGITS)
     if len(digits) < 8 or len(digits) > 15:
         return None
     # Brazil: 55 + 2-digit area code + 8-digit mobile (starts 6-9) is the old form of a 9-digit mobile.

@@ -22,6 +22,7 @@ from urllib.parse import quote
 
 from whatrack.domain.changes import QueueMessage
 from whatrack.domain.clock import parse_iso
+from whatrack.domain.numbers import is_ascii_number
 
 
 class MediaState(StrEnum):
@@ -159,6 +160,9 @@ class MediaJob(QueueMessage, frozen=True, kw_only=True, forbid_unknown_fields=Tr
     media_id: str
     received_at: datetime
     """When Meta announced it (the webhook's arrival): the id lives 7 days from then."""
+    retry: int = 0
+    """Which retry of the file this job is for (``media.retry``, counted by each retry asked for): a
+    dead letter of an older one never fails a file a newer retry is downloading."""
 
     def encode(self) -> str:
         return self._json()
@@ -204,7 +208,14 @@ def job_of_listed(listed: ListedMedia) -> MediaJob:
         wamid=listed.wamid,
         media_id=str(listed.media.get("id")),
         received_at=parse_iso(listed.media.get("receivedAt")) or listed.since,
+        retry=retry_of(listed.media),
     )
+
+
+def retry_of(media: dict[str, Any]) -> int:
+    """How many retries of the file were asked for (0 before the first)."""
+    value = media.get("retry")
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
 @dataclass(frozen=True)
@@ -249,6 +260,6 @@ def signed_media_url(base: str, key: str, expires: int, secret: str) -> str:
 
 def media_url_valid(key: str, expires: str, signature: str, secret: str, now: datetime) -> bool:
     """A URL is good until its end, and only as signed (a URL past its time answers 403)."""
-    if not expires.isdigit() or int(expires) < now.timestamp():
+    if not is_ascii_number(expires) or int(expires) < now.timestamp() or not signature.isascii():
         return False
     return hmac.compare_digest(signature, media_signature(key, int(expires), secret))

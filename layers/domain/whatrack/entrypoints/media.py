@@ -28,7 +28,7 @@ def media_job_handler() -> Callable[[dict[str, Any], LambdaContext], dict[str, A
         if media.settings().is_dead_letter_queue(record.event_source_arn):
             if media.fetcher().give_up(record.body):
                 logger.error("media download dead-lettered: the file is failed, retryable")
-                metrics.add_metric(name="MediaFailed", unit=MetricUnit.Count, value=1)
+                metrics.add_metric(name="MediaDeadLettered", unit=MetricUnit.Count, value=1)
             return
         media.fetcher().fetch(record.body)
 

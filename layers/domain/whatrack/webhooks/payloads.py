@@ -13,6 +13,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_valida
 
 from whatrack.domain.identity import ContactIdentity, same_number
 from whatrack.domain.media import TOO_LARGE_CODE, normalized_sha256
+from whatrack.domain.numbers import is_ascii_number
 from whatrack.webhooks.skipping import Items
 
 
@@ -138,7 +139,7 @@ class MessageItem(_Tolerant):
 
     @property
     def error_codes(self) -> frozenset[int]:
-        return frozenset(int(e.code) for e in self.errors if str(e.code).isdigit())
+        return frozenset(int(e.code) for e in self.errors if is_ascii_number(str(e.code)))
 
     @property
     def media(self) -> dict[str, Any] | None:

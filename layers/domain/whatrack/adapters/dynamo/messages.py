@@ -54,7 +54,14 @@ from whatrack.adapters.dynamo.writes import (
 )
 from whatrack.domain.annotations import Annotation, latest_of_each
 from whatrack.domain.clock import utcnow
-from whatrack.domain.counting import CountedOn, insert_counts, media_move, media_state_of, restored_fields
+from whatrack.domain.counting import (
+    CountedOn,
+    insert_counts,
+    media_move,
+    media_state_of,
+    restored_counts,
+    restored_fields,
+)
 from whatrack.domain.errors import TransientError
 from whatrack.domain.history import HistoryImportResult, ThreadImport, opening_times
 from whatrack.domain.media import MediaState, listed_since
@@ -79,12 +86,17 @@ def _counted_message(
     increments: list[Increment] = [
         (*targets[count.target], count.counter, count.amount) for count in insert_counts(message, history=history)
     ]
+    restored: list[Increment] | None = (
+        [(*targets[count.target], count.counter, count.amount) for count in restored_counts(message)]
+        if history
+        else None
+    )
     return CountedInsert(
         message_item(organization_id, connection_id, conversation_id, message),
         increments,
         guards={conversation_key(conversation_id): not_merged()},
         stub_lacks="conversation_id",
-        fills=partial(_fills, message, increments[1:] if history else None),
+        fills=partial(_fills, message, restored),
     )
 
 
@@ -233,9 +245,15 @@ class DynamoMessageRepository:
         if state is not None:
             actions.append(MessageItem.media_state.set(state.value))
             actions += media_listing_actions(connection_id, wamid, state, listed_since(media, self._clock()))
-        waiting = MessageItem.media_state.does_not_exist() | (MessageItem.media_state == MediaState.PLACEHOLDER.value)
+        stateless = MessageItem.media_state.does_not_exist()  # a placeholder stored before states were kept
+        waiting = MessageItem.media_state == MediaState.PLACEHOLDER.value
         given_up = MessageItem.media_state == MediaState.UNAVAILABLE.value
-        for before, was in ((MediaState.PLACEHOLDER, waiting), (MediaState.UNAVAILABLE, given_up)):
+        befores: tuple[tuple[MediaState | None, Any], ...] = (
+            (MediaState.PLACEHOLDER, waiting),
+            (MediaState.UNAVAILABLE, given_up),
+            (None, stateless),
+        )
+        for before, was in befores:
             condition = (MessageItem.type == MEDIA_PLACEHOLDER_TYPE) & was
             counters: list[Any] = [ConnectionItem.media_pending.add(-1), ConnectionItem.media_received.add(1)]
             if state is not None:
