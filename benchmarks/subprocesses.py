@@ -210,11 +210,15 @@ def first_events(stack: Any, rounds: int) -> list[dict[str, dict[str, Any]]]:
     from devstack.runtime import LambdaContext
     from functions.webhook_ingest import app as ingest
     from tests.builders.events import http_event, signed_post
+    from tests.builders.payloads import live_raw
     from tests.integration.harness import Onboarding
     from whatrack.domain.changes import ReplayJob
 
     onboarding = Onboarding(stack)
     connection = onboarding.connect()
+    # the live consumer stores a photo and queues its download job, which is the media function's
+    # first event (kept in its queue: the harness runs every function but that one)
+    onboarding.pollers = [poller for poller in onboarding.pollers if "MediaFetchFunction" not in poller.name]
     sqs = boto3.client("sqs")
     admin = {"authorization": "Bearer local-admin-key"}
     out: list[dict[str, dict[str, Any]]] = []
@@ -233,6 +237,11 @@ def first_events(stack: Any, rounds: int) -> list[dict[str, dict[str, Any]]]:
         job |= {"MessageId": f"job-{round_}", "ReceiptHandle": "r", "MD5OfBody": "m"}
         events["UnmatchedReplayFunction"] = {"Records": [_record(job, stack.queue_arns["ReplayQueue"])]}
         events["WatchdogFunction"] = events["ReconcilerFunction"] = dict(SCHEDULED)
+        photo = {"id": f"cold-media-{round_}", "mime_type": "image/jpeg"}
+        onboarding.deliver(live_raw(f"wamid.cold.media{round_}", "5511900001234", int(time.time()), "image", photo))
+        [message] = sqs.receive_message(QueueUrl=stack.queues["MediaQueue"], MaxNumberOfMessages=1)["Messages"]
+        sqs.delete_message(QueueUrl=stack.queues["MediaQueue"], ReceiptHandle=message["ReceiptHandle"])
+        events["MediaFetchFunction"] = {"Records": [_record(message, stack.queue_arns["MediaQueue"])]}
         out.append(events)
     return out
 

@@ -1,5 +1,5 @@
-"""Issue 11's keys with their targets: measured, written to ``bench/results/latest.json`` and to the
-table in ``docs/performance.md`` (between its markers).
+"""Issue 11's keys, and issue 21's media keys, with their targets: measured, written to
+``bench/results/latest.json`` and to the table in ``docs/performance.md`` (between its markers).
 
 Every ratio compares two things measured in the same run; repeated figures carry their median and
 spread (min, max). A target that is missed is reported as missed: nothing here is tuned to pass.
@@ -70,6 +70,14 @@ TARGETS: dict[str, Target] = {
     "local_stack_4000_msg_chunk_seconds": Target("seconds until a 4,000-message chunk is imported locally", 30, True),
     "local_stack_growth_5th_vs_1st": Target("5th chunk's time over the 1st's on the local stack", 1.5, True),
 }
+MEDIA_TARGETS: dict[str, Target] = {  # issue 21 (benchmarks/media.py)
+    "media_dynamodb_requests_per_file": Target("DynamoDB requests per media file downloaded (design: 3)", 4, True),
+    "media_throughput_vs_floor": Target(
+        "a 64 MB file's whole fetch over a bare streamed GET + multipart put of it (floor s / ours)", 0.8, False
+    ),
+    "media_peak_rss_mb_100mb": Target("peak RSS (MB) of media_fetch taking a 100 MB document", 160, True),
+}
+ALL_TARGETS: dict[str, Target] = TARGETS | MEDIA_TARGETS
 
 
 def spread(samples: list[float]) -> dict[str, Any]:
@@ -79,7 +87,7 @@ def spread(samples: list[float]) -> dict[str, Any]:
 def entry(
     key: str, value: float | None, how: str, *, samples: list[float] | None = None, **extra: Any
 ) -> dict[str, Any]:
-    target = TARGETS[key]
+    target = ALL_TARGETS[key]
     out: dict[str, Any] = {"value": value, "target": target.text, "pass": target.passes(value), "how": how}
     if samples:
         out |= {"median": statistics.median(samples), "spread": [min(samples), max(samples)], "samples": samples}
@@ -413,6 +421,59 @@ def local_stack_keys(quick: bool) -> dict[str, dict[str, Any]]:
     }
 
 
+# ---------------------------------------------------------------------------------------------- media
+def media_keys(quick: bool) -> dict[str, dict[str, Any]]:
+    from benchmarks import media
+
+    found = media.measure(quick)
+    requests, speed, rss = found["requests"], found["throughput"], found["rss"]
+    world = (
+        "benchmarks.media: the Meta simulator serving Graph's media endpoint and the bytes over HTTP on "
+        "127.0.0.1, a moto server (tables, queues, bucket, secrets of template.yaml) in this process; each file "
+        "announced in a customer's live message through webhook_ingest and live_message, and checked stored "
+        "with Meta's sha256 and size, its object in the bucket"
+    )
+    document = rss["document"]
+    return {
+        "media_dynamodb_requests_per_file": entry(
+            "media_dynamodb_requests_per_file",
+            requests["dynamodb_per_file"],
+            f"{world}; {requests['files']} photos of {requests['file_bytes'] / 1000:g} KB, each job alone through "
+            "the media_fetch handler; every AWS request it made counted at botocore (PynamoDB and boto3); mean per "
+            "file (S3, Secrets Manager and Graph per file beside it)",
+            samples=requests["dynamodb_samples"],
+            s3_requests_per_file=requests["s3_per_file"],
+            secretsmanager_requests_per_file=requests["secretsmanager_per_file"],
+            graph_calls_per_file=requests["graph_calls_per_file"],
+            detail=requests,
+        ),
+        "media_throughput_vs_floor": entry(
+            "media_throughput_vs_floor",
+            speed["ratio"],
+            f"{world}; a {speed['file_bytes'] / 2**20:g} MiB file: the whole MediaFetcher.fetch (claim, connection, "
+            "token, Graph, streamed download hashed into a multipart upload of 8 MiB parts, settle) against the "
+            "floor, a bare streamed GET of a fresh URL of the same file read in 8 MiB parts, each sent with "
+            f"upload_part of a plain boto3 client to the same bucket; alternated, {speed['rounds']} rounds after one "
+            "that warms both; median of the per-round floor seconds / our seconds",
+            samples=speed["ratios"],
+            file_bytes=speed["file_bytes"],
+            our_seconds=spread(speed["our_seconds"]),
+            floor_seconds=spread(speed["floor_seconds"]),
+            our_mb_per_s=speed["our_mb_per_s"],
+            floor_mb_per_s=speed["floor_mb_per_s"],
+        ),
+        "media_peak_rss_mb_100mb": entry(
+            "media_peak_rss_mb_100mb",
+            float(document["peak_rss_mb"]),
+            f"{world}; ru_maxrss of a fresh interpreter (spawned through a small launcher: on Linux a child's "
+            "ru_maxrss starts at its parent's size) importing the media_fetch handler and serving one SQS event with "
+            f"the job of a {document['file_bytes']:,}-byte document (the simulator and moto are in the parent)",
+            file_bytes=document["file_bytes"],
+            detail=rss,
+        ),
+    }
+
+
 # ---------------------------------------------------------------------------------------------- run
 @dataclass
 class Prepared:
@@ -446,6 +507,7 @@ def run(quick: bool = False, prepared: Prepared | None = None) -> dict[str, Any]
         ("ingest", lambda: ingest_key(bodies, len(bodies) - 1)),
         ("local stack", lambda: local_stack_keys(quick)),
         ("fresh processes", lambda: process_keys(body, 1 if quick else 3, rss_child)),
+        ("media", lambda: media_keys(quick)),
     ]
     for label, step in steps:
         step_started = time.perf_counter()
@@ -462,7 +524,7 @@ def run(quick: bool = False, prepared: Prepared | None = None) -> dict[str, Any]
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {"python": platform.python_version(), "platform": platform.platform(), "quick": quick},
         "seconds": time.perf_counter() - started,
-        "keys": {key: results[key] for key in TARGETS},
+        "keys": {key: results[key] for key in ALL_TARGETS},
     }
 
 
@@ -477,6 +539,7 @@ STEP_KEYS = {
     "ingest": ["ingest_3mb_vs_floor"],
     "fresh processes": ["cold_start_vs_client_floor_max", "cold_start_ingest_vs_client_floor", "peak_rss_mb_3mb_chunk"],
     "local stack": ["local_stack_4000_msg_chunk_seconds", "local_stack_growth_5th_vs_1st"],
+    "media": list(MEDIA_TARGETS),
 }
 
 

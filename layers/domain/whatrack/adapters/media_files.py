@@ -1,7 +1,8 @@
 """Our bucket of media files: streamed in, hashed on the way, multipart once a file outgrows one part.
 
 A file smaller than a part is one ``PutObject``; a larger one is a multipart upload of parts of
-``PART_BYTES`` (at most two parts in memory: the one being filled and the one being sent), aborted
+``PART_BYTES`` (at most two parts in memory: the one being filled and the one being sent, which
+travels while the next is read), aborted
 if anything fails or the stream passes ``max_bytes``, so no half-file is ever left behind. The
 object carries the type it is served with and, for anything not served inline, an attachment
 disposition, so the bytes are never rendered from our origin (CONTRACT §7 Media).
@@ -12,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 from urllib.parse import quote
 
@@ -89,6 +91,9 @@ class S3MediaFiles:
 
 
 class _Multipart:
+    """One part on its way to S3 while the next is read and hashed (hashlib and the socket release the
+    GIL): the download and the upload overlap instead of taking turns. At most one part in flight."""
+
     def __init__(self, s3: Any, bucket: str, key: str, headers: dict[str, Any]) -> None:
         self._s3, self._bucket, self._key = s3, bucket, key
         try:
@@ -96,18 +101,30 @@ class _Multipart:
         except AWS_ERRORS as exc:
             raise transient("media upload start", exc) from exc
         self._parts: list[dict[str, Any]] = []
+        self._sender = ThreadPoolExecutor(max_workers=1, thread_name_prefix="media-part")
+        self._in_flight: Future[dict[str, Any]] | None = None
 
     def send(self, body: bytes) -> None:
-        number = len(self._parts) + 1
+        self._settle()  # the previous part first: one in flight, and a failure surfaces at once
+        self._in_flight = self._sender.submit(self._upload, len(self._parts) + 1, body)
+
+    def _upload(self, number: int, body: bytes) -> dict[str, Any]:
         try:
             answer = self._s3.upload_part(
                 Bucket=self._bucket, Key=self._key, UploadId=self._id, PartNumber=number, Body=body
             )
         except AWS_ERRORS as exc:
             raise transient("media upload part", exc) from exc
-        self._parts.append({"PartNumber": number, "ETag": answer["ETag"]})
+        return {"PartNumber": number, "ETag": answer["ETag"]}
+
+    def _settle(self) -> None:
+        if self._in_flight is not None:
+            sent, self._in_flight = self._in_flight, None
+            self._parts.append(sent.result())
 
     def complete(self) -> None:
+        self._settle()
+        self._sender.shutdown()
         try:
             self._s3.complete_multipart_upload(
                 Bucket=self._bucket, Key=self._key, UploadId=self._id, MultipartUpload={"Parts": self._parts}
@@ -116,6 +133,8 @@ class _Multipart:
             raise transient("media upload complete", exc) from exc
 
     def abort(self) -> None:
-        # best effort: the bucket's lifecycle rule removes incomplete uploads after a day
+        # the part in flight ends first (an abort before it would leave it behind), then best effort:
+        # the bucket's lifecycle rule removes incomplete uploads after a day
+        self._sender.shutdown(wait=True, cancel_futures=True)
         with contextlib.suppress(*AWS_ERRORS):
             self._s3.abort_multipart_upload(Bucket=self._bucket, Key=self._key, UploadId=self._id)
