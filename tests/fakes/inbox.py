@@ -15,7 +15,7 @@ from typing import Any
 from tests.fakes.database import AuditRow, InMemoryDatabase, LeadRow, MessageRow, TicketRow, sort_key, utc, utc_or_none
 from whatrack.domain.annotations import Annotation, Reaction, latest_of_each, latest_reaction
 from whatrack.domain.clock import iso
-from whatrack.domain.counting import insert_counts, media_move, media_state_of, restored_fields
+from whatrack.domain.counting import insert_counts, media_move, media_state_of, restored_counts, restored_fields
 from whatrack.domain.errors import TransientError
 from whatrack.domain.history import HistoryImportResult, ThreadImport, opening_times
 from whatrack.domain.identity import ContactIdentity
@@ -34,7 +34,7 @@ from whatrack.domain.inbox import (
     TicketStatus,
     conversation_id_for,
 )
-from whatrack.domain.media import MediaState, listed_since
+from whatrack.domain.media import listed_since
 from whatrack.domain.messages import (
     MEDIA_PLACEHOLDER_TYPE,
     REVOKED_TYPE,
@@ -346,9 +346,8 @@ class InMemoryMessages:
             # the adapter's tombstone Fill: the content and history status, and the history counters
             self._restore(stub, message)
             stub.history_status = message.history_status or stub.history_status
-            for target, counter, amount in _increments(message, history=True):
-                if target == "connection":
-                    self._db.connection_row(connection_id).counters[counter] += amount
+            for count in restored_counts(message):
+                self._db.connection_row(connection_id).counters[count.counter] += count.amount
             return False
         if stub is not None and stub.stored:
             rank = STATUS_RANK.get(message.status or "", -1)
@@ -451,7 +450,7 @@ class InMemoryMessages:
             row = self._db.messages.get((connection_id, wamid))
             if row is None or row.type != MEDIA_PLACEHOLDER_TYPE:
                 return False
-            before = media_state_of(row.media) or MediaState.PLACEHOLDER
+            before = media_state_of(row.media)  # None: a placeholder stored before states were kept
             after = media_state_of(media)
             row.type = media_type
             row.media = copy.deepcopy(media)
