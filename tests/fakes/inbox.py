@@ -33,6 +33,7 @@ from whatrack.domain.inbox import (
     TicketOrigin,
     TicketStatus,
     conversation_id_for,
+    service_window_end,
 )
 from whatrack.domain.media import listed_since
 from whatrack.domain.messages import (
@@ -586,6 +587,7 @@ class InMemoryTickets:
                 created_at=utc(message_at),
                 last_message_at=utc(message_at),
                 correlation_id=correlation_id,
+                customer_service_window_ends_at=utc(service_window_end(message_at)),
             )
             db.tickets[ticket.id] = TicketRow(ticket, opened_by=wamid)
             db.open_tickets[conversation_id] = ticket.id
@@ -613,6 +615,10 @@ class InMemoryTickets:
                 ticket = replace(ticket, message_window_expires_at=utc(window))
             if ticket.last_message_at < message_at:
                 ticket = replace(ticket, last_message_at=utc(message_at))
+            service_window = utc(service_window_end(message_at))
+            current_service = ticket.customer_service_window_ends_at
+            if current_service is None or current_service < service_window:
+                ticket = replace(ticket, customer_service_window_ends_at=service_window)
             row.ticket = ticket
 
     def close(self, ticket_id: str, conversation_id: str) -> None:

@@ -82,6 +82,22 @@ def test_rule_8_3_a_live_message_on_an_open_ticket_keeps_a_null_window_null(ob: 
     assert ticket.message_window_expires_at is None and ticket.last_message_at == at(T0 + 90000)
 
 
+def test_rule_8_14_meta_window_follows_live_inbound_messages_only(ob: Onboarded) -> None:
+    # Given a history lead (history never opens Meta's window), with an App echo and a history reply
+    ob.deliver(b.chunk(1, 1, 100, b.thread(CUSTOMER, b.text("wamid.H1", CUSTOMER, T0))))
+    # When the customer writes live, then the business answers from the App, then a late live
+    # message (sent earlier) is delivered, then a newer one
+    ob.deliver(b.live("wamid.L1", CUSTOMER, T0 + 86400))
+    ob.deliver(b.echo("wamid.E1", CUSTOMER, T0 + 90000))
+    ob.deliver(b.live("wamid.L0", CUSTOMER, T0 + 86000))
+    after_echo = ob.ticket().customer_service_window_ends_at
+    ob.deliver(b.live("wamid.L2", CUSTOMER, T0 + 95000))
+    # Then Meta's window ends 24 h after the latest live inbound message; the echo never moved it
+    assert after_echo == at(T0 + 86400 + 86400)
+    assert ob.ticket().customer_service_window_ends_at == at(T0 + 95000 + 86400)
+    assert ob.ticket().message_window_expires_at is None  # the product's rule stays its own
+
+
 def test_rule_8_3_contact_synced_lead_with_history_is_a_history_lead(ob: Onboarded) -> None:
     # Given a contact that history then shows
     ob.deliver(b.contacts(("add", CUSTOMER, "Maria")))

@@ -15,6 +15,7 @@ from tests.integration.contracts.support import (
     unique_number,
 )
 from whatrack.domain.inbox import (
+    CUSTOMER_SERVICE_WINDOW,
     TICKET_WINDOW,
     LeadSource,
     OpenOutcome,
@@ -193,3 +194,22 @@ def test_a_redelivered_opening_message_is_refused_as_such_after_the_close(ports:
     # Then it is refused because it opened one already (not because a ticket is open: none is)
     assert again.outcome is OpenOutcome.MESSAGE_OPENED_ONE
     assert ports.tickets.open_ticket_id(box.conversation_id) is None
+
+
+def test_meta_window_follows_the_latest_live_message_even_without_a_product_window(ports: Ports) -> None:
+    # Given a history lead's ticket (no product window) opened by a live message at 100 s
+    box = inbox(ports, source=LeadSource.HISTORY_SYNC)
+    ticket_id = open_ticket(ports, box, "wamid.SW", 100, origin=TicketOrigin.HISTORY_LEAD, windowless=True)
+    assert ticket_id is not None
+    opened = ports.reader.ticket(ticket_id)
+    assert opened is not None and opened.message_window_expires_at is None
+    assert opened.customer_service_window_ends_at == at(100) + CUSTOMER_SERVICE_WINDOW
+    # When an older live message, then a newer one, arrive
+    ports.tickets.touch(ticket_id, at(50), at(50) + TICKET_WINDOW)
+    older = ports.reader.ticket(ticket_id)
+    ports.tickets.touch(ticket_id, at(900), at(900) + TICKET_WINDOW)
+    newer = ports.reader.ticket(ticket_id)
+    # Then Meta's window ends 24 h after the latest, whatever order they came in
+    assert older is not None and older.customer_service_window_ends_at == at(100) + CUSTOMER_SERVICE_WINDOW
+    assert newer is not None and newer.customer_service_window_ends_at == at(900) + CUSTOMER_SERVICE_WINDOW
+    assert newer.message_window_expires_at is None

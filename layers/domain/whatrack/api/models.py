@@ -271,6 +271,8 @@ class TicketOut(WireModel):
     message_window_expires_at: IsoTime | None
     created_at: IsoTime
     last_message_at: IsoTime
+    customer_service_window_ends_at: IsoTime | None = None
+    """Meta's window: the latest live inbound message + 24 h (``null``: no live message since onboarding)."""
 
 
 class TicketList(WireModel):

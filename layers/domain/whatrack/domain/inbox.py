@@ -9,6 +9,10 @@ from enum import StrEnum
 from whatrack.domain.ids import stable_id
 
 TICKET_WINDOW = timedelta(hours=24)
+CUSTOMER_SERVICE_WINDOW = timedelta(hours=24)
+"""Meta's customer service window: free-form replies are accepted for 24 h after the customer's
+latest **live** message (CONTRACT §7 Ticket, §8.14); history, App echoes and our replies never
+open or extend it."""
 
 
 class LeadSource(StrEnum):
@@ -135,6 +139,9 @@ class Ticket:
     last_message_at: datetime
     correlation_id: str | None = None
     """The delivery whose message opened it (ingest's request id)."""
+    customer_service_window_ends_at: datetime | None = None
+    """Meta's window (:func:`service_window_end` of the latest live inbound message); ``None`` when the
+    customer has not written live since onboarding."""
 
 
 def ticket_origin(lead: Lead, *, lead_created_by_live_traffic: bool) -> TicketOrigin:
@@ -149,3 +156,8 @@ def ticket_origin(lead: Lead, *, lead_created_by_live_traffic: bool) -> TicketOr
 def initial_window(origin: TicketOrigin, message_time: datetime) -> datetime | None:
     """History leads get no 24 h window (product rule D2); everyone else gets message time + 24 h."""
     return None if origin is TicketOrigin.HISTORY_LEAD else message_time + TICKET_WINDOW
+
+
+def service_window_end(live_message_at: datetime) -> datetime:
+    """Where Meta's customer service window ends after a live inbound message (§8.14)."""
+    return live_message_at + CUSTOMER_SERVICE_WINDOW

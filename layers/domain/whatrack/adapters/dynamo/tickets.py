@@ -41,6 +41,7 @@ from whatrack.domain.inbox import (
     TicketOpening,
     TicketOrigin,
     TicketStatus,
+    service_window_end,
 )
 
 # the writes of the opening transaction whose refusals mean something, by name
@@ -64,6 +65,8 @@ class TicketItem(InboxTableItem):
     stage = UnicodeAttribute()
     status = UnicodeAttribute()
     message_window_expires_at = UTCDateTimeAttribute(null=True)
+    # Meta's customer service window: the latest live inbound message + 24 h (§8.14)
+    service_window_ends_at = UTCDateTimeAttribute(null=True)
     created_at = UTCDateTimeAttribute()
     last_message_at = UTCDateTimeAttribute()
     opened_by = UnicodeAttribute()
@@ -85,6 +88,7 @@ def to_ticket(item: TicketItem) -> Ticket:
         created_at=item.created_at,
         last_message_at=item.last_message_at,
         correlation_id=item.correlation_id,
+        customer_service_window_ends_at=item.service_window_ends_at,
     )
 
 
@@ -121,6 +125,7 @@ class DynamoTicketRepository:
             stage=FIRST_TICKET_STAGE,
             status=TicketStatus.OPEN.value,
             message_window_expires_at=window,
+            service_window_ends_at=service_window_end(message_at),
             created_at=message_at,
             last_message_at=message_at,
             opened_by=wamid,
@@ -181,8 +186,10 @@ class DynamoTicketRepository:
         transact("ticket close", write)  # False: already closed, nothing to do
 
     def touch(self, ticket_id: str, message_at: datetime, window: datetime) -> None:
-        """A live message on an open ticket: a non-null window moves forward to message time + 24 h."""
+        """A live message on an open ticket: a non-null window moves forward to message time + 24 h;
+        Meta's window (any ticket's: it is the customer's) to the latest live message + 24 h."""
         item = TicketItem(*ticket_key(ticket_id))
+        set_if_later(item, TicketItem.service_window_ends_at, service_window_end(message_at), "service window")
         update_if(
             item,
             [TicketItem.message_window_expires_at.set(window)],
