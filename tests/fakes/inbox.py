@@ -22,7 +22,6 @@ from whatrack.domain.identity import ContactIdentity
 from whatrack.domain.ids import new_id, stable_id
 from whatrack.domain.inbox import (
     FIRST_TICKET_STAGE,
-    INCOMING_TICKET_SOURCE,
     Conversation,
     Lead,
     LeadSource,
@@ -31,6 +30,7 @@ from whatrack.domain.inbox import (
     Ticket,
     TicketOpening,
     TicketOrigin,
+    TicketSource,
     TicketStatus,
     conversation_id_for,
     service_window_end,
@@ -560,6 +560,8 @@ class InMemoryTickets:
         origin: TicketOrigin,
         window: datetime | None,
         message_at: datetime,
+        source: TicketSource,
+        service_window: datetime | None,
         correlation_id: str | None = None,
     ) -> TicketOpening:
         with self._db.lock:
@@ -579,7 +581,7 @@ class InMemoryTickets:
                 connection_id=connection_id,
                 lead_id=lead.lead.id,
                 conversation_id=conversation_id,
-                source=INCOMING_TICKET_SOURCE,
+                source=source.value,
                 originated_from=origin,
                 stage=FIRST_TICKET_STAGE,
                 status=TicketStatus.OPEN,
@@ -587,7 +589,7 @@ class InMemoryTickets:
                 created_at=utc(message_at),
                 last_message_at=utc(message_at),
                 correlation_id=correlation_id,
-                customer_service_window_ends_at=utc(service_window_end(message_at)),
+                customer_service_window_ends_at=utc_or_none(service_window),
             )
             db.tickets[ticket.id] = TicketRow(ticket, opened_by=wamid)
             db.open_tickets[conversation_id] = ticket.id

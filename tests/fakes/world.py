@@ -46,6 +46,7 @@ from whatrack.services.embedded_signup import EmbeddedSignup
 from whatrack.services.ingest import IngestReport, IngestService
 from whatrack.services.media import AllowedHosts, MediaFetcher
 from whatrack.services.media_sweep import MediaSweep
+from whatrack.services.new_conversations import NewConversations
 from whatrack.services.number_check import NumberChecker
 from whatrack.services.organizations import OrganizationService
 from whatrack.services.processors.base import InboxPorts
@@ -247,6 +248,16 @@ class InMemoryWorld:
             numbers=self.number_checker(),
             media=MediaSweep(self.media_state, self.media_jobs, sweep_after=media_sweep_after, clock=self.clock),
             stall_after=stall_after,
+            clock=self.clock,
+        )
+
+    def new_conversations(self) -> NewConversations:
+        return NewConversations(
+            connections=self.connections,
+            leads=self.leads,
+            conversations=self.conversations,
+            tickets=self.tickets,
+            reader=self.reader,
             clock=self.clock,
         )
 

@@ -286,3 +286,44 @@ def test_every_route_of_the_openapi_document_is_closed_to_strangers_and_other_or
             assert not leaked, (verb, template, leaked)
             checked += 1
     assert checked >= 15
+
+
+def test_an_agent_creates_a_lead_and_starts_a_conversation(world: dict[str, Any]) -> None:
+    """§7a ``POST /leads`` and ``POST /tickets``, in an organization of its own (the module's stays as it is)."""
+    agent = Onboarding(world["ob"].aws)
+    connection = agent.connect(phone_number_id="777666555", wabaId="777666555000")
+    # a lead the history made (no open ticket): its conversation is a history lead's
+    history = b.chunk(1, 1, 100, b.thread("5521977770001", b.text("wamid.AG.h1", "5521977770001", 1751400000)))
+    agent.deliver(b.for_number(history, "777666555", "777666555000"))
+    # When an agent adds a new person, in two ways of writing the number, and a bad number
+    created = agent.api("POST", "/leads", {"phoneNumber": "+55 (11) 98888-0001", "pushName": "Nova Cliente"})
+    again = agent.api("POST", "/leads", {"phoneNumber": "5511988880001"})
+    assert created[0] == 201 and again[0] == 200
+    lead = created[1]["lead"]
+    assert (lead["source"], lead["pushName"], lead["phoneNumber"]) == (
+        "direct_creation",
+        "Nova Cliente",
+        "+5511988880001",
+    )
+    assert again[1]["lead"] == lead  # the same lead, unchanged
+    assert agent.api("POST", "/leads", {"phoneNumber": "12ab"})[1]["error"]["code"] == "invalid_input"
+    known = agent.api("POST", "/leads", {"phoneNumber": "+5521977770001", "pushName": "Outro"})
+    assert known[0] == 200 and known[1]["lead"]["source"] == "history_sync"
+    # And opens a conversation with each (twice the first: the open ticket is answered)
+    body = {"leadId": lead["id"], "connectionId": connection["id"], "source": "manual"}
+    opened, repeated = agent.api("POST", "/tickets", body), agent.api("POST", "/tickets", body)
+    assert (opened[0], repeated[0]) == (201, 200) and repeated[1]["ticket"]["id"] == opened[1]["ticket"]["id"]
+    ticket = opened[1]["ticket"]
+    assert (ticket["source"], ticket["originatedFrom"], ticket["status"]) == ("manual", "existing", "open")
+    assert (ticket["messageWindowExpiresAt"], ticket["customerServiceWindowEndsAt"]) == (None, None)
+    by_api = agent.api("POST", "/tickets", {"leadId": known[1]["lead"]["id"], "connectionId": connection["id"]})
+    assert by_api[0] == 201
+    assert (by_api[1]["ticket"]["source"], by_api[1]["ticket"]["originatedFrom"]) == ("api", "history_lead")
+    _, listed = agent.api("GET", f"/tickets?connectionId={connection['id']}")
+    assert {t["id"] for t in listed["tickets"]} == {ticket["id"], by_api[1]["ticket"]["id"]}
+    # Another organization can neither open a ticket with these ids nor see them
+    stranger = Onboarding(world["ob"].aws)
+    stranger.api_key = world["other_key"]
+    status, refused = stranger.api("POST", "/tickets", body)
+    assert (status, refused["error"]["code"]) == (404, "not_found") and lead["id"] not in json.dumps(refused)
+    assert agent.api("POST", "/tickets", {**body, "source": "incoming_message"})[0] == 400

@@ -42,6 +42,8 @@ from whatrack.domain.inbox import (
     ResolvedLead,
     TicketOpening,
     TicketOrigin,
+    TicketSource,
+    service_window_end,
 )
 from whatrack.domain.log import LogKind, LogStatus, WebhookLogEntry
 from whatrack.domain.messages import MEDIA_PLACEHOLDER_TYPE, Direction, MessageSource, NewMessage
@@ -303,6 +305,8 @@ def opening(
         origin=origin,
         window=None if windowless else at(seconds) + TICKET_WINDOW,
         message_at=at(seconds),
+        source=TicketSource.INCOMING_MESSAGE,
+        service_window=service_window_end(at(seconds)),
     )
 
 

@@ -294,6 +294,29 @@ class TicketEnvelope(WireModel):
     ticket: TicketOut
 
 
+class NewLead(WireModel):
+    """``POST /leads`` (CONTRACT §7a): a person the business wants to talk to."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+
+    phone_number: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=40)]
+    push_name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = None
+
+
+class LeadEnvelope(WireModel):
+    lead: LeadOut
+
+
+class NewTicket(WireModel):
+    """``POST /tickets`` (CONTRACT §7a): a conversation an agent (``manual``) or an integration (``api``) starts."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+
+    lead_id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    connection_id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    source: Literal["manual", "api"] = "api"
+
+
 class TicketPatch(WireModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
 

@@ -118,7 +118,15 @@ def conversation_id_for(lead_id: str, connection_id: str) -> str:
     return stable_id("conversation", lead_id, connection_id)
 
 
-INCOMING_TICKET_SOURCE = "incoming_message"
+class TicketSource(StrEnum):
+    """Who opened a ticket: a customer's live message, or an agent (``manual``: the dashboard; ``api``)."""
+
+    INCOMING_MESSAGE = "incoming_message"
+    API = "api"
+    MANUAL = "manual"
+
+
+INCOMING_TICKET_SOURCE = TicketSource.INCOMING_MESSAGE.value
 """A ticket's ``source`` when a customer's live message opened it."""
 FIRST_TICKET_STAGE = "new"
 

@@ -17,6 +17,7 @@ from whatrack.domain.inbox import (
     ResolvedLead,
     TicketOpening,
     TicketOrigin,
+    TicketSource,
 )
 from whatrack.domain.messages import NewMessage
 
@@ -184,10 +185,14 @@ class TicketRepository(Protocol):
         origin: TicketOrigin,
         window: datetime | None,
         message_at: datetime,
+        source: TicketSource,
+        service_window: datetime | None,
         correlation_id: str | None = None,
     ) -> TicketOpening:
         """Open the conversation's one open ticket; refused (and why) when one is open there or this
-        message already opened one; :class:`TransientError` when the lead was merged meanwhile (§8.10)."""
+        message already opened one; :class:`TransientError` when the lead was merged meanwhile (§8.10).
+        ``wamid`` is what opened it (the live message, or an agent's request); ``service_window`` is
+        Meta's window (§8.14) at the opening."""
 
     def open_ticket_id(self, conversation_id: str) -> str | None:
         """The conversation's open ticket now (a consistent read)."""

@@ -9,7 +9,9 @@ from datetime import timedelta
 
 from whatrack.adapters.dynamo.audit import DynamoAuditLog
 from whatrack.adapters.dynamo.connections import DynamoConnectionRepository
+from whatrack.adapters.dynamo.conversations import DynamoConversationRepository
 from whatrack.adapters.dynamo.history_sync import DynamoHistorySync
+from whatrack.adapters.dynamo.leads import DynamoLeadRepository
 from whatrack.adapters.dynamo.media import DynamoMediaStateStore
 from whatrack.adapters.dynamo.organizations import DynamoOrganizationRepository
 from whatrack.adapters.dynamo.reader import DynamoReader
@@ -28,6 +30,7 @@ from whatrack.services.connections import ConnectionService
 from whatrack.services.embedded_signup import EmbeddedSignup
 from whatrack.services.media_links import MediaLinks
 from whatrack.services.media_retry import MediaRetry
+from whatrack.services.new_conversations import NewConversations
 from whatrack.services.number_check import NumberChecker
 from whatrack.services.organizations import OrganizationService
 from whatrack.services.queries import InboxQueries
@@ -47,6 +50,7 @@ class StatusApi:
     queries: InboxQueries
     media_retry: MediaRetry
     media_links: MediaLinks
+    new_conversations: NewConversations
 
 
 @once
@@ -73,6 +77,7 @@ def api() -> StatusApi:
     vault = SecretsManagerTokenVault(config.access_token_secret_prefix)
     meta = graph(config, SecretsManagerWebhookSecrets(config.meta_secret_arn).app_secret)
     replays = ReplayScheduler(log, SqsReplayJobs(config.replay_queue_url))
+    reader, tickets = DynamoReader(), DynamoTicketRepository()
     requester = SyncRequester(connections=connections, sync=sync, vault=vault, graph=meta, audit=audit)
     connecting = ConnectionService(
         connections,
@@ -93,11 +98,18 @@ def api() -> StatusApi:
         retry=ChunkRetry(
             connections=connections, log=log, publisher=publisher(config), sync=sync, audit=audit, replays=replays
         ),
-        queries=InboxQueries(DynamoReader(), connections, DynamoTicketRepository()),
+        queries=InboxQueries(reader, connections, tickets),
         media_retry=MediaRetry(connections, DynamoMediaStateStore(), SqsMediaJobs(config.media_queue_url)),
         media_links=MediaLinks(
             base=media_url_base(config),
             key=SecretsManagerMediaUrlKey(config.media_url_secret_arn).key,
             ttl=timedelta(seconds=config.media_url_ttl_seconds),
+        ),
+        new_conversations=NewConversations(
+            connections=connections,
+            leads=DynamoLeadRepository(),
+            conversations=DynamoConversationRepository(),
+            tickets=tickets,
+            reader=reader,
         ),
     )

@@ -34,12 +34,12 @@ from whatrack.domain.errors import TransientError
 from whatrack.domain.ids import new_id
 from whatrack.domain.inbox import (
     FIRST_TICKET_STAGE,
-    INCOMING_TICKET_SOURCE,
     OpenOutcome,
     ResolvedLead,
     Ticket,
     TicketOpening,
     TicketOrigin,
+    TicketSource,
     TicketStatus,
     service_window_end,
 )
@@ -103,6 +103,8 @@ class DynamoTicketRepository:
         origin: TicketOrigin,
         window: datetime | None,
         message_at: datetime,
+        source: TicketSource,
+        service_window: datetime | None,
         correlation_id: str | None = None,
     ) -> TicketOpening:
         """Create the conversation's one open ticket, unless one is open there or this message
@@ -120,12 +122,12 @@ class DynamoTicketRepository:
             connection_id=connection_id,
             lead_id=lead.lead.id,
             conversation_id=conversation_id,
-            source=INCOMING_TICKET_SOURCE,
+            source=source.value,
             originated_from=origin.value,
             stage=FIRST_TICKET_STAGE,
             status=TicketStatus.OPEN.value,
             message_window_expires_at=window,
-            service_window_ends_at=service_window_end(message_at),
+            service_window_ends_at=service_window,
             created_at=message_at,
             last_message_at=message_at,
             opened_by=wamid,

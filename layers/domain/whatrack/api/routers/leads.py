@@ -6,10 +6,11 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.event_handler.openapi.params import Body, Query
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
 from whatrack.api.auth import AUTHENTICATED, caller
-from whatrack.api.models import LeadDetail, LeadList, MessageList
+from whatrack.api.models import LeadDetail, LeadEnvelope, LeadList, MessageList, NewLead
 from whatrack.api.routers.responses import ConnectionFilter, Cursor, Id, Limit, json_response
 from whatrack.api.views import conversation_summary, lead_out, message_out
 from whatrack.domain.inbox import LeadSource
@@ -35,6 +36,21 @@ def list_leads(
         phone_number=phone_number,
     )
     return json_response(LeadList(leads=[lead_out(lead) for lead in page.items], next_cursor=page.next_cursor))
+
+
+CREATED_LEAD: dict[int, OpenAPIResponse] = {
+    201: {"description": "Created (source direct_creation)", "content": {"application/json": {"model": LeadEnvelope}}},
+    200: {
+        "description": "This person is a lead already (any form of the number): that lead, unchanged",
+        "content": {"application/json": {"model": LeadEnvelope}},
+    },
+}
+
+
+@router.post("/leads", responses=CREATED_LEAD, middlewares=AUTHENTICATED)
+def create_lead(body: Annotated[NewLead, Body()]) -> Response[LeadEnvelope]:
+    made = status_api.api().new_conversations.create_lead(caller(router).id, body.phone_number, body.push_name)
+    return json_response(LeadEnvelope(lead=lead_out(made.lead)), 201 if made.created else 200)
 
 
 @router.get("/leads/<lead_id>", middlewares=AUTHENTICATED)

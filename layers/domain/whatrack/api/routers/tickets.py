@@ -1,4 +1,5 @@
-"""``/tickets``: tickets of live traffic, one with its lead and whole timeline, closing (CONTRACT §7)."""
+"""``/tickets``: tickets of live traffic, one with its lead and whole timeline, closing (CONTRACT §7), and
+those an agent or an integration opens (§7a)."""
 
 from __future__ import annotations
 
@@ -7,11 +8,13 @@ from typing import Annotated, Literal
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
 from whatrack.api.auth import AUTHENTICATED, caller
-from whatrack.api.models import TicketDetail, TicketDetailOut, TicketEnvelope, TicketList, TicketPatch
+from whatrack.api.models import NewTicket, TicketDetail, TicketDetailOut, TicketEnvelope, TicketList, TicketPatch
 from whatrack.api.routers.responses import ConnectionFilter, Cursor, Id, Limit, json_response
 from whatrack.api.views import lead_out, message_out, ticket_out
+from whatrack.domain.inbox import TicketSource
 from whatrack.wiring import status_api
 
 router = Router()  # type: ignore[no-untyped-call]
@@ -28,6 +31,23 @@ def list_tickets(
         caller(router).id, limit=limit, cursor=cursor, connection_id=connection_id, status=status
     )
     return json_response(TicketList(tickets=[ticket_out(t) for t in page.items], next_cursor=page.next_cursor))
+
+
+OPENED_TICKET: dict[int, OpenAPIResponse] = {
+    201: {"description": "Opened", "content": {"application/json": {"model": TicketEnvelope}}},
+    200: {
+        "description": "The conversation has an open ticket already: that one",
+        "content": {"application/json": {"model": TicketEnvelope}},
+    },
+}
+
+
+@router.post("/tickets", responses=OPENED_TICKET, middlewares=AUTHENTICATED)
+def open_ticket(body: Annotated[NewTicket, Body()]) -> Response[TicketEnvelope]:
+    opened = status_api.api().new_conversations.open_ticket(
+        caller(router).id, body.lead_id, body.connection_id, TicketSource(body.source)
+    )
+    return json_response(TicketEnvelope(ticket=ticket_out(opened.ticket)), 201 if opened.created else 200)
 
 
 TimelineLimit = Annotated[int, Query(ge=1, le=500, description="messages per page (1-500, default 200)")]

@@ -9,7 +9,15 @@ from aws_lambda_powertools import Logger
 
 from whatrack.domain.clock import from_unix
 from whatrack.domain.errors import TransientError
-from whatrack.domain.inbox import TICKET_WINDOW, LeadSource, OpenOutcome, initial_window, ticket_origin
+from whatrack.domain.inbox import (
+    TICKET_WINDOW,
+    LeadSource,
+    OpenOutcome,
+    TicketSource,
+    initial_window,
+    service_window_end,
+    ticket_origin,
+)
 from whatrack.domain.messages import ANNOTATION_TYPES, REVOKE_TYPE, Direction, MessageSource
 from whatrack.services.processors.annotations import annotations_of
 from whatrack.services.processors.base import identity_from_contacts, new_message, queue_media
@@ -135,6 +143,8 @@ class MessagesProcessor:
                 origin=origin,
                 window=initial_window(origin, at),
                 message_at=at,
+                source=TicketSource.INCOMING_MESSAGE,
+                service_window=service_window_end(at),
                 correlation_id=correlation_id,
             )
             if opening.outcome is not OpenOutcome.CONVERSATION_HAS_ONE:
