@@ -167,6 +167,11 @@ def test_every_call_a_function_makes_is_granted_to_it(aws: Provisioned, monkeypa
         with as_function("WatchdogFunction"):
             report = watchdog.run()
         assert (report.media_requeued, report.placeholders_given_up, report.errors) == (1, 1, 0)
+        # an agent adds a person and starts a conversation (§7a)
+        status, made = ob.api("POST", "/leads", {"phoneNumber": "+5511955550123", "pushName": "Nova"})
+        assert status == 201, made
+        ticket_body = {"leadId": made["lead"]["id"], "connectionId": ob.connection["id"], "source": "manual"}
+        assert ob.api("POST", "/tickets", ticket_body)[0] == 201
         with as_function("StatusApiFunction"):  # the dashboard's reads
             for path in ("/connections", f"/connections/{ob.connection['id']}/history-sync", "/leads", "/tickets"):
                 status, _ = Onboarding.api(ob, "GET", path)
