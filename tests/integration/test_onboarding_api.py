@@ -16,6 +16,7 @@ from devstack.runtime import LambdaContext
 from functions.watchdog import app as watchdog_app
 from tests.builders import payloads as b
 from tests.integration.harness import Onboarding
+from whatrack import wiring
 
 TOKEN = "EAAG-business-token"
 
@@ -181,3 +182,37 @@ def test_the_watchdog_alerts_a_connection_that_never_receives_history(
     assert [e["status"] for e in audit] == ["no_history_received"]
     [notification] = sqs.receive_message(QueueUrl=inbox, MaxNumberOfMessages=10)["Messages"]
     assert json.loads(notification["Body"])["Subject"].startswith("WhaTrack: no_history_received")
+
+
+def test_the_template_picker_lists_the_wabas_approved_templates(ob: Onboarding, graph: MetaSimulator) -> None:
+    graph.template(b.WABA, "retomar_contato", body="Olá {{1}}! Podemos continuar por aqui?")
+    graph.template(b.WABA, "rascunho", status="PENDING")
+    status, body = connect_with_token(ob)
+    assert status == 201, body
+    status, listed = ob.api("GET", f"/connections/{body['connection']['id']}/templates")
+    assert status == 200
+    assert listed == {
+        "templates": [
+            {
+                "name": "retomar_contato",
+                "language": "pt_BR",
+                "category": "UTILITY",
+                "body": "Olá {{1}}! Podemos continuar por aqui?",
+                "parameterCount": 1,
+            }
+        ]
+    }
+    # opened again within 5 minutes: the same list, Graph not asked again
+    assert ob.api("GET", f"/connections/{body['connection']['id']}/templates") == (200, listed)
+    assert len(graph.calls_to("message_templates")) == 1
+    # in a new execution environment (nothing kept) with Graph refusing: 502, Meta's error named
+    wiring.reset()
+    graph.fail_next("message_templates", meta_error("Invalid OAuth access token", 190, 401))
+    status, failed = ob.api("GET", f"/connections/{body['connection']['id']}/templates")
+    assert (status, failed["error"]["code"]) == (502, "graph_error")
+
+
+def test_the_template_picker_needs_a_token(ob: Onboarding) -> None:
+    connection = ob.connect()
+    status, refused = ob.api("GET", f"/connections/{connection['id']}/templates")
+    assert (status, refused["error"]["code"]) == (422, "no_access_token")

@@ -25,6 +25,9 @@ from whatrack.domain.numbers import is_ascii_number
 from whatrack.domain.onboarding import NumberState, PhoneNumber, SyncType
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+TEMPLATE_PAGE = 100
+MAX_TEMPLATE_PAGES = 50
+"""A WABA has at most a few hundred templates (Meta's cap is 6,000 with translations): 5,000 read."""
 MAX_BACKOFF_SECONDS = 8.0
 
 
@@ -103,6 +106,25 @@ class HttpGraphApi:
             is_on_biz_app=on_app if isinstance(on_app, bool) else None,
             platform_type=platform if isinstance(platform, str) and platform else None,
         )
+
+    def message_templates(self, waba_id: str, token: str) -> list[dict[str, Any]]:
+        """Every template of the WABA (``GET /{waba-id}/message_templates``, every page)."""
+        found: list[dict[str, Any]] = []
+        query = {"limit": str(TEMPLATE_PAGE), "fields": "name,language,status,category,components"}
+        for _ in range(MAX_TEMPLATE_PAGES):
+            body = self._call("GET", f"{_segment(waba_id)}/message_templates", token=token, query=query)
+            data = body.get("data")
+            if not isinstance(data, list):
+                raise UpstreamError("Graph answered message_templates without a data list")
+            found += [item for item in data if isinstance(item, dict)]
+            paging = body.get("paging")
+            paging = paging if isinstance(paging, dict) else {}
+            cursors = paging.get("cursors")
+            after = cursors.get("after") if isinstance(cursors, dict) else None
+            if not paging.get("next") or not isinstance(after, str) or not after:
+                return found
+            query = {**query, "after": after}
+        raise UpstreamError(f"Graph listed more than {MAX_TEMPLATE_PAGES} pages of templates")
 
     def media_info(self, media_id: str, phone_number_id: str, token: str) -> dict[str, Any]:
         """``GET /{media-id}?phone_number_id=``: the file's short-lived URL and what Meta knows of it."""

@@ -294,6 +294,20 @@ class TicketEnvelope(WireModel):
     ticket: TicketOut
 
 
+class TemplateOut(WireModel):
+    """An approved message template (``body``: its BODY text with the ``{{1}}``… placeholders)."""
+
+    name: str
+    language: str
+    category: str | None
+    body: str | None
+    parameter_count: int
+
+
+class TemplateList(WireModel):
+    templates: list[TemplateOut]
+
+
 class NewLead(WireModel):
     """``POST /leads`` (CONTRACT §7a): a person the business wants to talk to."""
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from whatrack.domain.connections import Connection, ConnectionStatus, HistorySyncStatus
 from whatrack.domain.history import ChunkStatus
@@ -71,6 +71,9 @@ class GraphApi(Protocol):
         """``smb_app_data``: Meta's ``request_id``."""
 
     def number_state(self, phone_number_id: str, token: str) -> NumberState: ...
+
+    def message_templates(self, waba_id: str, token: str) -> list[dict[str, Any]]:
+        """Every template of the WABA, as Meta lists them (every page)."""
 
 
 class HistorySyncStore(Protocol):

@@ -37,6 +37,7 @@ from whatrack.services.queries import InboxQueries
 from whatrack.services.replay import ReplayScheduler
 from whatrack.services.retry import ChunkRetry
 from whatrack.services.sync_requests import SyncRequester
+from whatrack.services.templates import TemplateCatalog
 from whatrack.wiring.shared import bind, graph, once, publisher
 
 
@@ -51,6 +52,7 @@ class StatusApi:
     media_retry: MediaRetry
     media_links: MediaLinks
     new_conversations: NewConversations
+    templates: TemplateCatalog
 
 
 @once
@@ -105,6 +107,7 @@ def api() -> StatusApi:
             key=SecretsManagerMediaUrlKey(config.media_url_secret_arn).key,
             ttl=timedelta(seconds=config.media_url_ttl_seconds),
         ),
+        templates=TemplateCatalog(connections, vault, meta),
         new_conversations=NewConversations(
             connections=connections,
             leads=DynamoLeadRepository(),

@@ -21,6 +21,8 @@ from whatrack.api.models import (
     NewConnection,
     RetryResult,
     SyncRequestList,
+    TemplateList,
+    TemplateOut,
 )
 from whatrack.api.routers.responses import Cursor, Id, Limit, json_response
 from whatrack.api.views import chunk_out, connection_out, history_report, log_out, sync_request_out
@@ -78,6 +80,12 @@ def get_connection(connection_id: Id) -> Response[ConnectionEnvelope]:
 def refresh_connection(connection_id: Id) -> Response[ConnectionEnvelope]:
     connection = status_api.api().connections.refresh(caller(router).id, connection_id)
     return json_response(ConnectionEnvelope(connection=_card(connection)))
+
+
+@router.get("/connections/<connection_id>/templates", middlewares=AUTHENTICATED)
+def list_templates(connection_id: Id) -> Response[TemplateList]:
+    templates = status_api.api().templates.approved(caller(router).id, connection_id)
+    return json_response(TemplateList(templates=[TemplateOut.model_validate(t) for t in templates]))
 
 
 @router.get("/connections/<connection_id>/history-sync", middlewares=AUTHENTICATED)
