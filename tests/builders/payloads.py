@@ -151,10 +151,15 @@ def revoke(wamid: str, original: str, customer: str, ts: int) -> dict[str, Any]:
     return envelope("smb_message_echoes", {"message_echoes": [item]})
 
 
-def status(wamid: str, value: str, ts: int, error_code: int | None = None) -> dict[str, Any]:
+def status(
+    wamid: str, value: str, ts: int, error_code: int | None = None, *, callback: str | None = None
+) -> dict[str, Any]:
+    """A status webhook; ``callback``: the ``biz_opaque_callback_data`` the send set (our replies')."""
     item: dict[str, Any] = {"id": wamid, "status": value, "timestamp": str(ts), "recipient_id": "5491166660001"}
     if error_code is not None:
         item["errors"] = [{"code": error_code, "title": "not delivered", "message": "not delivered"}]
+    if callback is not None:
+        item["biz_opaque_callback_data"] = callback
     return envelope("messages", {"statuses": [item]})
 
 

@@ -199,6 +199,9 @@ class MessageRow:
     """Each side's latest reaction record (``Reaction.record``)."""
     edits: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Each edit's record (``Edit.record``) by its wamid."""
+    reply: dict[str, Any] | None = None
+    reply_wamid: str | None = None
+    send_lease: datetime | None = None
 
     def to_message(self) -> Message:
         """As ``to_message`` of the messages adapter maps a stored item."""
@@ -223,6 +226,8 @@ class MessageRow:
             correlation_id=self.correlation_id,
             reply_to_id=self.reply_to_id,
             forwarded=bool(self.forwarded),
+            reply=dict(self.reply) if self.reply is not None else None,
+            reply_wamid=self.reply_wamid,
         )
         return annotated(message, self.reactions, self.edits.values())
 

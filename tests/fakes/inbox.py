@@ -385,6 +385,7 @@ class InMemoryMessages:
             error=message.error,
             reply_to_id=message.reply_to_id,
             forwarded=True if message.forwarded else None,
+            reply=copy.deepcopy(message.reply),
         )
         if stub is not None:  # what the message sets; the stub's statuses, reactions and edits stay
             given = {f.name: getattr(row, f.name) for f in fields(row) if f.name not in KEPT_ON_STUBS}

@@ -223,6 +223,11 @@ class InMemoryReader:
             return [message for _, message in sorted(self._message_rows(conversation_id), key=lambda r: r[0])]
 
     # tickets
+    def message(self, connection_id: str, message_id: str) -> Message | None:
+        with self._db.lock:
+            row = self._db.messages.get((connection_id, message_id))
+            return row.to_message() if row is not None and row.stored else None
+
     def ticket(self, ticket_id: str) -> Ticket | None:
         with self._db.lock:
             row = self._db.tickets.get(ticket_id)

@@ -21,6 +21,7 @@ from tests.fakes.inbox import InMemoryAuditLog, InMemoryConversations, InMemoryL
 from tests.fakes.media import InMemoryMediaFiles, InMemoryMediaState, RecordingMediaJobs
 from tests.fakes.operations import RecordingMetrics, RecordingNotifier
 from tests.fakes.reader import InMemoryReader
+from tests.fakes.replies import InMemoryReplyStore, RecordingOutbox
 from tests.fakes.webhooks import (
     InMemoryArchive,
     InMemoryDirectory,
@@ -53,8 +54,10 @@ from whatrack.services.processors.base import InboxPorts
 from whatrack.services.processors.registry import build_registry
 from whatrack.services.queries import InboxQueries
 from whatrack.services.replay import KeptChanges, ReplayScheduler, UnmatchedReplayer
+from whatrack.services.replies import ReplyDesk, ReplySender
 from whatrack.services.retry import ChunkRetry
 from whatrack.services.sync_requests import SyncRequester
+from whatrack.services.templates import TemplateCatalog
 from whatrack.services.watchdog import Watchdog
 from whatrack.webhooks.signature import sign
 
@@ -90,6 +93,8 @@ class InMemoryWorld:
         self.media_jobs = RecordingMediaJobs()
         self.media_state = InMemoryMediaState(db=db)
         self.media_files = InMemoryMediaFiles()
+        self.replies = InMemoryReplyStore(db=db)
+        self.outbox = RecordingOutbox()
         self.secrets = StaticSecrets(app_secret=app_secret, verify_token=verify_token)
         self.directory = InMemoryDirectory(db=db)
         self.webhook_log = InMemoryWebhookLog(db=db)
@@ -118,6 +123,7 @@ class InMemoryWorld:
             contacts=self.contacts,
             threads=self.threads,
             media_jobs=self.media_jobs,
+            replies=self.replies,
             clock=clock,
             metrics=self.metrics,
         )
@@ -248,6 +254,28 @@ class InMemoryWorld:
             numbers=self.number_checker(),
             media=MediaSweep(self.media_state, self.media_jobs, sweep_after=media_sweep_after, clock=self.clock),
             stall_after=stall_after,
+            clock=self.clock,
+        )
+
+    def reply_desk(self) -> ReplyDesk:
+        return ReplyDesk(
+            connections=self.connections,
+            reader=self.reader,
+            messages=self.messages,
+            replies=self.replies,
+            outbox=self.outbox,
+            templates=TemplateCatalog(self.connections, self.vault, self.graph_api(), clock=self.clock),
+            clock=self.clock,
+        )
+
+    def reply_sender(self, lease: timedelta = timedelta(seconds=60)) -> ReplySender:
+        return ReplySender(
+            replies=self.replies,
+            connections=self.connections,
+            tokens=self.vault,
+            graph=self.graph_api(),
+            metrics=self.metrics,
+            lease=lease,
             clock=self.clock,
         )
 

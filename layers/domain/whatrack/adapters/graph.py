@@ -95,6 +95,17 @@ class HttpGraphApi:
             raise UpstreamError("Graph answered smb_app_data without a request_id", answer_lost=True)
         return str(request_id)
 
+    def send_message(self, phone_number_id: str, token: str, payload: Mapping[str, Any]) -> str:
+        """``POST /{phone-number-id}/messages``: Meta's wamid. Retried only on a 429 (nothing was sent);
+        an answer that may have been lost raises with ``answer_lost`` (never sent again here)."""
+        body = self._call("POST", f"{_segment(phone_number_id)}/messages", token=token, payload=payload)
+        messages = body.get("messages")
+        first = messages[0] if isinstance(messages, list) and messages and isinstance(messages[0], dict) else {}
+        wamid = first.get("id")
+        if not isinstance(wamid, str) or not wamid:
+            raise UpstreamError("Graph accepted the send without a message id", answer_lost=True)
+        return wamid
+
     def number_state(self, phone_number_id: str, token: str) -> NumberState:
         """``GET /{phone-number-id}?fields=is_on_biz_app,platform_type``."""
         body = self._call(

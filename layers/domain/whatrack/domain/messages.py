@@ -25,6 +25,8 @@ class MessageSource(StrEnum):
     LIVE = "live"
     HISTORY = "history"
     APP_ECHO = "app_echo"
+    AGENT = "agent"
+    """A reply an agent sent from the ticket (CONTRACT §7a)."""
 
 
 class Direction(StrEnum):
@@ -33,7 +35,18 @@ class Direction(StrEnum):
 
 
 # Delivery states only move forward (§8.9); "failed" is terminal and records its error.
-STATUS_RANK: dict[str, int] = {"pending": 0, "sent": 1, "delivered": 2, "read": 3, "played": 4, "failed": 5}
+STATUS_RANK: dict[str, int] = {
+    "pending": 0,
+    "accepted": 0,
+    "unknown": 0,
+    "sent": 1,
+    "delivered": 2,
+    "read": 3,
+    "played": 4,
+    "failed": 5,
+}
+"""A reply's own states (``pending``, ``accepted``, ``unknown``) rank with ``pending``: any status
+Meta sends about it is news."""
 
 
 def status_rank(status: str | None) -> int:
@@ -90,6 +103,9 @@ class NewMessage:
     reply_to_id: str | None = None
     """The wamid this message quotes (``context.id``)."""
     forwarded: bool = False
+    reply: dict[str, Any] | None = None
+    """An agent's reply (its key is its ``clientMessageId``): the request's fingerprint, its template,
+    where it goes, and why it failed (``domain.replies``)."""
 
 
 @dataclass(frozen=True)
@@ -170,3 +186,8 @@ class Message:
     reactions: tuple[ShownReaction, ...] = ()
     edited_at: datetime | None = None
     edits: tuple[Version, ...] = ()
+    reply: dict[str, Any] | None = None
+    """An agent's reply: ``id`` is then its ``clientMessageId``; what was asked (its template), and
+    why it failed (``domain.replies``)."""
+    reply_wamid: str | None = None
+    """An agent's reply's wamid, once Meta gave it (its answer, or a status webhook)."""

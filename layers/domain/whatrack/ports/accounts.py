@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -71,6 +72,9 @@ class GraphApi(Protocol):
         """``smb_app_data``: Meta's ``request_id``."""
 
     def number_state(self, phone_number_id: str, token: str) -> NumberState: ...
+
+    def send_message(self, phone_number_id: str, token: str, payload: Mapping[str, Any]) -> str:
+        """A send (Cloud API): Meta's wamid."""
 
     def message_templates(self, waba_id: str, token: str) -> list[dict[str, Any]]:
         """Every template of the WABA, as Meta lists them (every page)."""

@@ -42,6 +42,9 @@ class InboxReader(Protocol):
 
     def all_messages(self, conversation_id: str) -> list[Message]: ...
 
+    def message(self, connection_id: str, message_id: str) -> Message | None:
+        """One stored message by its key (a wamid, or an agent reply's ``clientMessageId``)."""
+
     def ticket(self, ticket_id: str) -> Ticket | None: ...
 
     def tickets(

@@ -267,7 +267,14 @@ class StatusItem(_Tolerant):
     timestamp: UnixTime
     recipient_id: OptStr = None
     recipient_user_id: OptStr = None
+    biz_opaque_callback_data: OptStr = None
+    """What we set on a send (our replies: their ``clientMessageId``), echoed by Meta."""
     errors: list[ErrorItem] = []
+
+    @property
+    def error_text(self) -> str | None:
+        """The failure as shown: each error's code and Meta's words (``131047: Re-engagement message``)."""
+        return "; ".join(f"{e.code}: {e.text}" for e in self.errors) or None
 
 
 class MessagesValue(_Tolerant):

@@ -12,6 +12,7 @@ from whatrack.adapters.dynamo.history_sync import DynamoHistorySync
 from whatrack.adapters.dynamo.history_threads import DynamoHistoryThreads
 from whatrack.adapters.dynamo.leads import DynamoLeadRepository
 from whatrack.adapters.dynamo.messages import DynamoMessageRepository
+from whatrack.adapters.dynamo.replies import DynamoReplyStore
 from whatrack.adapters.dynamo.tickets import DynamoTicketRepository
 from whatrack.adapters.dynamo.webhook_log import DynamoWebhookLog
 from whatrack.adapters.metrics import PowertoolsMetrics
@@ -49,6 +50,7 @@ def inbox_ports(metrics: PowertoolsMetrics, media_queue_url: str, *, workers: in
         contacts=DynamoContactSync(),
         threads=DynamoHistoryThreads(workers=workers),
         media_jobs=SqsMediaJobs(media_queue_url),
+        replies=DynamoReplyStore(),
         metrics=metrics,
     )
 

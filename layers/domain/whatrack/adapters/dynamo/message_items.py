@@ -68,6 +68,11 @@ class MessageItem(InboxTableItem):
     reaction_in_order = UnicodeAttribute(null=True)
     reaction_out = JSONAttribute(null=True)
     reaction_out_order = UnicodeAttribute(null=True)
+    reply = JSONAttribute(null=True)
+    """An agent's reply (``domain.replies``): its key is its ``clientMessageId``."""
+    reply_wamid = UnicodeAttribute(null=True)
+    send_lease = NumberAttribute(null=True)
+    """Until when (unix seconds) the outbox holds the reply for its one send."""
     edits = ListAttribute(of=UnicodeAttribute, null=True)
     """Each edit's record (``Edit.record``) as JSON, in arrival order (shown in time order)."""
     edit_ids = UnicodeSetAttribute(null=True)
@@ -97,6 +102,8 @@ def to_message(item: MessageItem) -> Message:
         correlation_id=item.correlation_id,
         reply_to_id=item.reply_to_id,
         forwarded=bool(item.forwarded),
+        reply=dict(item.reply) if isinstance(item.reply, dict) else None,
+        reply_wamid=item.reply_wamid,
     )
     reactions = {Direction.INBOUND: item.reaction_in, Direction.OUTBOUND: item.reaction_out}
     return annotated(message, reactions, [json.loads(str(e)) for e in item.edits or ()])
@@ -145,6 +152,7 @@ def message_item(organization_id: str, connection_id: str, conversation_id: str,
         correlation_id=message.correlation_id,
         reply_to_id=message.reply_to_id,
         forwarded=True if message.forwarded else None,
+        reply=message.reply,
     )
 
 

@@ -27,6 +27,7 @@ from whatrack.adapters.dynamo.tables import (
     conversation_key,
     lead_key,
     marker_key,
+    message_key,
     phone_guard_key,
     ticket_key,
 )
@@ -249,6 +250,11 @@ class DynamoReader:
             return [to_message(m) for m in MessageItem.by_conversation.query(f"CONV#{conversation_id}#MSGS")]
 
     # tickets
+    def message(self, connection_id: str, message_id: str) -> Message | None:
+        """One stored message by its key (a wamid, or an agent reply's ``clientMessageId``)."""
+        item = get_or_none(MessageItem, message_key(connection_id, message_id), consistent_read=True)
+        return None if item is None or item.conversation_id is None else to_message(item)
+
     def ticket(self, ticket_id: str) -> Ticket | None:
         item = get_or_none(TicketItem, ticket_key(ticket_id), consistent_read=True)
         return None if item is None else to_ticket(item)

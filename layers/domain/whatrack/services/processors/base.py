@@ -43,6 +43,7 @@ if TYPE_CHECKING:
         MetricsRecorder,
         TicketRepository,
     )
+    from whatrack.ports.replies import ReplyStore
     from whatrack.webhooks.payloads import ContactBlock, MessageItem
 
 ChangeProcessor = Callable[[ChangeMessage, dict[str, Any]], None]
@@ -65,6 +66,7 @@ class InboxPorts:
     contacts: ContactSyncStore
     threads: HistoryThreadStore
     media_jobs: MediaJobQueue
+    replies: ReplyStore
     clock: Callable[[], datetime] = utcnow
     metrics: MetricsRecorder = field(default_factory=NoMetrics)
 

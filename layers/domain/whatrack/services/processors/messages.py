@@ -19,6 +19,7 @@ from whatrack.domain.inbox import (
     ticket_origin,
 )
 from whatrack.domain.messages import ANNOTATION_TYPES, REVOKE_TYPE, Direction, MessageSource
+from whatrack.domain.replies import is_reply_id
 from whatrack.services.processors.annotations import annotations_of
 from whatrack.services.processors.base import identity_from_contacts, new_message, queue_media
 from whatrack.services.processors.identity import resolve_lead
@@ -82,6 +83,14 @@ class MessagesProcessor:
             ports.messages.annotate(connection.id, annotations)
         for status in parsed.statuses:
             status_error = "; ".join(e.text for e in status.errors) or None
+            reply = status.biz_opaque_callback_data
+            # one of our replies (§7a): its wamid (an unknown answer resolved) and its status
+            ours = reply is not None and is_reply_id(reply)
+            applied = ours and ports.replies.apply_status(
+                connection.id, str(reply), status.id, status.status.lower(), status.error_text
+            )
+            if applied:
+                continue
             if not ports.messages.apply_status(connection.id, status.id, status.status.lower(), status_error):
                 logger.info("status not applied (not newer)", extra={"wamid": status.id})
         for error in parsed.errors:

@@ -1,0 +1,128 @@
+"""Replies on their message items (InboxTable, ``MSG#<connection>#<clientMessageId>``).
+
+The reply's own state is the message's ``status`` (``pending`` → ``accepted`` | ``failed`` |
+``unknown``), what every move is conditional on; ``send_lease`` holds a pending reply for its one
+send; ``reply_wamid`` is Meta's id once known. Meta's statuses go to ``delivery_status`` as for any
+message (forward only), so the timeline shows the higher of the two.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pynamodb.exceptions import PynamoDBException
+
+from whatrack.adapters.dynamo.message_items import STORED, MessageItem
+from whatrack.adapters.dynamo.tables import message_key
+from whatrack.adapters.dynamo.writes import get_or_none, update_if
+from whatrack.domain.errors import TransientError
+from whatrack.domain.messages import STATUS_RANK
+from whatrack.domain.replies import Reply, ReplyHeldError, ReplyState, request_of
+
+_CONDITIONAL_FAILED = "ConditionalCheckFailedException"
+PENDING = ReplyState.PENDING.value
+
+
+def reply_from(item: MessageItem) -> Reply | None:
+    record = item.reply if isinstance(item.reply, dict) else None
+    if record is None or item.status not in ReplyState._value2member_map_:
+        return None
+    return Reply(
+        client_message_id=item.id,
+        connection_id=item.connection_id,
+        organization_id=item.organization_id,
+        conversation_id=item.conversation_id,
+        request=request_of(record, item.body, item.reply_to_id),
+        state=ReplyState(item.status),
+        wamid=item.reply_wamid,
+        reply_to_wamid=item.reply_to_id,
+        error=record.get("error"),
+        extra={"to": record.get("to")},
+    )
+
+
+class DynamoReplyStore:
+    def get(self, connection_id: str, client_message_id: str) -> Reply | None:
+        item = get_or_none(MessageItem, message_key(connection_id, client_message_id), consistent_read=True)
+        return reply_from(item) if item is not None and item.reply is not None else None
+
+    def claim(self, connection_id: str, client_message_id: str, now: datetime, lease_until: datetime) -> Reply | None:
+        item = MessageItem(*message_key(connection_id, client_message_id))
+        try:
+            item.update(
+                actions=[MessageItem.send_lease.set(int(lease_until.timestamp()))],
+                condition=(MessageItem.status == PENDING)
+                & MessageItem.reply.exists()
+                & MessageItem.send_lease.does_not_exist(),
+            )
+        except PynamoDBException as exc:
+            if exc.cause_response_code != _CONDITIONAL_FAILED:
+                raise TransientError(f"reply claim failed ({exc.cause_response_code or type(exc).__name__})") from exc
+            return self._refused(connection_id, client_message_id, now)
+        return reply_from(item)
+
+    def _refused(self, connection_id: str, client_message_id: str, now: datetime) -> Reply | None:
+        """Not claimable: done already, or held. A hold past its lease is a send that died after it may
+        have reached Meta: ``unknown`` (never sent again by itself)."""
+        current = get_or_none(MessageItem, message_key(connection_id, client_message_id), consistent_read=True)
+        if current is None or current.status != PENDING or current.send_lease is None:
+            return None
+        if current.send_lease >= int(now.timestamp()):
+            raise ReplyHeldError(f"held until {current.send_lease}")
+        update_if(
+            MessageItem(*message_key(connection_id, client_message_id)),
+            [MessageItem.status.set(ReplyState.UNKNOWN.value), MessageItem.send_lease.remove()],
+            (MessageItem.status == PENDING) & (MessageItem.send_lease == current.send_lease),
+            "reply unknown",
+        )
+        return None
+
+    def settle(
+        self,
+        connection_id: str,
+        client_message_id: str,
+        state: ReplyState,
+        *,
+        wamid: str | None = None,
+        error: dict[str, str] | None = None,
+    ) -> bool:
+        item = get_or_none(MessageItem, message_key(connection_id, client_message_id), consistent_read=True)
+        if item is None or item.status != PENDING or not isinstance(item.reply, dict):
+            return False
+        actions: list[Any] = [
+            MessageItem.status.set(state.value),
+            MessageItem.status_rank.set(STATUS_RANK[state.value]),
+            MessageItem.send_lease.remove(),
+            MessageItem.reply.set({**item.reply, "error": error}),
+        ]
+        if wamid:
+            actions.append(MessageItem.reply_wamid.set(MessageItem.reply_wamid | wamid))
+        return update_if(item, actions, MessageItem.status == PENDING, "reply settle")
+
+    def release(self, connection_id: str, client_message_id: str, error: dict[str, str]) -> bool:
+        item = get_or_none(MessageItem, message_key(connection_id, client_message_id), consistent_read=True)
+        if item is None or item.status != PENDING or not isinstance(item.reply, dict):
+            return False
+        return update_if(
+            item,
+            [MessageItem.send_lease.remove(), MessageItem.reply.set({**item.reply, "error": error})],
+            MessageItem.status == PENDING,
+            "reply release",
+        )
+
+    def apply_status(
+        self, connection_id: str, client_message_id: str, wamid: str, status: str, error: str | None
+    ) -> bool:
+        item = MessageItem(*message_key(connection_id, client_message_id))
+        ours = STORED & MessageItem.reply.exists()
+        # its wamid, when the answer that carried it was lost (or has not been stored yet)
+        update_if(item, [MessageItem.reply_wamid.set(wamid)], ours & MessageItem.reply_wamid.does_not_exist(), "wamid")
+        rank = STATUS_RANK.get(status)
+        if rank is None:
+            return False
+        actions: list[Any] = [MessageItem.delivery_status.set(status), MessageItem.delivery_rank.set(rank)]
+        if error:
+            actions.append(MessageItem.delivery_error.set(error))
+        forward = MessageItem.delivery_rank.does_not_exist() | (MessageItem.delivery_rank < rank)
+        return update_if(item, actions, ours & forward, "reply status")

@@ -1,0 +1,235 @@
+"""Replies from the ticket (CONTRACT §7a, §8.12-8.14).
+
+:class:`ReplyDesk` is ``POST /tickets/{id}/messages``: every refusal of the contract before anything is
+stored, then the reply stored ``pending`` under its ``clientMessageId`` (the same key, the same
+reply) and its send queued in its conversation's order. :class:`ReplySender` is the outbox's
+function: each reply sent to Meta once, then ``accepted`` with its wamid, ``failed`` with Meta's
+reason, or ``unknown`` when the answer may have been lost (never sent again by itself).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from aws_lambda_powertools import Logger
+
+from whatrack.domain.clock import utcnow
+from whatrack.domain.connections import ConnectionStatus, plausible_id
+from whatrack.domain.errors import (
+    ConflictError,
+    DomainError,
+    NotFoundError,
+    RuleViolationError,
+    TransientError,
+    UpstreamError,
+)
+from whatrack.domain.identity import canonical_phone
+from whatrack.domain.inbox import TicketStatus
+from whatrack.domain.messages import Direction, MessageSource, NewMessage
+from whatrack.domain.replies import (
+    Reply,
+    ReplyHeldError,
+    ReplyJob,
+    ReplyRequest,
+    ReplyState,
+    client_message_id,
+    reply_error,
+    reply_record,
+    send_payload,
+)
+from whatrack.domain.templates import rendered
+
+if TYPE_CHECKING:
+    from whatrack.domain.inbox import Ticket
+    from whatrack.domain.messages import Message
+    from whatrack.ports import ConnectionRepository, GraphApi, MessageRepository, MetricsRecorder, TokenVault
+    from whatrack.ports.reads import InboxReader
+    from whatrack.ports.replies import ReplyOutbox, ReplyStore
+    from whatrack.services.templates import TemplateCatalog
+
+logger = Logger(child=True)
+
+
+class ReplyDesk:
+    def __init__(
+        self,
+        *,
+        connections: ConnectionRepository,
+        reader: InboxReader,
+        messages: MessageRepository,
+        replies: ReplyStore,
+        outbox: ReplyOutbox,
+        templates: TemplateCatalog,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self._connections = connections
+        self._reader = reader
+        self._messages = messages
+        self._replies = replies
+        self._outbox = outbox
+        self._templates = templates
+        self._clock = clock
+
+    def accept(self, organization_id: str, ticket_id: str, idempotency_key: str, request: ReplyRequest) -> Message:
+        ticket = self._reader.ticket(ticket_id) if plausible_id(ticket_id) else None
+        if ticket is None or ticket.organization_id != organization_id:
+            raise NotFoundError(f"ticket {ticket_id} not found")
+        client_id = client_message_id(organization_id, ticket.id, idempotency_key)
+        kept = self._replies.get(ticket.connection_id, client_id)
+        if kept is not None:
+            return self._again(kept, request)
+        if ticket.status is not TicketStatus.OPEN:
+            raise ConflictError("the ticket is closed", code="ticket_closed")
+        connection = self._connections.get(ticket.connection_id)
+        if connection is None or connection.connection_status is not ConnectionStatus.ACTIVE:
+            raise RuleViolationError("the number is disconnected from Meta", code="connection_disconnected")
+        if connection.access_token_secret_id is None:
+            raise RuleViolationError("this number has no access token to send with", code="no_access_token")
+        now = self._clock()
+        window = ticket.customer_service_window_ends_at
+        if request.template is None and (window is None or window <= now):
+            raise RuleViolationError(
+                "Meta's customer service window is closed: only a template can be sent",
+                code="customer_service_window_closed",
+            )
+        if request.reply_to_id is not None:
+            quoted = self._reader.message(ticket.connection_id, request.reply_to_id)
+            if quoted is None or quoted.conversation_id != ticket.conversation_id:
+                raise RuleViolationError("replyToId is not a message of this conversation", code="unknown_reply_target")
+        lead = self._reader.lead(ticket.lead_id)
+        to = (lead.wa_id or canonical_phone(lead.phone_number) or "").lstrip("+") if lead is not None else ""
+        # a lead known only by its user id (BSUID) has no number to send to yet
+        if not to:
+            raise RuleViolationError("the lead has no WhatsApp number to send to", code="no_recipient")
+        new = NewMessage(
+            wamid=client_id,
+            direction=Direction.OUTBOUND,
+            source=MessageSource.AGENT,
+            type=request.kind,
+            timestamp=now,
+            body=request.text if request.template is None else self._template_text(organization_id, ticket, request),
+            status=ReplyState.PENDING.value,
+            reply_to_id=request.reply_to_id,
+            reply=reply_record(request, to),
+        )
+        if not self._messages.insert(organization_id, ticket.connection_id, ticket.conversation_id, new):
+            kept = self._replies.get(ticket.connection_id, client_id)  # the same key, at the same time
+            if kept is None:
+                raise TransientError(f"reply {client_id} was neither stored nor found")
+            return self._again(kept, request)
+        self._queue(organization_id, ticket.connection_id, ticket.conversation_id, client_id)
+        logger.info("reply accepted", extra={"ticket_id": ticket.id, "kind": request.kind})
+        return self._message(ticket.connection_id, client_id)
+
+    def _again(self, kept: Reply, request: ReplyRequest) -> Message:
+        """The same key: the same reply (its send queued again while it is pending: the first job may
+        not have gone out; the outbox sends it once), or a conflict when the request differs."""
+        if kept.request.fingerprint != request.fingerprint:
+            raise ConflictError("this Idempotency-Key was used for another message", code="idempotency_key_reused")
+        if kept.state is ReplyState.PENDING:
+            self._queue(kept.organization_id, kept.connection_id, kept.conversation_id, kept.client_message_id)
+        return self._message(kept.connection_id, kept.client_message_id)
+
+    def _queue(self, organization_id: str, connection_id: str, conversation_id: str, client_id: str) -> None:
+        self._outbox.enqueue(
+            ReplyJob(
+                connection_id=connection_id,
+                organization_id=organization_id,
+                conversation_id=conversation_id,
+                client_message_id=client_id,
+            )
+        )
+
+    def _message(self, connection_id: str, client_id: str) -> Message:
+        message = self._reader.message(connection_id, client_id)
+        if message is None:
+            raise TransientError(f"reply {client_id} is not readable yet")
+        return message
+
+    def _template_text(self, organization_id: str, ticket: Ticket, request: ReplyRequest) -> str | None:
+        """The text the customer reads, when the template is known (else the timeline names it)."""
+        assert request.template is not None
+        try:
+            approved = self._templates.approved(organization_id, ticket.connection_id)
+        except DomainError as exc:  # Graph unavailable: sent anyway, Meta knows its templates
+            logger.warning("templates unavailable for the reply's text", extra={"error": str(exc)})
+            return None
+        for template in approved:
+            if (template.name, template.language) == (request.template.name, request.template.language):
+                return rendered(template.body, request.template.parameters) if template.body else None
+        return None
+
+
+class ReplySender:
+    """The outbox's function: one send per reply, in its conversation's order (the queue's)."""
+
+    def __init__(
+        self,
+        *,
+        replies: ReplyStore,
+        connections: ConnectionRepository,
+        tokens: TokenVault,
+        graph: GraphApi,
+        metrics: MetricsRecorder,
+        lease: timedelta,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self._replies = replies
+        self._connections = connections
+        self._tokens = tokens
+        self._graph = graph
+        self._metrics = metrics
+        self._lease = lease
+        self._clock = clock
+
+    def send(self, job: ReplyJob) -> ReplyState | None:
+        """The reply's ending (``None``: nothing to send: sent already, or perhaps sent and ``unknown``)."""
+        reply = self._claim(job)
+        if reply is None:
+            return None
+        connection = self._connections.get(job.connection_id)
+        if connection is None or connection.access_token_secret_id is None:
+            return self._end(job, ReplyState.FAILED, error=reply_error("no_access_token", "the number has no token"))
+        token = self._tokens.read(connection.access_token_secret_id)
+        payload = send_payload(str(reply.extra.get("to") or ""), reply.request, job.client_message_id)
+        try:
+            wamid = self._graph.send_message(connection.phone_number_id, token, payload)
+        except UpstreamError as exc:
+            error = reply_error(exc.meta_code or exc.status or "graph", exc.message)
+            if exc.answer_lost:  # it may have reached Meta: never sent again by itself
+                return self._end(job, ReplyState.UNKNOWN, error=error)
+            if exc.definite:
+                return self._end(job, ReplyState.FAILED, error=error)
+            self._replies.release(job.connection_id, job.client_message_id, error)
+            raise TransientError(f"reply {job.client_message_id} not sent yet: {exc}") from exc
+        return self._end(job, ReplyState.ACCEPTED, wamid=wamid)
+
+    def give_up(self, job: ReplyJob) -> bool:
+        """A dead letter: every attempt failed with something that might have healed: ``failed``."""
+        reply = self._claim(job)
+        if reply is None:
+            return False
+        error = reply.error or reply_error("retries_exhausted", "Meta kept refusing for now; send again")
+        return self._replies.settle(job.connection_id, job.client_message_id, ReplyState.FAILED, error=error)
+
+    def _claim(self, job: ReplyJob) -> Reply | None:
+        now = self._clock()
+        try:
+            return self._replies.claim(job.connection_id, job.client_message_id, now, now + self._lease)
+        except ReplyHeldError as exc:
+            raise TransientError(f"the reply is being sent ({exc})") from exc
+
+    def _end(
+        self,
+        job: ReplyJob,
+        state: ReplyState,
+        *,
+        wamid: str | None = None,
+        error: dict[str, str] | None = None,
+    ) -> ReplyState:
+        self._replies.settle(job.connection_id, job.client_message_id, state, wamid=wamid, error=error)
+        self._metrics.count(f"Replies{state.value.title()}")
+        logger.info("reply settled", extra={"state": state.value, "client_message_id": job.client_message_id})
+        return state

@@ -1,0 +1,193 @@
+"""Issue 22 (CONTRACT §7a, §8.12-8.14): an agent's reply is stored at once, sent to Meta once, and moved by
+Meta's answer and statuses in any order; every refusal is named before anything is sent.
+
+The in-memory world stores the messages; the outbox's function sends through the real Graph client to
+the Meta simulator in-process; status webhooks are built as Meta sends them (with our
+``biz_opaque_callback_data``)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from devstack.meta.answers import lost_answer, meta_error, rate_limited
+from tests.builders import payloads as b
+from tests.fakes import Clock, InMemoryWorld
+from whatrack.domain.connections import Connection
+from whatrack.domain.errors import ConflictError, NotFoundError, RuleViolationError, TransientError
+from whatrack.domain.inbox import Ticket
+from whatrack.domain.replies import ReplyRequest, ReplyState, TemplateRequest
+
+CUSTOMER = "5511999991234"
+
+
+@pytest.fixture
+def world() -> InMemoryWorld:
+    return InMemoryWorld(clock=Clock())
+
+
+def open_ticket(world: InMemoryWorld) -> tuple[Connection, Ticket]:
+    """A number with its token, and the ticket of a customer who just wrote (Meta's window open)."""
+    token = world.graph.business(b.WABA, b.PNID)
+    connection = world.connect(access_token=token)
+    now = int(world.clock().timestamp())
+    world.deliver(b.live("wamid.IN1", CUSTOMER, now))
+    world.graph.messaging.customer_wrote(b.PNID, CUSTOMER)
+    [ticket] = world.reader.tickets(
+        connection.organization_id, limit=5, cursor=None, connection_id=None, status=None
+    ).items
+    return connection, ticket
+
+
+def sends(world: InMemoryWorld) -> list[dict[str, object]]:
+    return [s.body for s in world.graph.messaging.sent]
+
+
+def test_a_reply_is_kept_sent_once_and_moved_by_meta_in_any_order(world: InMemoryWorld) -> None:
+    connection, ticket = open_ticket(world)
+    desk, sender = world.reply_desk(), world.reply_sender()
+    # When the agent answers, quoting the customer's message
+    shown = desk.accept(connection.organization_id, ticket.id, "key-1", ReplyRequest("Temos sim!", "wamid.IN1"))
+    # Then it is in the timeline at once, pending, with its clientMessageId and no wamid yet
+    assert (shown.source, shown.direction, shown.status, shown.body) == ("agent", "OUTBOUND", "pending", "Temos sim!")
+    assert shown.reply_wamid is None and shown.id.startswith("wtk.")
+    [job] = world.outbox.take()
+    # And the outbox sends it: to the customer, quoting, with our id for Meta to echo
+    assert sender.send(job) is ReplyState.ACCEPTED
+    [sent] = sends(world)
+    assert sent["to"] == CUSTOMER and sent["context"] == {"message_id": "wamid.IN1"}
+    assert sent["biz_opaque_callback_data"] == shown.id and sent["text"]["body"] == "Temos sim!"
+    kept = world.reader.message(connection.id, shown.id)
+    assert kept is not None and kept.status == "accepted" and kept.reply_wamid is not None
+    # Meta's statuses, read before delivered and a duplicate sent last: the reply ends read
+    at = int(world.clock().timestamp())
+    for value in ("read", "delivered", "sent", "read"):
+        world.deliver(b.status(kept.reply_wamid, value, at, callback=shown.id))
+    final = world.reader.message(connection.id, shown.id)
+    assert final is not None and final.status == "read"
+    # the job delivered again sends nothing
+    assert sender.send(job) is None and len(sends(world)) == 1
+
+
+def test_the_same_key_is_the_same_reply_and_another_body_is_refused(world: InMemoryWorld) -> None:
+    connection, ticket = open_ticket(world)
+    desk = world.reply_desk()
+    first = desk.accept(connection.organization_id, ticket.id, "k", ReplyRequest("Oi"))
+    again = desk.accept(connection.organization_id, ticket.id, "k", ReplyRequest("Oi"))
+    assert again.id == first.id
+    # while pending, each request queues its send again (the first may not have gone out): sent once
+    jobs = world.outbox.take()
+    assert len(jobs) == 2
+    sender = world.reply_sender()
+    assert [sender.send(job) for job in jobs] == [ReplyState.ACCEPTED, None]
+    assert len(sends(world)) == 1
+    with pytest.raises(ConflictError) as reused:
+        desk.accept(connection.organization_id, ticket.id, "k", ReplyRequest("Outra coisa"))
+    assert reused.value.code == "idempotency_key_reused"
+    # a new key is a new message
+    assert desk.accept(connection.organization_id, ticket.id, "k2", ReplyRequest("Oi")).id != first.id
+
+
+def test_every_refusal_is_named_before_anything_is_sent(world: InMemoryWorld) -> None:
+    connection, ticket = open_ticket(world)
+    desk = world.reply_desk()
+    org = connection.organization_id
+
+    def refused(request: ReplyRequest, key: str = "r") -> str:
+        with pytest.raises((RuleViolationError, ConflictError)) as caught:
+            desk.accept(org, ticket.id, key, request)
+        return str(caught.value.code)
+
+    assert refused(ReplyRequest("oi", "wamid.NOT-HERE")) == "unknown_reply_target"
+    with pytest.raises(NotFoundError):
+        desk.accept("another-organization", ticket.id, "r", ReplyRequest("oi"))
+    # Meta's window closes 24 h after the customer's last live message: then only a template
+    world.clock.advance(hours=25)
+    assert refused(ReplyRequest("oi")) == "customer_service_window_closed"
+    template = ReplyRequest(template=TemplateRequest("retomar", "pt_BR", ("Ana",)))
+    assert desk.accept(org, ticket.id, "t", template).status == "pending"
+    world.tickets.close(ticket.id, ticket.conversation_id)
+    assert refused(ReplyRequest(template=TemplateRequest("retomar", "pt_BR"))) == "ticket_closed"
+    assert world.outbox.jobs and len(world.outbox.jobs) == 1  # only the template's
+
+
+def test_a_template_reply_reads_as_the_customer_reads_it(world: InMemoryWorld) -> None:
+    connection, ticket = open_ticket(world)
+    world.graph.template(b.WABA, "retomar", body="Olá {{1}}! Seu pedido {{2}} saiu.")
+    request = ReplyRequest(template=TemplateRequest("retomar", "pt_BR", ("Ana", "42")))
+    shown = world.reply_desk().accept(connection.organization_id, ticket.id, "t1", request)
+    assert (shown.type, shown.body) == ("template", "Olá Ana! Seu pedido 42 saiu.")
+    [job] = world.outbox.take()
+    assert world.reply_sender().send(job) is ReplyState.ACCEPTED
+    [sent] = sends(world)
+    assert sent["type"] == "template"
+    assert sent["template"] == {
+        "name": "retomar",
+        "language": {"code": "pt_BR"},
+        "components": [
+            {"type": "body", "parameters": [{"type": "text", "text": "Ana"}, {"type": "text", "text": "42"}]}
+        ],
+    }
+
+
+def test_a_lost_answer_ends_unknown_is_never_sent_again_and_a_status_resolves_it(world: InMemoryWorld) -> None:
+    connection, ticket = open_ticket(world)
+    shown = world.reply_desk().accept(connection.organization_id, ticket.id, "lost", ReplyRequest("Oi"))
+    [job] = world.outbox.take()
+    world.graph.fail_next("messages", lost_answer())  # Meta took it; the connection dropped
+    sender = world.reply_sender()
+    assert sender.send(job) is ReplyState.UNKNOWN
+    assert sender.send(job) is None  # delivered again: never re-sent
+    [sent] = world.graph.messaging.sent
+    unknown = world.reader.message(connection.id, shown.id)
+    assert unknown is not None and (unknown.status, unknown.reply_wamid) == ("unknown", None)
+    # Meta's status webhook, carrying our id, gives it its wamid and status
+    world.deliver(b.status(sent.wamid, "delivered", int(world.clock().timestamp()), callback=shown.id))
+    resolved = world.reader.message(connection.id, shown.id)
+    assert resolved is not None and (resolved.status, resolved.reply_wamid) == ("delivered", sent.wamid)
+
+
+def test_a_throttled_send_is_retried_and_a_refusal_or_a_late_failure_says_why(world: InMemoryWorld) -> None:
+    connection, ticket = open_ticket(world)
+    desk, sender = world.reply_desk(), world.reply_sender()
+    first = desk.accept(connection.organization_id, ticket.id, "a", ReplyRequest("Um"))
+    [job] = world.outbox.take()
+    # throttled: Meta's 429s (the client's own tries), then an app limit answered 400 (code 80007)
+    world.graph.fail_next("messages", *[rate_limited(code=130429)] * 3)
+    with pytest.raises(TransientError):
+        sender.send(job)  # the queue retries it, in its conversation's order
+    world.graph.fail_next("messages", meta_error("(#80007) Rate limit issues", 80007))
+    with pytest.raises(TransientError):
+        sender.send(job)
+    waiting = world.reader.message(connection.id, first.id)
+    assert waiting is not None and waiting.status == "pending" and not sends(world)
+    assert sender.send(job) is ReplyState.ACCEPTED
+    # a definite refusal: failed with Meta's code
+    second = desk.accept(connection.organization_id, ticket.id, "b", ReplyRequest("Dois"))
+    [job] = world.outbox.take()
+    world.graph.fail_next("messages", meta_error("(#131026) Message undeliverable", 131026))
+    assert sender.send(job) is ReplyState.FAILED
+    failed = world.reader.message(connection.id, second.id)
+    assert failed is not None and failed.status == "failed" and (failed.reply or {})["error"]["code"] == "131026"
+    # Meta's window closed after all: the 200, then a failed status 131047 with Meta's words
+    kept = world.reader.message(connection.id, first.id)
+    assert kept is not None and kept.reply_wamid is not None
+    world.deliver(b.status(kept.reply_wamid, "failed", int(world.clock().timestamp()), 131047, callback=first.id))
+    late = world.reader.message(connection.id, first.id)
+    assert late is not None and late.status == "failed" and (late.error or "").startswith("131047")
+
+
+def test_a_send_that_died_holding_its_reply_ends_unknown(world: InMemoryWorld) -> None:
+    connection, ticket = open_ticket(world)
+    shown = world.reply_desk().accept(connection.organization_id, ticket.id, "d", ReplyRequest("Oi"))
+    [job] = world.outbox.take()
+    now = world.clock()
+    assert world.replies.claim(connection.id, shown.id, now, now + timedelta(seconds=60)) is not None  # then it died
+    sender = world.reply_sender()
+    with pytest.raises(TransientError):
+        sender.send(job)  # still held: perhaps still sending
+    world.clock.advance(seconds=61)
+    assert sender.send(job) is None  # the hold ran out: perhaps sent, so never again by itself
+    assert not sends(world)
+    assert world.reader.message(connection.id, shown.id).status == "unknown"  # type: ignore[union-attr]
