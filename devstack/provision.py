@@ -170,6 +170,9 @@ def _queues(out: Provisioned, sqs: Any, stack_name: str, visibility_timeout_over
         if "RedrivePolicy" in props:
             attributes["RedrivePolicy"] = json.dumps(out.resolver.resolve(props["RedrivePolicy"]))
         name = f"{stack_name}-{logical}"
+        if props.get("FifoQueue"):  # ordered per message group; SQS wants the name to say so
+            attributes["FifoQueue"] = "true"
+            name += ".fifo"
         url = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
         arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         out.resolver.refs[logical] = url

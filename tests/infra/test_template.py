@@ -18,6 +18,7 @@ from whatrack.config import (
     MediaSettings,
     ReconcilerSettings,
     ReplaySettings,
+    ReplySettings,
     StatusApiSettings,
     WatchdogSettings,
 )
@@ -37,6 +38,7 @@ SETTINGS = {
     "UnmatchedReplayFunction": ReplaySettings,
     "ReconcilerFunction": ReconcilerSettings,
     "MediaFetchFunction": MediaSettings,
+    "ReplySendFunction": ReplySettings,
 }
 
 
@@ -70,7 +72,8 @@ def test_every_required_setting_is_in_the_function_environment(logical: str) -> 
 
 def test_every_sqs_event_source_reports_batch_item_failures_and_has_a_chosen_batch_size() -> None:
     events = _sqs_events()
-    assert len(events) == 14  # five routed queues, the replay and media jobs, and their seven dead-letter queues
+    # five routed queues, the replay and media jobs, the replies' outbox, and their eight dead-letter queues
+    assert len(events) == 16
     for _, props in events:
         assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
         assert 1 <= props["BatchSize"] <= 10
@@ -82,7 +85,7 @@ def test_every_routed_queue_has_a_dlq_and_six_times_the_consumer_timeout() -> No
         for q in QUEUES.values()
         if "RedrivePolicy" in q["Properties"]
     }
-    assert len(dead_letter_queues) == 7
+    assert len(dead_letter_queues) == 8
     for logical, props in _sqs_events():
         name = props["Queue"]["Fn::GetAtt"][0]
         queue = QUEUES[name]["Properties"]
@@ -197,6 +200,7 @@ REQUIRED_ACTIONS = {
         "s3:DeleteObject",
         "s3:AbortMultipartUpload",
     },
+    "ReplySendFunction": {"dynamodb:GetItem", "dynamodb:UpdateItem", "secretsmanager:GetSecretValue"},
     "ReconcilerFunction": {
         "dynamodb:GetItem",
         "dynamodb:Query",
@@ -247,7 +251,7 @@ def test_every_dead_letter_queue_has_an_alarm() -> None:
         for q in QUEUES.values()
         if "RedrivePolicy" in q["Properties"]
     }
-    assert watched == dead_letter_queues and len(watched) == 7
+    assert watched == dead_letter_queues and len(watched) == 8
 
 
 def test_every_dead_letter_queue_has_a_consumer_that_knows_it_is_one() -> None:

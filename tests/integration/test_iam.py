@@ -9,6 +9,7 @@ calls are recorded at botocore, per function, and mapped to the IAM actions AWS 
 
 from __future__ import annotations
 
+import json
 import threading
 from collections import defaultdict
 from collections.abc import Iterator
@@ -19,10 +20,13 @@ from typing import Any
 import boto3
 import pytest
 
+from devstack.meta import MetaSimulator
 from devstack.provision import Provisioned
 from devstack.runtime import ApiCall, LambdaContext, around_api_calls, invoking
 from functions.reconciler import app as reconciler_app
+from functions.status_api import app as status_app
 from tests.builders import payloads as b
+from tests.builders.events import http_event
 from tests.builders.samples import SAMPLES
 from tests.integration.harness import Onboarding
 from whatrack.domain.clock import utcnow
@@ -111,7 +115,9 @@ def with_user_id(document: dict[str, Any], user_id: str) -> dict[str, Any]:
     return document
 
 
-def test_every_call_a_function_makes_is_granted_to_it(aws: Provisioned, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_every_call_a_function_makes_is_granted_to_it(
+    aws: Provisioned, graph: MetaSimulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
     with recording() as used:
         ob = Recorded(aws)
         # changes kept before the connection exists, replayed by a job once it does
@@ -172,12 +178,30 @@ def test_every_call_a_function_makes_is_granted_to_it(aws: Provisioned, monkeypa
         assert status == 201, made
         ticket_body = {"leadId": made["lead"]["id"], "connectionId": ob.connection["id"], "source": "manual"}
         assert ob.api("POST", "/tickets", ticket_body)[0] == 201
+        # an agent's reply, sent by the outbox to Meta (a number with a token, of another organization)
+        replier = Recorded(aws)
+        graph.business("401122334455999", "209988776655999", token="EAAG-iam-replies")
+        replier.connect("209988776655999", accessToken="EAAG-iam-replies", wabaId="401122334455999")
+        now = int(utcnow().timestamp())
+        replier.deliver(b.for_number(b.live("wamid.iam.in", CUSTOMER, now), "209988776655999", "401122334455999"))
+        graph.messaging.customer_wrote("209988776655999", CUSTOMER)
+        _, tickets = replier.api("GET", f"/tickets?connectionId={replier.connection['id']}")
+        reply = json.dumps({"text": "Oi!"}).encode()
+        headers = {"authorization": f"Bearer {replier.api_key}", "idempotency-key": "iam-1"}
+        with as_function("StatusApiFunction"):
+            answered = status_app.lambda_handler(
+                http_event("POST", f"/tickets/{tickets['tickets'][0]['id']}/messages", body=reply, headers=headers),
+                LambdaContext("s", 512, 20),
+            )
+        assert answered["statusCode"] == 202, answered
+        replier.pump()
+        assert len(graph.messaging.sent) == 1
         with as_function("StatusApiFunction"):  # the dashboard's reads
             for path in ("/connections", f"/connections/{ob.connection['id']}/history-sync", "/leads", "/tickets"):
                 status, _ = Onboarding.api(ob, "GET", path)
                 assert status == 200
     assert {"WebhookIngestFunction", "StatusApiFunction", "HistoryChunkFunction", "StateSyncFunction"} <= set(used)
     assert {"EchoFunction", "LiveMessageFunction", "UnmatchedReplayFunction", "ReconcilerFunction"} <= set(used)
-    assert {"MediaFetchFunction", "WatchdogFunction"} <= set(used)
+    assert {"MediaFetchFunction", "WatchdogFunction", "ReplySendFunction"} <= set(used)
     missing = {name: sorted(actions - granted(aws.template, name)) for name, actions in used.items()}
     assert {name: actions for name, actions in missing.items() if actions} == {}

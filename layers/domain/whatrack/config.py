@@ -130,6 +130,8 @@ class StatusApiSettings(TablesMixin, QueuesMixin, ReplayQueueMixin, GraphMixin):
     empty (AWS: the template cannot put the distribution's domain in this function's environment,
     D-44); neither set, or the parameter missing: no media URLs."""
     media_url_ttl_seconds: Annotated[int, Meta(ge=30, le=3600)] = 300
+    replies_queue_url: NonEmpty
+    """The replies' outbox (FIFO): where an accepted reply's send goes."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -205,3 +207,12 @@ class MediaSettings(TablesMixin, GraphMixin, DeadLettersMixin):
     # how long a download holds its file; above the function's timeout, below the queue's visibility
     # (the local stack, whose queues bring records back within seconds, sets a few seconds)
     media_lease_seconds: Annotated[int, Meta(ge=5, le=3600)] = 330
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReplySettings(TablesMixin, GraphMixin, DeadLettersMixin):
+    """``reply_send``: the outbox's function, each accepted reply sent to Meta once (CONTRACT §7a)."""
+
+    # how long a send holds its reply: above the function's timeout (a send past it died, and its
+    # reply becomes unknown), below the queue's visibility
+    reply_lease_seconds: Annotated[int, Meta(ge=5, le=900)] = 45

@@ -1,4 +1,4 @@
-"""SQS: the publisher of routed changes, the replay jobs and the media jobs."""
+"""SQS: the publisher of routed changes, the replay jobs, the media jobs and the replies' outbox."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from whatrack.domain.errors import TransientError
 
 if TYPE_CHECKING:
     from whatrack.domain.media import MediaJob
+    from whatrack.domain.replies import ReplyJob
 
 MAX_BATCH_ENTRIES = 10
 MAX_BATCH_BYTES = 240_000
@@ -99,3 +100,25 @@ class SqsMediaJobs:
                 raise transient("media job send", exc) from exc
             if response.get("Failed"):
                 raise TransientError(f"media job send failed for {len(response['Failed'])} job(s)")
+
+
+class SqsReplyOutbox:
+    """The outbox of replies: a FIFO queue, one message group per conversation, so a conversation's
+    replies leave in the order they were accepted (and a retried one holds the next back); a job
+    queued twice within five minutes is one (its deduplication id is the reply's)."""
+
+    def __init__(self, queue_url: str, sqs: Any | None = None) -> None:
+        self._queue_url = queue_url
+        self._sqs = sqs
+
+    def enqueue(self, job: ReplyJob) -> None:
+        sqs = self._sqs or client("sqs")
+        try:
+            sqs.send_message(
+                QueueUrl=self._queue_url,
+                MessageBody=job.encode(),
+                MessageGroupId=job.conversation_id,
+                MessageDeduplicationId=job.client_message_id.replace(".", "-"),
+            )
+        except AWS_ERRORS as exc:
+            raise transient("reply send job", exc) from exc

@@ -53,11 +53,23 @@ def _raw_object(value: Any) -> Any:
         return value
 
 
+class TemplateUsedOut(WireModel):
+    name: str
+    language: str
+    parameters: list[str]
+
+
+class MessageErrorOut(WireModel):
+    code: str
+    message: str
+
+
 class MessageOut(WireModel):
-    id: str
+    id: str | None
+    """Meta's wamid (``null`` for an agent's reply until Meta gives it)."""
     conversation_id: str
     direction: Literal["INBOUND", "OUTBOUND"]
-    source: Literal["live", "history", "app_echo"]
+    source: Literal["live", "history", "app_echo", "agent"]
     type: str
     body: str | None
     timestamp: IsoTime
@@ -74,6 +86,11 @@ class MessageOut(WireModel):
     content: Annotated[Any, BeforeValidator(_raw_object)] = Field(
         default=None, description="the raw object of a type without a body (location, contacts, ...), as Meta sent it"
     )
+    client_message_id: str | None = None
+    """Ours, for an agent's reply (its ``biz_opaque_callback_data``); ``null`` otherwise."""
+    template: TemplateUsedOut | None = None
+    failure: MessageErrorOut | None = Field(default=None, validation_alias="failure", serialization_alias="error")
+    """``error`` on the wire: why a message failed (Meta's code and words), ``null`` otherwise."""
 
 
 class MessageList(WireModel):

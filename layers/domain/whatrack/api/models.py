@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints, model_validator
 from pydantic.alias_generators import to_camel
 
 from whatrack.api.message_models import MediaOut, MessageList, MessageOut, ReactionOut, VersionOut
@@ -306,6 +306,37 @@ class TemplateOut(WireModel):
 
 class TemplateList(WireModel):
     templates: list[TemplateOut]
+
+
+class TemplateBody(WireModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+
+    name: Annotated[str, StringConstraints(min_length=1, max_length=512)]
+    language: Annotated[str, StringConstraints(min_length=2, max_length=16)] = "pt_BR"
+    parameters: Annotated[list[Annotated[str, StringConstraints(max_length=1024)]], Field(max_length=30)] = []
+
+
+class ReplyBody(WireModel):
+    """``POST /tickets/{id}/messages`` (CONTRACT §7a): free text (perhaps quoting a message), or a template."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+
+    text: Annotated[str, StringConstraints(min_length=1, max_length=4096)] | None = None
+    reply_to_id: Annotated[str, StringConstraints(min_length=1, max_length=128)] | None = None
+    preview_url: bool = False
+    template: TemplateBody | None = None
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> ReplyBody:
+        if (self.text is None) == (self.template is None):
+            raise ValueError("give either text or template")
+        if self.template is not None and (self.reply_to_id is not None or self.preview_url):
+            raise ValueError("replyToId and previewUrl go with text only")
+        return self
+
+
+class ReplyEnvelope(WireModel):
+    message: MessageOut
 
 
 class NewLead(WireModel):

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
+from whatrack.api.message_models import MessageErrorOut, TemplateUsedOut
 from whatrack.api.models import (
     Badge,
     ChunkOut,
@@ -157,6 +159,10 @@ def conversation_summary(conversation: Conversation) -> ConversationSummary:
 
 def message_out(message: Message, links: MediaLinks) -> MessageOut:
     out = MessageOut.model_validate(message)
+    if message.reply is not None:
+        out = out.model_copy(update=reply_fields(message))
+    elif message.status == "failed" and message.error:
+        out = out.model_copy(update={"failure": MessageErrorOut(code="delivery_failed", message=message.error)})
     if message.media is None or out.media is None:
         return out
     url, expires = links.link(message.media)
@@ -167,3 +173,22 @@ def message_out(message: Message, links: MediaLinks) -> MessageOut:
 
 def ticket_out(ticket: Ticket) -> TicketOut:
     return TicketOut.model_validate(ticket)
+
+
+def reply_fields(message: Message) -> dict[str, Any]:
+    """An agent's reply as the contract shows it: its wamid as ``id`` (``null`` until Meta gives it),
+    its ``clientMessageId``, its template, and why it failed (its own refusal, or Meta's status)."""
+    record = message.reply or {}
+    template = record.get("template")
+    error = record.get("error")
+    if message.status == "failed" and not error and message.error:
+        code, _, text = message.error.partition(": ")
+        error = {"code": code, "message": text or message.error}
+    return {
+        "id": message.reply_wamid,
+        "client_message_id": message.id,
+        "template": TemplateUsedOut.model_validate(template) if isinstance(template, dict) else None,
+        "failure": MessageErrorOut.model_validate(error)
+        if isinstance(error, dict) and message.status != "pending"
+        else None,
+    }

@@ -13,12 +13,14 @@ from whatrack.adapters.dynamo.conversations import DynamoConversationRepository
 from whatrack.adapters.dynamo.history_sync import DynamoHistorySync
 from whatrack.adapters.dynamo.leads import DynamoLeadRepository
 from whatrack.adapters.dynamo.media import DynamoMediaStateStore
+from whatrack.adapters.dynamo.messages import DynamoMessageRepository
 from whatrack.adapters.dynamo.organizations import DynamoOrganizationRepository
 from whatrack.adapters.dynamo.reader import DynamoReader
+from whatrack.adapters.dynamo.replies import DynamoReplyStore
 from whatrack.adapters.dynamo.tickets import DynamoTicketRepository
 from whatrack.adapters.dynamo.webhook_log import DynamoWebhookLog
 from whatrack.adapters.parameters import SsmParameterText
-from whatrack.adapters.queues import SqsMediaJobs, SqsReplayJobs
+from whatrack.adapters.queues import SqsMediaJobs, SqsReplayJobs, SqsReplyOutbox
 from whatrack.adapters.secrets import (
     SecretsManagerAdminCredentials,
     SecretsManagerMediaUrlKey,
@@ -35,6 +37,7 @@ from whatrack.services.number_check import NumberChecker
 from whatrack.services.organizations import OrganizationService
 from whatrack.services.queries import InboxQueries
 from whatrack.services.replay import ReplayScheduler
+from whatrack.services.replies import ReplyDesk
 from whatrack.services.retry import ChunkRetry
 from whatrack.services.sync_requests import SyncRequester
 from whatrack.services.templates import TemplateCatalog
@@ -53,6 +56,7 @@ class StatusApi:
     media_links: MediaLinks
     new_conversations: NewConversations
     templates: TemplateCatalog
+    replies: ReplyDesk
 
 
 @once
@@ -80,6 +84,7 @@ def api() -> StatusApi:
     meta = graph(config, SecretsManagerWebhookSecrets(config.meta_secret_arn).app_secret)
     replays = ReplayScheduler(log, SqsReplayJobs(config.replay_queue_url))
     reader, tickets = DynamoReader(), DynamoTicketRepository()
+    templates = TemplateCatalog(connections, vault, meta)
     requester = SyncRequester(connections=connections, sync=sync, vault=vault, graph=meta, audit=audit)
     connecting = ConnectionService(
         connections,
@@ -107,7 +112,15 @@ def api() -> StatusApi:
             key=SecretsManagerMediaUrlKey(config.media_url_secret_arn).key,
             ttl=timedelta(seconds=config.media_url_ttl_seconds),
         ),
-        templates=TemplateCatalog(connections, vault, meta),
+        templates=templates,
+        replies=ReplyDesk(
+            connections=connections,
+            reader=reader,
+            messages=DynamoMessageRepository(),
+            replies=DynamoReplyStore(),
+            outbox=SqsReplyOutbox(config.replies_queue_url),
+            templates=templates,
+        ),
         new_conversations=NewConversations(
             connections=connections,
             leads=DynamoLeadRepository(),

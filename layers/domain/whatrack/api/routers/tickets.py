@@ -7,14 +7,24 @@ from typing import Annotated, Literal
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.openapi.params import Body, Query
+from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
 from whatrack.api.auth import AUTHENTICATED, caller
-from whatrack.api.models import NewTicket, TicketDetail, TicketDetailOut, TicketEnvelope, TicketList, TicketPatch
+from whatrack.api.models import (
+    NewTicket,
+    ReplyBody,
+    ReplyEnvelope,
+    TicketDetail,
+    TicketDetailOut,
+    TicketEnvelope,
+    TicketList,
+    TicketPatch,
+)
 from whatrack.api.routers.responses import ConnectionFilter, Cursor, Id, Limit, json_response
 from whatrack.api.views import lead_out, message_out, ticket_out
 from whatrack.domain.inbox import TicketSource
+from whatrack.domain.replies import ReplyRequest, TemplateRequest
 from whatrack.wiring import status_api
 
 router = Router()  # type: ignore[no-untyped-call]
@@ -48,6 +58,39 @@ def open_ticket(body: Annotated[NewTicket, Body()]) -> Response[TicketEnvelope]:
         caller(router).id, body.lead_id, body.connection_id, TicketSource(body.source)
     )
     return json_response(TicketEnvelope(ticket=ticket_out(opened.ticket)), 201 if opened.created else 200)
+
+
+IdempotencyKey = Annotated[
+    str,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=64,
+        pattern=r"^[\x21-\x7e]+$",
+        description="chosen by the client: the same key with the same body is the same message, sent once",
+    ),
+]
+ACCEPTED_REPLY: dict[int, OpenAPIResponse] = {
+    202: {
+        "description": "Accepted: pending, on its way to Meta",
+        "content": {"application/json": {"model": ReplyEnvelope}},
+    }
+}
+
+
+@router.post("/tickets/<ticket_id>/messages", responses=ACCEPTED_REPLY, middlewares=AUTHENTICATED)
+def reply(
+    ticket_id: Id, body: Annotated[ReplyBody, Body()], idempotency_key: IdempotencyKey
+) -> Response[ReplyEnvelope]:
+    template = body.template
+    request = ReplyRequest(
+        text=body.text,
+        reply_to_id=body.reply_to_id,
+        preview_url=body.preview_url,
+        template=TemplateRequest(template.name, template.language, tuple(template.parameters)) if template else None,
+    )
+    message = status_api.api().replies.accept(caller(router).id, ticket_id, idempotency_key, request)
+    return json_response(ReplyEnvelope(message=message_out(message, status_api.api().media_links)), 202)
 
 
 TimelineLimit = Annotated[int, Query(ge=1, le=500, description="messages per page (1-500, default 200)")]

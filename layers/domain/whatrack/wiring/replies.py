@@ -1,0 +1,32 @@
+"""``reply_send``: the outbox's function, each accepted reply sent to Meta once."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from whatrack.adapters.dynamo.connections import DynamoConnectionRepository
+from whatrack.adapters.dynamo.replies import DynamoReplyStore
+from whatrack.adapters.metrics import PowertoolsMetrics
+from whatrack.adapters.secrets import SecretsManagerTokenVault, SecretsManagerWebhookSecrets
+from whatrack.config import ReplySettings
+from whatrack.services.replies import ReplySender
+from whatrack.wiring.shared import bind, graph, once
+
+
+@once
+def settings() -> ReplySettings:
+    return ReplySettings.load()
+
+
+@once
+def sender() -> ReplySender:
+    config = settings()
+    bind(config)
+    return ReplySender(
+        replies=DynamoReplyStore(),
+        connections=DynamoConnectionRepository(),
+        tokens=SecretsManagerTokenVault(config.access_token_secret_prefix),
+        graph=graph(config, SecretsManagerWebhookSecrets(config.meta_secret_arn).app_secret),
+        metrics=PowertoolsMetrics(),
+        lease=timedelta(seconds=config.reply_lease_seconds),
+    )

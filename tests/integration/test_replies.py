@@ -1,0 +1,100 @@
+"""Issue 22 through the handlers under moto (resources from ``template.yaml``): the status API accepts a
+reply, the FIFO outbox carries it to ``reply_send``, which sends it to the Meta simulator once; the
+status webhooks Meta posts back move it; refusals are the contract's."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import boto3
+import pytest
+
+from devstack.meta import MetaSimulator
+from devstack.provision import Provisioned
+from devstack.runtime import LambdaContext
+from functions.status_api import app as status_app
+from tests.builders import payloads as b
+from tests.builders.events import http_event
+from tests.integration.harness import Onboarding
+
+TOKEN = "EAAG-replies-token"
+CUSTOMER = "5511999995678"
+
+
+@pytest.fixture
+def ob(aws: Provisioned, graph: MetaSimulator) -> Onboarding:
+    graph.business(b.WABA, b.PNID, token=TOKEN)
+    onboarding = Onboarding(aws)
+    onboarding.connect(accessToken=TOKEN, syncHistory=False, mode="cloud_api")
+    return onboarding
+
+
+def ticket_of(ob: Onboarding) -> dict[str, Any]:
+    _, tickets = ob.api("GET", f"/tickets?connectionId={ob.connection['id']}")
+    [ticket] = tickets["tickets"]
+    return dict(ticket)
+
+
+def post_reply(ob: Onboarding, ticket_id: str, body: dict[str, Any], key: str | None) -> tuple[int, Any]:
+    headers = {"authorization": f"Bearer {ob.api_key}"} | ({"idempotency-key": key} if key else {})
+    raw = json.dumps(body).encode()
+    result = status_app.lambda_handler(
+        http_event("POST", f"/tickets/{ticket_id}/messages", body=raw, headers=headers), LambdaContext("s", 512, 20)
+    )
+    return result["statusCode"], json.loads(result["body"])
+
+
+def test_a_reply_goes_to_meta_once_and_its_statuses_come_back(ob: Onboarding, graph: MetaSimulator) -> None:
+    ob.deliver(b.live("wamid.RIN1", CUSTOMER, 1_800_000_000))  # the customer writes: a ticket, Meta's window
+    graph.messaging.customer_wrote(b.PNID, CUSTOMER)
+    ticket = ticket_of(ob)
+    # When the agent answers (and the same request comes twice)
+    status, accepted = post_reply(ob, ticket["id"], {"text": "Oi! Temos sim.", "replyToId": "wamid.RIN1"}, "k-1")
+    again = post_reply(ob, ticket["id"], {"text": "Oi! Temos sim.", "replyToId": "wamid.RIN1"}, "k-1")
+    assert status == 202 and again[0] == 202
+    message = accepted["message"]
+    assert (message["status"], message["source"], message["id"]) == ("pending", "agent", None)
+    assert again[1]["message"]["clientMessageId"] == message["clientMessageId"]
+    ob.pump()
+    # Then Meta got it once, with our id to echo, and the timeline has its wamid
+    [sent] = graph.messaging.sent
+    assert sent.body["biz_opaque_callback_data"] == message["clientMessageId"] and sent.to == CUSTOMER
+    _, detail = ob.api("GET", f"/tickets/{ticket['id']}")
+    [reply] = [m for m in detail["ticket"]["messages"] if m["source"] == "agent"]
+    assert (reply["id"], reply["status"]) == (sent.wamid, "accepted")
+    # Meta's statuses, as it posts them (read first)
+    for value in ("read", "delivered"):
+        ob.deliver(
+            b.for_number(
+                b.status(sent.wamid, value, 1_800_000_100, callback=message["clientMessageId"]), b.PNID, b.WABA
+            )
+        )
+    _, detail = ob.api("GET", f"/tickets/{ticket['id']}")
+    [reply] = [m for m in detail["ticket"]["messages"] if m["source"] == "agent"]
+    assert reply["status"] == "read" and reply["error"] is None
+    # the outbox is a FIFO queue, drained
+    sqs = boto3.client("sqs")
+    attributes = sqs.get_queue_attributes(QueueUrl=ob.aws.queues["RepliesQueue"], AttributeNames=["All"])
+    assert attributes["Attributes"]["FifoQueue"] == "true"
+    assert attributes["Attributes"]["ApproximateNumberOfMessages"] == "0"
+
+
+def test_the_contracts_refusals(ob: Onboarding) -> None:
+    ob.deliver(b.live("wamid.RIN2", CUSTOMER, 1_800_000_000))
+    ticket = ticket_of(ob)
+    assert post_reply(ob, ticket["id"], {"text": "oi"}, None)[0] == 400  # no Idempotency-Key
+    assert post_reply(ob, ticket["id"], {"text": "oi", "template": {"name": "x"}}, "k")[0] == 400
+    assert post_reply(ob, ticket["id"], {}, "k")[0] == 400
+    status, body = post_reply(ob, ticket["id"], {"text": "oi", "replyToId": "wamid.ELSEWHERE"}, "k")
+    assert (status, body["error"]["code"]) == (422, "unknown_reply_target")
+    assert post_reply(ob, ticket["id"], {"text": "oi"}, "k2")[0] == 202
+    status, body = post_reply(ob, ticket["id"], {"text": "outra"}, "k2")
+    assert (status, body["error"]["code"]) == (409, "idempotency_key_reused")
+    assert ob.api("PATCH", f"/tickets/{ticket['id']}", {"status": "closed"})[0] == 200
+    status, body = post_reply(ob, ticket["id"], {"text": "oi"}, "k3")
+    assert (status, body["error"]["code"]) == (409, "ticket_closed")
+    stranger = Onboarding(ob.aws)
+    stranger.connect_organization()
+    stranger_status, _ = post_reply(stranger, ticket["id"], {"text": "oi"}, "k4")
+    assert stranger_status == 404
