@@ -213,6 +213,7 @@ def first_events(stack: Any, rounds: int) -> list[dict[str, dict[str, Any]]]:
     from tests.builders.payloads import live_raw
     from tests.integration.harness import Onboarding
     from whatrack.domain.changes import ReplayJob
+    from whatrack.domain.replies import ReplyJob
 
     onboarding = Onboarding(stack)
     connection = onboarding.connect()
@@ -242,6 +243,15 @@ def first_events(stack: Any, rounds: int) -> list[dict[str, dict[str, Any]]]:
         [message] = sqs.receive_message(QueueUrl=stack.queues["MediaQueue"], MaxNumberOfMessages=1)["Messages"]
         sqs.delete_message(QueueUrl=stack.queues["MediaQueue"], ReceiptHandle=message["ReceiptHandle"])
         events["MediaFetchFunction"] = {"Records": [_record(message, stack.queue_arns["MediaQueue"])]}
+        # the outbox's: a job whose reply is not pending (as a job delivered again after its send finds it)
+        reply = ReplyJob(
+            connection_id=connection["id"],
+            organization_id=connection["organizationId"],
+            conversation_id=f"cold-{round_}",
+            client_message_id=f"wtk.cold-{round_}",
+        )
+        job = {"Body": reply.encode(), "MessageId": f"reply-{round_}", "ReceiptHandle": "r", "MD5OfBody": "m"}
+        events["ReplySendFunction"] = {"Records": [_record(job, stack.queue_arns["RepliesQueue"])]}
         out.append(events)
     return out
 

@@ -58,6 +58,7 @@ def redrive(sqs: Any, route: Route) -> tuple[int, int]:
             WaitTimeSeconds=0,
             VisibilityTimeout=RECEIVE_VISIBILITY_SECONDS,
             MessageAttributeNames=["All"],
+            AttributeNames=["MessageGroupId"],
         ).get("Messages", [])
         if not received:
             return moved, left
@@ -66,6 +67,9 @@ def redrive(sqs: Any, route: Route) -> tuple[int, int]:
             entry: dict[str, Any] = {"Id": str(index), "MessageBody": message["Body"]}
             if message.get("MessageAttributes"):
                 entry["MessageAttributes"] = message["MessageAttributes"]
+            if route.source_url.endswith(".fifo"):  # the replies' outbox: back into its conversation's group
+                entry["MessageGroupId"] = message.get("Attributes", {}).get("MessageGroupId", "redriven")
+                entry["MessageDeduplicationId"] = f"redrive-{message['MessageId']}"
             entries.append(entry)
         sent = sqs.send_message_batch(QueueUrl=route.source_url, Entries=entries)
         done = {int(s["Id"]) for s in sent.get("Successful", [])}

@@ -40,6 +40,11 @@ def test_redrive_moves_every_dead_letter_back_with_its_attributes_and_reports_co
         )
     for i in range(2):
         sqs.send_message(QueueUrl=aws.queues["ReplayDeadLetterQueue"], MessageBody=f"job {i}")
+    # and a reply's send (FIFO: it goes back into its conversation's group)
+    sqs.send_message(
+        QueueUrl=aws.queues["RepliesDeadLetterQueue"], MessageBody="reply", MessageGroupId="conv-1",
+        MessageDeduplicationId="d-1",
+    )  # fmt: skip
     # When every dead-letter queue is redriven
     report = redrive.run(target(aws))
     # Then each went back to its source queue, attributes kept, and the counts say so
@@ -53,12 +58,15 @@ def test_redrive_moves_every_dead_letter_back_with_its_attributes_and_reports_co
         "LiveMessagesDeadLetterQueue": 12,
         "MediaDeadLetterQueue": 0,
         "ReplayDeadLetterQueue": 2,
+        "RepliesDeadLetterQueue": 1,
     }
     live = drain(aws.queues["LiveMessagesQueue"])
     assert sorted(str(m["Body"]) for m in live) == sorted(f"live {i}" for i in range(12))
     assert all(m["MessageAttributes"]["field"]["StringValue"] == "messages" for m in live)  # type: ignore[index]
     assert [m["Body"] for m in drain(aws.queues["ReplayQueue"])] in (["job 0", "job 1"], ["job 1", "job 0"])
     assert drain(aws.queues["LiveMessagesDeadLetterQueue"]) == []
+    [redriven] = sqs.receive_message(QueueUrl=aws.queues["RepliesQueue"], AttributeNames=["MessageGroupId"])["Messages"]
+    assert (redriven["Body"], redriven["Attributes"]["MessageGroupId"]) == ("reply", "conv-1")
 
 
 def test_one_queue_is_redriven_by_name_and_an_unknown_name_is_refused(aws: Provisioned) -> None:
