@@ -19,7 +19,7 @@ from tests.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 
-PNID, WABA, TOKEN = "309900000000777", "409900000000777", "EAAG-e2e-replies"
+PNID, WABA, TOKEN = "309900000000766", "409900000000766", "EAAG-e2e-replies"
 CUSTOMER, QUIET = "5511977775555", "5511977776666"
 
 
@@ -79,7 +79,7 @@ def test_replies_are_sent_once_and_move_to_read(stack: LocalStack, graph: MetaSi
     wait_until(lambda: shown(stack, key, quiet_ticket, template_id)["status"] == "read", "the template read")
 
     # Meta closed the window after all (the simulator says 131047 as a failed status, after a 200)
-    graph.messaging.windows.clear()
+    graph.messaging.windows.pop((PNID, CUSTOMER), None)
     status, late = reply(stack, key, ticket_id, {"text": "Mais uma coisa"}, "e2e-4")
     assert status == 202
     late_id = late["message"]["clientMessageId"]
