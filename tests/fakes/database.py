@@ -202,6 +202,8 @@ class MessageRow:
     reply: dict[str, Any] | None = None
     reply_wamid: str | None = None
     send_lease: datetime | None = None
+    reply_listed: datetime | None = None
+    """A pending reply's place in its listing (its timestamp until a sweep queues it again)."""
 
     def to_message(self) -> Message:
         """As ``to_message`` of the messages adapter maps a stored item."""

@@ -68,6 +68,7 @@ class InMemoryReplyStore:
                 if row.send_lease >= now:
                     raise ReplyHeldError(f"held until {row.send_lease}")
                 row.status, row.send_lease = ReplyState.UNKNOWN.value, None  # a send died: perhaps sent
+                row.reply_listed = None
                 return None
             row.send_lease = lease_until
             return self._reply(row)
@@ -86,6 +87,7 @@ class InMemoryReplyStore:
             if row is None or row.status != ReplyState.PENDING.value or row.reply is None:
                 return False
             row.status, row.status_rank, row.send_lease = state.value, STATUS_RANK[state.value], None
+            row.reply_listed = None
             row.reply = {**row.reply, "error": copy.deepcopy(error)}
             row.reply_wamid = row.reply_wamid or wamid
             return True
@@ -109,8 +111,31 @@ class InMemoryReplyStore:
             row.reply_wamid = row.reply_wamid or wamid
             rank = STATUS_RANK.get(status)
             if rank is None or (row.delivery_rank is not None and row.delivery_rank >= rank):
-                return False
+                return True  # ours, and older than what it shows
             row.delivery_status, row.delivery_rank = status, rank
             if error:
                 row.delivery_error = error
+            return True
+
+    def stale(self, connection_id: str, before: datetime, limit: int = 100) -> list[Reply]:
+        with self.db.lock:
+            rows = [
+                row
+                for (conn, _), row in self.db.messages.items()
+                if conn == connection_id
+                and row.stored
+                and row.reply is not None
+                and row.status == ReplyState.PENDING.value
+                and (row.reply_listed or row.timestamp) is not None
+                and (row.reply_listed or row.timestamp) < before  # type: ignore[operator]
+            ]
+            rows.sort(key=lambda r: (r.reply_listed or r.timestamp, r.wamid))  # type: ignore[arg-type,return-value]
+            return [reply for row in rows[:limit] if (reply := self._reply(row)) is not None]
+
+    def requeued(self, connection_id: str, client_message_id: str, now: datetime) -> bool:
+        with self.db.lock:
+            row = self._row(connection_id, client_message_id)
+            if row is None or row.status != ReplyState.PENDING.value:
+                return False
+            row.reply_listed = now
             return True

@@ -54,7 +54,7 @@ from whatrack.services.processors.base import InboxPorts
 from whatrack.services.processors.registry import build_registry
 from whatrack.services.queries import InboxQueries
 from whatrack.services.replay import KeptChanges, ReplayScheduler, UnmatchedReplayer
-from whatrack.services.replies import ReplyDesk, ReplySender
+from whatrack.services.replies import ReplyDesk, ReplySender, ReplySweep
 from whatrack.services.retry import ChunkRetry
 from whatrack.services.sync_requests import SyncRequester
 from whatrack.services.templates import TemplateCatalog
@@ -253,6 +253,7 @@ class InMemoryWorld:
             metrics=self.metrics,
             numbers=self.number_checker(),
             media=MediaSweep(self.media_state, self.media_jobs, sweep_after=media_sweep_after, clock=self.clock),
+            replies=ReplySweep(self.replies, self.outbox, after=timedelta(minutes=5), clock=self.clock),
             stall_after=stall_after,
             clock=self.clock,
         )

@@ -5,6 +5,7 @@ status webhooks Meta posts back move it; refusals are the contract's."""
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 
 import boto3
@@ -17,6 +18,8 @@ from functions.status_api import app as status_app
 from tests.builders import payloads as b
 from tests.builders.events import http_event
 from tests.integration.harness import Onboarding
+from whatrack.domain.clock import utcnow
+from whatrack.wiring import watchdog as watchdog_wiring
 
 TOKEN = "EAAG-replies-token"
 CUSTOMER = "5511999995678"
@@ -73,6 +76,12 @@ def test_a_reply_goes_to_meta_once_and_its_statuses_come_back(ob: Onboarding, gr
     _, detail = ob.api("GET", f"/tickets/{ticket['id']}")
     [reply] = [m for m in detail["ticket"]["messages"] if m["source"] == "agent"]
     assert reply["status"] == "read" and reply["error"] is None
+    # the older status was ours too: nothing was written at the wamid's key (no stub of statuses)
+    inbox = boto3.client("dynamodb").get_item(
+        TableName=ob.aws.tables["InboxTable"],
+        Key={"pk": {"S": f"MSG#{ob.connection['id']}#{sent.wamid}"}, "sk": {"S": "MSG"}},
+    )
+    assert "Item" not in inbox
     # the outbox is a FIFO queue, drained
     sqs = boto3.client("sqs")
     attributes = sqs.get_queue_attributes(QueueUrl=ob.aws.queues["RepliesQueue"], AttributeNames=["All"])
@@ -98,3 +107,20 @@ def test_the_contracts_refusals(ob: Onboarding) -> None:
     stranger.connect_organization()
     stranger_status, _ = post_reply(stranger, ticket["id"], {"text": "oi"}, "k4")
     assert stranger_status == 404
+
+
+def test_a_reply_whose_job_was_lost_is_sent_after_the_watchdogs_sweep(
+    ob: Onboarding, graph: MetaSimulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    now = int(utcnow().timestamp())
+    ob.deliver(b.live("wamid.RIN3", CUSTOMER, now))
+    graph.messaging.customer_wrote(b.PNID, CUSTOMER)
+    ticket = ticket_of(ob)
+    assert post_reply(ob, ticket["id"], {"text": "Oi"}, "lost-job")[0] == 202
+    boto3.client("sqs").purge_queue(QueueUrl=ob.aws.queues["RepliesQueue"])  # its job is lost
+    watchdog = watchdog_wiring.watchdog()
+    later = utcnow() + timedelta(minutes=6)
+    monkeypatch.setattr(watchdog, "_clock", lambda: later)
+    assert watchdog.run().replies_requeued == 1
+    ob.pump()
+    assert len(graph.messaging.sent) == 1

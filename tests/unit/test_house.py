@@ -65,6 +65,7 @@ def test_a_version_is_checked_whole(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ACCESS_TOKEN_SECRET_PREFIX", "p/")
     monkeypatch.setenv("ALERTS_TOPIC_ARN", "arn:aws:sns:us-east-1:1:t")
     monkeypatch.setenv("MEDIA_QUEUE_URL", "https://sqs.us-east-1.amazonaws.com/1/media")
+    monkeypatch.setenv("REPLIES_QUEUE_URL", "https://sqs.us-east-1.amazonaws.com/1/replies.fifo")
     monkeypatch.setenv("GRAPH_API_VERSION", "v24.0x")
     with pytest.raises(ConfigurationError, match="GRAPH_API_VERSION"):
         WatchdogSettings.load()

@@ -11,7 +11,7 @@ from datetime import timedelta
 
 import pytest
 
-from devstack.meta.answers import lost_answer, meta_error, rate_limited
+from devstack.meta.answers import Scripted, lost_answer, meta_error, rate_limited
 from tests.builders import payloads as b
 from tests.fakes import Clock, InMemoryWorld
 from whatrack.domain.connections import Connection
@@ -191,3 +191,66 @@ def test_a_send_that_died_holding_its_reply_ends_unknown(world: InMemoryWorld) -
     assert sender.send(job) is None  # the hold ran out: perhaps sent, so never again by itself
     assert not sends(world)
     assert world.reader.message(connection.id, shown.id).status == "unknown"  # type: ignore[union-attr]
+
+
+def test_a_late_status_of_a_reply_leaves_no_trace_elsewhere(world: InMemoryWorld) -> None:
+    connection, ticket = open_ticket(world)
+    shown = world.reply_desk().accept(connection.organization_id, ticket.id, "late", ReplyRequest("Oi"))
+    [job] = world.outbox.take()
+    assert world.reply_sender().send(job) is ReplyState.ACCEPTED
+    wamid = world.reader.message(connection.id, shown.id).reply_wamid  # type: ignore[union-attr]
+    assert wamid is not None
+    at = int(world.clock().timestamp())
+    world.deliver(b.status(wamid, "read", at, callback=shown.id), b.status(wamid, "sent", at, callback=shown.id))
+    # the older one is ours and changes nothing: no stub of statuses at the wamid's key
+    assert world.reader.message(connection.id, shown.id).status == "read"  # type: ignore[union-attr]
+    assert (connection.id, wamid) not in world.db.messages
+
+
+def test_a_reply_whose_job_was_lost_is_queued_again_by_the_watchdog(world: InMemoryWorld) -> None:
+    connection, ticket = open_ticket(world)
+    shown = world.reply_desk().accept(connection.organization_id, ticket.id, "lost-job", ReplyRequest("Oi"))
+    world.outbox.take()  # the outbox refused it after the reply was stored (the client got a 5xx)
+    world.clock.advance(minutes=4)
+    assert world.watchdog().run().replies_requeued == 0  # its job may still be on its way
+    world.clock.advance(minutes=2)
+    assert world.watchdog().run().replies_requeued == 1
+    [job] = world.outbox.take()
+    assert world.watchdog().run().replies_requeued == 0  # listed anew: not queued twice at once
+    assert world.reply_sender().send(job) is ReplyState.ACCEPTED
+    world.clock.advance(minutes=10)
+    assert world.watchdog().run().replies_requeued == 0  # sent: not pending any more
+    assert len(sends(world)) == 1
+    assert world.reader.message(connection.id, shown.id).status == "accepted"  # type: ignore[union-attr]
+
+
+def test_a_200_meta_answers_with_a_body_we_cannot_read_is_never_sent_again(world: InMemoryWorld) -> None:
+    connection, ticket = open_ticket(world)
+    shown = world.reply_desk().accept(connection.organization_id, ticket.id, "garbled", ReplyRequest("Oi"))
+    [job] = world.outbox.take()
+    # a 200 whose body is a proxy's page: Meta may have taken it
+    world.graph.fail_next("messages", Scripted(200, content=b"<html>gateway</html>", content_type="text/html"))
+    sender = world.reply_sender()
+    assert sender.send(job) is ReplyState.UNKNOWN
+    assert sender.send(job) is None
+    assert len(world.graph.calls_to("messages")) == 1  # posted once, never again
+    assert world.reader.message(connection.id, shown.id).status == "unknown"  # type: ignore[union-attr]
+
+
+def test_a_token_that_cannot_be_read_leaves_the_reply_pending_not_unknown(
+    world: InMemoryWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    connection, ticket = open_ticket(world)
+    shown = world.reply_desk().accept(connection.organization_id, ticket.id, "vault", ReplyRequest("Oi"))
+    [job] = world.outbox.take()
+
+    def throttled(secret_id: str) -> str:
+        raise TransientError("Secrets Manager throttled")
+
+    monkeypatch.setattr(world.vault, "read", throttled)
+    with pytest.raises(TransientError):
+        world.reply_sender().send(job)
+    world.clock.advance(minutes=5)  # long past any hold
+    monkeypatch.undo()
+    assert world.reply_sender().send(job) is ReplyState.ACCEPTED  # never held: still sendable
+    assert world.reader.message(connection.id, shown.id).status == "accepted"  # type: ignore[union-attr]

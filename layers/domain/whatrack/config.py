@@ -144,6 +144,10 @@ class WatchdogSettings(TablesMixin, GraphMixin):
     """Where the media sweep queues a lost download again."""
     media_sweep_after_seconds: Annotated[int, Meta(ge=60)] = 6 * 3600
     """A pending file listed longer ago has lost its job (a job's retries end within 3 hours)."""
+    replies_queue_url: NonEmpty
+    """Where the sweep queues again a reply whose job was lost."""
+    reply_sweep_after_seconds: Annotated[int, Meta(ge=1)] = 300
+    """A reply still pending this long after its acceptance (or last sweep) has lost its job."""
 
 
 @dataclass(frozen=True, kw_only=True)

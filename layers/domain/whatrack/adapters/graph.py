@@ -165,7 +165,14 @@ class HttpGraphApi:
             try:
                 request = urllib.request.Request(url, data=data, headers=headers, method=method)  # noqa: S310
                 with self._open(request, timeout=self._timeout) as response:
-                    return _json_object(response.read())
+                    raw = response.read()
+                try:
+                    return _json_object(raw)
+                except UpstreamError as exc:
+                    if method == "GET":
+                        raise
+                    # Meta took the POST (2xx) but what it said cannot be read: it may have been applied
+                    raise UpstreamError(str(exc), answer_lost=True) from exc
             except urllib.error.HTTPError as exc:
                 error = _graph_error(exc.code, exc.read(), path, posted=method != "GET")
                 if not self._retryable(method, exc.code) or last:

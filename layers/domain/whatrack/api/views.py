@@ -177,18 +177,21 @@ def ticket_out(ticket: Ticket) -> TicketOut:
 
 def reply_fields(message: Message) -> dict[str, Any]:
     """An agent's reply as the contract shows it: its wamid as ``id`` (``null`` until Meta gives it),
-    its ``clientMessageId``, its template, and why it failed (its own refusal, or Meta's status)."""
+    its ``clientMessageId``, its template, and why it failed: Meta's ``failed`` status when one came
+    (``message.error``, which only a status sets on a reply), else our send's refusal. Only a failed
+    reply shows an error: a reply Meta's status resolved shows none of an earlier lost answer."""
     record = message.reply or {}
     template = record.get("template")
-    error = record.get("error")
-    if message.status == "failed" and not error and message.error:
-        code, _, text = message.error.partition(": ")
-        error = {"code": code, "message": text or message.error}
+    failure: MessageErrorOut | None = None
+    if message.status == "failed":
+        if message.error:
+            code, _, text = message.error.partition(": ")
+            failure = MessageErrorOut(code=code, message=text or message.error)
+        elif isinstance(record.get("error"), dict):
+            failure = MessageErrorOut.model_validate(record["error"])
     return {
         "id": message.reply_wamid,
         "client_message_id": message.id,
         "template": TemplateUsedOut.model_validate(template) if isinstance(template, dict) else None,
-        "failure": MessageErrorOut.model_validate(error)
-        if isinstance(error, dict) and message.status != "pending"
-        else None,
+        "failure": failure,
     }

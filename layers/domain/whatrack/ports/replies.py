@@ -41,4 +41,11 @@ class ReplyStore(Protocol):
         self, connection_id: str, client_message_id: str, wamid: str, status: str, error: str | None
     ) -> bool:
         """A status webhook about the reply (``biz_opaque_callback_data``): its wamid when not known yet
-        (an ``unknown`` reply resolved), and the status, only forward. False when no such reply."""
+        (an ``unknown`` reply resolved), and the status, only forward. True when the reply is ours
+        (applied, or older than what it shows); False when there is no such reply."""
+
+    def stale(self, connection_id: str, before: datetime, limit: int = 100) -> list[Reply]:
+        """Replies still ``pending`` that were accepted (or queued again) before ``before``."""
+
+    def requeued(self, connection_id: str, client_message_id: str, now: datetime) -> bool:
+        """A sweep queued it again: listed anew from ``now``; False when it is not pending any more."""

@@ -185,15 +185,27 @@ class ReplySender:
         self._clock = clock
 
     def send(self, job: ReplyJob) -> ReplyState | None:
-        """The reply's ending (``None``: nothing to send: sent already, or perhaps sent and ``unknown``)."""
+        """The reply's ending (``None``: nothing to send: sent already, or perhaps sent and ``unknown``).
+
+        Everything that may fail is read before the reply is held: a hold that runs out means a send
+        that may have reached Meta (``unknown``), never a token read or a bug of ours before it."""
+        connection = self._connections.get(job.connection_id)
+        token = (
+            self._tokens.read(connection.access_token_secret_id)
+            if connection is not None and connection.access_token_secret_id is not None
+            else None
+        )
         reply = self._claim(job)
         if reply is None:
             return None
-        connection = self._connections.get(job.connection_id)
-        if connection is None or connection.access_token_secret_id is None:
+        if connection is None or token is None:
             return self._end(job, ReplyState.FAILED, error=reply_error("no_access_token", "the number has no token"))
-        token = self._tokens.read(connection.access_token_secret_id)
-        payload = send_payload(str(reply.extra.get("to") or ""), reply.request, job.client_message_id)
+        try:
+            payload = send_payload(str(reply.extra.get("to") or ""), reply.request, job.client_message_id)
+        except Exception:
+            self._replies.release(job.connection_id, job.client_message_id, reply_error("internal", "our error"))
+            self._metrics.count("ReplyInternalErrors")
+            raise
         try:
             wamid = self._graph.send_message(connection.phone_number_id, token, payload)
         except UpstreamError as exc:
@@ -233,3 +245,39 @@ class ReplySender:
         self._metrics.count(f"Replies{state.value.title()}")
         logger.info("reply settled", extra={"state": state.value, "client_message_id": job.client_message_id})
         return state
+
+
+class ReplySweep:
+    """The watchdog's sweep of replies (§8.13: none stays ``pending`` for ever): a reply still pending
+    ``after`` its acceptance (or its last sweep) has lost its job (the outbox refused it after the
+    reply was stored, or the function died between the two): it is queued again. A job that was
+    only slow finds it sent, or sends it: the claim sends a reply once."""
+
+    def __init__(
+        self,
+        replies: ReplyStore,
+        outbox: ReplyOutbox,
+        *,
+        after: timedelta,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self._replies = replies
+        self._outbox = outbox
+        self._after = after
+        self._clock = clock
+
+    def sweep(self, connection_id: str, now: datetime) -> int:
+        requeued = 0
+        for reply in self._replies.stale(connection_id, now - self._after):
+            self._outbox.enqueue(
+                ReplyJob(
+                    connection_id=reply.connection_id,
+                    organization_id=reply.organization_id,
+                    conversation_id=reply.conversation_id,
+                    client_message_id=reply.client_message_id,
+                )
+            )
+            requeued += int(self._replies.requeued(connection_id, reply.client_message_id, self._clock()))
+        if requeued:
+            logger.warning("replies queued again", extra={"connection_id": connection_id, "requeued": requeued})
+        return requeued

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from whatrack.ports import AlertNotifier, AuditLog, ConnectionRepository, HistorySyncStore, MetricsRecorder
     from whatrack.services.media_sweep import MediaSweep
     from whatrack.services.number_check import NumberChecker
+    from whatrack.services.replies import ReplySweep
 
 logger = Logger(child=True)
 
@@ -47,6 +48,7 @@ class WatchdogReport:
     check_failures: int = 0
     media_requeued: int = 0
     placeholders_given_up: int = 0
+    replies_requeued: int = 0
     errors: int = 0
 
 
@@ -61,6 +63,7 @@ class Watchdog:
         metrics: MetricsRecorder,
         numbers: NumberChecker,
         media: MediaSweep,
+        replies: ReplySweep,
         stall_after: timedelta,
         check_every: timedelta = CHECK_EVERY,
         clock: Callable[[], datetime] = utcnow,
@@ -72,6 +75,7 @@ class Watchdog:
         self._metrics = metrics
         self._numbers = numbers
         self._media = media
+        self._replies = replies
         self._stall_after = stall_after
         self._check_every = check_every
         self._clock = clock
@@ -92,15 +96,20 @@ class Watchdog:
                 swept = self._media.sweep(connection, now)
                 report.media_requeued += swept.requeued
                 report.placeholders_given_up += swept.given_up
+                if connection.access_token_secret_id is not None:  # only a number with a token sends
+                    report.replies_requeued += self._replies.sweep(connection.id, now)
             except DomainError:
                 report.errors += 1
-                logger.exception("media sweep failed on a connection", extra={"connection_id": connection.id})
+                logger.exception(
+                    "media or replies sweep failed on a connection", extra={"connection_id": connection.id}
+                )
         self._metrics.count("StallAlertsRaised", len(report.raised))
         self._metrics.count("StallAlertsCleared", len(report.cleared))
         self._metrics.count("NumberChecks", report.checked)
         self._metrics.count("NumberCheckFailures", report.check_failures)
         self._metrics.count("MediaRequeued", report.media_requeued)
         self._metrics.count("MediaPlaceholdersGivenUp", report.placeholders_given_up)
+        self._metrics.count("RepliesRequeued", report.replies_requeued)
         self._metrics.count("WatchdogErrors", report.errors)
         logger.info(
             "watchdog round",
@@ -112,6 +121,7 @@ class Watchdog:
                 "check_failures": report.check_failures,
                 "media_requeued": report.media_requeued,
                 "placeholders_given_up": report.placeholders_given_up,
+                "replies_requeued": report.replies_requeued,
                 "errors": report.errors,
             },
         )

@@ -8,13 +8,15 @@ from whatrack.adapters.dynamo.audit import DynamoAuditLog
 from whatrack.adapters.dynamo.connections import DynamoConnectionRepository
 from whatrack.adapters.dynamo.history_sync import DynamoHistorySync
 from whatrack.adapters.dynamo.media import DynamoMediaStateStore
+from whatrack.adapters.dynamo.replies import DynamoReplyStore
 from whatrack.adapters.metrics import PowertoolsMetrics
 from whatrack.adapters.notifications import SnsAlertNotifier
-from whatrack.adapters.queues import SqsMediaJobs
+from whatrack.adapters.queues import SqsMediaJobs, SqsReplyOutbox
 from whatrack.adapters.secrets import SecretsManagerTokenVault, SecretsManagerWebhookSecrets
 from whatrack.config import WatchdogSettings
 from whatrack.services.media_sweep import MediaSweep
 from whatrack.services.number_check import NumberChecker
+from whatrack.services.replies import ReplySweep
 from whatrack.services.watchdog import Watchdog
 from whatrack.wiring.shared import bind, graph, once
 
@@ -38,6 +40,11 @@ def watchdog() -> Watchdog:
         notifier=SnsAlertNotifier(config.alerts_topic_arn),
         metrics=PowertoolsMetrics(),
         numbers=NumberChecker(connections, SecretsManagerTokenVault(config.access_token_secret_prefix), meta, audit),
+        replies=ReplySweep(
+            DynamoReplyStore(),
+            SqsReplyOutbox(config.replies_queue_url),
+            after=timedelta(seconds=config.reply_sweep_after_seconds),
+        ),
         media=MediaSweep(
             DynamoMediaStateStore(),
             SqsMediaJobs(config.media_queue_url),

@@ -113,6 +113,10 @@ def media_listing(connection_id: str, wamid: str, state: MediaState, since: date
     return f"MEDIA#{connection_id}#{state.value}", f"{iso(since)}#{wamid}"
 
 
+def reply_listing(connection_id: str, client_message_id: str, since: datetime) -> tuple[str, str]:
+    return f"REPLY#{connection_id}#pending", f"{iso(since)}#{client_message_id}"
+
+
 def media_listing_actions(connection_id: str, wamid: str, state: MediaState, since: datetime) -> list[Any]:
     """The update that gives the item its place in the media listing (``LISTED`` states), or takes it out."""
     if state not in LISTED:
@@ -125,6 +129,8 @@ def message_item(organization_id: str, connection_id: str, conversation_id: str,
     state = media_state_of(message.media)
     since = listed_since(message.media, message.timestamp)
     listed = media_listing(connection_id, message.wamid, state, since) if state in LISTED else (None, None)
+    if message.reply is not None:  # an agent's reply: listed while pending (the watchdog's sweep)
+        listed = reply_listing(connection_id, message.wamid, message.timestamp)
     return MessageItem(
         *message_key(connection_id, message.wamid),
         media_state=state.value if state else None,

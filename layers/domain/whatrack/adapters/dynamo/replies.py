@@ -13,9 +13,10 @@ from typing import Any
 
 from pynamodb.exceptions import PynamoDBException
 
-from whatrack.adapters.dynamo.message_items import STORED, MessageItem
+from whatrack.adapters.dynamo.message_items import STORED, MessageItem, reply_listing
 from whatrack.adapters.dynamo.tables import message_key
-from whatrack.adapters.dynamo.writes import get_or_none, update_if
+from whatrack.adapters.dynamo.writes import get_or_none, storage, update_if
+from whatrack.domain.clock import iso
 from whatrack.domain.errors import TransientError
 from whatrack.domain.messages import STATUS_RANK
 from whatrack.domain.replies import Reply, ReplyHeldError, ReplyState, request_of
@@ -72,7 +73,12 @@ class DynamoReplyStore:
             raise ReplyHeldError(f"held until {current.send_lease}")
         update_if(
             MessageItem(*message_key(connection_id, client_message_id)),
-            [MessageItem.status.set(ReplyState.UNKNOWN.value), MessageItem.send_lease.remove()],
+            [
+                MessageItem.status.set(ReplyState.UNKNOWN.value),
+                MessageItem.send_lease.remove(),
+                MessageItem.gsi2pk.remove(),
+                MessageItem.gsi2sk.remove(),
+            ],
             (MessageItem.status == PENDING) & (MessageItem.send_lease == current.send_lease),
             "reply unknown",
         )
@@ -95,6 +101,8 @@ class DynamoReplyStore:
             MessageItem.status_rank.set(STATUS_RANK[state.value]),
             MessageItem.send_lease.remove(),
             MessageItem.reply.set({**item.reply, "error": error}),
+            MessageItem.gsi2pk.remove(),
+            MessageItem.gsi2sk.remove(),
         ]
         if wamid:
             actions.append(MessageItem.reply_wamid.set(MessageItem.reply_wamid | wamid))
@@ -114,15 +122,39 @@ class DynamoReplyStore:
     def apply_status(
         self, connection_id: str, client_message_id: str, wamid: str, status: str, error: str | None
     ) -> bool:
+        """True when the reply is ours (the status applied, or older than what it shows)."""
         item = MessageItem(*message_key(connection_id, client_message_id))
         ours = STORED & MessageItem.reply.exists()
-        # its wamid, when the answer that carried it was lost (or has not been stored yet)
-        update_if(item, [MessageItem.reply_wamid.set(wamid)], ours & MessageItem.reply_wamid.does_not_exist(), "wamid")
+        # its wamid too, when the answer that carried it was lost (or has not been stored yet)
+        known = MessageItem.reply_wamid.set(MessageItem.reply_wamid | wamid)
         rank = STATUS_RANK.get(status)
-        if rank is None:
-            return False
-        actions: list[Any] = [MessageItem.delivery_status.set(status), MessageItem.delivery_rank.set(rank)]
-        if error:
-            actions.append(MessageItem.delivery_error.set(error))
-        forward = MessageItem.delivery_rank.does_not_exist() | (MessageItem.delivery_rank < rank)
-        return update_if(item, actions, ours & forward, "reply status")
+        if rank is not None:
+            actions: list[Any] = [known, MessageItem.delivery_status.set(status), MessageItem.delivery_rank.set(rank)]
+            if error:
+                actions.append(MessageItem.delivery_error.set(error))
+            forward = MessageItem.delivery_rank.does_not_exist() | (MessageItem.delivery_rank < rank)
+            if update_if(item, actions, ours & forward, "reply status"):
+                return True  # the common case: one request
+        # refused: not newer (or not a status we keep), or no such reply; still its wamid, if it had none
+        if update_if(item, [known], ours & MessageItem.reply_wamid.does_not_exist(), "reply wamid"):
+            return True
+        found = get_or_none(MessageItem, message_key(connection_id, client_message_id), consistent_read=True)
+        return found is not None and found.conversation_id is not None and found.reply is not None
+
+    def stale(self, connection_id: str, before: datetime, limit: int = 100) -> list[Reply]:
+        """Replies still ``pending`` and listed (accepted, or queued again) before ``before``, oldest first."""
+        condition = MessageItem.gsi2sk < iso(before)
+        with storage("pending replies"):
+            items = list(MessageItem.media_listed.query(f"REPLY#{connection_id}#pending", condition, limit=limit))
+        found = [reply_from(item) for item in items if item.status == PENDING]
+        return [reply for reply in found if reply is not None]
+
+    def requeued(self, connection_id: str, client_message_id: str, now: datetime) -> bool:
+        """A sweep queued it again: a new place in the listing (found again only a sweep later)."""
+        pk, sk = reply_listing(connection_id, client_message_id, now)
+        return update_if(
+            MessageItem(*message_key(connection_id, client_message_id)),
+            [MessageItem.gsi2pk.set(pk), MessageItem.gsi2sk.set(sk)],
+            MessageItem.status == PENDING,
+            "reply requeue",
+        )
