@@ -200,7 +200,13 @@ REQUIRED_ACTIONS = {
         "s3:DeleteObject",
         "s3:AbortMultipartUpload",
     },
-    "ReplySendFunction": {"dynamodb:GetItem", "dynamodb:UpdateItem", "secretsmanager:GetSecretValue"},
+    "ReplySendFunction": {
+        "dynamodb:GetItem",
+        "dynamodb:UpdateItem",
+        "secretsmanager:GetSecretValue",
+        "sqs:GetQueueUrl",
+        "sqs:ChangeMessageVisibility",
+    },
     "ReconcilerFunction": {
         "dynamodb:GetItem",
         "dynamodb:Query",

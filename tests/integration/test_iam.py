@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,7 +21,7 @@ from typing import Any
 import boto3
 import pytest
 
-from devstack.meta import MetaSimulator
+from devstack.meta import MetaSimulator, meta_error
 from devstack.provision import Provisioned
 from devstack.runtime import ApiCall, LambdaContext, around_api_calls, invoking
 from functions.reconciler import app as reconciler_app
@@ -194,6 +195,9 @@ def test_every_call_a_function_makes_is_granted_to_it(
                 LambdaContext("s", 512, 20),
             )
         assert answered["statusCode"] == 202, answered
+        graph.fail_next("messages", meta_error("(#80007) Rate limit issues", 80007))  # throttled once
+        replier.pump()
+        time.sleep(2.5)  # the throttled send waits 2 s (not the queue's 180)
         replier.pump()
         assert len(graph.messaging.sent) == 1
         with as_function("StatusApiFunction"):  # the dashboard's reads

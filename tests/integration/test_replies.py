@@ -5,20 +5,23 @@ status webhooks Meta posts back move it; refusals are the contract's."""
 from __future__ import annotations
 
 import json
+import time
 from datetime import timedelta
 from typing import Any
 
 import boto3
 import pytest
 
-from devstack.meta import MetaSimulator
+from devstack.meta import MetaSimulator, meta_error
 from devstack.provision import Provisioned
 from devstack.runtime import LambdaContext
+from functions.reply_send import app as reply_send_app
 from functions.status_api import app as status_app
 from tests.builders import payloads as b
 from tests.builders.events import http_event
 from tests.integration.harness import Onboarding
 from whatrack.domain.clock import utcnow
+from whatrack.entrypoints.batches import AllRecordsFailedError
 from whatrack.wiring import watchdog as watchdog_wiring
 
 TOKEN = "EAAG-replies-token"
@@ -124,3 +127,30 @@ def test_a_reply_whose_job_was_lost_is_sent_after_the_watchdogs_sweep(
     assert watchdog.run().replies_requeued == 1
     ob.pump()
     assert len(graph.messaging.sent) == 1
+
+
+def test_a_throttled_send_waits_seconds_not_the_queues_whole_visibility(ob: Onboarding, graph: MetaSimulator) -> None:
+    now = int(utcnow().timestamp())
+    ob.deliver(b.live("wamid.RIN4", CUSTOMER, now))
+    graph.messaging.customer_wrote(b.PNID, CUSTOMER)
+    assert post_reply(ob, ticket_of(ob)["id"], {"text": "Oi"}, "throttled")[0] == 202
+    sqs = boto3.client("sqs")
+    url, arn = ob.aws.queues["RepliesQueue"], ob.aws.queue_arns["RepliesQueue"]
+    [message] = sqs.receive_message(QueueUrl=url, AttributeNames=["All"])["Messages"]  # invisible for 180 s now
+    record = {
+        "messageId": message["MessageId"],
+        "receiptHandle": message["ReceiptHandle"],
+        "body": message["Body"],
+        "attributes": {"ApproximateReceiveCount": message["Attributes"]["ApproximateReceiveCount"]},
+        "eventSourceARN": arn,
+    }
+    graph.fail_next("messages", meta_error("(#80007) Rate limit issues", 80007))  # an app limit, HTTP 400
+    with pytest.raises(AllRecordsFailedError):
+        reply_send_app.lambda_handler({"Records": [record]}, LambdaContext("r", 512, 30))
+    # Then the job is back within seconds (2 s after a first attempt), and then it goes
+    again: list[dict[str, Any]] = []
+    deadline = time.monotonic() + 10
+    while not again and time.monotonic() < deadline:
+        again = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=1).get("Messages", [])
+    assert again and again[0]["MessageId"] == message["MessageId"]
+    assert graph.messaging.sent == []

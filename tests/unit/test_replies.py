@@ -17,7 +17,7 @@ from tests.fakes import Clock, InMemoryWorld
 from whatrack.domain.connections import Connection
 from whatrack.domain.errors import ConflictError, NotFoundError, RuleViolationError, TransientError
 from whatrack.domain.inbox import Ticket
-from whatrack.domain.replies import ReplyRequest, ReplyState, TemplateRequest
+from whatrack.domain.replies import PAIR_RATE_CODE, ReplyRequest, ReplyState, SendLater, TemplateRequest, send_backoff
 
 CUSTOMER = "5511999991234"
 
@@ -254,3 +254,18 @@ def test_a_token_that_cannot_be_read_leaves_the_reply_pending_not_unknown(
     monkeypatch.undo()
     assert world.reply_sender().send(job) is ReplyState.ACCEPTED  # never held: still sendable
     assert world.reader.message(connection.id, shown.id).status == "accepted"  # type: ignore[union-attr]
+
+
+def test_a_send_that_may_heal_waits_a_little_longer_each_time() -> None:
+    assert [send_backoff(n, 80007) for n in (1, 2, 3, 4, 7, 20)] == [2, 4, 8, 16, 120, 120]
+    assert [send_backoff(n, PAIR_RATE_CODE) for n in (1, 2, 3)] == [6, 6, 8]  # Meta's ~1 message / 6 s per customer
+
+
+def test_a_throttled_send_says_meta_code_to_the_handler(world: InMemoryWorld) -> None:
+    connection, ticket = open_ticket(world)
+    world.reply_desk().accept(connection.organization_id, ticket.id, "pair", ReplyRequest("Oi"))
+    [job] = world.outbox.take()
+    world.graph.fail_next("messages", meta_error("(#131056) Pair rate limit hit", 131056))
+    with pytest.raises(SendLater) as later:
+        world.reply_sender().send(job)
+    assert later.value.meta_code == PAIR_RATE_CODE

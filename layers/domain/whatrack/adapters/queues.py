@@ -122,3 +122,28 @@ class SqsReplyOutbox:
             )
         except AWS_ERRORS as exc:
             raise transient("reply send job", exc) from exc
+
+
+class SqsRetryDelay:
+    """Shortens the wait of a message that failed (``ChangeMessageVisibility``), best effort: if SQS
+    refuses, the queue's own visibility applies. The queue's URL is looked up once per queue."""
+
+    def __init__(self, sqs: Any | None = None) -> None:
+        self._sqs = sqs
+        self._urls: dict[str, str] = {}
+
+    def delay(self, queue_arn: str, receipt_handle: str, seconds: int) -> bool:
+        sqs = self._sqs or client("sqs")
+        try:
+            url = self._urls.get(queue_arn)
+            if url is None:
+                _, _, _, _, account, name = queue_arn.split(":", 5)
+                url = self._urls[queue_arn] = sqs.get_queue_url(QueueName=name, QueueOwnerAWSAccountId=account)[
+                    "QueueUrl"
+                ]
+            sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=receipt_handle, VisibilityTimeout=seconds)
+        except AWS_ERRORS:
+            return False
+        except ValueError:  # not an SQS ARN
+            return False
+        return True

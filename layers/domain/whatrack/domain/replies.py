@@ -17,6 +17,7 @@ from enum import StrEnum
 from typing import Any
 
 from whatrack.domain.changes import QueueMessage
+from whatrack.domain.errors import TransientError
 from whatrack.domain.ids import stable_id
 
 REPLY_PREFIX = "wtk."
@@ -157,3 +158,24 @@ def request_of(record: dict[str, Any], body: str | None, reply_to_id: str | None
 
 class ReplyHeldError(Exception):
     """The outbox is sending this reply right now (another delivery of its job): try again later."""
+
+
+PAIR_RATE_CODE = 131056
+"""Meta's pair rate limit: about one message every 6 s to the same customer."""
+MAX_BACKOFF_SECONDS = 120
+
+
+def send_backoff(receive_count: int, meta_code: int | None) -> int:
+    """How long a send that may heal waits before its next attempt (the queue's visibility, shortened:
+    the conversation's next replies wait behind it). Doubling from 2 s; Meta's pair rate, 6 s at least."""
+    seconds = min(2 ** max(1, receive_count), MAX_BACKOFF_SECONDS)
+    return max(seconds, 6) if meta_code == PAIR_RATE_CODE else seconds
+
+
+class SendLater(TransientError):
+    """A send that may heal (nothing reached Meta): the outbox's handler retries it after
+    :func:`send_backoff`, not the queue's whole visibility."""
+
+    def __init__(self, message: str, meta_code: int | None) -> None:
+        super().__init__(message)
+        self.meta_code = meta_code

@@ -12,12 +12,17 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
+from whatrack.domain.numbers import is_ascii_number
+
 
 @dataclass(frozen=True)
 class QueueRecord[T]:
     message_id: str
     event_source_arn: str | None
     body: T
+    receipt_handle: str | None = None
+    receive_count: int = 1
+    """``ApproximateReceiveCount``: this delivery's number (1 the first time)."""
 
 
 class AllRecordsFailedError(RuntimeError):
@@ -39,7 +44,16 @@ def partial_batch[T](
     for record in records:
         message_id = str(record.get("messageId") or "")
         try:
-            handle(QueueRecord(message_id, record.get("eventSourceARN"), decode(str(record.get("body") or ""))))
+            count = str((record.get("attributes") or {}).get("ApproximateReceiveCount") or "1")
+            handle(
+                QueueRecord(
+                    message_id,
+                    record.get("eventSourceARN"),
+                    decode(str(record.get("body") or "")),
+                    receipt_handle=record.get("receiptHandle"),
+                    receive_count=int(count) if is_ascii_number(count) else 1,
+                )
+            )
         except Exception as exc:
             logger.exception("record failed; SQS will deliver it again", extra={"message_id": message_id})
             failures.append({"itemIdentifier": message_id})

@@ -9,7 +9,7 @@ from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from whatrack.domain.replies import ReplyJob
+from whatrack.domain.replies import ReplyJob, SendLater, send_backoff
 from whatrack.entrypoints.batches import QueueRecord, partial_batch
 from whatrack.entrypoints.observability import function_logger, function_tracer
 from whatrack.wiring import replies
@@ -30,7 +30,15 @@ def reply_job_handler() -> Callable[[dict[str, Any], LambdaContext], dict[str, A
                 logger.error("reply dead-lettered: failed, the agent can send again")
                 metrics.add_metric(name="RepliesDeadLettered", unit=MetricUnit.Count, value=1)
             return
-        replies.sender().send(record.body)
+        try:
+            replies.sender().send(record.body)
+        except SendLater as later:
+            # a short, growing wait rather than the queue's whole visibility: the conversation's
+            # next replies wait behind this one (FIFO)
+            if record.event_source_arn and record.receipt_handle:
+                seconds = send_backoff(record.receive_count, later.meta_code)
+                replies.retry_delay().delay(record.event_source_arn, record.receipt_handle, seconds)
+            raise
 
     @logger.inject_lambda_context
     @tracer.capture_lambda_handler(capture_response=False)

@@ -34,6 +34,7 @@ from whatrack.domain.replies import (
     ReplyJob,
     ReplyRequest,
     ReplyState,
+    SendLater,
     client_message_id,
     reply_error,
     reply_record,
@@ -215,7 +216,7 @@ class ReplySender:
             if exc.definite:
                 return self._end(job, ReplyState.FAILED, error=error)
             self._replies.release(job.connection_id, job.client_message_id, error)
-            raise TransientError(f"reply {job.client_message_id} not sent yet: {exc}") from exc
+            raise SendLater(f"reply {job.client_message_id} not sent yet: {exc}", exc.meta_code) from exc
         return self._end(job, ReplyState.ACCEPTED, wamid=wamid)
 
     def give_up(self, job: ReplyJob) -> bool:

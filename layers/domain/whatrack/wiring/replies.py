@@ -7,6 +7,7 @@ from datetime import timedelta
 from whatrack.adapters.dynamo.connections import DynamoConnectionRepository
 from whatrack.adapters.dynamo.replies import DynamoReplyStore
 from whatrack.adapters.metrics import PowertoolsMetrics
+from whatrack.adapters.queues import SqsRetryDelay
 from whatrack.adapters.secrets import SecretsManagerTokenVault, SecretsManagerWebhookSecrets
 from whatrack.config import ReplySettings
 from whatrack.services.replies import ReplySender
@@ -30,3 +31,8 @@ def sender() -> ReplySender:
         metrics=PowertoolsMetrics(),
         lease=timedelta(seconds=config.reply_lease_seconds),
     )
+
+
+@once
+def retry_delay() -> SqsRetryDelay:
+    return SqsRetryDelay()
