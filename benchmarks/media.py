@@ -36,7 +36,6 @@ from __future__ import annotations
 import json
 import os
 import statistics
-import subprocess
 import sys
 import time
 import urllib.request
@@ -361,22 +360,14 @@ def throughput(world: MediaWorld, size: int = LARGE_BYTES, rounds: int = ROUNDS)
 
 # ---------------------------------------------------------------------------------------------- peak RSS
 def fresh_process(code: str, args: list[str], env: dict[str, str], timeout: float = 600) -> dict[str, Any]:
-    """``code`` run in a fresh interpreter spawned by :data:`LAUNCHER`: the last JSON line it printed."""
-    from benchmarks.subprocesses import ROOT
+    """``code`` run in a fresh interpreter spawned by :data:`LAUNCHER` (so its ``ru_maxrss`` is its
+    own, not this process's): the last JSON line it printed."""
+    from benchmarks.subprocesses import _child
 
-    done = subprocess.run(  # noqa: S603 - our own interpreter and code
-        [sys.executable, "-c", LAUNCHER, sys.executable, "-c", code, *args],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-    lines = [line for line in done.stdout.splitlines() if line.startswith("{") and '"level"' not in line]
-    if done.returncode != 0 or not lines:
-        raise MediaBenchError(f"the fresh process failed ({done.returncode}): {done.stderr[-800:]}")
-    return dict(json.loads(lines[-1]))
+    try:
+        return _child(LAUNCHER, [sys.executable, "-c", code, *args], env, timeout=timeout)
+    except RuntimeError as exc:
+        raise MediaBenchError(f"the fresh process failed: {exc}") from exc
 
 
 def peak_rss(world: MediaWorld, size: int = DOCUMENT_BYTES, baseline_size: int = PHOTO_BYTES) -> dict[str, Any]:

@@ -75,6 +75,8 @@ def test_replies_are_sent_once_and_move_to_read(stack: LocalStack, graph: MetaSi
     template = {"template": {"name": "retomar_contato", "language": "pt_BR", "parameters": ["Bia"]}}
     status, accepted = reply(stack, key, quiet_ticket, template, "e2e-3")
     assert status == 202 and accepted["message"]["body"] == "Olá Bia! Podemos continuar por aqui?"
+    assert accepted["message"]["template"] == {"name": "retomar_contato", "language": "pt_BR", "parameters": ["Bia"]}
+    assert (accepted["message"]["type"], accepted["message"]["error"]) == ("template", None)
     template_id = accepted["message"]["clientMessageId"]
     wait_until(lambda: shown(stack, key, quiet_ticket, template_id)["status"] == "read", "the template read")
 

@@ -33,9 +33,9 @@ class Onboarding:
         self.connection: dict[str, Any] = {}
 
     # ------------------------------------------------------------------ API
-    def api(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+    def api(self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None) -> tuple[int, Any]:
         raw = None if body is None else json.dumps(body).encode()
-        headers = {"authorization": f"Bearer {self.api_key}"}
+        headers = {"authorization": f"Bearer {self.api_key}", **(headers or {})}
         path, _, query = path.partition("?")
         result = status_app.lambda_handler(
             http_event(method, path, body=raw, headers=headers, query=query), LambdaContext("s", 512, 20)

@@ -9,7 +9,6 @@ calls are recorded at botocore, per function, and mapped to the IAM actions AWS 
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections import defaultdict
@@ -25,9 +24,7 @@ from devstack.meta import MetaSimulator, meta_error
 from devstack.provision import Provisioned
 from devstack.runtime import ApiCall, LambdaContext, around_api_calls, invoking
 from functions.reconciler import app as reconciler_app
-from functions.status_api import app as status_app
 from tests.builders import payloads as b
-from tests.builders.events import http_event
 from tests.builders.samples import SAMPLES
 from tests.integration.harness import Onboarding
 from whatrack.domain.clock import utcnow
@@ -85,9 +82,9 @@ def granted(template: dict[str, Any], logical_id: str) -> set[str]:
 class Recorded(Onboarding):
     """The harness, with the HTTP functions (called directly by the harness) named as functions."""
 
-    def api(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+    def api(self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None) -> tuple[int, Any]:
         with as_function("StatusApiFunction"):
-            return super().api(method, path, body)
+            return super().api(method, path, body, headers)
 
     def connect_organization(self) -> str:
         with as_function("StatusApiFunction"):
@@ -187,14 +184,9 @@ def test_every_call_a_function_makes_is_granted_to_it(
         replier.deliver(b.for_number(b.live("wamid.iam.in", CUSTOMER, now), "209988776655999", "401122334455999"))
         graph.messaging.customer_wrote("209988776655999", CUSTOMER)
         _, tickets = replier.api("GET", f"/tickets?connectionId={replier.connection['id']}")
-        reply = json.dumps({"text": "Oi!"}).encode()
-        headers = {"authorization": f"Bearer {replier.api_key}", "idempotency-key": "iam-1"}
-        with as_function("StatusApiFunction"):
-            answered = status_app.lambda_handler(
-                http_event("POST", f"/tickets/{tickets['tickets'][0]['id']}/messages", body=reply, headers=headers),
-                LambdaContext("s", 512, 20),
-            )
-        assert answered["statusCode"] == 202, answered
+        reply_path = f"/tickets/{tickets['tickets'][0]['id']}/messages"
+        answered = replier.api("POST", reply_path, {"text": "Oi!"}, {"idempotency-key": "iam-1"})
+        assert answered[0] == 202, answered
         graph.fail_next("messages", meta_error("(#80007) Rate limit issues", 80007))  # throttled once
         replier.pump()
         time.sleep(2.5)  # the throttled send waits 2 s (not the queue's 180)

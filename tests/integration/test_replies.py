@@ -4,7 +4,6 @@ status webhooks Meta posts back move it; refusals are the contract's."""
 
 from __future__ import annotations
 
-import json
 import time
 from datetime import timedelta
 from typing import Any
@@ -16,9 +15,7 @@ from devstack.meta import MetaSimulator, meta_error
 from devstack.provision import Provisioned
 from devstack.runtime import LambdaContext
 from functions.reply_send import app as reply_send_app
-from functions.status_api import app as status_app
 from tests.builders import payloads as b
-from tests.builders.events import http_event
 from tests.integration.harness import Onboarding
 from whatrack.domain.clock import utcnow
 from whatrack.entrypoints.batches import AllRecordsFailedError
@@ -43,12 +40,7 @@ def ticket_of(ob: Onboarding) -> dict[str, Any]:
 
 
 def post_reply(ob: Onboarding, ticket_id: str, body: dict[str, Any], key: str | None) -> tuple[int, Any]:
-    headers = {"authorization": f"Bearer {ob.api_key}"} | ({"idempotency-key": key} if key else {})
-    raw = json.dumps(body).encode()
-    result = status_app.lambda_handler(
-        http_event("POST", f"/tickets/{ticket_id}/messages", body=raw, headers=headers), LambdaContext("s", 512, 20)
-    )
-    return result["statusCode"], json.loads(result["body"])
+    return ob.api("POST", f"/tickets/{ticket_id}/messages", body, {"idempotency-key": key} if key else None)
 
 
 def test_a_reply_goes_to_meta_once_and_its_statuses_come_back(ob: Onboarding, graph: MetaSimulator) -> None:
