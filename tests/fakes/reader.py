@@ -206,17 +206,18 @@ class InMemoryReader:
             if row.stored and row.list_key is not None and row.conversation_id == conversation_id
         ]
 
-    def messages(self, conversation_id: str, *, limit: int, cursor: str | None) -> Page[Message]:
-        """Oldest first (timestamp when stored, then wamid)."""
+    def messages(self, conversation_id: str, *, limit: int, cursor: str | None, latest: bool = False) -> Page[Message]:
+        """Oldest first (timestamp when stored, then wamid); ``latest``: read from the newest end."""
         with self._db.lock:
-            return paged(
+            page = paged(
                 self._message_rows(conversation_id),
                 attribute="gsi1pk",
                 partition=f"CONV#{conversation_id}#MSGS",
                 limit=limit,
                 cursor=cursor,
-                newest_first=False,
+                newest_first=latest,
             )
+        return Page(page.items[::-1], page.next_cursor) if latest else page
 
     def all_messages(self, conversation_id: str) -> list[Message]:
         with self._db.lock:

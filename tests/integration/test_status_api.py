@@ -140,6 +140,20 @@ def test_messages_oldest_first_and_tickets(world: dict[str, Any]) -> None:
         if cursor is None:
             break
     assert paged == [m["id"] for m in detail["ticket"]["messages"]] and len(paged) >= 2
+    # latest=1: the conversation from its newest end, each olderCursor one page further back
+    backwards: list[str] = []
+    cursor = None
+    while True:
+        query = "latest=1&limit=1" + (f"&cursor={cursor}" if cursor else "")
+        status, page = get(key, f"/tickets/{history_ticket['id']}", query)
+        assert status == 200 and page["nextCursor"] is None and len(page["ticket"]["messages"]) == 1
+        backwards += [m["id"] for m in page["ticket"]["messages"]]
+        cursor = page["olderCursor"]
+        if cursor is None:
+            break
+    assert backwards == paged[::-1]
+    _, newest = get(key, f"/tickets/{history_ticket['id']}", "latest=1&limit=2")
+    assert [m["id"] for m in newest["ticket"]["messages"]] == paged[-2:]
     assert get(key, f"/tickets/{history_ticket['id']}", "limit=501")[0] == 400
     conversation = history_ticket["conversationId"]
     _, page1 = get(key, f"/conversations/{conversation}/messages", "limit=1")
@@ -147,6 +161,9 @@ def test_messages_oldest_first_and_tickets(world: dict[str, Any]) -> None:
     assert [m["id"] for m in page1["messages"] + page2["messages"]] == [m["id"] for m in detail["ticket"]["messages"]][
         :2
     ]
+    _, latest = get(key, f"/conversations/{conversation}/messages", "latest=1&limit=1")
+    assert [m["id"] for m in latest["messages"]] == paged[-1:] and latest["nextCursor"] is None
+    assert (latest["olderCursor"] is None) == (len(paged) == 1)
     # close: the ticket closes, the conversation can open a new one
     ob: Onboarding = world["ob"]
     status, closed = ob.api("PATCH", f"/tickets/{history_ticket['id']}", {"status": "closed"})

@@ -196,6 +196,20 @@ def test_a_lead_found_by_phone_number_still_obeys_the_source_filter(ports: Ports
     assert (found.items, found.next_cursor) == ([], None)
 
 
+def test_latest_messages_come_from_the_newest_end_oldest_first_within_each_page(ports: Ports) -> None:
+    # Given messages inserted out of order, two at the same time
+    box = inbox(ports)
+    for wamid, seconds in [("wamid.C", 30), ("wamid.A2", 10), ("wamid.D", 40), ("wamid.A1", 10), ("wamid.B", 20)]:
+        put(ports, box, message(wamid, seconds))
+
+    # When they are read two at a time from the newest end, each cursor reaching further back
+    pages = _all_pages(
+        lambda limit, cursor: ports.reader.messages(box.conversation_id, limit=limit, cursor=cursor, latest=True), 2
+    )
+    # Then the first page holds the newest two, each page is oldest first, and the last ends at the start
+    assert _ids(pages) == [["wamid.C", "wamid.D"], ["wamid.A2", "wamid.B"], ["wamid.A1"]]
+
+
 def test_messages_are_listed_oldest_first_then_by_wamid_in_disjoint_pages(ports: Ports) -> None:
     # Given messages inserted out of order, two at the same time
     box = inbox(ports)

@@ -96,3 +96,4 @@ class MessageOut(WireModel):
 class MessageList(WireModel):
     messages: list[MessageOut]
     next_cursor: str | None
+    older_cursor: str | None = Field(default=None, description="with latest=1: the page before this one")

@@ -288,6 +288,7 @@ class TicketDetailOut(TicketOut):
 class TicketDetail(WireModel):
     ticket: TicketDetailOut
     next_cursor: str | None
+    older_cursor: str | None = Field(default=None, description="with latest=1: the page before this one")
 
 
 class TicketEnvelope(WireModel):

@@ -37,8 +37,9 @@ class InboxReader(Protocol):
 
     def conversation(self, conversation_id: str) -> Conversation | None: ...
 
-    def messages(self, conversation_id: str, *, limit: int, cursor: str | None) -> Page[Message]:
-        """Oldest first."""
+    def messages(self, conversation_id: str, *, limit: int, cursor: str | None, latest: bool = False) -> Page[Message]:
+        """Oldest first. ``latest``: the newest ``limit`` messages before ``cursor`` (still oldest first
+        within the page); ``next_cursor`` is then the page before it."""
 
     def all_messages(self, conversation_id: str) -> list[Message]: ...
 

@@ -84,11 +84,13 @@ class InboxQueries:
         lead = self._lead(organization_id, lead_id)
         return LeadDetail(lead, self._reader.conversations_of(lead.id))
 
-    def messages(self, organization_id: str, conversation_id: str, *, limit: int, cursor: str | None) -> Page[Message]:
+    def messages(
+        self, organization_id: str, conversation_id: str, *, limit: int, cursor: str | None, latest: bool = False
+    ) -> Page[Message]:
         conversation = self._reader.conversation(conversation_id) if plausible_id(conversation_id) else None
         if conversation is None or conversation.organization_id != organization_id:
             raise NotFoundError(f"conversation {conversation_id} not found")
-        return self._reader.messages(conversation.id, limit=limit, cursor=cursor)
+        return self._reader.messages(conversation.id, limit=limit, cursor=cursor, latest=latest)
 
     # ------------------------------------------------------------------ tickets
     def tickets(
@@ -100,13 +102,17 @@ class InboxQueries:
             organization_id, limit=limit, cursor=cursor, connection_id=connection_id, status=status
         )
 
-    def ticket(self, organization_id: str, ticket_id: str, *, limit: int, cursor: str | None) -> TicketDetail:
-        """The ticket, its lead, and one page of its conversation oldest first (history and live)."""
+    def ticket(
+        self, organization_id: str, ticket_id: str, *, limit: int, cursor: str | None, latest: bool = False
+    ) -> TicketDetail:
+        """The ticket, its lead, and one page of its conversation oldest first (history and live);
+        ``latest``: the page at its newest end (or before ``cursor``)."""
         ticket = self._ticket(organization_id, ticket_id)
         lead = self._reader.lead(ticket.lead_id)
         if lead is None:
             raise NotFoundError(f"lead of ticket {ticket.id} not found")
-        return TicketDetail(ticket, lead, self._reader.messages(ticket.conversation_id, limit=limit, cursor=cursor))
+        messages = self._reader.messages(ticket.conversation_id, limit=limit, cursor=cursor, latest=latest)
+        return TicketDetail(ticket, lead, messages)
 
     def close_ticket(self, organization_id: str, ticket_id: str) -> Ticket:
         """Close an open ticket (idempotent: closing a closed ticket returns it unchanged)."""

@@ -235,15 +235,16 @@ class DynamoReader:
         item = get_or_none(ConversationItem, conversation_key(conversation_id))
         return None if item is None else to_conversation(item)
 
-    def messages(self, conversation_id: str, *, limit: int, cursor: str | None) -> Page[Message]:
-        return _paged(
+    def messages(self, conversation_id: str, *, limit: int, cursor: str | None, latest: bool = False) -> Page[Message]:
+        page = _paged(
             MessageItem.by_conversation,
             f"CONV#{conversation_id}#MSGS",
             to_message,
             limit=limit,
             cursor=cursor,
-            newest_first=False,
+            newest_first=latest,
         )
+        return Page(page.items[::-1], page.next_cursor) if latest else page
 
     def all_messages(self, conversation_id: str) -> list[Message]:
         with storage("messages query"):

@@ -11,7 +11,7 @@ from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
 from whatrack.api.auth import AUTHENTICATED, caller
 from whatrack.api.models import LeadDetail, LeadEnvelope, LeadList, MessageList, NewLead
-from whatrack.api.routers.responses import ConnectionFilter, Cursor, Id, Limit, json_response
+from whatrack.api.routers.responses import ConnectionFilter, Cursor, Id, Latest, Limit, json_response
 from whatrack.api.views import conversation_summary, lead_out, message_out
 from whatrack.domain.inbox import LeadSource
 from whatrack.wiring import status_api
@@ -62,10 +62,16 @@ def get_lead(lead_id: Id) -> Response[LeadDetail]:
 
 
 @router.get("/conversations/<conversation_id>/messages", middlewares=AUTHENTICATED)
-def list_messages(conversation_id: Id, limit: Limit = 50, cursor: Cursor = None) -> Response[MessageList]:
-    page = status_api.api().queries.messages(caller(router).id, conversation_id, limit=limit, cursor=cursor)
+def list_messages(
+    conversation_id: Id, limit: Limit = 50, cursor: Cursor = None, latest: Latest = False
+) -> Response[MessageList]:
+    page = status_api.api().queries.messages(
+        caller(router).id, conversation_id, limit=limit, cursor=cursor, latest=latest
+    )
     return json_response(
         MessageList(
-            messages=[message_out(m, status_api.api().media_links) for m in page.items], next_cursor=page.next_cursor
+            messages=[message_out(m, status_api.api().media_links) for m in page.items],
+            next_cursor=None if latest else page.next_cursor,
+            older_cursor=page.next_cursor if latest else None,
         )
     )

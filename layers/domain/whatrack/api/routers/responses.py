@@ -12,6 +12,13 @@ Cursor = Annotated[
     str | None,
     Query(min_length=1, max_length=2048, pattern=r"^[A-Za-z0-9_-]+$", description="nextCursor of the previous page"),
 ]
+Latest = Annotated[
+    bool,
+    Query(
+        description="1: the newest page of the conversation (oldest first within it); "
+        "olderCursor, passed as cursor, fetches the page before it"
+    ),
+]
 # no maximum here: API Gateway hands over ids still percent-encoded; too-long ids are simply unknown (404)
 Id = Annotated[str, Path(min_length=1)]
 ConnectionFilter = Annotated[str | None, Query(alias="connectionId", min_length=1, max_length=64)]

@@ -21,7 +21,7 @@ from whatrack.api.models import (
     TicketList,
     TicketPatch,
 )
-from whatrack.api.routers.responses import ConnectionFilter, Cursor, Id, Limit, json_response
+from whatrack.api.routers.responses import ConnectionFilter, Cursor, Id, Latest, Limit, json_response
 from whatrack.api.views import lead_out, message_out, ticket_out
 from whatrack.domain.inbox import TicketSource
 from whatrack.domain.replies import ReplyRequest, TemplateRequest
@@ -97,14 +97,21 @@ TimelineLimit = Annotated[int, Query(ge=1, le=500, description="messages per pag
 
 
 @router.get("/tickets/<ticket_id>", middlewares=AUTHENTICATED)
-def get_ticket(ticket_id: Id, limit: TimelineLimit = 200, cursor: Cursor = None) -> Response[TicketDetail]:
-    detail = status_api.api().queries.ticket(caller(router).id, ticket_id, limit=limit, cursor=cursor)
+def get_ticket(
+    ticket_id: Id, limit: TimelineLimit = 200, cursor: Cursor = None, latest: Latest = False
+) -> Response[TicketDetail]:
+    detail = status_api.api().queries.ticket(caller(router).id, ticket_id, limit=limit, cursor=cursor, latest=latest)
     ticket = TicketDetailOut(
         **ticket_out(detail.ticket).model_dump(),
         lead=lead_out(detail.lead),
         messages=[message_out(m, status_api.api().media_links) for m in detail.messages.items],
     )
-    return json_response(TicketDetail(ticket=ticket, next_cursor=detail.messages.next_cursor))
+    following = detail.messages.next_cursor
+    return json_response(
+        TicketDetail(
+            ticket=ticket, next_cursor=None if latest else following, older_cursor=following if latest else None
+        )
+    )
 
 
 @router.patch("/tickets/<ticket_id>", middlewares=AUTHENTICATED)
