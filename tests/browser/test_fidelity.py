@@ -186,23 +186,27 @@ def test_the_ticket_fits_a_phone(page: Page, ticket: Ticket) -> None:
 
 
 def test_a_quote_finds_its_message_on_an_earlier_page(page: Page, ticket: Ticket) -> None:
-    # two messages a page, oldest first: wamid.HREPLY1 (on the second page) quotes W_IN (on the first)
+    # two messages a page from the newest end: wamid.HREPLY1 quotes W_IN, the conversation's first
+    # message, which arrives with an older page ("Carregar mensagens anteriores")
     page.route(
-        lambda url: "/tickets/" in url and "limit=200" in url,
-        lambda route: route.continue_(url=route.request.url.replace("limit=200", "limit=2")),
+        lambda url: "/tickets/" in url and "latest=1" in url,
+        lambda route: route.continue_(url=re.sub(r"limit=\d+", "limit=2", route.request.url)),
     )
     sign_in(page, ticket.tenant, f"#/tickets/{ticket.id}")
-    expect(bubble(page, W_IN)).to_be_visible()
     more = page.locator("button.more")  # by class: a hidden button has no role to find it by
-    expect(bubble(page, "wamid.HREPLY1")).to_have_count(0)
     expect(more).to_be_visible()
-    more.click()
+    expect(bubble(page, W_IN)).to_have_count(0)
     quote = bubble(page, "wamid.HREPLY1").locator(".quote")
-    expect(quote).to_have_accessible_name("Em resposta a Cliente: Hola, ¿tienen stock del modelo azul? 😀")
-    # a quote of a message that is not in the conversation at all says so, once every page is in
-    for _ in range(MESSAGES):  # until the last page (one page at a time: wait for each)
+    waited_for_its_quote = False
+    for _ in range(MESSAGES):  # until the first page (one page at a time: wait for each)
         expect(more).not_to_have_attribute("aria-busy", "true")
+        if bubble(page, "wamid.HREPLY1").count() and not bubble(page, W_IN).count():
+            expect(quote).to_have_text(re.compile(r"Mensagem anterior \(não carregada\)$"))
+            waited_for_its_quote = True
         if not more.is_visible():
             break
         more.click()
+    assert waited_for_its_quote, "the reply and its quoted message came on the same page"
+    expect(quote).to_have_accessible_name("Em resposta a Cliente: Hola, ¿tienen stock del modelo azul? 😀")
+    # a quote of a message that is not in the conversation at all says so, once every page is in
     expect(bubble(page, W_LIVE).locator(".quote")).to_have_text(re.compile(r"Mensagem anterior \(não carregada\)$"))

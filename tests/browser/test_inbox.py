@@ -137,7 +137,7 @@ def test_the_leads_of_a_connection_are_filtered_by_origin(page: Page, shop: Shop
     expect(leads.locator(".row")).to_contain_text("+55 11 96666-4004")
     expect(leads.locator(".row")).to_contain_text("com histórico")
 
-    page.get_by_label("Origem", exact=True).select_option(label="Criado pelo App")
+    page.get_by_label("Origem", exact=True).select_option(label="Criado manualmente")
     expect(page.get_by_text("Nenhum lead com esta origem.")).to_be_visible()
 
     page.get_by_label("Situação", exact=True).select_option(label="Abertos")
@@ -146,7 +146,8 @@ def test_the_leads_of_a_connection_are_filtered_by_origin(page: Page, shop: Shop
 
 
 def test_a_history_lead_without_a_ticket_shows_its_imported_conversation(page: Page, shop: Shop) -> None:
-    # three messages a page instead of 200: "Carregar mais mensagens" follows nextCursor, oldest first
+    # three messages a page instead of 200: the conversation opens at its end, "Carregar mensagens
+    # anteriores" follows olderCursor upwards
     page.route(
         lambda url: "/conversations/" in url and "limit=200" in url,
         lambda route: route.continue_(url=route.request.url.replace("limit=200", "limit=3")),
@@ -167,7 +168,8 @@ def test_a_history_lead_without_a_ticket_shows_its_imported_conversation(page: P
     expect(messages.first.locator(".origin")).to_have_text("histórico")
     expect(page.get_by_text("1 mensagem ·")).to_be_visible()
     expect(page.get_by_text("Nenhum ticket aberto.")).to_be_visible()  # history alone opens no ticket
-    expect(page.get_by_role("link", name="Abrir ticket")).to_be_hidden()
+    expect(page.get_by_role("link", name="Ver ticket")).to_be_hidden()
+    expect(page.get_by_role("button", name="Iniciar conversa")).to_be_visible()
     screenshot(page, "lead.png")
 
     # a contact of the App that never wrote: no conversation here
@@ -179,7 +181,7 @@ def test_a_history_lead_without_a_ticket_shows_its_imported_conversation(page: P
     # a lead with an open ticket: history and live together, a page at a time, and the ticket one click away
     page.get_by_role("link", name="Leads e tickets").click()
     leads.locator(".row", has_text="+55 11 96666-4001").get_by_role("link").click()
-    more = page.get_by_role("button", name="Carregar mais mensagens")
+    more = page.get_by_role("button", name="Carregar mensagens anteriores")
     for shown in (3, 6):
         expect(messages).to_have_count(shown)
         more.click()
@@ -189,22 +191,23 @@ def test_a_history_lead_without_a_ticket_shows_its_imported_conversation(page: P
     expect(messages.nth(2)).to_contain_text("Mídia do histórico: o arquivo ainda não chegou")
     expect(messages.nth(4).locator(".origin")).to_have_text("ao vivo")
     expect(messages.nth(5).locator(".origin")).to_have_text("enviada pelo App")
-    page.get_by_role("link", name="Abrir ticket").click()
+    page.get_by_role("link", name="Ver ticket").click()
     assert page.url.endswith(f"#/tickets/{shop.history_ticket}")
     expect(page.get_by_role("list", name="Situação do ticket")).to_contain_text("Lead do histórico")
 
 
 def test_a_history_leads_ticket_shows_history_and_live_messages_with_their_origins(page: Page, shop: Shop) -> None:
-    # two messages a page instead of 200: "Carregar mais mensagens" follows nextCursor, oldest first
+    # two messages a page (and a refresh) instead of 100 (30): the ticket opens at its newest
+    # messages, "Carregar mensagens anteriores" follows olderCursor upwards
     page.route(
-        lambda url: "/tickets/" in url and "limit=200" in url,
-        lambda route: route.continue_(url=route.request.url.replace("limit=200", "limit=2")),
+        lambda url: "/tickets/" in url and "latest=1" in url,
+        lambda route: route.continue_(url=re.sub(r"limit=\d+", "limit=2", route.request.url)),
     )
     sign_in(page, shop.tenant, f"#/connections/{shop.connection_id}/leads")
     page.locator('[data-origin="history_lead"]').get_by_role("link").click()
     assert page.url.endswith(f"#/tickets/{shop.history_ticket}")
     messages = page.get_by_role("list", name=CONVERSATION).locator("li.msg")
-    more = page.get_by_role("button", name="Carregar mais mensagens")
+    more = page.get_by_role("button", name="Carregar mensagens anteriores")
     for shown in (2, 4, 6):
         expect(messages).to_have_count(shown)
         more.click()
@@ -240,10 +243,14 @@ def test_a_history_leads_ticket_shows_history_and_live_messages_with_their_origi
     expect(page.get_by_text("Lead: Contatos do App, com histórico")).to_be_visible()
     screenshot(page, "ticket.png")
 
+    composer = page.get_by_role("form", name="Responder")
+    expect(composer).to_be_visible()
     page.get_by_role("button", name="Fechar ticket").click()
     expect(page.get_by_text("Ticket fechado.")).to_be_visible()
     expect(facts).to_contain_text("Fechado")
     expect(page.get_by_role("button", name="Fechar ticket")).to_be_hidden()
+    expect(composer).to_be_hidden()  # a closed ticket is read-only
+    expect(page.get_by_role("button", name=re.compile("^Responder"))).to_have_count(0)
     assert shop.tenant.api("GET", f"/tickets/{shop.history_ticket}")[1]["ticket"]["status"] == "closed"
 
 
@@ -306,7 +313,7 @@ def test_every_screen_fits_a_phone(page: Page, stack: LocalStack) -> None:
         ],
         f"{leads_page}/{history_ticket['leadId']}": [
             page.locator("li.msg").nth(1),
-            page.get_by_role("link", name="Abrir ticket"),
+            page.get_by_role("link", name="Ver ticket"),
         ],
         f"#/tickets/{history_ticket['id']}": [page.locator("li.msg").nth(2)],
         "#/new": [page.get_by_role("button", name="Conectar número")],

@@ -32,8 +32,8 @@ export function segment(id) {
  * onUnauthorized: called when the session's key is refused (not for an explicit `key`).
  */
 export function createApi({ baseUrl, getKey, onUnauthorized }) {
-  async function request(method, path, { body, signal, key } = {}) {
-    const headers = { Accept: "application/json" };
+  async function request(method, path, { body, signal, key, headers: extra } = {}) {
+    const headers = { Accept: "application/json", ...extra };
     const bearer = key ?? getKey();
     if (bearer) headers.Authorization = `Bearer ${bearer}`;
     if (body !== undefined) headers["Content-Type"] = "application/json";

@@ -6,13 +6,20 @@ export const LEAD_SOURCE_LABELS = {
   history_sync: "Histórico",
   state_sync: "Contatos do App",
   live_message: "Mensagem ao vivo",
-  direct_creation: "Criado pelo App",
+  direct_creation: "Criado manualmente",
 };
 
-export const MESSAGE_SOURCE_LABELS = { history: "histórico", live: "ao vivo", app_echo: "enviada pelo App" };
+export const MESSAGE_SOURCE_LABELS = {
+  history: "histórico",
+  live: "ao vivo",
+  app_echo: "enviada pelo App",
+  agent: "atendente",
+};
 
 export const MESSAGE_STATUS_LABELS = {
   pending: "pendente",
+  accepted: "aceita pela Meta",
+  unknown: "situação incerta",
   sent: "enviada",
   delivered: "entregue",
   read: "lida",
@@ -184,7 +191,54 @@ const ERROR_TEXT = {
   unavailable: "Serviço temporariamente indisponível. Tente de novo.",
   internal_error: "Erro interno do servidor. Tente de novo.",
   network_error: "Sem conexão com o servidor. Verifique a rede e tente de novo.",
+  ticket_closed: "Este ticket está fechado: a resposta não foi enviada.",
+  customer_service_window_closed:
+    "Fora da janela de 24 h da Meta: o cliente não escreveu ao vivo nas últimas 24 horas. Envie um modelo aprovado.",
+  unknown_reply_target: "A mensagem citada não é desta conversa.",
+  idempotency_key_reused: "Esta tentativa de envio já foi usada para outra mensagem. Envie de novo.",
+  conversation_has_open_ticket: "Esta conversa já tem um ticket aberto.",
+  no_recipient: "Este contato não tem número de WhatsApp para receber mensagens.",
 };
+
+/** Why Meta did not deliver a reply (its error code), in Portuguese, with what to do next. */
+const DELIVERY_ERROR_TEXT = {
+  131047: "Mais de 24 h desde a última mensagem do cliente: a Meta só entrega modelos aprovados. Envie um modelo.",
+  131026: "A Meta não conseguiu entregar: o número pode não ter WhatsApp ou usar uma versão antiga.",
+  131049: "A Meta reteve a mensagem para preservar o engajamento do cliente. Tente mais tarde ou outro modelo.",
+  131050: "O cliente pediu para não receber mensagens de marketing desta empresa.",
+  131021: "O destinatário é o próprio número da empresa.",
+  131051: "Tipo de mensagem não suportado pela Meta.",
+  131008: "Faltou um parâmetro obrigatório do modelo.",
+  131009: "Um parâmetro do modelo tem um valor inválido.",
+  131031: "A conta do WhatsApp Business está bloqueada. Verifique o Gerenciador do WhatsApp.",
+  131042: "Há um problema de pagamento na conta do WhatsApp Business.",
+  132000: "O número de parâmetros não corresponde ao modelo.",
+  132001: "O modelo não existe neste idioma ou ainda não foi aprovado.",
+  132005: "O texto do modelo com os parâmetros ficou longo demais.",
+  132007: "O conteúdo viola a política de modelos da Meta.",
+  132012: "Um parâmetro do modelo está em formato inválido.",
+  132015: "O modelo está pausado por baixa qualidade.",
+  132016: "O modelo foi desativado pela Meta.",
+  130472: "A Meta não entregou: o número do cliente está num experimento da Meta.",
+  130403: "Este número não pode enviar para o destinatário.",
+  368: "A conta está temporariamente restrita pela Meta por violação de política.",
+  190: "O token de acesso expirou ou foi revogado: reconecte o número.",
+  100: "A Meta recusou um parâmetro da mensagem.",
+  10: "O token não tem permissão para enviar por este número: reconecte o número.",
+  130429: "Limite de envio da Meta atingido depois de várias tentativas. Envie de novo.",
+  131056: "Mensagens demais para este cliente em pouco tempo. Envie de novo em instantes.",
+};
+
+/** A failed reply's reason in Portuguese (Meta's own words stay available to the caller). */
+export function deliveryFailure(error) {
+  const code = Number(error?.code);
+  return (
+    DELIVERY_ERROR_TEXT[code] ??
+    (error?.code === "delivery_failed"
+      ? "A Meta informou que a mensagem não foi entregue."
+      : "A Meta não entregou a mensagem. Você pode enviar de novo.")
+  );
+}
 
 const STATUS_TEXT = {
   400: "Dados inválidos.",

@@ -125,3 +125,61 @@ export function describeRefresh(state) {
   }
   return stamp;
 }
+
+const LIVE_BACKOFF_MS = [5_000, 10_000, 30_000];
+
+/**
+ * Keeps an open screen current: `fetch()` every `every` ms while the tab is visible (a hidden tab
+ * skips its turns and is refreshed as soon as it shows again), one request at a time; after a
+ * failure the next try waits 5 s, 10 s, then 30 s until one succeeds (`onError(error)` each time,
+ * `onRecovered()` after). `stop()` ends it.
+ */
+export class LiveRefresh {
+  constructor({ fetch, every, onError = () => {}, onRecovered = () => {} }) {
+    Object.assign(this, { fetch, every, onError, onRecovered });
+    this.timer = null;
+    this.running = false;
+    this.stopped = false;
+    this.failures = 0;
+    this.onVisible = () => {
+      if (!document.hidden) this.now();
+    };
+    document.addEventListener("visibilitychange", this.onVisible);
+  }
+
+  start() {
+    this.schedule(this.every);
+  }
+
+  stop() {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    document.removeEventListener("visibilitychange", this.onVisible);
+  }
+
+  /** A refresh now (after an action, or back to a visible tab); the next one follows from it. */
+  async now() {
+    if (this.stopped || this.running) return;
+    clearTimeout(this.timer);
+    this.running = true;
+    try {
+      await this.fetch();
+      if (this.failures) this.onRecovered();
+      this.failures = 0;
+    } catch (error) {
+      if (isAbort(error) || this.stopped) return;
+      this.failures += 1;
+      this.onError(error);
+    } finally {
+      this.running = false;
+    }
+    const delay = this.failures ? LIVE_BACKOFF_MS[Math.min(this.failures, LIVE_BACKOFF_MS.length) - 1] : this.every;
+    this.schedule(delay);
+  }
+
+  schedule(delay) {
+    clearTimeout(this.timer);
+    if (this.stopped) return;
+    this.timer = setTimeout(() => (document.hidden ? this.schedule(this.every) : this.now()), delay);
+  }
+}

@@ -1,7 +1,7 @@
 import { isAbort } from "../api.js";
 import { h, srOnly } from "../dom.js";
 import { dayKey, formatDateTime, formatDay, formatTime } from "../format.js";
-import { MESSAGE_SOURCE_LABELS, MESSAGE_STATUS_LABELS, SIDE_LABELS } from "../labels.js";
+import { deliveryFailure, MESSAGE_SOURCE_LABELS, MESSAGE_STATUS_LABELS, SIDE_LABELS } from "../labels.js";
 import { messageContent, summaryText } from "./message-content.js";
 
 function excerpt(text, size = 120) {
@@ -90,9 +90,63 @@ function reactions(message) {
   );
 }
 
+/** WhatsApp's ticks: 🕓 on its way, ✓ sent, ✓✓ delivered, blue ✓✓ read (or played); ⚠ failed, ? unknown. */
+const TICKS = {
+  pending: "🕓",
+  accepted: "🕓",
+  sent: "✓",
+  delivered: "✓✓",
+  read: "✓✓",
+  played: "✓✓",
+  failed: "⚠",
+  unknown: "?",
+};
+
+function ticks(message) {
+  const label = MESSAGE_STATUS_LABELS[message.status] ?? message.status;
+  if (message.direction !== "OUTBOUND" || !TICKS[message.status]) {
+    return h("span", { class: "msg__status" }, label);
+  }
+  return h(
+    "span",
+    { class: ["msg__ticks", `msg__ticks--${message.status}`], "data-status": message.status, title: label },
+    h("span", { "aria-hidden": "true" }, TICKS[message.status]),
+    srOnly(label),
+  );
+}
+
+/** Under a reply that did not go: Meta's reason in Portuguese (its code and words in the tooltip), and "Enviar de novo". */
+function failure(message, actions) {
+  if (message.status !== "failed" || !message.error) return null;
+  const raw = [message.error.code, message.error.message].filter(Boolean).join(": ");
+  return h(
+    "div",
+    { class: "msg__failure", role: "note" },
+    h("p", { class: "msg__failure-text", title: raw ? `Meta: ${raw}` : null }, deliveryFailure(message.error)),
+    message.source === "agent" && actions?.resend
+      ? h(
+          "button",
+          { type: "button", class: "btn btn-small msg__resend", on: { click: (event) => actions.resend(message, event.currentTarget) } },
+          "Enviar de novo",
+        )
+      : null,
+  );
+}
+
+function uncertain(message) {
+  if (message.status !== "unknown") return null;
+  return h(
+    "p",
+    { class: "msg__note" },
+    "A resposta da Meta se perdeu: a mensagem pode ter sido enviada. Ela não é reenviada sozinha; a confirmação da Meta atualiza a situação.",
+  );
+}
+
 /** One message as a bubble: who sent it, its content and its origin (histórico, ao vivo, enviada pelo App). */
 function messageItem(message, byId, options) {
   const outbound = message.direction === "OUTBOUND";
+  const { actions } = options;
+  const canQuote = actions?.reply && message.id && !message.deleted;
   return h(
     "li",
     {
@@ -100,6 +154,8 @@ function messageItem(message, byId, options) {
       "data-source": message.source,
       "data-direction": message.direction,
       "data-id": message.id,
+      "data-key": keyOf(message),
+      "data-status": message.status,
     },
     h(
       "div",
@@ -107,6 +163,7 @@ function messageItem(message, byId, options) {
       srOnly(outbound ? "Enviada pela empresa: " : "Recebida do cliente: "),
       message.forwarded ? h("p", { class: "msg__flag" }, "Encaminhada") : null,
       message.replyToId ? quote(message.replyToId, byId) : null,
+      message.template ? h("p", { class: "msg__flag" }, `Modelo “${message.template.name}”`) : null,
       messageContent(message, options),
       edits(message),
       h(
@@ -114,76 +171,222 @@ function messageItem(message, byId, options) {
         { class: "msg__meta" },
         h("span", { class: ["origin", `origin--${message.source}`] }, MESSAGE_SOURCE_LABELS[message.source] ?? message.source),
         h("time", { datetime: message.timestamp, title: formatDateTime(message.timestamp) }, formatTime(message.timestamp)),
-        message.status ? h("span", { class: "msg__status" }, MESSAGE_STATUS_LABELS[message.status] ?? message.status) : null,
+        message.status ? ticks(message) : null,
+        canQuote
+          ? h(
+              "button",
+              { type: "button", class: "msg__action", on: { click: () => actions.reply(message) } },
+              "Responder",
+            )
+          : null,
       ),
+      uncertain(message),
+      failure(message, actions),
     ),
     reactions(message),
   );
 }
 
+/** A message's lasting name: an agent's reply keeps its clientMessageId before and after Meta names it. */
+export function keyOf(message) {
+  return message.clientMessageId ?? message.id;
+}
+
+/** What a bubble shows, without the media URL's signature (new on every read of the same file). */
+function signature(message) {
+  if (!message.media) return JSON.stringify(message);
+  const { url, urlExpiresAt, ...media } = message.media;
+  return JSON.stringify({ ...message, media: { ...media, stored: Boolean(url) } });
+}
+
+const URL_MARGIN_MS = 60_000;
+
+function urlSoonStale(message) {
+  const at = Date.parse(message.media?.urlExpiresAt ?? "");
+  return Number.isFinite(at) && at - Date.now() < URL_MARGIN_MS;
+}
+
+function byTime(a, b) {
+  const at = Date.parse(a.timestamp) - Date.parse(b.timestamp);
+  if (at) return at;
+  const left = a.id ?? "~";
+  const right = b.id ?? "~"; // a reply without its wamid yet sorts after the wamids of its second
+  return left < right ? -1 : left > right ? 1 : 0;
+}
+
+const NEAR_BOTTOM_PX = 48;
+
 /**
- * A conversation read a page at a time, oldest first, with "Carregar mais mensagens" following
- * `nextCursor`. `page(cursor)` resolves to `{messages, nextCursor}`; `onError(error)` says why a
- * page did not come; `onRetryMedia()` asks for the conversation's failed media files again.
+ * A conversation as WhatsApp shows it: it opens at its newest message and reads older pages upwards
+ * ("Carregar mensagens anteriores"). `page(cursor)` resolves to `{messages, olderCursor}` (a null
+ * cursor: the newest page). `merge(messages)` takes what a refresh brought: a message already shown
+ * is redrawn only when it changed, a new one is added in its place; new messages below what the
+ * user is reading show "N novas mensagens" instead of moving the page. `actions` (optional):
+ * `reply(message)` and `resend(message, button)`; `onError(error)` says why a page did not come;
+ * `onRetryMedia()` asks for the conversation's failed media files again.
  */
 export class Conversation {
-  constructor({ page, onError, onRetryMedia }) {
-    Object.assign(this, { page, onError, onRetryMedia });
-    this.byId = new Map();
-    this.lastDay = null;
-    this.cursor = null;
+  constructor({ page, onError, onRetryMedia, actions = null }) {
+    Object.assign(this, { page, onError, onRetryMedia, actions });
+    this.messages = new Map(); // key → message
+    this.byId = new Map(); // wamid → message (quotes)
+    this.nodes = new Map(); // key → {node, signature, message}
+    this.days = new Map(); // day → separator node
+    this.olderCursor = null;
     this.loading = false;
+    this.unseen = new Set();
     this.list = h("ol", { class: "conversation", "aria-label": "Conversa, da mais antiga para a mais recente" });
-    this.more = h(
+    this.older = h(
       "button",
-      { type: "button", class: "btn more", hidden: true, on: { click: () => this.load(this.cursor) } },
-      "Carregar mais mensagens",
+      { type: "button", class: "btn more more--older", hidden: true, on: { click: () => this.loadOlder() } },
+      "Carregar mensagens anteriores",
+    );
+    this.news = h(
+      "button",
+      { type: "button", class: "btn btn-primary conversation__news", hidden: true, on: { click: () => this.scrollToEnd() } },
     );
     this.empty = h("p", { class: "empty-inline", hidden: true }, "Nenhuma mensagem nesta conversa.");
-    this.element = h(
-      "section",
-      { class: "panel panel--conversation", "aria-label": "Conversa" },
-      this.empty,
-      this.list,
-      this.more,
-    );
+    this.scroller = h("div", { class: "conversation__scroll", tabindex: "0", "aria-label": "Mensagens" }, this.older, this.empty, this.list);
+    this.scroller.addEventListener("scroll", () => {
+      if (this.atEnd()) this.clearUnseen();
+    });
+    this.element = h("section", { class: "panel panel--conversation", "aria-label": "Conversa" }, this.scroller, this.news);
   }
 
-  append(messages) {
-    for (const message of messages) this.byId.set(message.id, message);
-    const items = [];
+  atEnd() {
+    const box = this.scroller;
+    return box.scrollHeight - box.scrollTop - box.clientHeight <= NEAR_BOTTOM_PX;
+  }
+
+  scrollToEnd() {
+    this.scroller.scrollTop = this.scroller.scrollHeight;
+    this.clearUnseen();
+  }
+
+  clearUnseen() {
+    this.unseen.clear();
+    this.news.hidden = true;
+  }
+
+  /** `reply`/`resend` on or off (a closed ticket is read-only): every bubble is drawn again. */
+  setActions(actions) {
+    if (actions === this.actions) return;
+    this.actions = actions;
+    this.nodes.clear();
+    this.render();
+  }
+
+  /** Adds or updates `messages`; `{own: true}`: the agent's own reply, which scrolls into view. */
+  merge(messages, { own = false } = {}) {
+    const wasAtEnd = this.atEnd();
+    const last = this.lastMessage();
+    const added = [];
     for (const message of messages) {
-      const day = dayKey(message.timestamp);
-      if (day !== this.lastDay) {
-        this.lastDay = day;
-        items.push(h("li", { class: "day" }, h("span", {}, formatDay(message.timestamp))));
-      }
-      items.push(messageItem(message, this.byId, { onRetryMedia: this.onRetryMedia }));
+      const key = keyOf(message);
+      if (!this.messages.has(key)) added.push(message);
+      this.messages.set(key, message);
+      if (message.id) this.byId.set(message.id, message);
     }
-    this.list.append(...items);
+    this.render();
+    const below = added.filter((m) => !last || byTime(m, last) > 0);
+    if (own || (wasAtEnd && below.length)) {
+      this.scrollToEnd();
+    } else if (below.length) {
+      for (const message of below) this.unseen.add(keyOf(message));
+      const count = this.unseen.size;
+      this.news.textContent = count === 1 ? "1 nova mensagem ↓" : `${count} novas mensagens ↓`;
+      this.news.hidden = false;
+    }
+  }
+
+  lastMessage() {
+    let last = null;
+    for (const message of this.messages.values()) if (!last || byTime(message, last) > 0) last = message;
+    return last;
+  }
+
+  render() {
+    const ordered = [...this.messages.values()].sort(byTime);
+    const wanted = [];
+    const keep = new Set();
+    let day = null;
+    for (const message of ordered) {
+      const key = keyOf(message);
+      const today = dayKey(message.timestamp);
+      if (today !== day) {
+        day = today;
+        if (!this.days.has(day)) this.days.set(day, h("li", { class: "day" }, h("span", {}, formatDay(message.timestamp))));
+        wanted.push(this.days.get(day));
+      }
+      const shown = this.nodes.get(key);
+      const drawn = signature(message);
+      if (shown && shown.signature === drawn && !urlSoonStale(shown.message)) {
+        wanted.push(shown.node);
+      } else {
+        const node = messageItem(message, this.byId, { onRetryMedia: this.onRetryMedia, actions: this.actions });
+        this.nodes.set(key, { node, signature: drawn, message });
+        wanted.push(node);
+      }
+      keep.add(key);
+    }
+    for (const key of this.nodes.keys()) if (!keep.has(key)) this.nodes.delete(key);
+    // only nodes out of place move: a playing voice note or a loaded image stays where it is
+    let cursor = this.list.firstChild;
+    for (const node of wanted) {
+      if (node === cursor) {
+        cursor = cursor.nextSibling;
+      } else {
+        this.list.insertBefore(node, cursor);
+      }
+    }
+    while (cursor) {
+      const next = cursor.nextSibling;
+      cursor.remove();
+      cursor = next;
+    }
     // a reply loaded before the message it quotes (an older page, or history after live) shows it now
     for (const missing of this.list.querySelectorAll(".quote--missing")) {
       const id = missing.getAttribute("data-quote");
       if (this.byId.has(id)) missing.replaceWith(quote(id, this.byId));
     }
-    this.empty.hidden = this.byId.size > 0;
+    this.empty.hidden = this.messages.size > 0;
   }
 
-  /** The first page (`cursor` null) or the next one; one at a time. */
-  async load(cursor = null) {
+  /** The newest page: the conversation opens at its end. */
+  async load() {
+    await this.fetch(null, () => this.scrollToEnd());
+  }
+
+  /** The page before the oldest shown, above it, without moving what the user is reading. */
+  async loadOlder() {
+    if (!this.olderCursor) return;
+    const before = this.scroller.scrollHeight - this.scroller.scrollTop;
+    await this.fetch(this.olderCursor, () => {
+      this.scroller.scrollTop = this.scroller.scrollHeight - before;
+    });
+  }
+
+  async fetch(cursor, place) {
     if (this.loading) return;
     this.loading = true;
-    this.more.setAttribute("aria-busy", "true");
+    this.older.setAttribute("aria-busy", "true");
+    this.older.disabled = true;
     try {
-      const { messages, nextCursor } = await this.page(cursor);
-      this.append(messages);
-      this.cursor = nextCursor ?? null;
-      this.more.hidden = !this.cursor;
+      const { messages, olderCursor } = await this.page(cursor);
+      for (const message of messages) {
+        this.messages.set(keyOf(message), message);
+        if (message.id) this.byId.set(message.id, message);
+      }
+      this.render();
+      this.olderCursor = olderCursor ?? null;
+      this.older.hidden = !this.olderCursor;
+      place();
     } catch (error) {
       if (!isAbort(error)) this.onError(error);
     } finally {
       this.loading = false;
-      this.more.removeAttribute("aria-busy");
+      this.older.removeAttribute("aria-busy");
+      this.older.disabled = false;
     }
   }
 }

@@ -2,6 +2,7 @@ import { isAbort, segment, withQuery } from "../api.js";
 import { connectionName } from "../components/card.js";
 import { Conversation } from "../components/conversation.js";
 import { Feedback } from "../components/feedback.js";
+import { startConversationForm } from "../components/inbox-forms.js";
 import { leadDetails, leadName, leadTags } from "../components/people.js";
 import { h } from "../dom.js";
 import { formatDateTime, plural } from "../format.js";
@@ -17,7 +18,13 @@ export function renderLead(ctx, connectionId, leadId) {
   const title = h("h1", { tabindex: "-1" }, "Lead");
   const subtitle = h("p", { class: "page-sub" });
   const facts = h("ul", { class: "tags lead__facts", "aria-label": "Situação do lead" });
-  const ticketLink = h("a", { class: "btn btn-primary", href: "#/", hidden: true }, "Abrir ticket");
+  const ticketLink = h("a", { class: "btn btn-primary", href: "#/", hidden: true }, "Ver ticket");
+  const startButton = h(
+    "button",
+    { type: "button", class: "btn btn-primary", hidden: true, "aria-expanded": "false" },
+    "Iniciar conversa",
+  );
+  const startSlot = h("div", {});
   const summary = h("p", { class: "muted" });
   const ticketState = h("p", { class: "muted", hidden: true });
   const feedback = new Feedback();
@@ -34,9 +41,10 @@ export function renderLead(ctx, connectionId, leadId) {
       " › ",
       h("span", { "aria-current": "page" }, "Lead"),
     ),
-    h("div", { class: "page-head" }, h("div", {}, title, subtitle), h("div", { class: "toolbar" }, ticketLink)),
+    h("div", { class: "page-head" }, h("div", {}, title, subtitle), h("div", { class: "toolbar" }, ticketLink, startButton)),
     facts,
     feedback.element,
+    startSlot,
     slot,
   );
 
@@ -54,10 +62,41 @@ export function renderLead(ctx, connectionId, leadId) {
     return undefined;
   }
 
+  // "Iniciar conversa": a manual ticket, whose first message the ticket's composer sends
+  function closeStart() {
+    startSlot.replaceChildren();
+    startButton.setAttribute("aria-expanded", "false");
+  }
+  startButton.addEventListener("click", () => {
+    if (startSlot.firstChild) return closeStart();
+    const form = startConversationForm(ctx, {
+      leadId,
+      connectionId,
+      onCancel: () => {
+        closeStart();
+        startButton.focus();
+      },
+      onDone: (ticket) => ctx.navigate(`#/tickets/${encodeURIComponent(ticket.id)}`),
+    });
+    startSlot.replaceChildren(form.element);
+    startButton.setAttribute("aria-expanded", "true");
+    form.focus();
+  });
+
+  const created = ctx.takeCreated();
+  if (created?.lead?.id === leadId) {
+    feedback.success(
+      created.leadCreated
+        ? "Lead criado. Use “Iniciar conversa” para enviar a primeira mensagem."
+        : "Este contato já era um lead: nada foi alterado.",
+    );
+  }
+
   function showConversation(conversation) {
     if (!conversation) {
       summary.textContent = "Nenhuma conversa com este contato nesta instância.";
       slot.replaceChildren(summary);
+      startButton.hidden = false;
       return;
     }
     summary.textContent = [
@@ -68,7 +107,7 @@ export function renderLead(ctx, connectionId, leadId) {
       .join(" · ");
     const messages = new Conversation({
       page: (cursor) =>
-        ctx.api.get(withQuery(`/conversations/${segment(conversation.id)}/messages`, { limit: PAGE, cursor }), {
+        ctx.api.get(withQuery(`/conversations/${segment(conversation.id)}/messages`, { latest: 1, limit: PAGE, cursor }), {
           signal: ctx.signal,
         }),
       onError: (error) => feedback.error(error, "Não foi possível carregar a conversa."),
@@ -83,8 +122,9 @@ export function renderLead(ctx, connectionId, leadId) {
           ticketLink.hidden = false;
         } else if (ticket === null) {
           ticketState.textContent =
-            "Nenhum ticket aberto. O histórico importado não abre tickets: a próxima mensagem ao vivo deste contato abre um.";
+            "Nenhum ticket aberto. O histórico importado não abre tickets: a próxima mensagem ao vivo deste contato abre um, ou use “Iniciar conversa”.";
           ticketState.hidden = false;
+          startButton.hidden = false;
         }
       },
       () => {}, // the conversation is there without the link

@@ -1,6 +1,7 @@
 import { isAbort, segment, withQuery } from "../api.js";
 import { connectionName } from "../components/card.js";
 import { Feedback } from "../components/feedback.js";
+import { newLeadForm } from "../components/inbox-forms.js";
 import { PagedList } from "../components/paged.js";
 import { leadDetails, leadName, leadTags, statusTag, windowTag } from "../components/people.js";
 import { h, srOnly, uid } from "../dom.js";
@@ -137,6 +138,28 @@ export function renderLeads(ctx, id, params) {
     else leadsRead = leads.load(true);
   }
 
+  // "Novo lead": the lead, then its page, where a conversation can start
+  const newLeadSlot = h("div", {});
+  const newLeadButton = h("button", { type: "button", class: "btn btn-primary", "aria-expanded": "false" }, "Novo lead");
+  function closeNewLead() {
+    newLeadSlot.replaceChildren();
+    newLeadButton.setAttribute("aria-expanded", "false");
+    newLeadButton.focus();
+  }
+  newLeadButton.addEventListener("click", () => {
+    if (newLeadSlot.firstChild) return closeNewLead();
+    const form = newLeadForm(ctx, {
+      onCancel: closeNewLead,
+      onDone: (lead, created) => {
+        ctx.created({ lead, leadCreated: created });
+        ctx.navigate(`#/connections/${encodeURIComponent(id)}/leads/${encodeURIComponent(lead.id)}`);
+      },
+    });
+    newLeadSlot.replaceChildren(form.element);
+    newLeadButton.setAttribute("aria-expanded", "true");
+    form.focus();
+  });
+
   const ticketsTitle = uid("tickets");
   const leadsTitle = uid("leads");
   ctx.main.append(
@@ -149,8 +172,14 @@ export function renderLeads(ctx, id, params) {
       " › ",
       h("span", { "aria-current": "page" }, "Leads e tickets"),
     ),
-    h("div", { class: "page-head" }, h("h1", { tabindex: "-1" }, "Leads e tickets"), subtitle),
+    h(
+      "div",
+      { class: "page-head" },
+      h("div", {}, h("h1", { tabindex: "-1" }, "Leads e tickets"), subtitle),
+      h("div", { class: "toolbar" }, newLeadButton),
+    ),
     feedback.element,
+    newLeadSlot,
     h(
       "div",
       { class: "columns" },

@@ -1,15 +1,24 @@
 import { isAbort, segment, withQuery } from "../api.js";
+import { Composer } from "../components/composer.js";
 import { Conversation } from "../components/conversation.js";
-import { retryMedia } from "./lead.js";
 import { Feedback } from "../components/feedback.js";
 import { leadLine, leadName, statusTag, windowTag } from "../components/people.js";
+import { TemplatePicker } from "../components/templates.js";
 import { h } from "../dom.js";
 import { formatDateTime } from "../format.js";
 import { TICKET_ORIGIN_LABELS } from "../labels.js";
+import { LiveRefresh } from "../poller.js";
+import { retryMedia } from "./lead.js";
 
-const PAGE = 200;
+const PAGE = 100;
+const RECENT = 30; // what a refresh reads: the newest messages, where new ones and ticks land
+const REFRESH_MS = 3_000;
 
-/** `#/tickets/<id>`: the whole conversation, history and live together, oldest first. */
+/**
+ * `#/tickets/<id>`: the conversation (history, live and the agent's replies) opening at its newest
+ * message, the composer while the ticket is open, and a refresh every few seconds that brings the
+ * customer's new messages and each reply's ticks.
+ */
 export function renderTicket(ctx, id) {
   const path = `/tickets/${segment(id)}`;
   const leadsCrumb = h("a", { href: "#/" }, "Leads e tickets");
@@ -17,23 +26,20 @@ export function renderTicket(ctx, id) {
   const subtitle = h("p", { class: "page-sub" });
   const facts = h("ul", { class: "tags ticket__facts", "aria-label": "Situação do ticket" });
   const feedback = new Feedback();
+  const sendFeedback = new Feedback();
   const closeButton = h("button", { type: "button", class: "btn btn-danger", hidden: true }, "Fechar ticket");
   let ticket = null;
+  let composer = null;
+
+  const actions = {
+    reply: (message) => composer?.replyTo(message),
+    resend: (message, button) => composer?.resend(message, button),
+  };
   const conversation = new Conversation({
     page: async (cursor) => {
-      const page = await ctx.api.get(withQuery(path, { limit: PAGE, cursor }), { signal: ctx.signal });
-      const { lead, messages, ...rest } = page.ticket;
-      if (!ticket) {
-        const name = leadName(lead);
-        title.textContent = name;
-        ctx.setTitle(`${name} · Ticket`);
-        subtitle.textContent = leadLine(lead);
-        leadsCrumb.setAttribute("href", `#/connections/${encodeURIComponent(rest.connectionId)}/leads`);
-      }
-      ticket = rest;
-      showFacts();
-      body.hidden = false;
-      return { messages, nextCursor: page.nextCursor };
+      const page = await ctx.api.get(withQuery(path, { latest: 1, limit: PAGE, cursor }), { signal: ctx.signal });
+      show(page.ticket);
+      return { messages: page.ticket.messages, olderCursor: page.olderCursor };
     },
     onError: (error) => {
       feedback.error(error, error.status === 404 ? "Ticket não encontrado." : "Não foi possível carregar o ticket.");
@@ -51,16 +57,53 @@ export function renderTicket(ctx, id) {
       " › ",
       h("span", { "aria-current": "page" }, "Ticket"),
     ),
-    h(
-      "div",
-      { class: "page-head" },
-      h("div", {}, title, subtitle),
-      h("div", { class: "toolbar" }, closeButton),
-    ),
+    h("div", { class: "page-head" }, h("div", {}, title, subtitle), h("div", { class: "toolbar" }, closeButton)),
     facts,
     feedback.element,
     body,
   );
+
+  /** The ticket part of an answer: the header, the facts, the composer. */
+  function show(detail) {
+    const { lead, messages, ...rest } = detail;
+    if (!ticket) {
+      const name = leadName(lead);
+      title.textContent = name;
+      ctx.setTitle(`${name} · Ticket`);
+      subtitle.textContent = leadLine(lead);
+      leadsCrumb.setAttribute("href", `#/connections/${encodeURIComponent(rest.connectionId)}/leads`);
+      startComposer(rest.connectionId);
+    }
+    ticket = rest;
+    showFacts();
+    body.hidden = false;
+  }
+
+  function startComposer(connectionId) {
+    const picker = new TemplatePicker({
+      api: ctx.api,
+      connectionId,
+      signal: ctx.signal,
+      onError: (error) => sendFeedback.error(error, "Não foi possível carregar os modelos."),
+    });
+    composer = new Composer({
+      post: async (reply, key) => {
+        const { data } = await ctx.api.request("POST", `${path}/messages`, {
+          body: reply,
+          headers: { "Idempotency-Key": key },
+          signal: ctx.signal,
+        });
+        return data.message;
+      },
+      onSent: (message) => {
+        conversation.merge([message], { own: true });
+        live.now();
+      },
+      feedback: sendFeedback,
+      picker,
+    });
+    body.append(sendFeedback.element, composer.element);
+  }
 
   function showFacts() {
     facts.replaceChildren(
@@ -70,12 +113,15 @@ export function renderTicket(ctx, id) {
       h("li", { class: "tag" }, `Aberto em ${formatDateTime(ticket.createdAt)}`),
     );
     closeButton.hidden = ticket.status !== "open";
+    composer?.update(ticket);
+    conversation.setActions(ticket.status === "open" ? actions : null);
   }
 
   let closing = false;
   closeButton.addEventListener("click", async () => {
     if (closing) return;
     closing = true;
+    closeButton.disabled = true;
     closeButton.setAttribute("aria-busy", "true");
     try {
       const { data } = await ctx.api.request("PATCH", path, { body: { status: "closed" }, signal: ctx.signal });
@@ -87,14 +133,37 @@ export function renderTicket(ctx, id) {
       if (!isAbort(error)) feedback.error(error, "O ticket não foi fechado.");
     } finally {
       closing = false;
+      closeButton.disabled = false;
       closeButton.removeAttribute("aria-busy");
     }
   });
 
-  // the time left in the window goes down while the page is open
+  // the newest messages again every few seconds: the customer's new ones, each reply's ticks
+  let refreshFailed = false;
+  const live = new LiveRefresh({
+    every: REFRESH_MS,
+    fetch: async () => {
+      if (!ticket) return;
+      const page = await ctx.api.get(withQuery(path, { latest: 1, limit: RECENT }), { signal: ctx.signal });
+      show(page.ticket);
+      conversation.merge(page.ticket.messages);
+    },
+    onError: (error) => {
+      refreshFailed = true;
+      feedback.error(error, "A conversa não está sendo atualizada. Nova tentativa em instantes.");
+    },
+    onRecovered: () => {
+      if (refreshFailed) feedback.clear();
+      refreshFailed = false;
+    },
+  });
+  // the time left in the windows goes down while the page is open
   const clock = setInterval(() => {
     if (ticket) showFacts();
   }, 30_000);
-  conversation.load();
-  return () => clearInterval(clock);
+  conversation.load().then(() => live.start());
+  return () => {
+    clearInterval(clock);
+    live.stop();
+  };
 }
