@@ -77,7 +77,15 @@ MEDIA_TARGETS: dict[str, Target] = {  # issue 21 (benchmarks/media.py)
     ),
     "media_peak_rss_mb_100mb": Target("peak RSS (MB) of media_fetch taking a 100 MB document", 160, True),
 }
-ALL_TARGETS: dict[str, Target] = TARGETS | MEDIA_TARGETS
+REPLY_TARGETS: dict[str, Target] = {  # issue 22 (benchmarks/replies.py)
+    "reply_aws_requests_per_reply": Target(
+        "AWS requests of a reply's own path, POST to read (the three status webhooks included)", 12, True
+    ),
+    "reply_send_rate_vs_meta": Target(
+        "outbox sends per second over Meta's 20 per number, a burst of replies (no 130429)", 0.9, False
+    ),
+}
+ALL_TARGETS: dict[str, Target] = TARGETS | MEDIA_TARGETS | REPLY_TARGETS
 
 
 def spread(samples: list[float]) -> dict[str, Any]:
@@ -474,6 +482,48 @@ def media_keys(quick: bool) -> dict[str, dict[str, Any]]:
     }
 
 
+# ---------------------------------------------------------------------------------------------- replies
+def reply_keys(quick: bool) -> dict[str, dict[str, Any]]:
+    from benchmarks import replies
+
+    found = replies.measure(quick)
+    requests, rate = found["requests"], found["rate"]
+    world = (
+        "benchmarks.replies: the Meta simulator answering Graph's sends over HTTP on 127.0.0.1 (20 sends a second "
+        "per number, 130429 past it) and posting each send's statuses, a moto server (tables, queues, secrets of "
+        "template.yaml) in this process; each customer writes live first through webhook_ingest and live_message"
+    )
+    first = requests["first"]
+    return {
+        "reply_aws_requests_per_reply": entry(
+            "reply_aws_requests_per_reply",
+            requests["aws_per_reply"],
+            f"{world}; {requests['replies']} replies, each alone: the status API's handler takes the POST, "
+            "reply_send its queue message, webhook_ingest and live_message the sent, delivered and read webhooks; "
+            "every AWS request counted at botocore; the reply's own requests, mean per reply (each reply checked "
+            "read, sent once). Beside it: what any API call costs (its key and organization, 2), what any webhook "
+            "costs (ingest's archive, route and log, and the consumer's outcome on the log)",
+            samples=requests["samples"],
+            by_step=first["by_step"],
+            with_overhead_per_reply=requests["with_overhead_per_reply"],
+            ingest_of_three_webhooks=requests["ingest_per_reply"],
+            operations=first["operations"],
+        ),
+        "reply_send_rate_vs_meta": entry(
+            "reply_send_rate_vs_meta",
+            rate["ratio"],
+            f"{world}; {rate['replies']} replies to as many conversations queued at once, taken by "
+            f"{rate['senders']} reply_send executions in parallel (Lambda scaling a FIFO queue out by message "
+            "group); sends per second from the first send Meta accepted to the last, over 20; every reply sent "
+            "once; a 130429 fails the key",
+            sends_per_second=rate["sends_per_second"],
+            seconds=rate["seconds"],
+            throttled_130429=rate["throttled_130429"],
+            errors=[f"{rate['throttled_130429']} sends refused with 130429"] if rate["throttled_130429"] else [],
+        ),
+    }
+
+
 # ---------------------------------------------------------------------------------------------- run
 @dataclass
 class Prepared:
@@ -508,6 +558,7 @@ def run(quick: bool = False, prepared: Prepared | None = None) -> dict[str, Any]
         ("local stack", lambda: local_stack_keys(quick)),
         ("fresh processes", lambda: process_keys(body, 1 if quick else 3, rss_child)),
         ("media", lambda: media_keys(quick)),
+        ("replies", lambda: reply_keys(quick)),
     ]
     for label, step in steps:
         step_started = time.perf_counter()
@@ -540,6 +591,7 @@ STEP_KEYS = {
     "fresh processes": ["cold_start_vs_client_floor_max", "cold_start_ingest_vs_client_floor", "peak_rss_mb_3mb_chunk"],
     "local stack": ["local_stack_4000_msg_chunk_seconds", "local_stack_growth_5th_vs_1st"],
     "media": list(MEDIA_TARGETS),
+    "replies": list(REPLY_TARGETS),
 }
 
 

@@ -15,6 +15,7 @@ import itertools
 import re
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,6 +29,8 @@ from whatrack.domain.numbers import ASCII_DIGITS, is_ascii_number
 WINDOW_SECONDS = 24 * 3600
 TEXT_LIMIT = 4096
 CALLBACK_LIMIT = 512
+THROUGHPUT = 20
+"""Sends a Coexistence number may make in any second (Meta's fixed throughput); past it: ``130429``."""
 TYPES = frozenset({"text", "template", "reaction", "image", "audio", "video", "document", "sticker", "interactive"})
 PLACEHOLDER = re.compile(r"\{\{\s*([^}\s]+)\s*\}\}")
 REASONS: dict[int, tuple[str, str]] = {
@@ -100,6 +103,11 @@ class Messaging:
     failing: dict[str, int] = field(default_factory=dict)
     """Customer wa_id -> the code every send to them fails with (after a 200, as a ``failed`` status)."""
     templates: dict[str, list[Template]] = field(default_factory=dict)
+    throughput: int | None = THROUGHPUT
+    """Sends accepted per number in any 1-second span (``None``: no limit)."""
+    throttled: int = 0
+    """Sends refused with ``130429`` (throughput reached)."""
+    _recent: dict[str, deque[float]] = field(default_factory=dict)
     _counter: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -129,6 +137,10 @@ class Messaging:
         problem = self._invalid(pnid, body)
         if problem is not None:
             return problem
+        if not self._within_throughput(pnid):
+            return meta_error(
+                "(#130429) Rate limit hit", 130429, details="Cloud API message throughput has been reached."
+            )
         to = _digits(str(body["to"]))
         with self._lock:
             wamid = f"wamid.SIM{next(self._counter):012d}"
@@ -166,6 +178,21 @@ class Messaging:
         return ok(body)
 
     # ------------------------------------------------------------------ Meta's checks
+    def _within_throughput(self, pnid: str) -> bool:
+        """At most ``throughput`` accepted sends of a number in any second (a sliding window)."""
+        with self._lock:
+            if self.throughput is None:
+                return True
+            now = self.clock()
+            recent = self._recent.setdefault(pnid, deque())
+            while recent and now - recent[0] >= 1.0:
+                recent.popleft()
+            if len(recent) >= self.throughput:
+                self.throttled += 1
+                return False
+            recent.append(now)
+            return True
+
     def _invalid(self, pnid: str, body: Any) -> Scripted | None:
         if not isinstance(body, dict) or body.get("messaging_product") != "whatsapp":
             return meta_error("(#100) The parameter messaging_product is required.", 100)

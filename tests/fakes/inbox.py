@@ -33,6 +33,7 @@ from whatrack.domain.inbox import (
     TicketSource,
     TicketStatus,
     conversation_id_for,
+    recipient_of,
     service_window_end,
 )
 from whatrack.domain.media import listed_since
@@ -591,6 +592,7 @@ class InMemoryTickets:
                 last_message_at=utc(message_at),
                 correlation_id=correlation_id,
                 customer_service_window_ends_at=utc_or_none(service_window),
+                recipient=recipient_of(lead.lead),
             )
             db.tickets[ticket.id] = TicketRow(ticket, opened_by=wamid)
             db.open_tickets[conversation_id] = ticket.id

@@ -4,11 +4,13 @@ DynamoDB adapter keeps it on the message's item)."""
 from __future__ import annotations
 
 import copy
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from tests.fakes.database import InMemoryDatabase, MessageRow
 from whatrack.domain.messages import STATUS_RANK
+from whatrack.domain.pacing import Pace, slot_start
 from whatrack.domain.replies import Reply, ReplyHeldError, ReplyJob, ReplyState, request_of
 
 
@@ -139,3 +141,26 @@ class InMemoryReplyStore:
                 return False
             row.reply_listed = now
             return True
+
+
+class InMemorySendPacer:
+    """:class:`whatrack.ports.replies.SendPacer` in memory: the same slots as the DynamoDB pacer."""
+
+    def __init__(self, pace: Pace) -> None:
+        self._pace = pace
+        self._tat: dict[str, float] = {}
+        self._lock = threading.Lock()
+        self.reserved: list[tuple[str, float]] = []
+
+    def reserve(self, phone_number_id: str, now: float) -> float | None:
+        with self._lock:
+            start = slot_start(self._tat.get(phone_number_id), now)
+            if start > now + self._pace.max_wait:
+                return None
+            self._tat[phone_number_id] = start + self._pace.interval
+            self.reserved.append((phone_number_id, start))
+            return start
+
+    def next_free(self, phone_number_id: str, now: float) -> float:
+        with self._lock:
+            return slot_start(self._tat.get(phone_number_id), now)

@@ -21,7 +21,7 @@ from tests.fakes.inbox import InMemoryAuditLog, InMemoryConversations, InMemoryL
 from tests.fakes.media import InMemoryMediaFiles, InMemoryMediaState, RecordingMediaJobs
 from tests.fakes.operations import RecordingMetrics, RecordingNotifier
 from tests.fakes.reader import InMemoryReader
-from tests.fakes.replies import InMemoryReplyStore, RecordingOutbox
+from tests.fakes.replies import InMemoryReplyStore, InMemorySendPacer, RecordingOutbox
 from tests.fakes.webhooks import (
     InMemoryArchive,
     InMemoryDirectory,
@@ -41,6 +41,7 @@ from whatrack.domain.log import LogRecord
 from whatrack.domain.media import MediaState
 from whatrack.domain.messages import Message
 from whatrack.domain.organizations import Organization
+from whatrack.domain.pacing import Pace
 from whatrack.services.connections import ConnectionService
 from whatrack.services.consumer import ChangeConsumer
 from whatrack.services.embedded_signup import EmbeddedSignup
@@ -95,6 +96,9 @@ class InMemoryWorld:
         self.media_files = InMemoryMediaFiles()
         self.replies = InMemoryReplyStore(db=db)
         self.outbox = RecordingOutbox()
+        self.pacer = InMemorySendPacer(Pace(18.5, 20.0))  # ReplySettings' defaults
+        self.slept: list[float] = []
+        self.sleep = self.slept.append  # a send waiting for its slot: noted, not waited
         self.secrets = StaticSecrets(app_secret=app_secret, verify_token=verify_token)
         self.directory = InMemoryDirectory(db=db)
         self.webhook_log = InMemoryWebhookLog(db=db)
@@ -277,7 +281,9 @@ class InMemoryWorld:
             graph=self.graph_api(),
             metrics=self.metrics,
             lease=lease,
+            pacer=self.pacer,
             clock=self.clock,
+            sleep=self.sleep,
         )
 
     def new_conversations(self) -> NewConversations:

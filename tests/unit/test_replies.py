@@ -269,3 +269,30 @@ def test_a_throttled_send_says_meta_code_to_the_handler(world: InMemoryWorld) ->
     with pytest.raises(SendLater) as later:
         world.reply_sender().send(job)
     assert later.value.meta_code == PAIR_RATE_CODE
+
+
+def test_sends_of_one_number_keep_to_its_pace_and_wait_on_the_queue_past_it(world: InMemoryWorld) -> None:
+    connection, ticket = open_ticket(world)
+    desk, sender = world.reply_desk(), world.reply_sender()
+    for n in range(3):
+        desk.accept(connection.organization_id, ticket.id, f"pace-{n}", ReplyRequest(f"resposta {n}"))
+    # When three replies go at the same moment
+    assert [sender.send(job) for job in world.outbox.take()] == [ReplyState.ACCEPTED] * 3
+    # Then the second and third waited one and two of the pace's intervals (18.5 a second) for their slot
+    assert world.slept == pytest.approx([1 / 18.5, 2 / 18.5])
+
+    # Given the number's slots taken as far as a send may wait for one (20 s)
+    now = world.clock().timestamp()
+    while world.pacer.reserve(b.PNID, now) is not None:
+        pass
+    desk.accept(connection.organization_id, ticket.id, "pace-late", ReplyRequest("depois"))
+    [late] = world.outbox.take()
+    # When its send comes, it waits on the queue until the next free slot, the reply untouched
+    with pytest.raises(SendLater) as raised:
+        sender.send(late)
+    assert raised.value.after == 21 and raised.value.meta_code is None
+    assert world.replies.get(connection.id, late.client_message_id).state is ReplyState.PENDING
+    assert len(sends(world)) == 3
+    # And it goes once its time has come
+    world.clock.advance(seconds=21)
+    assert sender.send(late) is ReplyState.ACCEPTED and len(sends(world)) == 4

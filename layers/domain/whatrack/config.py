@@ -219,4 +219,9 @@ class ReplySettings(TablesMixin, GraphMixin, DeadLettersMixin):
 
     # how long a send holds its reply: above the function's timeout (a send past it died, and its
     # reply becomes unknown), below the queue's visibility
-    reply_lease_seconds: Annotated[int, Meta(ge=5, le=900)] = 45
+    reply_lease_seconds: Annotated[int, Meta(ge=5, le=900)] = 90
+    # Meta's throughput per number is 20 sends a second: each send takes a slot of this pace (a
+    # margin below 20: a send reaches Meta a moment after its slot), waiting for it up to
+    # reply_pace_max_wait_seconds inside the function, else on the queue
+    reply_sends_per_second: Annotated[float, Meta(gt=0, le=20)] = 18.5
+    reply_pace_max_wait_seconds: Annotated[float, Meta(ge=0, le=40)] = 20.0

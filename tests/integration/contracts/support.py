@@ -9,6 +9,7 @@ from typing import Any
 
 from devstack.provision import Provisioned
 from tests.fakes import InMemoryWorld
+from tests.fakes.replies import InMemorySendPacer
 from whatrack.adapters.archive import S3ArchiveStore
 from whatrack.adapters.dynamo import client as dynamo_client
 from whatrack.adapters.dynamo.audit import DynamoAuditLog
@@ -22,6 +23,7 @@ from whatrack.adapters.dynamo.leads import DynamoLeadRepository
 from whatrack.adapters.dynamo.media import DynamoMediaStateStore
 from whatrack.adapters.dynamo.messages import DynamoMessageRepository
 from whatrack.adapters.dynamo.organizations import DynamoOrganizationRepository
+from whatrack.adapters.dynamo.pacing import DynamoSendPacer
 from whatrack.adapters.dynamo.reader import DynamoReader
 from whatrack.adapters.dynamo.tables import bind_tables
 from whatrack.adapters.dynamo.tickets import DynamoTicketRepository
@@ -47,6 +49,7 @@ from whatrack.domain.inbox import (
 )
 from whatrack.domain.log import LogKind, LogStatus, WebhookLogEntry
 from whatrack.domain.messages import MEDIA_PLACEHOLDER_TYPE, Direction, MessageSource, NewMessage
+from whatrack.domain.pacing import Pace
 from whatrack.ports import (
     ArchiveStore,
     AuditLog,
@@ -65,6 +68,7 @@ from whatrack.ports import (
     TokenVault,
     WebhookLog,
 )
+from whatrack.ports.replies import SendPacer
 
 T0 = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 WABA_DISPLAY = "5491155550100"
@@ -106,6 +110,10 @@ class Ports:
     contacts: ContactSyncStore
     threads: HistoryThreadStore
     media_state: MediaStateStore
+    pacer: SendPacer
+
+
+CONTRACT_PACE = Pace(per_second=10.0, max_wait=1.0)  # a slot every 0.1 s, waited for up to 1 s
 
 
 def memory_ports() -> Ports:
@@ -128,6 +136,7 @@ def memory_ports() -> Ports:
         contacts=world.contacts,
         threads=world.threads,
         media_state=world.media_state,
+        pacer=InMemorySendPacer(CONTRACT_PACE),
     )
 
 
@@ -152,6 +161,7 @@ def dynamodb_ports(stack: Provisioned) -> Ports:
         contacts=DynamoContactSync(),
         threads=DynamoHistoryThreads(),
         media_state=DynamoMediaStateStore(),
+        pacer=DynamoSendPacer(CONTRACT_PACE),
     )
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from whatrack.domain.identity import canonical_phone
 from whatrack.domain.ids import stable_id
 
 TICKET_WINDOW = timedelta(hours=24)
@@ -150,6 +151,13 @@ class Ticket:
     customer_service_window_ends_at: datetime | None = None
     """Meta's window (:func:`service_window_end` of the latest live inbound message); ``None`` when the
     customer has not written live since onboarding."""
+    recipient: str | None = None
+    """Where a reply goes (:func:`recipient_of` its lead when it opened; ``None``: read the lead)."""
+
+
+def recipient_of(lead: Lead) -> str | None:
+    """A lead's WhatsApp id to send to (digits), or ``None`` when only its user id (BSUID) is known."""
+    return (lead.wa_id or canonical_phone(lead.phone_number) or "").lstrip("+") or None
 
 
 def ticket_origin(lead: Lead, *, lead_created_by_live_traffic: bool) -> TicketOrigin:

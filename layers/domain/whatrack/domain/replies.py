@@ -19,6 +19,7 @@ from typing import Any
 from whatrack.domain.changes import QueueMessage
 from whatrack.domain.errors import TransientError
 from whatrack.domain.ids import stable_id
+from whatrack.domain.messages import Message, NewMessage
 
 REPLY_PREFIX = "wtk."
 """Every ``clientMessageId`` starts so: a status webhook whose ``biz_opaque_callback_data`` does is ours."""
@@ -146,6 +147,22 @@ def reply_record(request: ReplyRequest, to: str) -> dict[str, Any]:
     }
 
 
+def accepted_message(new: NewMessage, conversation_id: str) -> Message:
+    """A reply just stored, as the timeline shows it (the answer to its POST, without reading it back)."""
+    return Message(
+        id=new.wamid,
+        conversation_id=conversation_id,
+        direction=new.direction,
+        source=new.source,
+        type=new.type,
+        timestamp=new.timestamp,
+        body=new.body,
+        status=new.status,
+        reply_to_id=new.reply_to_id,
+        reply=dict(new.reply) if new.reply is not None else None,
+    )
+
+
 def request_of(record: dict[str, Any], body: str | None, reply_to_id: str | None) -> ReplyRequest:
     """The request a kept reply was made from (its text is the message's body)."""
     template = record.get("template")
@@ -176,6 +193,8 @@ class SendLater(TransientError):
     """A send that may heal (nothing reached Meta): the outbox's handler retries it after
     :func:`send_backoff`, not the queue's whole visibility."""
 
-    def __init__(self, message: str, meta_code: int | None) -> None:
+    def __init__(self, message: str, meta_code: int | None, *, after: int | None = None) -> None:
         super().__init__(message)
         self.meta_code = meta_code
+        self.after = after
+        """Seconds until it may go (the number's pace says when), instead of the backoff."""

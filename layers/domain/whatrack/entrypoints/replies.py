@@ -23,7 +23,9 @@ def reply_job_handler() -> Callable[[dict[str, Any], LambdaContext], dict[str, A
             replies.sender().send(record.body)
         except SendLater as later:
             if record.event_source_arn and record.receipt_handle:
-                seconds = send_backoff(record.receive_count, later.meta_code)
+                seconds = (
+                    later.after if later.after is not None else send_backoff(record.receive_count, later.meta_code)
+                )
                 replies.retry_delay().delay(record.event_source_arn, record.receipt_handle, seconds)
             raise
 

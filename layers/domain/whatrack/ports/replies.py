@@ -49,3 +49,14 @@ class ReplyStore(Protocol):
 
     def requeued(self, connection_id: str, client_message_id: str, now: datetime) -> bool:
         """A sweep queued it again: listed anew from ``now``; False when it is not pending any more."""
+
+
+class SendPacer(Protocol):
+    """Meta's throughput per number (:mod:`whatrack.domain.pacing`), shared by every send of it."""
+
+    def reserve(self, phone_number_id: str, now: float) -> float | None:
+        """Take the number's next free slot: its start (epoch seconds, from ``now`` to ``now`` plus the
+        pace's ``max_wait``); ``None`` when it is further ahead (nothing taken: ask again later)."""
+
+    def next_free(self, phone_number_id: str, now: float) -> float:
+        """Where the number's next free slot starts (a read: nothing taken)."""

@@ -9,6 +9,8 @@ reason, or ``unknown`` when the answer may have been lost (never sent again by i
 
 from __future__ import annotations
 
+import math
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -25,8 +27,7 @@ from whatrack.domain.errors import (
     TransientError,
     UpstreamError,
 )
-from whatrack.domain.identity import canonical_phone
-from whatrack.domain.inbox import TicketStatus
+from whatrack.domain.inbox import TicketStatus, recipient_of
 from whatrack.domain.messages import Direction, MessageSource, NewMessage
 from whatrack.domain.replies import (
     Reply,
@@ -35,6 +36,7 @@ from whatrack.domain.replies import (
     ReplyRequest,
     ReplyState,
     SendLater,
+    accepted_message,
     client_message_id,
     reply_error,
     reply_record,
@@ -47,7 +49,7 @@ if TYPE_CHECKING:
     from whatrack.domain.messages import Message
     from whatrack.ports import ConnectionRepository, GraphApi, MessageRepository, MetricsRecorder, TokenVault
     from whatrack.ports.reads import InboxReader
-    from whatrack.ports.replies import ReplyOutbox, ReplyStore
+    from whatrack.ports.replies import ReplyOutbox, ReplyStore, SendPacer
     from whatrack.services.templates import TemplateCatalog
 
 logger = Logger(child=True)
@@ -74,36 +76,21 @@ class ReplyDesk:
         self._clock = clock
 
     def accept(self, organization_id: str, ticket_id: str, idempotency_key: str, request: ReplyRequest) -> Message:
+        """Store the reply ``pending`` and queue its send. A key seen before answers what it answered
+        (read only when the insert finds it, or before a refusal: a retry after the ticket closed
+        still gets its reply)."""
         ticket = self._reader.ticket(ticket_id) if plausible_id(ticket_id) else None
         if ticket is None or ticket.organization_id != organization_id:
             raise NotFoundError(f"ticket {ticket_id} not found")
         client_id = client_message_id(organization_id, ticket.id, idempotency_key)
-        kept = self._replies.get(ticket.connection_id, client_id)
-        if kept is not None:
-            return self._again(kept, request)
-        if ticket.status is not TicketStatus.OPEN:
-            raise ConflictError("the ticket is closed", code="ticket_closed")
-        connection = self._connections.get(ticket.connection_id)
-        if connection is None or connection.connection_status is not ConnectionStatus.ACTIVE:
-            raise RuleViolationError("the number is disconnected from Meta", code="connection_disconnected")
-        if connection.access_token_secret_id is None:
-            raise RuleViolationError("this number has no access token to send with", code="no_access_token")
+        try:
+            to = self._recipient(ticket, request)
+        except DomainError:
+            kept = self._replies.get(ticket.connection_id, client_id)
+            if kept is not None:
+                return self._again(kept, request)
+            raise
         now = self._clock()
-        window = ticket.customer_service_window_ends_at
-        if request.template is None and (window is None or window <= now):
-            raise RuleViolationError(
-                "Meta's customer service window is closed: only a template can be sent",
-                code="customer_service_window_closed",
-            )
-        if request.reply_to_id is not None:
-            quoted = self._reader.message(ticket.connection_id, request.reply_to_id)
-            if quoted is None or quoted.conversation_id != ticket.conversation_id:
-                raise RuleViolationError("replyToId is not a message of this conversation", code="unknown_reply_target")
-        lead = self._reader.lead(ticket.lead_id)
-        to = (lead.wa_id or canonical_phone(lead.phone_number) or "").lstrip("+") if lead is not None else ""
-        # a lead known only by its user id (BSUID) has no number to send to yet
-        if not to:
-            raise RuleViolationError("the lead has no WhatsApp number to send to", code="no_recipient")
         new = NewMessage(
             wamid=client_id,
             direction=Direction.OUTBOUND,
@@ -116,13 +103,41 @@ class ReplyDesk:
             reply=reply_record(request, to),
         )
         if not self._messages.insert(organization_id, ticket.connection_id, ticket.conversation_id, new):
-            kept = self._replies.get(ticket.connection_id, client_id)  # the same key, at the same time
+            kept = self._replies.get(ticket.connection_id, client_id)  # the same key, before or at the same time
             if kept is None:
                 raise TransientError(f"reply {client_id} was neither stored nor found")
             return self._again(kept, request)
         self._queue(organization_id, ticket.connection_id, ticket.conversation_id, client_id)
         logger.info("reply accepted", extra={"ticket_id": ticket.id, "kind": request.kind})
-        return self._message(ticket.connection_id, client_id)
+        return accepted_message(new, ticket.conversation_id)
+
+    def _recipient(self, ticket: Ticket, request: ReplyRequest) -> str:
+        """Whom the reply goes to (the lead's WhatsApp id), after every refusal of the contract."""
+        if ticket.status is not TicketStatus.OPEN:
+            raise ConflictError("the ticket is closed", code="ticket_closed")
+        connection = self._connections.get(ticket.connection_id)
+        if connection is None or connection.connection_status is not ConnectionStatus.ACTIVE:
+            raise RuleViolationError("the number is disconnected from Meta", code="connection_disconnected")
+        if connection.access_token_secret_id is None:
+            raise RuleViolationError("this number has no access token to send with", code="no_access_token")
+        window = ticket.customer_service_window_ends_at
+        if request.template is None and (window is None or window <= self._clock()):
+            raise RuleViolationError(
+                "Meta's customer service window is closed: only a template can be sent",
+                code="customer_service_window_closed",
+            )
+        if request.reply_to_id is not None:
+            quoted = self._reader.message(ticket.connection_id, request.reply_to_id)
+            if quoted is None or quoted.conversation_id != ticket.conversation_id:
+                raise RuleViolationError("replyToId is not a message of this conversation", code="unknown_reply_target")
+        # kept on the ticket when it opened; a lead known then only by its user id (BSUID) is read again
+        to = ticket.recipient
+        if to is None:
+            lead = self._reader.lead(ticket.lead_id)
+            to = recipient_of(lead) if lead is not None else None
+        if not to:
+            raise RuleViolationError("the lead has no WhatsApp number to send to", code="no_recipient")
+        return to
 
     def _again(self, kept: Reply, request: ReplyRequest) -> Message:
         """The same key: the same reply (its send queued again while it is pending: the first job may
@@ -175,8 +190,12 @@ class ReplySender:
         graph: GraphApi,
         metrics: MetricsRecorder,
         lease: timedelta,
+        pacer: SendPacer,
         clock: Callable[[], datetime] = utcnow,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
+        self._pacer = pacer
+        self._sleep = sleep
         self._replies = replies
         self._connections = connections
         self._tokens = tokens
@@ -196,6 +215,8 @@ class ReplySender:
             if connection is not None and connection.access_token_secret_id is not None
             else None
         )
+        if connection is not None and token is not None:
+            self._take_slot(job, connection.phone_number_id)
         reply = self._claim(job)
         if reply is None:
             return None
@@ -218,6 +239,21 @@ class ReplySender:
             self._replies.release(job.connection_id, job.client_message_id, error)
             raise SendLater(f"reply {job.client_message_id} not sent yet: {exc}", exc.meta_code) from exc
         return self._end(job, ReplyState.ACCEPTED, wamid=wamid)
+
+    def _take_slot(self, job: ReplyJob, phone_number_id: str) -> None:
+        """Wait for this send's slot of the number's pace (Meta's throughput), or for later when the
+        number's next free slot is further than the pace lets a send wait here."""
+        now = self._clock().timestamp()
+        start = self._pacer.reserve(phone_number_id, now)
+        if start is None:
+            wait = self._pacer.next_free(phone_number_id, now) - now
+            raise SendLater(
+                f"reply {job.client_message_id} waits for its number's pace ({wait:.1f} s)",
+                None,
+                after=max(1, math.ceil(wait)),
+            )
+        if start > now:
+            self._sleep(start - now)
 
     def give_up(self, job: ReplyJob) -> bool:
         """A dead letter: every attempt failed with something that might have healed: ``failed``."""

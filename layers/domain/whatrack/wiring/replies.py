@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 from whatrack.adapters.dynamo.connections import DynamoConnectionRepository
+from whatrack.adapters.dynamo.pacing import DynamoSendPacer
 from whatrack.adapters.dynamo.replies import DynamoReplyStore
 from whatrack.adapters.metrics import PowertoolsMetrics
 from whatrack.adapters.queues import SqsRetryDelay
 from whatrack.adapters.secrets import SecretsManagerTokenVault, SecretsManagerWebhookSecrets
 from whatrack.config import ReplySettings
+from whatrack.domain.pacing import Pace
 from whatrack.services.replies import ReplySender
 from whatrack.wiring.shared import bind, graph, once
 
@@ -30,6 +32,7 @@ def sender() -> ReplySender:
         graph=graph(config, SecretsManagerWebhookSecrets(config.meta_secret_arn).app_secret),
         metrics=PowertoolsMetrics(),
         lease=timedelta(seconds=config.reply_lease_seconds),
+        pacer=DynamoSendPacer(Pace(config.reply_sends_per_second, config.reply_pace_max_wait_seconds)),
     )
 
 

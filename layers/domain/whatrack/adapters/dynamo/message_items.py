@@ -71,11 +71,23 @@ class MessageItem(InboxTableItem):
     reply = JSONAttribute(null=True)
     """An agent's reply (``domain.replies``): its key is its ``clientMessageId``."""
     reply_wamid = UnicodeAttribute(null=True)
+    reply_error = JSONAttribute(null=True)
+    """Why the reply's last send did not go (``{"code", "message"}``): written without reading ``reply``."""
     send_lease = NumberAttribute(null=True)
     """Until when (unix seconds) the outbox holds the reply for its one send."""
     edits = ListAttribute(of=UnicodeAttribute, null=True)
     """Each edit's record (``Edit.record``) as JSON, in arrival order (shown in time order)."""
     edit_ids = UnicodeSetAttribute(null=True)
+
+
+def reply_of(item: MessageItem) -> dict[str, Any] | None:
+    """The reply's record with its last error (kept apart: settled and released without a read)."""
+    if not isinstance(item.reply, dict):
+        return None
+    record = dict(item.reply)
+    if item.reply_error is not None or "error" not in record:
+        record["error"] = item.reply_error
+    return record
 
 
 STORED = MessageItem.conversation_id.exists()
@@ -102,7 +114,7 @@ def to_message(item: MessageItem) -> Message:
         correlation_id=item.correlation_id,
         reply_to_id=item.reply_to_id,
         forwarded=bool(item.forwarded),
-        reply=dict(item.reply) if isinstance(item.reply, dict) else None,
+        reply=reply_of(item),
         reply_wamid=item.reply_wamid,
     )
     reactions = {Direction.INBOUND: item.reaction_in, Direction.OUTBOUND: item.reaction_out}

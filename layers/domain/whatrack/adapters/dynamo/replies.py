@@ -13,7 +13,7 @@ from typing import Any
 
 from pynamodb.exceptions import PynamoDBException
 
-from whatrack.adapters.dynamo.message_items import STORED, MessageItem, reply_listing
+from whatrack.adapters.dynamo.message_items import STORED, MessageItem, reply_listing, reply_of
 from whatrack.adapters.dynamo.tables import message_key
 from whatrack.adapters.dynamo.writes import get_or_none, storage, update_if
 from whatrack.domain.clock import iso
@@ -23,10 +23,11 @@ from whatrack.domain.replies import Reply, ReplyHeldError, ReplyState, request_o
 
 _CONDITIONAL_FAILED = "ConditionalCheckFailedException"
 PENDING = ReplyState.PENDING.value
+_PENDING_REPLY = (MessageItem.status == PENDING) & MessageItem.reply.exists()
 
 
 def reply_from(item: MessageItem) -> Reply | None:
-    record = item.reply if isinstance(item.reply, dict) else None
+    record = reply_of(item)
     if record is None or item.status not in ReplyState._value2member_map_:
         return None
     return Reply(
@@ -93,29 +94,25 @@ class DynamoReplyStore:
         wamid: str | None = None,
         error: dict[str, str] | None = None,
     ) -> bool:
-        item = get_or_none(MessageItem, message_key(connection_id, client_message_id), consistent_read=True)
-        if item is None or item.status != PENDING or not isinstance(item.reply, dict):
-            return False
+        """One conditional update, no read: the reply's error is an attribute of its own."""
         actions: list[Any] = [
             MessageItem.status.set(state.value),
             MessageItem.status_rank.set(STATUS_RANK[state.value]),
             MessageItem.send_lease.remove(),
-            MessageItem.reply.set({**item.reply, "error": error}),
+            MessageItem.reply_error.set(error) if error is not None else MessageItem.reply_error.remove(),
             MessageItem.gsi2pk.remove(),
             MessageItem.gsi2sk.remove(),
         ]
         if wamid:
             actions.append(MessageItem.reply_wamid.set(MessageItem.reply_wamid | wamid))
-        return update_if(item, actions, MessageItem.status == PENDING, "reply settle")
+        item = MessageItem(*message_key(connection_id, client_message_id))
+        return update_if(item, actions, _PENDING_REPLY, "reply settle")
 
     def release(self, connection_id: str, client_message_id: str, error: dict[str, str]) -> bool:
-        item = get_or_none(MessageItem, message_key(connection_id, client_message_id), consistent_read=True)
-        if item is None or item.status != PENDING or not isinstance(item.reply, dict):
-            return False
         return update_if(
-            item,
-            [MessageItem.send_lease.remove(), MessageItem.reply.set({**item.reply, "error": error})],
-            MessageItem.status == PENDING,
+            MessageItem(*message_key(connection_id, client_message_id)),
+            [MessageItem.send_lease.remove(), MessageItem.reply_error.set(error)],
+            _PENDING_REPLY,
             "reply release",
         )
 

@@ -136,6 +136,10 @@ def phone_number_guard_key(phone_number_id: str) -> Key:
     return f"PNID#{phone_number_id}", "PNID"
 
 
+def pace_key(phone_number_id: str) -> Key:
+    return f"PNID#{phone_number_id}", "PACE"
+
+
 def waba_link_key(waba_id: str, connection_id: str) -> Key:
     return f"WABA#{waba_id}", f"CONN#{connection_id}"
 

@@ -41,6 +41,7 @@ from whatrack.domain.inbox import (
     TicketOrigin,
     TicketSource,
     TicketStatus,
+    recipient_of,
     service_window_end,
 )
 
@@ -71,6 +72,7 @@ class TicketItem(InboxTableItem):
     last_message_at = UTCDateTimeAttribute()
     opened_by = UnicodeAttribute()
     correlation_id = UnicodeAttribute(null=True)
+    recipient = UnicodeAttribute(null=True)
 
 
 def to_ticket(item: TicketItem) -> Ticket:
@@ -89,6 +91,7 @@ def to_ticket(item: TicketItem) -> Ticket:
         last_message_at=item.last_message_at,
         correlation_id=item.correlation_id,
         customer_service_window_ends_at=item.service_window_ends_at,
+        recipient=item.recipient,
     )
 
 
@@ -132,6 +135,7 @@ class DynamoTicketRepository:
             last_message_at=message_at,
             opened_by=wamid,
             correlation_id=correlation_id,
+            recipient=recipient_of(lead.lead),
         )
 
         def write(tx: OrderedTransactWrite) -> None:

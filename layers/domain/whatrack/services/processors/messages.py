@@ -54,12 +54,47 @@ class MessagesProcessor:
     def __call__(self, message: ChangeMessage, value: dict[str, Any]) -> None:
         parsed = MessagesValue.model_validate(value)
         ports = self._ports
+        connection_id = message.connection_id
+        now = ports.clock()
+        # the customer's reactions and edits are below, never a message or a ticket; statuses,
+        # annotations and errors need only the connection's id: the connection is read for messages
+        written = [item for item in parsed.messages if item.type not in ANNOTATION_TYPES]
+        if written:
+            self._messages(message, parsed, written, now)
+        # after the messages of the same change: a target among them is stored, no stub is needed
+        annotations = annotations_of(parsed.messages, lambda _: Direction.INBOUND)
+        if annotations:
+            ports.messages.annotate(connection_id, annotations)
+        for status in parsed.statuses:
+            status_error = "; ".join(e.text for e in status.errors) or None
+            reply = status.biz_opaque_callback_data
+            # one of our replies (§7a): its wamid (an unknown answer resolved) and its status
+            ours = reply is not None and is_reply_id(reply)
+            applied = ours and ports.replies.apply_status(
+                connection_id, str(reply), status.id, status.status.lower(), status.error_text
+            )
+            if applied:
+                continue
+            if not ports.messages.apply_status(connection_id, status.id, status.status.lower(), status_error):
+                logger.info("status not applied (not newer)", extra={"wamid": status.id})
+        for error in parsed.errors:
+            logger.warning("messages error", extra={"code": error.code, "error": error.text})
+            ports.audit.record(
+                connection_id,
+                "messages_error",
+                now,
+                key=f"error:{message.log_id}:{error.code}",
+                error=f"{error.code}: {error.text}",
+            )
+
+    def _messages(
+        self, message: ChangeMessage, parsed: MessagesValue, written: list[MessageItem], now: datetime
+    ) -> None:
+        """The customer's messages of the change (deletions included), against its connection."""
+        ports = self._ports
         connection = ports.connection(message)
         business = parsed.metadata.display_phone_number or connection.display_phone_number
-        now = ports.clock()
-        for item in parsed.messages:
-            if item.type in ANNOTATION_TYPES:
-                continue  # the customer reacted or edited: below, never a message or a ticket
+        for item in written:
             sender = _sender(parsed.contacts, item)
             if sender is None:
                 continue
@@ -77,31 +112,6 @@ class MessagesProcessor:
                 )
             else:
                 self._live_message(connection, business, sender, item, now, message)
-        # after the messages of the same change: a target among them is stored, no stub is needed
-        annotations = annotations_of(parsed.messages, lambda _: Direction.INBOUND)
-        if annotations:
-            ports.messages.annotate(connection.id, annotations)
-        for status in parsed.statuses:
-            status_error = "; ".join(e.text for e in status.errors) or None
-            reply = status.biz_opaque_callback_data
-            # one of our replies (§7a): its wamid (an unknown answer resolved) and its status
-            ours = reply is not None and is_reply_id(reply)
-            applied = ours and ports.replies.apply_status(
-                connection.id, str(reply), status.id, status.status.lower(), status.error_text
-            )
-            if applied:
-                continue
-            if not ports.messages.apply_status(connection.id, status.id, status.status.lower(), status_error):
-                logger.info("status not applied (not newer)", extra={"wamid": status.id})
-        for error in parsed.errors:
-            logger.warning("messages error", extra={"code": error.code, "error": error.text})
-            ports.audit.record(
-                connection.id,
-                "messages_error",
-                now,
-                key=f"error:{message.log_id}:{error.code}",
-                error=f"{error.code}: {error.text}",
-            )
 
     def _live_message(
         self,
