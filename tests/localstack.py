@@ -30,8 +30,15 @@ def request(
         return error.code, error.read(), dict(error.headers)
 
 
-def api(stack: LocalStack, method: str, path: str, payload: Any = None, key: str | None = None) -> tuple[int, Any]:
-    headers = {"content-type": "application/json"}
+def api(
+    stack: LocalStack,
+    method: str,
+    path: str,
+    payload: Any = None,
+    key: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> tuple[int, Any]:
+    headers = {"content-type": "application/json", **(headers or {})}
     if key:
         headers["authorization"] = f"Bearer {key}"
     status, body, _ = request(stack, method, path, None if payload is None else json.dumps(payload).encode(), headers)

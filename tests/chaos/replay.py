@@ -7,7 +7,11 @@ is played here and by the stack's Meta simulator: every webhook is posted until 
 media files, which both runs download. With faults, 1 in ``rate`` of the functions' AWS calls fails
 (:class:`devstack.faults.FaultInjector`: DynamoDB throttling, transaction conflicts and 5xx, S3 and
 SQS errors, handlers dying mid-batch or mid-chunk), and Graph misbehaves on the media calls (5xx,
-429, an answer lost, a URL that answers 404, a timeout). Once the queues have drained the faults stop,
+429, an answer lost, a URL that answers 404, a timeout) and on the sends. Once the tickets are open,
+an agent answers some of them with a template (each request posted twice with its key, and again
+while the API fails): every reply must be sent to Meta exactly once, whatever was lost on the way,
+and end shown as ``read`` through the status webhooks Meta posts back (out of order and repeated
+like every webhook here). Once the queues have drained the faults stop,
 what ended ``failed`` is re-sent once from the archive (``scripts/replay.py --failed``, the
 operator's redrive) and the failed media files are retried (``POST /connections/{id}/media/retry``),
 the queues drain again, and the state is read.
@@ -38,6 +42,9 @@ from whatrack.adapters.archive import archive_key
 
 ROOT = Path(__file__).resolve().parents[2]
 MAX_POSTS = 60
+REPLIES = 4
+"""Tickets answered by an agent in each run (the first ones by their lead's number)."""
+TEMPLATE = "chaos_retomar"
 
 
 @dataclass
@@ -52,6 +59,8 @@ class Run:
     refused: int = 0
     """Deliveries answered with a 5xx (and posted again, as Meta does)."""
     retried: str = ""
+    replies: list[str] = field(default_factory=list)
+    """The agent's replies (their clientMessageIds)."""
 
 
 @dataclass
@@ -61,7 +70,11 @@ class SeedResult:
     differences: list[str]
     faults: int
     graph_faults: int
-    """Graph's answers spoiled on the media calls (of those scripted, the ones the run reached)."""
+    """Graph's answers spoiled on the media calls and the sends (of those scripted, the ones reached)."""
+    replies: int
+    """The faults run's replies (each sent to Meta once, else the seed is not identical)."""
+    replies_read: int
+    """Of them, those shown ``read`` at the end (Meta's statuses applied, an unknown answer resolved)."""
     files: dict[str, int]
     """The faults run's media files by state (its connection's counts)."""
     calls: int
@@ -75,7 +88,9 @@ class SeedResult:
         return (
             f"seed {self.seed}: {verdict} ({self.history_messages} history messages, {self.deliveries} deliveries, "
             f"{self.faults} faults in {self.calls} AWS calls, {self.graph_faults} Graph faults, "
-            f"{self.refused} deliveries refused, media {self.files}, {self.seconds:.0f} s)"
+            f"{self.refused} deliveries refused, media {self.files}, {self.replies} replies sent once "
+            f"({self.replies_read} read), "
+            f"{self.seconds:.0f} s)"
         )
 
 
@@ -85,6 +100,7 @@ def open_run(stack: LocalStack, seed: int, label: str, number: int) -> Run:
     pnid, waba = f"7{seed:06d}{number:08d}", f"8{seed:06d}{number:08d}"
     assert stack.meta is not None, "the chaos replay needs the stack's Meta simulator (its media)"
     token = stack.meta.business(waba, pnid, token=f"EAAG-chaos-{seed}-{label}", display=BIZ)
+    stack.meta.template(waba, TEMPLATE, body="Olá {{1}}! Podemos continuar o seu atendimento por aqui?")
     body = {
         "phoneNumberId": pnid,
         "wabaId": waba,
@@ -131,6 +147,43 @@ def command(stack: LocalStack, script: str, *args: str) -> str:
     return done.stdout
 
 
+def until_answered(stack: LocalStack, method: str, path: str, run: Run, **options: Any) -> Any:
+    """An API call, made again while the API fails (5xx, as a client does with the same key)."""
+    for _ in range(MAX_POSTS):
+        status, answer = api(stack, method, path, options.get("body"), run.api_key, headers=options.get("headers"))
+        if status < 500:
+            assert status == options.get("expect", 200), (path, status, answer)
+            return answer
+    raise AssertionError(f"{method} {path} kept failing")
+
+
+def answer_tickets(stack: LocalStack, run: Run) -> None:
+    """The agent answers the first ``REPLIES`` open tickets (by their lead's number) with a template:
+    each request posted twice with its key (a client that retries), the same reply both times."""
+    tickets = until_answered(stack, "GET", f"/tickets?connectionId={run.connection_id}&status=open&limit=500", run)
+    leads = {t["id"]: until_answered(stack, "GET", f"/leads/{t['leadId']}", run)["lead"] for t in tickets["tickets"]}
+    chosen = sorted(tickets["tickets"], key=lambda t: str(leads[t["id"]]["phoneNumber"] or leads[t["id"]]["userId"]))
+    for n, ticket in enumerate(chosen[:REPLIES]):
+        body = {"template": {"name": TEMPLATE, "language": "pt_BR", "parameters": [f"Cliente {n}"]}}
+        headers = {"idempotency-key": f"chaos-{n}"}
+        path = f"/tickets/{ticket['id']}/messages"
+        first = until_answered(stack, "POST", path, run, body=body, headers=headers, expect=202)
+        again = until_answered(stack, "POST", path, run, body=body, headers=headers, expect=202)
+        assert again["message"]["clientMessageId"] == first["message"]["clientMessageId"]
+        run.replies.append(first["message"]["clientMessageId"])
+
+
+def sends_of(stack: LocalStack, run: Run) -> dict[str, int]:
+    """How many times Meta accepted each of the run's replies (by the id it echoes in statuses)."""
+    assert stack.meta is not None
+    counted = dict.fromkeys(run.replies, 0)
+    for sent in stack.meta.messaging.sent:
+        if sent.phone_number_id == run.phone_number_id:
+            callback = str(sent.body.get("biz_opaque_callback_data"))
+            counted[callback] = counted.get(callback, 0) + 1
+    return counted
+
+
 PENDING = {"received", "routed"}
 
 
@@ -149,8 +202,13 @@ def settled(stack: LocalStack, run: Run) -> bool:
 
 
 def wait_settled(stack: LocalStack, run: Run, timeout: float | None) -> None:
-    what = f"the {run.label} run to settle (queues drained, no change of it received or routed)"
-    wait_until(lambda: settled(stack, run), what, timeout=timeout, steady=3, interval=0.3, seen=lambda: depths(stack))
+    what = f"the {run.label} run to settle (queues drained, Meta's webhooks posted, no change of it received or routed)"
+    assert stack.meta is not None
+
+    def quiet() -> bool:
+        return stack.meta is not None and stack.meta.webhooks.pending == 0 and settled(stack, run)
+
+    wait_until(quiet, what, timeout=timeout, steady=3, interval=0.3, seen=lambda: depths(stack))
 
 
 def finish(stack: LocalStack, run: Run, timeout: float | None) -> dict[str, Any]:
@@ -177,20 +235,27 @@ def hold_media(graph: MetaSimulator, scenario: Scenario) -> None:
         graph.expire_media(media_id)
 
 
+FAULTED_ROUTES = ("media", "media_download", "messages")
+
+
 def graph_faults(graph: MetaSimulator, seed: int) -> int:
-    """Graph misbehaves on the next media calls, as it does: every fault heals with a retry."""
+    """Graph misbehaves on the next media calls and sends, as it does: every media fault heals with a
+    retry; a send's 429 or 5xx is retried, an answer lost (or too slow) after Meta took the send
+    leaves the reply ``unknown`` until Meta's statuses, which echo our id, resolve it."""
     rng = random.Random(seed * 104_729)
     info = [server_error(500), server_error(503), rate_limited(), lost_answer(), too_slow(8.0), server_error(502)]
     downloads = [url_gone(), server_error(503), lost_answer(), url_gone()]
-    rng.shuffle(info)
-    rng.shuffle(downloads)
+    sends = [rate_limited(), lost_answer(), server_error(503), too_slow(8.0)]
+    for faults in (info, downloads, sends):
+        rng.shuffle(faults)
     graph.fail_next("media", *info)
     graph.fail_next("media_download", *downloads)
-    return len(info) + len(downloads)
+    graph.fail_next("messages", *sends)
+    return len(info) + len(downloads) + len(sends)
 
 
 def graph_faults_left(graph: MetaSimulator) -> int:
-    return sum(len(graph.script.get(route, [])) for route in ("media", "media_download"))
+    return sum(len(graph.script.get(route, [])) for route in FAULTED_ROUTES)
 
 
 def run_seed(
@@ -204,23 +269,33 @@ def run_seed(
     hold_media(stack.meta, scenario)
     clean = open_run(stack, seed, "clean", 1)
     deliver(stack, scenario, clean)
+    wait_settled(stack, clean, timeout)
+    answer_tickets(stack, clean)
     expected = finish(stack, clean, timeout)
     chaotic = open_run(stack, seed, "faults", 2)
     scripted = graph_faults(stack.meta, seed)
     with FaultInjector(rate=rate, seed=seed).active() as faults:
         deliver(stack, scenario, chaotic)
         wait_drained(stack, timeout=timeout)
+        answer_tickets(stack, chaotic)
+        wait_drained(stack, timeout=timeout)
     found = finish(stack, chaotic, timeout)
     graph_faulted = scripted - graph_faults_left(stack.meta)
-    stack.meta.script.pop("media", None)  # what the run did not reach is not the next seed's
-    stack.meta.script.pop("media_download", None)
+    for route in FAULTED_ROUTES:  # what the run did not reach is not the next seed's
+        stack.meta.script.pop(route, None)
     diff = differences(expected, found, limit=40)
+    for run in (clean, chaotic):  # §8.12: each reply reached Meta once, however its answers were lost
+        sent = sends_of(stack, run)
+        if len(run.replies) != REPLIES or any(n != 1 for n in sent.values()):
+            diff.append(f"{run.label} run: replies sent {sent} (each exactly once expected, {REPLIES} replies)")
     return SeedResult(
         seed=seed,
         identical=not diff,
         differences=diff,
         faults=faults.total,
         graph_faults=graph_faulted,
+        replies=len(chaotic.replies),
+        replies_read=sum(1 for reply in found["replies"].values() if reply["shown"] == "read"),
         files={k.removeprefix("files_"): v for k, v in found["connection"].items() if k.startswith("files_") and v},
         calls=sum(faults.calls.values()),
         refused=chaotic.refused,

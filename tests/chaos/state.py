@@ -21,6 +21,8 @@ from typing import Any
 import boto3
 from boto3.dynamodb.types import TypeDeserializer
 
+from whatrack.domain.messages import shown_status
+
 VOLATILE = frozenset(
     {
         "pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk", "gsi3pk", "gsi3sk",
@@ -151,6 +153,20 @@ def snapshot(
         return who(conversation.get("lead_id")) + (" (retired)" if conversation.get("merged_into") else "")
 
     stored = [i for i in inbox if str(i["pk"]).startswith(f"MSG#{connection_id}#")]
+    replies = [i for i in stored if "conversation_id" in i and i.get("reply")]
+    latest: dict[str, str] = {}
+    for item in stored:
+        if "conversation_id" in item:
+            at = str(item.get("timestamp"))
+            latest[item["conversation_id"]] = max(latest.get(item["conversation_id"], ""), at)
+
+    def conversation_kept(conversation_id: str, conversation: dict[str, Any]) -> dict[str, Any]:
+        """A conversation's latest message is an agent's reply's time in one run: kept as agreeing."""
+        kept = _kept(conversation)
+        if kept.get("last_message_at") is not None and kept["last_message_at"] == latest.get(conversation_id):
+            kept["last_message_at"] = "its latest message's"
+        return kept
+
     state: dict[str, Any] = {
         "leads": _unique([(who(i), _kept(lead)) for i, lead in leads.items() if not lead.get("merged_into")]),
         "merged": sorted(who(lead_id) for lead_id, lead in leads.items() if lead.get("merged_into")),
@@ -158,7 +174,7 @@ def snapshot(
         # merged lead had a conversation here before the merge, or not); one that still holds messages stays
         "conversations": _unique(
             [
-                (holder(i), _kept(c))
+                (holder(i), conversation_kept(i, c))
                 for i, c in conversations.items()
                 if not (c.get("merged_into") and not c.get("message_count"))
             ]
@@ -167,7 +183,23 @@ def snapshot(
             [
                 (str(i["id"]), {**_kept_file(_kept(i), connection_id), "lead": holder(i["conversation_id"])})
                 for i in stored
-                if "conversation_id" in i
+                if "conversation_id" in i and not i.get("reply")
+            ]
+        ),
+        # an agent's reply is named by its run's ids and sent when the run got there: kept as what the
+        # timeline shows of it (its body, its template, the status shown), by whom it answered
+        "replies": _unique(
+            [
+                (
+                    f"{holder(i['conversation_id'])}: {i.get('body')}",
+                    {
+                        "type": i.get("type"),
+                        "template": json.loads(str(i["reply"])).get("template"),
+                        "shown": shown_status(i.get("status"), None, i.get("delivery_status"), None)[0],
+                        "has_wamid": bool(i.get("reply_wamid")),
+                    },
+                )
+                for i in replies
             ]
         ),
         "stubs": _unique([(str(i["id"]), _kept(i)) for i in stored if "conversation_id" not in i]),

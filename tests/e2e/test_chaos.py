@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from devstack.server import LocalStack
-from tests.chaos.replay import run_seed
+from tests.chaos.replay import REPLIES, run_seed
 
 pytestmark = [pytest.mark.e2e, pytest.mark.fills_stack]
 
@@ -28,6 +28,8 @@ def test_an_onboarding_ends_in_the_same_state_whatever_fails_on_the_way(stack: L
     assert result.faults > 0 and result.history_messages > MESSAGES * 0.8, "nothing was tested"
     assert result.graph_faults > 0, "Graph never misbehaved"
     assert result.identical, "\n".join(result.differences)
+    # the agent's replies: each sent once (or the runs differ), each shown read, Meta's lost answers included
+    assert result.replies == REPLIES and result.replies_read == REPLIES
     # every file Meta held was kept (the follow-ups, the live photo, voice note, document, sticker), the
     # forgotten one expired, the refused one too large: nothing pending, nothing failed
     assert result.files.get("stored", 0) >= 4 and result.files.get("expired") == 1, result.files

@@ -128,7 +128,7 @@ def test_a_throttled_send_waits_seconds_not_the_queues_whole_visibility(ob: Onbo
     assert post_reply(ob, ticket_of(ob)["id"], {"text": "Oi"}, "throttled")[0] == 202
     sqs = boto3.client("sqs")
     url, arn = ob.aws.queues["RepliesQueue"], ob.aws.queue_arns["RepliesQueue"]
-    [message] = sqs.receive_message(QueueUrl=url, AttributeNames=["All"])["Messages"]  # invisible for 180 s now
+    [message] = sqs.receive_message(QueueUrl=url, AttributeNames=["All"])["Messages"]  # invisible for 360 s now
     record = {
         "messageId": message["MessageId"],
         "receiptHandle": message["ReceiptHandle"],
