@@ -8,6 +8,8 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from moto import mock_aws
 
 from devstack.provision import Provisioned, provision
@@ -32,8 +34,9 @@ def get(key: str | None, path: str, query: str = "") -> tuple[int, Any]:
 @pytest.fixture(scope="module")
 def shared_world() -> Iterator[tuple[Provisioned, dict[str, Any]]]:
     """One onboarded organization (and another one) for the whole module: built once per worker,
-    read by every test (only ``test_messages_oldest_first_and_tickets`` writes, and it ends where
-    it started: nine open tickets)."""
+    read by every test (``test_messages_oldest_first_and_tickets`` writes, and ends where it started:
+    nine open tickets; the isolation test adds a lead to the other organization; the fuzz test's
+    bodies are all refused before anything is stored)."""
     with pytest.MonkeyPatch.context() as patch, mock_aws():
         for name, value in TEST_ENVIRONMENT.items():
             patch.setenv(name, value)
@@ -198,6 +201,20 @@ def test_every_route_with_an_id_is_401_without_key_and_404_for_another_organizat
         status, body = get(other, path)
         assert (status, body["error"]["code"]) == (404, "not_found"), path
     assert get(other, "/tickets", f"connectionId={world['connection']['id']}")[0] == 404
+    # the routes of replies and new conversations (v1.2): another organization's ids are unknown to it
+    template_path = f"/connections/{world['connection']['id']}/templates"
+    assert get(key, template_path)[1]["error"]["code"] == "no_access_token"  # ours: the route reached
+    assert get(None, template_path)[0] == 401 and get(other, template_path)[1]["error"]["code"] == "not_found"
+    stranger = Onboarding(world["ob"].aws)
+    stranger.api_key = other
+    reply = {"template": {"name": "t", "language": "pt_BR", "parameters": []}}
+    status, body = stranger.api("POST", f"/tickets/{ticket['id']}/messages", reply, headers={"Idempotency-Key": "k1"})
+    assert (status, body["error"]["code"]) == (404, "not_found")
+    opening = {"leadId": ticket["leadId"], "connectionId": world["connection"]["id"], "source": "manual"}
+    status, body = stranger.api("POST", "/tickets", opening)
+    assert (status, body["error"]["code"]) == (404, "not_found")
+    stranger.api_key = None
+    assert stranger.api("POST", f"/tickets/{ticket['id']}/messages", reply, headers={"Idempotency-Key": "k2"})[0] == 401
     for action in ("refresh", "history-sync/request", "history-sync/retry"):
         path = f"/connections/{world['connection']['id']}/{action}"
         stranger = Onboarding(world["ob"].aws)
@@ -209,6 +226,11 @@ def test_every_route_with_an_id_is_401_without_key_and_404_for_another_organizat
     stranger = Onboarding(world["ob"].aws)
     stranger.api_key = other
     assert stranger.api("PATCH", f"/tickets/{ticket['id']}", {"status": "closed"})[0] == 404
+    # a number that is our lead, made a lead by the other organization: a lead of its own, never ours
+    ours = next(lead for lead in leads["leads"] if lead["phoneNumber"])
+    stranger.api_key = other
+    status, body = stranger.api("POST", "/leads", {"phoneNumber": ours["phoneNumber"]})
+    assert status == 201 and body["lead"]["id"] != ours["id"]
 
 
 @pytest.mark.parametrize(
@@ -344,3 +366,75 @@ def test_an_agent_creates_a_lead_and_starts_a_conversation(world: dict[str, Any]
     status, refused = stranger.api("POST", "/tickets", body)
     assert (status, refused["error"]["code"]) == (404, "not_found") and lead["id"] not in json.dumps(refused)
     assert agent.api("POST", "/tickets", {**body, "source": "incoming_message"})[0] == 400
+
+
+# ------------------------------------------------------------------------------ fuzz (issue 22's bodies)
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats(allow_nan=False) | st.text(max_size=30),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4),
+    max_leaves=12,
+)
+odd = st.text(alphabet=st.characters(codec=None, exclude_categories=()), max_size=70)
+reply_bodies = st.one_of(
+    json_values,
+    st.fixed_dictionaries(
+        {"text": odd | json_values}, optional={"replyToId": odd | json_values, "previewUrl": json_values}
+    ),
+    st.fixed_dictionaries(
+        {
+            "template": st.fixed_dictionaries(
+                {"name": odd, "language": odd | json_values},
+                optional={"parameters": st.lists(odd | json_values, max_size=3) | json_values},
+            )
+            | json_values
+        },
+        optional={"text": odd},
+    ),
+)
+lead_bodies = json_values | st.fixed_dictionaries(
+    {"phoneNumber": odd | json_values}, optional={"pushName": odd | json_values}
+)
+ticket_bodies = json_values | st.fixed_dictionaries(
+    {"leadId": odd | json_values, "connectionId": odd | json_values}, optional={"source": odd | json_values}
+)
+API_FUZZ = settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
+
+
+def post(ob: Onboarding, path: str, body: Any, headers: dict[str, str] | None = None) -> tuple[int, Any]:
+    raw = json.dumps(body, allow_nan=False).encode() if not isinstance(body, bytes) else body
+    result = status_app.lambda_handler(
+        http_event("POST", path, body=raw, headers={"authorization": f"Bearer {ob.api_key}", **(headers or {})}),
+        LambdaContext("s", 512, 20),
+    )
+    return result["statusCode"], json.loads(result["body"])
+
+
+def refused_with_a_code(status: int, answer: Any, allowed: set[int]) -> None:
+    assert status in allowed, (status, answer)  # never a 5xx: a body that will never get better
+    if status >= 400:
+        assert isinstance(answer["error"]["code"], str) and answer["error"]["message"]
+
+
+@API_FUZZ
+@given(body=reply_bodies, key=odd)
+def test_any_reply_body_and_key_is_answered_without_a_server_error(world: dict[str, Any], body: Any, key: str) -> None:
+    ob: Onboarding = world["ob"]
+    _, tickets = get(world["key"], "/tickets", "status=open&limit=1")
+    path = f"/tickets/{tickets['tickets'][0]['id']}/messages"
+    headers = {"Idempotency-Key": key.encode("utf-8", "surrogatepass").decode("latin-1")} if key else {}
+    status, answer = post(ob, path, body, headers)
+    refused_with_a_code(status, answer, {202, 400, 404, 409, 422})
+    if status == 202:
+        assert answer["message"]["status"] == "pending" and answer["message"]["source"] == "agent"
+
+
+@API_FUZZ
+@given(lead=lead_bodies, ticket=ticket_bodies)
+def test_any_new_lead_or_ticket_body_is_answered_without_a_server_error(
+    world: dict[str, Any], lead: Any, ticket: Any
+) -> None:
+    ob: Onboarding = world["ob"]
+    refused_with_a_code(*post(ob, "/leads", lead), {200, 201, 400})
+    refused_with_a_code(*post(ob, "/tickets", ticket), {200, 201, 400, 404, 422})
