@@ -95,6 +95,16 @@ def _kept(item: dict[str, Any]) -> dict[str, Any]:
     return kept
 
 
+def _ticket_kept(item: dict[str, Any]) -> dict[str, Any]:
+    """A ticket's product window follows its origin (§8.3: none for a history lead's), which follows
+    arrival order (the history before or after the live message): kept as whether it agrees."""
+    kept = _kept(item)
+    window = kept.pop("message_window_expires_at", None)
+    agrees = (window is None) == (item.get("originated_from") == "history_lead")
+    kept["message_window_expires_at"] = "as its origin says" if agrees else window
+    return kept
+
+
 def _kept_file(message: dict[str, Any], connection_id: str) -> dict[str, Any]:
     """A stored file's key names its connection (each run has its own): kept as whether it does."""
     media = message.get("media")
@@ -207,7 +217,7 @@ def snapshot(
     tickets: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for item in inbox:
         if str(item["pk"]).startswith("TICKET#") and item.get("connection_id") == connection_id:
-            tickets[who(item.get("lead_id"))].append(_kept(item))
+            tickets[who(item.get("lead_id"))].append(_ticket_kept(item))
     state["tickets"] = {lead: sorted(found, key=repr) for lead, found in sorted(tickets.items())}
 
     connection = next(i for i in accounts if i["pk"] == f"CONN#{connection_id}" and i["sk"] == "CONN")

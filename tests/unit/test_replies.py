@@ -287,12 +287,34 @@ def test_sends_of_one_number_keep_to_its_pace_and_wait_on_the_queue_past_it(worl
         pass
     desk.accept(connection.organization_id, ticket.id, "pace-late", ReplyRequest("depois"))
     [late] = world.outbox.take()
-    # When its send comes, it waits on the queue until the next free slot, the reply untouched
+    # When its send comes, it waits on the queue until the next free slot, its reply pending and free
     with pytest.raises(SendLater) as raised:
         sender.send(late)
     assert raised.value.after == 21 and raised.value.meta_code is None
-    assert world.replies.get(connection.id, late.client_message_id).state is ReplyState.PENDING
+    waiting = world.replies.get(connection.id, late.client_message_id)
+    assert waiting is not None and waiting.state is ReplyState.PENDING and waiting.error["code"] == "paced"
     assert len(sends(world)) == 3
-    # And it goes once its time has come
+    # And it goes once its time has come; a second job of it (a retried POST) takes no slot
     world.clock.advance(seconds=21)
     assert sender.send(late) is ReplyState.ACCEPTED and len(sends(world)) == 4
+    slots = len(world.pacer.reserved)
+    assert sender.send(late) is None and len(world.pacer.reserved) == slots
+
+
+def test_a_retried_key_gets_its_reply_while_the_conversation_refuses_writes(
+    world: InMemoryWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    connection, ticket = open_ticket(world)
+    desk = world.reply_desk()
+    first = desk.accept(connection.organization_id, ticket.id, "merge-1", ReplyRequest("Oi"))
+
+    # Given the conversation's writes refused for now (a lead merge moving it)
+    def refused(*_args: object, **_kwargs: object) -> bool:
+        raise TransientError("the conversation was retired meanwhile")
+
+    monkeypatch.setattr(world.messages, "insert", refused)
+    # When the client retries the same key, it gets the reply it has; a new key waits for the merge
+    again = desk.accept(connection.organization_id, ticket.id, "merge-1", ReplyRequest("Oi"))
+    assert again.id == first.id and again.status == "pending"
+    with pytest.raises(TransientError):
+        desk.accept(connection.organization_id, ticket.id, "merge-2", ReplyRequest("Oi"))

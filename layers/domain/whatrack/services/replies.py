@@ -102,7 +102,14 @@ class ReplyDesk:
             reply_to_id=request.reply_to_id,
             reply=reply_record(request, to),
         )
-        if not self._messages.insert(organization_id, ticket.connection_id, ticket.conversation_id, new):
+        try:
+            inserted = self._messages.insert(organization_id, ticket.connection_id, ticket.conversation_id, new)
+        except TransientError:  # e.g. its conversation merged meanwhile: a retry of a stored reply still gets it
+            kept = self._replies.get(ticket.connection_id, client_id)
+            if kept is None:
+                raise
+            return self._again(kept, request)
+        if not inserted:
             kept = self._replies.get(ticket.connection_id, client_id)  # the same key, before or at the same time
             if kept is None:
                 raise TransientError(f"reply {client_id} was neither stored nor found")
@@ -215,8 +222,6 @@ class ReplySender:
             if connection is not None and connection.access_token_secret_id is not None
             else None
         )
-        if connection is not None and token is not None:
-            self._take_slot(job, connection.phone_number_id)
         reply = self._claim(job)
         if reply is None:
             return None
@@ -228,6 +233,9 @@ class ReplySender:
             self._replies.release(job.connection_id, job.client_message_id, reply_error("internal", "our error"))
             self._metrics.count("ReplyInternalErrors")
             raise
+        # claimed first: a job that finds its reply sent (a retried POST, a sweep) takes no slot; the hold
+        # (90 s) outlasts the longest wait for a slot (20 s) and the send
+        self._take_slot(job, connection.phone_number_id)
         try:
             wamid = self._graph.send_message(connection.phone_number_id, token, payload)
         except UpstreamError as exc:
@@ -247,6 +255,8 @@ class ReplySender:
         start = self._pacer.reserve(phone_number_id, now)
         if start is None:
             wait = self._pacer.next_free(phone_number_id, now) - now
+            paced = reply_error("paced", f"the number's sends were {wait:.0f} s ahead (Meta's 20 a second)")
+            self._replies.release(job.connection_id, job.client_message_id, paced)
             raise SendLater(
                 f"reply {job.client_message_id} waits for its number's pace ({wait:.1f} s)",
                 None,
