@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Locator, Page, Route, expect
 
 from devstack.meta import MetaSimulator
 from devstack.server import LocalStack
@@ -238,3 +238,46 @@ def test_an_open_ticket_refreshes_itself_pauses_when_hidden_and_backs_off_on_err
     page.clock.run_for(10_500)
     wait_until(lambda: refreshes() == failed + 2, "the third try after 10 s")
     expect(page.get_by_text("A conversa não está sendo atualizada.")).to_be_hidden()
+
+
+def test_a_ticket_that_failed_to_open_opens_by_itself_and_a_refresh_fills_any_hole(
+    page: Page, desk: Desk, graph: MetaSimulator
+) -> None:
+    # the first load answers 503 once: the error shows, and the next try (5 s later) opens the ticket
+    failed: list[str] = []
+
+    def unavailable_once(route: Route) -> None:
+        if failed:
+            route.continue_()
+        else:
+            failed.append(route.request.url)
+            route.fulfill(status=503, body='{"error": {"code": "unavailable", "message": "down"}}')
+
+    page.clock.install()
+    page.route(re.compile(r"/tickets/[^/?]+\?.*limit=100"), unavailable_once)
+    sign_in(page, desk.tenant, f"#/tickets/{desk.tickets[BETO]}")
+    expect(page.get_by_text("Não foi possível carregar o ticket.")).to_be_visible()
+    page.clock.run_for(5_500)
+    expect(page.locator('li.msg[data-id="wamid.desk.beto1"]')).to_be_visible()
+    expect(page.get_by_text("Não foi possível carregar o ticket.")).to_be_hidden()
+
+    # a refresh reads 2 messages here instead of 30; three arrive while the tab is hidden: on its
+    # return the refresh sees a hole below what is shown and reads everything again
+    page.route(
+        re.compile(r"/tickets/[^/?]+\?.*limit=30"),
+        lambda route: route.continue_(url=route.request.url.replace("limit=30", "limit=2")),
+    )
+    page.evaluate(SET_HIDDEN, True)
+    now = int(time.time())
+    for n in range(3):
+        document = b.live(f"wamid.desk.beto.gap{n}", BETO, now + n, f"Mensagem {n} com a aba escondida")
+        assert graph.deliver(b.for_number(document, PNID, WABA)) == 200
+
+    def stored() -> int:
+        _, detail = desk.tenant.api("GET", f"/tickets/{desk.tickets[BETO]}?latest=1&limit=10")
+        return sum(1 for m in detail["ticket"]["messages"] if m["id"] and m["id"].startswith("wamid.desk.beto.gap"))
+
+    wait_until(lambda: stored() == 3, "the three messages stored")
+    page.evaluate(SET_HIDDEN, False)
+    for n in range(3):
+        expect(page.locator(f'li.msg[data-id="wamid.desk.beto.gap{n}"]')).to_be_visible()

@@ -131,8 +131,9 @@ const LIVE_BACKOFF_MS = [5_000, 10_000, 30_000];
 /**
  * Keeps an open screen current: `fetch()` every `every` ms while the tab is visible (a hidden tab
  * skips its turns and is refreshed as soon as it shows again), one request at a time; after a
- * failure the next try waits 5 s, 10 s, then 30 s until one succeeds (`onError(error)` each time,
- * `onRecovered()` after). `stop()` ends it.
+ * failure that may pass (no answer, 5xx, 429) the next try waits 5 s, 10 s, then 30 s until one
+ * succeeds (`onError(error)` each time, `onRecovered()` after); a refusal (another 4xx: the ticket is
+ * gone) stops it. `stop()` ends it.
  */
 export class LiveRefresh {
   constructor({ fetch, every, onError = () => {}, onRecovered = () => {} }) {
@@ -170,6 +171,7 @@ export class LiveRefresh {
       if (isAbort(error) || this.stopped) return;
       this.failures += 1;
       this.onError(error);
+      if (!transient(error)) this.stop();
     } finally {
       this.running = false;
     }

@@ -49,6 +49,7 @@ export class Composer {
     this.mode = "text";
     this.target = null;
     this.attempt = null; // {json, key}: the last send that got no answer, tried again with its key
+    this.resendKeys = new Map(); // a failed reply's clientMessageId → the key of sending it again, until answered
     this.busy = false;
 
     const textId = uid("resposta");
@@ -94,11 +95,12 @@ export class Composer {
   update(ticket) {
     this.ticket = ticket;
     this.element.hidden = ticket.status !== "open";
+    if (this.element.hidden) return; // a closed ticket is read-only: no templates to read
     const state = metaWindow(ticket.customerServiceWindowEndsAt);
     this.windowLine.textContent = state.label;
     this.windowLine.setAttribute("data-window", state.open ? "open" : "closed");
     this.windowOpen = state.open;
-    if (!state.open && this.mode === "text") this.setMode("template");
+    if (!state.open && this.mode === "text") this.setMode("template", { focus: false });
     this.modeButton.hidden = !state.open;
     this.showMode();
   }
@@ -107,15 +109,14 @@ export class Composer {
     this.setMode(this.mode === "text" ? "template" : "text");
   }
 
-  setMode(mode) {
+  /** `focus`: false when the page changes the mode by itself (the window closed), not the agent. */
+  setMode(mode, { focus = true } = {}) {
     this.mode = mode;
     this.showMode();
-    if (mode === "template") {
-      this.picker.open();
-      this.picker.select.focus({ preventScroll: true });
-    } else {
-      this.text.focus();
-    }
+    if (mode === "template") this.picker.open();
+    if (!focus) return;
+    if (mode === "template") this.picker.select.focus({ preventScroll: true });
+    else this.text.focus();
   }
 
   showMode() {
@@ -169,18 +170,30 @@ export class Composer {
     const json = JSON.stringify(body);
     const key = this.attempt?.json === json ? this.attempt.key : newKey();
     this.attempt = { json, key };
+    const typed = this.text.value;
+    const quoted = this.target;
     const sent = await this.send(body, key, this.sendButton);
     if (!sent) return;
     this.attempt = null;
+    // what the agent typed or quoted while it was on its way stays
     if (this.mode === "template") this.picker.reset();
-    else this.text.value = "";
-    this.clearQuote();
+    else if (this.text.value === typed) this.text.value = "";
+    if (this.target === quoted) this.clearQuote();
     this.text.focus({ preventScroll: true });
   }
 
-  /** "Enviar de novo" on a failed reply: the same content as a new message (a new key). */
+  /** "Enviar de novo" on a failed reply: the same content as a new message, under one key until it is
+   * answered (a click after a lost answer is that same new message, never a third one). */
   async resend(message, button) {
-    await this.send(resendBody(message), newKey(), button);
+    if (this.busy) return;
+    const id = message.clientMessageId;
+    const key = this.resendKeys.get(id) ?? newKey();
+    this.resendKeys.set(id, key);
+    if (await this.send(resendBody(message), key, button)) this.resendKeys.delete(id);
+  }
+
+  forgetResendKey(key) {
+    for (const [id, kept] of this.resendKeys) if (kept === key) this.resendKeys.delete(id);
   }
 
   async send(body, key, button) {
@@ -197,6 +210,7 @@ export class Composer {
       if (error.code === "customer_service_window_closed") this.setMode("template");
       if (error.code === "idempotency_key_reused") this.attempt = null;
       const unanswered = !error.status || error.status >= 500;
+      if (!unanswered) this.forgetResendKey(key); // refused: nothing was taken, the next click tries anew
       this.feedback.error(
         error,
         unanswered

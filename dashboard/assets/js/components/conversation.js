@@ -201,9 +201,16 @@ function signature(message) {
 
 const URL_MARGIN_MS = 60_000;
 
-function urlSoonStale(message) {
+function urlExpiry(message) {
   const at = Date.parse(message.media?.urlExpiresAt ?? "");
-  return Number.isFinite(at) && at - Date.now() < URL_MARGIN_MS;
+  return Number.isFinite(at) ? at : null;
+}
+
+/** A shown file whose link is about to expire, and a read that brought a newer link for it. */
+function fresherLink(shown, incoming) {
+  const old = urlExpiry(shown);
+  const fresh = urlExpiry(incoming);
+  return old !== null && fresh !== null && old - Date.now() < URL_MARGIN_MS && fresh > old;
 }
 
 function byTime(a, b) {
@@ -223,11 +230,13 @@ const NEAR_BOTTOM_PX = 48;
  * is redrawn only when it changed, a new one is added in its place; new messages below what the
  * user is reading show "N novas mensagens" instead of moving the page. `actions` (optional):
  * `reply(message)` and `resend(message, button)`; `onError(error)` says why a page did not come;
- * `onRetryMedia()` asks for the conversation's failed media files again.
+ * `onRetryMedia()` asks for the conversation's failed media files again; `onStaleMedia()` is told
+ * when a file did not load (its link may have expired: a new read brings fresh links).
  */
 export class Conversation {
-  constructor({ page, onError, onRetryMedia, actions = null }) {
-    Object.assign(this, { page, onError, onRetryMedia, actions });
+  constructor({ page, onError, onRetryMedia, onStaleMedia = () => {}, actions = null }) {
+    Object.assign(this, { page, onError, onRetryMedia, onStaleMedia, actions });
+    this.lastError = null;
     this.messages = new Map(); // key → message
     this.byId = new Map(); // wamid → message (quotes)
     this.nodes = new Map(); // key → {node, signature, message}
@@ -299,6 +308,18 @@ export class Conversation {
     }
   }
 
+  /** Whether a refresh's newest page leaves a hole: its oldest message is newer than every message
+   * shown and older ones exist (more arrived between two refreshes than a refresh reads). */
+  leavesGap(messages, olderCursor) {
+    if (!olderCursor || !messages.length || !this.messages.size) return false;
+    const last = this.lastMessage();
+    return !this.messages.has(keyOf(messages[0])) && byTime(messages[0], last) > 0;
+  }
+
+  get size() {
+    return this.messages.size;
+  }
+
   lastMessage() {
     let last = null;
     for (const message of this.messages.values()) if (!last || byTime(message, last) > 0) last = message;
@@ -320,10 +341,14 @@ export class Conversation {
       }
       const shown = this.nodes.get(key);
       const drawn = signature(message);
-      if (shown && shown.signature === drawn && !urlSoonStale(shown.message)) {
+      if (shown && shown.signature === drawn && !fresherLink(shown.message, message)) {
         wanted.push(shown.node);
       } else {
-        const node = messageItem(message, this.byId, { onRetryMedia: this.onRetryMedia, actions: this.actions });
+        const node = messageItem(message, this.byId, {
+          onRetryMedia: this.onRetryMedia,
+          onMediaError: this.onStaleMedia,
+          actions: this.actions,
+        });
         this.nodes.set(key, { node, signature: drawn, message });
         wanted.push(node);
       }
@@ -352,22 +377,24 @@ export class Conversation {
     this.empty.hidden = this.messages.size > 0;
   }
 
-  /** The newest page: the conversation opens at its end. */
+  /** The newest page: the conversation opens at its end. False when it did not come (`lastError`). */
   async load() {
-    await this.fetch(null, () => this.scrollToEnd());
+    return this.fetch(null, () => this.scrollToEnd());
   }
 
-  /** The page before the oldest shown, above it, without moving what the user is reading. */
+  /** The page before the oldest shown, above it, without moving what the user is reading (the first
+   * message shown stays where it was, whatever a refresh adds below meanwhile). */
   async loadOlder() {
-    if (!this.olderCursor) return;
-    const before = this.scroller.scrollHeight - this.scroller.scrollTop;
-    await this.fetch(this.olderCursor, () => {
-      this.scroller.scrollTop = this.scroller.scrollHeight - before;
+    if (!this.olderCursor) return false;
+    const anchor = this.list.querySelector("li.msg");
+    const top = anchor?.getBoundingClientRect().top;
+    return this.fetch(this.olderCursor, () => {
+      if (anchor?.isConnected) this.scroller.scrollTop += anchor.getBoundingClientRect().top - top;
     });
   }
 
   async fetch(cursor, place) {
-    if (this.loading) return;
+    if (this.loading) return false;
     this.loading = true;
     this.older.setAttribute("aria-busy", "true");
     this.older.disabled = true;
@@ -381,8 +408,12 @@ export class Conversation {
       this.olderCursor = olderCursor ?? null;
       this.older.hidden = !this.olderCursor;
       place();
+      this.lastError = null;
+      return true;
     } catch (error) {
+      this.lastError = error;
       if (!isAbort(error)) this.onError(error);
+      return false;
     } finally {
       this.loading = false;
       this.older.removeAttribute("aria-busy");

@@ -124,30 +124,40 @@ function baseType(mimeType) {
 }
 
 /** A player when this browser plays the type (Ogg Opus voice notes on older Safari do not), else a download. */
-function player(tag, file, kind) {
+function player(tag, file, kind, onMediaError) {
   const probe = document.createElement(tag);
   const download = h("a", { class: "msg__file", href: file.url, download: file.filename ?? "" }, `Baixar ${kind.toLowerCase()}`);
   if (!probe.canPlayType(file.mimeType ?? "") && !probe.canPlayType(baseType(file.mimeType))) {
     return [h("p", { class: "msg__media-note" }, "Este navegador não toca este formato."), download];
   }
-  return h(tag, { class: `msg__${tag}`, controls: true, preload: "metadata", src: file.url }, download);
+  return h(
+    tag,
+    { class: `msg__${tag}`, controls: true, preload: "metadata", src: file.url, on: { error: () => onMediaError?.() } },
+    download,
+  );
 }
 
-function storedFile(message, file, kind) {
+function storedFile(message, file, kind, onMediaError) {
   const label = file.caption ?? kind;
   if (message.type === "image" || message.type === "sticker") {
     const sticker = message.type === "sticker";
     return h(
       "a",
       { class: "msg__image-link", href: file.url, target: "_blank", rel: "noopener noreferrer", title: "Abrir em tamanho real" },
-      h("img", { class: sticker ? "msg__sticker" : "msg__image", src: file.url, alt: label, loading: "lazy" }),
+      h("img", {
+        class: sticker ? "msg__sticker" : "msg__image",
+        src: file.url,
+        alt: label,
+        loading: "lazy",
+        on: { error: () => onMediaError?.() },
+      }),
     );
   }
   if (message.type === "audio") {
     const label = file.voice ? "Mensagem de voz" : kind;
-    return [h("p", { class: "msg__voice" }, label), player("audio", file, label)];
+    return [h("p", { class: "msg__voice" }, label), player("audio", file, label, onMediaError)];
   }
-  if (message.type === "video") return player("video", file, kind);
+  if (message.type === "video") return player("video", file, kind, onMediaError);
   const size = formatBytes(file.size);
   return h(
     "a",
@@ -157,13 +167,18 @@ function storedFile(message, file, kind) {
   );
 }
 
-function media(message, { onRetryMedia } = {}) {
+function media(message, { onRetryMedia, onMediaError } = {}) {
   const file = message.media ?? {};
   const kind = MEDIA_LABELS[message.type] ?? "Mídia";
   const state = mediaState(message);
   const caption = file.caption ? h("p", { class: "msg__caption" }, file.caption) : null;
   if (state === "stored" && file.url) {
-    return h("figure", { class: "msg__media msg__media--stored", "data-media-state": state }, storedFile(message, file, kind), caption);
+    return h(
+      "figure",
+      { class: "msg__media msg__media--stored", "data-media-state": state },
+      storedFile(message, file, kind, onMediaError),
+      caption,
+    );
   }
   const retry =
     state === "failed" && onRetryMedia

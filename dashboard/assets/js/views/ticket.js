@@ -13,6 +13,8 @@ import { retryMedia } from "./lead.js";
 const PAGE = 100;
 const RECENT = 30; // what a refresh reads: the newest messages, where new ones and ticks land
 const REFRESH_MS = 3_000;
+const MAX_PAGE = 500;
+const RESYNC_GAP_MS = 30_000; // files that did not load ask for fresh links at most this often
 
 /**
  * `#/tickets/<id>`: the conversation (history, live and the agent's replies) opening at its newest
@@ -45,6 +47,9 @@ export function renderTicket(ctx, id) {
       feedback.error(error, error.status === 404 ? "Ticket não encontrado." : "Não foi possível carregar o ticket.");
     },
     onRetryMedia: () => retryMedia(ctx, ticket.connectionId, feedback),
+    onStaleMedia: () => {
+      if (Date.now() - resyncedAt > RESYNC_GAP_MS) resync().catch(() => {}); // the next refresh says why
+    },
   });
   const body = h("div", { class: "ticket", hidden: true }, conversation.element);
   ctx.main.append(
@@ -138,17 +143,37 @@ export function renderTicket(ctx, id) {
     }
   });
 
+  /** Everything shown read again from the newest end (fresh file links; a hole filled). */
+  let resyncedAt = 0;
+  async function resync() {
+    resyncedAt = Date.now();
+    const limit = Math.min(MAX_PAGE, conversation.size + RECENT);
+    const page = await ctx.api.get(withQuery(path, { latest: 1, limit }), { signal: ctx.signal });
+    show(page.ticket);
+    conversation.merge(page.ticket.messages);
+  }
+
   // the newest messages again every few seconds: the customer's new ones, each reply's ticks
   let refreshFailed = false;
   const live = new LiveRefresh({
     every: REFRESH_MS,
     fetch: async () => {
-      if (!ticket) return;
+      if (!ticket) {
+        // the first load failed: it is tried again, with the refresh's backoff
+        if (!(await conversation.load())) throw conversation.lastError;
+        feedback.clear(); // the first load's error goes with it
+        return;
+      }
       const page = await ctx.api.get(withQuery(path, { latest: 1, limit: RECENT }), { signal: ctx.signal });
+      if (conversation.leavesGap(page.ticket.messages, page.olderCursor)) {
+        await resync(); // more came than a refresh reads (a hidden tab, a sleeping laptop)
+        return;
+      }
       show(page.ticket);
       conversation.merge(page.ticket.messages);
     },
     onError: (error) => {
+      if (!ticket) return; // the first load's own error is on screen
       refreshFailed = true;
       feedback.error(error, "A conversa não está sendo atualizada. Nova tentativa em instantes.");
     },
