@@ -4,9 +4,8 @@ Two seeds here, each a quarter of ``make chaos``'s onboarding (``messages=300``:
 messages for seeds 1 and 2): the same shapes, faults and comparison, sized to finish well inside the
 hang guard on a loaded 2-core machine. ``make chaos SEEDS=N`` (scripts/chaos.py) runs the full seeds.
 A tenth (120) was tried to save a minute: its contact sync and first live messages then reach their
-queues within a second of each other, and a lead's name came out of their race differently
-(recorded in docs/decisions.md, D-46, to be fixed with its own test); until then the seeds here stay
-the size that was identical run after run.
+queues within a second of each other, which found a race on a lead's name (fixed, D-46); the seeds
+here stay the size that was identical run after run.
 """
 
 from __future__ import annotations

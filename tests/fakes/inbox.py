@@ -175,7 +175,12 @@ class InMemoryLeads:
             changes: dict[str, Any] = {}
             if has_history:
                 changes["has_history"] = True
-            if push_name:
+            if push_name and overwrite_name and message_at is not None:
+                # the name of the latest event that named the person (a contact change, a live message)
+                if row.contact_name_at is None or row.contact_name_at <= utc(message_at):
+                    changes["push_name"] = push_name
+                    row.contact_name_at = utc(message_at)
+            elif push_name:
                 changes["push_name"] = push_name if overwrite_name or lead.push_name is None else lead.push_name
             if synced_at is not None:
                 changes["last_synced_at"] = utc(synced_at)

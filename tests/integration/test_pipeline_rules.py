@@ -261,7 +261,7 @@ def test_d3_source_on_lead_message_and_ticket(ob: Onboarding) -> None:
 def test_d4_expected_order_contacts_history_live(ob: Onboarding) -> None:
     ob.deliver(b.contacts(("add", CUSTOMER, "Maria")))
     ob.deliver(b.chunk(0, 1, 100, b.thread(CUSTOMER, b.text("wamid.O1", CUSTOMER, T0))))
-    ob.deliver(b.live("wamid.O2", CUSTOMER, T0 + 50))
+    ob.deliver(b.live("wamid.O2", CUSTOMER, T0 + 1_050))  # after the contact change (T0 + 1,000): its name stays
     [lead] = ob.leads()
     assert lead["source"] == "state_sync" and lead["has_history"] is True and lead["push_name"] == "Cliente"
     assert ob.tickets()[0]["originated_from"] == "history_lead"
@@ -403,3 +403,19 @@ def test_rule_8_8_a_followup_and_its_placeholder_end_the_same_in_either_order(
     accounts = boto3.resource("dynamodb").Table(ob.aws.tables["AccountsTable"])
     item = accounts.get_item(Key={"pk": f"CONN#{ob.connection['id']}", "sk": "CONN"})["Item"]
     assert (int(item["media_placeholders"]), int(item["media_received"])) == (1, 1)
+
+
+@pytest.mark.parametrize("contact_first", [True, False])
+def test_rule_8_6_a_leads_name_is_the_latest_events_whatever_the_order(aws: Provisioned, contact_first: bool) -> None:
+    """The App's contact name and a live message's profile name: the later event's name stays (moto)."""
+    for n, (contact_at, live_at, expected) in enumerate(((T0, T0 + 60, "Maria Perfil"), (T0 + 60, T0, "Maria do App"))):
+        ob = Onboarding(aws)
+        ob.connect(phone_number_id=f"55500{n}{int(contact_first)}")
+        named = b.contacts(("add", CUSTOMER, "Maria do App"))
+        named["entry"][0]["changes"][0]["value"]["state_sync"][0]["metadata"]["timestamp"] = str(contact_at)
+        live = b.live(f"wamid.N{n}", CUSTOMER, live_at, name="Maria Perfil")
+        documents = [named, live] if contact_first else [live, named]
+        for document in documents:
+            ob.deliver(b.for_number(document, f"55500{n}{int(contact_first)}", b.WABA))
+        [lead] = ob.api("GET", f"/leads?phoneNumber=%2B{CUSTOMER}")[1]["leads"]
+        assert lead["pushName"] == expected, (contact_at, live_at, contact_first)

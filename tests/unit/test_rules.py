@@ -257,11 +257,11 @@ def test_d4_expected_order_contacts_history_live(ob: Onboarded) -> None:
     # Given contacts, then history, then live traffic of one person
     ob.deliver(b.contacts(("add", CUSTOMER, "Maria")))
     ob.deliver(b.chunk(0, 1, 100, b.thread(CUSTOMER, b.text("wamid.O1", CUSTOMER, T0))))
-    ob.deliver(b.live("wamid.O2", CUSTOMER, T0 + 50))
-    # Then the contact's lead holds the history and the live name, and its ticket is a history lead's
+    ob.deliver(b.live("wamid.O2", CUSTOMER, T0 + 1_050))  # after the contact change (T0 + 1,000)
+    # Then the contact's lead holds the history and the live (later) name, and its ticket is a history lead's
     lead = ob.lead()
     assert (lead.source, lead.has_history, lead.push_name) == (LeadSource.STATE_SYNC, True, "Cliente")
-    assert lead.last_message_at == at(T0 + 50)
+    assert lead.last_message_at == at(T0 + 1_050)
     assert ob.ticket().originated_from is TicketOrigin.HISTORY_LEAD
 
 

@@ -223,3 +223,17 @@ def test_a_paused_change_is_retried_not_rejected() -> None:
     # Then the change is left for SQS to retry (not rejected), and nothing was half-written
     assert [e.status for e in ob.webhook_entries()] == [LogStatus.ROUTED]
     assert ob.leads() == []
+
+
+@pytest.mark.parametrize("contact_first", [True, False])
+def test_a_leads_name_is_the_latest_events_whatever_the_order(contact_first: bool) -> None:
+    """The App's contact name (at its change's time) and a live message's profile name (at the
+    message's time) both name the person: the later event's name stays, in either arrival order."""
+    for contact_at, live_at, expected in ((T1, T2, "Maria Perfil"), (T2, T1, "Maria do App")):
+        ob = Onboarded.connect()
+        documents = [
+            contact("add", contact_at, name="Maria do App"),
+            b.live("wamid.N", CUSTOMER, live_at, name="Maria Perfil"),
+        ]
+        ob.deliver(*(documents if contact_first else documents[::-1]))
+        assert ob.lead().push_name == expected, (contact_at, live_at, contact_first)

@@ -230,7 +230,10 @@ class DynamoLeadRepository:
         actions: list[Any] = []
         if has_history:
             actions.append(LeadItem.has_history.set(True))
-        if push_name:
+        # a live message's profile name replaces the name only if no later event named the person
+        # (the App's contact name has its time too): the latest event's name, whatever the order
+        named_by_time = bool(push_name and overwrite_name and message_at is not None)
+        if push_name and not named_by_time:
             actions.append(LeadItem.push_name.set(push_name if overwrite_name else LeadItem.push_name | push_name))
         if synced_at is not None:
             actions.append(LeadItem.last_synced_at.set(synced_at))
@@ -244,6 +247,12 @@ class DynamoLeadRepository:
             with storage("lead update"):
                 item.update(actions=actions)
             merged_into = item.merged_into
+        if named_by_time:
+            assert message_at is not None and push_name is not None
+            named = LeadItem.contact_name_at
+            newer = LeadItem.merged_into.exists() | named.does_not_exist() | (named <= message_at)
+            if update_if(item, [LeadItem.push_name.set(push_name), named.set(message_at)], newer, "lead name"):
+                merged_into = item.merged_into
         if message_at is not None:
             later = LeadItem.last_message_at.does_not_exist() | (LeadItem.last_message_at < message_at)
             condition = LeadItem.merged_into.exists() | later
