@@ -245,12 +245,29 @@ def test_a_history_leads_ticket_shows_history_and_live_messages_with_their_origi
 
     composer = page.get_by_role("form", name="Responder")
     expect(composer).to_be_visible()
+    # "Fechar ticket" asks first; "Cancelar" leaves it open
     page.get_by_role("button", name="Fechar ticket").click()
+    confirm = page.get_by_role("group", name="Confirmar o fechamento")
+    expect(confirm).to_contain_text("Você pode reabri-lo depois.")
+    confirm.get_by_role("button", name="Cancelar").click()
+    expect(confirm).to_be_hidden()
+    assert shop.tenant.api("GET", f"/tickets/{shop.history_ticket}")[1]["ticket"]["status"] == "open"
+    page.get_by_role("button", name="Fechar ticket").click()
+    confirm.get_by_role("button", name="Sim, fechar o ticket").click()
     expect(page.get_by_text("Ticket fechado.")).to_be_visible()
-    expect(facts).to_contain_text("Fechado")
+    expect(facts).to_contain_text("Fechado em")
     expect(page.get_by_role("button", name="Fechar ticket")).to_be_hidden()
     expect(composer).to_be_hidden()  # a closed ticket is read-only
     expect(page.get_by_role("button", name=re.compile("^Responder"))).to_have_count(0)
+    assert shop.tenant.api("GET", f"/tickets/{shop.history_ticket}")[1]["ticket"]["status"] == "closed"
+    # and it can be reopened, answerable again
+    page.get_by_role("button", name="Reabrir ticket").click()
+    expect(page.get_by_text("Ticket reaberto.")).to_be_visible()
+    expect(composer).to_be_visible()
+    expect(facts).not_to_contain_text("Fechado em")
+    page.get_by_role("button", name="Fechar ticket").click()
+    confirm.get_by_role("button", name="Sim, fechar o ticket").click()
+    expect(page.get_by_role("button", name="Reabrir ticket")).to_be_visible()
     assert shop.tenant.api("GET", f"/tickets/{shop.history_ticket}")[1]["ticket"]["status"] == "closed"
 
 

@@ -631,7 +631,7 @@ class InMemoryTickets:
                 ticket = replace(ticket, customer_service_window_ends_at=service_window)
             row.ticket = ticket
 
-    def close(self, ticket_id: str, conversation_id: str) -> None:
+    def close(self, ticket_id: str, conversation_id: str, at: datetime) -> None:
         """Both or neither: the ticket is open and it is the one holding this conversation."""
         with self._db.lock:
             row = self._db.tickets.get(ticket_id)
@@ -639,8 +639,20 @@ class InMemoryTickets:
                 return
             if self._db.open_tickets.get(conversation_id) != ticket_id:
                 return
-            row.ticket = replace(row.ticket, status=TicketStatus.CLOSED)
+            row.ticket = replace(row.ticket, status=TicketStatus.CLOSED, closed_at=utc(at))
             del self._db.open_tickets[conversation_id]
+
+    def reopen(self, ticket_id: str, conversation_id: str) -> bool:
+        """Both or neither: the ticket is closed and its conversation has no open ticket."""
+        with self._db.lock:
+            row = self._db.tickets.get(ticket_id)
+            if row is None or row.ticket.status is not TicketStatus.CLOSED:
+                return False
+            if row.ticket.conversation_id != conversation_id or conversation_id in self._db.open_tickets:
+                return False
+            row.ticket = replace(row.ticket, status=TicketStatus.OPEN, closed_at=None)
+            self._db.open_tickets[conversation_id] = ticket_id
+            return True
 
     def reassign(
         self, connection_id: str, from_conversation: str, to_conversation: str, from_lead: str, to_lead: str

@@ -300,7 +300,7 @@ class InMemoryWorld:
         return OrganizationService(self.organizations, self.secrets)
 
     def queries(self) -> InboxQueries:
-        return InboxQueries(self.reader, self.connections, self.tickets)
+        return InboxQueries(self.reader, self.connections, self.tickets, clock=self.clock)
 
     # ------------------------------------------------------------------ onboarding
     def organization(self, name: str = "Acme") -> Organization:

@@ -41,7 +41,7 @@ def test_a_conversation_with_a_customer_who_has_a_live_ticket_answers_that_ticke
     opened = service.open_ticket(connection.organization_id, lead.id, connection.id, TicketSource.MANUAL)
     assert not opened.created and opened.ticket.source == "incoming_message"
     # once it is closed, the agent's open makes a new one, with no product or Meta window of its own
-    world.tickets.close(opened.ticket.id, opened.ticket.conversation_id)
+    world.tickets.close(opened.ticket.id, opened.ticket.conversation_id, world.clock())
     manual = service.open_ticket(connection.organization_id, lead.id, connection.id, TicketSource.MANUAL)
     assert manual.created and manual.ticket.id != opened.ticket.id
     assert (manual.ticket.source, manual.ticket.originated_from) == ("manual", TicketOrigin.EXISTING)

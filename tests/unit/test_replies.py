@@ -107,7 +107,7 @@ def test_every_refusal_is_named_before_anything_is_sent(world: InMemoryWorld) ->
     assert refused(ReplyRequest("oi")) == "customer_service_window_closed"
     template = ReplyRequest(template=TemplateRequest("retomar", "pt_BR", ("Ana",)))
     assert desk.accept(org, ticket.id, "t", template).status == "pending"
-    world.tickets.close(ticket.id, ticket.conversation_id)
+    world.tickets.close(ticket.id, ticket.conversation_id, world.clock())
     assert refused(ReplyRequest(template=TemplateRequest("retomar", "pt_BR"))) == "ticket_closed"
     assert world.outbox.jobs and len(world.outbox.jobs) == 1  # only the template's
 

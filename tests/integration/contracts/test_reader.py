@@ -248,7 +248,7 @@ def test_tickets_are_listed_newest_first_by_organization_connection_and_status(p
     )
     oldest, middle, newest = (open_ticket(ports, b, f"wamid.{i}", i * 10) for i, b in enumerate([first, second, third]))
     assert oldest is not None and middle is not None and newest is not None
-    ports.tickets.close(middle, second.conversation_id)
+    ports.tickets.close(middle, second.conversation_id, T0)
 
     def ids(connection_id: str | None = None, status: str | None = None) -> list[str]:
         page = ports.reader.tickets(organization_id, limit=1, cursor=None, connection_id=connection_id, status=status)

@@ -81,7 +81,7 @@ def test_a_message_opens_at_most_one_ticket_even_after_a_close(ports: Ports) -> 
     box = inbox(ports)
     first = open_ticket(ports, box, "wamid.ONCE")
     assert first is not None
-    ports.tickets.close(first, box.conversation_id)
+    ports.tickets.close(first, box.conversation_id, T0)
     # When that message is redelivered, and a new message arrives
     replayed = open_ticket(ports, box, "wamid.ONCE")
     fresh = open_ticket(ports, box, "wamid.NEXT", 60)
@@ -97,11 +97,33 @@ def test_closing_frees_the_conversation(ports: Ports) -> None:
     ticket_id = open_ticket(ports, box, "wamid.C")
     assert ticket_id is not None
     # When it is closed
-    ports.tickets.close(ticket_id, box.conversation_id)
-    # Then it is closed and the conversation has no open ticket
+    ports.tickets.close(ticket_id, box.conversation_id, T0)
+    # Then it is closed, when it was, and the conversation has no open ticket
     ticket = ports.reader.ticket(ticket_id)
-    assert ticket is not None and ticket.status is TicketStatus.CLOSED
+    assert ticket is not None and ticket.status is TicketStatus.CLOSED and ticket.closed_at == T0
     assert ports.tickets.open_ticket_id(box.conversation_id) is None
+
+
+def test_a_closed_ticket_reopens_only_while_its_conversation_has_no_other_open_one(ports: Ports) -> None:
+    # Given a closed ticket, and its conversation's next ticket open
+    box = inbox(ports)
+    first = open_ticket(ports, box, "wamid.R1")
+    assert first is not None
+    ports.tickets.close(first, box.conversation_id, T0)
+    second = open_ticket(ports, box, "wamid.R2", 60)
+    assert second is not None
+    # When the first is reopened, it is refused: the conversation has its open ticket
+    assert ports.tickets.reopen(first, box.conversation_id) is False
+    refused = ports.reader.ticket(first)
+    assert refused is not None and refused.status is TicketStatus.CLOSED
+    # Once the second is closed, the first reopens, holds the conversation, and shows no closing time
+    ports.tickets.close(second, box.conversation_id, T0)
+    assert ports.tickets.reopen(first, box.conversation_id) is True
+    reopened = ports.reader.ticket(first)
+    assert reopened is not None and reopened.status is TicketStatus.OPEN and reopened.closed_at is None
+    assert ports.tickets.open_ticket_id(box.conversation_id) == first
+    # And reopening an open ticket changes nothing
+    assert ports.tickets.reopen(first, box.conversation_id) is False
 
 
 def test_closing_with_another_conversation_changes_nothing(ports: Ports) -> None:
@@ -110,7 +132,7 @@ def test_closing_with_another_conversation_changes_nothing(ports: Ports) -> None
     ticket_id = open_ticket(ports, box, "wamid.W")
     assert ticket_id is not None
     # When it is closed naming a conversation it does not hold
-    ports.tickets.close(ticket_id, conversation_id_for("someone-else", box.connection.id))
+    ports.tickets.close(ticket_id, conversation_id_for("someone-else", box.connection.id), T0)
     # Then it stays open and still holds its conversation
     ticket = ports.reader.ticket(ticket_id)
     assert ticket is not None and ticket.status is TicketStatus.OPEN
@@ -150,7 +172,7 @@ def test_touch_never_moves_the_window_of_a_closed_ticket(ports: Ports) -> None:
     box = inbox(ports)
     ticket_id = open_ticket(ports, box, "wamid.CW")
     assert ticket_id is not None
-    ports.tickets.close(ticket_id, box.conversation_id)
+    ports.tickets.close(ticket_id, box.conversation_id, T0)
     # When a later message touches it
     ports.tickets.touch(ticket_id, at(100), at(100) + TICKET_WINDOW)
     # Then its window is unchanged
@@ -188,7 +210,7 @@ def test_a_redelivered_opening_message_is_refused_as_such_after_the_close(ports:
     box = inbox(ports)
     first = open_ticket(ports, box, "wamid.WHY3")
     assert first is not None
-    ports.tickets.close(first, box.conversation_id)
+    ports.tickets.close(first, box.conversation_id, T0)
     # When that message is redelivered
     again = opening(ports, box, "wamid.WHY3")
     # Then it is refused because it opened one already (not because a ticket is open: none is)

@@ -29,7 +29,20 @@ export function renderTicket(ctx, id) {
   const facts = h("ul", { class: "tags ticket__facts", "aria-label": "Situação do ticket" });
   const feedback = new Feedback();
   const sendFeedback = new Feedback();
-  const closeButton = h("button", { type: "button", class: "btn btn-danger", hidden: true }, "Fechar ticket");
+  const closeButton = h("button", { type: "button", class: "btn btn-danger", hidden: true, "aria-expanded": "false" }, "Fechar ticket");
+  const reopenButton = h("button", { type: "button", class: "btn", hidden: true }, "Reabrir ticket");
+  const confirmClose = h("button", { type: "button", class: "btn btn-danger" }, "Sim, fechar o ticket");
+  const keepOpen = h("button", { type: "button", class: "btn btn-quiet" }, "Cancelar");
+  const confirmPanel = h(
+    "div",
+    { class: "notice notice--info confirm", role: "group", "aria-label": "Confirmar o fechamento", hidden: true },
+    h(
+      "p",
+      {},
+      "Fechar este ticket? Ele sai da lista de abertos; a próxima mensagem ao vivo deste contato abre um ticket novo. Você pode reabri-lo depois.",
+    ),
+    h("div", { class: "form__actions" }, confirmClose, keepOpen),
+  );
   let ticket = null;
   let composer = null;
 
@@ -62,8 +75,9 @@ export function renderTicket(ctx, id) {
       " › ",
       h("span", { "aria-current": "page" }, "Ticket"),
     ),
-    h("div", { class: "page-head" }, h("div", {}, title, subtitle), h("div", { class: "toolbar" }, closeButton)),
+    h("div", { class: "page-head" }, h("div", {}, title, subtitle), h("div", { class: "toolbar" }, closeButton, reopenButton)),
     facts,
+    confirmPanel,
     feedback.element,
     body,
   );
@@ -116,32 +130,61 @@ export function renderTicket(ctx, id) {
       h("li", { class: "tag" }, TICKET_ORIGIN_LABELS[ticket.originatedFrom] ?? ticket.originatedFrom),
       windowTag(ticket),
       h("li", { class: "tag" }, `Aberto em ${formatDateTime(ticket.createdAt)}`),
+      ticket.closedAt ? h("li", { class: "tag" }, `Fechado em ${formatDateTime(ticket.closedAt)}`) : null,
     );
     closeButton.hidden = ticket.status !== "open";
+    reopenButton.hidden = ticket.status !== "closed";
+    if (closeButton.hidden) hideConfirm();
     composer?.update(ticket);
     conversation.setActions(ticket.status === "open" ? actions : null);
   }
 
-  let closing = false;
-  closeButton.addEventListener("click", async () => {
-    if (closing) return;
-    closing = true;
-    closeButton.disabled = true;
-    closeButton.setAttribute("aria-busy", "true");
+  function hideConfirm() {
+    confirmPanel.hidden = true;
+    closeButton.setAttribute("aria-expanded", "false");
+  }
+
+  // "Fechar ticket" asks first; a closed ticket can be reopened
+  closeButton.addEventListener("click", () => {
+    confirmPanel.hidden = false;
+    closeButton.setAttribute("aria-expanded", "true");
+    confirmClose.focus();
+  });
+  keepOpen.addEventListener("click", () => {
+    hideConfirm();
+    closeButton.focus();
+  });
+
+  async function setStatus(status, button, done, failure) {
+    if (button.disabled) return;
+    button.disabled = true;
+    button.setAttribute("aria-busy", "true");
     try {
-      const { data } = await ctx.api.request("PATCH", path, { body: { status: "closed" }, signal: ctx.signal });
+      const { data } = await ctx.api.request("PATCH", path, { body: { status }, signal: ctx.signal });
       ticket = data.ticket;
+      hideConfirm();
       showFacts();
       title.focus();
-      feedback.success("Ticket fechado. A próxima mensagem ao vivo deste contato abre um ticket novo.");
+      feedback.success(done);
     } catch (error) {
-      if (!isAbort(error)) feedback.error(error, "O ticket não foi fechado.");
+      if (!isAbort(error)) feedback.error(error, failure);
     } finally {
-      closing = false;
-      closeButton.disabled = false;
-      closeButton.removeAttribute("aria-busy");
+      button.disabled = false;
+      button.removeAttribute("aria-busy");
     }
-  });
+  }
+
+  confirmClose.addEventListener("click", () =>
+    setStatus(
+      "closed",
+      confirmClose,
+      "Ticket fechado. A próxima mensagem ao vivo deste contato abre um ticket novo.",
+      "O ticket não foi fechado.",
+    ),
+  );
+  reopenButton.addEventListener("click", () =>
+    setStatus("open", reopenButton, "Ticket reaberto.", "O ticket não foi reaberto."),
+  );
 
   /** Everything shown read again from the newest end (fresh file links; a hole filled). */
   let resyncedAt = 0;

@@ -273,6 +273,8 @@ class TicketOut(WireModel):
     last_message_at: IsoTime
     customer_service_window_ends_at: IsoTime | None = None
     """Meta's window: the latest live inbound message + 24 h (``null``: no live message since onboarding)."""
+    closed_at: IsoTime | None = None
+    """When it was closed (``null`` while open)."""
 
 
 class TicketList(WireModel):
@@ -366,4 +368,4 @@ class NewTicket(WireModel):
 class TicketPatch(WireModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
 
-    status: Literal["closed"]
+    status: Literal["closed", "open"]

@@ -151,6 +151,8 @@ class Ticket:
     customer_service_window_ends_at: datetime | None = None
     """Meta's window (:func:`service_window_end` of the latest live inbound message); ``None`` when the
     customer has not written live since onboarding."""
+    closed_at: datetime | None = None
+    """When it was closed (``None`` while open)."""
     recipient: str | None = None
     """Where a reply goes (:func:`recipient_of` its lead when it opened; ``None``: read the lead)."""
 

@@ -200,8 +200,12 @@ class TicketRepository(Protocol):
     def touch(self, ticket_id: str, message_at: datetime, window: datetime) -> None:
         """A live message on an open ticket: a non-null window only moves forward."""
 
-    def close(self, ticket_id: str, conversation_id: str) -> None:
-        """Close an open ticket and free its conversation for the next one."""
+    def close(self, ticket_id: str, conversation_id: str, at: datetime) -> None:
+        """Close an open ticket (``closedAt`` = ``at``) and free its conversation for the next one."""
+
+    def reopen(self, ticket_id: str, conversation_id: str) -> bool:
+        """Open a closed ticket again as its conversation's open one; False when it is not closed or
+        the conversation has another open ticket (both or neither)."""
 
     def reassign(
         self, connection_id: str, from_conversation: str, to_conversation: str, from_lead: str, to_lead: str

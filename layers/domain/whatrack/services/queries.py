@@ -8,12 +8,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from whatrack.domain.clock import utcnow
 from whatrack.domain.connections import plausible_id
-from whatrack.domain.errors import NotFoundError
+from whatrack.domain.errors import ConflictError, NotFoundError
 from whatrack.domain.inbox import TicketStatus
 from whatrack.services.lookups import owned_connection
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from datetime import datetime
+
     from whatrack.domain.connections import Connection
     from whatrack.domain.history import ChunkRecord
     from whatrack.domain.inbox import Conversation, Lead, LeadSource, Ticket
@@ -43,10 +47,17 @@ class HistorySyncDetail:
 
 
 class InboxQueries:
-    def __init__(self, reader: InboxReader, connections: ConnectionRepository, tickets: TicketRepository) -> None:
+    def __init__(
+        self,
+        reader: InboxReader,
+        connections: ConnectionRepository,
+        tickets: TicketRepository,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
         self._reader = reader
         self._connections = connections
         self._tickets = tickets
+        self._clock = clock
 
     # ------------------------------------------------------------------ connections
     def history_sync(self, organization_id: str, connection_id: str) -> HistorySyncDetail:
@@ -118,9 +129,23 @@ class InboxQueries:
         """Close an open ticket (idempotent: closing a closed ticket returns it unchanged)."""
         ticket = self._ticket(organization_id, ticket_id)
         if ticket.status is TicketStatus.OPEN:
-            self._tickets.close(ticket.id, ticket.conversation_id)
+            self._tickets.close(ticket.id, ticket.conversation_id, self._clock())
             ticket = self._ticket(organization_id, ticket_id)
         return ticket
+
+    def reopen_ticket(self, organization_id: str, ticket_id: str) -> Ticket:
+        """Open a closed ticket again (idempotent); refused while its conversation has another open one."""
+        ticket = self._ticket(organization_id, ticket_id)
+        if ticket.status is TicketStatus.OPEN:
+            return ticket
+        if not self._tickets.reopen(ticket.id, ticket.conversation_id):
+            ticket = self._ticket(organization_id, ticket_id)
+            if ticket.status is TicketStatus.OPEN:  # reopened meanwhile, by another request
+                return ticket
+            raise ConflictError(
+                "this ticket's conversation has another open ticket", code="conversation_has_open_ticket"
+            )
+        return self._ticket(organization_id, ticket_id)
 
     # ------------------------------------------------------------------ lookups
     def _lead(self, organization_id: str, lead_id: str) -> Lead:

@@ -73,6 +73,7 @@ class TicketItem(InboxTableItem):
     opened_by = UnicodeAttribute()
     correlation_id = UnicodeAttribute(null=True)
     recipient = UnicodeAttribute(null=True)
+    closed_at = UTCDateTimeAttribute(null=True)
 
 
 def to_ticket(item: TicketItem) -> Ticket:
@@ -92,6 +93,7 @@ def to_ticket(item: TicketItem) -> Ticket:
         correlation_id=item.correlation_id,
         customer_service_window_ends_at=item.service_window_ends_at,
         recipient=item.recipient,
+        closed_at=item.closed_at,
     )
 
 
@@ -178,18 +180,35 @@ class DynamoTicketRepository:
         guard = get_or_none(GuardItem, open_ticket_guard_key(conversation_id), consistent_read=True)
         return guard.ticket_id if guard else None
 
-    def close(self, ticket_id: str, conversation_id: str) -> None:
+    def close(self, ticket_id: str, conversation_id: str, at: datetime) -> None:
         """Close an open ticket and free its conversation for the next one (one transaction)."""
 
         def write(tx: TransactWrite) -> None:
             tx.update(
                 TicketItem(*ticket_key(ticket_id)),
-                actions=[TicketItem.status.set(TicketStatus.CLOSED.value)],
+                actions=[TicketItem.status.set(TicketStatus.CLOSED.value), TicketItem.closed_at.set(at)],
                 condition=TicketItem.status == TicketStatus.OPEN.value,
             )
             tx.delete(GuardItem(*open_ticket_guard_key(conversation_id)), condition=GuardItem.ticket_id == ticket_id)
 
         transact("ticket close", write)  # False: already closed, nothing to do
+
+    def reopen(self, ticket_id: str, conversation_id: str) -> bool:
+        """The ticket open again and its conversation's open one (one transaction)."""
+
+        def write(tx: TransactWrite) -> None:
+            tx.save(
+                GuardItem(*open_ticket_guard_key(conversation_id), ticket_id=ticket_id),
+                condition=GuardItem.pk.does_not_exist(),
+            )
+            tx.update(
+                TicketItem(*ticket_key(ticket_id)),
+                actions=[TicketItem.status.set(TicketStatus.OPEN.value), TicketItem.closed_at.remove()],
+                condition=(TicketItem.status == TicketStatus.CLOSED.value)
+                & (TicketItem.conversation_id == conversation_id),
+            )
+
+        return transact("ticket reopen", write)
 
     def touch(self, ticket_id: str, message_at: datetime, window: datetime) -> None:
         """A live message on an open ticket: a non-null window moves forward to message time + 24 h;

@@ -116,5 +116,9 @@ def get_ticket(
 
 @router.patch("/tickets/<ticket_id>", middlewares=AUTHENTICATED)
 def patch_ticket(ticket_id: Id, body: Annotated[TicketPatch, Body()]) -> Response[TicketEnvelope]:
-    ticket = status_api.api().queries.close_ticket(caller(router).id, ticket_id)
+    queries = status_api.api().queries
+    if body.status == "open":
+        ticket = queries.reopen_ticket(caller(router).id, ticket_id)
+    else:
+        ticket = queries.close_ticket(caller(router).id, ticket_id)
     return json_response(TicketEnvelope(ticket=ticket_out(ticket)))
