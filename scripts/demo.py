@@ -91,13 +91,49 @@ def hold_media(meta: Client, phone_number_id: str) -> dict[str, str]:
     return ids
 
 
+LAST_MESSAGE_AGO_SECONDS = 300
+"""The demo's latest live message, this long before the run: its windows are open and counting down."""
+
+
+def _timestamps(value: Any) -> list[int]:
+    """Every ``timestamp`` of a webhook document (Meta's unix seconds, as strings)."""
+    if isinstance(value, dict):
+        found = [int(v) for k, v in value.items() if k == "timestamp" and isinstance(v, str) and v.isdigit()]
+        return found + [t for v in value.values() for t in _timestamps(v)]
+    if isinstance(value, list):
+        return [t for v in value for t in _timestamps(v)]
+    return []
+
+
+def _shifted(value: Any, seconds: int) -> Any:
+    if isinstance(value, dict):
+        return {
+            k: str(int(v) + seconds)
+            if k == "timestamp" and isinstance(v, str) and v.isdigit()
+            else _shifted(v, seconds)
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [_shifted(v, seconds) for v in value]
+    return value
+
+
+def demo_shift(now: float | None = None) -> int:
+    """Seconds that move the onboarding of ``events/demo/`` to today: its latest live message
+    ``LAST_MESSAGE_AGO_SECONDS`` ago, its history within Meta's 180 days before it."""
+    latest = max(t for path in DEMO.glob("*.json") for t in _timestamps(json.loads(path.read_text(encoding="utf-8"))))
+    return int(time.time() if now is None else now) - LAST_MESSAGE_AGO_SECONDS - latest
+
+
 def replay(meta: Client, ids: dict[str, str], pause: float = 0.0) -> None:
-    """Meta (the simulator) posts each webhook of the onboarding to the stack, signed, for this run's ids."""
+    """Meta (the simulator) posts each webhook of the onboarding to the stack, signed, for this run's ids,
+    moved to today (``demo_shift``): the windows it opens are open, the history is recent."""
+    shift = demo_shift()
     for path in sorted(DEMO.glob("*.json")):
         text = path.read_text(encoding="utf-8")
         for event_id, run_id in ids.items():
             text = text.replace(event_id, run_id)
-        document = json.loads(text)
+        document = _shifted(json.loads(text), shift)
         status, answer = meta.call("POST", "/_simulator/webhooks", document)
         print(f"  Meta → POST /webhook  {path.stem:28s} -> {answer.get('status', status)}")
         if status != 200 or answer.get("status") != 200:

@@ -9,6 +9,7 @@ import re
 import subprocess
 import sys
 import urllib.request
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -45,9 +46,12 @@ def test_demo_prints_the_product(stack: LocalStack) -> None:
     assert "8 messages, 3 conversations, 2 contacts imported; media pending: 0" in out
     assert "asked of Meta: smb_app_state_sync (accepted), history (accepted)" in out  # by the Meta simulator
     assert "by direction: {'INBOUND': 4, 'OUTBOUND': 4}" in out
-    assert (
-        "history_lead  window: None" in out and "new_contact   window: 2025-11-26T16:05:00.000Z" in out
-    )  # his sticker's 24 h
+    # the onboarding is moved to today: the new contact's window ends 24 h after his sticker, 5 min ago
+    assert "history_lead  window: None" in out
+    window = re.search(r"new_contact   window: (\S+)", out)
+    assert window is not None
+    ends = datetime.fromisoformat(window.group(1).replace("Z", "+00:00"))
+    assert timedelta(hours=23, minutes=50) < ends - datetime.now(UTC) <= timedelta(hours=24)
     assert "→ [app_echo] Tem sim, Ana! Separo um para você?" in out
     # the photo (a history follow-up), the voice note, the App's PDF and the sticker: downloaded, checked, kept
     assert "== Media kept ==\n  stored: 4\n" in out
