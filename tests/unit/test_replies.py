@@ -287,18 +287,38 @@ def test_sends_of_one_number_keep_to_its_pace_and_wait_on_the_queue_past_it(worl
         pass
     desk.accept(connection.organization_id, ticket.id, "pace-late", ReplyRequest("depois"))
     [late] = world.outbox.take()
-    # When its send comes, it waits on the queue until the next free slot, its reply pending and free
+    # When its send comes, it waits on the queue until the next free slot, its reply untouched (not held)
     with pytest.raises(SendLater) as raised:
         sender.send(late)
     assert raised.value.after == 21 and raised.value.meta_code is None
     waiting = world.replies.get(connection.id, late.client_message_id)
-    assert waiting is not None and waiting.state is ReplyState.PENDING and waiting.error["code"] == "paced"
+    assert waiting is not None and waiting.state is ReplyState.PENDING and waiting.error is None
     assert len(sends(world)) == 3
-    # And it goes once its time has come; a second job of it (a retried POST) takes no slot
+    # And it goes once its time has come, once: a second job of it (a retried POST) sends nothing
     world.clock.advance(seconds=21)
     assert sender.send(late) is ReplyState.ACCEPTED and len(sends(world)) == 4
-    slots = len(world.pacer.reserved)
-    assert sender.send(late) is None and len(world.pacer.reserved) == slots
+    assert sender.send(late) is None and len(sends(world)) == 4
+
+
+def test_a_pace_that_fails_leaves_the_reply_free_and_never_unknown(
+    world: InMemoryWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The slot is taken before the reply is held: a storage failure there is retried as nothing sent,
+    never a hold that runs out (which would make the reply unknown, never sent)."""
+    connection, ticket = open_ticket(world)
+    world.reply_desk().accept(connection.organization_id, ticket.id, "pace-fail", ReplyRequest("Oi"))
+    [job] = world.outbox.take()
+    sender = world.reply_sender()
+
+    def unavailable(*_args: object) -> float | None:
+        raise TransientError("pace update failed (ThrottlingException)")
+
+    monkeypatch.setattr(world.pacer, "reserve", unavailable)
+    with pytest.raises(TransientError):
+        sender.send(job)
+    monkeypatch.undo()
+    world.clock.advance(minutes=5)  # past any hold: a held reply would now turn unknown
+    assert sender.send(job) is ReplyState.ACCEPTED and len(sends(world)) == 1
 
 
 def test_a_retried_key_gets_its_reply_while_the_conversation_refuses_writes(
