@@ -32,9 +32,12 @@ def disconnect(stack: LocalStack, pnid: str, waba: str) -> None:
     deliver(stack, removed)
 
 
-def test_the_manual_form_validates_and_the_new_card_appears_at_once(page: Page, stack: LocalStack) -> None:
+def test_the_manual_form_validates_and_the_new_card_appears_at_once(
+    page: Page, stack: LocalStack, graph: MetaSimulator
+) -> None:
     tenant = organization(stack, "Formulário")
     pnid, waba = "509900000000001", "609900000000001"
+    token = graph.business(waba, pnid, token="EAAG-formulario")  # the sync is asked of Meta with it
     sign_in(page, tenant)
     page.get_by_role("navigation", name="Principal").get_by_role("link", name="Nova Instância").click()
     expect(page.get_by_role("heading", name="Nova Instância")).to_be_focused()
@@ -67,7 +70,7 @@ def test_the_manual_form_validates_and_the_new_card_appears_at_once(page: Page, 
     expect(page.get_by_text("O ID do número tem só dígitos (de 3 a 32).")).to_be_hidden()
     expect(phone_number_id).not_to_have_attribute("aria-invalid", "true")
     page.get_by_label("ID da conta do WhatsApp Business (WABA) (obrigatório)", exact=True).fill(waba)
-    page.get_by_label("Token de acesso da Meta (opcional)", exact=True).fill("")
+    page.get_by_label("Token de acesso da Meta (opcional)", exact=True).fill(token)
     expect(page.get_by_text("Corrija os campos destacados.")).to_be_hidden()
     page.get_by_label("Número de telefone (opcional)", exact=True).fill("+55 11 95555-0100")
     page.get_by_label("Nome de exibição (opcional)", exact=True).fill("Loja Centro")
@@ -106,7 +109,7 @@ def test_the_manual_form_validates_and_the_new_card_appears_at_once(page: Page, 
         pnid,
         "coexistence",
         True,
-        False,
+        True,  # checked with Meta through its token
     )
 
     # the same number again while it is connected: refused next to the field
@@ -128,10 +131,13 @@ def test_the_manual_form_validates_and_the_new_card_appears_at_once(page: Page, 
     expect(card.get_by_text("Ativo", exact=True)).to_be_visible()
 
 
-def test_a_replayed_sync_is_watched_from_waiting_to_completed_without_reloading(page: Page, stack: LocalStack) -> None:
+def test_a_replayed_sync_is_watched_from_waiting_to_completed_without_reloading(
+    page: Page, stack: LocalStack, graph: MetaSimulator
+) -> None:
     tenant = organization(stack, "Sincronização ao vivo")
     pnid, waba, customer = "509900000000011", "609900000000011", "5511966662001"
-    main = tenant.connect(pnid, waba, displayName="Loja Centro", displayPhoneNumber="5511955550100")
+    token = graph.business(waba, pnid, token="EAAG-ao-vivo")  # the sync is asked of Meta with it
+    main = tenant.connect(pnid, waba, displayName="Loja Centro", displayPhoneNumber="5511955550100", accessToken=token)
     tenant.connect("509900000000012", "609900000000012", mode="cloud_api", syncHistory=False, displayName="Loja Online")
     south = tenant.connect("509900000000013", "609900000000013", syncHistory=False, displayName="Loja Sul")
     disconnect(stack, "509900000000013", "609900000000013")
@@ -332,3 +338,30 @@ def test_embedded_signup_sends_metas_code_and_session_and_the_card_appears(
         ("smb_app_state_sync", "accepted"),
         ("history", "accepted"),
     ]
+
+
+def test_a_card_never_says_it_waits_or_syncs_when_nothing_can_come(page: Page, stack: LocalStack) -> None:
+    """A coexistence number added without a token (nothing was asked of Meta) and a number disconnected
+    in the middle of its sync: each card says what is true and what to do, and nothing is polled."""
+    tenant = organization(stack, "Verdades")
+    tenant.connect("509900000000061", "609900000000061", displayName="Sem Token")
+    pnid, waba = "509900000000062", "609900000000062"
+    stopped = tenant.connect(pnid, waba, displayName="Interrompida", syncHistory=False)
+    thread = b.thread("5511966663001", b.text("wamid.truth.1", "5511966663001", int(time.time()) - 86400, "Oi"))
+    deliver(stack, for_number(b.chunk(1, 1, 40, thread, pnid=pnid), pnid, waba))
+    wait_until(lambda: tenant.card(stopped["id"])["historySync"]["status"] == "syncing", "the sync under way")
+    disconnect(stack, pnid, waba)
+    wait_until(lambda: tenant.card(stopped["id"])["connectionStatus"] == "disconnected", "the card disconnected")
+
+    sign_in(page, tenant)
+    waiting = card_of(page, "Sem Token")
+    expect(waiting.get_by_text("Nada foi pedido à Meta")).to_be_visible()
+    expect(waiting).to_contain_text("Este número não tem token de acesso")
+    expect(waiting.get_by_text("Aguardando consentimento")).to_have_count(0)
+    interrupted = card_of(page, "Interrompida")
+    expect(interrupted.get_by_text("Sincronização parada")).to_be_visible()
+    expect(interrupted).to_contain_text("Número desconectado.")  # the notice says why, and what to do
+    expect(interrupted.get_by_text("Sincronizando histórico")).to_have_count(0)
+    # no card can change by itself: the list is not read again on a timer
+    expect(page.locator(".refresh-state")).not_to_contain_text("atualização automática")
+    screenshot(page, "cards-truths.png")

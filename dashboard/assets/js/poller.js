@@ -13,14 +13,15 @@ function transient(error) {
 
 /**
  * How often the cards of `connections` need a fresh look: fast while a sync runs, slower while a
- * number waits for the business's consent or a completed sync still waits for media files, never
- * when every card is in a final state. A disconnected number receives nothing, whatever its sync
- * status says.
+ * number waits for the business's consent (to a request made of Meta) or a completed sync still waits
+ * for media files, never when every card is in a final state. A disconnected number receives nothing,
+ * whatever its sync status says, and a number nothing was asked of (no token) waits for nothing.
  */
 export function syncDelay(connections) {
   const live = connections.filter((c) => c.connectionStatus === "active").map((c) => c.historySync);
   if (live.some((sync) => sync.status === "syncing")) return FAST_MS;
-  if (live.some((sync) => sync.status === "pending_consent")) return SLOW_MS;
+  // waiting for the business's consent to something asked of Meta (without a token, nothing was)
+  if (live.some((sync) => sync.status === "pending_consent" && sync.requests?.length)) return SLOW_MS;
   if (live.some((sync) => sync.status === "completed" && sync.mediaPending > 0)) return SLOW_MS;
   return null;
 }

@@ -85,6 +85,22 @@ function counter(label, value) {
   return h("div", { class: "counter" }, h("dt", {}, label), h("dd", {}, formatNumber(value)));
 }
 
+/** What the card says where a sync state would say something untrue: a disconnected number syncs
+ * nothing; a number waiting for consent that nothing was asked of (no token) waits for nothing. */
+export function syncTruth(connection) {
+  const sync = connection.historySync;
+  if (connection.connectionStatus === "disconnected" && ["syncing", "pending_consent"].includes(sync.status)) {
+    return { status: "Sincronização parada", text: null }; // the notice above says why and what to do
+  }
+  if (sync.status === "pending_consent" && !sync.requests?.length) {
+    return {
+      status: "Nada foi pedido à Meta",
+      text: "Este número não tem token de acesso, então a sincronização não foi pedida. Conecte-o pelo cadastro da Meta (Embedded Signup) ou com um token.",
+    };
+  }
+  return null;
+}
+
 /** The InstanceCard of the product requirements. `details: false` inside the details page itself. */
 export function instanceCard(connection, { details = true, heading = "h2", title } = {}) {
   const sync = connection.historySync;
@@ -92,6 +108,7 @@ export function instanceCard(connection, { details = true, heading = "h2", title
   const name = connectionName(connection);
   const titleId = uid("instancia");
   const badge = withTooltip(h("span", { class: "badge" }, connection.badge.label), connection.badge.tooltip, "badge");
+  const truth = syncTruth(connection);
   return h(
     "article",
     {
@@ -125,10 +142,14 @@ export function instanceCard(connection, { details = true, heading = "h2", title
       "div",
       { class: "card__sync" },
       badge,
-      h("p", { class: ["status", `status--${sync.status}`], "data-status": sync.status }, sync.statusLabel),
+      h(
+        "p",
+        { class: ["status", `status--${truth ? "stopped" : sync.status}`], "data-status": sync.status },
+        truth ? truth.status : sync.statusLabel,
+      ),
     ),
-    progress(sync),
-    alert(sync),
+    truth ? (truth.text && h("p", { class: "muted card__truth" }, truth.text)) : progress(sync),
+    truth ? null : alert(sync), // "nothing received" says nothing new where nothing can come
     syncError(sync),
     h(
       "dl",
