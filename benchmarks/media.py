@@ -40,7 +40,7 @@ import sys
 import time
 import urllib.request
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -148,15 +148,11 @@ class MediaWorld:
 
     def take(self, queue: str, expected: int) -> list[dict[str, Any]]:
         """The queue's messages (exactly ``expected``), deleted, as the SQS records Lambda builds."""
-        from benchmarks.subprocesses import _record
+        from benchmarks.subprocesses import take_records
 
-        sqs = self.aws("sqs")
-        url = self.stack.queues[queue]
-        got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, AttributeNames=["All"]).get("Messages", [])
+        got = take_records(self.aws("sqs"), self.stack.queues[queue], self.stack.queue_arns[queue], expected)
         require(len(got) == expected, f"{queue} held {len(got)} messages, not {expected}")
-        for message in got:
-            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
-        return [_record(message, self.stack.queue_arns[queue]) for message in got]
+        return got
 
     def check_stored(self, wamid: str, file: MediaFile) -> str:
         """The message's file is ``stored`` with Meta's digest and size, its object in the bucket with
@@ -220,13 +216,19 @@ def media_world() -> Iterator[MediaWorld]:
 
 
 # ---------------------------------------------------------------------------------------------- requests
+Classify = Callable[[str, str, dict[str, Any]], str]
+"""(service, operation, parameters) → the name a request is counted under."""
+
+
 @contextmanager
-def counted() -> Iterator[Counter[tuple[str, str]]]:
-    """Every AWS request made in this process while active, by (service, operation), at botocore."""
+def counted(classify: Classify | None = None) -> Iterator[Counter[tuple[str, str]]]:
+    """Every AWS request made in this process while active, by (service, operation), at botocore
+    (``classify`` names the service part instead, from the request)."""
     seen: Counter[tuple[str, str]] = Counter()
 
     def count(call: ApiCall, client: Any, operation: str, params: dict[str, Any]) -> Any:
-        seen[(client.meta.service_model.service_name, operation)] += 1
+        service = client.meta.service_model.service_name
+        seen[(classify(service, operation, params) if classify else service, operation)] += 1
         return call(client, operation, params)
 
     with around_api_calls(count):

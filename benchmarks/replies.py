@@ -35,15 +35,16 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
 
+from benchmarks.media import counted as media_counted
 from devstack.meta import MetaSimulator, StatusPlan
 from devstack.provision import Provisioned
-from devstack.runtime import ApiCall, LocalFunction, around_api_calls, load_functions
+from devstack.runtime import LocalFunction, load_functions
 from tests.builders import payloads as b
 from tests.builders.events import http_event, signed_post
 
@@ -106,18 +107,9 @@ class RepliesWorld:
 
     def take(self, queue: str, expected: int) -> list[dict[str, Any]]:
         """The queue's messages (exactly ``expected``), deleted, as the SQS records Lambda builds."""
-        from benchmarks.subprocesses import _record
+        from benchmarks.subprocesses import take_records
 
-        sqs = self.aws("sqs")
-        url = self.stack.queues[queue]
-        got: list[dict[str, Any]] = []
-        deadline = time.monotonic() + 30
-        while len(got) < expected and time.monotonic() < deadline:
-            want = min(10, expected - len(got))
-            batch = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=want, AttributeNames=["All"])
-            for message in batch.get("Messages", []):
-                sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
-                got.append(_record(message, self.stack.queue_arns[queue]))
+        got = take_records(self.aws("sqs"), self.stack.queues[queue], self.stack.queue_arns[queue], expected)
         require(len(got) == expected, f"{queue} held {len(got)} messages, not {expected}")
         return got
 
@@ -205,26 +197,17 @@ OVERHEAD = {
 }
 
 
-def _overhead(operation: str, params: dict[str, Any]) -> str | None:
+def _overhead(service: str, operation: str, params: dict[str, Any]) -> str:
+    """The service, or ``overhead:<what>`` for what any API call or webhook costs whatever it carries."""
     key = params.get("Key")
     pk = str(((key or {}).get("pk") or {}).get("S", "")) if isinstance(key, dict) else ""
-    return next((what for (op, prefix), what in OVERHEAD.items() if op == operation and pk.startswith(prefix)), None)
+    what = next((what for (op, prefix), what in OVERHEAD.items() if op == operation and pk.startswith(prefix)), None)
+    return f"overhead:{what}" if what else service
 
 
-@contextmanager
-def counted() -> Iterator[Counter[tuple[str, str]]]:
-    """Every AWS request made in this process while active, by (service, operation); the requests any
-    API call or webhook makes whatever it carries are named ``overhead:<what>``."""
-    seen: Counter[tuple[str, str]] = Counter()
-
-    def count(call: ApiCall, client: Any, operation: str, params: dict[str, Any]) -> Any:
-        overhead = _overhead(operation, params)
-        service = client.meta.service_model.service_name
-        seen[(f"overhead:{overhead}" if overhead else service, operation)] += 1
-        return call(client, operation, params)
-
-    with around_api_calls(count):
-        yield seen
+def counted() -> AbstractContextManager[Counter[tuple[str, str]]]:
+    """Every AWS request made in this process while active, the overhead named apart."""
+    return media_counted(_overhead)
 
 
 def _own(seen: Counter[tuple[str, str]]) -> int:

@@ -181,6 +181,21 @@ def _fresh(sample: str, round_: int) -> dict[str, Any]:
     return document
 
 
+def take_records(sqs: Any, url: str, arn: str, expected: int, *, within: float = 30.0) -> list[dict[str, Any]]:
+    """The queue's messages (``expected`` of them, read until they are all there or ``within`` seconds
+    passed), deleted, as the SQS records Lambda builds from them; fewer than ``expected``: what came."""
+    got: list[dict[str, Any]] = []
+    deadline = time.monotonic() + within
+    while len(got) < expected and time.monotonic() < deadline:
+        batch = sqs.receive_message(
+            QueueUrl=url, MaxNumberOfMessages=min(10, expected - len(got)), AttributeNames=["All"]
+        )
+        for message in batch.get("Messages", []):
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+            got.append(_record(message, arn))
+    return got
+
+
 def _record(message: dict[str, Any], arn: str) -> dict[str, Any]:
     """An SQS record as Lambda's event source builds it from a received message."""
     return {

@@ -150,7 +150,6 @@ class InMemorySendPacer:
         self._pace = pace
         self._tat: dict[str, float] = {}
         self._lock = threading.Lock()
-        self.reserved: list[tuple[str, float]] = []
 
     def reserve(self, phone_number_id: str, now: float) -> float | None:
         with self._lock:
@@ -158,7 +157,6 @@ class InMemorySendPacer:
             if start > now + self._pace.max_wait:
                 return None
             self._tat[phone_number_id] = start + self._pace.interval
-            self.reserved.append((phone_number_id, start))
             return start
 
     def next_free(self, phone_number_id: str, now: float) -> float:

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-META_SENDS_PER_SECOND = 20
-
 
 @dataclass(frozen=True)
 class Pace:

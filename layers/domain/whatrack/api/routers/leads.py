@@ -11,7 +11,15 @@ from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
 from whatrack.api.auth import AUTHENTICATED, caller
 from whatrack.api.models import LeadDetail, LeadEnvelope, LeadList, MessageList, NewLead
-from whatrack.api.routers.responses import ConnectionFilter, Cursor, Id, Latest, Limit, json_response
+from whatrack.api.routers.responses import (
+    ConnectionFilter,
+    Cursor,
+    Id,
+    Latest,
+    Limit,
+    conversation_cursors,
+    json_response,
+)
 from whatrack.api.views import conversation_summary, lead_out, message_out
 from whatrack.domain.inbox import LeadSource
 from whatrack.wiring import status_api
@@ -71,7 +79,6 @@ def list_messages(
     return json_response(
         MessageList(
             messages=[message_out(m, status_api.api().media_links) for m in page.items],
-            next_cursor=None if latest else page.next_cursor,
-            older_cursor=page.next_cursor if latest else None,
+            **conversation_cursors(page.next_cursor, latest),
         )
     )

@@ -19,6 +19,13 @@ Latest = Annotated[
         "olderCursor, passed as cursor, fetches the page before it"
     ),
 ]
+
+
+def conversation_cursors(following: str | None, latest: bool) -> dict[str, str | None]:
+    """A conversation page's cursor, by its direction: with ``latest`` it leads to older messages."""
+    return {"next_cursor": None, "older_cursor": following} if latest else {"next_cursor": following}
+
+
 # no maximum here: API Gateway hands over ids still percent-encoded; too-long ids are simply unknown (404)
 Id = Annotated[str, Path(min_length=1)]
 ConnectionFilter = Annotated[str | None, Query(alias="connectionId", min_length=1, max_length=64)]

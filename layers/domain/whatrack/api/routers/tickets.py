@@ -21,7 +21,15 @@ from whatrack.api.models import (
     TicketList,
     TicketPatch,
 )
-from whatrack.api.routers.responses import ConnectionFilter, Cursor, Id, Latest, Limit, json_response
+from whatrack.api.routers.responses import (
+    ConnectionFilter,
+    Cursor,
+    Id,
+    Latest,
+    Limit,
+    conversation_cursors,
+    json_response,
+)
 from whatrack.api.views import lead_out, message_out, ticket_out
 from whatrack.domain.inbox import TicketSource
 from whatrack.domain.replies import ReplyRequest, TemplateRequest
@@ -106,12 +114,7 @@ def get_ticket(
         lead=lead_out(detail.lead),
         messages=[message_out(m, status_api.api().media_links) for m in detail.messages.items],
     )
-    following = detail.messages.next_cursor
-    return json_response(
-        TicketDetail(
-            ticket=ticket, next_cursor=None if latest else following, older_cursor=following if latest else None
-        )
-    )
+    return json_response(TicketDetail(ticket=ticket, **conversation_cursors(detail.messages.next_cursor, latest)))
 
 
 @router.patch("/tickets/<ticket_id>", middlewares=AUTHENTICATED)
