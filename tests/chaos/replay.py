@@ -8,8 +8,9 @@ media files, which both runs download. With faults, 1 in ``rate`` of the functio
 (:class:`devstack.faults.FaultInjector`: DynamoDB throttling, transaction conflicts and 5xx, S3 and
 SQS errors, handlers dying mid-batch or mid-chunk), and Graph misbehaves on the media calls (5xx,
 429, an answer lost, a URL that answers 404, a timeout) and on the sends. Once the tickets are open,
-an agent answers some of them with a template (each request posted twice with its key, and again
-while the API fails): every reply must be sent to Meta exactly once, whatever was lost on the way,
+once every change is in (the same tickets open in both runs), an agent answers some of them with a
+template (each request posted twice with its key, and again while the API answers 5xx): every reply
+must be sent to Meta exactly once, whatever Graph lost on the way,
 and end shown as ``read`` through the status webhooks Meta posts back (out of order and repeated
 like every webhook here). Once the queues have drained the faults stop,
 what ended ``failed`` is re-sent once from the archive (``scripts/replay.py --failed``, the
@@ -218,6 +219,9 @@ def finish(stack: LocalStack, run: Run, timeout: float | None) -> dict[str, Any]
     status, answer = api(stack, "POST", f"/connections/{run.connection_id}/media/retry", key=run.api_key)
     assert status == 202, answer
     wait_settled(stack, run, timeout)
+    # every change is in: the same tickets are open in both runs, the agent answers the same ones
+    answer_tickets(stack, run)
+    wait_settled(stack, run, timeout)
     assert stack.provisioned is not None
     state = snapshot(
         stack.aws_endpoint, stack.provisioned.tables, run.organization_id, run.connection_id, run.archive_keys
@@ -269,15 +273,11 @@ def run_seed(
     hold_media(stack.meta, scenario)
     clean = open_run(stack, seed, "clean", 1)
     deliver(stack, scenario, clean)
-    wait_settled(stack, clean, timeout)
-    answer_tickets(stack, clean)
     expected = finish(stack, clean, timeout)
     chaotic = open_run(stack, seed, "faults", 2)
     scripted = graph_faults(stack.meta, seed)
     with FaultInjector(rate=rate, seed=seed).active() as faults:
         deliver(stack, scenario, chaotic)
-        wait_drained(stack, timeout=timeout)
-        answer_tickets(stack, chaotic)
         wait_drained(stack, timeout=timeout)
     found = finish(stack, chaotic, timeout)
     graph_faulted = scripted - graph_faults_left(stack.meta)
