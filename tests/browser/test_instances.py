@@ -352,6 +352,23 @@ def test_a_card_never_says_it_waits_or_syncs_when_nothing_can_come(page: Page, s
     wait_until(lambda: tenant.card(stopped["id"])["historySync"]["status"] == "syncing", "the sync under way")
     disconnect(stack, pnid, waba)
     wait_until(lambda: tenant.card(stopped["id"])["connectionStatus"] == "disconnected", "the card disconnected")
+    # a sync Meta completed without ever sending chunk 2 of phase 1
+    gap_pnid, gap_waba = "509900000000063", "609900000000063"
+    gapped = tenant.connect(gap_pnid, gap_waba, displayName="Com Lacuna", syncHistory=False)
+    for phase, order, progress in [(1, 1, 30), (1, 3, 60), (2, 1, 100)]:
+        chunk = b.chunk(
+            phase,
+            order,
+            progress,
+            b.thread(
+                "5511966663002",
+                b.text(f"wamid.gap.{phase}.{order}", "5511966663002", int(time.time()) - 86400 * (10 + order), "Oi"),
+            ),
+            pnid=gap_pnid,
+        )
+        deliver(stack, for_number(chunk, gap_pnid, gap_waba))
+    wait_until(lambda: tenant.card(gapped["id"])["historySync"]["status"] == "completed", "the sync completed")
+    assert tenant.card(gapped["id"])["historySync"]["chunkGaps"] == [[1, 2]]
 
     sign_in(page, tenant)
     waiting = card_of(page, "Sem Token")
@@ -362,6 +379,10 @@ def test_a_card_never_says_it_waits_or_syncs_when_nothing_can_come(page: Page, s
     expect(interrupted.get_by_text("Sincronização parada")).to_be_visible()
     expect(interrupted).to_contain_text("Número desconectado.")  # the notice says why, and what to do
     expect(interrupted.get_by_text("Sincronizando histórico")).to_have_count(0)
+    completed = card_of(page, "Com Lacuna")
+    expect(completed.get_by_text("Concluído", exact=True)).to_be_visible()
+    expect(completed.get_by_text("1 bloco do histórico não chegou")).to_be_visible()
+    expect(completed).to_contain_text("Faltando: fase 1 · bloco 2.")
     # no card can change by itself: the list is not read again on a timer
     expect(page.locator(".refresh-state")).not_to_contain_text("atualização automática")
     screenshot(page, "cards-truths.png")

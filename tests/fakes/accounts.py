@@ -172,6 +172,7 @@ class InMemoryHistorySync:
             row = self._db.connection_row(connection_id)
             row.hs_last_payload_at = utc(at)
             row.hs_started_at = row.hs_started_at or utc(at)
+            row.hs_chunks.add((phase, chunk_order))
             if row.hs_progress is None or row.hs_progress < progress:
                 row.hs_progress, row.hs_phase, row.hs_chunk_order = progress, phase, chunk_order
             if row.hs_status in PRE_SYNC_STATUSES:

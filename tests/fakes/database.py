@@ -70,6 +70,7 @@ class ConnectionRow:
     hs_last_payload_at: datetime | None = None
     hs_error_code: str | None = None
     hs_error_message: str | None = None
+    hs_chunks: set[tuple[int, int]] = field(default_factory=set)
     counters: Counter[str] = field(default_factory=Counter)
     status_changed_at: datetime | None = None
     last_checked_at: datetime | None = None
@@ -99,6 +100,7 @@ class ConnectionRow:
             contacts_imported=count["contacts_imported"],
             threads_imported=count["threads_imported"],
             media_pending=count["media_pending"],
+            chunks_seen=frozenset(self.hs_chunks),
         )
         return base.model_copy(
             update={

@@ -74,6 +74,7 @@ def test_history_sync_detail_and_report(world: dict[str, Any]) -> None:
     assert report["messagesByDirection"] == {"INBOUND": 3, "OUTBOUND": 2}
     assert (report["threads"], report["contacts"], report["mediaPlaceholders"], report["mediaReceived"]) == (3, 2, 1, 1)
     assert report["chunkGaps"] == [] and body["historySync"]["status"] == "completed"
+    assert body["historySync"]["chunkGaps"] == []  # the card's own copy, from the connection item
 
 
 def test_logs_newest_first_with_disjoint_pages(world: dict[str, Any]) -> None:

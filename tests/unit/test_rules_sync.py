@@ -42,6 +42,20 @@ def test_rule_8_5_progress_never_goes_back_and_late_chunks_are_imported(ob: Onbo
     assert [(c.phase, c.chunk_order) for c in ob.world.reader.chunks(ob.connection.id)] == [(1, 1), (1, 2), (2, 1)]
 
 
+def test_rule_8_5_a_completed_sync_with_a_chunk_never_sent_shows_the_gap_on_the_connection(ob: Onboarded) -> None:
+    # Given phase 1's chunks 1 and 3 and the last chunk; chunk 2 of phase 1 never comes
+    ob.deliver(b.chunk(1, 3, 60, b.thread(CUSTOMER, b.text("wamid.C3", CUSTOMER, T0))))
+    ob.deliver(b.chunk(1, 1, 20, b.thread(CUSTOMER, b.text("wamid.C1", CUSTOMER, T0 - 10))))
+    ob.deliver(b.chunk(2, 1, 100, b.thread(OTHER, b.text("wamid.D1", OTHER, T0))))
+    # Then the sync completed, and the connection itself (what the card reads) names the missing chunk
+    state = ob.state().history
+    assert state.status is HistorySyncStatus.COMPLETED
+    assert state.chunk_gaps == [(1, 2)]
+    # And the late chunk closes the gap
+    ob.deliver(b.chunk(1, 2, 40, b.thread(CUSTOMER, b.text("wamid.C2", CUSTOMER, T0 - 5))))
+    assert ob.state().history.chunk_gaps == []
+
+
 def test_rule_8_5_completion_in_phase_0(ob: Onboarded) -> None:
     # Given a sync waiting for history
     # When a phase-0 chunk reports 100 %

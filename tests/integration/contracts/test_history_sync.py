@@ -58,6 +58,20 @@ def test_progress_shown_is_the_highest_seen_with_its_phase_and_order(ports: Port
     assert (state.progress, state.phase, state.chunk_order) == (80, 2, 4)
 
 
+def test_the_chunks_seen_give_the_gaps_in_any_order_and_redelivered(ports: Ports) -> None:
+    # Given chunks arriving out of order, one twice, with orders 2 and 3 of phase 0 and 1 of phase 1 never sent
+    connection = connect(ports)
+    for phase, order, progress in [(0, 4, 40), (1, 2, 80), (0, 1, 10), (0, 4, 40), (2, 1, 100)]:
+        ports.sync.chunk_arrived(connection.id, phase, order, progress, at(progress))
+    # Then the connection knows every chunk seen once, and what is missing below each phase's highest
+    state = history(ports, connection.id)
+    assert state.chunks_seen == {(0, 4), (1, 2), (0, 1), (2, 1)}
+    assert state.chunk_gaps == [(0, 2), (0, 3), (1, 1)]
+    # And a late chunk fills its gap
+    ports.sync.chunk_arrived(connection.id, 0, 2, 20, at(200))
+    assert history(ports, connection.id).chunk_gaps == [(0, 3), (1, 1)]
+
+
 @pytest.mark.parametrize(
     ("before", "starts"),
     [

@@ -1,5 +1,5 @@
 import { h, srOnly, uid } from "../dom.js";
-import { formatDateTime, formatNumber, formatPhone } from "../format.js";
+import { formatDateTime, formatNumber, formatPhone, plural } from "../format.js";
 import { ALERT_HINTS, ALERT_LABELS, MODE_LABELS } from "../labels.js";
 import { withTooltip } from "./tooltip.js";
 
@@ -69,6 +69,30 @@ function alert(sync) {
     { class: "notice notice--warning card__alert", "data-alert": code },
     h("p", { class: "notice__title" }, h("span", { "aria-hidden": "true" }, "⚠ "), ALERT_LABELS[code] ?? code),
     h("p", {}, `Desde ${formatDateTime(since)}. ${ALERT_HINTS[code] ?? ""}`),
+  );
+}
+
+/** A completed sync with chunks Meta never sent below the last one it did: what is missing and what it means. */
+function gaps(sync) {
+  const missing = sync.status === "completed" ? (sync.chunkGaps ?? []) : [];
+  if (!missing.length) return null;
+  const shown = missing.slice(0, 3).map(([phase, order]) => `fase ${phase} · bloco ${order}`);
+  const more = missing.length > shown.length ? ` e mais ${formatNumber(missing.length - shown.length)}` : "";
+  return h(
+    "div",
+    { class: "notice notice--warning card__gaps", "data-gaps": missing.length },
+    h(
+      "p",
+      { class: "notice__title" },
+      h("span", { "aria-hidden": "true" }, "⚠ "),
+      plural(missing.length, "bloco do histórico não chegou", "blocos do histórico não chegaram"),
+    ),
+    h(
+      "p",
+      {},
+      `Faltando: ${shown.join(", ")}${more}. As conversas desses blocos não aparecem no histórico. ` +
+        "A Meta reenvia um bloco por até 7 dias; se chegar, ele é importado sozinho.",
+    ),
   );
 }
 
@@ -150,6 +174,7 @@ export function instanceCard(connection, { details = true, heading = "h2", title
     ),
     truth ? (truth.text && h("p", { class: "muted card__truth" }, truth.text)) : progress(sync),
     truth ? null : alert(sync), // "nothing received" says nothing new where nothing can come
+    truth ? null : gaps(sync),
     syncError(sync),
     h(
       "dl",

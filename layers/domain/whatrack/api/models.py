@@ -138,6 +138,8 @@ class HistorySyncOut(WireModel):
     media_pending: int
     duration_seconds: int | None
     requests: list[SyncRequestOut]
+    chunk_gaps: list[tuple[int, int]]
+    """``[phase, chunkOrder]`` missing below the highest chunk order seen in each phase (the card's gaps)."""
 
 
 class Badge(WireModel):

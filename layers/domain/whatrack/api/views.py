@@ -101,6 +101,7 @@ def history_sync_out(
         media_pending=state.media_pending,
         duration_seconds=state.duration_seconds,
         requests=[sync_request_out(r, now) for r in connection.sync_requests],
+        chunk_gaps=state.chunk_gaps,
     )
 
 

@@ -8,6 +8,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from whatrack.domain.history import missing_orders
 from whatrack.domain.media import COUNTED
 from whatrack.domain.onboarding import SYNC_REQUEST_WINDOW, SyncRequest, SyncType
 
@@ -63,6 +64,13 @@ class HistorySyncState(BaseModel):
     contacts_imported: int = 0
     threads_imported: int = 0
     media_pending: int = 0
+    chunks_seen: frozenset[tuple[int, int]] = frozenset()
+    """``(phase, chunk_order)`` of every chunk with metadata that arrived (the card's gaps)."""
+
+    @property
+    def chunk_gaps(self) -> list[tuple[int, int]]:
+        """Chunk orders missing inside each phase, between 1 and the highest order seen."""
+        return missing_orders(self.chunks_seen)
 
     @property
     def duration_seconds(self) -> int | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -114,14 +114,22 @@ class ChunkRecord:
     status: ChunkStatus
 
 
+def missing_orders(seen: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    """``(phase, chunk_order)`` missing inside each phase (between 1 and the highest order seen)."""
+    by_phase: dict[int, set[int]] = {}
+    for phase, order in seen:
+        by_phase.setdefault(phase, set()).add(order)
+    return [
+        (phase, order)
+        for phase in sorted(by_phase)
+        for order in range(1, max(by_phase[phase]) + 1)
+        if order not in by_phase[phase]
+    ]
+
+
 def chunk_gaps(chunks: list[ChunkRecord]) -> list[tuple[int, int]]:
     """Chunk orders missing inside each phase (between 1 and the highest order seen)."""
-    seen: dict[int, set[int]] = {}
-    for chunk in chunks:
-        seen.setdefault(chunk.phase, set()).add(chunk.chunk_order)
-    return [
-        (phase, order) for phase in sorted(seen) for order in range(1, max(seen[phase]) + 1) if order not in seen[phase]
-    ]
+    return missing_orders((chunk.phase, chunk.chunk_order) for chunk in chunks)
 
 
 def messages_by_phase(chunks: list[ChunkRecord]) -> dict[str, int]:

@@ -6,7 +6,13 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.attributes import (
+    BooleanAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UnicodeSetAttribute,
+    UTCDateTimeAttribute,
+)
 from pynamodb.transactions import TransactWrite
 
 from whatrack.adapters.dynamo.directory import PhoneNumberGuardItem, WabaLinkItem
@@ -85,6 +91,7 @@ class ConnectionItem(AccountsTableItem):
     hs_last_payload_at = UTCDateTimeAttribute(null=True)
     hs_error_code = UnicodeAttribute(null=True)
     hs_error_message = UnicodeAttribute(null=True)
+    hs_chunks = UnicodeSetAttribute(null=True)  # "<phase>#<chunk order>" of every chunk arrived: the card's gaps
     messages_imported = NumberAttribute(default=0)
     contacts_imported = NumberAttribute(default=0)
     threads_imported = NumberAttribute(default=0)
@@ -124,7 +131,18 @@ def _history_state(item: ConnectionItem) -> HistorySyncState:
         contacts_imported=int(item.contacts_imported or 0),
         threads_imported=int(item.threads_imported or 0),
         media_pending=int(item.media_pending or 0),
+        chunks_seen=frozenset(chunk_of(seen) for seen in item.hs_chunks or ()),
     )
+
+
+def seen_chunk(phase: int, chunk_order: int) -> str:
+    """A chunk in ``hs_chunks``."""
+    return f"{phase}#{chunk_order}"
+
+
+def chunk_of(seen: str) -> tuple[int, int]:
+    phase, _, order = seen.partition("#")
+    return int(phase), int(order)
 
 
 def _sync_requests(item: ConnectionItem) -> tuple[SyncRequest, ...]:

@@ -7,7 +7,7 @@ from typing import Any
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 
-from whatrack.adapters.dynamo.connections import SYNC_REQUEST_PREFIX, ConnectionItem
+from whatrack.adapters.dynamo.connections import SYNC_REQUEST_PREFIX, ConnectionItem, seen_chunk
 from whatrack.adapters.dynamo.tables import (
     AccountsTableItem,
     MarkerItem,
@@ -52,6 +52,7 @@ class DynamoHistorySync:
         arrival: list[Any] = [
             ConnectionItem.hs_last_payload_at.set(at),
             ConnectionItem.hs_started_at.set(ConnectionItem.hs_started_at | at),
+            ConnectionItem.hs_chunks.add({seen_chunk(phase, chunk_order)}),  # a set: a redelivery adds nothing
         ]
         ahead = [
             ConnectionItem.hs_progress.set(progress),
