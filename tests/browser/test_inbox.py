@@ -102,7 +102,7 @@ def test_the_leads_of_a_connection_are_filtered_by_origin(page: Page, shop: Shop
     page.on("request", lambda r: lead_reads.append(r.url) if re.search(r"/leads/[^/?]+$", r.url) else None)
     sign_in(page, shop.tenant, f"#/connections/{shop.connection_id}/leads")
     expect(page.get_by_role("link", name="Loja Jardins")).to_be_visible()
-    tickets = page.get_by_role("list", name="Tickets, os mais recentes primeiro")
+    tickets = page.get_by_role("list", name="Tickets, a última mensagem primeiro")
     expect(tickets.locator(".row")).to_have_count(2)
 
     def route_held() -> bool:
@@ -121,9 +121,16 @@ def test_the_leads_of_a_connection_are_filtered_by_origin(page: Page, shop: Shop
     expect(new_contact).to_contain_text(re.compile(r"janela: 2[0-3] h \d+ min"))
     expect(from_history.get_by_role("link")).not_to_contain_text("…")
 
-    leads = page.get_by_role("list", name="Leads, os mais recentes primeiro")
+    leads = page.get_by_role("list", name="Leads, a última mensagem primeiro")
     expect(leads.locator(".row")).to_have_count(5)
     assert lead_reads == []
+    # latest activity first (Ana, a contact since the start, wrote after Edu was imported), then the
+    # contacts who never wrote
+    titles = leads.locator(".row__title")
+    expect(titles.nth(0)).to_contain_text("Fábio")
+    expect(titles.nth(1)).to_contain_text("Ana")
+    expect(titles.nth(2)).to_contain_text("+55 11 96666-4004")
+    expect(leads.locator(".row__time").nth(3)).to_have_text("Sem mensagens")
     screenshot(page, "leads.png")
 
     page.get_by_label("Origem", exact=True).select_option(label="Contatos do App")
@@ -153,7 +160,7 @@ def test_a_history_lead_without_a_ticket_shows_its_imported_conversation(page: P
         lambda route: route.continue_(url=route.request.url.replace("limit=200", "limit=3")),
     )
     sign_in(page, shop.tenant, f"#/connections/{shop.connection_id}/leads")
-    leads = page.get_by_role("list", name="Leads, os mais recentes primeiro")
+    leads = page.get_by_role("list", name="Leads, a última mensagem primeiro")
     edu = leads.locator(".row", has_text="+55 11 96666-4004")
     expect(edu).to_contain_text("Histórico")
     edu.get_by_role("link", name="+55 11 96666-4004 — ver conversa").click()
@@ -317,8 +324,8 @@ def test_every_screen_fits_a_phone(page: Page, stack: LocalStack) -> None:
     screenshot(page, "phone.png")
 
     leads_page = f"#/connections/{connection_id}/leads"
-    tickets_list = page.get_by_role("list", name="Tickets, os mais recentes primeiro")
-    leads_list = page.get_by_role("list", name="Leads, os mais recentes primeiro")
+    tickets_list = page.get_by_role("list", name="Tickets, a última mensagem primeiro")
+    leads_list = page.get_by_role("list", name="Leads, a última mensagem primeiro")
     # each screen once all it reads has arrived (logs, leads, ticket names, the conversation)
     screens = {
         f"#/connections/{connection_id}": [page.locator(".chip").first, page.locator(".log").first],

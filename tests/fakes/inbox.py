@@ -613,6 +613,12 @@ class InMemoryTickets:
         with self._db.lock:
             return self._db.open_tickets.get(conversation_id)
 
+    def moved(self, ticket_id: str, message_at: datetime) -> None:
+        with self._db.lock:
+            row = self._db.tickets.get(ticket_id)
+            if row is not None and row.ticket.last_message_at < message_at:
+                row.ticket = replace(row.ticket, last_message_at=utc(message_at))
+
     def touch(self, ticket_id: str, message_at: datetime, window: datetime) -> None:
         """A non-null window of an open ticket moves forward; ``lastMessageAt`` moves forward (any status)."""
         with self._db.lock:

@@ -16,7 +16,7 @@ import json
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from tests.fakes.database import InMemoryDatabase, WebhookRow
+from tests.fakes.database import InMemoryDatabase, WebhookRow, sort_key
 from whatrack.domain.clock import parse_iso
 from whatrack.domain.errors import InvalidInputError
 from whatrack.domain.history import ChunkRecord
@@ -121,12 +121,17 @@ class InMemoryReader:
         source: LeadSource | None = None,
         connection_id: str | None = None,
         phone_number: str | None = None,
+        by_activity: bool = False,
     ) -> Page[Lead]:
         """Newest first (creation time, then id); by phone: that one lead, any notation, no paging;
-        by connection: leads with a conversation there, newest lead id first, filtered after paging."""
+        by connection: leads with a conversation there, newest lead id first, filtered after paging;
+        ``by_activity``: latest message first (of the conversation there, for a connection), then the
+        leads never messaged, newest first (as ``DynamoReader``)."""
         with self._db.lock:
             if phone_number is not None:
                 return Page(self._leads_by_phone(organization_id, phone_number, source, connection_id), None)
+            if by_activity:
+                return self._leads_by_activity(organization_id, connection_id, limit, cursor, source)
             if connection_id is not None:
                 return self._leads_of_connection(organization_id, connection_id, limit, cursor, source)
             rows = [
@@ -159,6 +164,45 @@ class InMemoryReader:
         if connection_id is not None and not is_member:
             return []
         return [lead]
+
+    def _leads_by_activity(
+        self, organization_id: str, connection_id: str | None, limit: int, cursor: str | None, source: LeadSource | None
+    ) -> Page[Lead]:
+        rows: list[tuple[str, Lead]] = []
+        if connection_id is None:
+            partition = f"ORG#{organization_id}#LEADS"
+            for row in self._db.leads.values():
+                lead = row.lead
+                if lead.organization_id != organization_id or lead.merged_into is not None:
+                    continue
+                active = lead.last_message_at is not None
+                key = sort_key(lead.last_message_at, lead.id) if lead.last_message_at else row.sort_key
+                rows.append((f"{int(active)}#{key}", lead))
+        else:
+            partition = f"CONN#{connection_id}#CONVS"
+            spoken = {
+                c.lead_id: c.last_message_at
+                for c in self._db.conversations.values()
+                if c.connection_id == connection_id and c.id not in self._db.retired_conversations
+            }
+            members = set(spoken)
+            members |= {m[2] for m in self._db.markers if len(m) == 3 and m[0] == "CONTACT" and m[1] == connection_id}
+            for lead_id in members:
+                survivor = self._db.survivor(lead_id)
+                if survivor is None or survivor.lead.organization_id != organization_id:
+                    continue
+                at = spoken.get(lead_id)
+                rows.append((f"1#{sort_key(at, lead_id)}" if at else f"0#{lead_id}", survivor.lead))
+        page = paged(
+            rows,
+            attribute="activity",
+            partition=partition,
+            limit=limit,
+            cursor=cursor,
+            keep=None if source is None else lambda lead: lead.source is source,
+        )
+        unique = {lead.id: lead for lead in page.items}
+        return Page(list(unique.values()), page.next_cursor)
 
     def _leads_of_connection(
         self, organization_id: str, connection_id: str, limit: int, cursor: str | None, source: LeadSource | None
@@ -235,9 +279,17 @@ class InMemoryReader:
             return None if row is None else row.ticket
 
     def tickets(
-        self, organization_id: str, *, limit: int, cursor: str | None, connection_id: str | None, status: str | None
+        self,
+        organization_id: str,
+        *,
+        limit: int,
+        cursor: str | None,
+        connection_id: str | None,
+        status: str | None,
+        by_activity: bool = False,
     ) -> Page[Ticket]:
-        """Newest first (first message time, then id); ``status`` and the organization filter after paging."""
+        """Newest first (first message time, then id), or latest message first (``by_activity``);
+        ``status`` and the organization filter after paging."""
 
         def wanted(ticket: Ticket) -> bool:
             in_organization = connection_id is None or ticket.organization_id == organization_id
@@ -256,6 +308,9 @@ class InMemoryReader:
                 rows = [
                     (r.sort_key, r.ticket) for r in self._db.tickets.values() if r.ticket.connection_id == connection_id
                 ]
+            if by_activity:
+                rows = [(sort_key(t.last_message_at, t.id), t) for _, t in rows]
+                attribute = "activity"
             return paged(rows, attribute=attribute, partition=partition, limit=limit, cursor=cursor, keep=wanted)
 
     # logs and history sync

@@ -267,6 +267,7 @@ class InMemoryWorld:
             connections=self.connections,
             reader=self.reader,
             messages=self.messages,
+            tickets=self.tickets,
             replies=self.replies,
             outbox=self.outbox,
             templates=TemplateCatalog(self.connections, self.vault, self.graph_api(), clock=self.clock),

@@ -119,6 +119,34 @@ def test_leads_filters_and_pages(world: dict[str, Any]) -> None:
     assert status == 200 and detail["conversations"][0]["connectionId"] == world["connection"]["id"]
 
 
+def test_sort_activity_lists_latest_message_first_then_the_never_messaged(world: dict[str, Any]) -> None:
+    key, connection_id = world["key"], world["connection"]["id"]
+    for query in ("sort=activity&limit=500", f"sort=activity&connectionId={connection_id}&limit=500"):
+        status, body = get(key, "/leads", query)
+        assert status == 200
+        times = [lead["lastMessageAt"] for lead in body["leads"]]
+        spoken = [t for t in times if t is not None]
+        # the latest message first, then every lead that never had one (newest created first)
+        assert spoken == sorted(spoken, reverse=True) and times == spoken + [None] * (len(times) - len(spoken))
+        quiet = [lead["createdAt"] for lead in body["leads"] if lead["lastMessageAt"] is None]
+        assert quiet == sorted(quiet, reverse=True)
+        _, newest_first = get(key, "/leads", query.replace("sort=activity&", ""))
+        assert {lead["id"] for lead in newest_first["leads"]} == {lead["id"] for lead in body["leads"]}
+    # pages of one follow the same order, each lead once
+    ids, cursor = [], None
+    while True:
+        _, page = get(key, "/leads", "sort=activity&limit=3" + (f"&cursor={cursor}" if cursor else ""))
+        ids += [lead["id"] for lead in page["leads"]]
+        cursor = page["nextCursor"]
+        if cursor is None:
+            break
+    _, whole = get(key, "/leads", "sort=activity&limit=500")
+    assert ids == [lead["id"] for lead in whole["leads"]]
+    _, tickets = get(key, "/tickets", "sort=activity&limit=500")
+    latest = [ticket["lastMessageAt"] for ticket in tickets["tickets"]]
+    assert latest and latest == sorted(latest, reverse=True)
+
+
 def test_messages_oldest_first_and_tickets(world: dict[str, Any]) -> None:
     key = world["key"]
     _, tickets = get(key, "/tickets", "limit=500")
@@ -254,6 +282,8 @@ def test_every_route_with_an_id_is_401_without_key_and_404_for_another_organizat
         ("/tickets", "cursor=eyJub3QiOiAiYSBrZXkifQ"),
         ("/tickets", "status=pending"),
         ("/leads", "source=unknown"),
+        ("/leads", "sort=newest"),
+        ("/tickets", "sort=lastMessageAt"),
     ],
 )
 def test_bad_query_values_are_400(world: dict[str, Any], path: str, query: str) -> None:

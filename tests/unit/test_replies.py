@@ -47,11 +47,15 @@ def sends(world: InMemoryWorld) -> list[dict[str, object]]:
 def test_a_reply_is_kept_sent_once_and_moved_by_meta_in_any_order(world: InMemoryWorld) -> None:
     connection, ticket = open_ticket(world)
     desk, sender = world.reply_desk(), world.reply_sender()
-    # When the agent answers, quoting the customer's message
+    # When the agent answers a minute later, quoting the customer's message
+    world.clock.advance(minutes=1)
     shown = desk.accept(connection.organization_id, ticket.id, "key-1", ReplyRequest("Temos sim!", "wamid.IN1"))
     # Then it is in the timeline at once, pending, with its clientMessageId and no wamid yet
     assert (shown.source, shown.direction, shown.status, shown.body) == ("agent", "OUTBOUND", "pending", "Temos sim!")
     assert shown.reply_wamid is None and shown.id.startswith("wtk.")
+    # and the ticket's latest message is the reply (CONTRACT §7: any source)
+    moved = world.reader.ticket(ticket.id)
+    assert moved is not None and moved.last_message_at == world.clock() > ticket.last_message_at
     [job] = world.outbox.take()
     # And the outbox sends it: to the customer, quoting, with our id for Meta to echo
     assert sender.send(job) is ReplyState.ACCEPTED

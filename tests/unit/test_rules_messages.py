@@ -26,6 +26,20 @@ def test_rule_8_7_unknown_echo_is_a_new_outbound_app_echo(ob: Onboarded) -> None
     assert ob.tickets() == []
 
 
+def test_an_app_echo_moves_the_open_tickets_last_message_but_not_its_windows(ob: Onboarded) -> None:
+    # Given a ticket opened by a live message at T0
+    ob.deliver(b.live("wamid.L1", CUSTOMER, T0))
+    [opened] = ob.tickets()
+    # When the business answers in the App a minute later, and an older echo arrives after it
+    ob.deliver(b.echo("wamid.E2", CUSTOMER, T0 + 60))
+    ob.deliver(b.echo("wamid.E0", CUSTOMER, T0 - 600))
+    # Then the ticket's latest message is the App's, and neither window moved (CONTRACT §7, §8.14)
+    [ticket] = ob.tickets()
+    assert ticket.last_message_at == at(T0 + 60)
+    assert ticket.message_window_expires_at == opened.message_window_expires_at
+    assert ticket.customer_service_window_ends_at == opened.customer_service_window_ends_at
+
+
 def test_rule_8_7_known_echo_is_confirmed_and_at_least_sent(ob: Onboarded) -> None:
     # Given a history message of the business still pending
     ob.deliver(b.chunk(1, 1, 50, b.thread(CUSTOMER, b.text("wamid.K", b.BIZ, T0 - 50, status="PENDING"))))

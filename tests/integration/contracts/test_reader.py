@@ -25,6 +25,7 @@ from tests.integration.contracts.support import (
 from whatrack.domain.errors import InvalidInputError
 from whatrack.domain.ids import new_id
 from whatrack.domain.inbox import (
+    TICKET_WINDOW,
     Lead,
     LeadSource,
 )
@@ -318,3 +319,115 @@ def test_unknown_ids_read_as_none(ports: Ports) -> None:
     assert ports.reader.conversations_of(missing) == []
     assert ports.reader.chunks(missing) == []
     assert ports.tickets.open_ticket_id(missing) is None
+
+
+# --------------------------------------------------------------------------- latest activity first
+def _every_page(fetch: Fetch, limit: int) -> list[str]:
+    """The ids of every page, checking that no id is listed twice."""
+    ids = [i for page in _ids(_all_pages(fetch, limit)) for i in page]
+    assert len(ids) == len(set(ids)), f"listed twice: {ids}"
+    return ids
+
+
+def test_leads_by_activity_come_latest_message_first_then_the_never_messaged_newest_first(ports: Ports) -> None:
+    # Given leads created in the order a..e; a wrote last, b first, e in between; c and d never wrote
+    organization_id = new_id()
+    a, b, c, d, e = _leads_of(ports, organization_id, 5)
+    for lead, seconds in [(a, 500), (b, 100), (e, 300)]:
+        ports.leads.update(lead.id, message_at=at(seconds))
+    expected = [a.id, e.id, b.id, d.id, c.id]
+    # When they are listed by activity, on pages of every size (the boundary falls inside a page or on one)
+    for limit in (1, 2, 3, 5, 50):
+        ids = _every_page(
+            lambda n, cursor: ports.reader.leads(organization_id, limit=n, cursor=cursor, by_activity=True), limit
+        )
+        # Then the latest message comes first, then the leads never messaged, newest first
+        assert ids == expected, limit
+    # And a later message moves its lead to the top
+    ports.leads.update(b.id, message_at=at(900))
+    assert ports.reader.leads(organization_id, limit=2, cursor=None, by_activity=True).items[0].id == b.id
+
+
+def test_leads_of_a_connection_by_activity_follow_their_conversation_there_then_its_quiet_contacts(
+    ports: Ports,
+) -> None:
+    # Given a connection with three conversations (messages at 10, 40, 20 s), a synced contact who also
+    # wrote (at 30 s), a synced contact who never wrote, and another connection's lead of the organization
+    box = inbox(ports)
+    organization_id, connection_id = box.organization_id, box.connection.id
+    leads = _leads_of(ports, organization_id, 5)
+    for lead, seconds in zip(leads[:3], (10, 40, 20), strict=True):
+        ports.conversations.ensure(organization_id, lead.id, connection_id, T0, at(seconds))
+    talker, quiet = leads[3], leads[4]
+    ports.sync.count_contact(connection_id, talker.id)
+    ports.sync.count_contact(connection_id, quiet.id)
+    ports.conversations.ensure(organization_id, talker.id, connection_id, T0, at(30))
+    elsewhere = connect(ports, organization_id)
+    stranger = _leads_of(ports, organization_id, 1)[0]
+    ports.conversations.ensure(organization_id, stranger.id, elsewhere.id, T0, at(99))
+    # When the connection's leads are listed by activity, on pages of every size
+    expected = [leads[1].id, talker.id, leads[2].id, leads[0].id, quiet.id, box.lead.lead.id]
+    for limit in (1, 2, 4, 50):
+        ids = _every_page(
+            lambda n, cursor: ports.reader.leads(
+                organization_id, limit=n, cursor=cursor, connection_id=connection_id, by_activity=True
+            ),
+            limit,
+        )
+        # Then by their conversation's latest message there, then the never messaged (the synced contact
+        # and the box's lead, whose conversation is empty) newest first; each once, none of elsewhere
+        assert ids == expected, limit
+
+
+def test_tickets_by_activity_come_latest_message_first_by_organization_connection_and_status(ports: Ports) -> None:
+    # Given three tickets opened in order on two connections; the first then gets the latest message
+    # (a live one), the second an agent's reply after the third opened; the second is closed
+    first = inbox(ports)
+    organization_id = first.organization_id
+    second_lead = ports.leads.resolve(organization_id, phone(unique_number()), LeadSource.LIVE_MESSAGE, T0)
+    second = Inbox(
+        first.connection,
+        second_lead,
+        ports.conversations.ensure(organization_id, second_lead.lead.id, first.connection.id, T0, None),
+    )
+    other = connect(ports, organization_id)
+    third_lead = ports.leads.resolve(organization_id, phone(unique_number()), LeadSource.LIVE_MESSAGE, T0)
+    third = Inbox(
+        other, third_lead, ports.conversations.ensure(organization_id, third_lead.lead.id, other.id, T0, None)
+    )
+    one, two, three = (open_ticket(ports, b, f"wamid.act.{i}", i * 10) for i, b in enumerate([first, second, third]))
+    assert one is not None and two is not None and three is not None
+    ports.tickets.touch(one, at(60), at(60) + TICKET_WINDOW)
+    ports.tickets.moved(two, at(30))
+    ports.tickets.moved(two, at(25))  # an older move changes nothing
+    ports.tickets.close(two, second.conversation_id, at(40))
+
+    def ids(connection_id: str | None = None, status: str | None = None, limit: int = 1) -> list[str]:
+        return _every_page(
+            lambda n, cursor: ports.reader.tickets(
+                organization_id, limit=n, cursor=cursor, connection_id=connection_id, status=status, by_activity=True
+            ),
+            limit,
+        )
+
+    # When they are listed by activity
+    # Then the latest message first, whatever their creation order, in each filter
+    assert ids() == ids(limit=50) == [one, two, three]
+    assert ids(connection_id=first.connection.id) == [one, two]
+    assert ids(status="open") == [one, three]
+    assert ids(connection_id=other.id, status="closed") == []
+    listed = ports.reader.tickets(organization_id, limit=5, cursor=None, connection_id=None, status=None)
+    assert {t.id: t.last_message_at for t in listed.items}[two] == at(30)
+
+
+def test_an_activity_cursor_belongs_to_its_own_list(ports: Ports) -> None:
+    # Given a page of an organization's leads by activity
+    organization_id = new_id()
+    a, _ = _leads_of(ports, organization_id, 2)
+    ports.leads.update(a.id, message_at=at(5))
+    page = ports.reader.leads(organization_id, limit=1, cursor=None, by_activity=True)
+    assert page.next_cursor is not None
+    # When its cursor is given to another organization's activity list
+    # Then it is refused as a cursor of another list
+    with pytest.raises(InvalidInputError):
+        ports.reader.leads(new_id(), limit=1, cursor=page.next_cursor, by_activity=True)

@@ -99,22 +99,22 @@ export function renderLeads(ctx, id, params) {
 
   const tickets = new PagedList({
     ctx,
-    url: (cursor) => withQuery("/tickets", { connectionId: id, status: filters.status, cursor }),
+    url: (cursor) => withQuery("/tickets", { connectionId: id, status: filters.status, sort: "activity", cursor }),
     items: (body) => body.tickets,
     item: ticketItem,
-    label: "Tickets, os mais recentes primeiro",
+    label: "Tickets, a última mensagem primeiro",
     emptyText: "",
     failure: "Não foi possível carregar os tickets.",
   });
   const leads = new PagedList({
     ctx,
-    url: (cursor) => withQuery("/leads", { connectionId: id, source: filters.source, cursor }),
+    url: (cursor) => withQuery("/leads", { connectionId: id, source: filters.source, sort: "activity", cursor }),
     items: (body) => {
       for (const lead of body.leads) listed.set(lead.id, lead);
       return body.leads;
     },
     item: (lead) => leadItem(id, lead),
-    label: "Leads, os mais recentes primeiro",
+    label: "Leads, a última mensagem primeiro",
     emptyText: "",
     failure: "Não foi possível carregar os leads.",
   });

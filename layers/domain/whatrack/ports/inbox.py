@@ -200,6 +200,9 @@ class TicketRepository(Protocol):
     def touch(self, ticket_id: str, message_at: datetime, window: datetime) -> None:
         """A live message on an open ticket: a non-null window only moves forward."""
 
+    def moved(self, ticket_id: str, message_at: datetime) -> None:
+        """An App echo or an agent's reply on the ticket: ``lastMessageAt`` moves forward (no window)."""
+
     def close(self, ticket_id: str, conversation_id: str, at: datetime) -> None:
         """Close an open ticket (``closedAt`` = ``at``) and free its conversation for the next one."""
 

@@ -30,8 +30,9 @@ class InboxReader(Protocol):
         source: LeadSource | None = None,
         connection_id: str | None = None,
         phone_number: str | None = None,
+        by_activity: bool = False,
     ) -> Page[Lead]:
-        """Newest first."""
+        """Newest first; ``by_activity``: latest message first, then those never messaged, newest first."""
 
     def conversations_of(self, lead_id: str) -> list[Conversation]: ...
 
@@ -49,9 +50,16 @@ class InboxReader(Protocol):
     def ticket(self, ticket_id: str) -> Ticket | None: ...
 
     def tickets(
-        self, organization_id: str, *, limit: int, cursor: str | None, connection_id: str | None, status: str | None
+        self,
+        organization_id: str,
+        *,
+        limit: int,
+        cursor: str | None,
+        connection_id: str | None,
+        status: str | None,
+        by_activity: bool = False,
     ) -> Page[Ticket]:
-        """Newest first."""
+        """Newest first; ``by_activity``: latest message first."""
 
     def logs(self, connection_id: str, *, limit: int, cursor: str | None) -> Page[LogRecord]:
         """Newest first."""

@@ -79,6 +79,7 @@ class InboxQueries:
         source: LeadSource | None = None,
         connection_id: str | None = None,
         phone_number: str | None = None,
+        by_activity: bool = False,
     ) -> Page[Lead]:
         if connection_id is not None:
             owned_connection(self._connections, organization_id, connection_id)
@@ -89,6 +90,7 @@ class InboxQueries:
             source=source,
             connection_id=connection_id,
             phone_number=phone_number,
+            by_activity=by_activity,
         )
 
     def lead(self, organization_id: str, lead_id: str) -> LeadDetail:
@@ -105,12 +107,24 @@ class InboxQueries:
 
     # ------------------------------------------------------------------ tickets
     def tickets(
-        self, organization_id: str, *, limit: int, cursor: str | None, connection_id: str | None, status: str | None
+        self,
+        organization_id: str,
+        *,
+        limit: int,
+        cursor: str | None,
+        connection_id: str | None,
+        status: str | None,
+        by_activity: bool = False,
     ) -> Page[Ticket]:
         if connection_id is not None:
             owned_connection(self._connections, organization_id, connection_id)
         return self._reader.tickets(
-            organization_id, limit=limit, cursor=cursor, connection_id=connection_id, status=status
+            organization_id,
+            limit=limit,
+            cursor=cursor,
+            connection_id=connection_id,
+            status=status,
+            by_activity=by_activity,
         )
 
     def ticket(

@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from whatrack.domain.inbox import Ticket
     from whatrack.domain.messages import Message
     from whatrack.ports import ConnectionRepository, GraphApi, MessageRepository, MetricsRecorder, TokenVault
+    from whatrack.ports.inbox import TicketRepository
     from whatrack.ports.reads import InboxReader
     from whatrack.ports.replies import ReplyOutbox, ReplyStore, SendPacer
     from whatrack.services.templates import TemplateCatalog
@@ -62,6 +63,7 @@ class ReplyDesk:
         connections: ConnectionRepository,
         reader: InboxReader,
         messages: MessageRepository,
+        tickets: TicketRepository,
         replies: ReplyStore,
         outbox: ReplyOutbox,
         templates: TemplateCatalog,
@@ -70,6 +72,7 @@ class ReplyDesk:
         self._connections = connections
         self._reader = reader
         self._messages = messages
+        self._tickets = tickets
         self._replies = replies
         self._outbox = outbox
         self._templates = templates
@@ -115,6 +118,7 @@ class ReplyDesk:
                 raise TransientError(f"reply {client_id} was neither stored nor found")
             return self._again(kept, request)
         self._queue(organization_id, ticket.connection_id, ticket.conversation_id, client_id)
+        self._tickets.moved(ticket.id, now)  # after the queue: a failure here leaves a reply that goes anyway
         logger.info("reply accepted", extra={"ticket_id": ticket.id, "kind": request.kind})
         return accepted_message(new, ticket.conversation_id)
 

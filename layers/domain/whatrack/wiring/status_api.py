@@ -117,6 +117,7 @@ def api() -> StatusApi:
             connections=connections,
             reader=reader,
             messages=DynamoMessageRepository(),
+            tickets=tickets,
             replies=DynamoReplyStore(),
             outbox=SqsReplyOutbox(config.replies_queue_url),
             templates=templates,

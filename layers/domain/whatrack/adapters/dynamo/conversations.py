@@ -11,7 +11,7 @@ from typing import Any
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 
-from whatrack.adapters.dynamo.tables import Gsi1, Gsi2, InboxTableItem, connection_members, conversation_key
+from whatrack.adapters.dynamo.tables import Activity2, Gsi1, Gsi2, InboxTableItem, connection_members, conversation_key
 from whatrack.adapters.dynamo.writes import update_if
 from whatrack.domain.inbox import Conversation, conversation_id_for
 
@@ -19,6 +19,7 @@ from whatrack.domain.inbox import Conversation, conversation_id_for
 class ConversationItem(InboxTableItem):
     by_lead = Gsi1()
     by_connection = Gsi2()
+    by_connection_activity = Activity2()
     gsi1pk = UnicodeAttribute()
     gsi1sk = UnicodeAttribute()
     gsi2pk = UnicodeAttribute(null=True)

@@ -18,7 +18,15 @@ from typing import Any
 from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.transactions import TransactWrite
 
-from whatrack.adapters.dynamo.tables import Gsi1, InboxTableItem, Key, lead_key, phone_guard_key, user_guard_key
+from whatrack.adapters.dynamo.tables import (
+    Activity1,
+    Gsi1,
+    InboxTableItem,
+    Key,
+    lead_key,
+    phone_guard_key,
+    user_guard_key,
+)
 from whatrack.adapters.dynamo.writes import get_or_none, put_if_absent, storage, transact, update_if
 from whatrack.domain.clock import iso
 from whatrack.domain.errors import TransientError
@@ -32,6 +40,7 @@ MAX_REDIRECTS = 4
 
 class LeadItem(InboxTableItem):
     by_organization = Gsi1()
+    by_activity = Activity1()
     gsi1pk = UnicodeAttribute()
     gsi1sk = UnicodeAttribute()
     id = UnicodeAttribute()

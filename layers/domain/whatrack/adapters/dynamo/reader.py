@@ -10,8 +10,9 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from pynamodb.attributes import UnicodeAttribute
+from pynamodb.attributes import UnicodeAttribute, UTCDateTimeAttribute
 
+from whatrack.adapters.dynamo.activity import activity_page, nothing
 from whatrack.adapters.dynamo.conversations import ConversationItem, to_conversation
 from whatrack.adapters.dynamo.cursors import decode_cursor, encode_cursor
 from whatrack.adapters.dynamo.history_sync import ChunkItem
@@ -48,6 +49,7 @@ class MemberItem(InboxTableItem):
     by_connection = Gsi2()
     gsi2pk = UnicodeAttribute(null=True)
     gsi2sk = UnicodeAttribute(null=True)
+    last_message_at = UTCDateTimeAttribute(null=True)  # a conversation's; a contact marker has none
 
 
 class LogEntryItem(LogTableItem):
@@ -127,6 +129,52 @@ def _survivors(leads: dict[str, LeadItem]) -> dict[str, LeadItem]:
     return {old: both[new] for old, new in merged.items() if new in both and not both[new].merged_into}
 
 
+def _member_lead_ids(partition: str, below: str | None, limit: int, condition: Any = None) -> tuple[list[str], bool]:
+    """Up to ``limit`` lead ids of a connection's members (conversations and contact markers,
+    ``gsi2sk`` = ``<lead id>[#CONTACT]``) below ``below``, newest first, each once; and whether more follow."""
+    lead_ids: list[str] = []
+    more, last_key = False, None
+    with storage("leads of connection"):
+        while not more:
+            results = MemberItem.by_connection.query(
+                partition,
+                MemberItem.gsi2sk < below if below else None,
+                scan_index_forward=False,
+                limit=limit + 2,
+                filter_condition=condition,
+                last_evaluated_key=last_key,
+            )
+            for item in results:
+                lead_id = str(item.gsi2sk).split("#", 1)[0]
+                if lead_ids and lead_ids[-1] == lead_id:
+                    continue
+                if len(lead_ids) == limit:
+                    more = True
+                    break
+                lead_ids.append(lead_id)
+            last_key = results.last_evaluated_key
+            if last_key is None:
+                break
+    return lead_ids, more
+
+
+def _leads_in_order(organization_id: str, lead_ids: list[str], source: LeadSource | None) -> list[Lead]:
+    """The leads of ``lead_ids`` in that order (one batch read), each merged one as the lead it
+    became, each once, of this organization and source."""
+    if not lead_ids:
+        return []
+    with storage("leads batch read"):
+        leads = {lead.id: lead for lead in LeadItem.batch_get([lead_key(i) for i in lead_ids])}
+        leads |= _survivors(leads)
+    in_page = [leads[i] for i in lead_ids if i in leads]
+    unique = {lead.id: lead for lead in in_page if not lead.merged_into}
+    return [
+        to_lead(lead)
+        for lead in unique.values()
+        if lead.organization_id == organization_id and (source is None or lead.source == source.value)
+    ]
+
+
 # --------------------------------------------------------------------------- reader
 class DynamoReader:
     """Every list is one index query (plus point reads); none scans a table."""
@@ -150,9 +198,12 @@ class DynamoReader:
         source: LeadSource | None = None,
         connection_id: str | None = None,
         phone_number: str | None = None,
+        by_activity: bool = False,
     ) -> Page[Lead]:
         if phone_number is not None:
             return Page(self._leads_by_phone(organization_id, phone_number, source, connection_id), None)
+        if by_activity:
+            return self._leads_by_activity(organization_id, connection_id, limit, cursor, source)
         if connection_id is not None:
             return self._leads_of_connection(organization_id, connection_id, limit, cursor, source)
         return _paged(
@@ -192,39 +243,75 @@ class DynamoReader:
         partition = connection_members(connection_id)
         after = decode_cursor(cursor, "gsi2pk", partition)
         below = str(after["gsi2sk"]["S"]) if after and "gsi2sk" in after else None
-        lead_ids: list[str] = []
-        more, last_key = False, None
-        with storage("leads of connection"):
-            while not more:
-                results = MemberItem.by_connection.query(
-                    partition,
-                    MemberItem.gsi2sk < below if below else None,
-                    scan_index_forward=False,
-                    limit=limit + 2,
-                    last_evaluated_key=last_key,
-                )
-                for item in results:
-                    lead_id = str(item.gsi2sk).split("#", 1)[0]
-                    if lead_ids and lead_ids[-1] == lead_id:
-                        continue
-                    if len(lead_ids) == limit:
-                        more = True
-                        break
-                    lead_ids.append(lead_id)
-                last_key = results.last_evaluated_key
-                if last_key is None:
-                    break
-            leads = {lead.id: lead for lead in LeadItem.batch_get([lead_key(i) for i in lead_ids])}
-            leads |= _survivors(leads)
-        in_page = [leads[i] for i in lead_ids if i in leads]
-        unique = {lead.id: lead for lead in in_page if not lead.merged_into}
-        found = [
-            to_lead(lead)
-            for lead in unique.values()
-            if lead.organization_id == organization_id and (source is None or lead.source == source.value)
-        ]
+        lead_ids, more = _member_lead_ids(partition, below, limit)
+        found = _leads_in_order(organization_id, lead_ids, source)
         next_cursor = encode_cursor({"gsi2pk": {"S": partition}, "gsi2sk": {"S": lead_ids[-1]}}) if more else None
         return Page(found, next_cursor)
+
+    def _leads_by_activity(
+        self,
+        organization_id: str,
+        connection_id: str | None,
+        limit: int,
+        cursor: str | None,
+        source: LeadSource | None,
+    ) -> Page[Lead]:
+        """Latest message first, then the leads never messaged, newest first (:mod:`.activity`).
+        Of a connection: by the time of its conversation there; the rest are its synced contacts and
+        conversations without a message yet."""
+        of_source = LeadItem.source == source.value if source else None
+        if connection_id is None:
+            partition = f"ORG#{organization_id}#LEADS"
+
+            def active(n: int, start: dict[str, Any] | None) -> tuple[list[Lead], dict[str, Any] | None]:
+                found = LeadItem.by_activity.query(
+                    partition, scan_index_forward=False, limit=n, filter_condition=of_source, last_evaluated_key=start
+                )
+                with storage("leads by activity"):
+                    return [to_lead(lead) for lead in found], found.last_evaluated_key
+
+            def rest(n: int, start: dict[str, Any] | None) -> tuple[list[Lead], dict[str, Any] | None]:
+                quiet = LeadItem.last_message_at.does_not_exist()
+                found = LeadItem.by_organization.query(
+                    partition,
+                    scan_index_forward=False,
+                    limit=n,
+                    filter_condition=quiet if of_source is None else quiet & of_source,
+                    last_evaluated_key=start,
+                )
+                with storage("leads never messaged"):
+                    return [to_lead(lead) for lead in found], found.last_evaluated_key
+
+            return activity_page("gsi1pk", partition, limit=limit, cursor=cursor, active=active, rest=rest)
+
+        members = connection_members(connection_id)
+
+        def active_here(n: int, start: dict[str, Any] | None) -> tuple[list[Lead], dict[str, Any] | None]:
+            found = ConversationItem.by_connection_activity.query(
+                members, scan_index_forward=False, limit=n, last_evaluated_key=start
+            )
+            with storage("conversations by activity"):
+                lead_ids = [conversation.lead_id for conversation in found]
+            return _leads_in_order(organization_id, lead_ids, source), found.last_evaluated_key
+
+        def rest_here(n: int, start: dict[str, Any] | None) -> tuple[list[Lead], dict[str, Any] | None]:
+            below = str(start["gsi2sk"]["S"]) if start and "gsi2sk" in start else None
+            lead_ids, more = _member_lead_ids(members, below, n, MemberItem.last_message_at.does_not_exist())
+            if not lead_ids:
+                return [], None
+            with storage("conversations of the quiet"):  # a synced contact who wrote is in the active part
+                spoken = {
+                    c.lead_id
+                    for c in ConversationItem.batch_get(
+                        [conversation_key(conversation_id_for(i, connection_id)) for i in lead_ids]
+                    )
+                    if c.last_message_at is not None
+                }
+            quiet = [i for i in lead_ids if i not in spoken]
+            last = {"gsi2pk": {"S": members}, "gsi2sk": {"S": lead_ids[-1]}} if more else None
+            return _leads_in_order(organization_id, quiet, source), last
+
+        return activity_page("gsi2pk", members, limit=limit, cursor=cursor, active=active_here, rest=rest_here)
 
     def conversations_of(self, lead_id: str) -> list[Conversation]:
         with storage("conversations query"):
@@ -261,9 +348,33 @@ class DynamoReader:
         return None if item is None else to_ticket(item)
 
     def tickets(
-        self, organization_id: str, *, limit: int, cursor: str | None, connection_id: str | None, status: str | None
+        self,
+        organization_id: str,
+        *,
+        limit: int,
+        cursor: str | None,
+        connection_id: str | None,
+        status: str | None,
+        by_activity: bool = False,
     ) -> Page[Ticket]:
         condition = TicketItem.status == status if status else None
+        if by_activity:  # every ticket has a message (or its opening time): no rest
+            in_organization = TicketItem.organization_id == organization_id
+            index, attribute, partition = (
+                (TicketItem.by_activity, "gsi1pk", f"ORG#{organization_id}#TICKETS")
+                if connection_id is None
+                else (TicketItem.by_connection_activity, "gsi2pk", f"CONN#{connection_id}#TICKETS")
+            )
+            wanted = in_organization if condition is None else in_organization & condition
+
+            def active(n: int, start: dict[str, Any] | None) -> tuple[list[Ticket], dict[str, Any] | None]:
+                found = index.query(
+                    partition, scan_index_forward=False, limit=n, filter_condition=wanted, last_evaluated_key=start
+                )
+                with storage("tickets by activity"):
+                    return [to_ticket(t) for t in found], found.last_evaluated_key
+
+            return activity_page(attribute, partition, limit=limit, cursor=cursor, active=active, rest=nothing)
         if connection_id is None:
             return _paged(
                 TicketItem.by_organization,

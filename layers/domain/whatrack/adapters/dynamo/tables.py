@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from pynamodb.attributes import UnicodeAttribute
+from pynamodb.attributes import UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.connection import TableConnection
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
@@ -111,6 +111,29 @@ class Gsi3(GlobalSecondaryIndex[Any]):  # type: ignore[no-untyped-call]
 
     gsi3pk = UnicodeAttribute(hash_key=True)
     gsi3sk = UnicodeAttribute(range_key=True)
+
+
+class Activity1(GlobalSecondaryIndex[Any]):  # type: ignore[no-untyped-call]
+    """``gsi1pk`` / ``last_message_at``: an organization's leads and tickets, latest message first
+    (InboxTable; an item without a message is not in it)."""
+
+    class Meta:
+        index_name = "activity1"
+        projection = AllProjection()
+
+    gsi1pk = UnicodeAttribute(hash_key=True)
+    last_message_at = UTCDateTimeAttribute(range_key=True)
+
+
+class Activity2(GlobalSecondaryIndex[Any]):  # type: ignore[no-untyped-call]
+    """``gsi2pk`` / ``last_message_at``: a connection's conversations and tickets, latest message first."""
+
+    class Meta:
+        index_name = "activity2"
+        projection = AllProjection()
+
+    gsi2pk = UnicodeAttribute(hash_key=True)
+    last_message_at = UTCDateTimeAttribute(range_key=True)
 
 
 def bind_tables(*, accounts: str, inbox: str, log: str) -> None:

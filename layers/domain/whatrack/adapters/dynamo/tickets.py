@@ -10,6 +10,8 @@ from pynamodb.transactions import TransactWrite
 from whatrack.adapters.dynamo.connections import ConnectionItem
 from whatrack.adapters.dynamo.leads import GuardItem, LeadItem
 from whatrack.adapters.dynamo.tables import (
+    Activity1,
+    Activity2,
     Gsi1,
     Gsi2,
     InboxTableItem,
@@ -52,6 +54,8 @@ OPEN_GUARD, OPENED_BY_MESSAGE, LEAD_COUNTER = "open guard", "opened-by marker", 
 class TicketItem(InboxTableItem):
     by_organization = Gsi1()
     by_connection = Gsi2()
+    by_activity = Activity1()
+    by_connection_activity = Activity2()
     gsi1pk = UnicodeAttribute()
     gsi1sk = UnicodeAttribute()
     gsi2pk = UnicodeAttribute()
@@ -224,6 +228,12 @@ class DynamoTicketRepository:
             "ticket window",
         )
         set_if_later(item, TicketItem.last_message_at, message_at, "ticket last message")
+
+    def moved(self, ticket_id: str, message_at: datetime) -> None:
+        later = TicketItem.last_message_at < message_at  # a ticket always has one: no partial item is made
+        update_if(
+            TicketItem(*ticket_key(ticket_id)), [TicketItem.last_message_at.set(message_at)], later, "ticket moved"
+        )
 
     def reassign(
         self, connection_id: str, from_conversation: str, to_conversation: str, from_lead: str, to_lead: str

@@ -17,6 +17,7 @@ from whatrack.api.routers.responses import (
     Id,
     Latest,
     Limit,
+    Sort,
     conversation_cursors,
     json_response,
 )
@@ -34,6 +35,7 @@ def list_leads(
     connection_id: ConnectionFilter = None,
     source: Annotated[LeadSource | None, Query()] = None,
     phone_number: Annotated[str | None, Query(alias="phoneNumber", min_length=1, max_length=40)] = None,
+    sort: Sort = None,
 ) -> Response[LeadList]:
     page = status_api.api().queries.leads(
         caller(router).id,
@@ -42,6 +44,7 @@ def list_leads(
         source=source,
         connection_id=connection_id,
         phone_number=phone_number,
+        by_activity=sort == "activity",
     )
     return json_response(LeadList(leads=[lead_out(lead) for lead in page.items], next_cursor=page.next_cursor))
 

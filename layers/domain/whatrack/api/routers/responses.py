@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
@@ -28,6 +28,10 @@ def conversation_cursors(following: str | None, latest: bool) -> dict[str, str |
 
 # no maximum here: API Gateway hands over ids still percent-encoded; too-long ids are simply unknown (404)
 Id = Annotated[str, Path(min_length=1)]
+Sort = Annotated[
+    Literal["activity"] | None,
+    Query(description="activity: latest message first (lastMessageAt descending), then those never messaged"),
+]
 ConnectionFilter = Annotated[str | None, Query(alias="connectionId", min_length=1, max_length=64)]
 
 

@@ -27,6 +27,7 @@ from whatrack.api.routers.responses import (
     Id,
     Latest,
     Limit,
+    Sort,
     conversation_cursors,
     json_response,
 )
@@ -44,9 +45,15 @@ def list_tickets(
     cursor: Cursor = None,
     connection_id: ConnectionFilter = None,
     status: Annotated[Literal["open", "closed"] | None, Query()] = None,
+    sort: Sort = None,
 ) -> Response[TicketList]:
     page = status_api.api().queries.tickets(
-        caller(router).id, limit=limit, cursor=cursor, connection_id=connection_id, status=status
+        caller(router).id,
+        limit=limit,
+        cursor=cursor,
+        connection_id=connection_id,
+        status=status,
+        by_activity=sort == "activity",
     )
     return json_response(TicketList(tickets=[ticket_out(t) for t in page.items], next_cursor=page.next_cursor))
 

@@ -76,7 +76,11 @@ class EchoesProcessor:
                 meta_confirmed_at=now,
                 correlation_id=message.correlation_id,
             )
-            if not ports.messages.insert(connection.organization_id, connection.id, conversation_id, new):
+            if ports.messages.insert(connection.organization_id, connection.id, conversation_id, new):
+                open_id = ports.tickets.open_ticket_id(conversation_id)  # the ticket shows the App's messages too
+                if open_id is not None:
+                    ports.tickets.moved(open_id, at)
+            else:
                 ports.messages.restore_revoked(connection.id, new)
                 ports.messages.confirm_echo(connection.id, item.id, now)
             queue_media(ports, connection, [new], message.received_at)  # on every delivery (see messages)
