@@ -161,6 +161,19 @@ class InMemoryConnections:
                 row.last_checked_at = utc(at)
 
 
+class InMemoryInboxChanges:
+    """:class:`whatrack.ports.accounts.InboxChanges` on the connection row's counters."""
+
+    def __init__(self, db: InMemoryDatabase) -> None:
+        self._db = db
+
+    def changed(self, connection_id: str) -> None:
+        with self._db.lock:
+            row = self._db.connections.get(connection_id)
+            if row is not None:
+                row.counters["activity"] += 1
+
+
 class InMemoryHistorySync:
     """:class:`whatrack.ports.HistorySyncStore`: ``DynamoHistorySync``'s order-independent transitions."""
 

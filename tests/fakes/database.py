@@ -114,6 +114,7 @@ class ConnectionRow:
                 "sync_requests": tuple(self.sync_requests[t] for t in SyncType if t in self.sync_requests),
                 "history": history,
                 "history_lead_tickets": count["history_lead_tickets"],
+                "activity": count["activity"],
                 "history_inbound": count["history_inbound"],
                 "history_outbound": count["history_outbound"],
                 "media_placeholders": count["media_placeholders"],

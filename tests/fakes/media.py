@@ -104,6 +104,7 @@ class InMemoryMediaState:
             counters = self.db.connection_row(connection_id).counters
             for count in media_move(before, after):
                 counters[count.counter] += count.amount
+            counters["activity"] += 1
             return True
 
     def listed(

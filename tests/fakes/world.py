@@ -13,7 +13,13 @@ from typing import Any
 
 from devstack.meta import MetaSimulator
 from tests.builders.events import meta_bytes
-from tests.fakes.accounts import InMemoryConnections, InMemoryHistorySync, InMemoryOrganizations, InMemoryVault
+from tests.fakes.accounts import (
+    InMemoryConnections,
+    InMemoryHistorySync,
+    InMemoryInboxChanges,
+    InMemoryOrganizations,
+    InMemoryVault,
+)
 from tests.fakes.contacts import InMemoryContactSync
 from tests.fakes.database import InMemoryDatabase
 from tests.fakes.history_threads import InMemoryHistoryThreads
@@ -107,6 +113,7 @@ class InMemoryWorld:
         self.vault = InMemoryVault(db=db)
         self.connections = InMemoryConnections(db=db)
         self.sync = InMemoryHistorySync(db=db)
+        self.changes = InMemoryInboxChanges(db=db)
         # inbox
         self.leads = InMemoryLeads(db=db)
         self.conversations = InMemoryConversations(db=db)
@@ -161,6 +168,7 @@ class InMemoryWorld:
                 dead_letter_hooks=registry.dead_letter_hooks,
                 clock=self.clock,
                 metrics=self.metrics,
+                changes=self.changes,
             )
         return self._consumer
 
@@ -283,6 +291,7 @@ class InMemoryWorld:
             metrics=self.metrics,
             lease=lease,
             pacer=self.pacer,
+            changes=self.changes,
             clock=self.clock,
             sleep=self.sleep,
         )
@@ -294,6 +303,7 @@ class InMemoryWorld:
             conversations=self.conversations,
             tickets=self.tickets,
             reader=self.reader,
+            changes=self.changes,
             clock=self.clock,
         )
 
@@ -301,7 +311,7 @@ class InMemoryWorld:
         return OrganizationService(self.organizations, self.secrets)
 
     def queries(self) -> InboxQueries:
-        return InboxQueries(self.reader, self.connections, self.tickets, clock=self.clock)
+        return InboxQueries(self.reader, self.connections, self.tickets, changes=self.changes, clock=self.clock)
 
     # ------------------------------------------------------------------ onboarding
     def organization(self, name: str = "Acme") -> Organization:

@@ -483,3 +483,36 @@ def test_any_new_lead_or_ticket_body_is_answered_without_a_server_error(
     ob: Onboarding = world["ob"]
     refused_with_a_code(*post(ob, "/leads", lead), {200, 201, 400})
     refused_with_a_code(*post(ob, "/tickets", ticket), {200, 201, 400, 404, 422})
+
+
+def conditional_get(key: str, path: str, tag: str | None = None) -> tuple[int, str, Any]:
+    headers = {"authorization": f"Bearer {key}", **({"if-none-match": tag} if tag else {})}
+    result = status_app.lambda_handler(http_event("GET", path, headers=headers), LambdaContext("s", 512, 20))
+    body = json.loads(result["body"]) if result.get("body") else None
+    return result["statusCode"], result["headers"].get("ETag", ""), body
+
+
+def test_a_card_answers_304_until_anything_of_its_inbox_changes(world: dict[str, Any]) -> None:
+    """D-49: every change of the number's inbox moves the card's ETag, even one the card does not
+    show (a reaction); an unchanged card is a 304 without a body."""
+    ob, key, connection_id = world["ob"], world["key"], world["connection"]["id"]
+    path = f"/connections/{connection_id}"
+    status, tag, body = conditional_get(key, path)
+    assert status == 200 and body["connection"]["id"] == connection_id and tag.startswith('W/"')
+    assert conditional_get(key, path, tag)[:2] == (304, tag)
+    assert conditional_get(key, path, f'W/"other", {tag}')[0] == 304  # a list of tags: any one matches
+    assert conditional_get(key, path, tag.removeprefix("W/"))[0] == 304  # weak comparison
+    _, list_tag, _ = conditional_get(key, "/connections")
+    assert conditional_get(key, "/connections", list_tag)[0] == 304
+    # a reaction to a message the card does not show: the card's ETag moves, and the list's
+    ob.deliver(
+        b.live_raw(
+            "wamid.etag.r1", "5511977770001", 1751500100, "reaction", {"message_id": "wamid.page1", "emoji": "❤️"}
+        )
+    )
+    status, moved, body = conditional_get(key, path, tag)
+    assert status == 200 and moved != tag and body["connection"]["id"] == connection_id
+    assert conditional_get(key, path, moved)[0] == 304
+    assert conditional_get(key, "/connections", list_tag)[0] == 200
+    # another organization never gets a 304 for it
+    assert conditional_get(world["other_key"], path, moved)[0] == 404

@@ -57,8 +57,11 @@ def test_a_reply_is_kept_sent_once_and_moved_by_meta_in_any_order(world: InMemor
     moved = world.reader.ticket(ticket.id)
     assert moved is not None and moved.last_message_at == world.clock() > ticket.last_message_at
     [job] = world.outbox.take()
-    # And the outbox sends it: to the customer, quoting, with our id for Meta to echo
+    # And the outbox sends it: to the customer, quoting, with our id for Meta to echo; the number's
+    # open screens learn it (its activity moves once the ending is stored)
+    activity = world.connections.get(connection.id).activity  # type: ignore[union-attr]
     assert sender.send(job) is ReplyState.ACCEPTED
+    assert world.connections.get(connection.id).activity == activity + 1  # type: ignore[union-attr]
     [sent] = sends(world)
     assert sent["to"] == CUSTOMER and sent["context"] == {"message_id": "wamid.IN1"}
     assert sent["biz_opaque_callback_data"] == shown.id and sent["text"]["body"] == "Temos sim!"

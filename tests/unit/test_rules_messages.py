@@ -40,6 +40,19 @@ def test_an_app_echo_moves_the_open_tickets_last_message_but_not_its_windows(ob:
     assert ticket.customer_service_window_ends_at == opened.customer_service_window_ends_at
 
 
+def test_every_change_of_the_inbox_moves_the_numbers_activity_once_stored(ob: Onboarded) -> None:
+    """D-49: what the open screens ask ("anything new?") moves with every change applied, one the
+    card does not show included, and with a change refused for good (its log entry changed)."""
+    before = ob.state().activity
+    ob.deliver(b.live("wamid.A1", CUSTOMER, T0))
+    ob.deliver(b.live_raw("wamid.A2", CUSTOMER, T0 + 5, "reaction", {"message_id": "wamid.A1", "emoji": "❤️"}))
+    ob.deliver(b.status("wamid.A1", "read", T0 + 6))
+    assert ob.state().activity == before + 3
+    [ticket] = ob.tickets()
+    ob.world.queries().close_ticket(ob.connection.organization_id, ticket.id)
+    assert ob.state().activity == before + 4
+
+
 def test_rule_8_7_known_echo_is_confirmed_and_at_least_sent(ob: Onboarded) -> None:
     # Given a history message of the business still pending
     ob.deliver(b.chunk(1, 1, 50, b.thread(CUSTOMER, b.text("wamid.K", b.BIZ, T0 - 50, status="PENDING"))))

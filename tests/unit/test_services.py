@@ -9,7 +9,7 @@ from whatrack.api.models import NewConnection
 from whatrack.domain.connections import ConnectionMode, HistorySyncStatus
 from whatrack.domain.errors import ConflictError, NotFoundError, UnauthorizedError
 from whatrack.domain.onboarding import PhoneNumber
-from whatrack.domain.organizations import hash_api_key
+from whatrack.domain.organizations import Organization, hash_api_key
 from whatrack.services.organizations import OrganizationService
 
 NUMBERS = [PhoneNumber("123", "5511955550100")]
@@ -27,6 +27,36 @@ def test_organization_keys_are_stored_only_as_hashes() -> None:
     with pytest.raises(UnauthorizedError):
         service.require_admin("Bearer not-admin")
     service.require_admin("Bearer admin-key")
+
+
+class CountingOrganizations(InMemoryOrganizations):
+    def __init__(self) -> None:
+        super().__init__()
+        self.lookups = 0
+
+    def find_by_api_key_hash(self, api_key_hash: str) -> Organization | None:
+        self.lookups += 1
+        return super().find_by_api_key_hash(api_key_hash)
+
+
+def test_a_found_key_is_trusted_for_a_minute_and_an_unknown_one_is_never_remembered() -> None:
+    # Given an organization, and a warm function's clock
+    repo, now = CountingOrganizations(), [0.0]
+    service = OrganizationService(repo, StaticSecrets(), known_for=60, monotonic=lambda: now[0])
+    organization, api_key = service.create("Acme")
+    # When its key is used every few seconds for a minute
+    for second in range(0, 60, 3):
+        now[0] = float(second)
+        assert service.authenticate(f"Bearer {api_key}") == organization
+    # Then it was looked up once; after the minute, once more
+    assert repo.lookups == 1
+    now[0] = 60.0
+    assert service.authenticate(f"Bearer {api_key}") == organization and repo.lookups == 2
+    # And a wrong key is looked up (and refused) every time
+    for _ in range(2):
+        with pytest.raises(UnauthorizedError):
+            service.authenticate("Bearer wrong")
+    assert repo.lookups == 4
 
 
 @pytest.mark.parametrize(

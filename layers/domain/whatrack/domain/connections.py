@@ -116,6 +116,9 @@ class Connection(BaseModel):
     history: HistorySyncState
     history_lead_tickets: int = 0
     """Tickets opened by history leads (``historyLeadsWithNewMessages``)."""
+    activity: int = 0
+    """Moves with every change applied to this number's inbox (a message, a reaction, a status, a
+    ticket, a file): the open screens' cheap "anything new?" (its ETag, D-49)."""
     history_inbound: int = 0
     history_outbound: int = 0
     media_placeholders: int = 0

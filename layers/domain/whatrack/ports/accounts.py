@@ -59,6 +59,13 @@ class ConnectionRepository(Protocol):
         """Meta was asked for the number's state at ``at``."""
 
 
+class InboxChanges(Protocol):
+    """What tells the open screens that a number's inbox changed (``Connection.activity``)."""
+
+    def changed(self, connection_id: str) -> None:
+        """Something of this connection's inbox changed (after the change is stored)."""
+
+
 class GraphApi(Protocol):
     """Meta's Graph API (every failure is an :class:`UpstreamError`)."""
 

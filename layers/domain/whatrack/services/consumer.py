@@ -19,6 +19,7 @@ from whatrack.webhooks.skipping import collecting_skipped
 if TYPE_CHECKING:
     from whatrack.domain.changes import ChangeMessage, WebhookField
     from whatrack.ports import ArchiveStore, MetricsRecorder, WebhookLog
+    from whatrack.ports.accounts import InboxChanges
     from whatrack.services.processors.base import ChangeProcessor, DeadLetterHook
 
 logger = Logger(child=True)
@@ -52,8 +53,10 @@ class ChangeConsumer:
         dead_letter_hooks: Mapping[WebhookField, DeadLetterHook] | None = None,
         clock: Callable[[], datetime] = utcnow,
         metrics: MetricsRecorder | None = None,
+        changes: InboxChanges | None = None,
     ) -> None:
         self._archive = archive
+        self._changes = changes
         self._processors = dict(processors)
         self._log = log
         self._dead_letter_hooks = dict(dead_letter_hooks or {})
@@ -116,6 +119,7 @@ class ChangeConsumer:
             )
             self._metrics.count("ItemsSkipped", len(skipped))
         self._log.set_status(message.log_id, LogStatus.PROCESSED, self._clock(), error=note)
+        self._changed(message)
         self._metrics.count("ChangesProcessed")
 
     def consume_dead_letter(self, message: ChangeMessage) -> None:
@@ -137,8 +141,15 @@ class ChangeConsumer:
         hook = self._dead_letter_hooks.get(message.field)
         if hook is not None:
             hook(message, value, DEAD_LETTER_ERROR)
+        self._changed(message)
         self._metrics.count("ChangesDeadLettered")
         logger.error("change dead-lettered", extra={"field": message.field.value, "log_id": message.log_id})
+
+    def _changed(self, message: ChangeMessage) -> None:
+        """Last, once the change's outcome is stored: the number's open screens read it from then on
+        (a failure here is retried like any, and the change applied again is the same)."""
+        if self._changes is not None:
+            self._changes.changed(message.connection_id)
 
     def _note_attempt(self, message: ChangeMessage, exc: BaseException) -> None:
         """Keep a failed attempt's error on the (still ``routed``) entry: if the change ends in the
@@ -154,6 +165,7 @@ class ChangeConsumer:
         error, kind = _reason(exc), reason_class(exc)
         logger.warning("change rejected", extra={"log_id": message.log_id, "error": error, "reason_class": kind})
         self._log.set_status(message.log_id, LogStatus.REJECTED, self._clock(), error=error)
+        self._changed(message)
         self._metrics.count("ChangesRejected")
         if kind not in EXPECTED_REJECTIONS:  # a refusal no data of Meta's should cause: alarmed
             logger.error("unexpected rejection", extra={"log_id": message.log_id, "reason_class": kind})

@@ -27,6 +27,7 @@ from whatrack.services.lookups import owned_connection
 if TYPE_CHECKING:
     from whatrack.domain.inbox import Lead, Ticket
     from whatrack.ports import ConnectionRepository, ConversationRepository, LeadRepository, TicketRepository
+    from whatrack.ports.accounts import InboxChanges
     from whatrack.ports.reads import InboxReader
 
 logger = Logger(child=True)
@@ -61,8 +62,10 @@ class NewConversations:
         conversations: ConversationRepository,
         tickets: TicketRepository,
         reader: InboxReader,
+        changes: InboxChanges | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
+        self._changes = changes
         self._connections = connections
         self._leads = leads
         self._conversations = conversations
@@ -110,6 +113,8 @@ class NewConversations:
             ticket_id = ticket_id or self._tickets.open_ticket_id(conversation_id)
             ticket = self._reader.ticket(ticket_id) if ticket_id else None
             if ticket is not None:
+                if created and self._changes is not None:
+                    self._changes.changed(connection.id)  # another agent's list shows it from now
                 logger.info("ticket opened by hand", extra={"ticket_id": ticket.id, "new_ticket": created})
                 return TicketOpened(created=created, ticket=ticket)
         raise TransientError(f"the open ticket of conversation {conversation_id} kept changing")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING
 
 from whatrack.domain.clock import utcnow
@@ -10,13 +11,30 @@ from whatrack.domain.ids import new_id
 from whatrack.domain.organizations import Organization, bearer_token, hash_api_key, new_api_key, same_secret
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from whatrack.ports import AdminCredentials, OrganizationRepository
 
 
+KNOWN_KEY_SECONDS = 60.0
+"""How long a warm function trusts an API key it has found (an open screen asks every few seconds:
+without this, every ask costs the key's two reads). The contract has no way to revoke a key (§3, §5)."""
+
+
 class OrganizationService:
-    def __init__(self, repository: OrganizationRepository, admin: AdminCredentials) -> None:
+    def __init__(
+        self,
+        repository: OrganizationRepository,
+        admin: AdminCredentials,
+        *,
+        known_for: float = KNOWN_KEY_SECONDS,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._repository = repository
         self._admin = admin
+        self._known_for = known_for
+        self._monotonic = monotonic
+        self._known: dict[str, tuple[Organization, float]] = {}
 
     def require_admin(self, authorization: str | None) -> None:
         if not same_secret(bearer_token(authorization), self._admin.admin_api_key()):
@@ -33,7 +51,15 @@ class OrganizationService:
         token = bearer_token(authorization)
         if token is None:
             raise UnauthorizedError("missing bearer API key")
-        organization = self._repository.find_by_api_key_hash(hash_api_key(token))
+        key_hash = hash_api_key(token)
+        now = self._monotonic()
+        known = self._known.get(key_hash)
+        if known is not None and now < known[1]:
+            return known[0]
+        organization = self._repository.find_by_api_key_hash(key_hash)
         if organization is None:
-            raise UnauthorizedError("unknown API key")
+            raise UnauthorizedError("unknown API key")  # never remembered: a key created since is found
+        if len(self._known) >= 1000:  # a few organizations' screens per function; never unbounded
+            self._known.clear()
+        self._known[key_hash] = (organization, now + self._known_for)
         return organization

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from whatrack.domain.messages import Message
     from whatrack.domain.paging import Page
     from whatrack.ports import ConnectionRepository, InboxReader, TicketRepository
+    from whatrack.ports.accounts import InboxChanges
 
 
 @dataclass(frozen=True)
@@ -52,11 +53,13 @@ class InboxQueries:
         reader: InboxReader,
         connections: ConnectionRepository,
         tickets: TicketRepository,
+        changes: InboxChanges | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self._reader = reader
         self._connections = connections
         self._tickets = tickets
+        self._changes = changes
         self._clock = clock
 
     # ------------------------------------------------------------------ connections
@@ -144,6 +147,7 @@ class InboxQueries:
         ticket = self._ticket(organization_id, ticket_id)
         if ticket.status is TicketStatus.OPEN:
             self._tickets.close(ticket.id, ticket.conversation_id, self._clock())
+            self._changed(ticket)
             ticket = self._ticket(organization_id, ticket_id)
         return ticket
 
@@ -159,7 +163,13 @@ class InboxQueries:
             raise ConflictError(
                 "this ticket's conversation has another open ticket", code="conversation_has_open_ticket"
             )
+        self._changed(ticket)
         return self._ticket(organization_id, ticket_id)
+
+    def _changed(self, ticket: Ticket) -> None:
+        """Another agent's screens of this number show the ticket's new state from now."""
+        if self._changes is not None:
+            self._changes.changed(ticket.connection_id)
 
     # ------------------------------------------------------------------ lookups
     def _lead(self, organization_id: str, lead_id: str) -> Lead:

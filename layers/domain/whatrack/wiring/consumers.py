@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from whatrack.adapters.archive import S3ArchiveStore
 from whatrack.adapters.dynamo.audit import DynamoAuditLog
-from whatrack.adapters.dynamo.connections import DynamoConnectionRepository
+from whatrack.adapters.dynamo.connections import DynamoConnectionRepository, DynamoInboxChanges
 from whatrack.adapters.dynamo.contacts import DynamoContactSync
 from whatrack.adapters.dynamo.conversations import DynamoConversationRepository
 from whatrack.adapters.dynamo.history_sync import DynamoHistorySync
@@ -70,4 +70,5 @@ def consumer() -> ChangeConsumer:
         DynamoWebhookLog(),
         dead_letter_hooks=registry.dead_letter_hooks,
         metrics=metrics,
+        changes=DynamoInboxChanges(),
     )

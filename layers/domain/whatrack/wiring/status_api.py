@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from whatrack.adapters.dynamo.audit import DynamoAuditLog
-from whatrack.adapters.dynamo.connections import DynamoConnectionRepository
+from whatrack.adapters.dynamo.connections import DynamoConnectionRepository, DynamoInboxChanges
 from whatrack.adapters.dynamo.conversations import DynamoConversationRepository
 from whatrack.adapters.dynamo.history_sync import DynamoHistorySync
 from whatrack.adapters.dynamo.leads import DynamoLeadRepository
@@ -83,7 +83,7 @@ def api() -> StatusApi:
     vault = SecretsManagerTokenVault(config.access_token_secret_prefix)
     meta = graph(config, SecretsManagerWebhookSecrets(config.meta_secret_arn).app_secret)
     replays = ReplayScheduler(log, SqsReplayJobs(config.replay_queue_url))
-    reader, tickets = DynamoReader(), DynamoTicketRepository()
+    reader, tickets, changes = DynamoReader(), DynamoTicketRepository(), DynamoInboxChanges()
     templates = TemplateCatalog(connections, vault, meta)
     requester = SyncRequester(connections=connections, sync=sync, vault=vault, graph=meta, audit=audit)
     connecting = ConnectionService(
@@ -105,7 +105,7 @@ def api() -> StatusApi:
         retry=ChunkRetry(
             connections=connections, log=log, publisher=publisher(config), sync=sync, audit=audit, replays=replays
         ),
-        queries=InboxQueries(reader, connections, tickets),
+        queries=InboxQueries(reader, connections, tickets, changes=changes),
         media_retry=MediaRetry(connections, DynamoMediaStateStore(), SqsMediaJobs(config.media_queue_url)),
         media_links=MediaLinks(
             base=media_url_base(config),
@@ -128,5 +128,6 @@ def api() -> StatusApi:
             conversations=DynamoConversationRepository(),
             tickets=tickets,
             reader=reader,
+            changes=changes,
         ),
     )

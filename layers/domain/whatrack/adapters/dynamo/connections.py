@@ -97,6 +97,7 @@ class ConnectionItem(AccountsTableItem):
     threads_imported = NumberAttribute(default=0)
     media_pending = NumberAttribute(default=0)
     history_lead_tickets = NumberAttribute(default=0)
+    activity = NumberAttribute(null=True)  # +1 for every change of the inbox (DynamoInboxChanges)
     # completion report
     history_inbound = NumberAttribute(default=0)
     history_outbound = NumberAttribute(default=0)
@@ -187,6 +188,7 @@ def _to_connection(item: ConnectionItem) -> Connection:
         sync_requests=_sync_requests(item),
         history=_history_state(item),
         history_lead_tickets=int(item.history_lead_tickets or 0),
+        activity=int(item.activity or 0),
         history_inbound=int(item.history_inbound or 0),
         history_outbound=int(item.history_outbound or 0),
         media_placeholders=int(item.media_placeholders or 0),
@@ -310,6 +312,18 @@ class DynamoConnectionRepository:
             [ConnectionItem.last_checked_at.set(at)],
             ConnectionItem.pk.exists(),
             "connection check",
+        )
+
+
+class DynamoInboxChanges:
+    """``activity`` +1 on the connection item: one UpdateItem per change (never a partial item)."""
+
+    def changed(self, connection_id: str) -> None:
+        update_if(
+            ConnectionItem(*connection_key(connection_id)),
+            [ConnectionItem.activity.add(1)],
+            ConnectionItem.pk.exists(),
+            "inbox activity",
         )
 
 

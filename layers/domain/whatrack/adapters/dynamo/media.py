@@ -93,8 +93,8 @@ class DynamoMediaStateStore:
                 actions=actions,
                 condition=MessageItem.media_state == before.value,
             )
-            if counts:
-                tx.update(ConnectionItem(*connection_key(connection_id)), actions=counts)
+            # the counters, and the inbox's activity: the message's screens show the file from now
+            tx.update(ConnectionItem(*connection_key(connection_id)), actions=[*counts, ConnectionItem.activity.add(1)])
 
         return transact("media move", write)
 

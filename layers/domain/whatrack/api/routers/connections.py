@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
+from pydantic import BaseModel
 
 from whatrack.api.auth import AUTHENTICATED, caller
 from whatrack.api.models import (
@@ -24,7 +25,7 @@ from whatrack.api.models import (
     TemplateList,
     TemplateOut,
 )
-from whatrack.api.routers.responses import Cursor, Id, Limit, json_response
+from whatrack.api.routers.responses import Cursor, Id, IfNoneMatch, Limit, conditional, json_response
 from whatrack.api.views import chunk_out, connection_out, history_report, log_out, sync_request_out
 from whatrack.domain.clock import utcnow
 from whatrack.domain.connections import Connection, sync_alert
@@ -64,16 +65,29 @@ def embedded_signup(body: Annotated[EmbeddedSignupBody, Body()]) -> Response[Con
     return _connected(status_api.api().embedded_signup.connect(caller(router).id, session))
 
 
-@router.get("/connections", middlewares=AUTHENTICATED)
-def list_connections() -> Response[ConnectionList]:
+def _or_not_modified(model: type[BaseModel]) -> dict[int, OpenAPIResponse]:
+    """The 200 (with its model: the route's return type cannot name it, a 304 has no body) and the 304."""
+    return {
+        200: {"description": "Successful Response", "content": {"application/json": {"model": model}}},
+        304: {"description": "Not modified: the ETag sent in If-None-Match is still current (no body)"},
+    }
+
+
+@router.get("/connections", responses=_or_not_modified(ConnectionList), middlewares=AUTHENTICATED)
+def list_connections(if_none_match: IfNoneMatch = None) -> Response[Any]:
+    """Every card; its ETag changes with any card and with anything new in any number's inbox."""
     connections = status_api.api().connections.list(caller(router).id)
-    return json_response(ConnectionList(connections=[_card(c) for c in connections]))
+    cards = ConnectionList(connections=[_card(c) for c in connections])
+    return conditional(cards, if_none_match, *(c.activity for c in connections))
 
 
-@router.get("/connections/<connection_id>", middlewares=AUTHENTICATED)
-def get_connection(connection_id: Id) -> Response[ConnectionEnvelope]:
+@router.get("/connections/<connection_id>", responses=_or_not_modified(ConnectionEnvelope), middlewares=AUTHENTICATED)
+def get_connection(connection_id: Id, if_none_match: IfNoneMatch = None) -> Response[Any]:
+    """The card; its ETag changes with the card and with anything new in the number's inbox (a message,
+    a reaction, an App echo, a status, a ticket, a file): an open screen asks it with If-None-Match
+    and reads its own data again only when it changed (one read of the connection when not)."""
     connection = status_api.api().connections.get(caller(router).id, connection_id)
-    return json_response(ConnectionEnvelope(connection=_card(connection)))
+    return conditional(ConnectionEnvelope(connection=_card(connection)), if_none_match, connection.activity)
 
 
 @router.post("/connections/<connection_id>/refresh", middlewares=AUTHENTICATED)
