@@ -25,7 +25,8 @@ def test_each_reply_measurement_does_its_work_and_answers_positive_figures() -> 
     first = requests["first"]
     assert set(first["by_step"]) == {"post", "send", "statuses"} and all(n > 0 for n in first["by_step"].values())
     assert first["operations"]["send"]["secretsmanager:GetSecretValue"] == 1  # the token, read for the send
-    assert first["operations"]["post"]["overhead:api key:GetItem"] == 2  # counted apart from the reply's own
+    # the key's two reads, counted apart from the reply's own, unless the warm function remembers it
+    assert first["operations"]["post"].get("overhead:api key:GetItem", 0) in (0, 2)
     assert requests["with_overhead_per_reply"] > requests["aws_per_reply"] and requests["ingest_per_reply"] > 0
     assert rate["replies"] == 6 and rate["sends_per_second"] > 0 and rate["ratio"] > 0
 

@@ -3,8 +3,17 @@ import { formatClock } from "./format.js";
 
 const FAST_MS = 2_000;
 const SLOW_MS = 5_000;
-const IDLE_LIMIT_MS = 10 * 60_000;
-const RETRY_MS = [5_000, 10_000, 30_000]; // before the first answer; then every 30 s
+export const WATCH_MS = 10_000; // nothing under way: a cheap "anything new?" (ETag, 304) this often
+const RETRY_MS = [5_000, 10_000, 30_000]; // after failures: 5 s, 10 s, then every 30 s
+
+/** What a `fetch` of a refresh answers when the server said its copy is current (304). */
+export const UNCHANGED = Symbol("unchanged");
+
+/** How long to wait after `failures` failures in a row, at least what the server asked (Retry-After). */
+function backoff(failures, error) {
+  const delay = RETRY_MS[Math.min(failures, RETRY_MS.length) - 1];
+  return Math.max(delay, (error?.retryAfter ?? 0) * 1000);
+}
 
 /** A failure that may pass by itself: no answer (network), the server's or a dependency's (5xx), throttling. */
 function transient(error) {
@@ -14,8 +23,9 @@ function transient(error) {
 /**
  * How often the cards of `connections` need a fresh look: fast while a sync runs, slower while a
  * number waits for the business's consent (to a request made of Meta) or a completed sync still waits
- * for media files, never when every card is in a final state. A disconnected number receives nothing,
- * whatever its sync status says, and a number nothing was asked of (no token) waits for nothing.
+ * for media files; null when every card is in a final state (then the page only watches for news,
+ * every `WATCH_MS`). A disconnected number receives nothing, whatever its sync status says, and a
+ * number nothing was asked of (no token) waits for nothing.
  */
 export function syncDelay(connections) {
   const live = connections.filter((c) => c.connectionStatus === "active").map((c) => c.historySync);
@@ -27,15 +37,18 @@ export function syncDelay(connections) {
 }
 
 /**
- * Re-fetches while `delayFor(data)` asks for it and something changed in the last `idleLimit` ms.
- * Until a first answer arrives, tries again after a transient failure: after 5 s, 10 s, 30 s, then
- * every 30 s (a refusal such as 404 stays on screen until "Atualizar").
+ * Keeps a screen current: fetches every `delayFor(data)` ms (fast while a sync runs), or every
+ * `WATCH_MS` when nothing is under way (`delayFor` null), one request at a time. `fetch` may answer
+ * `UNCHANGED` (the server's 304: its ETag is still current), which costs the server one small read
+ * and redraws nothing. A hidden tab skips its turns and is refreshed as soon as it shows again.
+ * After a failure that may pass (no answer, 5xx, 429) the next try waits 5 s, 10 s, then 30 s, at
+ * least the server's `Retry-After` (a refusal such as 404 stays on screen until "Atualizar").
  * Renders only what changed (or everything on a manual refresh, or after a failure, so that the
  * error goes away), and only the newest answer (a manual refresh may overtake a scheduled one).
  */
 export class AutoRefresh {
-  constructor({ fetch, render, delayFor, onState, onError, idleLimit = IDLE_LIMIT_MS }) {
-    Object.assign(this, { fetch, render, delayFor, onState, onError, idleLimit });
+  constructor({ fetch, render, delayFor, onState, onError }) {
+    Object.assign(this, { fetch, render, delayFor, onState, onError });
     this.sequence = 0;
     this.timer = null;
     this.stopped = false;
@@ -43,12 +56,15 @@ export class AutoRefresh {
     this.signature = null;
     this.failed = false;
     this.error = null;
-    this.retries = 0;
+    this.failures = 0;
     this.fetchedAt = null;
-    this.changedAt = Date.now();
+    this.onVisible = () => {
+      if (!document.hidden && !this.stopped && this.data !== undefined) this.run(false);
+    };
+    document.addEventListener("visibilitychange", this.onVisible);
   }
 
-  /** Fetch now (first load, the "Atualizar" button, after an action): also restarts a paused refresh. */
+  /** Fetch now (first load, the "Atualizar" button, after an action). */
   refresh() {
     return this.run(true);
   }
@@ -56,6 +72,7 @@ export class AutoRefresh {
   stop() {
     this.stopped = true;
     clearTimeout(this.timer);
+    document.removeEventListener("visibilitychange", this.onVisible);
   }
 
   async run(manual) {
@@ -63,21 +80,27 @@ export class AutoRefresh {
     const mine = this.sequence;
     clearTimeout(this.timer);
     try {
-      const data = await this.fetch();
+      const data = await this.fetch({ manual });
       if (this.stopped || mine !== this.sequence) return;
       this.fetchedAt = new Date();
-      const signature = JSON.stringify(data);
-      if (manual || this.failed || signature !== this.signature) {
-        this.changedAt = Date.now();
-        this.signature = signature;
-        this.data = data;
+      this.failures = 0;
+      if (data !== UNCHANGED) {
+        const signature = JSON.stringify(data);
+        if (manual || this.failed || signature !== this.signature) {
+          this.signature = signature;
+          this.data = data;
+          this.failed = false;
+          this.render(data);
+        }
+      } else if (this.failed) {
         this.failed = false;
-        this.render(data);
+        this.render(this.data);
       }
     } catch (error) {
       if (isAbort(error) || this.stopped || mine !== this.sequence) return;
       this.failed = true;
       this.error = error;
+      this.failures += 1;
       this.onError(error);
     }
     this.schedule();
@@ -86,48 +109,31 @@ export class AutoRefresh {
   schedule() {
     clearTimeout(this.timer);
     if (this.stopped) return;
+    const retrying = this.failed && transient(this.error);
     if (this.data === undefined) {
-      if (this.failed && transient(this.error)) this.retry();
+      if (!retrying) return; // a refusal stays on screen until "Atualizar"
+      const delay = backoff(this.failures, this.error);
+      this.onState({ state: "retrying", delay });
+      this.timer = setTimeout(() => this.whenVisible(), delay);
       return;
     }
-    const delay = this.delayFor(this.data);
-    const at = this.fetchedAt;
-    if (delay === null) {
-      this.onState({ state: "final", at });
-    } else if (Date.now() - this.changedAt >= this.idleLimit) {
-      this.onState({ state: "idle", at });
-    } else {
-      this.onState({ state: "polling", delay, at });
-      // a hidden tab skips its turns instead of piling up requests
-      this.timer = setTimeout(() => (document.hidden ? this.schedule() : this.run(false)), delay);
-    }
+    const delay = retrying ? backoff(this.failures, this.error) : (this.delayFor(this.data) ?? WATCH_MS);
+    this.onState({ state: "polling", delay, at: this.fetchedAt });
+    this.timer = setTimeout(() => this.whenVisible(), delay);
   }
 
-  /** Nothing to show yet (the first load failed): the error stays while the next try waits. */
-  retry() {
-    const delay = RETRY_MS[Math.min(this.retries, RETRY_MS.length - 1)];
-    this.retries += 1;
-    this.onState({ state: "retrying", delay });
-    const attempt = () => {
-      if (document.hidden) this.timer = setTimeout(attempt, delay);
-      else this.run(false);
-    };
-    this.timer = setTimeout(attempt, delay);
+  /** A hidden tab skips its turn (it is refreshed when it shows again: `onVisible`). */
+  whenVisible() {
+    if (!document.hidden) this.run(false);
   }
 }
 
-/** "Atualizado às 10:42:01 · atualização automática a cada 2 s" and the paused variant. */
+/** "Atualizado às 10:42:01 · atualização automática a cada 2 s", or the next try after a failure. */
 export function describeRefresh(state) {
   if (state.state === "retrying") return `Nova tentativa automática em ${state.delay / 1000} s.`;
   const stamp = state.at ? `Atualizado às ${formatClock(state.at)}` : "";
-  if (state.state === "polling") return `${stamp} · atualização automática a cada ${state.delay / 1000} s`;
-  if (state.state === "idle") {
-    return `${stamp} · atualização automática pausada: nada mudou em ${IDLE_LIMIT_MS / 60_000} min. Use “Atualizar”.`;
-  }
-  return stamp;
+  return `${stamp} · atualização automática a cada ${state.delay / 1000} s`;
 }
-
-const LIVE_BACKOFF_MS = [5_000, 10_000, 30_000];
 
 /**
  * Keeps an open screen current: `fetch()` every `every` ms while the tab is visible (a hidden tab
@@ -171,12 +177,13 @@ export class LiveRefresh {
     } catch (error) {
       if (isAbort(error) || this.stopped) return;
       this.failures += 1;
+      this.error = error;
       this.onError(error);
       if (!transient(error)) this.stop();
     } finally {
       this.running = false;
     }
-    const delay = this.failures ? LIVE_BACKOFF_MS[Math.min(this.failures, LIVE_BACKOFF_MS.length) - 1] : this.every;
+    const delay = this.failures ? backoff(this.failures, this.error) : this.every;
     this.schedule(delay);
   }
 
@@ -184,5 +191,29 @@ export class LiveRefresh {
     clearTimeout(this.timer);
     if (this.stopped) return;
     this.timer = setTimeout(() => (document.hidden ? this.schedule(this.every) : this.now()), delay);
+  }
+}
+
+/**
+ * "Anything new in this number's inbox?": `GET /connections/{id}` with the ETag of the last answer
+ * (`If-None-Match`). Its ETag moves with every message, reaction, App echo, status, ticket and file of
+ * the number (D-49); a 304 costs the server one small read. The first ask answers true (nothing is
+ * known yet), so a screen loaded before it is read once more rather than miss what came between.
+ */
+export class ChangeProbe {
+  constructor({ api, connectionId, signal }) {
+    this.api = api;
+    this.path = `/connections/${encodeURIComponent(connectionId)}`;
+    this.signal = signal;
+    this.etag = null;
+    this.card = null;
+  }
+
+  async changed() {
+    const { status, data, etag } = await this.api.request("GET", this.path, { etag: this.etag, signal: this.signal });
+    if (status === 304) return false;
+    this.etag = etag ?? null;
+    this.card = data.connection;
+    return true;
   }
 }

@@ -366,7 +366,7 @@ def test_leads_of_a_connection_by_activity_follow_their_conversation_there_then_
     stranger = _leads_of(ports, organization_id, 1)[0]
     ports.conversations.ensure(organization_id, stranger.id, elsewhere.id, T0, at(99))
     # When the connection's leads are listed by activity, on pages of every size
-    expected = [leads[1].id, talker.id, leads[2].id, leads[0].id, quiet.id, box.lead.lead.id]
+    spoken = [leads[1].id, talker.id, leads[2].id, leads[0].id]
     for limit in (1, 2, 4, 50):
         ids = _every_page(
             lambda n, cursor: ports.reader.leads(
@@ -375,8 +375,9 @@ def test_leads_of_a_connection_by_activity_follow_their_conversation_there_then_
             limit,
         )
         # Then by their conversation's latest message there, then the never messaged (the synced contact
-        # and the box's lead, whose conversation is empty) newest first; each once, none of elsewhere
-        assert ids == expected, limit
+        # and the box's lead, whose conversation is empty; newest lead id first, and these two may share
+        # their id's millisecond); each once, none of elsewhere
+        assert ids[:4] == spoken and set(ids[4:]) == {quiet.id, box.lead.lead.id} and len(ids) == 6, limit
 
 
 def test_tickets_by_activity_come_latest_message_first_by_organization_connection_and_status(ports: Ports) -> None:

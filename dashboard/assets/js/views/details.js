@@ -14,7 +14,7 @@ import {
   logEventLabel,
   logStatusLabel,
 } from "../labels.js";
-import { AutoRefresh, describeRefresh, syncDelay } from "../poller.js";
+import { AutoRefresh, UNCHANGED, describeRefresh, syncDelay } from "../poller.js";
 
 const LOG_PAGE = 20;
 
@@ -284,13 +284,16 @@ export function renderDetails(ctx, id) {
 
   let actionsFor = null;
 
+  // the card's ETag moves with anything of the number's inbox: unchanged, nothing else is read
+  let etag = null;
   const auto = new AutoRefresh({
     fetch: async () => {
-      const [card, detail] = await Promise.all([
-        ctx.api.get(base, { signal: ctx.signal }),
-        ctx.api.get(`${base}/history-sync`, { signal: ctx.signal }),
-      ]);
-      return { connection: card.connection, chunks: detail.chunks, report: detail.report };
+      const card = await ctx.api.request("GET", base, { etag, signal: ctx.signal });
+      if (card.status === 304) return UNCHANGED;
+      const detail = await ctx.api.get(`${base}/history-sync`, { signal: ctx.signal });
+      etag = card.etag ?? null;
+      // the tag is part of what changed: a new log entry may come with the same card and chunks
+      return { connection: card.data.connection, chunks: detail.chunks, report: detail.report, etag };
     },
     render: ({ connection, chunks, report }) => {
       feedback.clear();

@@ -1,7 +1,7 @@
 import { connectionName, instanceCard } from "../components/card.js";
 import { Feedback } from "../components/feedback.js";
 import { h, keepFocus } from "../dom.js";
-import { AutoRefresh, describeRefresh, syncDelay } from "../poller.js";
+import { AutoRefresh, UNCHANGED, describeRefresh, syncDelay } from "../poller.js";
 
 /** `#/`: one card per connection, refreshed by itself while a sync runs. */
 export function renderInstances(ctx) {
@@ -72,8 +72,14 @@ export function renderInstances(ctx) {
 
   if (pending) show([]);
 
+  let etag = null; // the list's: it moves with any card and anything of any number's inbox
   const auto = new AutoRefresh({
-    fetch: async () => (await ctx.api.get("/connections", { signal: ctx.signal })).connections,
+    fetch: async () => {
+      const answer = await ctx.api.request("GET", "/connections", { etag, signal: ctx.signal });
+      if (answer.status === 304) return UNCHANGED;
+      etag = answer.etag ?? null;
+      return answer.data.connections;
+    },
     render: (connections) => {
       feedback.clear();
       show(connections);

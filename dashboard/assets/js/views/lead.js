@@ -6,8 +6,12 @@ import { startConversationForm } from "../components/inbox-forms.js";
 import { leadDetails, leadName, leadTags } from "../components/people.js";
 import { h } from "../dom.js";
 import { formatDateTime, plural } from "../format.js";
+import { ChangeProbe, LiveRefresh } from "../poller.js";
 
 const PAGE = 200;
+const RECENT = 30; // what a refresh reads: the newest messages, where new ones and ticks land
+const MAX_PAGE = 500;
+const REFRESH_MS = 3_000;
 const TICKET_PAGE = 100;
 const TICKET_PAGES = 5; // open tickets are few: past 500 the link is left out rather than read everything
 
@@ -92,6 +96,31 @@ export function renderLead(ctx, connectionId, leadId) {
     );
   }
 
+  let shown = null; // { id, messages }: the conversation on screen
+  const messagesPath = (id) => `/conversations/${segment(id)}/messages`;
+
+  function showSummary(conversation) {
+    summary.textContent = [
+      plural(conversation.messageCount, "mensagem", "mensagens"),
+      conversation.lastMessageAt ? `última em ${formatDateTime(conversation.lastMessageAt)}` : null,
+    ]
+      .filter(Boolean)
+      .join(" · ");
+  }
+
+  function showTicket(ticket) {
+    startButton.hidden = ticket !== null;
+    ticketState.hidden = ticket !== null;
+    if (ticket) {
+      ticketLink.setAttribute("href", `#/tickets/${encodeURIComponent(ticket.id)}`);
+      ticketLink.hidden = false;
+    } else if (ticket === null) {
+      ticketLink.hidden = true;
+      ticketState.textContent =
+        "Nenhum ticket aberto. O histórico importado não abre tickets: a próxima mensagem ao vivo deste contato abre um, ou use “Iniciar conversa”.";
+    }
+  }
+
   function showConversation(conversation) {
     if (!conversation) {
       summary.textContent = "Nenhuma conversa com este contato nesta instância.";
@@ -99,59 +128,91 @@ export function renderLead(ctx, connectionId, leadId) {
       startButton.hidden = false;
       return;
     }
-    summary.textContent = [
-      plural(conversation.messageCount, "mensagem", "mensagens"),
-      conversation.lastMessageAt ? `última em ${formatDateTime(conversation.lastMessageAt)}` : null,
-    ]
-      .filter(Boolean)
-      .join(" · ");
+    showSummary(conversation);
     const messages = new Conversation({
       page: (cursor) =>
-        ctx.api.get(withQuery(`/conversations/${segment(conversation.id)}/messages`, { latest: 1, limit: PAGE, cursor }), {
+        ctx.api.get(withQuery(messagesPath(conversation.id), { latest: 1, limit: PAGE, cursor }), {
           signal: ctx.signal,
         }),
       onError: (error) => feedback.error(error, "Não foi possível carregar a conversa."),
       onRetryMedia: () => retryMedia(ctx, conversation.connectionId, feedback),
     });
+    shown = { id: conversation.id, messages };
     slot.replaceChildren(summary, ticketState, messages.element);
     messages.load();
-    openTicket(conversation).then(
-      (ticket) => {
-        if (ticket) {
-          ticketLink.setAttribute("href", `#/tickets/${encodeURIComponent(ticket.id)}`);
-          ticketLink.hidden = false;
-        } else if (ticket === null) {
-          ticketState.textContent =
-            "Nenhum ticket aberto. O histórico importado não abre tickets: a próxima mensagem ao vivo deste contato abre um, ou use “Iniciar conversa”.";
-          ticketState.hidden = false;
-          startButton.hidden = false;
-        }
-      },
-      () => {}, // the conversation is there without the link
-    );
+    openTicket(conversation).then(showTicket, () => {}); // the conversation is there without the link
   }
 
+  function showLead(lead) {
+    const name = leadName(lead);
+    title.textContent = name;
+    ctx.setTitle(`${name} · Lead`);
+    subtitle.textContent = leadDetails(lead);
+    facts.replaceChildren(...leadTags(lead));
+  }
+
+  let loaded = false;
   ctx.api
     .get(`/leads/${segment(leadId)}`, { signal: ctx.signal })
     .then(({ lead, conversations }) => {
-      const name = leadName(lead);
-      title.textContent = name;
-      ctx.setTitle(`${name} · Lead`);
-      subtitle.textContent = leadDetails(lead);
-      facts.replaceChildren(...leadTags(lead));
+      showLead(lead);
       showConversation(conversations.find((c) => c.connectionId === connectionId));
+      loaded = true;
+      live.start();
     })
     .catch((error) => {
       if (!isAbort(error)) {
         feedback.error(error, error.status === 404 ? "Lead não encontrado." : "Não foi possível carregar o lead.");
       }
     });
+
+  // every few seconds, "anything new on this number?"; then the lead, its newest messages and its
+  // open ticket again (a new message, a reaction, an App echo, a status, a ticket opened or closed)
+  const probe = new ChangeProbe({ api: ctx.api, connectionId, signal: ctx.signal });
+  let refreshFailed = false;
+  const live = new LiveRefresh({
+    every: REFRESH_MS,
+    fetch: async () => {
+      if (!loaded || !(await probe.changed())) return;
+      const { lead, conversations } = await ctx.api.get(`/leads/${segment(leadId)}`, { signal: ctx.signal });
+      showLead(lead);
+      const conversation = conversations.find((c) => c.connectionId === connectionId);
+      if (!conversation) return;
+      if (shown?.id !== conversation.id) {
+        showConversation(conversation); // its first message since the page opened
+        return;
+      }
+      showSummary(conversation);
+      const page = await ctx.api.get(withQuery(messagesPath(conversation.id), { latest: 1, limit: RECENT }), {
+        signal: ctx.signal,
+      });
+      if (shown.messages.leavesGap(page.messages, page.olderCursor)) {
+        const limit = Math.min(MAX_PAGE, shown.messages.size + RECENT);
+        const whole = await ctx.api.get(withQuery(messagesPath(conversation.id), { latest: 1, limit }), {
+          signal: ctx.signal,
+        });
+        shown.messages.merge(whole.messages);
+      } else {
+        shown.messages.merge(page.messages);
+      }
+      showTicket(await openTicket(conversation));
+    },
+    onError: (error) => {
+      refreshFailed = true;
+      feedback.error(error, "A conversa não está sendo atualizada. Nova tentativa em instantes.");
+    },
+    onRecovered: () => {
+      if (refreshFailed) feedback.clear();
+      refreshFailed = false;
+    },
+  });
   ctx.api
     .get(`/connections/${segment(connectionId)}`, { signal: ctx.signal })
     .then(({ connection }) => {
       crumb.textContent = connectionName(connection);
     })
     .catch(() => {}); // the crumb keeps its generic name; the lead's own error is shown above
+  return () => live.stop();
 }
 
 /** "Tentar de novo" on a file that failed: the connection's failed files are downloaded again. */

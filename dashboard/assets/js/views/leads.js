@@ -7,6 +7,9 @@ import { leadDetails, leadName, leadTags, statusTag, windowTag } from "../compon
 import { h, srOnly, uid } from "../dom.js";
 import { formatDateTime, formatPhone } from "../format.js";
 import { LEAD_SOURCE_LABELS, TICKET_ORIGIN_LABELS } from "../labels.js";
+import { ChangeProbe, LiveRefresh } from "../poller.js";
+
+const REFRESH_MS = 5_000;
 
 const TICKET_FILTERS = [
   ["", "Todos"],
@@ -222,4 +225,19 @@ export function renderLeads(ctx, id, params) {
   emptyTexts();
   leadsRead = leads.load(true);
   tickets.load(true);
+
+  // every few seconds, "anything new on this number?" (one small read while nothing is); then both
+  // lists again: a new customer, a message that moves a lead or a ticket up, a ticket opened or closed
+  const probe = new ChangeProbe({ api: ctx.api, connectionId: id, signal: ctx.signal });
+  const live = new LiveRefresh({
+    every: REFRESH_MS,
+    fetch: async () => {
+      if (!(await probe.changed())) return;
+      lookups.clear(); // names as the lists read now give them
+      leadsRead = leads.changed();
+      await Promise.all([leadsRead, tickets.changed()]);
+    },
+  });
+  live.start();
+  return () => live.stop();
 }

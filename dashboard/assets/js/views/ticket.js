@@ -7,7 +7,7 @@ import { TemplatePicker } from "../components/templates.js";
 import { h } from "../dom.js";
 import { formatDateTime } from "../format.js";
 import { TICKET_ORIGIN_LABELS } from "../labels.js";
-import { LiveRefresh } from "../poller.js";
+import { ChangeProbe, LiveRefresh } from "../poller.js";
 import { retryMedia } from "./lead.js";
 
 const PAGE = 100;
@@ -196,8 +196,10 @@ export function renderTicket(ctx, id) {
     conversation.merge(page.ticket.messages);
   }
 
-  // the newest messages again every few seconds: the customer's new ones, each reply's ticks
+  // every few seconds, "anything new on this number?" (one small read while nothing is); then the
+  // newest messages again: the customer's new ones, reactions, App echoes, each reply's ticks
   let refreshFailed = false;
+  let probe = null;
   const live = new LiveRefresh({
     every: REFRESH_MS,
     fetch: async () => {
@@ -207,6 +209,8 @@ export function renderTicket(ctx, id) {
         feedback.clear(); // the first load's error goes with it
         return;
       }
+      probe ??= new ChangeProbe({ api: ctx.api, connectionId: ticket.connectionId, signal: ctx.signal });
+      if (!(await probe.changed())) return;
       const page = await ctx.api.get(withQuery(path, { latest: 1, limit: RECENT }), { signal: ctx.signal });
       if (conversation.leavesGap(page.ticket.messages, page.olderCursor)) {
         await resync(); // more came than a refresh reads (a hidden tab, a sleeping laptop)
