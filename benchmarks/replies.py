@@ -194,6 +194,7 @@ OVERHEAD = {
     ("GetItem", "APIKEY#"): "api key",  # every API call: its key...
     ("GetItem", "ORG#"): "api key",  # ...and its organization
     ("UpdateItem", "LOG#"): "webhook log",  # every webhook's outcome
+    ("UpdateItem", "CONN#"): "inbox activity",  # every change applied: the open screens' ETag (D-49)
 }
 
 

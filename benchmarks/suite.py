@@ -85,7 +85,17 @@ REPLY_TARGETS: dict[str, Target] = {  # issue 22 (benchmarks/replies.py)
         "outbox sends per second over Meta's 20 per number, a burst of replies (no 130429)", 0.9, False
     ),
 }
-ALL_TARGETS: dict[str, Target] = TARGETS | MEDIA_TARGETS | REPLY_TARGETS
+SCREEN_TARGETS: dict[str, Target] = {  # issue 23 (benchmarks/screens.py)
+    "screen_idle_aws_requests_per_minute": Target(
+        "AWS requests a minute of an open ticket nothing happens to (before: 100, a blind read every 3 s)", 25, True
+    ),
+    "screen_changing_aws_requests_per_minute": Target(
+        "AWS requests a minute of an open ticket that finds news at every turn (no more than the blind read)",
+        100,
+        True,
+    ),
+}
+ALL_TARGETS: dict[str, Target] = TARGETS | MEDIA_TARGETS | REPLY_TARGETS | SCREEN_TARGETS
 
 
 def spread(samples: list[float]) -> dict[str, Any]:
@@ -501,8 +511,9 @@ def reply_keys(quick: bool) -> dict[str, dict[str, Any]]:
             f"{world}; {requests['replies']} replies, each alone: the status API's handler takes the POST, "
             "reply_send its queue message, webhook_ingest and live_message the sent, delivered and read webhooks; "
             "every AWS request counted at botocore; the reply's own requests, mean per reply (each reply checked "
-            "read, sent once). Beside it: what any API call costs (its key and organization, 2), what any webhook "
-            "costs (ingest's archive, route and log, and the consumer's outcome on the log)",
+            "read, sent once). Beside it: what any API call costs (its key and organization, 2, when the warm "
+            "function does not remember the key), what any webhook costs (ingest's archive, route and log, and the "
+            "consumer's outcome on the log and the number's inbox activity)",
             samples=requests["samples"],
             by_step=first["by_step"],
             with_overhead_per_reply=requests["with_overhead_per_reply"],
@@ -520,6 +531,39 @@ def reply_keys(quick: bool) -> dict[str, dict[str, Any]]:
             seconds=rate["seconds"],
             throttled_130429=rate["throttled_130429"],
             errors=[f"{rate['throttled_130429']} sends refused with 130429"] if rate["throttled_130429"] else [],
+        ),
+    }
+
+
+# ---------------------------------------------------------------------------------------------- screens
+def screen_keys(quick: bool) -> dict[str, dict[str, Any]]:
+    from benchmarks import screens
+
+    found = screens.measure()
+    ticket = found["ticket"]
+    how = (
+        "benchmarks.screens: the status API's handler on moto in this process, an organization with one complete "
+        "onboarding and a live ticket; every AWS request counted at botocore. The ticket screen asks GET "
+        "/connections/{id} with its last ETag every 3 s (304: 1 read) and reads its newest 30 messages only after "
+        "an answer that changed; a warm function reads the API key's 2 items once a minute"
+    )
+    others = {name: found[name] for name in ("lead", "leads_and_tickets", "details", "cards")}
+    return {
+        "screen_idle_aws_requests_per_minute": entry(
+            "screen_idle_aws_requests_per_minute",
+            float(ticket["idle_per_minute"]),
+            f"{how}; 20 asks a minute answered 304, plus the key",
+            ask_unchanged=found["ask_unchanged"],
+            before=found["ticket_before_per_minute"],
+            other_screens=others,
+        ),
+        "screen_changing_aws_requests_per_minute": entry(
+            "screen_changing_aws_requests_per_minute",
+            float(ticket["changing_per_minute"]),
+            f"{how}; 20 asks a minute that each find news and read the ticket's newest 30 messages "
+            f"({ticket['turn_with_news']} requests a turn), plus the key",
+            turn_with_news=ticket["turn_with_news"],
+            before=found["ticket_before_per_minute"],
         ),
     }
 
@@ -559,6 +603,7 @@ def run(quick: bool = False, prepared: Prepared | None = None) -> dict[str, Any]
         ("fresh processes", lambda: process_keys(body, 1 if quick else 3, rss_child)),
         ("media", lambda: media_keys(quick)),
         ("replies", lambda: reply_keys(quick)),
+        ("screens", lambda: screen_keys(quick)),
     ]
     for label, step in steps:
         step_started = time.perf_counter()
@@ -592,6 +637,7 @@ STEP_KEYS = {
     "local stack": ["local_stack_4000_msg_chunk_seconds", "local_stack_growth_5th_vs_1st"],
     "media": list(MEDIA_TARGETS),
     "replies": list(REPLY_TARGETS),
+    "screens": list(SCREEN_TARGETS),
 }
 
 

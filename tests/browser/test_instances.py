@@ -228,8 +228,8 @@ def test_a_replayed_sync_is_watched_from_waiting_to_completed_without_reloading(
     deliver(stack, for_number(b.media_followup("wamid.watch.5", customer, t0 - 120 * 86400 + 60), pnid, waba))
     expect(media_pending).to_have_text("0")
 
-    # every card is in a final state: the refresh stops by itself (checked below, after the tooltip)
-    expect(stamp).not_to_contain_text("automática")
+    # every card is in a final state: the list is only watched for news, every 10 s (checked below)
+    expect(stamp).to_contain_text("atualização automática a cada 10 s")
     reads = len(list_reads)
     assert reads >= 5
 
@@ -250,11 +250,15 @@ def test_a_replayed_sync_is_watched_from_waiting_to_completed_without_reloading(
     expect(tooltip).to_be_hidden()
 
     # no read of the list for more than one slow turn (5 s) and two fast ones (2 s), and no reload:
-    # the page's clock runs 5.5 s forward, firing every timer due meanwhile, however slow the machine
+    # the page's clock runs 5.5 s forward, firing every timer due meanwhile, however slow the machine;
+    # at 10 s the list asks whether anything changed, and the answer is a 304 (nothing to read or draw)
+    not_modified: list[int] = []
+    page.on("response", lambda r: not_modified.append(r.status) if r.url.endswith("/connections") else None)
     counted = page.evaluate("window.listReads")
     page.clock.run_for(5_500)
     assert page.evaluate("window.listReads") == counted
-    assert len(list_reads) == reads
+    page.clock.run_for(5_000)
+    wait_until(lambda: page.evaluate("window.listReads") == counted + 1 and not_modified == [304], "one 304")
     assert page.evaluate("window.sameDocument") is True
 
 
@@ -383,6 +387,6 @@ def test_a_card_never_says_it_waits_or_syncs_when_nothing_can_come(page: Page, s
     expect(completed.get_by_text("Concluído", exact=True)).to_be_visible()
     expect(completed.get_by_text("1 bloco do histórico não chegou")).to_be_visible()
     expect(completed).to_contain_text("Faltando: fase 1 · bloco 2.")
-    # no card can change by itself: the list is not read again on a timer
-    expect(page.locator(".refresh-state")).not_to_contain_text("atualização automática")
+    # no card can change by itself: the list is only watched for news (a 304 while nothing changes)
+    expect(page.locator(".refresh-state")).to_contain_text("atualização automática a cada 10 s")
     screenshot(page, "cards-truths.png")

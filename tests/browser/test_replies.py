@@ -192,14 +192,17 @@ def test_a_new_lead_and_a_history_lead_start_a_conversation_with_a_template(
 
 
 COUNT_REFRESHES = """
-window.refreshes = 0;
+window.refreshes = 0;  // reads of the ticket's newest 30 messages
+window.asks = 0;  // "anything new on this number?" (GET /connections/{id})
 const originalFetch = window.fetch;
 window.fetch = (input, init) => {
   const url = new URL(typeof input === "string" ? input : input.url, location.href);
   if (url.pathname.startsWith("/tickets/") && url.searchParams.get("limit") === "30") window.refreshes += 1;
+  if (/^\/connections\/[^/]+$/.test(url.pathname)) window.asks += 1;
   return originalFetch(input, init);
 };
 """
+ASK = re.compile(r"/connections/[^/?]+$")
 SET_HIDDEN = """(hidden) => {
   Object.defineProperty(document, "hidden", { value: hidden, configurable: true });
   document.dispatchEvent(new Event("visibilitychange"));
@@ -216,27 +219,43 @@ def test_an_open_ticket_refreshes_itself_pauses_when_hidden_and_backs_off_on_err
     def refreshes() -> int:
         return int(page.evaluate("window.refreshes"))
 
+    def asks() -> int:
+        return int(page.evaluate("window.asks"))
+
+    # 3 s after the first load it asks whether anything changed; the first answer is new (nothing was
+    # known), so it reads the ticket's newest messages once
     page.clock.run_for(3_500)
-    wait_until(lambda: refreshes() == 1, "a refresh 3 s after the first load")
-    # a hidden tab skips its turns, and is refreshed at once when it shows again
+    wait_until(lambda: asks() == 1 and refreshes() == 1, "an ask and a refresh 3 s after the first load")
+    # a hidden tab skips its turns, and asks at once when it shows again: nothing changed (a 304), so
+    # it reads nothing else
     page.evaluate(SET_HIDDEN, True)
     page.clock.run_for(30_000)
-    assert refreshes() == 1
+    assert asks() == 1
     page.evaluate(SET_HIDDEN, False)
-    wait_until(lambda: refreshes() == 2, "a refresh on return")
+    wait_until(lambda: asks() == 2, "an ask on return")
+    page.clock.run_for(3_500)
+    wait_until(lambda: asks() == 3, "the next ask 3 s later")
+    assert refreshes() == 1
 
-    # a failing refresh says so and waits 5 s, then 10 s, before the next try; the notice goes on success
-    page.route(re.compile(r"/tickets/[^/?]+\?.*limit=30"), lambda route: route.fulfill(status=503, body="{}"))
+    # a failing ask says so and waits 5 s, then 10 s, before the next try (at least the server's
+    # Retry-After); the notice goes on success
+    page.route(ASK, lambda route: route.fulfill(status=503, headers={"Retry-After": "1"}, body="{}"))
     page.clock.run_for(3_500)
     expect(page.get_by_text("A conversa não está sendo atualizada.")).to_be_visible()
-    failed = refreshes()
+    failed = asks()
     page.clock.run_for(4_000)
-    assert refreshes() == failed  # not before 5 s
+    assert asks() == failed  # not before 5 s
     page.clock.run_for(1_500)
-    wait_until(lambda: refreshes() == failed + 1, "the second try after 5 s")
-    page.unroute(re.compile(r"/tickets/[^/?]+\?.*limit=30"))
+    wait_until(lambda: asks() == failed + 1, "the second try after 5 s")
+    page.unroute(ASK)
+    page.route(ASK, lambda route: route.fulfill(status=429, headers={"Retry-After": "20"}, body="{}"))
     page.clock.run_for(10_500)
-    wait_until(lambda: refreshes() == failed + 2, "the third try after 10 s")
+    wait_until(lambda: asks() == failed + 2, "the third try after 10 s")
+    page.clock.run_for(15_000)
+    assert asks() == failed + 2  # 30 s after a third failure, and 20 s asked by the server: not yet
+    page.unroute(ASK)
+    page.clock.run_for(16_000)
+    wait_until(lambda: asks() == failed + 3, "the fourth try after 30 s")
     expect(page.get_by_text("A conversa não está sendo atualizada.")).to_be_hidden()
 
 

@@ -48,7 +48,6 @@ if TYPE_CHECKING:
     from whatrack.domain.inbox import Ticket
     from whatrack.domain.messages import Message
     from whatrack.ports import ConnectionRepository, GraphApi, MessageRepository, MetricsRecorder, TokenVault
-    from whatrack.ports.accounts import InboxChanges
     from whatrack.ports.inbox import TicketRepository
     from whatrack.ports.reads import InboxReader
     from whatrack.ports.replies import ReplyOutbox, ReplyStore, SendPacer
@@ -203,12 +202,10 @@ class ReplySender:
         metrics: MetricsRecorder,
         lease: timedelta,
         pacer: SendPacer,
-        changes: InboxChanges | None = None,
         clock: Callable[[], datetime] = utcnow,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._pacer = pacer
-        self._changes = changes
         self._sleep = sleep
         self._replies = replies
         self._connections = connections
@@ -277,14 +274,7 @@ class ReplySender:
         if reply is None:
             return False
         error = reply.error or reply_error("retries_exhausted", "Meta kept refusing for now; send again")
-        settled = self._replies.settle(job.connection_id, job.client_message_id, ReplyState.FAILED, error=error)
-        self._changed(job)
-        return settled
-
-    def _changed(self, job: ReplyJob) -> None:
-        """The ticket's screens (an agent's own, another's) show the reply's ending from now."""
-        if self._changes is not None:
-            self._changes.changed(job.connection_id)
+        return self._replies.settle(job.connection_id, job.client_message_id, ReplyState.FAILED, error=error)
 
     def _claim(self, job: ReplyJob) -> Reply | None:
         now = self._clock()
@@ -302,7 +292,6 @@ class ReplySender:
         error: dict[str, str] | None = None,
     ) -> ReplyState:
         self._replies.settle(job.connection_id, job.client_message_id, state, wamid=wamid, error=error)
-        self._changed(job)
         self._metrics.count(f"Replies{state.value.title()}")
         logger.info("reply settled", extra={"state": state.value, "client_message_id": job.client_message_id})
         return state
