@@ -191,7 +191,7 @@ def test_a_new_lead_and_a_history_lead_start_a_conversation_with_a_template(
     assert overflowing(page) == []
 
 
-COUNT_REFRESHES = """
+COUNT_REFRESHES = r"""
 window.refreshes = 0;  // reads of the ticket's newest 30 messages
 window.asks = 0;  // "anything new on this number?" (GET /connections/{id})
 const originalFetch = window.fetch;
