@@ -136,3 +136,23 @@ OVERFLOWING = """() => {
 def overflowing(page: Page) -> list[str]:
     """What sticks out to the right of the viewport (empty: no horizontal scrolling)."""
     return list(page.evaluate(OVERFLOWING))
+
+
+# Words of English that no Portuguese sentence of ours contains, and the shapes of raw codes
+# (ACCOUNT_OFFBOARDED, no_access_token). Only what is rendered counts: a closed "Detalhes técnicos"
+# keeps Meta's and our server's own words out of innerText.
+UNTRANSLATED = r"""() => {
+  const english = /\b(the|was|has|been|this|that|with|from|please|failed|error|not found|unknown|request)\b/i;
+  const leak = /\b(null|undefined|NaN)\b|\[object Object\]/;
+  const code = /\b([A-Z]{2,}_[A-Z_]{2,}|[a-z]{2,}_[a-z_]{2,})\b/;
+  return document.body.innerText
+    .split("\n")
+    .map((line) => line.trim())
+    .filter((line) => english.test(line) || leak.test(line) || code.test(line));
+}"""
+
+
+def untranslated(page: Page, allow: tuple[str, ...] = ()) -> list[str]:
+    """Lines on screen with English words or raw codes (empty: Portuguese throughout); ``allow``: what
+    the test's own data put there (a customer's words, a template's name)."""
+    return [line for line in page.evaluate(UNTRANSLATED) if not any(a in line for a in allow)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -10,7 +11,7 @@ from playwright.sync_api import Page, expect
 from devstack.faults import FaultInjector
 from devstack.meta import MetaSimulator
 from devstack.server import LocalStack
-from tests.browser.support import deliver, organization, screenshot, sign_in
+from tests.browser.support import deliver, organization, screenshot, sign_in, untranslated
 from tests.builders import payloads as b
 from tests.builders.payloads import for_number
 from tests.waiting import wait_until
@@ -58,7 +59,8 @@ def test_details_show_a_gap_a_failed_chunk_the_requests_and_why_an_action_is_ref
     expect(page.get_by_text("2 blocos recebidos · 1 com falha · 1 faltando")).to_be_visible()
     card = page.get_by_role("article", name="Situação")
     expect(card.get_by_text("Falhou (ver detalhes)")).to_be_visible()
-    expect(card.get_by_text("Erro: a history change kept failing")).to_be_visible()
+    expect(card.get_by_text("Um bloco do histórico não pôde ser importado")).to_be_visible()
+    expect(card.get_by_text("a history change kept failing")).to_be_hidden()  # our words, folded
     expect(card.get_by_text("Verificado na Meta")).to_be_visible()
     expect(page.get_by_text("O relatório aparece quando a sincronização for concluída.")).to_be_visible()
 
@@ -77,13 +79,21 @@ def test_details_show_a_gap_a_failed_chunk_the_requests_and_why_an_action_is_ref
     expect(failed_log.locator(".log__error")).to_be_visible()
     expect(logs.locator(".log", has_text="Sincronização solicitada à Meta")).to_have_count(2)
 
+    expect(failed_log.locator(".log__error")).to_contain_text("Falhou em todas as tentativas.")
+    folded = failed_log.locator("details", has_text="Detalhes técnicos")
+    expect(folded.get_by_text("last attempt failed")).to_be_hidden()  # our server's words stay folded
+    assert untranslated(page) == []  # no English and no raw code on the whole page
+    folded.locator("summary").click()
+    expect(folded.get_by_text("last attempt failed")).to_be_visible()
+
+    # both syncs were asked of Meta already: the action that could only fail is not offered, and says why
     actions = page.get_by_role("region", name="Ações")
-    asked_before = len(graph.sync_requests)
-    actions.get_by_role("button", name="Solicitar sincronização").click()
-    refusal = actions.get_by_role("alert").filter(has_text="Sincronização não solicitada.")
-    expect(refusal).to_contain_text("A sincronização já foi solicitada para este número.")
-    expect(refusal).to_contain_text("Detalhe do servidor: the sync was already requested from Meta")
-    assert len(graph.sync_requests) == asked_before  # refused before Meta was asked
+    request_sync = actions.get_by_role("button", name="Solicitar sincronização")
+    expect(request_sync).to_be_disabled()
+    expect(request_sync).to_have_accessible_description(
+        re.compile("A sincronização já foi solicitada para este número")
+    )
+    expect(actions.get_by_role("button", name="Verificar número")).to_be_enabled()
     screenshot(page, "details.png")
 
     actions.get_by_role("button", name="Verificar número").click()

@@ -114,11 +114,14 @@ def test_the_leads_of_a_connection_are_filtered_by_origin(page: Page, shop: Shop
     held[0].continue_()
     from_history = tickets.locator('[data-origin="history_lead"]')
     expect(from_history).to_contain_text("Lead do histórico")
-    expect(from_history).to_contain_text("sem janela")
+    expect(from_history).to_contain_text("sem prazo de atendimento")
     new_contact = tickets.locator('[data-origin="new_contact"]')
     expect(new_contact).to_contain_text("Fábio")
     expect(new_contact).to_contain_text("Novo contato")
-    expect(new_contact).to_contain_text(re.compile(r"janela: 2[0-3] h \d+ min"))
+    expect(new_contact).to_contain_text(re.compile(r"prazo de atendimento: 2[0-3] h \d+ min"))
+    explained = new_contact.locator('[data-window="open"]')
+    expect(explained).to_have_attribute("title", re.compile("24 h depois da última mensagem ao vivo"))
+    expect(from_history.locator('[data-window="none"]')).to_have_attribute("title", re.compile("lead do histórico"))
     expect(from_history.get_by_role("link")).not_to_contain_text("…")
 
     leads = page.get_by_role("list", name="Leads, a última mensagem primeiro")
@@ -196,6 +199,7 @@ def test_a_history_lead_without_a_ticket_shows_its_imported_conversation(page: P
     expect(more).to_be_hidden()
     assert [m.get_attribute("data-source") for m in messages.all()] == ["history"] * 4 + ["live"] + ["app_echo"] * 2
     expect(messages.nth(2)).to_contain_text("Mídia do histórico: o arquivo ainda não chegou")
+    expect(messages.nth(2)).not_to_contain_text("Mídia: Mídia")  # the kind said once
     expect(messages.nth(4).locator(".origin")).to_have_text("ao vivo")
     expect(messages.nth(5).locator(".origin")).to_have_text("enviada pelo App")
     page.get_by_role("link", name="Ver ticket").click()
@@ -245,7 +249,7 @@ def test_a_history_leads_ticket_shows_history_and_live_messages_with_their_origi
 
     facts = page.get_by_role("list", name="Situação do ticket")
     expect(facts).to_contain_text("Lead do histórico")
-    expect(facts).to_contain_text("sem janela")
+    expect(facts).to_contain_text("sem prazo de atendimento")
     expect(facts).to_contain_text("Aberto")
     expect(page.get_by_text("Lead: Contatos do App, com histórico")).to_be_visible()
     screenshot(page, "ticket.png")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from string import Template
 
@@ -10,7 +11,7 @@ from playwright.sync_api import Locator, Page, Request, Route, expect
 
 from devstack.meta import MetaSimulator
 from devstack.server import LocalStack
-from tests.browser.support import deliver, organization, screenshot, sign_in
+from tests.browser.support import deliver, organization, screenshot, sign_in, untranslated
 from tests.builders import payloads as b
 from tests.builders.payloads import for_number
 from tests.waiting import wait_until
@@ -120,7 +121,8 @@ def test_the_manual_form_validates_and_the_new_card_appears_at_once(
     connect.click()
     expect(page.get_by_text("A instância não foi criada.")).to_be_visible()
     expect(page.get_by_text("Este número já está conectado.", exact=True)).to_be_visible()
-    expect(page.get_by_text(f"Detalhe do servidor: phone number id {pnid} is already connected")).to_be_visible()
+    technical = page.locator("details", has_text="Detalhes técnicos")
+    expect(technical.get_by_text(f"phone number id {pnid} is already connected")).to_be_hidden()  # folded
 
     # once Meta disconnected it, the same form connects it again (200): the same card, active
     disconnect(stack, pnid, waba)
@@ -181,6 +183,8 @@ def test_a_replayed_sync_is_watched_from_waiting_to_completed_without_reloading(
     expect(card_of(page, "Loja Sul").get_by_text("Desconectado", exact=True)).to_be_visible()
     expect(card_of(page, "Loja Sul").get_by_text("Número desconectado.")).to_be_visible()
     expect(card_of(page, "Loja Online").get_by_text("Histórico: Não suportado")).to_be_visible()
+    expect(card_of(page, "Loja Online").get_by_text("Não suportado")).to_have_count(1)  # said once
+    expect(card_of(page, "Loja Online").locator(".counters")).to_have_count(0)  # no row of zeros
     expect(card_of(page, "Loja Online").get_by_text("Cloud API", exact=True)).to_be_visible()
 
     t0 = int(time.time()) - 3 * 86400
@@ -189,14 +193,14 @@ def test_a_replayed_sync_is_watched_from_waiting_to_completed_without_reloading(
     deliver(stack, for_number(b.chunk(0, 1, 30, first, pnid=pnid), pnid, waba))
     expect(card.get_by_text("Sincronizando histórico")).to_be_visible()
     expect(progress).to_have_attribute("aria-valuenow", "30")
-    expect(card.get_by_text("Fase 0 · bloco 1")).to_be_visible()
+    expect(card.get_by_text("Último bloco: fase 0 (último dia) · bloco 1")).to_be_visible()
     expect(card.get_by_text("Nenhum histórico recebido")).to_be_hidden()
     expect(page.get_by_text("atualização automática a cada 2 s")).to_be_visible()
 
     second = b.thread(customer, b.text("wamid.watch.3", customer, t0 - 30 * 86400, "Tem o azul?"))
     deliver(stack, for_number(b.chunk(1, 1, 65, second, pnid=pnid), pnid, waba))
     expect(progress).to_have_attribute("aria-valuenow", "65")
-    expect(card.get_by_text("Fase 1 · bloco 1")).to_be_visible()
+    expect(card.get_by_text("Último bloco: fase 1 (dias 1 a 90) · bloco 1")).to_be_visible()
     expect(card.get_by_text("Histórico: 65%")).to_be_visible()
 
     # a card redrawn by the refresh gives the focus back to the control that had it
@@ -212,9 +216,9 @@ def test_a_replayed_sync_is_watched_from_waiting_to_completed_without_reloading(
     deliver(stack, for_number(b.chunk(2, 1, 100, last, pnid=pnid), pnid, waba))
     expect(card.get_by_text("Concluído", exact=True)).to_be_visible()
     expect(progress).to_have_attribute("aria-valuenow", "100")
-    expect(card.get_by_text("Fase 2 · bloco 1")).to_be_visible()
+    expect(card.get_by_text("Último bloco: fase 2 (dias 90 a 180) · bloco 1")).to_be_visible()
     expect(card.get_by_text("Histórico: 100%")).to_be_visible()
-    expect(card.get_by_text("Histórico + nova msg: 1")).to_be_visible()
+    expect(card.get_by_text("Leads do histórico que voltaram a escrever: 1")).to_be_visible()
     expect(details_link).to_be_focused()
     expect(page.locator("#anuncio")).to_have_text("Loja Centro: Concluído")
     expect(card.locator(".counter", has_text="Mensagens importadas").locator("dd")).to_have_text("5")
@@ -390,3 +394,13 @@ def test_a_card_never_says_it_waits_or_syncs_when_nothing_can_come(page: Page, s
     # no card can change by itself: the list is only watched for news (a 304 while nothing changes)
     expect(page.locator(".refresh-state")).to_contain_text("atualização automática a cada 10 s")
     screenshot(page, "cards-truths.png")
+    assert untranslated(page) == []
+
+    # its details offer no action that can only fail: each is disabled, with the reason and what to do
+    waiting.get_by_role("link", name="Ver detalhes").click()
+    actions = page.get_by_role("region", name="Ações")
+    no_token = re.compile("Esta conexão não tem token de acesso da Meta. Conecte o número")
+    for name in ("Solicitar sincronização", "Verificar número"):
+        expect(actions.get_by_role("button", name=name)).to_be_disabled()
+        expect(actions.get_by_role("button", name=name)).to_have_accessible_description(no_token)
+    expect(actions.get_by_role("button", name="Reprocessar blocos com falha")).to_be_enabled()

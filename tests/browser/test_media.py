@@ -132,10 +132,10 @@ def test_a_ticket_shows_each_media_as_whatsapp_did(page: Page, ticket: tuple[Any
     sticker = page.locator('[data-id="wamid.bm.sticker"] img.msg__sticker')
     expect(sticker).to_be_visible()
     assert page.evaluate("(img) => img.complete && img.naturalWidth", sticker.element_handle()) == 512
-    expect(page.locator('[data-id="wamid.bm.gone"]')).to_contain_text("Imagem: Expirada na Meta")
-    expect(page.locator('[data-id="wamid.bm.big"]')).to_contain_text("Arquivo grande demais")
+    expect(page.locator('[data-id="wamid.bm.gone"]')).to_contain_text("Imagem: expirou na Meta")
+    expect(page.locator('[data-id="wamid.bm.big"]')).to_contain_text("arquivo grande demais")
     failed = page.locator('[data-id="wamid.bm.flaky"]')
-    expect(failed).to_contain_text("Imagem: Falha ao baixar")
+    expect(failed).to_contain_text("Imagem: falha ao baixar")
     expect(failed).to_contain_text("A Meta não entregou o arquivo depois de várias tentativas.")
     screenshot(page, "ticket-media-desktop.png")
     # "Tentar de novo": the button is busy and disabled while asked, then the file is kept and shown

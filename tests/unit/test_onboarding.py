@@ -13,6 +13,7 @@ from whatrack.domain.connections import ConnectionMode, ConnectionRequest, Conne
 from whatrack.domain.errors import ConflictError, RuleViolationError, UpstreamError
 from whatrack.domain.onboarding import SyncOutcome, SyncType
 from whatrack.services.embedded_signup import SignupSession
+from whatrack.services.sync_requests import request_refusal
 
 WABA = "401122334455667"
 PNID = "209988776655443"
@@ -130,6 +131,8 @@ def test_a_second_request_is_refused(world: InMemoryWorld, graph: MetaSimulator)
         world.sync_requester().request(connection.organization_id, connection.id)
     # Then it is a 409 and Meta got no third request
     assert refused.value.code == "already_requested" and len(graph.sync_requests) == 2
+    # and the card said so before the click (the action is offered only where it can work)
+    assert request_refusal(world.connections.get(connection.id), world.clock()) == "already_requested"  # type: ignore[arg-type]
 
 
 def test_a_refused_request_can_be_tried_again_and_history_waits_for_contacts(
@@ -258,8 +261,9 @@ def test_requests_meta_cannot_take_are_422(
     # When the business asks for its history
     with pytest.raises(RuleViolationError) as refused:
         world.sync_requester().request(connection.organization_id, connection.id)
-    # Then it is refused with the reason, and Meta was not asked
+    # Then it is refused with the reason, and Meta was not asked; the card names the same reason
     assert refused.value.code == code and len(graph.sync_requests) == sent
+    assert request_refusal(world.connections.get(connection.id), clock()) == code  # type: ignore[arg-type]
 
 
 # ---------------------------------------------------------------- Embedded Signup

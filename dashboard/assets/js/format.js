@@ -60,14 +60,18 @@ export function formatPhone(value) {
 
 /** The 24 h customer-service window of a ticket: none for history leads (CONTRACT §8.3). */
 export function windowState(expiresAt, now = Date.now()) {
+  // the product's 24 h to answer (§8.3), named apart from Meta's window, which the composer shows
   if (expiresAt === null || expiresAt === undefined) {
-    return { kind: "none", label: "sem janela" };
+    return { kind: "none", label: "sem prazo de atendimento" };
   }
   const left = Date.parse(expiresAt) - now;
-  if (left <= 0) return { kind: "expired", label: "janela expirada" };
+  if (left <= 0) return { kind: "expired", label: "prazo de atendimento expirado" };
   const hours = Math.floor(left / 3_600_000);
   const minutes = Math.floor((left % 3_600_000) / 60_000);
-  return { kind: "open", label: hours ? `janela: ${hours} h ${minutes} min` : `janela: ${minutes} min` };
+  return {
+    kind: "open",
+    label: hours ? `prazo de atendimento: ${hours} h ${minutes} min` : `prazo de atendimento: ${minutes} min`,
+  };
 }
 
 /** "48 KB", "1,3 MB": a file's size as people read it. */

@@ -136,16 +136,33 @@ const WEBHOOK_EVENT_LABELS = {
   account_update: "Atualização da conta",
 };
 
+/** Meta's account_update events, as the business reads them. */
+const ACCOUNT_EVENT_LABELS = {
+  PARTNER_REMOVED: "número desconectado da plataforma",
+  PARTNER_APP_UNINSTALLED: "app desinstalado da conta",
+  PARTNER_ADDED: "conta compartilhada com a WhaTrack",
+  ACCOUNT_OFFBOARDED: "número saiu da Cloud API (troca de aparelho ou novo registro)",
+  ACCOUNT_RECONNECTED: "número reconectado à Cloud API",
+  ACCOUNT_VIOLATION: "violação de política informada pela Meta",
+  ACCOUNT_RESTRICTION: "conta restrita pela Meta",
+  ACCOUNT_DELETED: "conta apagada",
+  DISABLED_UPDATE: "número desativado pela Meta",
+};
+
+function accountEvent(event) {
+  return `Atualização da conta: ${ACCOUNT_EVENT_LABELS[event] ?? event}`;
+}
+
 /** "history_chunk phase=0 chunk=3 progress=40" → "Bloco de histórico · fase 0 · bloco 3 · 40%". */
 export function logEventLabel(entry) {
   const event = entry.event ?? "";
   const chunk = /^history_chunk phase=(\S+) chunk=(\S+) progress=(\S+)$/.exec(event);
   if (chunk) return `Bloco de histórico · fase ${chunk[1]} · bloco ${chunk[2]} · ${chunk[3]}%`;
   if (entry.kind === "audit") {
-    if (event.startsWith("account_update ")) return `Atualização da conta: ${event.slice(15)}`;
+    if (event.startsWith("account_update ")) return accountEvent(event.slice(15));
     return AUDIT_EVENT_LABELS[event] ?? event;
   }
-  if (entry.field === "account_update") return `Atualização da conta: ${event}`;
+  if (entry.field === "account_update") return accountEvent(event);
   // "messages+statuses": one delivery may carry several kinds
   return event
     .split("+")
@@ -247,6 +264,11 @@ const STATUS_TEXT = {
   409: "Conflito com o estado atual.",
   422: "Recusado por uma regra do serviço.",
 };
+
+/** Our error code in Portuguese (what happened and what to do), or null when it has no text of its own. */
+export function errorText(code) {
+  return ERROR_TEXT[code] ?? null;
+}
 
 /** {summary, detail}: the Portuguese explanation, and the server's own words when they add something. */
 export function explainError(error) {

@@ -1,6 +1,7 @@
 import { h, srOnly, uid } from "../dom.js";
 import { formatDateTime, formatNumber, formatPhone, plural } from "../format.js";
-import { ALERT_HINTS, ALERT_LABELS, MODE_LABELS } from "../labels.js";
+import { ALERT_HINTS, ALERT_LABELS, MODE_LABELS, PHASE_LABELS } from "../labels.js";
+import { technicalDetails } from "./feedback.js";
 import { withTooltip } from "./tooltip.js";
 
 const NO_SYNC_TEXT = {
@@ -31,7 +32,11 @@ function progressOf(sync) {
 function progress(sync) {
   if (sync.status in NO_SYNC_TEXT) return h("p", { class: "muted" }, NO_SYNC_TEXT[sync.status]);
   const value = progressOf(sync);
-  const where = sync.phase === null ? "nenhum bloco recebido" : `Fase ${sync.phase} · bloco ${sync.chunkOrder}`;
+  // Meta sends the history newest first in three phases, each in numbered blocks
+  const where =
+    sync.phase === null
+      ? "nenhum bloco recebido"
+      : `último bloco: fase ${sync.phase} (${PHASE_LABELS[sync.phase] ?? "histórico"}) · bloco ${sync.chunkOrder}`;
   const labelId = uid("progresso");
   const fill = h("span", { class: "progress__fill" });
   fill.style.width = `${value}%`; // CSSOM, which the CSP allows (style attributes are not)
@@ -96,12 +101,22 @@ function gaps(sync) {
   );
 }
 
+/** Why the sync stopped, in Portuguese with what to do; Meta's (or our) own words under "Detalhes técnicos". */
+const SYNC_ERROR_TEXT = {
+  2593109:
+    "O negócio não autorizou compartilhar o histórico no WhatsApp Business App: nenhum bloco será enviado. Para importar o histórico, conecte o número de novo e aceite o compartilhamento no App.",
+  chunk_failed:
+    "Um bloco do histórico não pôde ser importado depois de várias tentativas. Use “Reprocessar blocos com falha” em Ver detalhes.",
+};
+
 function syncError(sync) {
   if (!sync.error) return null;
+  const text = SYNC_ERROR_TEXT[sync.error.code] ?? "A Meta informou um erro na sincronização do histórico.";
   return h(
-    "p",
+    "div",
     { class: "notice notice--error card__error" },
-    `Erro: ${sync.error.message || "sem descrição"} (código ${sync.error.code})`,
+    h("p", {}, text),
+    technicalDetails({ code: String(sync.error.code) }, sync.error.message),
   );
 }
 
@@ -166,31 +181,38 @@ export function instanceCard(connection, { details = true, heading = "h2", title
       "div",
       { class: "card__sync" },
       badge,
-      h(
-        "p",
-        { class: ["status", `status--${truth ? "stopped" : sync.status}`], "data-status": sync.status },
-        truth ? truth.status : sync.statusLabel,
-      ),
+      // a number with no history to sync says so once (in the badge and the line below), not thrice
+      sync.status in NO_SYNC_TEXT
+        ? null
+        : h(
+            "p",
+            { class: ["status", `status--${truth ? "stopped" : sync.status}`], "data-status": sync.status },
+            truth ? truth.status : sync.statusLabel,
+          ),
     ),
     truth ? (truth.text && h("p", { class: "muted card__truth" }, truth.text)) : progress(sync),
     truth ? null : alert(sync), // "nothing received" says nothing new where nothing can come
     truth ? null : gaps(sync),
     syncError(sync),
-    h(
-      "dl",
-      { class: "counters" },
-      counter("Mensagens importadas", sync.messagesImported),
-      counter("Contatos", sync.contactsImported),
-      counter("Conversas", sync.threadsImported),
-      counter("Mídias pendentes", sync.mediaPending),
-    ),
+    sync.status in NO_SYNC_TEXT
+      ? null // nothing was or will be imported: no row of zeros
+      : h(
+          "dl",
+          { class: "counters" },
+          counter("Mensagens importadas", sync.messagesImported),
+          counter("Contatos", sync.contactsImported),
+          counter("Conversas", sync.threadsImported),
+          counter("Mídias pendentes", sync.mediaPending),
+        ),
     mediaFiles(connection.media),
-    h(
-      "p",
-      { class: ["history-new", connection.historyLeadsWithNewMessages > 0 && "history-new--active"] },
-      "Histórico + nova msg: ",
-      h("strong", {}, formatNumber(connection.historyLeadsWithNewMessages)),
-    ),
+    sync.status in NO_SYNC_TEXT
+      ? null
+      : h(
+          "p",
+          { class: ["history-new", connection.historyLeadsWithNewMessages > 0 && "history-new--active"] },
+          "Leads do histórico que voltaram a escrever: ",
+          h("strong", {}, formatNumber(connection.historyLeadsWithNewMessages)),
+        ),
     details
       ? h(
           "div",

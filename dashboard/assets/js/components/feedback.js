@@ -1,7 +1,8 @@
 import { h } from "../dom.js";
 import { explainError } from "../labels.js";
 
-/** An error as a person reads it: what happened in Portuguese, then the server's own words. */
+/** An error as a person reads it: what happened and what to do, in Portuguese; the code and the
+ * server's own words (often English) folded under "Detalhes técnicos" for whoever needs them. */
 function errorNotice(error, lead) {
   if (!("status" in error)) console.error(error);
   const { summary, detail } = explainError(error);
@@ -10,7 +11,20 @@ function errorNotice(error, lead) {
     { class: "notice notice--error" },
     h("p", { class: "notice__title" }, lead ?? summary),
     lead ? h("p", {}, summary) : null,
-    detail ? h("p", { class: "notice__detail" }, `Detalhe do servidor: ${detail}`) : null,
+    technicalDetails(error, detail),
+  );
+}
+
+/** The raw code (and HTTP status) and the server's message, closed by default. */
+export function technicalDetails(error, detail = error.message) {
+  if (!error.code && !detail) return null;
+  const code = [error.code, error.status ? `HTTP ${error.status}` : null].filter(Boolean).join(" · ");
+  return h(
+    "details",
+    { class: "notice__detail" },
+    h("summary", {}, "Detalhes técnicos"),
+    code ? h("p", {}, h("code", {}, code)) : null,
+    detail ? h("p", {}, detail) : null,
   );
 }
 

@@ -85,14 +85,15 @@ export function summaryText(message) {
   return isUnknown(message) ? unknownLabel(message) : `[${message.type}]`;
 }
 
-/** What each media state says, where there is no file to show (CONTRACT §7 Media). */
-export const MEDIA_STATE_TEXT = {
-  pending: "Baixando mídia…",
-  placeholder: "Mídia do histórico: o arquivo ainda não chegou",
-  unavailable: "Mídia do histórico indisponível",
-  expired: "Expirada na Meta",
-  too_large: "Arquivo grande demais",
-  failed: "Falha ao baixar",
+/** What each media state says of a file of `kind` ("Imagem"), where there is no file to show (CONTRACT §7
+ * Media): the kind said once ("Mídia do histórico…", never "Mídia: Mídia do histórico…"). */
+const MEDIA_STATE_TEXT = {
+  pending: (kind) => `${kind}: baixando…`,
+  placeholder: (kind) => `${kind} do histórico: o arquivo ainda não chegou`,
+  unavailable: (kind) => `${kind} do histórico indisponível`,
+  expired: (kind) => `${kind}: expirou na Meta`,
+  too_large: (kind) => `${kind}: arquivo grande demais`,
+  failed: (kind) => `${kind}: falha ao baixar`,
 };
 
 const MEDIA_STATE_HINT = {
@@ -188,7 +189,7 @@ function media(message, { onRetryMedia, onMediaError } = {}) {
   return h(
     "div",
     { class: ["msg__media", "msg__media--waiting", `msg__media--${state}`], "data-media-state": state },
-    h("p", { class: "msg__media-state" }, `${kind}: ${MEDIA_STATE_TEXT[state] ?? "Mídia"}`),
+    h("p", { class: "msg__media-state" }, (MEDIA_STATE_TEXT[state] ?? MEDIA_STATE_TEXT.pending)(kind)),
     hint ? h("p", { class: "msg__media-note" }, hint) : null,
     retry,
     caption,

@@ -39,8 +39,19 @@ export function statusTag(ticket) {
   return h("li", { class: ["tag", `tag--${ticket.status}`] }, TICKET_STATUS_LABELS[ticket.status] ?? ticket.status);
 }
 
-/** "sem janela" (history leads: reply any time), the time left, or "janela expirada". */
+/** "sem prazo de atendimento" (history leads), the time left, or "prazo de atendimento expirado", each
+ * explained in its title (the product's 24 h, §8.3; Meta's window is the composer's). */
+const WINDOW_HINTS = {
+  none: "Ticket de um lead do histórico: sem o prazo de 24 h de atendimento (o histórico nunca abre prazo).",
+  open: "Prazo de atendimento: 24 h depois da última mensagem ao vivo do cliente.",
+  expired: "O prazo de 24 h de atendimento terminou: o cliente não escreve ao vivo há mais de 24 h.",
+};
+
 export function windowTag(ticket) {
   const state = windowState(ticket.messageWindowExpiresAt);
-  return h("li", { class: ["tag", `window--${state.kind}`], "data-window": state.kind }, state.label);
+  return h(
+    "li",
+    { class: ["tag", `window--${state.kind}`], "data-window": state.kind, title: WINDOW_HINTS[state.kind] },
+    state.label,
+  );
 }

@@ -1,6 +1,6 @@
 import { isAbort, segment, withQuery } from "../api.js";
 import { connectionName, instanceCard } from "../components/card.js";
-import { Feedback } from "../components/feedback.js";
+import { Feedback, technicalDetails } from "../components/feedback.js";
 import { PagedList } from "../components/paged.js";
 import { h, keepFocus, srOnly, uid } from "../dom.js";
 import { formatDateTime, formatDuration, formatNumber, plural } from "../format.js";
@@ -11,6 +11,7 @@ import {
   OUTCOME_LABELS,
   PHASE_LABELS,
   SYNC_TYPE_LABELS,
+  errorText,
   logEventLabel,
   logStatusLabel,
 } from "../labels.js";
@@ -186,6 +187,26 @@ function syncRequests(connection) {
 }
 
 /** One entry of the connection's webhook and audit log, its error in full. */
+/** What went wrong with a change, in Portuguese and what happens next (the server's words stay folded). */
+function logErrorText(entry) {
+  const error = entry.error ?? "";
+  if (entry.kind === "audit") {
+    if (entry.event === "sync_declined") return "O negócio não autorizou compartilhar o histórico no WhatsApp Business App.";
+    return "A Meta informou um erro (o texto original está em “Detalhes técnicos”).";
+  }
+  if (entry.status === "failed" || error.startsWith("kept failing")) {
+    return "Falhou em todas as tentativas. Use “Reprocessar blocos com falha” para processar de novo a partir do arquivo.";
+  }
+  if (error.startsWith("last attempt failed")) return "A última tentativa falhou; uma nova tentativa é feita sozinha.";
+  if (error.startsWith("invalid change")) {
+    return entry.status === "processed"
+      ? "Parte dos dados da Meta estava fora do formato esperado e foi ignorada; o resto foi importado."
+      : "Os dados da Meta estavam fora do formato esperado: a alteração foi registrada e não será tentada de novo.";
+  }
+  if (entry.status === "rejected") return "A alteração foi recusada e não será tentada de novo.";
+  return "Erro ao processar esta alteração.";
+}
+
 function logEntry(entry) {
   const failed = ["failed", "rejected"].includes(entry.status) || Boolean(entry.error && entry.kind === "webhook");
   return h(
@@ -200,9 +221,25 @@ function logEntry(entry) {
       entry.status ? h("span", { class: ["tag", failed && "tag--danger"] }, logStatusLabel(entry)) : null,
     ),
     h("p", { class: "log__event" }, logEventLabel(entry)),
-    entry.error ? h("p", { class: "log__error" }, h("strong", {}, "Erro: "), entry.error) : null,
+    entry.error
+      ? h(
+          "div",
+          { class: "log__error" },
+          h("p", {}, h("strong", {}, "Erro: "), logErrorText(entry)),
+          technicalDetails({ code: entry.status }, entry.error),
+        )
+      : null,
     entry.archiveKey ? h("p", { class: "log__archive" }, `Arquivo: ${entry.archiveKey}`) : null,
   );
+}
+
+/** `button` as it is, or disabled with `reason` under it (and read with it). */
+function unavailable(button, reason) {
+  if (!reason) return button;
+  const id = uid("motivo");
+  button.disabled = true;
+  button.setAttribute("aria-describedby", id);
+  return h("div", { class: "action action--unavailable" }, button, h("p", { id, class: "action__why" }, reason));
 }
 
 /** A button whose click runs `action` once at a time, its outcome said in `feedback`. */
@@ -305,9 +342,11 @@ export function renderDetails(ctx, id) {
       timelineSlot.replaceChildren(chunkTimeline(chunks, report));
       reportSlot.replaceChildren(completionReport(report));
       requestsSlot.replaceChildren(syncRequests(connection));
-      if (actionsFor !== connection.mode) {
-        actionsFor = connection.mode;
-        actionsSlot.replaceChildren(...actions(connection));
+      // drawn again when what they can do changes (a request made, a token added, a disconnection)
+      const can = JSON.stringify([connection.mode, connection.historySync.requestRefusal, connection.hasAccessToken]);
+      if (actionsFor !== can) {
+        actionsFor = can;
+        keepFocus(actionsSlot, () => actionsSlot.replaceChildren(...actions(connection)));
       }
       body.hidden = false;
       if (logs.following) logs.load(true);
@@ -363,8 +402,16 @@ export function renderDetails(ctx, id) {
       );
       refreshAll();
     });
+    // an action that can only fail is not offered: disabled, with the reason under it
+    const refusal = connection.historySync.requestRefusal;
     return [
-      h("div", { class: "actions__buttons" }, request, retry, verify),
+      h(
+        "div",
+        { class: "actions__buttons" },
+        request ? unavailable(request, refusal && (errorText(refusal) ?? "A Meta não aceitaria o pedido agora.")) : null,
+        retry,
+        unavailable(verify, connection.hasAccessToken ? null : errorText("no_access_token")),
+      ),
       h(
         "ul",
         { class: "actions__help" },

@@ -125,13 +125,14 @@ export function renderTicket(ctx, id) {
   }
 
   function showFacts() {
-    facts.replaceChildren(
+    const shown = [
       statusTag(ticket),
       h("li", { class: "tag" }, TICKET_ORIGIN_LABELS[ticket.originatedFrom] ?? ticket.originatedFrom),
       windowTag(ticket),
       h("li", { class: "tag" }, `Aberto em ${formatDateTime(ticket.createdAt)}`),
       ticket.closedAt ? h("li", { class: "tag" }, `Fechado em ${formatDateTime(ticket.closedAt)}`) : null,
-    );
+    ];
+    facts.replaceChildren(...shown.filter(Boolean)); // replaceChildren would write "null" for a missing one
     closeButton.hidden = ticket.status !== "open";
     reopenButton.hidden = ticket.status !== "closed";
     if (closeButton.hidden) hideConfirm();

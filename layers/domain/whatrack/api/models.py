@@ -140,6 +140,8 @@ class HistorySyncOut(WireModel):
     requests: list[SyncRequestOut]
     chunk_gaps: list[tuple[int, int]]
     """``[phase, chunkOrder]`` missing below the highest chunk order seen in each phase (the card's gaps)."""
+    request_refusal: str | None
+    """Why ``POST .../history-sync/request`` would be refused now (its error code), ``null`` when it can work."""
 
 
 class Badge(WireModel):
@@ -169,6 +171,8 @@ class ConnectionOut(WireModel):
     sync_history: bool
     connection_status: str
     verified: bool
+    has_access_token: bool
+    """Whether Meta can be asked anything for this number (sync requests, checks, media, replies)."""
     created_at: IsoTime
     history_sync: HistorySyncOut
     badge: Badge

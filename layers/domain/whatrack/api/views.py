@@ -32,6 +32,7 @@ from whatrack.domain.messages import Message
 from whatrack.domain.onboarding import SyncRequest
 from whatrack.domain.organizations import Organization
 from whatrack.services.media_links import MediaLinks
+from whatrack.services.sync_requests import request_refusal
 
 STATUS_LABELS: dict[HistorySyncStatus, str] = {
     HistorySyncStatus.NOT_SUPPORTED: "Não suportado",
@@ -102,6 +103,7 @@ def history_sync_out(
         duration_seconds=state.duration_seconds,
         requests=[sync_request_out(r, now) for r in connection.sync_requests],
         chunk_gaps=state.chunk_gaps,
+        request_refusal=request_refusal(connection, now),
     )
 
 
@@ -117,6 +119,7 @@ def connection_out(connection: Connection, now: datetime, alert: tuple[str, date
         sync_history=connection.sync_history,
         connection_status=connection.connection_status.value,
         verified=connection.verified,
+        has_access_token=connection.access_token_secret_id is not None,
         created_at=connection.created_at,
         history_sync=history_sync_out(connection, now, alert),
         badge=Badge(label=badge_label(connection.history), tooltip=BADGE_TOOLTIP),

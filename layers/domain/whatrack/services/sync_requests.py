@@ -55,26 +55,7 @@ class SyncRequester:
         """
         connection = owned_connection(self._connections, organization_id, connection_id)
         now = self._clock()
-        if connection.mode is not ConnectionMode.COEXISTENCE:
-            raise RuleViolationError(
-                "only a number that stays on the WhatsApp Business App (coexistence) can share its history",
-                code="not_coexistence",
-            )
-        if connection.access_token_secret_id is None:
-            raise RuleViolationError(
-                "this connection has no access token: connect it with Embedded Signup or an accessToken",
-                code="no_access_token",
-            )
-        due = self._due(connection, now)  # 409 before the window: a finished request stays finished
-        if connection.connection_status is ConnectionStatus.DISCONNECTED:
-            raise RuleViolationError(
-                "this number is disconnected from the partner: connect it again first", code="connection_disconnected"
-            )
-        if not connection.may_request_sync(now):
-            raise RuleViolationError(
-                "Meta takes the sync request only within 24 h of onboarding: offboard and onboard the number again",
-                code="sync_window_expired",
-            )
+        due = checked(connection, now)
         token = self._vault.read(str(connection.access_token_secret_id))
         for sync_type in due:
             if not self._sync.begin_request(connection.id, sync_type, now):
@@ -95,43 +76,13 @@ class SyncRequester:
         """
         now = self._clock()
         try:
-            for sync_type in self._due(connection, now, refuse=False):
+            for sync_type in due_sync_types(connection, now, refuse=False):
                 if not self._sync.begin_request(connection.id, sync_type, now):
                     return
                 if self._ask(connection, token, sync_type, now) is not None:
                     return  # contacts first
         except DomainError:
             logger.exception("automatic sync request not sent", extra={"connection_id": connection.id})
-
-    # ------------------------------------------------------------------ what may be asked now
-    def _due(self, connection: Connection, now: datetime, *, refuse: bool = True) -> list[SyncType]:
-        """The sync types to ask for now, in Meta's order: from the first not accepted on, and only
-        while each may be sent (a request in progress or whose answer was lost stops the walk)."""
-        due: list[SyncType] = []
-        for sync_type in sync_types_for(connection.sync_history):
-            known = connection.sync_request(sync_type)
-            if known is None or known.may_be_sent:
-                due.append(sync_type)
-                continue
-            outcome = known.outcome_at(now)
-            if outcome is SyncOutcome.ACCEPTED:
-                continue
-            if due or not refuse:
-                break
-            if outcome is SyncOutcome.PENDING:
-                raise ConflictError(
-                    f"the {sync_type.value} request of {iso(known.requested_at)} is still waiting for Meta's answer",
-                    code="sync_request_in_progress",
-                )
-            raise ConflictError(
-                f"the answer to the {sync_type.value} request of {iso(known.requested_at)} was lost; Meta takes "
-                "one request per sync type, so it is not sent again: wait for the contacts and history, or "
-                "onboard the number again",
-                code="sync_request_unanswered",
-            )
-        if not due and refuse:
-            raise ConflictError("the sync was already requested from Meta", code="already_requested")
-        return due
 
     def _ask(self, connection: Connection, token: str, sync_type: SyncType, now: datetime) -> UpstreamError | None:
         """One request, its answer recorded and audited; Meta's error when it failed."""
@@ -170,3 +121,69 @@ class SyncRequester:
         connection = self._connections.get(connection_id)
         requests = connection.sync_requests if connection else ()
         return [r for r in requests if r.outcome is SyncOutcome.ACCEPTED]
+
+
+# ---------------------------------------------------------------------------------------------- what may be asked now
+def checked(connection: Connection, now: datetime) -> list[SyncType]:
+    """The sync types a request would ask Meta for now, or the refusal it answers (422 or 409)."""
+    if connection.mode is not ConnectionMode.COEXISTENCE:
+        raise RuleViolationError(
+            "only a number that stays on the WhatsApp Business App (coexistence) can share its history",
+            code="not_coexistence",
+        )
+    if connection.access_token_secret_id is None:
+        raise RuleViolationError(
+            "this connection has no access token: connect it with Embedded Signup or an accessToken",
+            code="no_access_token",
+        )
+    due = due_sync_types(connection, now)  # 409 before the window: a finished request stays finished
+    if connection.connection_status is ConnectionStatus.DISCONNECTED:
+        raise RuleViolationError(
+            "this number is disconnected from the partner: connect it again first", code="connection_disconnected"
+        )
+    if not connection.may_request_sync(now):
+        raise RuleViolationError(
+            "Meta takes the sync request only within 24 h of onboarding: offboard and onboard the number again",
+            code="sync_window_expired",
+        )
+    return due
+
+
+def request_refusal(connection: Connection, now: datetime) -> str | None:
+    """Why ``POST .../history-sync/request`` would be refused now (its error code), or ``None``: the card
+    offers the action only where it can work, and says why not."""
+    try:
+        checked(connection, now)
+    except DomainError as exc:
+        return exc.code
+    return None
+
+
+def due_sync_types(connection: Connection, now: datetime, *, refuse: bool = True) -> list[SyncType]:
+    """The sync types to ask for now, in Meta's order: from the first not accepted on, and only
+    while each may be sent (a request in progress or whose answer was lost stops the walk)."""
+    due: list[SyncType] = []
+    for sync_type in sync_types_for(connection.sync_history):
+        known = connection.sync_request(sync_type)
+        if known is None or known.may_be_sent:
+            due.append(sync_type)
+            continue
+        outcome = known.outcome_at(now)
+        if outcome is SyncOutcome.ACCEPTED:
+            continue
+        if due or not refuse:
+            break
+        if outcome is SyncOutcome.PENDING:
+            raise ConflictError(
+                f"the {sync_type.value} request of {iso(known.requested_at)} is still waiting for Meta's answer",
+                code="sync_request_in_progress",
+            )
+        raise ConflictError(
+            f"the answer to the {sync_type.value} request of {iso(known.requested_at)} was lost; Meta takes "
+            "one request per sync type, so it is not sent again: wait for the contacts and history, or "
+            "onboard the number again",
+            code="sync_request_unanswered",
+        )
+    if not due and refuse:
+        raise ConflictError("the sync was already requested from Meta", code="already_requested")
+    return due
