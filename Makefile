@@ -73,7 +73,7 @@ integration: $(VENV)/.installed
 	$(PY) -m pytest tests/integration -q -n 2
 
 e2e: $(VENV)/.installed
-	$(PY) -m pytest tests/e2e -q
+	$(PY) -m pytest tests/e2e -q -n 2
 
 browser: $(VENV)/.installed chromium
 	$(PY) -m pytest tests/browser -q

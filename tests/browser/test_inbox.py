@@ -134,6 +134,10 @@ def test_the_leads_of_a_connection_are_filtered_by_origin(page: Page, shop: Shop
     expect(titles.nth(1)).to_contain_text("Ana")
     expect(titles.nth(2)).to_contain_text("+55 11 96666-4004")
     expect(leads.locator(".row__time").nth(3)).to_have_text("Sem mensagens")
+    # Ana's ticket and her lead agree on her latest message: the App's answer counts for both
+    ana_lead = leads.locator(".row", has_text="Ana").locator(".row__time")
+    ana_ticket = tickets.locator('[data-origin="history_lead"]').locator(".row__time")
+    expect(ana_ticket).to_have_text(ana_lead.inner_text())
     screenshot(page, "leads.png")
 
     page.get_by_label("Origem", exact=True).select_option(label="Contatos do App")

@@ -217,7 +217,13 @@ def snapshot(
     tickets: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for item in inbox:
         if str(item["pk"]).startswith("TICKET#") and item.get("connection_id") == connection_id:
-            tickets[who(item.get("lead_id"))].append(_ticket_kept(item))
+            kept = _ticket_kept(item)
+            # moved by an agent's reply (CONTRACT §7): its time is the run's own, kept as agreeing
+            if kept.get("last_message_at") is not None and kept["last_message_at"] == latest.get(
+                str(item.get("conversation_id"))
+            ):
+                kept["last_message_at"] = "its latest message's"
+            tickets[who(item.get("lead_id"))].append(kept)
     state["tickets"] = {lead: sorted(found, key=repr) for lead, found in sorted(tickets.items())}
 
     connection = next(i for i in accounts if i["pk"] == f"CONN#{connection_id}" and i["sk"] == "CONN")
