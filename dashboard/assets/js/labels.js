@@ -215,7 +215,34 @@ const ERROR_TEXT = {
   idempotency_key_reused: "Esta tentativa de envio já foi usada para outra mensagem. Envie de novo.",
   conversation_has_open_ticket: "Esta conversa já tem um ticket aberto.",
   no_recipient: "Este contato não tem número de WhatsApp para receber mensagens.",
+  conflict: "O item mudou enquanto você agia. Atualize a página e tente de novo.",
+  rule_violation: "Recusado por uma regra do serviço.",
+  forbidden: "Esta chave não pode fazer esta operação.",
+  misconfigured: "O serviço está com um problema de configuração; a equipe foi avisada. Tente mais tarde.",
+  error: "Erro ao concluir a operação. Tente de novo.",
+  invalid_change: "Os dados recebidos da Meta estavam fora do formato esperado.",
+  archived_change_missing: "A alteração não foi encontrada no arquivo do webhook; a equipe foi avisada.",
+  delivery_failed: "A Meta informou que a mensagem não foi entregue.",
 };
+
+/** Why Meta refused a request of ours (a sync request, a check), by its Graph error code. */
+const GRAPH_ERROR_TEXT = {
+  190: "O token de acesso expirou ou foi revogado: conecte o número de novo.",
+  10: "O token não tem permissão para este número: conecte o número de novo com as permissões do cadastro.",
+  200: "O token não tem permissão para este número: conecte o número de novo com as permissões do cadastro.",
+  100: "A Meta recusou um parâmetro do pedido.",
+  4: "Limite de pedidos da Meta atingido. Tente de novo em alguns minutos.",
+  80007: "Limite de pedidos da Meta atingido. Tente de novo em alguns minutos.",
+  1: "A Meta está com instabilidade. Tente de novo em alguns minutos.",
+  2: "A Meta está com instabilidade. Tente de novo em alguns minutos.",
+  131000: "A Meta não conseguiu atender o pedido. Tente de novo em alguns minutos.",
+  368: "A conta está temporariamente restrita pela Meta por violação de política.",
+};
+
+/** A refusal of Meta's to one of our requests, in Portuguese with what to do. */
+export function graphErrorText(code) {
+  return GRAPH_ERROR_TEXT[Number(code)] ?? "A Meta recusou o pedido. Veja os detalhes técnicos e tente de novo.";
+}
 
 /** Why Meta did not deliver a reply (its error code), in Portuguese, with what to do next. */
 const DELIVERY_ERROR_TEXT = {

@@ -117,12 +117,13 @@ function ticks(message) {
 
 /** Under a reply that did not go: Meta's reason in Portuguese (its code and words in the tooltip), and "Enviar de novo". */
 function failure(message, actions) {
-  if (message.status !== "failed" || !message.error) return null;
-  const raw = [message.error.code, message.error.message].filter(Boolean).join(": ");
+  if (message.status !== "failed") return null;
+  const error = message.error ?? { code: "delivery_failed" }; // a failure Meta gave no reason for still says so
+  const raw = [error.code, error.message].filter(Boolean).join(": ");
   return h(
     "div",
     { class: "msg__failure", role: "note" },
-    h("p", { class: "msg__failure-text", title: raw ? `Meta: ${raw}` : null }, deliveryFailure(message.error)),
+    h("p", { class: "msg__failure-text", title: raw ? `Meta: ${raw}` : null }, deliveryFailure(error)),
     message.source === "agent" && actions?.resend
       ? h(
           "button",

@@ -12,6 +12,7 @@ import {
   PHASE_LABELS,
   SYNC_TYPE_LABELS,
   errorText,
+  graphErrorText,
   logEventLabel,
   logStatusLabel,
 } from "../labels.js";
@@ -117,8 +118,8 @@ function chunkTimeline(chunks, report) {
   );
 }
 
-function stat(label, value) {
-  return h("div", { class: "stat" }, h("dt", {}, label), h("dd", {}, value));
+function stat(label, value, more = null) {
+  return h("div", { class: "stat" }, h("dt", {}, label), h("dd", {}, value, more));
 }
 
 function completionReport(report) {
@@ -179,7 +180,9 @@ function syncRequests(connection) {
           { class: "request__facts" },
           stat("Pedido em", formatDateTime(request.requestedAt)),
           stat("ID da solicitação", request.requestId ?? "—"),
-          request.error ? stat("Erro", `${request.error.message} (código ${request.error.code})`) : null,
+          request.error
+            ? stat("Erro", graphErrorText(request.error.code), technicalDetails(request.error, request.error.message))
+            : null,
         ),
       ),
     ),
