@@ -314,6 +314,11 @@ class InMemoryConversations:
             )
         return conversation_id
 
+    def last_message_at(self, conversation_id: str) -> datetime | None:
+        with self._db.lock:
+            found = self._db.conversations.get(conversation_id)
+            return None if found is None else found.last_message_at
+
     def retire(self, conversation_id: str, into: str) -> Conversation | None:
         with self._db.lock:
             if conversation_id not in self._db.conversations:

@@ -92,7 +92,6 @@ class InMemoryReplyStore:
             row.reply_listed = None
             row.reply = {**row.reply, "error": copy.deepcopy(error)}
             row.reply_wamid = row.reply_wamid or wamid
-            self.db.connection_row(connection_id).counters["activity"] += 1
             return True
 
     def release(self, connection_id: str, client_message_id: str, error: dict[str, str]) -> bool:

@@ -291,6 +291,7 @@ class InMemoryWorld:
             metrics=self.metrics,
             lease=lease,
             pacer=self.pacer,
+            changes=self.changes,
             clock=self.clock,
             sleep=self.sleep,
         )

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 
 from tests.builders import payloads as b
 from tests.unit.onboarding import CUSTOMER, OTHER, T0, Onboarded, at
+from whatrack.domain.errors import TransientError
 from whatrack.domain.messages import Direction, MessageSource
 
 
@@ -38,6 +41,36 @@ def test_an_app_echo_moves_the_open_tickets_last_message_but_not_its_windows(ob:
     assert ticket.last_message_at == at(T0 + 60)
     assert ticket.message_window_expires_at == opened.message_window_expires_at
     assert ticket.customer_service_window_ends_at == opened.customer_service_window_ends_at
+
+
+def test_an_echo_delivered_again_after_a_failure_past_its_insert_still_moves_the_ticket(
+    ob: Onboarded, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a live ticket, and an App echo whose first delivery fails after the echo was stored
+    ob.deliver(b.live("wamid.R1", CUSTOMER, T0))
+    moved = ob.world.tickets.moved
+
+    def down(ticket_id: str, message_at: datetime) -> None:
+        raise TransientError("storage down")
+
+    monkeypatch.setattr(ob.world.tickets, "moved", down)
+    with pytest.raises(TransientError):
+        ob.deliver(b.echo("wamid.R2", CUSTOMER, T0 + 60))
+    assert "wamid.R2" in ob.messages() and ob.ticket().last_message_at == at(T0)
+    # When SQS delivers it again
+    monkeypatch.setattr(ob.world.tickets, "moved", moved)
+    ob.world.consumer().consume(ob.world.publisher.sent[-1])
+    # Then the ticket's latest message is the App's all the same
+    assert ob.ticket().last_message_at == at(T0 + 60)
+
+
+def test_an_app_echo_applied_before_the_message_that_opens_the_ticket_still_counts_for_it(ob: Onboarded) -> None:
+    # Given the App's answer (another queue) applied before the customer's live message it answers
+    ob.deliver(b.echo("wamid.O2", CUSTOMER, T0 + 60))
+    # When the live message opens the ticket
+    ob.deliver(b.live("wamid.O1", CUSTOMER, T0))
+    # Then the ticket's latest message is the App's answer, as if they had come in order
+    assert ob.ticket().last_message_at == at(T0 + 60)
 
 
 def test_every_change_of_the_inbox_moves_the_numbers_activity_once_stored(ob: Onboarded) -> None:

@@ -59,7 +59,9 @@ export class AutoRefresh {
     this.failures = 0;
     this.fetchedAt = null;
     this.onVisible = () => {
-      if (!document.hidden && !this.stopped && this.data !== undefined) this.run(false);
+      // back to a visible tab: refreshed at once (a first load that failed while hidden is tried again)
+      if (document.hidden || this.stopped) return;
+      if (this.data !== undefined || (this.failed && transient(this.error))) this.run(false);
     };
     document.addEventListener("visibilitychange", this.onVisible);
   }
@@ -197,8 +199,13 @@ export class LiveRefresh {
 /**
  * "Anything new in this number's inbox?": `GET /connections/{id}` with the ETag of the last answer
  * (`If-None-Match`). Its ETag moves with every message, reaction, App echo, status, ticket and file of
- * the number (D-49); a 304 costs the server one small read. The first ask answers true (nothing is
- * known yet), so a screen loaded before it is read once more rather than miss what came between.
+ * the number (D-49); a 304 costs the server one small read.
+ *
+ * `refresh(read)` runs `read` (the screen's own data) when the answer changed, and keeps the new ETag
+ * only once `read` succeeded: a read that failed is made again on the next turn, never skipped by a
+ * 304. After a change it reads once more on the next turn whatever the answer: the lists the screens
+ * read come from indexes that may show a write a moment after the counter that announced it. The
+ * first ask reads too (nothing is known yet), so what came between the page's load and it is not missed.
  */
 export class ChangeProbe {
   constructor({ api, connectionId, signal }) {
@@ -207,13 +214,19 @@ export class ChangeProbe {
     this.signal = signal;
     this.etag = null;
     this.card = null;
+    this.settling = false; // the turn after a change reads again
   }
 
-  async changed() {
+  async refresh(read) {
     const { status, data, etag } = await this.api.request("GET", this.path, { etag: this.etag, signal: this.signal });
-    if (status === 304) return false;
-    this.etag = etag ?? null;
-    this.card = data.connection;
+    const changed = status !== 304;
+    if (!changed && !this.settling) return false;
+    await read();
+    this.settling = changed;
+    if (changed) {
+      this.etag = etag ?? null;
+      this.card = data.connection;
+    }
     return true;
   }
 }

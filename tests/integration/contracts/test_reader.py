@@ -428,7 +428,13 @@ def test_an_activity_cursor_belongs_to_its_own_list(ports: Ports) -> None:
     ports.leads.update(a.id, message_at=at(5))
     page = ports.reader.leads(organization_id, limit=1, cursor=None, by_activity=True)
     assert page.next_cursor is not None
-    # When its cursor is given to another organization's activity list
-    # Then it is refused as a cursor of another list
+    # When its cursor is given to another organization's activity list, or to the same list by creation
+    # Then it is refused as a cursor of another list (never a 5xx, never a silent restart)
     with pytest.raises(InvalidInputError):
         ports.reader.leads(new_id(), limit=1, cursor=page.next_cursor, by_activity=True)
+    with pytest.raises(InvalidInputError):
+        ports.reader.leads(organization_id, limit=1, cursor=page.next_cursor)
+    plain = ports.reader.leads(organization_id, limit=1, cursor=None)
+    assert plain.next_cursor is not None
+    with pytest.raises(InvalidInputError):
+        ports.reader.leads(organization_id, limit=1, cursor=plain.next_cursor, by_activity=True)

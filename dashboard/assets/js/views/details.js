@@ -327,8 +327,10 @@ export function renderDetails(ctx, id) {
   // the card's ETag moves with anything of the number's inbox: unchanged, nothing else is read
   let etag = null;
   const auto = new AutoRefresh({
-    fetch: async () => {
-      const card = await ctx.api.request("GET", base, { etag, signal: ctx.signal });
+    fetch: async ({ manual }) => {
+      // "Atualizar" and the refresh after an action read everything (a log entry the consumer never
+      // touched, such as an unmatched change, moves no ETag)
+      const card = await ctx.api.request("GET", base, { etag: manual ? null : etag, signal: ctx.signal });
       if (card.status === 304) return UNCHANGED;
       const detail = await ctx.api.get(`${base}/history-sync`, { signal: ctx.signal });
       etag = card.etag ?? null;

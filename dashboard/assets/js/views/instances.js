@@ -74,8 +74,8 @@ export function renderInstances(ctx) {
 
   let etag = null; // the list's: it moves with any card and anything of any number's inbox
   const auto = new AutoRefresh({
-    fetch: async () => {
-      const answer = await ctx.api.request("GET", "/connections", { etag, signal: ctx.signal });
+    fetch: async ({ manual }) => {
+      const answer = await ctx.api.request("GET", "/connections", { etag: manual ? null : etag, signal: ctx.signal });
       if (answer.status === 304) return UNCHANGED;
       etag = answer.etag ?? null;
       return answer.data.connections;

@@ -168,34 +168,37 @@ export function renderLead(ctx, connectionId, leadId) {
 
   // every few seconds, "anything new on this number?"; then the lead, its newest messages and its
   // open ticket again (a new message, a reaction, an App echo, a status, a ticket opened or closed)
+  async function readAgain() {
+    const { lead, conversations } = await ctx.api.get(`/leads/${segment(leadId)}`, { signal: ctx.signal });
+    showLead(lead);
+    const conversation = conversations.find((c) => c.connectionId === connectionId);
+    if (!conversation) return;
+    if (shown?.id !== conversation.id) {
+      showConversation(conversation); // its first message since the page opened
+      return;
+    }
+    showSummary(conversation);
+    const page = await ctx.api.get(withQuery(messagesPath(conversation.id), { latest: 1, limit: RECENT }), {
+      signal: ctx.signal,
+    });
+    if (shown.messages.leavesGap(page.messages, page.olderCursor)) {
+      const limit = Math.min(MAX_PAGE, shown.messages.size + RECENT);
+      const whole = await ctx.api.get(withQuery(messagesPath(conversation.id), { latest: 1, limit }), {
+        signal: ctx.signal,
+      });
+      shown.messages.merge(whole.messages);
+    } else {
+      shown.messages.merge(page.messages);
+    }
+    showTicket(await openTicket(conversation));
+  }
+
   const probe = new ChangeProbe({ api: ctx.api, connectionId, signal: ctx.signal });
   let refreshFailed = false;
   const live = new LiveRefresh({
     every: REFRESH_MS,
     fetch: async () => {
-      if (!loaded || !(await probe.changed())) return;
-      const { lead, conversations } = await ctx.api.get(`/leads/${segment(leadId)}`, { signal: ctx.signal });
-      showLead(lead);
-      const conversation = conversations.find((c) => c.connectionId === connectionId);
-      if (!conversation) return;
-      if (shown?.id !== conversation.id) {
-        showConversation(conversation); // its first message since the page opened
-        return;
-      }
-      showSummary(conversation);
-      const page = await ctx.api.get(withQuery(messagesPath(conversation.id), { latest: 1, limit: RECENT }), {
-        signal: ctx.signal,
-      });
-      if (shown.messages.leavesGap(page.messages, page.olderCursor)) {
-        const limit = Math.min(MAX_PAGE, shown.messages.size + RECENT);
-        const whole = await ctx.api.get(withQuery(messagesPath(conversation.id), { latest: 1, limit }), {
-          signal: ctx.signal,
-        });
-        shown.messages.merge(whole.messages);
-      } else {
-        shown.messages.merge(page.messages);
-      }
-      showTicket(await openTicket(conversation));
+      if (loaded) await probe.refresh(readAgain);
     },
     onError: (error) => {
       refreshFailed = true;

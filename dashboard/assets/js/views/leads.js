@@ -231,12 +231,13 @@ export function renderLeads(ctx, id, params) {
   const probe = new ChangeProbe({ api: ctx.api, connectionId: id, signal: ctx.signal });
   const live = new LiveRefresh({
     every: REFRESH_MS,
-    fetch: async () => {
-      if (!(await probe.changed())) return;
-      lookups.clear(); // names as the lists read now give them
-      leadsRead = leads.changed();
-      await Promise.all([leadsRead, tickets.changed()]);
-    },
+    fetch: () =>
+      probe.refresh(async () => {
+        lookups.clear(); // names as the lists read now give them
+        const reading = leads.changed();
+        leadsRead = reading.catch(() => {}); // names then come from a read of their own
+        await Promise.all([reading, tickets.changed()]);
+      }),
   });
   live.start();
   return () => live.stop();

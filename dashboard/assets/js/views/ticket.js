@@ -211,14 +211,15 @@ export function renderTicket(ctx, id) {
         return;
       }
       probe ??= new ChangeProbe({ api: ctx.api, connectionId: ticket.connectionId, signal: ctx.signal });
-      if (!(await probe.changed())) return;
-      const page = await ctx.api.get(withQuery(path, { latest: 1, limit: RECENT }), { signal: ctx.signal });
-      if (conversation.leavesGap(page.ticket.messages, page.olderCursor)) {
-        await resync(); // more came than a refresh reads (a hidden tab, a sleeping laptop)
-        return;
-      }
-      show(page.ticket);
-      conversation.merge(page.ticket.messages);
+      await probe.refresh(async () => {
+        const page = await ctx.api.get(withQuery(path, { latest: 1, limit: RECENT }), { signal: ctx.signal });
+        if (conversation.leavesGap(page.ticket.messages, page.olderCursor)) {
+          await resync(); // more came than a refresh reads (a hidden tab, a sleeping laptop)
+          return;
+        }
+        show(page.ticket);
+        conversation.merge(page.ticket.messages);
+      });
     },
     onError: (error) => {
       if (!ticket) return; // the first load's own error is on screen

@@ -123,6 +123,9 @@ class ConversationRepository(Protocol):
         """Upsert the (lead, connection) conversation, ``lastMessageAt`` only forward; its id (a
         retired conversation is left as it is)."""
 
+    def last_message_at(self, conversation_id: str) -> datetime | None:
+        """The time of the conversation's latest message (a consistent read)."""
+
     def retire(self, conversation_id: str, into: str) -> Conversation | None:
         """§8.10: the conversation of a merged lead leaves every list and refuses new messages (a
         counted insert into it raises :class:`TransientError`); its state, ``None`` when there is none."""

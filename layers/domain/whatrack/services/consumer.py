@@ -137,6 +137,7 @@ class ChangeConsumer:
         )
         if not failed:  # already processed or rejected before its last receive: nothing failed
             logger.warning("stale dead letter: the change already has an outcome", extra={"log_id": message.log_id})
+            self._changed(message)  # its first try may have stopped between the outcome and the screens
             return
         hook = self._dead_letter_hooks.get(message.field)
         if hook is not None:

@@ -147,14 +147,15 @@ class InboxQueries:
         ticket = self._ticket(organization_id, ticket_id)
         if ticket.status is TicketStatus.OPEN:
             self._tickets.close(ticket.id, ticket.conversation_id, self._clock())
-            self._changed(ticket)
             ticket = self._ticket(organization_id, ticket_id)
+        self._changed(ticket)  # also on a retry: the first call may have failed before telling the screens
         return ticket
 
     def reopen_ticket(self, organization_id: str, ticket_id: str) -> Ticket:
         """Open a closed ticket again (idempotent); refused while its conversation has another open one."""
         ticket = self._ticket(organization_id, ticket_id)
         if ticket.status is TicketStatus.OPEN:
+            self._changed(ticket)  # a retry: the first call may have failed before telling the screens
             return ticket
         if not self._tickets.reopen(ticket.id, ticket.conversation_id):
             ticket = self._ticket(organization_id, ticket_id)

@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from whatrack.domain.inbox import Ticket
     from whatrack.domain.messages import Message
     from whatrack.ports import ConnectionRepository, GraphApi, MessageRepository, MetricsRecorder, TokenVault
+    from whatrack.ports.accounts import InboxChanges
     from whatrack.ports.inbox import TicketRepository
     from whatrack.ports.reads import InboxReader
     from whatrack.ports.replies import ReplyOutbox, ReplyStore, SendPacer
@@ -91,7 +92,7 @@ class ReplyDesk:
         except DomainError:
             kept = self._replies.get(ticket.connection_id, client_id)
             if kept is not None:
-                return self._again(kept, request)
+                return self._again(kept, request, ticket.id)
             raise
         now = self._clock()
         new = NewMessage(
@@ -111,12 +112,12 @@ class ReplyDesk:
             kept = self._replies.get(ticket.connection_id, client_id)
             if kept is None:
                 raise
-            return self._again(kept, request)
+            return self._again(kept, request, ticket.id)
         if not inserted:
             kept = self._replies.get(ticket.connection_id, client_id)  # the same key, before or at the same time
             if kept is None:
                 raise TransientError(f"reply {client_id} was neither stored nor found")
-            return self._again(kept, request)
+            return self._again(kept, request, ticket.id)
         self._queue(organization_id, ticket.connection_id, ticket.conversation_id, client_id)
         self._tickets.moved(ticket.id, now)  # after the queue: a failure here leaves a reply that goes anyway
         logger.info("reply accepted", extra={"ticket_id": ticket.id, "kind": request.kind})
@@ -150,14 +151,18 @@ class ReplyDesk:
             raise RuleViolationError("the lead has no WhatsApp number to send to", code="no_recipient")
         return to
 
-    def _again(self, kept: Reply, request: ReplyRequest) -> Message:
+    def _again(self, kept: Reply, request: ReplyRequest, ticket_id: str) -> Message:
         """The same key: the same reply (its send queued again while it is pending: the first job may
         not have gone out; the outbox sends it once), or a conflict when the request differs."""
         if kept.request.fingerprint != request.fingerprint:
             raise ConflictError("this Idempotency-Key was used for another message", code="idempotency_key_reused")
         if kept.state is ReplyState.PENDING:
             self._queue(kept.organization_id, kept.connection_id, kept.conversation_id, kept.client_message_id)
-        return self._message(kept.connection_id, kept.client_message_id)
+        message = self._message(kept.connection_id, kept.client_message_id)
+        # a retry after a failure past the insert: the ticket's latest message is moved all the same
+        # (a conditional forward move: the first time, or nothing)
+        self._tickets.moved(ticket_id, message.timestamp)
+        return message
 
     def _queue(self, organization_id: str, connection_id: str, conversation_id: str, client_id: str) -> None:
         self._outbox.enqueue(
@@ -202,10 +207,12 @@ class ReplySender:
         metrics: MetricsRecorder,
         lease: timedelta,
         pacer: SendPacer,
+        changes: InboxChanges | None = None,
         clock: Callable[[], datetime] = utcnow,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._pacer = pacer
+        self._changes = changes
         self._sleep = sleep
         self._replies = replies
         self._connections = connections
@@ -274,7 +281,21 @@ class ReplySender:
         if reply is None:
             return False
         error = reply.error or reply_error("retries_exhausted", "Meta kept refusing for now; send again")
-        return self._replies.settle(job.connection_id, job.client_message_id, ReplyState.FAILED, error=error)
+        settled = self._replies.settle(job.connection_id, job.client_message_id, ReplyState.FAILED, error=error)
+        self._changed(job)
+        return settled
+
+    def _changed(self, job: ReplyJob) -> None:
+        """The ticket's screens show the ending from now on. Best effort, after the settle and on its own
+        (not in its transaction: the connection item is the number's busiest, and a conflict there must
+        never turn a reply Meta accepted into a retry): a bump lost only delays the screens to the
+        number's next change, and the reply's own statuses follow within seconds."""
+        if self._changes is None:
+            return
+        try:
+            self._changes.changed(job.connection_id)
+        except Exception:
+            logger.warning("inbox activity not moved after a reply's ending", exc_info=True)
 
     def _claim(self, job: ReplyJob) -> Reply | None:
         now = self._clock()
@@ -292,6 +313,7 @@ class ReplySender:
         error: dict[str, str] | None = None,
     ) -> ReplyState:
         self._replies.settle(job.connection_id, job.client_message_id, state, wamid=wamid, error=error)
+        self._changed(job)
         self._metrics.count(f"Replies{state.value.title()}")
         logger.info("reply settled", extra={"state": state.value, "client_message_id": job.client_message_id})
         return state

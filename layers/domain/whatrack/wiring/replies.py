@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from whatrack.adapters.dynamo.connections import DynamoConnectionRepository
+from whatrack.adapters.dynamo.connections import DynamoConnectionRepository, DynamoInboxChanges
 from whatrack.adapters.dynamo.pacing import DynamoSendPacer
 from whatrack.adapters.dynamo.replies import DynamoReplyStore
 from whatrack.adapters.metrics import PowertoolsMetrics
@@ -33,6 +33,7 @@ def sender() -> ReplySender:
         metrics=PowertoolsMetrics(),
         lease=timedelta(seconds=config.reply_lease_seconds),
         pacer=DynamoSendPacer(Pace(config.reply_sends_per_second, config.reply_pace_max_wait_seconds)),
+        changes=DynamoInboxChanges(),
     )
 
 

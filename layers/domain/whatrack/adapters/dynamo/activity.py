@@ -11,12 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from whatrack.adapters.dynamo.cursors import decode_cursor, encode_cursor
+from whatrack.adapters.dynamo.cursors import PHASE, decode_cursor, encode_cursor
 from whatrack.domain.errors import InvalidInputError
 from whatrack.domain.paging import Page
 
 ACTIVE, REST = "active", "rest"
-PHASE = "phase"
 
 type Key = dict[str, Any]
 type PhaseQuery[T] = Callable[[int, Key | None], tuple[list[T], Key | None]]
@@ -38,7 +37,7 @@ def activity_page[T](
     rest: PhaseQuery[T],
 ) -> Page[T]:
     """A page of ``active`` then ``rest``: a page that ends the active part is filled from the rest."""
-    key = decode_cursor(cursor, partition_attribute, partition)
+    key = decode_cursor(cursor, partition_attribute, partition, phased=True)
     phase = ACTIVE
     if key is not None:
         phase = str(key.pop(PHASE, {}).get("S"))
@@ -55,7 +54,12 @@ def activity_page[T](
             return Page(items, _cursor(REST, {partition_attribute: {"S": partition}}))
         key = None
     more, last = rest(limit - len(items), key)
-    return Page(items + more, _cursor(REST, last) if last is not None else None)
+    listed = {_identity(item) for item in items}  # a lead reached from both parts is listed once
+    return Page(items + [item for item in more if _identity(item) not in listed], _cursor(REST, last) if last else None)
+
+
+def _identity(item: object) -> object:
+    return getattr(item, "id", item)
 
 
 def _cursor(phase: str, key: Key) -> str | None:

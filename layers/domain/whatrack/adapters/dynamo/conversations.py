@@ -12,7 +12,7 @@ from typing import Any
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 
 from whatrack.adapters.dynamo.tables import Activity2, Gsi1, Gsi2, InboxTableItem, connection_members, conversation_key
-from whatrack.adapters.dynamo.writes import update_if
+from whatrack.adapters.dynamo.writes import get_or_none, update_if
 from whatrack.domain.inbox import Conversation, conversation_id_for
 
 
@@ -113,6 +113,10 @@ class DynamoConversationRepository:
         actions, condition = upsert(organization_id, lead_id, connection_id, now, last_message_at)
         update_if(ConversationItem(*conversation_key(conversation_id)), actions, condition, "conversation upsert")
         return conversation_id
+
+    def last_message_at(self, conversation_id: str) -> datetime | None:
+        item = get_or_none(ConversationItem, conversation_key(conversation_id), consistent_read=True)
+        return None if item is None else item.last_message_at
 
     def retire(self, conversation_id: str, into: str) -> Conversation | None:
         """§8.10: out of its lead's and its connection's lists, refusing new messages; its state, or

@@ -129,7 +129,14 @@ def _survivors(leads: dict[str, LeadItem]) -> dict[str, LeadItem]:
     return {old: both[new] for old, new in merged.items() if new in both and not both[new].merged_into}
 
 
-def _member_lead_ids(partition: str, below: str | None, limit: int, condition: Any = None) -> tuple[list[str], bool]:
+REST_PAGE = 200
+"""Items read a request by a list's filtered rest (``?sort=activity``): DynamoDB filters after its
+``Limit``, so a page of 1 would walk the messaged leads one request each."""
+
+
+def _member_lead_ids(
+    partition: str, below: str | None, limit: int, condition: Any = None, *, page_size: int | None = None
+) -> tuple[list[str], bool]:
     """Up to ``limit`` lead ids of a connection's members (conversations and contact markers,
     ``gsi2sk`` = ``<lead id>[#CONTACT]``) below ``below``, newest first, each once; and whether more follow."""
     lead_ids: list[str] = []
@@ -141,6 +148,7 @@ def _member_lead_ids(partition: str, below: str | None, limit: int, condition: A
                 MemberItem.gsi2sk < below if below else None,
                 scan_index_forward=False,
                 limit=limit + 2,
+                page_size=page_size,
                 filter_condition=condition,
                 last_evaluated_key=last_key,
             )
@@ -276,6 +284,8 @@ class DynamoReader:
                     partition,
                     scan_index_forward=False,
                     limit=n,
+                    # DynamoDB filters after its Limit: read the messaged ones it skips a page at a time
+                    page_size=REST_PAGE,
                     filter_condition=quiet if of_source is None else quiet & of_source,
                     last_evaluated_key=start,
                 )
@@ -296,20 +306,24 @@ class DynamoReader:
 
         def rest_here(n: int, start: dict[str, Any] | None) -> tuple[list[Lead], dict[str, Any] | None]:
             below = str(start["gsi2sk"]["S"]) if start and "gsi2sk" in start else None
-            lead_ids, more = _member_lead_ids(members, below, n, MemberItem.last_message_at.does_not_exist())
-            if not lead_ids:
-                return [], None
-            with storage("conversations of the quiet"):  # a synced contact who wrote is in the active part
+            lead_ids, more = _member_lead_ids(
+                members, below, n, MemberItem.last_message_at.does_not_exist(), page_size=REST_PAGE
+            )
+            last = {"gsi2pk": {"S": members}, "gsi2sk": {"S": lead_ids[-1]}} if more else None
+            # a synced contact who wrote is in the active part, under the lead it is now (a merged
+            # contact's marker names the lead it became): checked on the leads as they are
+            leads = _leads_in_order(organization_id, lead_ids, source)
+            if not leads:
+                return [], last
+            with storage("conversations of the quiet"):
                 spoken = {
                     c.lead_id
                     for c in ConversationItem.batch_get(
-                        [conversation_key(conversation_id_for(i, connection_id)) for i in lead_ids]
+                        [conversation_key(conversation_id_for(lead.id, connection_id)) for lead in leads]
                     )
                     if c.last_message_at is not None
                 }
-            quiet = [i for i in lead_ids if i not in spoken]
-            last = {"gsi2pk": {"S": members}, "gsi2sk": {"S": lead_ids[-1]}} if more else None
-            return _leads_in_order(organization_id, quiet, source), last
+            return [lead for lead in leads if lead.id not in spoken], last
 
         return activity_page("gsi2pk", members, limit=limit, cursor=cursor, active=active_here, rest=rest_here)
 

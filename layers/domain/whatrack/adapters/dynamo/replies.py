@@ -12,12 +12,10 @@ from datetime import datetime
 from typing import Any
 
 from pynamodb.exceptions import PynamoDBException
-from pynamodb.transactions import TransactWrite
 
-from whatrack.adapters.dynamo.connections import ConnectionItem
 from whatrack.adapters.dynamo.message_items import STORED, MessageItem, reply_listing, reply_of
-from whatrack.adapters.dynamo.tables import connection_key, message_key
-from whatrack.adapters.dynamo.writes import get_or_none, storage, transact, update_if
+from whatrack.adapters.dynamo.tables import message_key
+from whatrack.adapters.dynamo.writes import get_or_none, storage, update_if
 from whatrack.domain.clock import iso
 from whatrack.domain.errors import TransientError
 from whatrack.domain.messages import STATUS_RANK
@@ -96,8 +94,7 @@ class DynamoReplyStore:
         wamid: str | None = None,
         error: dict[str, str] | None = None,
     ) -> bool:
-        """One request, no read: the reply's conditional update (its error is an attribute of its own)
-        and the number's inbox activity (its open screens show the ending), in one transaction."""
+        """One conditional update, no read: the reply's error is an attribute of its own."""
         actions: list[Any] = [
             MessageItem.status.set(state.value),
             MessageItem.status_rank.set(STATUS_RANK[state.value]),
@@ -109,12 +106,7 @@ class DynamoReplyStore:
         if wamid:
             actions.append(MessageItem.reply_wamid.set(MessageItem.reply_wamid | wamid))
         item = MessageItem(*message_key(connection_id, client_message_id))
-
-        def write(tx: TransactWrite) -> None:
-            tx.update(item, actions=actions, condition=_PENDING_REPLY)
-            tx.update(ConnectionItem(*connection_key(connection_id)), actions=[ConnectionItem.activity.add(1)])
-
-        return transact("reply settle", write)
+        return update_if(item, actions, _PENDING_REPLY, "reply settle")
 
     def release(self, connection_id: str, client_message_id: str, error: dict[str, str]) -> bool:
         return update_if(

@@ -76,13 +76,14 @@ class EchoesProcessor:
                 meta_confirmed_at=now,
                 correlation_id=message.correlation_id,
             )
-            if ports.messages.insert(connection.organization_id, connection.id, conversation_id, new):
-                open_id = ports.tickets.open_ticket_id(conversation_id)  # the ticket shows the App's messages too
-                if open_id is not None:
-                    ports.tickets.moved(open_id, at)
-            else:
+            if not ports.messages.insert(connection.organization_id, connection.id, conversation_id, new):
                 ports.messages.restore_revoked(connection.id, new)
                 ports.messages.confirm_echo(connection.id, item.id, now)
+            # on every delivery (a forward move: nothing the second time), so that a delivery that died
+            # after its insert still moves the open ticket's latest message: it shows the App's too
+            open_id = ports.tickets.open_ticket_id(conversation_id)
+            if open_id is not None:
+                ports.tickets.moved(open_id, at)
             queue_media(ports, connection, [new], message.received_at)  # on every delivery (see messages)
         # after the messages of the same change: a target among them is stored, no stub is needed
         annotations = annotations_of(parsed.message_echoes, lambda _: Direction.OUTBOUND)

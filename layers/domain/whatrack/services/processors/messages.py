@@ -167,6 +167,8 @@ class MessagesProcessor:
                 correlation_id=correlation_id,
             )
             if opening.outcome is not OpenOutcome.CONVERSATION_HAS_ONE:
+                if opening.ticket_id is not None:  # opened now: a later message may have come first
+                    catch_up(ports, opening.ticket_id, conversation_id, at)
                 return  # opened now, or by an earlier delivery of this message
             open_id = ports.tickets.open_ticket_id(conversation_id)
             if open_id is not None:
@@ -175,3 +177,12 @@ class MessagesProcessor:
             # the ticket the open met was closed since: open again; the lead has had a ticket
             origin = ticket_origin(resolved.lead, lead_created_by_live_traffic=False)
         raise TransientError(f"the open ticket of conversation {conversation_id} kept changing")
+
+
+def catch_up(ports: InboxPorts, ticket_id: str, conversation_id: str, opened_at: datetime) -> None:
+    """A ticket's latest message is its conversation's since it opened, whatever was processed first:
+    an App echo (another queue) that came after the opening message but was applied before it found no
+    ticket to move. One consistent read per ticket opened."""
+    latest = ports.conversations.last_message_at(conversation_id)
+    if latest is not None and latest > opened_at:
+        ports.tickets.moved(ticket_id, latest)
