@@ -384,10 +384,19 @@ def test_every_status_api_path_reaches_the_api_through_the_dashboards_origin_unc
     for behavior in (b for b in behaviors if b["PathPattern"] != "/media/*"):  # media.url: test_media_cdn.py
         assert behavior["TargetOriginId"] == "api"
         assert behavior["CachePolicyId"] == "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"  # Managed-CachingDisabled
-        assert behavior["OriginRequestPolicyId"] == "b689b0a8-53d0-40ab-baf2-68738e2966ac"  # AllViewerExceptHostHeader
+        assert behavior["OriginRequestPolicyId"] == {"Ref": "ApiOriginRequestPolicy"}
         assert behavior["ViewerProtocolPolicy"] == "https-only"
     site = ("/", "/index.html", "/config.json", "/assets/app.js", "/assets/app.css")
     assert not [f for f in site for b in behaviors if fnmatch.fnmatchcase(f, b["PathPattern"])]
+
+
+def test_the_api_behind_cloudfront_gets_every_header_but_host_and_no_cookie() -> None:
+    """D-49: CloudFront passes If-None-Match (the open screens' 304s) only while it forwards no cookie;
+    Authorization goes through like every other viewer header, Host never (API Gateway's own)."""
+    config = TEMPLATE["Resources"]["ApiOriginRequestPolicy"]["Properties"]["OriginRequestPolicyConfig"]
+    assert config["HeadersConfig"] == {"HeaderBehavior": "allExcept", "Headers": ["host"]}
+    assert config["CookiesConfig"] == {"CookieBehavior": "none"}
+    assert config["QueryStringsConfig"] == {"QueryStringBehavior": "all"}
 
 
 def test_the_dashboard_gets_the_same_security_headers_in_aws_as_locally() -> None:
