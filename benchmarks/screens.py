@@ -83,7 +83,7 @@ def screens(world: World) -> list[Screen]:
             (
                 (f"/leads/{world.lead_id}", ""),
                 (f"/conversations/{world.conversation_id}/messages", "latest=1&limit=30"),
-                ("/tickets", f"connectionId={connection}&status=open&limit=100"),
+                ("/tickets", f"connectionId={connection}&status=open&sort=activity&limit=100"),
             ),
         ),
         Screen(

@@ -56,7 +56,8 @@ export function renderLead(ctx, connectionId, leadId) {
   async function openTicket(conversation) {
     let cursor = null;
     for (let page = 0; page < TICKET_PAGES; page += 1) {
-      const url = withQuery("/tickets", { connectionId, status: "open", limit: TICKET_PAGE, cursor });
+      // latest activity first: a ticket of a conversation that just moved is on the first page
+      const url = withQuery("/tickets", { connectionId, status: "open", sort: "activity", limit: TICKET_PAGE, cursor });
       const body = await ctx.api.get(url, { signal: ctx.signal });
       const ticket = body.tickets.find((t) => t.conversationId === conversation.id || t.leadId === leadId);
       if (ticket) return ticket;
