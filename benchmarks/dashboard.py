@@ -13,6 +13,8 @@ import logging
 import os
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from moto import mock_aws
@@ -48,21 +50,35 @@ def _show(label: str, counts: Counter[str], seconds: float) -> None:
     print(f"{label:58s} {sum(counts.values()):3d} AWS requests ({detail}); {seconds * 1000:.0f} ms on the emulation")
 
 
-def main() -> None:
-    bench_environment()
-    logging.disable(logging.WARNING)  # the handlers' loggers were made at import, at INFO
-    with mock_aws(), moto_patches.patched():
-        stack = provision(None, environ={"POWERTOOLS_LOG_LEVEL": "ERROR"})
-        os.environ.update(stack.environment)
-        from whatrack import wiring
+@contextmanager
+def onboarded(live_messages: int = 0) -> Iterator[tuple[Onboarding, dict[str, Any]]]:
+    """An organization with one complete onboarding (contacts, three chunks, live messages, echoes) and
+    ``live_messages`` more live customers, on moto in this process; the environment given back after."""
+    saved = dict(os.environ)
+    try:
+        bench_environment()
+        logging.disable(logging.WARNING)  # the handlers' loggers were made at import, at INFO
+        with mock_aws(), moto_patches.patched():
+            stack = provision(None, environ={"POWERTOOLS_LOG_LEVEL": "ERROR"})
+            os.environ.update(stack.environment)
+            from whatrack import wiring
 
-        wiring.reset()
-        ob = Onboarding(stack)
-        connection = ob.connect()
-        for event in onboarding_events():
-            ob.deliver(event)
-        for index in range(5):
-            ob.deliver(b.live(f"wamid.bench{index}", f"551197777{index:04d}", 1751500000 + index))
+            wiring.reset()
+            ob = Onboarding(stack)
+            connection = ob.connect()
+            for event in onboarding_events():
+                ob.deliver(event)
+            for index in range(live_messages):
+                ob.deliver(b.live(f"wamid.bench{index}", f"551197777{index:04d}", 1751500000 + index))
+            yield ob, connection
+    finally:
+        logging.disable(logging.NOTSET)
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def main() -> None:
+    with onboarded(live_messages=5) as (ob, connection):
         key = ob.api_key
         connection_id = connection["id"]
         print("one connection, its onboarding done:")

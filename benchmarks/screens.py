@@ -11,25 +11,16 @@ remembers an API key for a minute: its two reads are paid once a minute per scre
 from __future__ import annotations
 
 import json
-import logging
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from moto import mock_aws
-
-from benchmarks import bench_environment
 from benchmarks.chunk_import import counting
-from devstack import moto_patches
-from devstack.provision import provision
+from benchmarks.dashboard import onboarded
 from devstack.runtime import LambdaContext
 from functions.status_api import app as status_app
-from tests.builders import payloads as b
 from tests.builders.events import http_event
-from tests.integration.harness import Onboarding
-from tests.integration.test_concurrency_and_properties import onboarding_events
 
 KEY_READS_PER_MINUTE = 2  # the key and its organization, read again once a minute by a warm function
 
@@ -147,30 +138,12 @@ def measure_world(world: World) -> dict[str, Any]:
 @contextmanager
 def inbox_world() -> Iterator[World]:
     """An organization with one complete onboarding and a live ticket, on moto in this process."""
-    saved = dict(os.environ)
-    try:
-        bench_environment()
-        logging.disable(logging.WARNING)
-        with mock_aws(), moto_patches.patched():
-            stack = provision(None, environ={"POWERTOOLS_LOG_LEVEL": "ERROR"})
-            os.environ.update(stack.environment)
-            from whatrack import wiring
-
-            wiring.reset()
-            ob = Onboarding(stack)
-            connection = ob.connect()
-            for event in onboarding_events():
-                ob.deliver(event)
-            ob.deliver(b.live("wamid.screens.1", "5511977770042", 1751500000, "Oi"))
-            status, body = ob.api("GET", f"/tickets?connectionId={connection['id']}&sort=activity&limit=1")
-            if status != 200 or not body["tickets"]:
-                raise ScreenBenchError(f"no ticket to open: {status} {json.dumps(body)[:200]}")
-            ticket = body["tickets"][0]
-            yield World(ob.api_key, connection["id"], ticket["id"], ticket["leadId"], ticket["conversationId"])
-    finally:
-        logging.disable(logging.NOTSET)
-        os.environ.clear()
-        os.environ.update(saved)
+    with onboarded(live_messages=1) as (ob, connection):
+        status, body = ob.api("GET", f"/tickets?connectionId={connection['id']}&sort=activity&limit=1")
+        if status != 200 or not body["tickets"]:
+            raise ScreenBenchError(f"no ticket to open: {status} {json.dumps(body)[:200]}")
+        ticket = body["tickets"][0]
+        yield World(ob.api_key, connection["id"], ticket["id"], ticket["leadId"], ticket["conversationId"])
 
 
 def measure() -> dict[str, Any]:

@@ -4,16 +4,21 @@ the dashboard and an operator make them, and reads of its queues to know when it
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import urllib.error
 import urllib.request
+from pathlib import Path
 from typing import Any
 
 import boto3
 
 from devstack.server import LocalStack
-from tests.waiting import wait_until
+from tests.waiting import subprocess_timeout, wait_until
 from whatrack.webhooks.signature import sign
 
+ROOT = Path(__file__).resolve().parent.parent
 ADMIN_KEY = "local-admin-key"
 APP_SECRET = "local-app-secret"
 QUEUE_COUNTS = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
@@ -84,4 +89,19 @@ def wait_drained(stack: LocalStack, *, timeout: float | None = None) -> None:
         timeout=timeout,
         steady=3,
         seen=lambda: depths(stack),
+    )
+
+
+def run_demo(stack: LocalStack, demo_timeout: str, budget: float) -> subprocess.CompletedProcess[str]:
+    """``scripts/demo.py`` against this running stack, as ``make demo`` runs it: its own wait ends after
+    ``demo_timeout`` seconds, the child is stopped after ``budget`` (or what is left of the test's)."""
+    path = os.pathsep.join([str(ROOT), str(ROOT / "layers" / "domain")])
+    env = {**os.environ, "PORT": str(stack.port), "POWERTOOLS_LOG_LEVEL": "WARNING", "PYTHONPATH": path}
+    return subprocess.run(  # noqa: S603 - our own script, fixed arguments
+        [sys.executable, str(ROOT / "scripts" / "demo.py"), "--timeout", demo_timeout],
+        check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=subprocess_timeout(budget),
     )

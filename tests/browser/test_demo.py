@@ -3,10 +3,7 @@ live 24 h to answer counting down, and its history lies within Meta's 180 days (
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -14,23 +11,13 @@ from playwright.sync_api import Page, expect
 
 from devstack.server import LocalStack
 from tests.browser.support import Tenant, sign_in, untranslated
-from tests.conftest import ROOT
-from tests.waiting import subprocess_timeout
+from tests.localstack import run_demo
 
 pytestmark = pytest.mark.browser
 
 
 def test_the_demo_is_dated_today_and_its_new_contact_has_a_live_window(page: Page, stack: LocalStack) -> None:
-    path = os.pathsep.join([str(ROOT), str(ROOT / "layers" / "domain")])
-    env = {**os.environ, "PORT": str(stack.port), "POWERTOOLS_LOG_LEVEL": "WARNING", "PYTHONPATH": path}
-    result = subprocess.run(  # noqa: S603 - our own script, fixed arguments
-        [sys.executable, str(ROOT / "scripts" / "demo.py"), "--timeout", "90"],
-        check=False,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=subprocess_timeout(150),
-    )
+    result = run_demo(stack, "90", 150)
     assert result.returncode == 0, result.stderr
     found = re.search(r'API key \(organization "Loja Demo"\): (\S+)', result.stdout)
     assert found is not None, result.stdout

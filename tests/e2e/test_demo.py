@@ -16,7 +16,7 @@ import pytest
 
 from devstack.server import LocalStack
 from tests.conftest import ROOT
-from tests.localstack import api
+from tests.localstack import api, run_demo
 from tests.waiting import subprocess_timeout
 
 pytestmark = pytest.mark.e2e
@@ -29,16 +29,7 @@ def demo_timeout() -> str:
 
 def test_demo_prints_the_product(stack: LocalStack) -> None:
     # Given a running local stack, When the demo script runs as `make demo` runs it
-    path = os.pathsep.join([str(ROOT), str(ROOT / "layers" / "domain")])
-    env = {**os.environ, "PORT": str(stack.port), "POWERTOOLS_LOG_LEVEL": "WARNING", "PYTHONPATH": path}
-    result = subprocess.run(  # noqa: S603 - our own script, fixed arguments
-        [sys.executable, str(ROOT / "scripts" / "demo.py"), "--timeout", demo_timeout()],
-        check=False,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=subprocess_timeout(120),
-    )
+    result = run_demo(stack, demo_timeout(), 120)
     # Then it succeeds and prints the card, the report and a ticket's timeline
     assert result.returncode == 0, result.stderr
     out = result.stdout

@@ -3,7 +3,7 @@ import { formatClock } from "./format.js";
 
 const FAST_MS = 2_000;
 const SLOW_MS = 5_000;
-export const WATCH_MS = 10_000; // nothing under way: a cheap "anything new?" (ETag, 304) this often
+const WATCH_MS = 10_000; // nothing under way: a cheap "anything new?" (ETag, 304) this often
 const RETRY_MS = [5_000, 10_000, 30_000]; // after failures: 5 s, 10 s, then every 30 s
 
 /** What a `fetch` of a refresh answers when the server said its copy is current (304). */
@@ -213,20 +213,16 @@ export class ChangeProbe {
     this.path = `/connections/${encodeURIComponent(connectionId)}`;
     this.signal = signal;
     this.etag = null;
-    this.card = null;
     this.settling = false; // the turn after a change reads again
   }
 
   async refresh(read) {
-    const { status, data, etag } = await this.api.request("GET", this.path, { etag: this.etag, signal: this.signal });
+    const { status, etag } = await this.api.request("GET", this.path, { etag: this.etag, signal: this.signal });
     const changed = status !== 304;
     if (!changed && !this.settling) return false;
     await read();
     this.settling = changed;
-    if (changed) {
-      this.etag = etag ?? null;
-      this.card = data.connection;
-    }
+    if (changed) this.etag = etag ?? null;
     return true;
   }
 }

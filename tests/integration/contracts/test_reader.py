@@ -22,6 +22,7 @@ from tests.integration.contracts.support import (
     put,
     unique_number,
 )
+from whatrack.domain.connections import Connection
 from whatrack.domain.errors import InvalidInputError
 from whatrack.domain.ids import new_id
 from whatrack.domain.inbox import (
@@ -230,23 +231,24 @@ def test_messages_are_listed_oldest_first_then_by_wamid_in_disjoint_pages(ports:
     ]
 
 
-def test_tickets_are_listed_newest_first_by_organization_connection_and_status(ports: Ports) -> None:
-    # Given three tickets of one organization on two connections, one closed
+def _three_inboxes(ports: Ports) -> tuple[Inbox, Inbox, Inbox]:
+    """Three leads of one organization with a conversation each: two on one connection, one on another."""
     first = inbox(ports)
     organization_id = first.organization_id
-    second_lead = ports.leads.resolve(organization_id, phone(unique_number()), LeadSource.LIVE_MESSAGE, T0)
-    second = Inbox(
-        first.connection,
-        second_lead,
-        ports.conversations.ensure(organization_id, second_lead.lead.id, first.connection.id, T0, None),
-    )
-    other_connection = connect(ports, organization_id)
-    third_lead = ports.leads.resolve(organization_id, phone(unique_number()), LeadSource.LIVE_MESSAGE, T0)
-    third = Inbox(
-        other_connection,
-        third_lead,
-        ports.conversations.ensure(organization_id, third_lead.lead.id, other_connection.id, T0, None),
-    )
+
+    def another(connection: Connection) -> Inbox:
+        lead = ports.leads.resolve(organization_id, phone(unique_number()), LeadSource.LIVE_MESSAGE, T0)
+        return Inbox(
+            connection, lead, ports.conversations.ensure(organization_id, lead.lead.id, connection.id, T0, None)
+        )
+
+    return first, another(first.connection), another(connect(ports, organization_id))
+
+
+def test_tickets_are_listed_newest_first_by_organization_connection_and_status(ports: Ports) -> None:
+    # Given three tickets of one organization on two connections, one closed
+    first, second, third = _three_inboxes(ports)
+    organization_id, other_connection = first.organization_id, third.connection
     oldest, middle, newest = (open_ticket(ports, b, f"wamid.{i}", i * 10) for i, b in enumerate([first, second, third]))
     assert oldest is not None and middle is not None and newest is not None
     ports.tickets.close(middle, second.conversation_id, T0)
@@ -383,19 +385,8 @@ def test_leads_of_a_connection_by_activity_follow_their_conversation_there_then_
 def test_tickets_by_activity_come_latest_message_first_by_organization_connection_and_status(ports: Ports) -> None:
     # Given three tickets opened in order on two connections; the first then gets the latest message
     # (a live one), the second an agent's reply after the third opened; the second is closed
-    first = inbox(ports)
-    organization_id = first.organization_id
-    second_lead = ports.leads.resolve(organization_id, phone(unique_number()), LeadSource.LIVE_MESSAGE, T0)
-    second = Inbox(
-        first.connection,
-        second_lead,
-        ports.conversations.ensure(organization_id, second_lead.lead.id, first.connection.id, T0, None),
-    )
-    other = connect(ports, organization_id)
-    third_lead = ports.leads.resolve(organization_id, phone(unique_number()), LeadSource.LIVE_MESSAGE, T0)
-    third = Inbox(
-        other, third_lead, ports.conversations.ensure(organization_id, third_lead.lead.id, other.id, T0, None)
-    )
+    first, second, third = _three_inboxes(ports)
+    organization_id, other = first.organization_id, third.connection
     one, two, three = (open_ticket(ports, b, f"wamid.act.{i}", i * 10) for i, b in enumerate([first, second, third]))
     assert one is not None and two is not None and three is not None
     ports.tickets.touch(one, at(60), at(60) + TICKET_WINDOW)
